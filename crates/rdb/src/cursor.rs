@@ -1,0 +1,411 @@
+//! A bounds-checked reader over a byte slice, with the RDB primitive
+//! encodings (lengths, strings, doubles, little/big-endian integers).
+//!
+//! The primitives are `nom` parsers over `&[u8]` (see [`parse`]); the cursor
+//! adds what `nom` leaves to its caller: the absolute file offset of every
+//! failure and the number of bytes that were missing. Every read checks the
+//! remaining length first, so no input can make it index out of bounds.
+
+use crate::error::{Error, Result};
+use crate::rdb_string::RdbString;
+
+/// An RDB length (`rdbLoadLen`): a number, or the marker of a special string
+/// encoding (`11xxxxxx`), which is only valid where a string is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Len {
+    Num(u64),
+    Special(u8),
+}
+
+/// `nom` parsers for the primitive encodings. They return `nom` errors; the
+/// [`Cursor`] turns those into located [`Error`]s.
+pub mod parse {
+    use super::Len;
+    use nom::number::complete::{be_u32, be_u64, be_u8};
+    use nom::IResult;
+
+    /// RDB length encoding (FORMAT.md 4.1). `Err(Failure)` marks the invalid
+    /// first bytes 0x82..=0xBF; `Err(Error)` a short input.
+    pub fn length(i: &[u8]) -> IResult<&[u8], Len> {
+        let (rest, b0) = be_u8(i)?;
+        match b0 >> 6 {
+            0 => Ok((rest, Len::Num(u64::from(b0 & 0x3f)))),
+            1 => {
+                let (rest, b1) = be_u8(rest)?;
+                Ok((rest, Len::Num((u64::from(b0 & 0x3f) << 8) | u64::from(b1))))
+            }
+            2 => match b0 {
+                0x80 => {
+                    let (rest, v) = be_u32(rest)?;
+                    Ok((rest, Len::Num(u64::from(v))))
+                }
+                0x81 => {
+                    let (rest, v) = be_u64(rest)?;
+                    Ok((rest, Len::Num(v)))
+                }
+                _ => Err(nom::Err::Failure(nom::error::Error::new(
+                    i,
+                    nom::error::ErrorKind::Tag,
+                ))),
+            },
+            _ => Ok((rest, Len::Special(b0 & 0x3f))),
+        }
+    }
+}
+
+/// Reads primitives from `data`, reporting offsets as `base + position`.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// A cursor over `data`, whose first byte is at file offset `base`.
+    pub fn new(data: &'a [u8], base: usize) -> Cursor<'a> {
+        Cursor { data, pos: 0, base }
+    }
+
+    /// Current absolute offset.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    /// Current position relative to the start of `data`.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    #[inline]
+    pub fn set_pos(&mut self, pos: usize) {
+        debug_assert!(pos <= self.data.len());
+        self.pos = pos.min(self.data.len());
+    }
+
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    /// The whole underlying slice.
+    #[inline]
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The unread rest.
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+
+    /// The file offset of `data[0]`.
+    #[inline]
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
+    #[inline]
+    fn need(&self, n: usize, what: &'static str) -> Result<()> {
+        if self.remaining() < n {
+            Err(Error::truncated(
+                self.offset(),
+                (n - self.remaining()) as u64,
+                what,
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    #[inline]
+    pub fn u8(&mut self, what: &'static str) -> Result<u8> {
+        self.need(1, what)?;
+        let b = self.data[self.pos];
+        self.pos += 1;
+        Ok(b)
+    }
+
+    #[inline]
+    pub fn peek_u8(&self) -> Option<u8> {
+        self.data.get(self.pos).copied()
+    }
+
+    /// Takes `n` bytes, where `n` came from the input: checked against what
+    /// remains before anything else is done with it.
+    #[inline]
+    pub fn take(&mut self, n: u64, what: &'static str) -> Result<&'a [u8]> {
+        if n > self.remaining() as u64 {
+            return Err(Error::truncated(
+                self.offset(),
+                n - self.remaining() as u64,
+                what,
+            ));
+        }
+        let n = n as usize;
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
+        let s = self.take(N as u64, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    #[inline]
+    pub fn u32_le(&mut self, what: &'static str) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array(what)?))
+    }
+
+    #[inline]
+    pub fn u64_le(&mut self, what: &'static str) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array(what)?))
+    }
+
+    #[inline]
+    pub fn i64_le(&mut self, what: &'static str) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array(what)?))
+    }
+
+    #[inline]
+    pub fn u64_be(&mut self, what: &'static str) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.array(what)?))
+    }
+
+    /// An RDB length or special-encoding marker.
+    #[inline]
+    pub fn len_or_special(&mut self, what: &'static str) -> Result<Len> {
+        let start = self.offset();
+        match parse::length(self.rest()) {
+            Ok((rest, len)) => {
+                self.pos = self.data.len() - rest.len();
+                Ok(len)
+            }
+            Err(nom::Err::Failure(_)) => Err(Error::invalid(
+                start,
+                format!(
+                    "unknown length encoding 0x{:02x} for {what}",
+                    self.data[self.pos]
+                ),
+            )),
+            Err(_) => {
+                // Short input: say how many bytes the length form wanted.
+                let want = match self.peek_u8() {
+                    None => 1,
+                    Some(b) => match b >> 6 {
+                        1 => 2,
+                        2 if b == 0x80 => 5,
+                        2 => 9,
+                        _ => 1,
+                    },
+                };
+                Err(Error::truncated(
+                    start,
+                    (want - self.remaining()) as u64,
+                    what,
+                ))
+            }
+        }
+    }
+
+    /// An RDB length; a special-encoding marker here is an error.
+    #[inline]
+    pub fn len(&mut self, what: &'static str) -> Result<u64> {
+        let start = self.offset();
+        match self.len_or_special(what)? {
+            Len::Num(n) => Ok(n),
+            Len::Special(k) => Err(Error::invalid(
+                start,
+                format!(
+                    "expected a length for {what}, found string encoding marker 0x{:02x}",
+                    0xc0 | k
+                ),
+            )),
+        }
+    }
+
+    /// A length used as a count of items that each take at least
+    /// `min_item_bytes` bytes: rejected at once if the rest of the input
+    /// cannot hold that many, so no count can make a loop outlive its input.
+    #[inline]
+    pub fn count(&mut self, min_item_bytes: u64, what: &'static str) -> Result<u64> {
+        let start = self.offset();
+        let n = self.len(what)?;
+        if n.saturating_mul(min_item_bytes) > self.remaining() as u64 {
+            return Err(Error::truncated(
+                start,
+                n.saturating_mul(min_item_bytes) - self.remaining() as u64,
+                what,
+            ));
+        }
+        Ok(n)
+    }
+
+    /// An RDB string (plain, integer or LZF), left undecoded.
+    #[inline]
+    pub fn rdb_string(&mut self, what: &'static str) -> Result<RdbString<'a>> {
+        let start = self.offset();
+        match self.len_or_special(what)? {
+            Len::Num(n) => {
+                let data_start = self.offset();
+                Ok(RdbString::raw(self.take(n, what)?, start, data_start))
+            }
+            Len::Special(0) => Ok(RdbString::int(i64::from(self.u8(what)? as i8), start, 2)),
+            Len::Special(1) => Ok(RdbString::int(
+                i64::from(i16::from_le_bytes(self.array(what)?)),
+                start,
+                3,
+            )),
+            Len::Special(2) => Ok(RdbString::int(
+                i64::from(i32::from_le_bytes(self.array(what)?)),
+                start,
+                5,
+            )),
+            Len::Special(3) => {
+                let clen = self.len("LZF compressed length")?;
+                let len = self.len("LZF uncompressed length")?;
+                let data_start = self.offset();
+                let data = self.take(clen, "LZF compressed data")?;
+                RdbString::lzf(data, len, start, data_start)
+            }
+            Len::Special(k) => Err(Error::invalid(
+                start,
+                format!("unknown string encoding 0x{:02x} for {what}", 0xc0 | k),
+            )),
+        }
+    }
+
+    /// Old-style ASCII double (ZSET type 3): length byte, text; 253/254/255
+    /// mean NaN, +inf, -inf.
+    pub fn ascii_double(&mut self, what: &'static str) -> Result<f64> {
+        let start = self.offset();
+        let n = self.u8(what)?;
+        match n {
+            253 => Ok(f64::NAN),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            _ => {
+                let text = self.take(u64::from(n), what)?;
+                parse_double_text(text).ok_or_else(|| {
+                    Error::invalid(
+                        start,
+                        format!(
+                            "{what}: {:?} is not a number",
+                            String::from_utf8_lossy(text)
+                        ),
+                    )
+                })
+            }
+        }
+    }
+
+    /// Binary IEEE-754 double, little-endian.
+    #[inline]
+    pub fn binary_double(&mut self, what: &'static str) -> Result<f64> {
+        Ok(f64::from_le_bytes(self.array(what)?))
+    }
+}
+
+/// Parses a double as `strtod` would for the texts Redis writes: decimal and
+/// exponent forms, `inf`/`-inf`/`nan` in any case.
+pub fn parse_double_text(text: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(text).ok()?;
+    let t = s.trim();
+    if t.is_empty() || t.len() != s.len() {
+        return None;
+    }
+    match t.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
+        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
+        "nan" | "-nan" | "+nan" => return Some(f64::NAN),
+        _ => {}
+    }
+    t.parse::<f64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn len_of(bytes: &[u8]) -> u64 {
+        Cursor::new(bytes, 0).len("test").unwrap()
+    }
+
+    #[test]
+    fn length_vectors_from_format_md() {
+        assert_eq!(len_of(&[0x0a]), 10);
+        assert_eq!(len_of(&[0x3f]), 63);
+        assert_eq!(len_of(&[0x40, 0x40]), 64);
+        assert_eq!(len_of(&[0x42, 0xbc]), 700);
+        assert_eq!(len_of(&[0x7f, 0xff]), 16383);
+        assert_eq!(len_of(&[0x80, 0, 0, 0x40, 0]), 16384);
+        assert_eq!(len_of(&[0x81, 0, 0, 0, 1, 0, 0, 0, 0]), 1 << 32);
+    }
+
+    #[test]
+    fn bad_and_short_lengths_are_located_errors() {
+        let e = Cursor::new(&[0x90], 100).len("x").unwrap_err();
+        assert_eq!(e.offset, 100);
+        assert!(e.message().contains("unknown length encoding 0x90"));
+        let e = Cursor::new(&[0x81, 0, 0], 7).len("x").unwrap_err();
+        assert_eq!(e.offset, 7);
+        assert!(matches!(
+            e.kind,
+            crate::ErrorKind::Truncated { needed: 6, .. }
+        ));
+    }
+
+    #[test]
+    fn count_rejects_counts_the_input_cannot_hold() {
+        // 2^32 items of at least one byte each, with 3 bytes left.
+        let e = Cursor::new(&[0x81, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3], 0)
+            .count(1, "items")
+            .unwrap_err();
+        assert!(matches!(e.kind, crate::ErrorKind::Truncated { .. }));
+    }
+
+    #[test]
+    fn string_vectors_from_format_md() {
+        let mut buf = Vec::new();
+        let check = |bytes: &[u8], want: &[u8], buf: &mut Vec<u8>| {
+            let s = Cursor::new(bytes, 0).rdb_string("t").unwrap();
+            assert_eq!(s.bytes(buf).unwrap(), want);
+        };
+        check(&[0xc0, 0x0c], b"12", &mut buf);
+        check(&[0xc0, 0xfe], b"-2", &mut buf);
+        check(&[0xc1, 0x39, 0x30], b"12345", &mut buf);
+        check(&[0xc2, 0xa0, 0x86, 0x01, 0x00], b"100000", &mut buf);
+        check(&[0x03, b'a', b'b', b'c'], b"abc", &mut buf);
+        let hundred_a = vec![b'a'; 100];
+        check(
+            &[
+                0xc3, 0x09, 0x40, 0x64, 0x01, 0x61, 0x61, 0xe0, 0x57, 0x00, 0x01, 0x61, 0x61,
+            ],
+            &hundred_a,
+            &mut buf,
+        );
+    }
+
+    #[test]
+    fn ascii_doubles() {
+        let d = |b: &[u8]| Cursor::new(b, 0).ascii_double("s").unwrap();
+        assert_eq!(d(&[254]), f64::INFINITY);
+        assert_eq!(d(&[255]), f64::NEG_INFINITY);
+        assert!(d(&[253]).is_nan());
+        assert_eq!(d(b"\x031.5"), 1.5);
+        assert_eq!(d(b"\x0a-1.25e+300"), -1.25e300);
+        assert!(Cursor::new(b"\x02zz", 0).ascii_double("s").is_err());
+    }
+}

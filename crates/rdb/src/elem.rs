@@ -1,0 +1,116 @@
+//! One element of a compact encoding (listpack, ziplist, intset): a byte
+//! string borrowed from the blob, or an integer that Redis stored as one.
+//! Both stand for the same thing, a Redis string; `Int(5)` is the string "5".
+
+use crate::error::Error;
+use crate::rdb_string::write_int;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elem<'b> {
+    Str(&'b [u8]),
+    Int(i64),
+}
+
+impl<'b> Elem<'b> {
+    /// Appends the element's string form to `buf`.
+    pub fn append_to(&self, buf: &mut Vec<u8>) {
+        match *self {
+            Elem::Str(s) => buf.extend_from_slice(s),
+            Elem::Int(v) => write_int(buf, v),
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        self.append_to(&mut v);
+        v
+    }
+
+    /// The integer value, for an integer element or a string that is one.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Elem::Int(v) => Some(v),
+            Elem::Str(s) => std::str::from_utf8(s).ok()?.parse().ok(),
+        }
+    }
+
+    /// The element read as a zset score (`zzlGetScore`: integers, or text
+    /// parsed as a double).
+    pub fn as_score(&self) -> Option<f64> {
+        match *self {
+            Elem::Int(v) => Some(v as f64),
+            Elem::Str(s) => crate::cursor::parse_double_text(s),
+        }
+    }
+
+    /// Byte length of the string form.
+    pub fn len(&self) -> usize {
+        match *self {
+            Elem::Str(s) => s.len(),
+            Elem::Int(v) => {
+                let mut tmp = Vec::with_capacity(20);
+                write_int(&mut tmp, v);
+                tmp.len()
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Elem::Str(s) if s.is_empty())
+    }
+
+    /// Whether two elements stand for the same Redis string.
+    pub fn same_as(&self, other: &Elem<'_>) -> bool {
+        match (*self, *other) {
+            (Elem::Str(a), Elem::Str(b)) => a == b,
+            (Elem::Int(a), Elem::Int(b)) => a == b,
+            (Elem::Int(v), Elem::Str(s)) | (Elem::Str(s), Elem::Int(v)) => {
+                let mut tmp = Vec::with_capacity(20);
+                write_int(&mut tmp, v);
+                tmp == s
+            }
+        }
+    }
+}
+
+/// Where a blob's bytes are, for error messages: either at a file offset
+/// (stored raw), or inside the decompressed form of the RDB string at a file
+/// offset (then errors carry an inner offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobLoc {
+    file_offset: usize,
+    decompressed: bool,
+}
+
+impl BlobLoc {
+    pub fn raw(file_offset: usize) -> BlobLoc {
+        BlobLoc {
+            file_offset,
+            decompressed: false,
+        }
+    }
+
+    pub fn decompressed(string_offset: usize) -> BlobLoc {
+        BlobLoc {
+            file_offset: string_offset,
+            decompressed: true,
+        }
+    }
+
+    /// Locates an error found at `at` within the blob.
+    pub fn locate(&self, e: Error) -> Error {
+        if self.decompressed {
+            e.in_blob(self.file_offset)
+        } else {
+            e.shifted(self.file_offset)
+        }
+    }
+
+    pub(crate) fn invalid(&self, at: usize, msg: impl Into<String>) -> Error {
+        self.locate(Error::invalid(at, msg))
+    }
+
+    pub(crate) fn truncated(&self, at: usize, needed: u64, what: &'static str) -> Error {
+        self.locate(Error::truncated(at, needed, what))
+    }
+}

@@ -1,0 +1,48 @@
+//! Zero-copy reading of Redis and Valkey RDB files.
+//!
+//! The decoder works over a byte slice (a memory map for files, see
+//! [`input`]) and yields one [`Record`] at a time; values are views into the
+//! input, decoded on demand. Nothing here prints or exits; consumers (the
+//! JSON printer, the checker, the CLI) sit on top.
+//!
+//! Layout, one concept per module:
+//! * [`records`]: header, opcodes, the record iterator, checksum.
+//! * [`value`]: lazy values and their element walks.
+//! * [`stream`]: stream values.
+//! * [`listpack`], [`ziplist`], [`intset`], [`zipmap`], [`lzf`]: the
+//!   compact encodings, each with its own bounds-checked walker.
+//! * [`cursor`]: the primitive encodings (lengths, strings, doubles).
+//! * [`module`]: module values and ids.
+//! * [`crc`]: CRC-64/REDIS.
+//! * [`glob`]: Redis glob patterns, for key filters.
+//!
+//! Every failure is an [`Error`] that names the byte offset, the stage and,
+//! when known, the key and type. No input makes this crate panic, allocate
+//! more than the input can justify, or recurse.
+
+pub mod crc;
+pub mod cursor;
+pub mod elem;
+pub mod error;
+pub mod glob;
+pub mod input;
+pub mod intset;
+pub mod listpack;
+pub mod lzf;
+pub mod module;
+pub mod rdb_string;
+pub mod records;
+pub mod stream;
+pub mod types;
+pub mod value;
+pub mod ziplist;
+pub mod zipmap;
+
+pub use elem::Elem;
+pub use error::{Error, ErrorKind, Result, Stage};
+pub use module::{ModuleId, ModuleValue};
+pub use rdb_string::RdbString;
+pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records};
+pub use stream::{Stream, StreamId};
+pub use types::{Encoding, Flavor, KeyType};
+pub use value::{Scratch, Value};

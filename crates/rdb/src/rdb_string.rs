@@ -1,0 +1,220 @@
+//! RDB strings (FORMAT.md 4.2), kept undecoded until asked.
+
+use crate::error::{Error, Result};
+use crate::lzf;
+
+/// Largest decompressed string decoded by default (see [`crate::Limits`]).
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
+
+/// One RDB string as it is stored: borrowed bytes, an integer, or LZF data.
+/// Nothing is decoded until [`RdbString::bytes`] is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RdbString<'a> {
+    repr: Repr<'a>,
+    offset: usize,
+    /// Bytes between `offset` and the payload (length prefix and markers).
+    prefix: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repr<'a> {
+    Raw(&'a [u8]),
+    Int(i64),
+    Lzf { data: &'a [u8], len: u64 },
+}
+
+/// How a string is stored in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringEncoding {
+    Raw,
+    Int,
+    Lzf,
+}
+
+impl<'a> RdbString<'a> {
+    pub(crate) fn raw(bytes: &'a [u8], offset: usize, data_offset: usize) -> Self {
+        RdbString {
+            repr: Repr::Raw(bytes),
+            offset,
+            prefix: (data_offset - offset) as u8,
+        }
+    }
+
+    /// `stored` is the whole stored size: marker byte plus 1, 2 or 4 bytes.
+    pub(crate) fn int(v: i64, offset: usize, stored: u8) -> Self {
+        RdbString {
+            repr: Repr::Int(v),
+            offset,
+            prefix: stored,
+        }
+    }
+
+    pub(crate) fn lzf(data: &'a [u8], len: u64, offset: usize, data_offset: usize) -> Result<Self> {
+        // Cheap plausibility check now; the full decode happens on demand.
+        let bound = (data.len() as u64).saturating_mul(lzf::MAX_EXPANSION) + 264;
+        if len > bound {
+            return Err(Error::invalid(
+                offset,
+                format!(
+                    "LZF string claims {len} bytes from {} compressed bytes (at most {bound} possible)",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(RdbString {
+            repr: Repr::Lzf { data, len },
+            offset,
+            prefix: (data_offset - offset) as u8,
+        })
+    }
+
+    /// File offset of the string's first byte (its length prefix).
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// File offset of the stored payload (after the length prefix).
+    pub fn data_offset(&self) -> usize {
+        self.offset + self.prefix as usize
+    }
+
+    /// Size of the whole stored form in the file, prefix included.
+    pub fn stored_len(&self) -> usize {
+        self.prefix as usize
+            + match self.repr {
+                Repr::Raw(b) => b.len(),
+                Repr::Int(_) => 0,
+                Repr::Lzf { data, .. } => data.len(),
+            }
+    }
+
+    /// Where errors inside this string's payload are reported: the file
+    /// offset of its bytes when stored raw, else the string itself plus an
+    /// offset inside the decompressed bytes.
+    pub fn blob_loc(&self) -> crate::elem::BlobLoc {
+        match self.repr {
+            Repr::Raw(_) => crate::elem::BlobLoc::raw(self.data_offset()),
+            _ => crate::elem::BlobLoc::decompressed(self.offset),
+        }
+    }
+
+    pub fn encoding(&self) -> StringEncoding {
+        match self.repr {
+            Repr::Raw(_) => StringEncoding::Raw,
+            Repr::Int(_) => StringEncoding::Int,
+            Repr::Lzf { .. } => StringEncoding::Lzf,
+        }
+    }
+
+    /// Length of the logical (decoded) string in bytes.
+    pub fn len(&self) -> u64 {
+        match self.repr {
+            Repr::Raw(b) => b.len() as u64,
+            Repr::Int(v) => itoa_len(v) as u64,
+            Repr::Lzf { len, .. } => len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, when they can be had without decoding (a raw string).
+    pub fn as_borrowed(&self) -> Option<&'a [u8]> {
+        match self.repr {
+            Repr::Raw(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The integer, for an integer-encoded string.
+    pub fn as_int(&self) -> Option<i64> {
+        match self.repr {
+            Repr::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The string's bytes: borrowed from the input when stored raw, else
+    /// decoded into `buf` (which is reused, never shrunk).
+    pub fn bytes<'s>(&self, buf: &'s mut Vec<u8>) -> Result<&'s [u8]>
+    where
+        'a: 's,
+    {
+        self.bytes_limited(buf, DEFAULT_MAX_DECOMPRESSED)
+    }
+
+    /// As [`RdbString::bytes`], with an explicit cap on decompressed size.
+    pub fn bytes_limited<'s>(&self, buf: &'s mut Vec<u8>, limit: u64) -> Result<&'s [u8]>
+    where
+        'a: 's,
+    {
+        match self.repr {
+            Repr::Raw(b) => Ok(b),
+            Repr::Int(v) => {
+                buf.clear();
+                write_int(buf, v);
+                Ok(&buf[..])
+            }
+            Repr::Lzf { data, len } => {
+                // The compressed bytes start after the marker and two lengths;
+                // errors name the string's own offset.
+                lzf::decompress_into(data, len, buf, self.offset, limit)?;
+                Ok(&buf[..])
+            }
+        }
+    }
+
+    /// Copies the decoded bytes into a new vector (for error paths and tests).
+    pub fn to_vec(&self) -> Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        let b = self.bytes(&mut buf)?;
+        Ok(b.to_vec())
+    }
+}
+
+/// Appends the decimal text of `v`.
+pub fn write_int(buf: &mut Vec<u8>, v: i64) {
+    let mut tmp = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+fn itoa_len(v: i64) -> usize {
+    let mut n = v.unsigned_abs();
+    let mut len = usize::from(v < 0);
+    loop {
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            return len;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_text() {
+        for v in [0i64, 7, -7, 10, 99, -100, i64::MIN, i64::MAX] {
+            let mut b = Vec::new();
+            write_int(&mut b, v);
+            assert_eq!(b, v.to_string().as_bytes());
+            assert_eq!(itoa_len(v), b.len());
+        }
+    }
+}

@@ -1,0 +1,658 @@
+//! The record stream of an RDB file: header, then one [`Record`] at a time
+//! until EOF and the checksum.
+//!
+//! ```
+//! use rdbscope_rdb::{Rdb, Record, Scratch};
+//!
+//! // REDIS0011, SELECTDB 0, RESIZEDB 1 0, "k" = "v", EOF, CRC-64.
+//! let file = b"REDIS0011\xfe\x00\xfb\x01\x00\x00\x01k\x01v\xff\x82\x0b\x95\x88\x5e\x25\x63\x13";
+//! let rdb = Rdb::new(file).unwrap();
+//! assert_eq!(rdb.header().version, 11);
+//! let mut scratch = Scratch::new();
+//! for record in rdb.records() {
+//!     match record.unwrap() {
+//!         Record::Key(k) => {
+//!             let key = k.key.to_vec().unwrap();
+//!             let value = k.value.string().unwrap();
+//!             assert_eq!((key.as_slice(), value.bytes(&mut Vec::new()).unwrap()), (&b"k"[..], &b"v"[..]));
+//!         }
+//!         Record::Eof(eof) => assert!(eof.checksum.is_ok()),
+//!         _ => {}
+//!     }
+//! }
+//! # let _ = &mut scratch;
+//! ```
+//!
+//! The iterator is lazy in the gimli sense: each step reads one record and
+//! only skims its value (see [`crate::value`]); a consumer that stops early
+//! (a `--key` filter that found its key) simply stops iterating. After an
+//! `Err` the iterator is finished: RDB has no resynchronisation points, so
+//! nothing after a broken record can be trusted.
+
+use crate::crc::Crc64;
+use crate::cursor::Cursor;
+use crate::error::{Error, ErrorKind, Result, Stage};
+use crate::module::{read_module_value, ModuleId, ModuleValue};
+use crate::rdb_string::RdbString;
+use crate::types::{opcode, Encoding, Flavor};
+use crate::value::Value;
+
+/// Highest `REDIS` version this decoder reads.
+pub const MAX_REDIS_VERSION: u32 = 13;
+/// Highest `VALKEY` version this decoder reads.
+pub const MAX_VALKEY_VERSION: u32 = 81;
+
+/// The 9-byte magic and version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub flavor: Flavor,
+    pub version: u32,
+}
+
+impl Header {
+    pub fn magic(&self) -> &'static str {
+        match self.flavor {
+            Flavor::Redis => "REDIS",
+            Flavor::Valkey => "VALKEY",
+        }
+    }
+
+    /// Whether the file ends with a CRC-64 trailer (RDB 5 and later).
+    pub fn has_checksum(&self) -> bool {
+        self.version >= 5
+    }
+
+    /// Parses the first 9 bytes.
+    pub fn parse(data: &[u8]) -> Result<Header> {
+        let err = |msg: String| Error::invalid(0, msg).with_stage(Stage::Header);
+        if data.len() < 9 {
+            return Err(
+                Error::truncated(data.len(), (9 - data.len()) as u64, "RDB header")
+                    .with_stage(Stage::Header),
+            );
+        }
+        let (flavor, digits) = if &data[..5] == b"REDIS" {
+            (Flavor::Redis, &data[5..9])
+        } else if &data[..6] == b"VALKEY" {
+            (Flavor::Valkey, &data[6..9])
+        } else {
+            return Err(err(format!(
+                "wrong signature: expected \"REDIS\" or \"VALKEY\", found {:?}",
+                String::from_utf8_lossy(&data[..9])
+            )));
+        };
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return Err(err(format!(
+                "RDB version is not a number: {:?}",
+                String::from_utf8_lossy(digits)
+            )));
+        }
+        let version: u32 = std::str::from_utf8(digits)
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        let ok = match flavor {
+            Flavor::Redis => (1..=MAX_REDIS_VERSION).contains(&version),
+            Flavor::Valkey => (80..=MAX_VALKEY_VERSION).contains(&version),
+        };
+        if !ok {
+            let supported = match flavor {
+                Flavor::Redis => format!("REDIS versions 1 to {MAX_REDIS_VERSION}"),
+                Flavor::Valkey => format!("VALKEY versions 80 to {MAX_VALKEY_VERSION}"),
+            };
+            return Err(Error::unsupported(
+                5,
+                format!("can't handle RDB format version {version} ({supported} are supported)"),
+            )
+            .with_stage(Stage::Header));
+        }
+        Ok(Header { flavor, version })
+    }
+}
+
+/// What the checksum trailer said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    /// RDB version < 5: no trailer.
+    Absent,
+    /// Stored as zero: the writer had `rdbchecksum no`.
+    Disabled,
+    /// Stored value matches.
+    Ok(u64),
+    /// Verification was turned off; the stored value.
+    NotVerified(u64),
+}
+
+impl Checksum {
+    pub fn is_ok(&self) -> bool {
+        !matches!(self, Checksum::NotVerified(_))
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Checksum::Absent => "absent",
+            Checksum::Disabled => "disabled",
+            Checksum::Ok(_) => "ok",
+            Checksum::NotVerified(_) => "not-verified",
+        }
+    }
+}
+
+/// The end of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eof {
+    /// Offset of the EOF opcode.
+    pub offset: u64,
+    pub checksum: Checksum,
+    /// Bytes after the trailer (an old-style AOF's commands, or garbage).
+    pub trailing: u64,
+}
+
+/// One key and its value, with the opcodes that prefixed it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRecord<'a> {
+    pub db: u64,
+    pub key: RdbString<'a>,
+    /// Absolute Unix time in ms (EXPIRETIME seconds are converted).
+    pub expire_at_ms: Option<i64>,
+    /// LRU idle time in seconds (IDLE opcode).
+    pub idle_s: Option<u64>,
+    /// LFU frequency counter (FREQ opcode).
+    pub freq: Option<u8>,
+    /// Redis 8.6 per-key module metadata (KEY_META), raw.
+    pub key_meta: Option<&'a [u8]>,
+    pub value: Value<'a>,
+    /// File offset of the record's first byte (its first prefix opcode, or
+    /// its type byte).
+    pub offset: u64,
+    /// File offset just past the record.
+    pub end: u64,
+}
+
+/// A Redis 7.0 RC function (FUNCTION_PRE_GA).
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionPreGa<'a> {
+    pub name: RdbString<'a>,
+    pub engine: RdbString<'a>,
+    pub description: Option<RdbString<'a>>,
+    pub code: RdbString<'a>,
+}
+
+/// One record of the file.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    /// AUX field.
+    Aux {
+        name: RdbString<'a>,
+        value: RdbString<'a>,
+    },
+    SelectDb {
+        db: u64,
+    },
+    ResizeDb {
+        keys: u64,
+        expires: u64,
+    },
+    /// Redis 7.4 cluster slot info.
+    SlotInfo {
+        slot: u64,
+        size: u64,
+        expires_size: u64,
+    },
+    /// A function library (FUNCTION2): its full source.
+    Function {
+        code: RdbString<'a>,
+    },
+    FunctionPreGa(FunctionPreGa<'a>),
+    /// Module AUX data; `when` is 1 (before the keyspace) or 2 (after).
+    ModuleAux {
+        module: ModuleValue<'a>,
+        when: u64,
+    },
+    /// Valkey 9 slot import job.
+    SlotImport {
+        job: RdbString<'a>,
+        /// (start, end) slot ranges.
+        ranges: &'a [u8],
+        range_count: u64,
+    },
+    Key(KeyRecord<'a>),
+    Eof(Eof),
+}
+
+impl<'a> Record<'a> {
+    /// Decodes the slot ranges of a `SlotImport` record.
+    pub fn slot_ranges(ranges: &'a [u8]) -> impl Iterator<Item = (u64, u64)> + 'a {
+        let mut c = Cursor::new(ranges, 0);
+        std::iter::from_fn(move || {
+            if c.is_empty() {
+                return None;
+            }
+            Some((c.len("slot").ok()?, c.len("slot").ok()?))
+        })
+    }
+}
+
+/// Decoding options.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest decompressed LZF string accepted (bytes).
+    pub max_decompressed: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_decompressed: crate::rdb_string::DEFAULT_MAX_DECOMPRESSED,
+        }
+    }
+}
+
+/// An RDB file in memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Rdb<'a> {
+    data: &'a [u8],
+    header: Header,
+    verify_checksum: bool,
+}
+
+impl<'a> Rdb<'a> {
+    /// Checks the header of `data`.
+    pub fn new(data: &'a [u8]) -> Result<Rdb<'a>> {
+        Ok(Rdb {
+            data,
+            header: Header::parse(data)?,
+            verify_checksum: true,
+        })
+    }
+
+    /// Whether to compute and compare the CRC-64 (default yes).
+    pub fn verify_checksum(mut self, yes: bool) -> Rdb<'a> {
+        self.verify_checksum = yes;
+        self
+    }
+
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    pub fn records(&self) -> Records<'a> {
+        let mut c = Cursor::new(self.data, 0);
+        c.set_pos(9.min(self.data.len()));
+        Records {
+            c,
+            header: self.header,
+            db: 0,
+            crc: self
+                .verify_checksum
+                .then(Crc64::new)
+                .filter(|_| self.header.has_checksum()),
+            crc_pos: 0,
+            done: false,
+        }
+    }
+}
+
+/// Iterator over the records after the header. See the module docs.
+pub struct Records<'a> {
+    c: Cursor<'a>,
+    header: Header,
+    db: u64,
+    crc: Option<Crc64>,
+    /// Bytes before this offset have been fed to `crc`.
+    crc_pos: usize,
+    done: bool,
+}
+
+/// The CRC is fed in chunks of this size as the walk passes them, so the
+/// bytes are still in cache and the work is spread over the walk.
+const CRC_CHUNK: usize = 1 << 20;
+
+impl<'a> Records<'a> {
+    /// Offset of the next record.
+    pub fn offset(&self) -> u64 {
+        self.c.offset() as u64
+    }
+
+    /// The currently selected database.
+    pub fn db(&self) -> u64 {
+        self.db
+    }
+
+    fn feed_crc(&mut self, upto: usize) {
+        if let Some(crc) = &mut self.crc {
+            if upto > self.crc_pos {
+                crc.update(&self.c.data()[self.crc_pos..upto]);
+                self.crc_pos = upto;
+            }
+        }
+    }
+
+    fn record(&mut self) -> Result<Record<'a>> {
+        let flavor = self.header.flavor;
+        let version = self.header.version;
+        let c = &mut self.c;
+        let record_start = c.offset();
+        let mut expire_at_ms = None;
+        let mut idle_s = None;
+        let mut freq = None;
+        let mut key_meta = None;
+        loop {
+            let type_at = c.offset();
+            let t = c
+                .u8("type or opcode")
+                .map_err(|e| e.with_stage(Stage::ReadType))?;
+            let stage_err = |stage: Stage| move |e: Error| e.with_stage(stage);
+            match t {
+                opcode::EXPIRETIME => {
+                    let s = i32::from_le_bytes(
+                        c.array("EXPIRETIME")
+                            .map_err(stage_err(Stage::ReadExpire))?,
+                    );
+                    expire_at_ms = Some(i64::from(s) * 1000);
+                }
+                opcode::EXPIRETIME_MS => {
+                    expire_at_ms = Some(
+                        c.i64_le("EXPIRETIME_MS")
+                            .map_err(stage_err(Stage::ReadExpire))?,
+                    );
+                }
+                opcode::IDLE => {
+                    idle_s = Some(c.len("IDLE").map_err(stage_err(Stage::ReadOpcode))?);
+                }
+                opcode::FREQ => {
+                    freq = Some(c.u8("FREQ").map_err(stage_err(Stage::ReadOpcode))?);
+                }
+                opcode::KEY_META_OR_SLOT_IMPORT if flavor == Flavor::Redis && version >= 13 => {
+                    let start = c.pos();
+                    read_key_meta(c).map_err(stage_err(Stage::ReadOpcode))?;
+                    key_meta = Some(&c.data()[start..c.pos()]);
+                }
+                _ if expire_at_ms.is_some()
+                    || idle_s.is_some()
+                    || freq.is_some()
+                    || key_meta.is_some() =>
+                {
+                    // After a key prefix only an object type may follow.
+                    return self.key(
+                        t,
+                        type_at,
+                        record_start,
+                        expire_at_ms,
+                        idle_s,
+                        freq,
+                        key_meta,
+                    );
+                }
+                opcode::EOF => return self.eof(type_at),
+                opcode::SELECTDB => {
+                    let db = c.len("SELECTDB").map_err(stage_err(Stage::ReadOpcode))?;
+                    self.db = db;
+                    return Ok(Record::SelectDb { db });
+                }
+                opcode::RESIZEDB => {
+                    let keys = c.len("RESIZEDB").map_err(stage_err(Stage::ReadOpcode))?;
+                    let expires = c.len("RESIZEDB").map_err(stage_err(Stage::ReadOpcode))?;
+                    return Ok(Record::ResizeDb { keys, expires });
+                }
+                opcode::AUX => {
+                    let name = c
+                        .rdb_string("AUX name")
+                        .map_err(stage_err(Stage::ReadAux))?;
+                    let value = c
+                        .rdb_string("AUX value")
+                        .map_err(stage_err(Stage::ReadAux))?;
+                    return Ok(Record::Aux { name, value });
+                }
+                opcode::SLOT_INFO => {
+                    let e = stage_err(Stage::ReadOpcode);
+                    let slot = c.len("SLOT_INFO slot").map_err(e)?;
+                    let size = c.len("SLOT_INFO size").map_err(e)?;
+                    let expires_size = c.len("SLOT_INFO expires size").map_err(e)?;
+                    return Ok(Record::SlotInfo {
+                        slot,
+                        size,
+                        expires_size,
+                    });
+                }
+                opcode::FUNCTION2 => {
+                    let code = c
+                        .rdb_string("function library code")
+                        .map_err(stage_err(Stage::ReadFunction))?;
+                    return Ok(Record::Function { code });
+                }
+                opcode::FUNCTION_PRE_GA => {
+                    let e = stage_err(Stage::ReadFunction);
+                    let name = c.rdb_string("function name").map_err(e)?;
+                    let engine = c.rdb_string("function engine").map_err(e)?;
+                    let has_desc = c.len("function description flag").map_err(e)?;
+                    let description = if has_desc != 0 {
+                        Some(c.rdb_string("function description").map_err(e)?)
+                    } else {
+                        None
+                    };
+                    let code = c.rdb_string("function code").map_err(e)?;
+                    return Ok(Record::FunctionPreGa(FunctionPreGa {
+                        name,
+                        engine,
+                        description,
+                        code,
+                    }));
+                }
+                opcode::MODULE_AUX => {
+                    let e = stage_err(Stage::ReadModuleAux);
+                    let at = c.offset();
+                    let id = c.len("module id").map_err(e)?;
+                    let when_at = c.offset();
+                    let when_opcode = c.len("module AUX when opcode").map_err(e)?;
+                    if when_opcode != crate::module::module_opcode::UINT {
+                        return Err(Error::invalid(
+                            when_at,
+                            format!("module AUX 'when' opcode is {when_opcode}, expected 2 (UINT)"),
+                        )
+                        .with_stage(Stage::ReadModuleAux));
+                    }
+                    let when = c.len("module AUX when").map_err(e)?;
+                    let raw_offset = c.offset();
+                    let start = c.pos();
+                    crate::module::skip_opcode_stream(c).map_err(e)?;
+                    if id >> 10 == 0 {
+                        return Err(Error::invalid(at, "module id 0 is reserved")
+                            .with_stage(Stage::ReadModuleAux));
+                    }
+                    return Ok(Record::ModuleAux {
+                        module: ModuleValue {
+                            id: ModuleId(id),
+                            raw: &c.data()[start..c.pos()],
+                            raw_offset,
+                        },
+                        when,
+                    });
+                }
+                opcode::KEY_META_OR_SLOT_IMPORT if flavor == Flavor::Valkey => {
+                    let e = stage_err(Stage::ReadOpcode);
+                    let at = c.offset();
+                    let job = c.rdb_string("SLOT_IMPORT job name").map_err(e)?;
+                    if job.len() != 40 {
+                        return Err(Error::invalid(
+                            at,
+                            format!("SLOT_IMPORT job name is {} bytes, expected 40", job.len()),
+                        )
+                        .with_stage(Stage::ReadOpcode));
+                    }
+                    let range_count = c.count(2, "SLOT_IMPORT range count").map_err(e)?;
+                    let start = c.pos();
+                    for _ in 0..range_count {
+                        c.len("SLOT_IMPORT start slot").map_err(e)?;
+                        c.len("SLOT_IMPORT end slot").map_err(e)?;
+                    }
+                    return Ok(Record::SlotImport {
+                        job,
+                        ranges: &c.data()[start..c.pos()],
+                        range_count,
+                    });
+                }
+                _ => return self.key(t, type_at, record_start, None, None, None, None),
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn key(
+        &mut self,
+        t: u8,
+        type_at: usize,
+        record_start: usize,
+        expire_at_ms: Option<i64>,
+        idle_s: Option<u64>,
+        freq: Option<u8>,
+        key_meta: Option<&'a [u8]>,
+    ) -> Result<Record<'a>> {
+        let c = &mut self.c;
+        let Some(encoding) = Encoding::from_type_byte(t, self.header.flavor) else {
+            let what = if t >= 242 { "opcode" } else { "object type" };
+            let hint = match (t, self.header.flavor) {
+                (27..=33, Flavor::Redis) => {
+                    " (types 27+ belong to RDB 14 / Redis 8.8, which this decoder does not read)"
+                }
+                (243, Flavor::Redis) => " (KEY_META exists only in RDB 13 and later)",
+                (242, Flavor::Valkey) => " (Valkey's UPDATE opcode is not supported)",
+                (23, Flavor::Valkey) => " (Valkey's PATH_HASH type is not supported)",
+                _ => "",
+            };
+            let e = if (242..=255).contains(&t) || (27..=33).contains(&t) || t == 23 {
+                Error::unsupported(
+                    type_at,
+                    format!(
+                        "{what} byte {t} (0x{t:02x}) in a {} version {} file{hint}",
+                        self.header.magic(),
+                        self.header.version
+                    ),
+                )
+            } else {
+                Error::invalid(
+                    type_at,
+                    format!(
+                        "unknown {what} byte {t} (0x{t:02x}) in a {} version {} file{hint}",
+                        self.header.magic(),
+                        self.header.version
+                    ),
+                )
+            };
+            return Err(e.with_stage(Stage::ReadType));
+        };
+        let key = c.rdb_string("key").map_err(|e| {
+            let mut e = e.with_stage(Stage::ReadKey);
+            e.rdb_type = Some(t);
+            e.record_offset = Some(record_start as u64);
+            e
+        })?;
+        let value = Value::skim(c, encoding, t).map_err(|e| {
+            let mut e = e.with_stage(Stage::ReadValue);
+            e.key = key.to_vec().ok();
+            e.rdb_type = Some(t);
+            e.record_offset = Some(record_start as u64);
+            e
+        })?;
+        Ok(Record::Key(KeyRecord {
+            db: self.db,
+            key,
+            expire_at_ms,
+            idle_s,
+            freq,
+            key_meta,
+            value,
+            offset: record_start as u64,
+            end: c.offset() as u64,
+        }))
+    }
+
+    fn eof(&mut self, eof_at: usize) -> Result<Record<'a>> {
+        let after_eof = self.c.pos();
+        if !self.header.has_checksum() {
+            return Ok(Record::Eof(Eof {
+                offset: eof_at as u64,
+                checksum: Checksum::Absent,
+                trailing: self.c.remaining() as u64,
+            }));
+        }
+        let stored = self
+            .c
+            .u64_le("CRC-64 checksum")
+            .map_err(|e| e.with_stage(Stage::CheckSum))?;
+        self.feed_crc(after_eof);
+        let checksum = match (&self.crc, stored) {
+            (_, 0) => Checksum::Disabled,
+            (None, s) => Checksum::NotVerified(s),
+            (Some(crc), s) => {
+                let computed = crc.value();
+                if computed != s {
+                    return Err(Error::new(
+                        after_eof,
+                        ErrorKind::ChecksumMismatch {
+                            stored: s,
+                            computed,
+                        },
+                    )
+                    .with_stage(Stage::CheckSum));
+                }
+                Checksum::Ok(s)
+            }
+        };
+        Ok(Record::Eof(Eof {
+            offset: eof_at as u64,
+            checksum,
+            trailing: self.c.remaining() as u64,
+        }))
+    }
+}
+
+/// KEY_META (RDB 13): class count, then per class a 4-byte spec and a
+/// module opcode stream.
+fn read_key_meta(c: &mut Cursor<'_>) -> Result<()> {
+    let at = c.offset();
+    let n = c.len("KEY_META class count")?;
+    if n > 7 {
+        return Err(Error::invalid(
+            at,
+            format!("KEY_META has {n} classes, at most 7 are allowed"),
+        ));
+    }
+    for _ in 0..n {
+        c.take(4, "KEY_META class spec")?;
+        crate::module::skip_opcode_stream(c)?;
+    }
+    Ok(())
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.record();
+        match &r {
+            Ok(Record::Eof(_)) | Err(_) => self.done = true,
+            Ok(_) => {
+                let pos = self.c.pos();
+                if pos - self.crc_pos >= CRC_CHUNK {
+                    self.feed_crc(pos);
+                }
+            }
+        }
+        Some(r)
+    }
+}
+
+/// Reads a module value as found in a key record (for callers that hold a
+/// cursor-free slice, e.g. DUMP payloads).
+pub fn module_value(body: &[u8], offset: usize) -> Result<ModuleValue<'_>> {
+    read_module_value(&mut Cursor::new(body, offset))
+}
