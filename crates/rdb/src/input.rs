@@ -14,6 +14,7 @@
 //! fault (SIGBUS); that is the standard trade-off of mapping, taken by
 //! ripgrep too. Use `-` with a pipe for files that may change underneath.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub struct Input {
     source: Source,
     name: String,
-    released: usize,
+    released: Cell<usize>,
 }
 
 enum Source {
@@ -53,7 +54,7 @@ impl Input {
             return Ok(Input {
                 source: Source::Mapped(map),
                 name,
-                released: 0,
+                released: Cell::new(0),
             });
         }
         let mut buf = Vec::new();
@@ -66,7 +67,7 @@ impl Input {
         Input {
             source: Source::Owned(bytes),
             name: name.into(),
-            released: 0,
+            released: Cell::new(0),
         }
     }
 
@@ -88,24 +89,25 @@ impl Input {
 
     /// Tells the kernel that bytes before `offset` will not be needed soon.
     /// Cheap to call often: it acts only every 64 MiB.
-    pub fn release_before(&mut self, offset: u64) {
+    pub fn release_before(&self, offset: u64) {
         #[cfg(unix)]
         if let Source::Mapped(map) = &self.source {
             let page = 4096usize;
             let upto = (offset as usize).min(map.len()) / page * page;
-            if upto >= self.released + RELEASE_STEP {
-                // SAFETY: the mapping is a read-only file mapping: dropping its
-                // pages loses nothing, later reads fault them back in from
-                // the file. No references into the dropped range are used
-                // after this call by the walk, which has moved past them.
+            let released = self.released.get();
+            if upto >= released + RELEASE_STEP {
+                // SAFETY: this is a read-only, private file mapping:
+                // MADV_DONTNEED drops clean page-cache references only, and
+                // any later read of the range faults the same bytes back in
+                // from the file. Slices into the range stay valid.
                 let _ = unsafe {
                     map.unchecked_advise_range(
                         memmap2::UncheckedAdvice::DontNeed,
-                        self.released,
-                        upto - self.released,
+                        released,
+                        upto - released,
                     )
                 };
-                self.released = upto;
+                self.released.set(upto);
             }
         }
         let _ = offset;

@@ -13,7 +13,7 @@
 //!   compact encodings, each with its own bounds-checked walker.
 //! * [`cursor`]: the primitive encodings (lengths, strings, doubles).
 //! * [`module`]: module values and ids.
-//! * [`crc`]: CRC-64/REDIS.
+//! * [`crc`]: the CRC-64/REDIS checksum.
 //! * [`glob`]: Redis glob patterns, for key filters.
 //!
 //! Every failure is an [`Error`] that names the byte offset, the stage and,

@@ -169,6 +169,24 @@ pub struct KeyRecord<'a> {
     pub end: u64,
 }
 
+impl<'a> KeyRecord<'a> {
+    /// Adds this record's key, type and offset to an error found while
+    /// walking its value, so that every error names its key.
+    pub fn annotate(&self, mut e: Error) -> Error {
+        if e.key.is_none() {
+            e.key = self.key.to_vec().ok();
+        }
+        if e.rdb_type.is_none() {
+            e.rdb_type = Some(self.value.type_byte());
+        }
+        if e.record_offset.is_none() {
+            e.record_offset = Some(self.offset);
+        }
+        e.stage = Stage::ReadValue;
+        e
+    }
+}
+
 /// A Redis 7.0 RC function (FUNCTION_PRE_GA).
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionPreGa<'a> {

@@ -238,7 +238,7 @@ impl<'a> Stream<'a> {
         E: From<Error>,
         F: FnMut(RdbString<'a>, RdbString<'a>) -> Result<(), E>,
     {
-        let mut c = self.nodes.clone();
+        let mut c = self.nodes;
         c.len("stream listpack count")?;
         for _ in 0..self.node_count {
             let master = c.rdb_string("stream master ID")?;
@@ -272,7 +272,7 @@ impl<'a> Stream<'a> {
 
     /// The consumer groups, in stored order.
     pub fn groups(&self) -> GroupIter<'a> {
-        let mut c = self.groups.clone();
+        let mut c = self.groups;
         // Validated when the record was read.
         let _ = c.len("stream consumer group count");
         GroupIter {
@@ -495,7 +495,7 @@ impl<'a> Group<'a> {
 
     /// The group's pending entries, in stored (ID) order.
     pub fn pel(&self) -> impl Iterator<Item = Result<PelEntry>> + 'a {
-        let mut c = self.pel.clone();
+        let mut c = self.pel;
         (0..self.pel_count).map(move |_| {
             Ok(PelEntry {
                 id: read_raw_id(&mut c)?,
@@ -507,7 +507,7 @@ impl<'a> Group<'a> {
 
     /// The group's consumers, in stored order.
     pub fn consumers(&self) -> impl Iterator<Item = Result<Consumer<'a>>> + 'a {
-        let mut c = self.consumers.clone();
+        let mut c = self.consumers;
         let version = self.version;
         (0..self.consumer_count).map(move |_| {
             let name = c.rdb_string("consumer name")?;
@@ -647,7 +647,7 @@ impl<'a> Producer<'a> {
 
     /// (IID, the entry ID it produced) pairs, in stored order.
     pub fn iids(&self) -> impl Iterator<Item = Result<(RdbString<'a>, StreamId)>> + 'a {
-        let mut c = self.iids.clone();
+        let mut c = self.iids;
         (0..self.iid_count).map(move |_| {
             let iid = c.rdb_string("stream IDMP IID")?;
             Ok((iid, read_id(&mut c, "stream IDMP entry ID")?))
@@ -657,7 +657,7 @@ impl<'a> Producer<'a> {
 
 impl<'a> Idmp<'a> {
     pub fn producers(&self) -> impl Iterator<Item = Result<Producer<'a>>> + 'a {
-        let mut c = self.c.clone();
+        let mut c = self.c;
         (0..self.producer_count).map(move |_| {
             let pid = c.rdb_string("stream IDMP producer id")?;
             let iid_count = c.len("stream IDMP IID count")?;
@@ -676,7 +676,7 @@ impl<'a> Idmp<'a> {
 
     /// (iids_added, iids_duplicates) counters stored after the producers.
     pub fn counters(&self) -> Result<(u64, u64)> {
-        let mut c = self.c.clone();
+        let mut c = self.c;
         for p in self.producers() {
             let p = p?;
             // Skip to the end of the last producer.

@@ -1,0 +1,147 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rdbscope",
+    version,
+    about = "Read, check and convert Redis and Valkey RDB files",
+    long_about = "Read, check and convert Redis and Valkey RDB files (RDB versions 1-13 and \
+VALKEY 80/81).\n\nExit codes: 0 ok, 1 the input has a problem, 2 usage or I/O error.",
+    after_help = "Examples:\n  rdbscope dump dump.rdb | jq -c 'select(.record == null)'\n  \
+rdbscope dump --db 0 --type hash --key 'user:*' dump.rdb\n  \
+rdbscope info dump.rdb\n  cat dump.rdb | rdbscope dump -"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write every key (and the file's other records) as JSON.
+    #[command(
+        after_help = "Output: JSON Lines, one record per line. Key records have no \
+\"record\" field; header, aux, function, module-aux, selectdb, resizedb, slot and eof \
+records carry \"record\": <kind>. Schema: docs/json-format.md.\n\n\
+Filters apply to keys; when any filter is given, only keys are printed.\n\n\
+Examples:\n  rdbscope dump dump.rdb > keys.jsonl\n  \
+rdbscope dump --keys-only dump.rdb | jq -r .key\n  \
+rdbscope dump --key 'session:*' --type hash dump.rdb\n  \
+rdbscope dump --format json dump.rdb > all.json\n  \
+cat dump.rdb | rdbscope dump -"
+    )]
+    Dump(DumpArgs),
+    /// Summarize a file: format, aux fields, functions, keys per database.
+    #[command(after_help = "Reads every record header but decodes no value.\n\n\
+Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq .dbs")]
+    Info(InfoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DumpArgs {
+    /// The RDB file; `-` reads standard input.
+    pub input: PathBuf,
+    /// Output layout.
+    #[arg(long, value_enum, default_value_t = DumpFormat::Jsonl)]
+    pub format: DumpFormat,
+    /// Only keys in this database (repeatable).
+    #[arg(long = "db", value_name = "N")]
+    pub dbs: Vec<u64>,
+    /// Only keys of this type: string, list, set, zset, hash, stream, module
+    /// (repeatable).
+    #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
+    pub types: Vec<rdbscope_rdb::KeyType>,
+    /// Only keys matching this Redis glob pattern (`*`, `?`, `[a-z]`, `\x`).
+    #[arg(long = "key", value_name = "GLOB")]
+    pub key: Option<String>,
+    /// Print key records only, not header/aux/function/... records.
+    #[arg(long)]
+    pub keys_only: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    /// The RDB file; `-` reads standard input.
+    pub input: PathBuf,
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
+    pub format: InfoFormat,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CommonArgs {
+    /// Do not compute or compare the CRC-64 trailer.
+    #[arg(long)]
+    pub ignore_checksum: bool,
+    /// Largest decompressed LZF string to accept, in bytes (e.g. 512M, 4G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    pub max_value_size: u64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpFormat {
+    /// JSON Lines: one record per line.
+    Jsonl,
+    /// One JSON array of all records.
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfoFormat {
+    Text,
+    Json,
+}
+
+fn parse_type(s: &str) -> Result<rdbscope_rdb::KeyType, String> {
+    rdbscope_rdb::KeyType::from_name(s).ok_or_else(|| {
+        format!("unknown type {s:?}; expected string, list, set, zset, hash, stream or module")
+    })
+}
+
+/// `123`, `64K`, `512M`, `4G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix in {s:?}")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("invalid size {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10"), Ok(10));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("512m"), Ok(512 << 20));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("1Q").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,19 @@
+//! The `rdbscope` binary: argument parsing, opening inputs, exit codes.
+//! Decoding lives in `rdbscope-rdb`, rendering in `rdbscope-printer`.
+
+mod args;
+mod dump;
+mod info;
+mod report;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let outcome = match cli.command {
+        args::Command::Dump(a) => dump::run(&a),
+        args::Command::Info(a) => info::run(&a),
+    };
+    outcome.exit_code()
+}

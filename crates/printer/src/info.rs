@@ -1,0 +1,310 @@
+//! `info`: a summary of a file gathered from its records without decoding
+//! values (types and counts come from the record headers).
+
+use crate::error::PrintError;
+use crate::json::{write_bytes, write_json_str};
+use rdbscope_rdb::{Checksum, Header, KeyType, Record};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Per-database counts.
+#[derive(Debug, Default, Clone)]
+pub struct DbSummary {
+    pub keys: u64,
+    pub expires: u64,
+    pub by_type: BTreeMap<&'static str, u64>,
+    pub by_encoding: BTreeMap<&'static str, u64>,
+    /// The RESIZEDB hint (keys, expires), if written.
+    pub resize_hint: Option<(u64, u64)>,
+}
+
+/// A function library.
+#[derive(Debug, Clone)]
+pub struct FunctionSummary {
+    /// Library name from the `#!<engine> name=<lib>` line (FUNCTION2), or
+    /// the function name (7.0 RC format).
+    pub name: Vec<u8>,
+    pub engine: Vec<u8>,
+    pub code_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub header: Header,
+    pub file_size: u64,
+    pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    pub functions: Vec<FunctionSummary>,
+    /// (module name, encoding version, when, raw bytes).
+    pub module_aux: Vec<(String, u32, u64, u64)>,
+    pub slot_info_records: u64,
+    pub slot_imports: u64,
+    pub dbs: BTreeMap<u64, DbSummary>,
+    pub checksum: Option<Checksum>,
+    pub trailing_bytes: u64,
+}
+
+impl Summary {
+    pub fn new(header: Header, file_size: u64) -> Summary {
+        Summary {
+            header,
+            file_size,
+            aux: Vec::new(),
+            functions: Vec::new(),
+            module_aux: Vec::new(),
+            slot_info_records: 0,
+            slot_imports: 0,
+            dbs: BTreeMap::new(),
+            checksum: None,
+            trailing_bytes: 0,
+        }
+    }
+
+    /// Adds one record. `db` is the database selected when it was read.
+    pub fn add(&mut self, r: &Record<'_>, db: u64) -> Result<(), PrintError> {
+        match r {
+            Record::Aux { name, value } => self.aux.push((name.to_vec()?, value.to_vec()?)),
+            Record::SelectDb { db } => {
+                self.dbs.entry(*db).or_default();
+            }
+            Record::ResizeDb { keys, expires } => {
+                self.dbs.entry(db).or_default().resize_hint = Some((*keys, *expires));
+            }
+            Record::SlotInfo { .. } => self.slot_info_records += 1,
+            Record::Function { code } => {
+                let code = code.to_vec()?;
+                let (engine, name) = shebang(&code);
+                self.functions.push(FunctionSummary {
+                    name,
+                    engine,
+                    code_bytes: code.len() as u64,
+                });
+            }
+            Record::FunctionPreGa(f) => self.functions.push(FunctionSummary {
+                name: f.name.to_vec()?,
+                engine: f.engine.to_vec()?,
+                code_bytes: f.code.len(),
+            }),
+            Record::ModuleAux { module, when } => self.module_aux.push((
+                module.id.name(),
+                module.id.encver(),
+                *when,
+                module.raw.len() as u64,
+            )),
+            Record::SlotImport { .. } => self.slot_imports += 1,
+            Record::Key(k) => {
+                let d = self.dbs.entry(k.db).or_default();
+                d.keys += 1;
+                if k.expire_at_ms.is_some() {
+                    d.expires += 1;
+                }
+                *d.by_type.entry(k.value.key_type().as_str()).or_default() += 1;
+                *d.by_encoding.entry(k.value.encoding().name()).or_default() += 1;
+            }
+            Record::Eof(eof) => {
+                self.checksum = Some(eof.checksum);
+                self.trailing_bytes = eof.trailing;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn total_keys(&self) -> u64 {
+        self.dbs.values().map(|d| d.keys).sum()
+    }
+
+    /// Human-readable text.
+    pub fn write_text<W: Write>(&self, o: &mut W, name: &str) -> std::io::Result<()> {
+        writeln!(o, "file:      {name}")?;
+        writeln!(o, "size:      {} bytes", self.file_size)?;
+        writeln!(
+            o,
+            "format:    {} version {} ({}{:04})",
+            self.header.magic(),
+            self.header.version,
+            self.header.magic(),
+            self.header.version
+        )?;
+        let checksum = match self.checksum {
+            None => "not reached".to_string(),
+            Some(Checksum::Absent) => "absent (RDB version < 5)".to_string(),
+            Some(Checksum::Disabled) => "disabled (stored as zero)".to_string(),
+            Some(Checksum::Ok(v)) => format!("ok ({v:016x})"),
+            Some(Checksum::NotVerified(v)) => format!("present, not verified ({v:016x})"),
+        };
+        writeln!(o, "checksum:  {checksum}")?;
+        if self.trailing_bytes > 0 {
+            writeln!(
+                o,
+                "trailing:  {} bytes after the checksum",
+                self.trailing_bytes
+            )?;
+        }
+        if !self.aux.is_empty() {
+            writeln!(o, "aux:")?;
+            for (k, v) in &self.aux {
+                writeln!(
+                    o,
+                    "  {} = {}",
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(v)
+                )?;
+            }
+        }
+        if !self.functions.is_empty() {
+            writeln!(o, "functions:")?;
+            for f in &self.functions {
+                writeln!(
+                    o,
+                    "  {} (engine {}, {} bytes of code)",
+                    String::from_utf8_lossy(&f.name),
+                    String::from_utf8_lossy(&f.engine),
+                    f.code_bytes
+                )?;
+            }
+        }
+        if !self.module_aux.is_empty() {
+            writeln!(o, "module aux:")?;
+            for (name, ver, when, len) in &self.module_aux {
+                let when = match when {
+                    1 => "before keyspace",
+                    2 => "after keyspace",
+                    _ => "unknown position",
+                };
+                writeln!(o, "  {name} v{ver} ({when}, {len} bytes)")?;
+            }
+        }
+        if self.slot_info_records > 0 {
+            writeln!(o, "slot info: {} records", self.slot_info_records)?;
+        }
+        if self.slot_imports > 0 {
+            writeln!(o, "slot imports: {}", self.slot_imports)?;
+        }
+        writeln!(o, "keys:      {} total", self.total_keys())?;
+        for (db, d) in &self.dbs {
+            write!(o, "  db{db}: keys={} expires={}", d.keys, d.expires)?;
+            for (t, n) in &d.by_type {
+                write!(o, " {t}={n}")?;
+            }
+            if let Some((k, e)) = d.resize_hint {
+                write!(o, " (resizedb hint keys={k} expires={e})")?;
+            }
+            writeln!(o)?;
+        }
+        Ok(())
+    }
+
+    /// One JSON object.
+    pub fn write_json<W: Write>(&self, o: &mut W, name: &str) -> std::io::Result<()> {
+        o.write_all(b"{\"file\":")?;
+        write_json_str(o, name)?;
+        write!(
+            o,
+            ",\"size_bytes\":{},\"magic\":\"{}\",\"version\":{},\"checksum\":",
+            self.file_size,
+            self.header.magic(),
+            self.header.version
+        )?;
+        match self.checksum {
+            None => o.write_all(b"null")?,
+            Some(c) => write!(o, "\"{}\"", c.as_str())?,
+        }
+        write!(o, ",\"trailing_bytes\":{},\"aux\":{{", self.trailing_bytes)?;
+        for (i, (k, v)) in self.aux.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            write_json_str(o, &String::from_utf8_lossy(k))?;
+            o.write_all(b":")?;
+            write_bytes(o, v)?;
+        }
+        o.write_all(b"},\"functions\":[")?;
+        for (i, f) in self.functions.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"{\"name\":")?;
+            write_bytes(o, &f.name)?;
+            o.write_all(b",\"engine\":")?;
+            write_bytes(o, &f.engine)?;
+            write!(o, ",\"code_bytes\":{}}}", f.code_bytes)?;
+        }
+        o.write_all(b"],\"module_aux\":[")?;
+        for (i, (name, ver, when, len)) in self.module_aux.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            write!(
+                o,
+                "{{\"module\":\"{name}\",\"encver\":{ver},\"when\":{when},\"raw_bytes\":{len}}}"
+            )?;
+        }
+        write!(
+            o,
+            "],\"slot_info_records\":{},\"slot_imports\":{},\"keys\":{},\"dbs\":{{",
+            self.slot_info_records,
+            self.slot_imports,
+            self.total_keys()
+        )?;
+        for (i, (db, d)) in self.dbs.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            write!(
+                o,
+                "\"{db}\":{{\"keys\":{},\"expires\":{},\"types\":{{",
+                d.keys, d.expires
+            )?;
+            for (j, t) in KeyType::ALL
+                .iter()
+                .filter_map(|t| d.by_type.get(t.as_str()).map(|n| (t.as_str(), n)))
+                .enumerate()
+            {
+                if j > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "\"{}\":{}", t.0, t.1)?;
+            }
+            o.write_all(b"},\"encodings\":{")?;
+            for (j, (e, n)) in d.by_encoding.iter().enumerate() {
+                if j > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "\"{e}\":{n}")?;
+            }
+            o.write_all(b"},\"resizedb\":")?;
+            match d.resize_hint {
+                Some((k, e)) => write!(o, "{{\"keys\":{k},\"expires\":{e}}}")?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b"}")?;
+        }
+        o.write_all(b"}}\n")
+    }
+}
+
+/// Splits `#!lua name=mylib ...` into (engine, name).
+fn shebang(code: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let line = code.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let Some(rest) = line.strip_prefix(b"#!") else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut parts = rest.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or(b"").to_vec();
+    let name = parts
+        .find_map(|p| p.strip_prefix(b"name="))
+        .unwrap_or(b"")
+        .to_vec();
+    (engine, name)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shebang_names() {
+        assert_eq!(
+            super::shebang(b"#!lua name=corpuslib\nlocal x"),
+            (b"lua".to_vec(), b"corpuslib".to_vec())
+        );
+        assert_eq!(super::shebang(b"no shebang"), (vec![], vec![]));
+    }
+}

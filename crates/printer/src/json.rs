@@ -1,0 +1,620 @@
+//! JSON rendering of RDB records: JSON Lines (one record per line) or one
+//! JSON array. The schema is documented in `docs/json-format.md`.
+//!
+//! Values are written while they are walked, element by element, into the
+//! caller's writer: nothing is collected first, so a 1 GB hash costs no more
+//! memory than a small one (stream groups excepted, see `write_groups`).
+
+use crate::error::PrintError;
+use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
+use rdbscope_rdb::{Elem, Header, KeyRecord, KeyType, RdbString, Record, Scratch};
+use std::io::Write;
+
+/// Output layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One JSON object per line.
+    Lines,
+    /// One JSON array holding every record.
+    Document,
+}
+
+/// Writes records as JSON.
+pub struct JsonPrinter<W: Write> {
+    out: W,
+    layout: Layout,
+    scratch: Scratch,
+    key_buf: Vec<u8>,
+    val_buf: Vec<u8>,
+    written: u64,
+}
+
+impl<W: Write> JsonPrinter<W> {
+    pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
+        JsonPrinter {
+            out,
+            layout,
+            scratch,
+            key_buf: Vec::new(),
+            val_buf: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Records written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn begin(&mut self) -> Result<(), PrintError> {
+        if self.layout == Layout::Document {
+            self.out
+                .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), PrintError> {
+        if self.layout == Layout::Lines {
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// `{"record":"header",...}`
+    pub fn header(&mut self, h: &Header) -> Result<(), PrintError> {
+        self.begin()?;
+        write!(
+            self.out,
+            "{{\"record\":\"header\",\"magic\":\"{}\",\"version\":{}}}",
+            h.magic(),
+            h.version
+        )?;
+        self.end()
+    }
+
+    /// Any record; key records go to [`JsonPrinter::key`].
+    pub fn record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
+        if let Record::Key(k) = r {
+            return self.key(k);
+        }
+        self.begin()?;
+        let o = &mut self.out;
+        let buf = &mut self.val_buf;
+        match r {
+            Record::Aux { name, value } => {
+                o.write_all(b"{\"record\":\"aux\",\"name\":")?;
+                write_rdb_string(o, name, buf)?;
+                o.write_all(b",\"value\":")?;
+                write_rdb_string(o, value, buf)?;
+                o.write_all(b"}")?;
+            }
+            Record::SelectDb { db } => write!(o, "{{\"record\":\"selectdb\",\"db\":{db}}}")?,
+            Record::ResizeDb { keys, expires } => write!(
+                o,
+                "{{\"record\":\"resizedb\",\"keys\":{keys},\"expires\":{expires}}}"
+            )?,
+            Record::SlotInfo {
+                slot,
+                size,
+                expires_size,
+            } => write!(
+                o,
+                "{{\"record\":\"slot_info\",\"slot\":{slot},\"size\":{size},\"expires_size\":{expires_size}}}"
+            )?,
+            Record::Function { code } => {
+                o.write_all(b"{\"record\":\"function\",\"code\":")?;
+                write_rdb_string(o, code, buf)?;
+                o.write_all(b"}")?;
+            }
+            Record::FunctionPreGa(f) => {
+                o.write_all(b"{\"record\":\"function_pre_ga\",\"name\":")?;
+                write_rdb_string(o, &f.name, buf)?;
+                o.write_all(b",\"engine\":")?;
+                write_rdb_string(o, &f.engine, buf)?;
+                o.write_all(b",\"description\":")?;
+                match &f.description {
+                    Some(d) => write_rdb_string(o, d, buf)?,
+                    None => o.write_all(b"null")?,
+                }
+                o.write_all(b",\"code\":")?;
+                write_rdb_string(o, &f.code, buf)?;
+                o.write_all(b"}")?;
+            }
+            Record::ModuleAux { module, when } => {
+                write!(
+                    o,
+                    "{{\"record\":\"module_aux\",\"module\":\"{}\",\"encver\":{},\"when\":{when},\"raw\":",
+                    module.id.name(),
+                    module.id.encver()
+                )?;
+                write_bytes(o, module.raw)?;
+                o.write_all(b"}")?;
+            }
+            Record::SlotImport { job, ranges, .. } => {
+                o.write_all(b"{\"record\":\"slot_import\",\"job\":")?;
+                write_rdb_string(o, job, buf)?;
+                o.write_all(b",\"ranges\":[")?;
+                for (i, (a, b)) in Record::slot_ranges(ranges).enumerate() {
+                    if i > 0 {
+                        o.write_all(b",")?;
+                    }
+                    write!(o, "[{a},{b}]")?;
+                }
+                o.write_all(b"]}")?;
+            }
+            Record::Eof(eof) => write!(
+                o,
+                "{{\"record\":\"eof\",\"checksum\":\"{}\",\"trailing_bytes\":{}}}",
+                eof.checksum.as_str(),
+                eof.trailing
+            )?,
+            Record::Key(_) => unreachable!("handled above"),
+        }
+        self.end()
+    }
+
+    /// One key record.
+    pub fn key(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
+        self.key_inner(k).map_err(|e| match e {
+            PrintError::Rdb(e) => PrintError::Rdb(k.annotate(e)),
+            io => io,
+        })
+    }
+
+    fn key_inner(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
+        self.begin()?;
+        let o = &mut self.out;
+        write!(o, "{{\"db\":{},\"key\":", k.db)?;
+        write_rdb_string(o, &k.key, &mut self.key_buf)?;
+        let v = &k.value;
+        let encoding = match v.key_type() {
+            KeyType::String => match v.string()?.as_int() {
+                Some(_) => "int",
+                None => "raw",
+            },
+            _ => v.encoding().name(),
+        };
+        write!(
+            o,
+            ",\"type\":\"{}\",\"encoding\":\"{encoding}\",\"expire_at_ms\":",
+            v.key_type().as_str()
+        )?;
+        match k.expire_at_ms {
+            Some(ms) => write!(o, "{ms}")?,
+            None => o.write_all(b"null")?,
+        }
+        o.write_all(b",\"value\":")?;
+        let s = &mut self.scratch;
+        match v.key_type() {
+            KeyType::String => write_rdb_string(o, &v.string()?, &mut self.val_buf)?,
+            KeyType::List | KeyType::Set => {
+                o.write_all(b"[")?;
+                let mut first = true;
+                v.for_each_member(s, |e| {
+                    if !std::mem::take(&mut first) {
+                        o.write_all(b",")?;
+                    }
+                    write_elem(o, e)?;
+                    Ok::<_, PrintError>(())
+                })?;
+                o.write_all(b"]")?;
+            }
+            KeyType::ZSet => {
+                o.write_all(b"[")?;
+                let mut first = true;
+                v.for_each_scored(s, |m, score| {
+                    if !std::mem::take(&mut first) {
+                        o.write_all(b",")?;
+                    }
+                    o.write_all(b"[")?;
+                    write_elem(o, m)?;
+                    o.write_all(b",")?;
+                    write_score(o, score)?;
+                    o.write_all(b"]")?;
+                    Ok::<_, PrintError>(())
+                })?;
+                o.write_all(b"]")?;
+            }
+            KeyType::Hash => {
+                o.write_all(b"[")?;
+                let mut first = true;
+                let mut any_ttl = false;
+                v.for_each_field(s, |f, val, ttl| {
+                    if !std::mem::take(&mut first) {
+                        o.write_all(b",")?;
+                    }
+                    any_ttl |= ttl.is_some();
+                    o.write_all(b"[")?;
+                    write_elem(o, f)?;
+                    o.write_all(b",")?;
+                    write_elem(o, val)?;
+                    o.write_all(b"]")?;
+                    Ok::<_, PrintError>(())
+                })?;
+                o.write_all(b"]")?;
+                if any_ttl {
+                    // A second walk rather than remembering fields: only
+                    // hashes with field TTLs pay for it, and nothing grows.
+                    o.write_all(b",\"field_expire_at_ms\":[")?;
+                    let mut first = true;
+                    v.for_each_field(s, |f, _, ttl| {
+                        if let Some(ms) = ttl {
+                            if !std::mem::take(&mut first) {
+                                o.write_all(b",")?;
+                            }
+                            o.write_all(b"[")?;
+                            write_elem(o, f)?;
+                            write!(o, ",{ms}]")?;
+                        }
+                        Ok::<_, PrintError>(())
+                    })?;
+                    o.write_all(b"]")?;
+                }
+            }
+            KeyType::Stream => write_stream(o, &v.stream()?, s, &mut self.val_buf)?,
+            KeyType::Module => {
+                let m = v.module()?;
+                write!(
+                    o,
+                    "{{\"module\":\"{}\",\"encver\":{},\"raw\":",
+                    m.id.name(),
+                    m.id.encver()
+                )?;
+                write_bytes(o, m.raw)?;
+                o.write_all(b"}")?;
+            }
+        }
+        if let Some(idle) = k.idle_s {
+            write!(o, ",\"idle_s\":{idle}")?;
+        }
+        if let Some(freq) = k.freq {
+            write!(o, ",\"freq\":{freq}")?;
+        }
+        if let Some(meta) = k.key_meta {
+            o.write_all(b",\"key_meta_raw\":")?;
+            write_bytes(o, meta)?;
+        }
+        o.write_all(b"}")?;
+        self.end()
+    }
+
+    /// Closes the document (for [`Layout::Document`]) and flushes.
+    pub fn finish(mut self) -> Result<W, PrintError> {
+        if self.layout == Layout::Document {
+            self.out
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+fn write_id<W: Write>(o: &mut W, id: StreamId) -> std::io::Result<()> {
+    write!(o, "\"{}-{}\"", id.ms, id.seq)
+}
+
+fn write_opt_id<W: Write>(o: &mut W, id: Option<StreamId>) -> std::io::Result<()> {
+    match id {
+        Some(id) => write_id(o, id),
+        None => o.write_all(b"null"),
+    }
+}
+
+fn write_opt_u64<W: Write>(o: &mut W, v: Option<u64>) -> std::io::Result<()> {
+    match v {
+        Some(v) => write!(o, "{v}"),
+        None => o.write_all(b"null"),
+    }
+}
+
+fn write_stream<W: Write>(
+    o: &mut W,
+    st: &Stream<'_>,
+    s: &mut Scratch,
+    buf: &mut Vec<u8>,
+) -> Result<(), PrintError> {
+    o.write_all(b"{\"entries\":[")?;
+    let mut first = true;
+    st.for_each_entry(s, |entry| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"[")?;
+        write_id(o, entry.id)?;
+        o.write_all(b",[")?;
+        for (i, pair) in entry.fields().enumerate() {
+            let (f, v) = pair?;
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_elem(o, f)?;
+            o.write_all(b",")?;
+            write_elem(o, v)?;
+            o.write_all(b"]")?;
+        }
+        o.write_all(b"]]")?;
+        Ok::<_, PrintError>(())
+    })?;
+    let m = st.meta();
+    write!(o, "],\"length\":{},\"last_id\":", m.length)?;
+    write_id(o, m.last_id)?;
+    o.write_all(b",\"first_id\":")?;
+    write_opt_id(o, m.first_id)?;
+    o.write_all(b",\"max_deleted_id\":")?;
+    write_opt_id(o, m.max_deleted_id)?;
+    o.write_all(b",\"entries_added\":")?;
+    write_opt_u64(o, m.entries_added)?;
+    o.write_all(b",\"groups\":")?;
+    write_groups(o, st, buf)?;
+    o.write_all(b",\"idmp\":")?;
+    match st.idmp() {
+        None => o.write_all(b"null")?,
+        Some(idmp) => {
+            write!(
+                o,
+                "{{\"duration_s\":{},\"maxsize\":{},\"producers\":[",
+                idmp.duration_s, idmp.maxsize
+            )?;
+            for (i, p) in idmp.producers().enumerate() {
+                let p = p?;
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                o.write_all(b"{\"pid\":")?;
+                write_rdb_string(o, &p.pid, buf)?;
+                o.write_all(b",\"iids\":[")?;
+                for (j, iid) in p.iids().enumerate() {
+                    let (iid, id) = iid?;
+                    if j > 0 {
+                        o.write_all(b",")?;
+                    }
+                    o.write_all(b"[")?;
+                    write_rdb_string(o, &iid, buf)?;
+                    o.write_all(b",")?;
+                    write_id(o, id)?;
+                    o.write_all(b"]")?;
+                }
+                o.write_all(b"]}")?;
+            }
+            let (added, dups) = idmp.counters()?;
+            write!(o, "],\"iids_added\":{added},\"iids_duplicates\":{dups}}}")?;
+        }
+    }
+    o.write_all(b"}")?;
+    Ok(())
+}
+
+/// Consumer groups. A group PEL entry's owner is stored only in the
+/// consumers that follow the PEL, so the owners are gathered first: one
+/// (id, consumer) pair per pending entry of this group, sorted for lookup.
+/// That is memory proportional to the group's PEL, which the value itself
+/// already takes in the file.
+fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut owners: Vec<(StreamId, usize)> = Vec::new();
+    let mut names: Vec<RdbString<'_>> = Vec::new();
+    for (gi, g) in st.groups().enumerate() {
+        let g = g?;
+        if gi > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"{\"name\":")?;
+        write_rdb_string(o, &g.name, buf)?;
+        o.write_all(b",\"last_delivered_id\":")?;
+        write_id(o, g.last_id)?;
+        o.write_all(b",\"entries_read\":")?;
+        write_opt_u64(o, g.entries_read.filter(|&v| v != ENTRIES_READ_UNKNOWN))?;
+        owners.clear();
+        names.clear();
+        for (ci, c) in g.consumers().enumerate() {
+            let c = c?;
+            names.push(c.name);
+            owners.extend(c.pel().map(|id| (id, ci)));
+        }
+        owners.sort_unstable();
+        o.write_all(b",\"pending\":[")?;
+        for (i, p) in g.pel().enumerate() {
+            let p = p?;
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_id(o, p.id)?;
+            o.write_all(b",")?;
+            let owner = owners
+                .binary_search_by(|(id, _)| id.cmp(&p.id))
+                .ok()
+                .map(|i| owners[i].1);
+            match owner {
+                Some(ci) => write_rdb_string(o, &names[ci], buf)?,
+                None => o.write_all(b"null")?,
+            }
+            write!(o, ",{},{}]", p.delivery_time_ms, p.delivery_count)?;
+        }
+        o.write_all(b"],\"consumers\":[")?;
+        for (ci, c) in g.consumers().enumerate() {
+            let c = c?;
+            if ci > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"{\"name\":")?;
+            write_rdb_string(o, &c.name, buf)?;
+            write!(
+                o,
+                ",\"seen_time_ms\":{},\"active_time_ms\":",
+                c.seen_time_ms
+            )?;
+            match c.active_time_ms {
+                Some(t) => write!(o, "{t}")?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b",\"pending\":[")?;
+            for (i, id) in c.pel().enumerate() {
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                write_id(o, id)?;
+            }
+            o.write_all(b"]}")?;
+        }
+        o.write_all(b"]}")?;
+    }
+    o.write_all(b"]")?;
+    Ok(())
+}
+
+/// A zset score: a JSON number, or a string for values JSON cannot hold.
+pub fn write_score<W: Write>(o: &mut W, score: f64) -> std::io::Result<()> {
+    if score.is_nan() {
+        o.write_all(b"\"nan\"")
+    } else if score == f64::INFINITY {
+        o.write_all(b"\"inf\"")
+    } else if score == f64::NEG_INFINITY {
+        o.write_all(b"\"-inf\"")
+    } else {
+        // serde_json prints the shortest text that reads back to the same
+        // double (ryu), e.g. 0.1, 1e300, 5e-324, -0.0.
+        serde_json::to_writer(&mut *o, &score).map_err(std::io::Error::other)
+    }
+}
+
+/// An element as a binary-safe JSON string.
+#[inline]
+pub fn write_elem<W: Write>(o: &mut W, e: Elem<'_>) -> std::io::Result<()> {
+    match e {
+        Elem::Str(s) => write_bytes(o, s),
+        Elem::Int(v) => write!(o, "\"{v}\""),
+    }
+}
+
+/// An RDB string as a binary-safe JSON string (decoding LZF into `buf`).
+pub fn write_rdb_string<W: Write>(
+    o: &mut W,
+    s: &RdbString<'_>,
+    buf: &mut Vec<u8>,
+) -> Result<(), PrintError> {
+    if let Some(v) = s.as_int() {
+        write!(o, "\"{v}\"")?;
+        return Ok(());
+    }
+    let b = s.bytes(buf)?;
+    write_bytes(o, b)?;
+    Ok(())
+}
+
+/// Bytes as a JSON string when they are UTF-8, else `{"base64":"..."}`.
+#[inline]
+pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
+    match std::str::from_utf8(b) {
+        Ok(s) => write_json_str(o, s),
+        Err(_) => {
+            o.write_all(b"{\"base64\":\"")?;
+            write_base64(o, b)?;
+            o.write_all(b"\"}")
+        }
+    }
+}
+
+/// A JSON string literal, escaping only what JSON requires.
+pub fn write_json_str<W: Write>(o: &mut W, s: &str) -> std::io::Result<()> {
+    let b = s.as_bytes();
+    o.write_all(b"\"")?;
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => {
+                o.write_all(&b[start..i])?;
+                write!(o, "\\u{c:04x}")?;
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        o.write_all(&b[start..i])?;
+        o.write_all(esc)?;
+        start = i + 1;
+    }
+    o.write_all(&b[start..])?;
+    o.write_all(b"\"")
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+pub fn write_base64<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
+    let mut out = [0u8; 4 * 256];
+    for chunk in b.chunks(3 * 256) {
+        let mut n = 0;
+        for t in chunk.chunks(3) {
+            let v = (u32::from(t[0]) << 16)
+                | (u32::from(*t.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*t.get(2).unwrap_or(&0));
+            out[n] = B64[(v >> 18) as usize & 63];
+            out[n + 1] = B64[(v >> 12) as usize & 63];
+            out[n + 2] = if t.len() > 1 {
+                B64[(v >> 6) as usize & 63]
+            } else {
+                b'='
+            };
+            out[n + 3] = if t.len() > 2 {
+                B64[v as usize & 63]
+            } else {
+                b'='
+            };
+            n += 4;
+        }
+        o.write_all(&out[..n])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut v = Vec::new();
+        f(&mut v).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn strings_escape_and_base64() {
+        assert_eq!(
+            s(|o| write_bytes(o, b"a\"b\\c\n\x01")),
+            r#""a\"b\\c\n\u0001""#
+        );
+        assert_eq!(
+            s(|o| write_bytes(o, b"\x00bin\xffkey\x80")),
+            r#"{"base64":"AGJpbv9rZXmA"}"#
+        );
+        assert_eq!(s(|o| write_base64(o, b"")), "");
+        assert_eq!(s(|o| write_base64(o, b"f")), "Zg==");
+        assert_eq!(s(|o| write_base64(o, b"fo")), "Zm8=");
+        assert_eq!(s(|o| write_base64(o, b"foo")), "Zm9v");
+        let big: Vec<u8> = (0..2000u32).map(|i| i as u8).collect();
+        let enc = s(|o| write_base64(o, &big));
+        assert_eq!(enc.len(), 2000_usize.div_ceil(3) * 4);
+    }
+
+    #[test]
+    fn scores() {
+        assert_eq!(s(|o| write_score(o, f64::INFINITY)), "\"inf\"");
+        assert_eq!(s(|o| write_score(o, f64::NEG_INFINITY)), "\"-inf\"");
+        assert_eq!(s(|o| write_score(o, 0.1)), "0.1");
+        assert_eq!(s(|o| write_score(o, 1e300)), "1e300");
+        assert_eq!(s(|o| write_score(o, 5e-324)), "5e-324");
+        assert_eq!(s(|o| write_score(o, -0.0)), "-0.0");
+        assert_eq!(s(|o| write_score(o, 3.0)), "3.0");
+    }
+}

@@ -1,0 +1,11 @@
+//! Rendering of decoded RDB records: JSON for `dump`, summaries for `info`.
+//!
+//! The printer never reads files; it is handed records by the caller, as
+//! ripgrep's printer is handed matches by its searcher.
+
+pub mod error;
+pub mod info;
+pub mod json;
+
+pub use error::PrintError;
+pub use json::{JsonPrinter, Layout};
