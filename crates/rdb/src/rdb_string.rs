@@ -176,6 +176,12 @@ impl<'a> RdbString<'a> {
 /// Appends the decimal text of `v`.
 pub fn write_int(buf: &mut Vec<u8>, v: i64) {
     let mut tmp = [0u8; 20];
+    buf.extend_from_slice(int_text(v, &mut tmp));
+}
+
+/// The decimal text of `v`, formatted into `tmp` (no allocation).
+#[inline]
+pub fn int_text(v: i64, tmp: &mut [u8; 20]) -> &[u8] {
     let mut n = v.unsigned_abs();
     let mut i = tmp.len();
     loop {
@@ -187,9 +193,11 @@ pub fn write_int(buf: &mut Vec<u8>, v: i64) {
         }
     }
     if v < 0 {
-        buf.push(b'-');
+        // 19 digits at most for |i64::MIN|, so index 0 is free.
+        i -= 1;
+        tmp[i] = b'-';
     }
-    buf.extend_from_slice(&tmp[i..]);
+    &tmp[i..]
 }
 
 fn itoa_len(v: i64) -> usize {
