@@ -691,16 +691,7 @@ mod tests {
         assert_eq!(s(|o| write_score(o, 0.1)), "0.1");
         assert_eq!(s(|o| write_score(o, 3.0)), "3.0");
         // Shortest round-trip text, valid JSON, exact when read back.
-        for v in [
-            0.1,
-            1e300,
-            5e-324,
-            -0.0,
-            3.0,
-            -7.25,
-            0.10000000000000001,
-            f64::MAX,
-        ] {
+        for v in [0.1, 1e300, 5e-324, -0.0, 3.0, -7.25, 0.1 + 0.2, f64::MAX] {
             let text = s(|o| write_score(o, v));
             let back: f64 = serde_json::from_str(&text).unwrap();
             assert_eq!(back.to_bits(), v.to_bits(), "{text}");
