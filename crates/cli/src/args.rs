@@ -34,6 +34,19 @@ rdbscope dump --format json dump.rdb > all.json\n  \
 cat dump.rdb | rdbscope dump -"
     )]
     Dump(DumpArgs),
+    /// Verify files completely: CRC-64 and every deep-sanitization rule.
+    #[command(
+        visible_alias = "validate",
+        after_help = "Decodes every value and applies the rules Redis applies with \
+sanitize-dump-payload yes, plus duplicate keys and trailing data. The default report \
+uses redis-check-rdb's grammar ([offset N] ..., --- RDB ERROR DETECTED ---, \\o/ RDB looks \
+OK! \\o/); --format json writes one JSON object per input.\n\n\
+Several inputs are checked in parallel; reports come out whole, in argument order.\n\n\
+Exit codes: 0 every input is OK, 1 some input has a problem, 2 usage or I/O error.\n\n\
+Examples:\n  rdbscope check dump.rdb\n  rdbscope check --format json backups/*.rdb | jq -c \
+'select(.verdict != \"ok\")'\n  rdbscope check --ignore-checksum dump.rdb"
+    )]
+    Check(CheckArgs),
     /// Summarize a file: format, aux fields, functions, keys per database.
     #[command(after_help = "Reads every record header but decodes no value.\n\n\
 Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq .dbs")]
@@ -60,6 +73,20 @@ pub struct DumpArgs {
     /// Print key records only, not header/aux/function/... records.
     #[arg(long)]
     pub keys_only: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// RDB files; `-` reads standard input.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
+    pub format: InfoFormat,
+    /// Files checked at once (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

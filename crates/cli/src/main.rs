@@ -2,6 +2,7 @@
 //! Decoding lives in `rdbscope-rdb`, rendering in `rdbscope-printer`.
 
 mod args;
+mod check;
 mod dump;
 mod info;
 mod report;
@@ -13,6 +14,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let outcome = match cli.command {
         args::Command::Dump(a) => dump::run(&a),
+        args::Command::Check(a) => check::run(&a),
         args::Command::Info(a) => info::run(&a),
     };
     outcome.exit_code()

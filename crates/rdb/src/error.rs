@@ -94,7 +94,8 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn new(offset: usize, kind: ErrorKind) -> Error {
+    /// An error at `offset` (stage `read-object-value` until told otherwise).
+    pub fn new(offset: usize, kind: ErrorKind) -> Error {
         Error {
             offset: offset as u64,
             inner_offset: None,
@@ -106,7 +107,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(offset: usize, msg: impl Into<String>) -> Error {
+    /// A broken rule of the format at `offset`.
+    pub fn invalid(offset: usize, msg: impl Into<String>) -> Error {
         Error::new(offset, ErrorKind::Invalid(msg.into()))
     }
 
@@ -118,7 +120,7 @@ impl Error {
         Error::new(offset, ErrorKind::Unsupported(msg.into()))
     }
 
-    pub(crate) fn with_stage(mut self, stage: Stage) -> Error {
+    pub fn with_stage(mut self, stage: Stage) -> Error {
         self.stage = stage;
         self
     }

@@ -48,6 +48,11 @@ impl Scratch {
         Scratch::with_limit(crate::rdb_string::DEFAULT_MAX_DECOMPRESSED)
     }
 
+    /// The decompressed-size cap.
+    pub fn limit(&self) -> u64 {
+        self.max_decompressed
+    }
+
     /// Buffers that refuse to decompress a string larger than `limit` bytes.
     pub fn with_limit(limit: u64) -> Scratch {
         Scratch {

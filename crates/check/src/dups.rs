@@ -1,0 +1,105 @@
+//! Duplicate detection with memory proportional to the number of items, not
+//! their size: each item is remembered as a 64-bit fingerprint, and a
+//! repeated fingerprint is only a *suspect* that the caller confirms by
+//! comparing real bytes (see `Value` walks in `rules`). The fingerprints are
+//! not cryptographic; hostile input can make them collide, which costs a
+//! confirmation walk, never a false report.
+
+use rdbscope_rdb::rdb_string::int_text;
+use rdbscope_rdb::Elem;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// 64-bit fingerprint of a byte string (FNV-1a over 8-byte words, then a
+/// final avalanche): fast, and good enough to make accidental collisions
+/// vanishingly rare.
+pub fn fingerprint(b: &[u8]) -> u64 {
+    const P: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h ^ w).wrapping_mul(P).rotate_left(29);
+    }
+    for &x in chunks.remainder() {
+        h = (h ^ u64::from(x)).wrapping_mul(P);
+    }
+    // murmur3 finalizer
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// Fingerprint of an element's string form (so `Int(5)` and `Str("5")`
+/// are the same member, as they are to Redis).
+pub fn elem_fingerprint(e: Elem<'_>) -> u64 {
+    match e {
+        Elem::Str(s) => fingerprint(s),
+        Elem::Int(v) => {
+            let mut tmp = [0u8; 20];
+            fingerprint(int_text(v, &mut tmp))
+        }
+    }
+}
+
+/// The fingerprints are already well mixed; hashing them again is waste.
+#[derive(Default)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+pub type FingerprintSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
+
+/// Collects the fingerprints of one collection; reused across keys.
+#[derive(Default)]
+pub struct Seen {
+    set: FingerprintSet,
+}
+
+impl Seen {
+    pub fn clear(&mut self) {
+        // Keep the allocation for small collections; drop it after a huge
+        // one so one big value does not pin memory for the rest of the run.
+        if self.set.capacity() > 1 << 20 {
+            self.set = FingerprintSet::default();
+        } else {
+            self.set.clear();
+        }
+    }
+
+    /// Records `fp`; false if it was seen before (a suspect duplicate).
+    #[inline]
+    pub fn insert(&mut self, fp: u64) -> bool {
+        self.set.insert(fp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_and_text_forms_agree() {
+        assert_eq!(
+            elem_fingerprint(Elem::Int(-12)),
+            elem_fingerprint(Elem::Str(b"-12"))
+        );
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+        assert_ne!(fingerprint(b""), fingerprint(b"\0"));
+        assert_ne!(fingerprint(b"abcdefgh1"), fingerprint(b"abcdefgh2"));
+    }
+}

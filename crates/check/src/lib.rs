@@ -1,0 +1,195 @@
+//! Integrity checking of RDB files: every value decoded completely and held
+//! to the rules Redis applies with `sanitize-dump-payload yes` (FORMAT.md
+//! section 8), plus the CRC-64 trailer and what follows it.
+//!
+//! The checker is a consumer of the decoder's record stream, like the JSON
+//! printer. Structural rules (bounds, header counts, `prevlen`, `backlen`,
+//! `zltail`, terminators, stream listpack layout, `lp_count`) are enforced
+//! by the decoder's walkers themselves; this crate adds the semantic rules
+//! (duplicates, order, NaN, TTL ranges, PEL ownership, duplicate keys,
+//! trailing bytes) and turns everything into a [`Report`].
+//!
+//! Memory: values are walked, not loaded. What grows is bounded by the
+//! largest single value (duplicate detection keeps 8 bytes per element of
+//! the value being checked) and by the key count (8 bytes per key, for
+//! duplicate keys within a database).
+
+pub mod dups;
+pub mod report;
+mod rules;
+
+pub use report::{Problem, Report};
+
+use rdbscope_rdb::{Checksum, Error, Rdb, Record, Scratch, Stage};
+use std::collections::{BTreeMap, HashSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What to check.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Skip the CRC-64 comparison (as librdb's `--ignore-checksum`).
+    pub ignore_checksum: bool,
+    /// Largest decompressed LZF string accepted.
+    pub max_decompressed: u64,
+    /// "Now", for counting already-expired keys (Unix ms).
+    pub now_ms: i64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            ignore_checksum: false,
+            max_decompressed: rdbscope_rdb::rdb_string::DEFAULT_MAX_DECOMPRESSED,
+            now_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// Checks one file held in `bytes`. `on_progress` is called with the offset
+/// reached after each record (to release mapped pages, show progress).
+pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnMut(u64)) -> Report {
+    let mut report = Report::new(name, bytes.len() as u64);
+    let rdb = match Rdb::new(bytes) {
+        Ok(r) => r.verify_checksum(!opts.ignore_checksum),
+        Err(e) => {
+            report.fail(Problem::from_error(&e));
+            return report;
+        }
+    };
+    report.header = Some(rdb.header());
+    let mut scratch = Scratch::with_limit(opts.max_decompressed);
+    let mut checker = rules::ValueChecker::default();
+    // Fingerprints of every key, per database, for duplicate keys.
+    let mut key_prints: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut key_buf = Vec::new();
+    let mut records = rdb.records();
+    while let Some(r) = records.next() {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                if e.stage == Stage::CheckSum {
+                    if let rdbscope_rdb::ErrorKind::ChecksumMismatch { .. } = e.kind {
+                        report.checksum_mismatch = true;
+                    }
+                }
+                report.fail(Problem::from_error(&e));
+                break;
+            }
+        };
+        let end = records.offset();
+        match &r {
+            Record::Aux { name, value } => {
+                if let (Ok(n), Ok(v)) = (name.to_vec(), value.to_vec()) {
+                    report.aux.push((end, n, v));
+                }
+            }
+            Record::SelectDb { db } => report.selects.push((end, *db)),
+            Record::Key(k) => {
+                report.count_key(k, opts.now_ms);
+                match k.key.bytes(&mut key_buf) {
+                    Ok(key) => key_prints
+                        .entry(k.db)
+                        .or_default()
+                        .push(dups::fingerprint(key)),
+                    Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
+                }
+                match checker.check_value(k, &mut scratch) {
+                    Ok(stats) => report.add_value_stats(&stats),
+                    Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
+                }
+            }
+            Record::Eof(eof) => {
+                report.checksum = Some(eof.checksum);
+                report.end_offset = Some(end);
+                let tail = &bytes[(end as usize).min(bytes.len())..];
+                if is_diskless_eof_mark(tail) {
+                    // A file captured from a diskless replication stream
+                    // (`$EOF:<mark>` ... RDB ... `<mark>`): the mark is not data.
+                    report.notes.push(format!(
+                        "the {} bytes after the checksum are a diskless-replication EOF mark",
+                        tail.len()
+                    ));
+                } else if eof.trailing > 0 {
+                    let mut e = Problem::new(
+                        end,
+                        Stage::Trailer,
+                        format!(
+                            "{} bytes of trailing data after the checksum (expected the end of the file)",
+                            eof.trailing
+                        ),
+                    );
+                    e.kind = "trailing-data";
+                    report.fail(e);
+                }
+            }
+            _ => {}
+        }
+        on_progress(end);
+    }
+    if report.problems == 0 || !report.structural_failure {
+        find_duplicate_keys(&rdb, &key_prints, &mut report);
+    }
+    if opts.ignore_checksum {
+        if let Some(Checksum::NotVerified(_)) = report.checksum {
+            // Reported as such; not a problem.
+        }
+    }
+    report
+}
+
+/// The 40 random hex characters that end an RDB sent by diskless
+/// replication (`rdbSaveRioWithEOFMark`).
+fn is_diskless_eof_mark(tail: &[u8]) -> bool {
+    tail.len() == 40 && tail.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Sorts each database's key fingerprints; equal neighbours are suspects,
+/// confirmed by a second walk that compares the suspects' real bytes.
+fn find_duplicate_keys(rdb: &Rdb<'_>, prints: &BTreeMap<u64, Vec<u64>>, report: &mut Report) {
+    let mut suspects: HashSet<(u64, u64)> = HashSet::new();
+    for (db, v) in prints {
+        let mut v = v.clone();
+        v.sort_unstable();
+        for w in v.windows(2) {
+            if w[0] == w[1] {
+                suspects.insert((*db, w[0]));
+            }
+        }
+    }
+    if suspects.is_empty() {
+        return;
+    }
+    let mut seen: HashSet<(u64, Vec<u8>)> = HashSet::new();
+    let mut buf = Vec::new();
+    for r in rdb.records() {
+        let Ok(Record::Key(k)) = r else {
+            if r.is_err() {
+                break;
+            }
+            continue;
+        };
+        let Ok(key) = k.key.bytes(&mut buf) else {
+            continue;
+        };
+        if !suspects.contains(&(k.db, dups::fingerprint(key))) {
+            continue;
+        }
+        if !seen.insert((k.db, key.to_vec())) {
+            let e = Error::invalid(
+                k.offset as usize,
+                format!(
+                    "duplicate key in database {} (a key may appear once per database)",
+                    k.db
+                ),
+            )
+            .with_stage(Stage::ReadKey);
+            let mut p = Problem::from_error(&k.annotate(e));
+            p.stage = Stage::ReadKey;
+            p.kind = "duplicate-key";
+            report.fail(p);
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The result of checking one file, and its two renderings: the
+//! `redis-check-rdb` text grammar (so runbooks and grep patterns keep
+//! working) and a JSON object for pipelines.
+
+use crate::rules::ValueStats;
+use rdbscope_printer::json::{write_bytes, write_json_str as json_str};
+use rdbscope_rdb::error::escape_key;
+use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// One problem found.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub offset: u64,
+    /// Offset inside a decompressed blob, when the problem is in one.
+    pub inner_offset: Option<u64>,
+    pub stage: Stage,
+    pub key: Option<Vec<u8>>,
+    pub rdb_type: Option<u8>,
+    /// Start of the key record the problem is in.
+    pub record_offset: Option<u64>,
+    /// A short machine-readable class: `truncated`, `invalid`,
+    /// `unsupported`, `limit`, `checksum`, `duplicate-key`, `trailing-data`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(offset: u64, stage: Stage, message: String) -> Problem {
+        Problem {
+            offset,
+            inner_offset: None,
+            stage,
+            key: None,
+            rdb_type: None,
+            record_offset: None,
+            kind: "invalid",
+            message,
+        }
+    }
+
+    pub fn from_error(e: &Error) -> Problem {
+        Problem {
+            offset: e.offset,
+            inner_offset: e.inner_offset,
+            stage: e.stage,
+            key: e.key.clone(),
+            rdb_type: e.rdb_type,
+            record_offset: e.record_offset,
+            kind: match e.kind {
+                ErrorKind::Truncated { .. } => "truncated",
+                ErrorKind::Invalid(_) => "invalid",
+                ErrorKind::Unsupported(_) => "unsupported",
+                ErrorKind::Limit(_) => "limit",
+                ErrorKind::ChecksumMismatch { .. } => "checksum",
+            },
+            message: e.message(),
+        }
+    }
+}
+
+/// Counts for one database.
+#[derive(Debug, Default, Clone)]
+pub struct DbCounts {
+    pub keys: u64,
+    pub expires: u64,
+    pub types: BTreeMap<&'static str, u64>,
+}
+
+/// Everything learned about one file.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub name: String,
+    pub size: u64,
+    pub header: Option<Header>,
+    /// (offset after the record, name, value), for the text grammar.
+    pub aux: Vec<(u64, Vec<u8>, Vec<u8>)>,
+    /// (offset after the record, db).
+    pub selects: Vec<(u64, u64)>,
+    pub dbs: BTreeMap<u64, DbCounts>,
+    pub keys: u64,
+    pub expires: u64,
+    pub already_expired: u64,
+    /// Hash fields with a TTL.
+    pub subexpires: u64,
+    /// Empty collections (Redis skips them on load; not a problem).
+    pub empty_keys: u64,
+    pub checksum: Option<Checksum>,
+    pub checksum_mismatch: bool,
+    /// Offset just past the checksum, when reached.
+    pub end_offset: Option<u64>,
+    pub first_problem: Option<Problem>,
+    pub problems: u64,
+    /// The walk could not go on (the rest of the file is unread).
+    pub structural_failure: bool,
+    /// Remarks that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn new(name: &str, size: u64) -> Report {
+        Report {
+            name: name.to_string(),
+            size,
+            header: None,
+            aux: Vec::new(),
+            selects: Vec::new(),
+            dbs: BTreeMap::new(),
+            keys: 0,
+            expires: 0,
+            already_expired: 0,
+            subexpires: 0,
+            empty_keys: 0,
+            checksum: None,
+            checksum_mismatch: false,
+            end_offset: None,
+            first_problem: None,
+            problems: 0,
+            structural_failure: false,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.problems == 0 && self.end_offset.is_some()
+    }
+
+    pub(crate) fn fail(&mut self, p: Problem) {
+        self.problems += 1;
+        if matches!(
+            p.stage,
+            Stage::Header
+                | Stage::ReadType
+                | Stage::ReadKey
+                | Stage::CheckSum
+                | Stage::ReadExpire
+                | Stage::ReadAux
+                | Stage::ReadOpcode
+                | Stage::ReadModuleAux
+                | Stage::ReadFunction
+        ) && p.kind != "duplicate-key"
+        {
+            self.structural_failure = true;
+        }
+        if self.first_problem.is_none() {
+            self.first_problem = Some(p);
+        }
+    }
+
+    pub(crate) fn count_key(&mut self, k: &KeyRecord<'_>, now_ms: i64) {
+        self.keys += 1;
+        let d = self.dbs.entry(k.db).or_default();
+        d.keys += 1;
+        *d.types.entry(k.value.key_type().as_str()).or_default() += 1;
+        if let Some(t) = k.expire_at_ms {
+            self.expires += 1;
+            d.expires += 1;
+            if t < now_ms {
+                self.already_expired += 1;
+            }
+        }
+    }
+
+    pub(crate) fn add_value_stats(&mut self, s: &ValueStats) {
+        self.subexpires += s.subexpires;
+        self.empty_keys += u64::from(s.empty);
+    }
+
+    fn checksum_word(&self) -> &'static str {
+        if self.checksum_mismatch {
+            return "mismatch";
+        }
+        match self.checksum {
+            None => "not-reached",
+            Some(c) => c.as_str(),
+        }
+    }
+
+    /// The `redis-check-rdb` grammar.
+    pub fn write_text<W: Write>(&self, o: &mut W) -> io::Result<()> {
+        writeln!(o, "[offset 0] Checking RDB file {}", self.name)?;
+        if let Some(h) = self.header {
+            writeln!(
+                o,
+                "[offset 9] {}{:04} (RDB version {})",
+                h.magic(),
+                h.version,
+                h.version
+            )?;
+        }
+        for (off, k, v) in &self.aux {
+            writeln!(
+                o,
+                "[offset {off}] AUX FIELD {} = '{}'",
+                String::from_utf8_lossy(k),
+                String::from_utf8_lossy(v)
+            )?;
+        }
+        for (off, db) in &self.selects {
+            writeln!(o, "[offset {off}] Selecting DB ID {db}")?;
+        }
+        match &self.first_problem {
+            Some(p) => {
+                writeln!(o, "--- RDB ERROR DETECTED ---")?;
+                match p.inner_offset {
+                    Some(inner) => writeln!(
+                        o,
+                        "[offset {}] {} (at byte {inner} of the decompressed string)",
+                        p.offset, p.message
+                    )?,
+                    None => writeln!(o, "[offset {}] {}", p.offset, p.message)?,
+                }
+                writeln!(o, "[additional info] While doing: {}", p.stage.as_str())?;
+                if let Some(key) = &p.key {
+                    writeln!(o, "[additional info] Reading key '{}'", escape_key(key))?;
+                }
+                if let Some(t) = p.rdb_type {
+                    writeln!(
+                        o,
+                        "[additional info] Reading type {t} ({})",
+                        type_byte_name(t)
+                    )?;
+                }
+                if let Some(r) = p.record_offset {
+                    writeln!(o, "[additional info] Key record starts at offset {r}")?;
+                }
+                if self.problems > 1 {
+                    writeln!(
+                        o,
+                        "[additional info] {} problems found in all",
+                        self.problems
+                    )?;
+                }
+            }
+            None => {
+                let end = self.end_offset.unwrap_or(self.size);
+                match self.checksum {
+                    Some(Checksum::Ok(_)) => writeln!(o, "[offset {end}] Checksum OK")?,
+                    Some(Checksum::Disabled) => writeln!(
+                        o,
+                        "[offset {end}] RDB file was saved with checksum disabled: no check performed."
+                    )?,
+                    Some(Checksum::NotVerified(_)) => {
+                        writeln!(o, "[offset {end}] Checksum not verified (--ignore-checksum)")?
+                    }
+                    Some(Checksum::Absent) => {
+                        writeln!(o, "[offset {end}] RDB version has no checksum")?
+                    }
+                    None => {}
+                }
+                writeln!(o, "[offset {end}] \\o/ RDB looks OK! \\o/")?;
+            }
+        }
+        writeln!(o, "[info] {} keys read", self.keys)?;
+        writeln!(o, "[info] {} expires", self.expires)?;
+        writeln!(o, "[info] {} already expired", self.already_expired)?;
+        writeln!(o, "[info] {} subexpires", self.subexpires)?;
+        if self.empty_keys > 0 {
+            writeln!(
+                o,
+                "[info] {} empty keys (skipped by Redis on load)",
+                self.empty_keys
+            )?;
+        }
+        for n in &self.notes {
+            writeln!(o, "[info] {n}")?;
+        }
+        Ok(())
+    }
+
+    /// One JSON object (one line).
+    pub fn write_json<W: Write>(&self, o: &mut W) -> io::Result<()> {
+        o.write_all(b"{\"file\":")?;
+        json_str(o, &self.name)?;
+        write!(
+            o,
+            ",\"verdict\":\"{}\",\"size_bytes\":{}",
+            if self.is_ok() { "ok" } else { "problem" },
+            self.size
+        )?;
+        match self.header {
+            Some(h) => write!(o, ",\"magic\":\"{}\",\"version\":{}", h.magic(), h.version)?,
+            None => o.write_all(b",\"magic\":null,\"version\":null")?,
+        }
+        write!(
+            o,
+            ",\"checksum\":\"{}\",\"keys\":{},\"expires\":{},\"already_expired\":{},\"subexpires\":{},\"empty_keys\":{},\"dbs\":{{",
+            self.checksum_word(),
+            self.keys,
+            self.expires,
+            self.already_expired,
+            self.subexpires,
+            self.empty_keys
+        )?;
+        for (i, (db, d)) in self.dbs.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            write!(
+                o,
+                "\"{db}\":{{\"keys\":{},\"expires\":{},\"types\":{{",
+                d.keys, d.expires
+            )?;
+            for (j, (t, n)) in d.types.iter().enumerate() {
+                if j > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "\"{t}\":{n}")?;
+            }
+            o.write_all(b"}}")?;
+        }
+        write!(o, "}},\"problems\":{},\"error\":", self.problems)?;
+        match &self.first_problem {
+            None => o.write_all(b"null")?,
+            Some(p) => {
+                write!(o, "{{\"offset\":{},\"inner_offset\":", p.offset)?;
+                opt(o, p.inner_offset)?;
+                write!(
+                    o,
+                    ",\"stage\":\"{}\",\"kind\":\"{}\",\"key\":",
+                    p.stage.as_str(),
+                    p.kind
+                )?;
+                match &p.key {
+                    Some(k) => write_bytes(o, k)?,
+                    None => o.write_all(b"null")?,
+                }
+                o.write_all(b",\"type\":")?;
+                opt(o, p.rdb_type.map(u64::from))?;
+                o.write_all(b",\"type_name\":")?;
+                match p.rdb_type {
+                    Some(t) => json_str(o, type_byte_name(t))?,
+                    None => o.write_all(b"null")?,
+                }
+                o.write_all(b",\"record_offset\":")?;
+                opt(o, p.record_offset)?;
+                o.write_all(b",\"message\":")?;
+                json_str(o, &p.message)?;
+                o.write_all(b"}")?;
+            }
+        }
+        o.write_all(b"}\n")
+    }
+}
+
+fn opt<W: Write>(o: &mut W, v: Option<u64>) -> io::Result<()> {
+    match v {
+        Some(v) => write!(o, "{v}"),
+        None => o.write_all(b"null"),
+    }
+}

@@ -1,0 +1,328 @@
+//! The semantic rules of deep sanitization, per value type (FORMAT.md 8.7
+//! and 8.8; Redis `rdbLoadObject` with `deep_integrity_validation`, and the
+//! `*ValidateIntegrity` functions of `listpack.c`, `ziplist.c`, `intset.c`,
+//! `t_stream.c`). Walking a value with the decoder already enforces the
+//! structural rules; what is added here is what the bytes mean.
+
+use crate::dups::{elem_fingerprint, Seen};
+use rdbscope_rdb::stream::{StreamId, FLAG_DELETED};
+use rdbscope_rdb::{Elem, Encoding, Error, KeyRecord, KeyType, Result, Scratch};
+use std::collections::{HashMap, HashSet};
+
+/// Hash field TTLs above this are invalid (`EB_EXPIRE_TIME_MAX`, 2^48 - 1).
+pub const EXPIRE_TIME_MAX: i64 = (1 << 48) - 1;
+
+/// What checking a value counted.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ValueStats {
+    /// Elements (1 for strings and module values).
+    pub elements: u64,
+    /// Hash fields with a TTL.
+    pub subexpires: u64,
+    /// An empty collection: Redis skips such keys on load (not an error).
+    pub empty: bool,
+}
+
+#[derive(Default)]
+pub struct ValueChecker {
+    seen: Seen,
+    buf: Vec<u8>,
+}
+
+/// A repeated fingerprint: the element's bytes, to confirm with a second
+/// walk (fingerprints may collide; a report must not).
+type Suspect = Option<Vec<u8>>;
+
+fn problem(at: usize, msg: String) -> Error {
+    Error::invalid(at, msg)
+}
+
+fn show(b: &[u8]) -> String {
+    rdbscope_rdb::error::escape_key(b)
+}
+
+impl ValueChecker {
+    pub fn check_value(&mut self, k: &KeyRecord<'_>, s: &mut Scratch) -> Result<ValueStats> {
+        let v = &k.value;
+        let at = v.offset();
+        self.seen.clear();
+        let mut st = ValueStats::default();
+        match v.key_type() {
+            KeyType::String => {
+                v.string()?.bytes_limited(&mut self.buf, s.limit())?;
+                st.elements = 1;
+            }
+            KeyType::Module => {
+                v.module()?;
+                st.elements = 1;
+            }
+            KeyType::List => {
+                v.for_each_member(s, |_| {
+                    st.elements += 1;
+                    Ok::<_, Error>(())
+                })?;
+            }
+            KeyType::Set => {
+                let intset = v.encoding() == Encoding::SetIntset;
+                let mut prev: Option<i64> = None;
+                let mut suspect: Suspect = None;
+                let seen = &mut self.seen;
+                v.for_each_member(s, |e| {
+                    st.elements += 1;
+                    if intset {
+                        // Strictly ascending also rules out duplicates.
+                        if let (Elem::Int(x), Some(p)) = (e, prev) {
+                            if x <= p {
+                                return Err(problem(
+                                    at,
+                                    format!("intset is not strictly ascending: {x} after {p}"),
+                                ));
+                            }
+                        }
+                        prev = e.as_i64();
+                    } else if !seen.insert(elem_fingerprint(e)) && suspect.is_none() {
+                        suspect = Some(e.to_vec());
+                    }
+                    Ok(())
+                })?;
+                if let Some(m) = suspect {
+                    let mut n = 0;
+                    v.for_each_member(s, |e| {
+                        n += u32::from(e.same_as(&Elem::Str(&m)));
+                        Ok::<_, Error>(())
+                    })?;
+                    if n > 1 {
+                        return Err(problem(
+                            at,
+                            format!("duplicate set member \"{}\"", show(&m)),
+                        ));
+                    }
+                }
+            }
+            KeyType::ZSet => {
+                let mut suspect: Suspect = None;
+                let seen = &mut self.seen;
+                v.for_each_scored(s, |m, score| {
+                    st.elements += 1;
+                    if score.is_nan() {
+                        return Err(problem(
+                            at,
+                            format!("zset member \"{}\" has a NaN score", show(&m.to_vec())),
+                        ));
+                    }
+                    if !seen.insert(elem_fingerprint(m)) && suspect.is_none() {
+                        suspect = Some(m.to_vec());
+                    }
+                    Ok(())
+                })?;
+                if let Some(m) = suspect {
+                    let mut n = 0;
+                    v.for_each_scored(s, |e, _| {
+                        n += u32::from(e.same_as(&Elem::Str(&m)));
+                        Ok::<_, Error>(())
+                    })?;
+                    if n > 1 {
+                        return Err(problem(
+                            at,
+                            format!("duplicate zset member \"{}\"", show(&m)),
+                        ));
+                    }
+                }
+            }
+            KeyType::Hash => self.check_hash(k, s, &mut st)?,
+            KeyType::Stream => check_stream(k, s, &mut st)?,
+        }
+        st.empty = st.elements == 0 && !matches!(v.key_type(), KeyType::Stream);
+        Ok(st)
+    }
+
+    fn check_hash(
+        &mut self,
+        k: &KeyRecord<'_>,
+        s: &mut Scratch,
+        st: &mut ValueStats,
+    ) -> Result<()> {
+        let v = &k.value;
+        let at = v.offset();
+        let enc = v.encoding();
+        let listpack_ex = matches!(
+            enc,
+            Encoding::HashListpackEx | Encoding::HashListpackExPreGa
+        );
+        let valkey = enc == Encoding::ValkeyHash2;
+        let mut suspect: Suspect = None;
+        let mut last_ttl: Option<i64> = None;
+        let mut saw_no_ttl = false;
+        let seen = &mut self.seen;
+        v.for_each_field(s, |f, _, ttl| {
+            st.elements += 1;
+            if let Some(t) = ttl {
+                st.subexpires += 1;
+                // Valkey: -1 means none (already mapped to None); anything
+                // else negative is corrupt. Redis: 0..=2^48-1.
+                if t < 0 || (!valkey && t > EXPIRE_TIME_MAX) {
+                    return Err(problem(
+                        at,
+                        format!(
+                            "hash field \"{}\" has an invalid expire time {t} (expected 0..={EXPIRE_TIME_MAX})",
+                            show(&f.to_vec())
+                        ),
+                    ));
+                }
+            }
+            if listpack_ex {
+                // Written as: fields with TTL in ascending TTL order, then
+                // fields without (`listpackExAddInternal`).
+                match ttl {
+                    Some(t) if saw_no_ttl => {
+                        return Err(problem(
+                            at,
+                            format!("hash listpack field \"{}\" has TTL {t} after fields without TTL", show(&f.to_vec())),
+                        ))
+                    }
+                    Some(t) if last_ttl.is_some_and(|l| t < l) => {
+                        return Err(problem(
+                            at,
+                            format!(
+                                "hash listpack TTLs are not ascending: {t} after {}",
+                                last_ttl.unwrap_or_default()
+                            ),
+                        ))
+                    }
+                    Some(t) => last_ttl = Some(t),
+                    None => saw_no_ttl = true,
+                }
+            }
+            if !seen.insert(elem_fingerprint(f)) && suspect.is_none() {
+                suspect = Some(f.to_vec());
+            }
+            Ok(())
+        })?;
+        if let Some(m) = suspect {
+            let mut n = 0;
+            v.for_each_field(s, |f, _, _| {
+                n += u32::from(f.same_as(&Elem::Str(&m)));
+                Ok::<_, Error>(())
+            })?;
+            if n > 1 {
+                return Err(problem(
+                    at,
+                    format!("duplicate hash field \"{}\"", show(&m)),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Streams: every entry walked (layout and `lp_count` are checked by the
+/// walk), master IDs unique, group and consumer names unique, and the PELs
+/// consistent: no duplicate group PEL entry, every consumer PEL entry in the
+/// group PEL and owned once, every group PEL entry owned by a consumer.
+fn check_stream(k: &KeyRecord<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<()> {
+    let v = &k.value;
+    let at = v.offset();
+    let stream = v.stream()?;
+    let mut masters: HashSet<(u64, u64)> = HashSet::new();
+    let mut buf = Vec::new();
+    stream.for_each_node(|master, _| {
+        let b = master.bytes(&mut buf)?;
+        let mut a = [0u8; 16];
+        a.copy_from_slice(b);
+        let id = StreamId::from_be_bytes(&a);
+        if !masters.insert((id.ms, id.seq)) {
+            return Err(problem(
+                at,
+                format!("stream listpack master ID {id} appears twice"),
+            ));
+        }
+        Ok::<_, Error>(())
+    })?;
+    let mut live = 0u64;
+    stream.for_each_entry(s, |e| {
+        live += 1;
+        for f in e.fields() {
+            f?;
+        }
+        Ok::<_, Error>(())
+    })?;
+    let _ = FLAG_DELETED;
+    st.elements = live;
+    let mut group_names: HashSet<Vec<u8>> = HashSet::new();
+    for g in stream.groups() {
+        let g = g?;
+        let name = g.name.to_vec()?;
+        if !group_names.insert(name.clone()) {
+            return Err(problem(
+                at,
+                format!("duplicate consumer group name \"{}\"", show(&name)),
+            ));
+        }
+        // Group PEL: id -> owned yet?
+        let mut pel: HashMap<StreamId, bool> = HashMap::new();
+        for p in g.pel() {
+            let p = p?;
+            if pel.insert(p.id, false).is_some() {
+                return Err(problem(
+                    at,
+                    format!("group \"{}\": duplicate PEL entry {}", show(&name), p.id),
+                ));
+            }
+        }
+        let mut consumer_names: HashSet<Vec<u8>> = HashSet::new();
+        for c in g.consumers() {
+            let c = c?;
+            let cname = c.name.to_vec()?;
+            if !consumer_names.insert(cname.clone()) {
+                return Err(problem(
+                    at,
+                    format!(
+                        "group \"{}\": duplicate consumer name \"{}\"",
+                        show(&name),
+                        show(&cname)
+                    ),
+                ));
+            }
+            for id in c.pel() {
+                match pel.get_mut(&id) {
+                    None => {
+                        return Err(problem(
+                            c.pel_offset(),
+                            format!(
+                                "group \"{}\", consumer \"{}\": PEL entry {id} is not in the group PEL",
+                                show(&name),
+                                show(&cname)
+                            ),
+                        ))
+                    }
+                    Some(owned) if *owned => {
+                        return Err(problem(
+                            c.pel_offset(),
+                            format!(
+                                "group \"{}\": PEL entry {id} is owned twice (again by consumer \"{}\")",
+                                show(&name),
+                                show(&cname)
+                            ),
+                        ))
+                    }
+                    Some(owned) => *owned = true,
+                }
+            }
+        }
+        if let Some((id, _)) = pel.iter().filter(|(_, &o)| !o).min_by_key(|(id, _)| **id) {
+            return Err(problem(
+                at,
+                format!("group \"{}\": PEL entry {id} has no consumer", show(&name)),
+            ));
+        }
+    }
+    if let Some(idmp) = stream.idmp() {
+        for p in idmp.producers() {
+            for iid in p?.iids() {
+                iid?;
+            }
+        }
+        idmp.counters()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! `rdbscope check`: verify files, several at once.
+
+use crate::args::{CheckArgs, InfoFormat};
+use crate::report::Outcome;
+use rdbscope_check::{check, Options};
+use rdbscope_rdb::input::{display_name, Input};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// One input's finished report, rendered.
+struct Done {
+    index: usize,
+    text: Vec<u8>,
+    outcome: Outcome,
+}
+
+pub fn run(a: &CheckArgs) -> Outcome {
+    let opts = Options {
+        ignore_checksum: a.common.ignore_checksum,
+        max_decompressed: a.common.max_value_size,
+        ..Options::default()
+    };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, a.inputs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut worst = Outcome::Ok;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, inputs, opts, format) = (&next, &a.inputs, &opts, a.format);
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = inputs.get(index) else { break };
+                let (text, outcome) = check_one(path, opts, format);
+                if tx
+                    .send(Done {
+                        index,
+                        text,
+                        outcome,
+                    })
+                    .is_err()
+                {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        // Print in argument order as soon as each report is complete.
+        let mut pending = BTreeMap::new();
+        let mut printed = 0;
+        let mut out = io::stdout().lock();
+        for done in rx {
+            pending.insert(done.index, done);
+            while let Some(d) = pending.remove(&printed) {
+                worst = worst.max(d.outcome);
+                if let Err(e) = out.write_all(&d.text).and_then(|_| out.flush()) {
+                    if e.kind() != io::ErrorKind::BrokenPipe {
+                        eprintln!("rdbscope: write error: {e}");
+                        worst = Outcome::Failure;
+                    }
+                    return;
+                }
+                printed += 1;
+            }
+        }
+    });
+    worst
+}
+
+fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
+    let name = display_name(path);
+    let input = match Input::open(path) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("rdbscope: {name}: {e}");
+            return (Vec::new(), Outcome::Failure);
+        }
+    };
+    let report = check(input.bytes(), &name, opts, |offset| {
+        input.release_before(offset)
+    });
+    let mut text = Vec::new();
+    let _ = match format {
+        InfoFormat::Text => report.write_text(&mut text),
+        InfoFormat::Json => report.write_json(&mut text),
+    };
+    let outcome = if report.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Problem
+    };
+    (text, outcome)
+}
