@@ -23,7 +23,6 @@ pub fn decompress_into(
     offset: usize,
     limit: u64,
 ) -> Result<()> {
-    out.clear();
     let bound = (input.len() as u64).saturating_mul(MAX_EXPANSION) + 264;
     if expected_len > bound {
         return Err(Error::invalid(
@@ -43,7 +42,10 @@ pub fn decompress_into(
         ));
     }
     let expected = expected_len as usize;
-    out.reserve(expected.min(input.len().saturating_mul(4) + 64));
+    // The output size is bounded above (at most MAX_EXPANSION per input
+    // byte), so sizing the buffer once is safe and lets every copy below be
+    // a bounds-checked slice copy instead of a push per byte.
+    out.resize(expected, 0);
     let bad = |at: usize, what: &str| {
         Error::invalid(
             offset + at,
@@ -51,6 +53,7 @@ pub fn decompress_into(
         )
     };
     let mut i = 0usize;
+    let mut op = 0usize;
     while i < input.len() {
         let ctrl = input[i] as usize;
         i += 1;
@@ -59,10 +62,11 @@ pub fn decompress_into(
             let lit = input
                 .get(i..i + run)
                 .ok_or_else(|| bad(i, "literal run past the end of input"))?;
-            if out.len() + run > expected {
-                return Err(bad(i, "output longer than declared"));
-            }
-            out.extend_from_slice(lit);
+            let dst = out
+                .get_mut(op..op + run)
+                .ok_or_else(|| bad(i, "output longer than declared"))?;
+            dst.copy_from_slice(lit);
+            op += run;
             i += run;
         } else {
             let mut len = ctrl >> 5;
@@ -80,28 +84,33 @@ pub fn decompress_into(
                 as usize;
             i += 1;
             let back = ((ctrl & 0x1f) << 8) + lo + 1;
-            if back > out.len() {
+            if back > op {
                 return Err(bad(i, "back reference before the start of output"));
             }
-            if out.len() + len > expected {
+            if op + len > expected {
                 return Err(bad(i, "output longer than declared"));
             }
-            let from = out.len() - back;
+            let from = op - back;
             if back >= len {
-                out.extend_from_within(from..from + len);
+                out.copy_within(from..from + len, op);
             } else {
-                // Overlapping copy: the pattern repeats with period `back`.
-                for k in 0..len {
-                    let b = out[from + k];
-                    out.push(b);
+                // Overlapping copy: the last `back` bytes repeat; copy in
+                // chunks that never read what this copy has not written.
+                let mut done = 0;
+                while done < len {
+                    let n = back.min(len - done);
+                    out.copy_within(from..from + n, op + done);
+                    done += n;
                 }
             }
+            op += len;
         }
     }
-    if out.len() != expected {
+    if op != expected {
+        out.truncate(op);
         return Err(bad(
             input.len(),
-            &format!("output is {} bytes, shorter than declared", out.len()),
+            &format!("output is {op} bytes, shorter than declared"),
         ));
     }
     Ok(())
