@@ -16,9 +16,10 @@
 
 pub mod dups;
 pub mod report;
-mod rules;
+pub mod rules;
 
 pub use report::{Problem, Report};
+pub use rules::{ValueChecker, ValueStats};
 
 use rdbscope_rdb::{Checksum, Error, Rdb, Record, Scratch, Stage};
 use std::collections::{BTreeMap, HashSet};
@@ -96,7 +97,7 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnM
                         .push(dups::fingerprint(key)),
                     Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
                 }
-                match checker.check_value(k, &mut scratch) {
+                match checker.check_value(&k.value, &mut scratch) {
                     Ok(stats) => report.add_value_stats(&stats),
                     Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
                 }

@@ -60,6 +60,25 @@ impl Problem {
     }
 }
 
+impl std::fmt::Display for Problem {
+    /// One line, as the decoder's errors read: offset, stage, key, type,
+    /// message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "offset {}", self.offset)?;
+        if let Some(inner) = self.inner_offset {
+            write!(f, " (+{inner} in decompressed blob)")?;
+        }
+        write!(f, " ({})", self.stage.as_str())?;
+        if let Some(key) = &self.key {
+            write!(f, ", key \"{}\"", escape_key(key))?;
+        }
+        if let Some(t) = self.rdb_type {
+            write!(f, ", type {t} ({})", type_byte_name(t))?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
 /// Counts for one database.
 #[derive(Debug, Default, Clone)]
 pub struct DbCounts {

@@ -6,7 +6,7 @@
 
 use crate::dups::{elem_fingerprint, Seen};
 use rdbscope_rdb::stream::{StreamId, FLAG_DELETED};
-use rdbscope_rdb::{Elem, Encoding, Error, KeyRecord, KeyType, Result, Scratch};
+use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Value};
 use std::collections::{HashMap, HashSet};
 
 /// Hash field TTLs above this are invalid (`EB_EXPIRE_TIME_MAX`, 2^48 - 1).
@@ -23,6 +23,7 @@ pub struct ValueStats {
     pub empty: bool,
 }
 
+/// Reusable state for checking values one after another.
 #[derive(Default)]
 pub struct ValueChecker {
     seen: Seen,
@@ -42,8 +43,8 @@ fn show(b: &[u8]) -> String {
 }
 
 impl ValueChecker {
-    pub fn check_value(&mut self, k: &KeyRecord<'_>, s: &mut Scratch) -> Result<ValueStats> {
-        let v = &k.value;
+    /// Decodes `v` completely and applies the rules of its type.
+    pub fn check_value(&mut self, v: &Value<'_>, s: &mut Scratch) -> Result<ValueStats> {
         let at = v.offset();
         self.seen.clear();
         let mut st = ValueStats::default();
@@ -129,20 +130,14 @@ impl ValueChecker {
                     }
                 }
             }
-            KeyType::Hash => self.check_hash(k, s, &mut st)?,
-            KeyType::Stream => check_stream(k, s, &mut st)?,
+            KeyType::Hash => self.check_hash(v, s, &mut st)?,
+            KeyType::Stream => check_stream(v, s, &mut st)?,
         }
         st.empty = st.elements == 0 && !matches!(v.key_type(), KeyType::Stream);
         Ok(st)
     }
 
-    fn check_hash(
-        &mut self,
-        k: &KeyRecord<'_>,
-        s: &mut Scratch,
-        st: &mut ValueStats,
-    ) -> Result<()> {
-        let v = &k.value;
+    fn check_hash(&mut self, v: &Value<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<()> {
         let at = v.offset();
         let enc = v.encoding();
         let listpack_ex = matches!(
@@ -219,8 +214,7 @@ impl ValueChecker {
 /// walk), master IDs unique, group and consumer names unique, and the PELs
 /// consistent: no duplicate group PEL entry, every consumer PEL entry in the
 /// group PEL and owned once, every group PEL entry owned by a consumer.
-fn check_stream(k: &KeyRecord<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<()> {
-    let v = &k.value;
+fn check_stream(v: &Value<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<()> {
     let at = v.offset();
     let stream = v.stream()?;
     let mut masters: HashSet<(u64, u64)> = HashSet::new();

@@ -93,6 +93,18 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
     let outcome = if report.is_ok() {
         Outcome::Ok
     } else {
+        // The report on stdout has the details; stderr gets the one line a
+        // script or a log collector needs.
+        match &report.first_problem {
+            Some(p) if report.problems > 1 => {
+                eprintln!(
+                    "rdbscope: {name}: {p} (and {} more problems)",
+                    report.problems - 1
+                )
+            }
+            Some(p) => eprintln!("rdbscope: {name}: {p}"),
+            None => eprintln!("rdbscope: {name}: the file ends before its EOF record"),
+        }
         Outcome::Problem
     };
     (text, outcome)

@@ -6,7 +6,7 @@ use rdbscope_printer::{JsonPrinter, Layout, PrintError};
 use rdbscope_rdb::glob::Glob;
 use rdbscope_rdb::input::{display_name, Input};
 use rdbscope_rdb::{KeyRecord, Rdb, Record, Scratch};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 /// Which keys to print.
 struct Filter {
@@ -64,9 +64,8 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Ok(i) => i,
         Err(e) => return print_open_error(&name, &e),
     };
-    let stdout = io::stdout().lock();
-    let out = BufWriter::with_capacity(1 << 18, stdout);
-    match dump(&input, a, out) {
+    // The printer buffers and writes whole blocks itself.
+    match dump(&input, a, io::stdout().lock()) {
         Ok(()) => Outcome::Ok,
         Err(e) => print_error(&name, &e),
     }
@@ -77,12 +76,33 @@ fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError>
         DumpFormat::Jsonl => Layout::Lines,
         DumpFormat::Json => Layout::Document,
     };
-    let mut filter = Filter::new(a);
-    let records_too = !a.keys_only && !filter.any();
     let scratch = Scratch::with_limit(a.common.max_value_size);
     let mut printer = JsonPrinter::new(out, layout, scratch);
-    let bytes = input.bytes();
-    let rdb = Rdb::new(bytes)?.verify_checksum(!a.common.ignore_checksum);
+    match walk(input, a, &mut printer) {
+        Ok(()) => {
+            printer.finish()?;
+            Ok(())
+        }
+        Err(e) => {
+            // Keep every complete record read before the problem; then
+            // report it. (A `--format json` document stays unterminated, so
+            // no reader mistakes it for a whole file.)
+            if let Err(PrintError::Io(io)) = printer.flush() {
+                return Err(PrintError::Io(io));
+            }
+            Err(e)
+        }
+    }
+}
+
+fn walk<W: Write>(
+    input: &Input,
+    a: &DumpArgs,
+    printer: &mut JsonPrinter<W>,
+) -> Result<(), PrintError> {
+    let mut filter = Filter::new(a);
+    let records_too = !a.keys_only && !filter.any();
+    let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
     if records_too {
         printer.header(&rdb.header())?;
     }
@@ -103,6 +123,5 @@ fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError>
         // Pages behind the walk are not needed again: keep memory flat.
         input.release_before(records.offset());
     }
-    printer.finish()?;
     Ok(())
 }

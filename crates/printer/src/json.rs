@@ -1,9 +1,12 @@
 //! JSON rendering of RDB records: JSON Lines (one record per line) or one
 //! JSON array. The schema is documented in `docs/json-format.md`.
 //!
-//! Values are written while they are walked, element by element, into the
-//! caller's writer: nothing is collected first, so a 1 GB hash costs no more
-//! memory than a small one (stream groups excepted, see `write_groups`).
+//! Values are rendered while they are walked, element by element, into the
+//! printer's own output buffer, which goes to the caller's writer in large
+//! blocks and only at record boundaries. If a value turns out to be broken
+//! halfway, the buffer is cut back to the start of that record: the output
+//! never holds half a record, so every line a JSON Lines reader sees is
+//! whole. The buffer holds at most one record beyond the flush threshold.
 
 use crate::error::PrintError;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
@@ -19,9 +22,15 @@ pub enum Layout {
     Document,
 }
 
+/// Hand output to the sink in blocks of about this size.
+const FLUSH_AT: usize = 256 << 10;
+
 /// Writes records as JSON.
 pub struct JsonPrinter<W: Write> {
-    out: W,
+    /// Where finished records go.
+    sink: W,
+    /// Rendered output not yet handed to `sink`.
+    out: Vec<u8>,
     layout: Layout,
     scratch: Scratch,
     key_buf: Vec<u8>,
@@ -32,7 +41,8 @@ pub struct JsonPrinter<W: Write> {
 impl<W: Write> JsonPrinter<W> {
     pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
         JsonPrinter {
-            out,
+            sink: out,
+            out: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
             layout,
             scratch,
             key_buf: Vec::new(),
@@ -57,7 +67,11 @@ impl<W: Write> JsonPrinter<W> {
 
     fn end(&mut self) -> Result<(), PrintError> {
         if self.layout == Layout::Lines {
-            self.out.write_all(b"\n")?;
+            self.out.push(b'\n');
+        }
+        if self.out.len() >= FLUSH_AT {
+            self.sink.write_all(&self.out)?;
+            self.out.clear();
         }
         Ok(())
     }
@@ -79,6 +93,14 @@ impl<W: Write> JsonPrinter<W> {
         if let Record::Key(k) = r {
             return self.key(k);
         }
+        let (mark, written) = (self.out.len(), self.written);
+        self.other_record(r).inspect_err(|_| {
+            self.out.truncate(mark);
+            self.written = written;
+        })
+    }
+
+    fn other_record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
         self.begin()?;
         let o = &mut self.out;
         let buf = &mut self.val_buf;
@@ -155,11 +177,16 @@ impl<W: Write> JsonPrinter<W> {
         self.end()
     }
 
-    /// One key record.
+    /// One key record. On error nothing of it stays in the output.
     pub fn key(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
-        self.key_inner(k).map_err(|e| match e {
-            PrintError::Rdb(e) => PrintError::Rdb(k.annotate(e)),
-            io => io,
+        let (mark, written) = (self.out.len(), self.written);
+        self.key_inner(k).map_err(|e| {
+            self.out.truncate(mark);
+            self.written = written;
+            match e {
+                PrintError::Rdb(e) => PrintError::Rdb(k.annotate(e)),
+                io => io,
+            }
         })
     }
 
@@ -280,14 +307,23 @@ impl<W: Write> JsonPrinter<W> {
         self.end()
     }
 
+    /// Hands every complete record to the sink (call before reporting an
+    /// error, so that what was read is written).
+    pub fn flush(&mut self) -> Result<(), PrintError> {
+        self.sink.write_all(&self.out)?;
+        self.out.clear();
+        self.sink.flush()?;
+        Ok(())
+    }
+
     /// Closes the document (for [`Layout::Document`]) and flushes.
     pub fn finish(mut self) -> Result<W, PrintError> {
         if self.layout == Layout::Document {
             self.out
-                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+                .extend_from_slice(if self.written == 0 { b"[]\n" } else { b"\n]\n" });
         }
-        self.out.flush()?;
-        Ok(self.out)
+        self.flush()?;
+        Ok(self.sink)
     }
 }
 

@@ -13,6 +13,7 @@
 //!   compact encodings, each with its own bounds-checked walker.
 //! * [`cursor`]: the primitive encodings (lengths, strings, doubles).
 //! * [`module`]: module values and ids.
+//! * [`payload`]: DUMP/RESTORE payloads.
 //! * [`crc`]: the CRC-64/REDIS checksum.
 //! * [`glob`]: Redis glob patterns, for key filters.
 //!
@@ -30,6 +31,7 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod module;
+pub mod payload;
 pub mod rdb_string;
 pub mod records;
 pub mod stream;

@@ -127,6 +127,14 @@ impl<'a> RdbString<'a> {
         }
     }
 
+    /// The compressed bytes and declared length, for an LZF string.
+    pub fn lzf_parts(&self) -> Option<(&'a [u8], u64)> {
+        match self.repr {
+            Repr::Lzf { data, len } => Some((data, len)),
+            _ => None,
+        }
+    }
+
     /// The integer, for an integer-encoded string.
     pub fn as_int(&self) -> Option<i64> {
         match self.repr {

@@ -631,7 +631,7 @@ impl<'a> Records<'a> {
 
 /// KEY_META (RDB 13): class count, then per class a 4-byte spec and a
 /// module opcode stream.
-fn read_key_meta(c: &mut Cursor<'_>) -> Result<()> {
+pub(crate) fn read_key_meta(c: &mut Cursor<'_>) -> Result<()> {
     let at = c.offset();
     let n = c.len("KEY_META class count")?;
     if n > 7 {

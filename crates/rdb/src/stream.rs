@@ -293,8 +293,9 @@ impl<'a> Stream<'a> {
     }
 }
 
-/// One stream listpack: master entry, then `count + deleted` entries.
-fn walk_node<E, F>(lp: Listpack<'_>, master_id: StreamId, f: &mut F) -> Result<(), E>
+/// Walks one stream listpack (master entry, then `count + deleted`
+/// entries), checking its layout and calling `f` with every live entry.
+pub fn walk_node<E, F>(lp: Listpack<'_>, master_id: StreamId, f: &mut F) -> Result<(), E>
 where
     E: From<Error>,
     F: FnMut(StreamEntry<'_>) -> Result<(), E>,

@@ -1,0 +1,178 @@
+//! The bodies of the fuzz targets, as library functions: `fuzz/` calls them
+//! under libFuzzer, and the test suite (`tests/replay.rs`) calls them on
+//! seeds derived from the corpus and on every crash artifact kept under
+//! `testdata/fuzz/<target>/`, so CI replays them without a fuzzer.
+//!
+//! Each function takes arbitrary bytes and must return normally: a panic,
+//! an abort, a hang or an allocation beyond the limits is a bug. Where two
+//! paths must agree, the function asserts it (a differential check):
+//! `check` accepting a file implies `dump` reading it; our LZF decoder
+//! agreeing with the `lzf` crate's.
+
+use rdbscope_check::{check, Options, ValueChecker};
+use rdbscope_printer::{JsonPrinter, Layout, PrintError};
+use rdbscope_rdb::elem::BlobLoc;
+use rdbscope_rdb::intset::Intset;
+use rdbscope_rdb::listpack::Listpack;
+use rdbscope_rdb::stream::{walk_node, StreamId};
+use rdbscope_rdb::ziplist::Ziplist;
+use rdbscope_rdb::zipmap::Zipmap;
+use rdbscope_rdb::{payload, Rdb, Scratch};
+
+pub mod seeds;
+
+/// Decompressed-size cap under fuzzing: large enough for any seed, small
+/// enough that libFuzzer's 2 GB RSS limit is never the finding.
+pub const FUZZ_MAX_DECOMPRESSED: u64 = 64 << 20;
+
+/// A fuzz target: its name (the directory under `fuzz/corpus` and
+/// `testdata/fuzz`) and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
+    ("rdb_file", rdb_file),
+    ("dump_payload", dump_payload),
+    ("ziplist", ziplist),
+    ("listpack", listpack),
+    ("intset", intset),
+    ("zipmap", zipmap),
+    ("lzf", lzf),
+    ("stream_listpack", stream_listpack),
+];
+
+fn dump_all(data: &[u8]) -> Result<(), PrintError> {
+    let rdb = Rdb::new(data)?;
+    let scratch = Scratch::with_limit(FUZZ_MAX_DECOMPRESSED);
+    let mut p = JsonPrinter::new(std::io::sink(), Layout::Lines, scratch);
+    p.header(&rdb.header())?;
+    for r in rdb.records() {
+        p.record(&r?)?;
+    }
+    p.finish()?;
+    Ok(())
+}
+
+/// A whole RDB file through `dump` and `check`.
+pub fn rdb_file(data: &[u8]) {
+    let dumped = dump_all(data);
+    let opts = Options {
+        max_decompressed: FUZZ_MAX_DECOMPRESSED,
+        now_ms: 0,
+        ..Options::default()
+    };
+    let report = check(data, "fuzz", &opts, |_| {});
+    if report.is_ok() {
+        if let Err(e) = dumped {
+            panic!("check accepts the file but dump fails: {e}");
+        }
+    }
+    let mut out = Vec::new();
+    report.write_text(&mut out).expect("writing to a Vec");
+    report.write_json(&mut out).expect("writing to a Vec");
+}
+
+/// A DUMP/RESTORE payload, with and without its CRC verified.
+pub fn dump_payload(data: &[u8]) {
+    for verify in [true, false] {
+        if let Ok(p) = payload::parse(data, verify) {
+            let mut s = Scratch::with_limit(FUZZ_MAX_DECOMPRESSED);
+            let _ = ValueChecker::default().check_value(&p.value, &mut s);
+        }
+    }
+}
+
+fn loc() -> BlobLoc {
+    BlobLoc::raw(0)
+}
+
+pub fn ziplist(data: &[u8]) {
+    if let Ok(zl) = Ziplist::new(data, loc()) {
+        let mut n = 0u64;
+        for e in zl.iter() {
+            if e.is_err() {
+                return;
+            }
+            n += 1;
+        }
+        let count = zl.header_count();
+        assert!(
+            count == u16::MAX || u64::from(count) == n,
+            "zllen not enforced"
+        );
+    }
+}
+
+pub fn listpack(data: &[u8]) {
+    if let Ok(lp) = Listpack::new(data, loc()) {
+        let mut n = 0u64;
+        for e in lp.iter() {
+            if e.is_err() {
+                return;
+            }
+            n += 1;
+        }
+        let count = lp.header_count();
+        assert!(
+            count == u16::MAX || u64::from(count) == n,
+            "num_elements not enforced"
+        );
+    }
+}
+
+pub fn intset(data: &[u8]) {
+    if let Ok(is) = Intset::new(data, loc()) {
+        assert_eq!(is.iter().count(), is.len());
+    }
+}
+
+pub fn zipmap(data: &[u8]) {
+    if let Ok(zm) = Zipmap::new(data, loc()) {
+        for p in zm.iter() {
+            if p.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Input: 4 bytes of declared length (LE), then LZF data. Our decoder and
+/// the `lzf` crate's must agree on every input both accept.
+pub fn lzf(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    let len = u64::from(u32::from_le_bytes([data[0], data[1], data[2], data[3]]) % (1 << 20));
+    let input = &data[4..];
+    let mut out = Vec::new();
+    let ours = rdbscope_rdb::lzf::decompress_into(input, len, &mut out, 0, FUZZ_MAX_DECOMPRESSED);
+    if len == 0 {
+        return;
+    }
+    let theirs = ::lzf::decompress(input, len as usize);
+    if let (Ok(()), Ok(t)) = (&ours, &theirs) {
+        assert_eq!(&out, t, "LZF decoders disagree");
+    }
+    if ours.is_ok() && theirs.is_err() {
+        // The lzf crate fails where the output would overflow its buffer;
+        // ours requires an exact size. Both agree that exact-size output
+        // is valid, so this would be a bug in one of them.
+        panic!("our LZF decoder accepts what the lzf crate rejects: {theirs:?}");
+    }
+}
+
+/// A stream node's listpack, under master ID 0-0.
+pub fn stream_listpack(data: &[u8]) {
+    if let Ok(lp) = Listpack::new(data, loc()) {
+        let _ = walk_node(
+            lp,
+            StreamId::default(),
+            &mut |e: rdbscope_rdb::stream::StreamEntry<'_>| {
+                for f in e.fields() {
+                    f?;
+                }
+                Ok::<_, rdbscope_rdb::Error>(())
+            },
+        );
+    }
+}
