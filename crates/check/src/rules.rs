@@ -5,6 +5,7 @@
 //! structural rules; what is added here is what the bytes mean.
 
 use crate::dups::{elem_fingerprint, Seen};
+use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::stream::{StreamId, FLAG_DELETED};
 use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Value};
 use std::collections::{HashMap, HashSet};
@@ -30,9 +31,37 @@ pub struct ValueChecker {
     buf: Vec<u8>,
 }
 
-/// A repeated fingerprint: the element's bytes, to confirm with a second
-/// walk (fingerprints may collide; a report must not).
-type Suspect = Option<Vec<u8>>;
+/// Elements whose fingerprint was seen before: duplicates unless the
+/// fingerprints merely collide, which [`first_real_duplicate`] settles.
+type Suspects = Vec<Vec<u8>>;
+
+/// Confirms suspected duplicates with one more walk that counts real bytes
+/// (in a map keyed by the bytes themselves, so crafted fingerprint
+/// collisions cost one linear pass, never a pass per suspect).
+fn first_real_duplicate(
+    suspects: Suspects,
+    walk: impl FnOnce(&mut dyn FnMut(Elem<'_>)) -> Result<()>,
+) -> Result<Option<Vec<u8>>> {
+    if suspects.is_empty() {
+        return Ok(None);
+    }
+    let mut counts: HashMap<Vec<u8>, u32> = suspects.into_iter().map(|s| (s, 0)).collect();
+    let mut found = None;
+    let mut tmp = [0u8; 20];
+    walk(&mut |e| {
+        let bytes: &[u8] = match e {
+            Elem::Str(s) => s,
+            Elem::Int(v) => int_text(v, &mut tmp),
+        };
+        if let Some(c) = counts.get_mut(bytes) {
+            *c += 1;
+            if *c == 2 && found.is_none() {
+                found = Some(bytes.to_vec());
+            }
+        }
+    })?;
+    Ok(found)
+}
 
 fn problem(at: usize, msg: String) -> Error {
     Error::invalid(at, msg)
@@ -66,7 +95,7 @@ impl ValueChecker {
             KeyType::Set => {
                 let intset = v.encoding() == Encoding::SetIntset;
                 let mut prev: Option<i64> = None;
-                let mut suspect: Suspect = None;
+                let mut suspects = Suspects::new();
                 let seen = &mut self.seen;
                 v.for_each_member(s, |e| {
                     st.elements += 1;
@@ -81,27 +110,26 @@ impl ValueChecker {
                             }
                         }
                         prev = e.as_i64();
-                    } else if !seen.insert(elem_fingerprint(e)) && suspect.is_none() {
-                        suspect = Some(e.to_vec());
+                    } else if !seen.insert(elem_fingerprint(e)) {
+                        suspects.push(e.to_vec());
                     }
                     Ok(())
                 })?;
-                if let Some(m) = suspect {
-                    let mut n = 0;
+                let dup = first_real_duplicate(suspects, |f| {
                     v.for_each_member(s, |e| {
-                        n += u32::from(e.same_as(&Elem::Str(&m)));
+                        f(e);
                         Ok::<_, Error>(())
-                    })?;
-                    if n > 1 {
-                        return Err(problem(
-                            at,
-                            format!("duplicate set member \"{}\"", show(&m)),
-                        ));
-                    }
+                    })
+                })?;
+                if let Some(m) = dup {
+                    return Err(problem(
+                        at,
+                        format!("duplicate set member \"{}\"", show(&m)),
+                    ));
                 }
             }
             KeyType::ZSet => {
-                let mut suspect: Suspect = None;
+                let mut suspects = Suspects::new();
                 let seen = &mut self.seen;
                 v.for_each_scored(s, |m, score| {
                     st.elements += 1;
@@ -111,23 +139,22 @@ impl ValueChecker {
                             format!("zset member \"{}\" has a NaN score", show(&m.to_vec())),
                         ));
                     }
-                    if !seen.insert(elem_fingerprint(m)) && suspect.is_none() {
-                        suspect = Some(m.to_vec());
+                    if !seen.insert(elem_fingerprint(m)) {
+                        suspects.push(m.to_vec());
                     }
                     Ok(())
                 })?;
-                if let Some(m) = suspect {
-                    let mut n = 0;
+                let dup = first_real_duplicate(suspects, |f| {
                     v.for_each_scored(s, |e, _| {
-                        n += u32::from(e.same_as(&Elem::Str(&m)));
+                        f(e);
                         Ok::<_, Error>(())
-                    })?;
-                    if n > 1 {
-                        return Err(problem(
-                            at,
-                            format!("duplicate zset member \"{}\"", show(&m)),
-                        ));
-                    }
+                    })
+                })?;
+                if let Some(m) = dup {
+                    return Err(problem(
+                        at,
+                        format!("duplicate zset member \"{}\"", show(&m)),
+                    ));
                 }
             }
             KeyType::Hash => self.check_hash(v, s, &mut st)?,
@@ -145,7 +172,7 @@ impl ValueChecker {
             Encoding::HashListpackEx | Encoding::HashListpackExPreGa
         );
         let valkey = enc == Encoding::ValkeyHash2;
-        let mut suspect: Suspect = None;
+        let mut suspects = Suspects::new();
         let mut last_ttl: Option<i64> = None;
         let mut saw_no_ttl = false;
         let seen = &mut self.seen;
@@ -188,23 +215,22 @@ impl ValueChecker {
                     None => saw_no_ttl = true,
                 }
             }
-            if !seen.insert(elem_fingerprint(f)) && suspect.is_none() {
-                suspect = Some(f.to_vec());
+            if !seen.insert(elem_fingerprint(f)) {
+                suspects.push(f.to_vec());
             }
             Ok(())
         })?;
-        if let Some(m) = suspect {
-            let mut n = 0;
+        let dup = first_real_duplicate(suspects, |g| {
             v.for_each_field(s, |f, _, _| {
-                n += u32::from(f.same_as(&Elem::Str(&m)));
+                g(f);
                 Ok::<_, Error>(())
-            })?;
-            if n > 1 {
-                return Err(problem(
-                    at,
-                    format!("duplicate hash field \"{}\"", show(&m)),
-                ));
-            }
+            })
+        })?;
+        if let Some(m) = dup {
+            return Err(problem(
+                at,
+                format!("duplicate hash field \"{}\"", show(&m)),
+            ));
         }
         Ok(())
     }

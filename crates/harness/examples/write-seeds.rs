@@ -40,7 +40,13 @@ fn main() {
             continue;
         }
         for (target, seed) in rdbscope_harness::seeds::from_rdb(&data) {
-            let name = format!("{:016x}", rdbscope_rdb::crc::crc64(&seed));
+            // Named by content. (Not by the CRC-64 alone: a DUMP payload
+            // ends with its own CRC, which makes every payload's CRC zero.)
+            // The target's name goes first: CRC-64 is linear, so a suffix
+            // would not separate payloads whose own CRC is already zero.
+            let mut named = target.as_bytes().to_vec();
+            named.extend_from_slice(&seed);
+            let name = format!("{:016x}", rdbscope_rdb::crc::crc64(&named));
             if !seen.insert((target, name.clone())) {
                 continue;
             }

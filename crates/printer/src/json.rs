@@ -6,7 +6,8 @@
 //! blocks and only at record boundaries. If a value turns out to be broken
 //! halfway, the buffer is cut back to the start of that record: the output
 //! never holds half a record, so every line a JSON Lines reader sees is
-//! whole. The buffer holds at most one record beyond the flush threshold.
+//! whole. The buffer holds at most one record beyond the flush threshold
+//! (a record over 64 MiB is streamed instead; see `SPILL_AT`).
 
 use crate::error::PrintError;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
@@ -25,12 +26,73 @@ pub enum Layout {
 /// Hand output to the sink in blocks of about this size.
 const FLUSH_AT: usize = 256 << 10;
 
+/// A single record bigger than this (a huge hash, say) is streamed to the
+/// sink as it is rendered instead of held whole: memory stays bounded, at
+/// the price that such a record, if its value breaks halfway, is left
+/// incomplete in the output (the error still goes to stderr, exit code 1).
+const SPILL_AT: usize = 64 << 20;
+
+/// The printer's output: a buffer in front of the sink that hands over
+/// whole records (see [`SPILL_AT`] for the one exception).
+struct Out<W: Write> {
+    buf: Vec<u8>,
+    sink: W,
+    /// Where the record being rendered starts in `buf`.
+    mark: usize,
+    /// Part of the current record already went to the sink.
+    spilled: bool,
+}
+
+impl<W: Write> Out<W> {
+    fn start_record(&mut self) {
+        self.mark = self.buf.len();
+        self.spilled = false;
+    }
+
+    /// Takes the current record back out, if it is still all in the buffer.
+    fn abort_record(&mut self) {
+        if !self.spilled {
+            self.buf.truncate(self.mark);
+        }
+    }
+
+    fn end_record(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= FLUSH_AT {
+            self.sink.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Out<W> {
+    #[inline]
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.write_all(b)?;
+        Ok(b.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= SPILL_AT {
+            self.sink.write_all(&self.buf)?;
+            self.buf.clear();
+            self.spilled = true;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sink.write_all(&self.buf)?;
+        self.buf.clear();
+        self.sink.flush()
+    }
+}
+
 /// Writes records as JSON.
 pub struct JsonPrinter<W: Write> {
-    /// Where finished records go.
-    sink: W,
-    /// Rendered output not yet handed to `sink`.
-    out: Vec<u8>,
+    out: Out<W>,
     layout: Layout,
     scratch: Scratch,
     key_buf: Vec<u8>,
@@ -41,8 +103,12 @@ pub struct JsonPrinter<W: Write> {
 impl<W: Write> JsonPrinter<W> {
     pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
         JsonPrinter {
-            sink: out,
-            out: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
+            out: Out {
+                buf: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
+                sink: out,
+                mark: 0,
+                spilled: false,
+            },
             layout,
             scratch,
             key_buf: Vec::new(),
@@ -67,12 +133,9 @@ impl<W: Write> JsonPrinter<W> {
 
     fn end(&mut self) -> Result<(), PrintError> {
         if self.layout == Layout::Lines {
-            self.out.push(b'\n');
+            self.out.write_all(b"\n")?;
         }
-        if self.out.len() >= FLUSH_AT {
-            self.sink.write_all(&self.out)?;
-            self.out.clear();
-        }
+        self.out.end_record()?;
         Ok(())
     }
 
@@ -93,9 +156,10 @@ impl<W: Write> JsonPrinter<W> {
         if let Record::Key(k) = r {
             return self.key(k);
         }
-        let (mark, written) = (self.out.len(), self.written);
+        let written = self.written;
+        self.out.start_record();
         self.other_record(r).inspect_err(|_| {
-            self.out.truncate(mark);
+            self.out.abort_record();
             self.written = written;
         })
     }
@@ -179,9 +243,10 @@ impl<W: Write> JsonPrinter<W> {
 
     /// One key record. On error nothing of it stays in the output.
     pub fn key(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
-        let (mark, written) = (self.out.len(), self.written);
+        let written = self.written;
+        self.out.start_record();
         self.key_inner(k).map_err(|e| {
-            self.out.truncate(mark);
+            self.out.abort_record();
             self.written = written;
             match e {
                 PrintError::Rdb(e) => PrintError::Rdb(k.annotate(e)),
@@ -310,9 +375,7 @@ impl<W: Write> JsonPrinter<W> {
     /// Hands every complete record to the sink (call before reporting an
     /// error, so that what was read is written).
     pub fn flush(&mut self) -> Result<(), PrintError> {
-        self.sink.write_all(&self.out)?;
-        self.out.clear();
-        self.sink.flush()?;
+        self.out.flush()?;
         Ok(())
     }
 
@@ -320,10 +383,10 @@ impl<W: Write> JsonPrinter<W> {
     pub fn finish(mut self) -> Result<W, PrintError> {
         if self.layout == Layout::Document {
             self.out
-                .extend_from_slice(if self.written == 0 { b"[]\n" } else { b"\n]\n" });
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
         }
         self.flush()?;
-        Ok(self.sink)
+        Ok(self.out.sink)
     }
 }
 
