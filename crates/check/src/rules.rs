@@ -5,8 +5,10 @@
 //! structural rules; what is added here is what the bytes mean.
 
 use crate::dups::{elem_fingerprint, Seen};
+use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::stream::{StreamId, FLAG_DELETED};
+use rdbscope_rdb::zipmap::Zipmap;
 use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -167,6 +169,31 @@ impl ValueChecker {
     fn check_hash(&mut self, v: &Value<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<()> {
         let at = v.offset();
         let enc = v.encoding();
+        if enc == Encoding::HashZipmap {
+            let blob = Cursor::new(v.raw(), at).rdb_string("zipmap")?;
+            let loc = blob.blob_loc();
+            let zm = Zipmap::new(blob.bytes_limited(&mut self.buf, s.limit())?, loc)?;
+            let mut pairs = 0u64;
+            for p in zm.iter() {
+                p?;
+                pairs += 1;
+            }
+            if let Some(msg) = zm.count_problem(pairs) {
+                return Err(loc.locate(Error::invalid(0, msg)));
+            }
+        }
+        if enc == Encoding::HashMetadata {
+            // `rdbLoadObject`: "Hash read invalid minExpire value".
+            if let Some(min) = v
+                .hash_min_expire()
+                .filter(|m| !(0..=EXPIRE_TIME_MAX).contains(m))
+            {
+                return Err(problem(
+                    at,
+                    format!("hash minimum expire time {min} is out of range (expected 0..={EXPIRE_TIME_MAX})"),
+                ));
+            }
+        }
         let listpack_ex = matches!(
             enc,
             Encoding::HashListpackEx | Encoding::HashListpackExPreGa

@@ -220,19 +220,14 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// An RDB length; a special-encoding marker here is an error.
+    /// An RDB length. A special-encoding marker (`11xxxxxx`) where a plain
+    /// length is expected reads as its low 6 bits, as `rdbLoadLen` does
+    /// when not asked about encodings: Redis accepts such files, so we do.
     #[inline]
     pub fn len(&mut self, what: &'static str) -> Result<u64> {
-        let start = self.offset();
         match self.len_or_special(what)? {
             Len::Num(n) => Ok(n),
-            Len::Special(k) => Err(Error::invalid(
-                start,
-                format!(
-                    "expected a length for {what}, found string encoding marker 0x{:02x}",
-                    0xc0 | k
-                ),
-            )),
+            Len::Special(k) => Ok(u64::from(k)),
         }
     }
 

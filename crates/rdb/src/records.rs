@@ -561,7 +561,9 @@ impl<'a> Records<'a> {
                     ),
                 )
             };
-            return Err(e.with_stage(Stage::ReadType));
+            let mut e = e.with_stage(Stage::ReadType);
+            e.record_offset = Some(record_start as u64);
+            return Err(e);
         };
         let key = c.rdb_string("key").map_err(|e| {
             let mut e = e.with_stage(Stage::ReadKey);

@@ -410,6 +410,17 @@ impl<'a> Value<'a> {
         Ok(())
     }
 
+    /// The minimum field expire time stored before a type 24 or 25 hash
+    /// (Unix ms; 0 in a type 25 hash without TTLs).
+    pub fn hash_min_expire(&self) -> Option<i64> {
+        match self.encoding {
+            Encoding::HashMetadata | Encoding::HashListpackEx => {
+                self.cursor().i64_le("hash minimum expire time").ok()
+            }
+            _ => None,
+        }
+    }
+
     /// Number of elements (list items, set members, zset entries, hash
     /// fields, live stream entries) as far as it is cheap to know, walking
     /// the value if needed.
@@ -561,7 +572,14 @@ fn skim_body(c: &mut Cursor<'_>, encoding: Encoding) -> Result<()> {
                         ),
                     ));
                 }
-                c.rdb_string("quicklist node")?;
+                let at = c.offset();
+                if c.rdb_string("quicklist node")?.is_empty() {
+                    // Redis refuses a zero-length node whatever its container.
+                    return Err(Error::invalid(
+                        at,
+                        "quicklist node is empty (zero-length string)",
+                    ));
+                }
             }
         }
         HashMetadataPreGa | HashMetadata => {

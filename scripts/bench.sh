@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Throughput and peak memory on a big, realistic RDB, against Redis's own
+# checker in the same run.
+#
+#   scripts/bench.sh [SIZE]        (default 256M)
+#
+# Makes the file once with ../shared/bench/make-big-rdb.sh (a real
+# redis-server; cached as $BIG_RDB or /tmp/rdbscope-bench-SIZE.rdb), builds
+# the release binary, warms the page cache, then runs RUNS rounds (default
+# 5), each round running every command once, in turn:
+#   rdbscope check FILE               CRC + every deep-sanitization rule
+#   redis-check-rdb FILE              Redis's own checker (the anchor)
+#   rdbscope dump FILE > /dev/null    JSON Lines of every key and record
+#   rdbscope info FILE                summary, no value decoding
+# and prints median wall time, MB/s of input, peak RSS (/usr/bin/time) and
+# the ratios to redis-check-rdb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE=${1:-256M}
+RUNS=${RUNS:-5}
+FILE=${BIG_RDB:-/tmp/rdbscope-bench-$SIZE.rdb}
+BENCH_DIR=${BENCH_DIR:-../shared/bench}
+
+if [ ! -s "$FILE" ]; then
+  echo "making $FILE ($SIZE) with $BENCH_DIR/make-big-rdb.sh ..." >&2
+  "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
+fi
+cargo build --release -q -p rdbscope-cli
+BIN=target/release/rdbscope
+CHECK=$(command -v redis-check-rdb || true)
+BYTES=$(stat -c %s "$FILE")
+cat "$FILE" > /dev/null   # page cache warm for everyone
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+measure() { # name cmd...
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$TMP/t" "$@" > /dev/null 2> "$TMP/err" || {
+    echo "$name failed:" >&2; cat "$TMP/err" >&2; exit 1; }
+  cat "$TMP/t" >> "$TMP/$name"
+}
+NAMES="check dump info"
+[ -n "$CHECK" ] && NAMES="check redis-check-rdb dump info"
+for _ in $(seq "$RUNS"); do
+  measure check "$BIN" check "$FILE"
+  [ -n "$CHECK" ] && measure redis-check-rdb "$CHECK" "$FILE"
+  measure dump "$BIN" dump "$FILE"
+  measure info "$BIN" info "$FILE"
+done
+
+median() { # name -> seconds
+  sort -n "$TMP/$1" | awk '{ t[NR]=$1 } END { print (NR%2) ? t[(NR+1)/2] : (t[NR/2]+t[NR/2+1])/2 }'
+}
+maxrss() { awk '$2>m {m=$2} END {printf "%.1f", m/1024}' "$TMP/$1"; }
+
+echo "file: $FILE ($BYTES bytes), $RUNS rounds, $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)"
+printf "| %-26s | %9s | %8s | %11s | %10s |\n" command "median s" "MB/s" "peak RSS MB" "vs check-rdb"
+printf "|%s|%s|%s|%s|%s|\n" "----------------------------" "-----------" "----------" "-------------" "------------"
+ANCHOR=""
+[ -n "$CHECK" ] && ANCHOR=$(median redis-check-rdb)
+for n in $NAMES; do
+  t=$(median "$n")
+  label=$n
+  case $n in check|dump|info) label="rdbscope $n";; esac
+  ratio="-"
+  [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
+  printf "| %-26s | %9s | %8.0f | %11s | %10s |\n" "$label" "$t" \
+    "$(awk -v b="$BYTES" -v t="$t" 'BEGIN { print b/1e6/t }')" "$(maxrss "$n")" "$ratio"
+done
