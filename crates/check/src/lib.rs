@@ -21,7 +21,7 @@ pub mod rules;
 pub use report::{Problem, Report};
 pub use rules::{ValueChecker, ValueStats};
 
-use rdbscope_rdb::{Checksum, Error, Rdb, Record, Scratch, Stage};
+use rdbscope_rdb::{Error, KeyRecord, Rdb, Record, Scratch, Stage};
 use std::collections::{BTreeMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -34,6 +34,10 @@ pub struct Options {
     pub max_decompressed: u64,
     /// "Now", for counting already-expired keys (Unix ms).
     pub now_ms: i64,
+    /// Threads that check values. 1: everything on the calling thread.
+    /// More: the calling thread walks records and computes the CRC while
+    /// the others decode and check values.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -45,13 +49,14 @@ impl Default for Options {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0),
+            threads: 1,
         }
     }
 }
 
 /// Checks one file held in `bytes`. `on_progress` is called with the offset
 /// reached after each record (to release mapped pages, show progress).
-pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnMut(u64)) -> Report {
+pub fn check(bytes: &[u8], name: &str, opts: &Options, on_progress: impl FnMut(u64)) -> Report {
     let mut report = Report::new(name, bytes.len() as u64);
     let rdb = match Rdb::new(bytes) {
         Ok(r) => r.verify_checksum(!opts.ignore_checksum),
@@ -61,9 +66,141 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnM
         }
     };
     report.header = Some(rdb.header());
-    let mut scratch = Scratch::with_limit(opts.max_decompressed);
-    let mut checker = rules::ValueChecker::default();
-    // Fingerprints of every key, per database, for duplicate keys.
+    let key_prints = if opts.threads <= 1 {
+        let mut tally = Tally::new(opts);
+        let prints = walk(&rdb, bytes, opts, &mut report, on_progress, |k| {
+            tally.check(k)
+        });
+        tally.into_report(&mut report);
+        prints
+    } else {
+        check_in_parallel(&rdb, bytes, opts, &mut report, on_progress)
+    };
+    if report.problems == 0 || !report.structural_failure {
+        find_duplicate_keys(&rdb, &key_prints, &mut report);
+    }
+    report
+}
+
+/// Value checking on one thread: the results of every value it was given.
+struct Tally {
+    checker: ValueChecker,
+    scratch: Scratch,
+    subexpires: u64,
+    empty_keys: u64,
+    problems: Vec<Problem>,
+}
+
+impl Tally {
+    fn new(opts: &Options) -> Tally {
+        Tally {
+            checker: ValueChecker::default(),
+            scratch: Scratch::with_limit(opts.max_decompressed),
+            subexpires: 0,
+            empty_keys: 0,
+            problems: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, k: &KeyRecord<'_>) {
+        match self.checker.check_value(&k.value, &mut self.scratch) {
+            Ok(st) => {
+                self.subexpires += st.subexpires;
+                self.empty_keys += u64::from(st.empty);
+            }
+            Err(e) => self.problems.push(Problem::from_error(&k.annotate(e))),
+        }
+    }
+
+    fn into_report(self, report: &mut Report) {
+        report.subexpires += self.subexpires;
+        report.empty_keys += self.empty_keys;
+        for p in self.problems {
+            report.fail(p);
+        }
+    }
+}
+
+/// Key records travel to the checking threads in batches of about this
+/// many value bytes, so the hand-over costs little per record.
+const BATCH_BYTES: usize = 256 << 10;
+
+/// The calling thread walks the records (skim, CRC, counts, key
+/// fingerprints); `opts.threads` others check the values. Results do not
+/// depend on who checked what: each thread keeps its own tally, and the
+/// report takes the earliest problem by offset.
+fn check_in_parallel<'a>(
+    rdb: &Rdb<'a>,
+    bytes: &'a [u8],
+    opts: &Options,
+    report: &mut Report,
+    on_progress: impl FnMut(u64),
+) -> BTreeMap<u64, Vec<u64>> {
+    use std::sync::{mpsc, Mutex};
+    let (tx, rx) = mpsc::sync_channel::<Vec<KeyRecord<'a>>>(opts.threads * 2);
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..opts.threads)
+            .map(|_| {
+                let rx = &rx;
+                scope.spawn(move || {
+                    let mut tally = Tally::new(opts);
+                    loop {
+                        // The lock is held only to take one batch.
+                        let batch = match rx.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = batch else { break };
+                        for k in &batch {
+                            tally.check(k);
+                        }
+                    }
+                    tally
+                })
+            })
+            .collect();
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        let prints = walk(rdb, bytes, opts, report, on_progress, |k| {
+            batch_bytes += k.value.raw().len() + 64;
+            batch.push(*k);
+            if batch_bytes >= BATCH_BYTES {
+                batch_bytes = 0;
+                // A send fails only if every worker is gone, which cannot
+                // happen before the channel closes.
+                let _ = tx.send(std::mem::take(&mut batch));
+            }
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        for w in workers {
+            match w.join() {
+                Ok(tally) => tally.into_report(report),
+                Err(_) => report.fail(Problem::new(
+                    0,
+                    Stage::ReadValue,
+                    "internal error: a checking thread panicked".to_string(),
+                )),
+            }
+        }
+        prints
+    })
+}
+
+/// Walks every record of `rdb`: counts, AUX and SELECTDB lines, key
+/// fingerprints, EOF and trailer; hands each key record to `value` and
+/// returns the key fingerprints per database.
+fn walk<'a>(
+    rdb: &Rdb<'a>,
+    bytes: &[u8],
+    opts: &Options,
+    report: &mut Report,
+    mut on_progress: impl FnMut(u64),
+    mut value: impl FnMut(&KeyRecord<'a>),
+) -> BTreeMap<u64, Vec<u64>> {
     let mut key_prints: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     let mut key_buf = Vec::new();
     let mut records = rdb.records();
@@ -71,10 +208,8 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnM
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                if e.stage == Stage::CheckSum {
-                    if let rdbscope_rdb::ErrorKind::ChecksumMismatch { .. } = e.kind {
-                        report.checksum_mismatch = true;
-                    }
+                if let rdbscope_rdb::ErrorKind::ChecksumMismatch { .. } = e.kind {
+                    report.checksum_mismatch = true;
                 }
                 report.fail(Problem::from_error(&e));
                 break;
@@ -97,10 +232,7 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnM
                         .push(dups::fingerprint(key)),
                     Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
                 }
-                match checker.check_value(&k.value, &mut scratch) {
-                    Ok(stats) => report.add_value_stats(&stats),
-                    Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
-                }
+                value(k);
             }
             Record::Eof(eof) => {
                 report.checksum = Some(eof.checksum);
@@ -130,15 +262,7 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnM
         }
         on_progress(end);
     }
-    if report.problems == 0 || !report.structural_failure {
-        find_duplicate_keys(&rdb, &key_prints, &mut report);
-    }
-    if opts.ignore_checksum {
-        if let Some(Checksum::NotVerified(_)) = report.checksum {
-            // Reported as such; not a problem.
-        }
-    }
-    report
+    key_prints
 }
 
 /// The 40 random hex characters that end an RDB sent by diskless

@@ -2,7 +2,6 @@
 //! `redis-check-rdb` text grammar (so runbooks and grep patterns keep
 //! working) and a JSON object for pipelines.
 
-use crate::rules::ValueStats;
 use rdbscope_printer::json::{write_bytes, write_json_str as json_str};
 use rdbscope_rdb::error::escape_key;
 use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
@@ -162,7 +161,13 @@ impl Report {
         {
             self.structural_failure = true;
         }
-        if self.first_problem.is_none() {
+        // The earliest problem in the file, whoever found it first (values
+        // may be checked on other threads, out of order).
+        if self
+            .first_problem
+            .as_ref()
+            .is_none_or(|f| p.offset < f.offset)
+        {
             self.first_problem = Some(p);
         }
     }
@@ -179,11 +184,6 @@ impl Report {
                 self.already_expired += 1;
             }
         }
-    }
-
-    pub(crate) fn add_value_stats(&mut self, s: &ValueStats) {
-        self.subexpires += s.subexpires;
-        self.empty_keys += u64::from(s.empty);
     }
 
     fn checksum_word(&self) -> &'static str {

@@ -84,7 +84,9 @@ pub struct CheckArgs {
     pub inputs: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
     pub format: InfoFormat,
-    /// Files checked at once (default: the number of CPUs).
+    /// Threads to use in all (default: the number of CPUs). Files are
+    /// checked this many at a time; threads left over check values of the
+    /// files in hand. `-j1` uses one thread.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     #[command(flatten)]

@@ -18,15 +18,20 @@ struct Done {
 }
 
 pub fn run(a: &CheckArgs) -> Outcome {
+    // `-j N` is the number of threads in all: files are checked N at a
+    // time, and threads left over check the values of the files in hand.
+    // `-j1` runs everything on one thread.
+    let threads = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let jobs = threads.min(a.inputs.len().max(1));
     let opts = Options {
         ignore_checksum: a.common.ignore_checksum,
         max_decompressed: a.common.max_value_size,
+        threads: threads / jobs,
         ..Options::default()
     };
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, a.inputs.len().max(1));
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Done>();
     let mut worst = Outcome::Ok;
@@ -103,7 +108,10 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
                 )
             }
             Some(p) => eprintln!("rdbscope: {name}: {p}"),
-            None => eprintln!("rdbscope: {name}: the file ends before its EOF record"),
+            None => eprintln!(
+                "rdbscope: {name}: offset {}: the file ends before its EOF record",
+                report.size
+            ),
         }
         Outcome::Problem
     };

@@ -42,10 +42,12 @@ pub fn decompress_into(
         ));
     }
     let expected = expected_len as usize;
-    // The output size is bounded above (at most MAX_EXPANSION per input
-    // byte), so sizing the buffer once is safe and lets every copy below be
-    // a bounds-checked slice copy instead of a push per byte.
-    out.resize(expected, 0);
+    // The buffer grows with what the data really produces, never with what
+    // the header claims: a broken stream that claims 4 GiB fails after the
+    // bytes it actually decodes. (The buffer is reused across strings, so
+    // honest streams pay for the doublings once, for the largest string.)
+    out.clear();
+    out.reserve(expected.min(64 << 10));
     let bad = |at: usize, what: &str| {
         Error::invalid(
             offset + at,
@@ -53,7 +55,6 @@ pub fn decompress_into(
         )
     };
     let mut i = 0usize;
-    let mut op = 0usize;
     while i < input.len() {
         let ctrl = input[i] as usize;
         i += 1;
@@ -62,11 +63,10 @@ pub fn decompress_into(
             let lit = input
                 .get(i..i + run)
                 .ok_or_else(|| bad(i, "literal run past the end of input"))?;
-            let dst = out
-                .get_mut(op..op + run)
-                .ok_or_else(|| bad(i, "output longer than declared"))?;
-            dst.copy_from_slice(lit);
-            op += run;
+            if out.len() + run > expected {
+                return Err(bad(i, "output longer than declared"));
+            }
+            out.extend_from_slice(lit);
             i += run;
         } else {
             let mut len = ctrl >> 5;
@@ -84,6 +84,7 @@ pub fn decompress_into(
                 as usize;
             i += 1;
             let back = ((ctrl & 0x1f) << 8) + lo + 1;
+            let op = out.len();
             if back > op {
                 return Err(bad(i, "back reference before the start of output"));
             }
@@ -92,25 +93,23 @@ pub fn decompress_into(
             }
             let from = op - back;
             if back >= len {
-                out.copy_within(from..from + len, op);
+                out.extend_from_within(from..from + len);
             } else {
-                // Overlapping copy: the last `back` bytes repeat; copy in
-                // chunks that never read what this copy has not written.
-                let mut done = 0;
-                while done < len {
-                    let n = back.min(len - done);
-                    out.copy_within(from..from + n, op + done);
-                    done += n;
+                // Overlapping copy: the last `back` bytes repeat. Copy them
+                // period by period; each copy reads only bytes already there.
+                let mut left = len;
+                while left > 0 {
+                    let n = back.min(left);
+                    out.extend_from_within(from..from + n);
+                    left -= n;
                 }
             }
-            op += len;
         }
     }
-    if op != expected {
-        out.truncate(op);
+    if out.len() != expected {
         return Err(bad(
             input.len(),
-            &format!("output is {op} bytes, shorter than declared"),
+            &format!("output is {} bytes, shorter than declared", out.len()),
         ));
     }
     Ok(())
