@@ -1080,7 +1080,7 @@ fn match_by_name<'a>(
 }
 
 fn null_or_absent(v: Option<&Value>) -> bool {
-    v.map_or(true, Value::is_null)
+    v.is_none_or(Value::is_null)
 }
 
 /// A group PEL entry `[id, consumer, delivery_ms, delivery_count]` as text.

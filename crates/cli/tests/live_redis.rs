@@ -2808,10 +2808,7 @@ fn dump_matches_live_redis() {
     let mut report = Report { items: Vec::new() };
     let mut session: Option<Session> = None;
     for (i, round) in ROUNDS.iter().enumerate() {
-        if session
-            .as_ref()
-            .map_or(true, |s| s.startup != round.startup)
-        {
+        if session.as_ref().is_none_or(|s| s.startup != round.startup) {
             drop(session.take()); // stop the previous server first
             session = Some(start_session(&bin, round.startup));
         }
