@@ -987,7 +987,7 @@ mod redis_rules {
             p = end;
         }
         let count = super::le(&zl[8..10]);
-        let tail_ok = prev_at.map_or(true, |at| at == tail);
+        let tail_ok = prev_at.is_none_or(|at| at == tail);
         (p == last && tail_ok && (count == 0xffff || count == entries.len() as u64))
             .then_some(entries)
     }
