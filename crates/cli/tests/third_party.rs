@@ -1951,7 +1951,7 @@ fn cmp_keyspace(exp: &[ExpKey], d: &Dump, extra: Extra, out: &mut Vec<String>) {
             .keys
             .iter()
             .enumerate()
-            .find(|(i, k)| !used[*i] && k.key == e.key && e.db.map_or(true, |db| db == k.db));
+            .find(|(i, k)| !used[*i] && k.key == e.key && e.db.is_none_or(|db| db == k.db));
         let name = match e.db {
             Some(db) => format!("db {db} key {}", show_bytes(&e.key)),
             None => format!("key {}", show_bytes(&e.key)),
@@ -2300,7 +2300,7 @@ fn cmp_librdb_data(
                     let ours = d
                         .keys
                         .iter()
-                        .find(|k| &k.key == name && db.map_or(true, |db| db == k.db));
+                        .find(|k| &k.key == name && db.is_none_or(|db| db == k.db));
                     let typ = ours.map_or("?", |k| k.typ.as_str());
                     keys.push(ExpKey {
                         db,
@@ -2698,7 +2698,7 @@ fn cmp_rct_dump(text: &[u8], d: &Dump, out: &mut Vec<String>) -> Result<(), Stri
     let mut j = 0;
     for k in &d.keys {
         let Some(t) = theirs.keys.get(j) else {
-            if !k.expire.is_some_and(|t| t <= now) {
+            if k.expire.is_none_or(|t| t > now) {
                 out.push(format!(
                     "db {} key {}: not in the rct dump",
                     k.db,
