@@ -31,6 +31,7 @@ Examples:\n  rdbscope dump dump.rdb > keys.jsonl\n  \
 rdbscope dump --keys-only dump.rdb | jq -r .key\n  \
 rdbscope dump --key 'session:*' --type hash dump.rdb\n  \
 rdbscope dump --format json dump.rdb > all.json\n  \
+rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  \
 cat dump.rdb | rdbscope dump -"
     )]
     Dump(DumpArgs),
@@ -119,6 +120,10 @@ pub enum DumpFormat {
     Jsonl,
     /// One JSON array of all records.
     Json,
+    /// Redis protocol: SELECT, then one `RESTORE key ttl payload ABSTTL`
+    /// per key (the value's stored bytes, exact), and `FUNCTION LOAD` per
+    /// library; for `redis-cli --pipe`.
+    Resp,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

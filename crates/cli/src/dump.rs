@@ -2,7 +2,7 @@
 
 use crate::args::{DumpArgs, DumpFormat};
 use crate::report::{print_error, print_open_error, Outcome};
-use rdbscope_printer::{JsonPrinter, Layout, PrintError};
+use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
 use rdbscope_rdb::glob::Glob;
 use rdbscope_rdb::input::{display_name, Input};
 use rdbscope_rdb::{KeyRecord, Rdb, Record, Scratch};
@@ -71,18 +71,73 @@ pub fn run(a: &DumpArgs) -> Outcome {
     }
 }
 
-fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError> {
-    let layout = match a.format {
-        DumpFormat::Jsonl => Layout::Lines,
-        DumpFormat::Json => Layout::Document,
-    };
-    let scratch = Scratch::with_limit(a.common.max_value_size);
-    let mut printer = JsonPrinter::new(out, layout, scratch);
-    match walk(input, a, &mut printer) {
-        Ok(()) => {
-            printer.finish()?;
-            Ok(())
+/// Where records go: JSON or RESP.
+enum Printer<W: Write> {
+    Json(JsonPrinter<W>),
+    Resp(RespPrinter<W>),
+}
+
+impl<W: Write> Printer<W> {
+    fn key(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
+        match self {
+            Printer::Json(p) => p.key(k),
+            Printer::Resp(p) => p.key(k),
         }
+    }
+
+    fn record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
+        match self {
+            Printer::Json(p) => p.record(r),
+            Printer::Resp(p) => p.record(r),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), PrintError> {
+        match self {
+            Printer::Json(p) => p.flush(),
+            Printer::Resp(p) => p.flush(),
+        }
+    }
+
+    fn finish(self) -> Result<(), PrintError> {
+        match self {
+            Printer::Json(p) => p.finish().map(drop),
+            Printer::Resp(p) => {
+                let skipped = p.skipped_empty();
+                p.finish()?;
+                if skipped > 0 {
+                    eprintln!(
+                        "rdbscope: note: {skipped} empty collection(s) left out (Redis skips them on load, RESTORE refuses them)"
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError> {
+    let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
+    let filter = Filter::new(a);
+    let records_too = !a.keys_only && !filter.any();
+    let mut printer = match a.format {
+        DumpFormat::Resp => Printer::Resp(RespPrinter::new(out, &rdb.header())),
+        DumpFormat::Jsonl | DumpFormat::Json => {
+            let layout = if a.format == DumpFormat::Json {
+                Layout::Document
+            } else {
+                Layout::Lines
+            };
+            let scratch = Scratch::with_limit(a.common.max_value_size);
+            let mut p = JsonPrinter::new(out, layout, scratch);
+            if records_too {
+                p.header(&rdb.header())?;
+            }
+            Printer::Json(p)
+        }
+    };
+    match walk(input, &rdb, filter, records_too, &mut printer) {
+        Ok(()) => printer.finish(),
         Err(e) => {
             // Keep every complete record read before the problem; then
             // report it. (A `--format json` document stays unterminated, so
@@ -97,15 +152,11 @@ fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError>
 
 fn walk<W: Write>(
     input: &Input,
-    a: &DumpArgs,
-    printer: &mut JsonPrinter<W>,
+    rdb: &Rdb<'_>,
+    mut filter: Filter,
+    records_too: bool,
+    printer: &mut Printer<W>,
 ) -> Result<(), PrintError> {
-    let mut filter = Filter::new(a);
-    let records_too = !a.keys_only && !filter.any();
-    let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
-    if records_too {
-        printer.header(&rdb.header())?;
-    }
     let mut records = rdb.records();
     while let Some(r) = records.next() {
         let r = r?;

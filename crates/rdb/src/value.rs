@@ -421,6 +421,57 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Whether this is a collection with no elements, which Redis skips
+    /// when loading ("empty keys") and refuses in RESTORE. Cheap: a count
+    /// prefix, or a blob no longer than an empty one of its kind; only such
+    /// small blobs and quicklists are walked, and only to their first
+    /// element.
+    pub fn is_empty_collection(&self, s: &mut Scratch) -> Result<bool> {
+        use Encoding::*;
+        let mut c = self.cursor();
+        match self.encoding {
+            String | Module2 | ModulePreGa | Stream(_) => return Ok(false),
+            List | Set | ZSet | ZSet2 | Hash | ValkeyHash2 | HashMetadataPreGa => {
+                return Ok(c.len("count")? == 0)
+            }
+            HashMetadata => {
+                c.take(8, "hash minimum expire time")?;
+                return Ok(c.len("count")? == 0);
+            }
+            HashListpackEx => {
+                c.take(8, "hash minimum expire time")?;
+                // An empty listpack is 7 bytes; anything longer holds an
+                // element (or is corrupt, which RESTORE will say).
+                if c.rdb_string("hash listpack")?.len() > 7 {
+                    return Ok(false);
+                }
+            }
+            HashZipmap | ListZiplist | SetIntset | ZSetZiplist | HashZiplist | HashListpack
+            | ZSetListpack | SetListpack | HashListpackExPreGa => {
+                // Empty forms: zipmap 2, listpack 7, intset 8, ziplist 11.
+                if c.rdb_string("blob")?.len() > 11 {
+                    return Ok(false);
+                }
+            }
+            ListQuicklist | ListQuicklist2 => {}
+        }
+        struct Found;
+        impl From<Error> for Found {
+            fn from(_: Error) -> Found {
+                Found
+            }
+        }
+        // Stop at the first element; a decoding error also ends the walk
+        // and counts as "not empty" (RESTORE will judge the payload).
+        let any = match self.key_type() {
+            KeyType::List | KeyType::Set => self.for_each_member(s, |_| Err(Found)),
+            KeyType::ZSet => self.for_each_scored(s, |_, _| Err(Found)),
+            KeyType::Hash => self.for_each_field(s, |_, _, _| Err(Found)),
+            _ => return Ok(false),
+        };
+        Ok(any.is_ok())
+    }
+
     /// Number of elements (list items, set members, zset entries, hash
     /// fields, live stream entries) as far as it is cheap to know, walking
     /// the value if needed.
