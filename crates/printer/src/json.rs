@@ -258,7 +258,9 @@ impl<W: Write> JsonPrinter<W> {
     fn key_inner(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
         self.begin()?;
         let o = &mut self.out;
-        write!(o, "{{\"db\":{},\"key\":", k.db)?;
+        o.write_all(b"{\"db\":")?;
+        write_u64(o, k.db)?;
+        o.write_all(b",\"key\":")?;
         write_rdb_string(o, &k.key, &mut self.key_buf)?;
         let v = &k.value;
         let encoding = match v.key_type() {
@@ -268,13 +270,13 @@ impl<W: Write> JsonPrinter<W> {
             },
             _ => v.encoding().name(),
         };
-        write!(
-            o,
-            ",\"type\":\"{}\",\"encoding\":\"{encoding}\",\"expire_at_ms\":",
-            v.key_type().as_str()
-        )?;
+        o.write_all(b",\"type\":\"")?;
+        o.write_all(v.key_type().as_str().as_bytes())?;
+        o.write_all(b"\",\"encoding\":\"")?;
+        o.write_all(encoding.as_bytes())?;
+        o.write_all(b"\",\"expire_at_ms\":")?;
         match k.expire_at_ms {
-            Some(ms) => write!(o, "{ms}")?,
+            Some(ms) => write_i64(o, ms)?,
             None => o.write_all(b"null")?,
         }
         o.write_all(b",\"value\":")?;
@@ -338,7 +340,9 @@ impl<W: Write> JsonPrinter<W> {
                             }
                             o.write_all(b"[")?;
                             write_elem(o, f)?;
-                            write!(o, ",{ms}]")?;
+                            o.write_all(b",")?;
+                            write_i64(o, ms)?;
+                            o.write_all(b"]")?;
                         }
                         Ok::<_, PrintError>(())
                     })?;
@@ -391,7 +395,11 @@ impl<W: Write> JsonPrinter<W> {
 }
 
 fn write_id<W: Write>(o: &mut W, id: StreamId) -> std::io::Result<()> {
-    write!(o, "\"{}-{}\"", id.ms, id.seq)
+    o.write_all(b"\"")?;
+    write_u64(o, id.ms)?;
+    o.write_all(b"-")?;
+    write_u64(o, id.seq)?;
+    o.write_all(b"\"")
 }
 
 fn write_opt_id<W: Write>(o: &mut W, id: Option<StreamId>) -> std::io::Result<()> {
@@ -403,7 +411,7 @@ fn write_opt_id<W: Write>(o: &mut W, id: Option<StreamId>) -> std::io::Result<()
 
 fn write_opt_u64<W: Write>(o: &mut W, v: Option<u64>) -> std::io::Result<()> {
     match v {
-        Some(v) => write!(o, "{v}"),
+        Some(v) => write_u64(o, v),
         None => o.write_all(b"null"),
     }
 }
@@ -531,7 +539,11 @@ fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Resu
                 Some(ci) => write_rdb_string(o, &names[ci], buf)?,
                 None => o.write_all(b"null")?,
             }
-            write!(o, ",{},{}]", p.delivery_time_ms, p.delivery_count)?;
+            o.write_all(b",")?;
+            write_i64(o, p.delivery_time_ms)?;
+            o.write_all(b",")?;
+            write_u64(o, p.delivery_count)?;
+            o.write_all(b"]")?;
         }
         o.write_all(b"],\"consumers\":[")?;
         for (ci, c) in g.consumers().enumerate() {
@@ -589,6 +601,22 @@ pub fn write_elem<W: Write>(o: &mut W, e: Elem<'_>) -> std::io::Result<()> {
     }
 }
 
+/// A JSON number from a signed integer, without `fmt`.
+#[inline]
+fn write_i64<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
+    let mut digits = [0u8; 20];
+    o.write_all(rdbscope_rdb::rdb_string::int_text(v, &mut digits))
+}
+
+/// A JSON number from an unsigned integer, without `fmt`.
+#[inline]
+fn write_u64<W: Write>(o: &mut W, v: u64) -> std::io::Result<()> {
+    if let Ok(v) = i64::try_from(v) {
+        return write_i64(o, v);
+    }
+    write!(o, "{v}")
+}
+
 /// `"123"`: an integer that stands for a string.
 #[inline]
 fn write_quoted_int<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
@@ -636,10 +664,29 @@ pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// Whether `b` is ASCII without control characters, `"` or `\\`, checked
-/// eight bytes at a time.
+/// Bytes that a JSON string cannot hold as they are (controls, `"`, `\\`),
+/// or that need a UTF-8 check (>= 0x80).
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i >= 0x80 || i == b'"' as usize || i == b'\\' as usize;
+        i += 1;
+    }
+    t
+};
+
+/// Whether `b` is ASCII without control characters, `"` or `\\`: by table
+/// for short strings, eight bytes at a time for long ones.
 #[inline]
 fn is_plain_ascii(b: &[u8]) -> bool {
+    if b.len() < 16 {
+        return !b.iter().any(|&c| SPECIAL[c as usize]);
+    }
+    is_plain_ascii_swar(b)
+}
+
+fn is_plain_ascii_swar(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     #[inline]
@@ -659,10 +706,7 @@ fn is_plain_ascii(b: &[u8]) -> bool {
             return false;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&c| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\')
+    !chunks.remainder().iter().any(|&c| SPECIAL[c as usize])
 }
 
 /// A JSON string literal, escaping only what JSON requires.

@@ -314,20 +314,37 @@ impl<'a> Cursor<'a> {
 }
 
 /// Parses a double as `strtod` would for the texts Redis writes: decimal and
-/// exponent forms, `inf`/`-inf`/`nan` in any case.
+/// exponent forms, `inf`/`-inf`/`nan` in any case. No allocation: this runs
+/// for every score of every listpack zset.
 pub fn parse_double_text(text: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(text).ok()?;
-    let t = s.trim();
-    if t.is_empty() || t.len() != s.len() {
-        return None;
+    let first = *text.first()?;
+    // Digits, sign and dot lead the common case straight to the parser.
+    let unsigned = match first {
+        b'+' | b'-' => text.get(1).copied(),
+        _ => Some(first),
+    }?;
+    if unsigned.is_ascii_alphabetic() {
+        let (neg, word) = match first {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let is = |w: &[u8]| word.eq_ignore_ascii_case(w);
+        return if is(b"inf") || is(b"infinity") {
+            Some(if neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            })
+        } else if is(b"nan") {
+            Some(f64::NAN)
+        } else {
+            None
+        };
     }
-    match t.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
-        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
-        "nan" | "-nan" | "+nan" => return Some(f64::NAN),
-        _ => {}
-    }
-    t.parse::<f64>().ok()
+    // Rust's parser takes exactly the decimal and exponent forms (no
+    // whitespace), which is what Redis writes.
+    std::str::from_utf8(text).ok()?.parse::<f64>().ok()
 }
 
 #[cfg(test)]
@@ -402,5 +419,13 @@ mod tests {
         assert_eq!(d(b"\x031.5"), 1.5);
         assert_eq!(d(b"\x0a-1.25e+300"), -1.25e300);
         assert!(Cursor::new(b"\x02zz", 0).ascii_double("s").is_err());
+        assert_eq!(parse_double_text(b"-INF"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_double_text(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_double_text(b"Infinity"), Some(f64::INFINITY));
+        assert!(parse_double_text(b"nan").unwrap().is_nan());
+        assert_eq!(parse_double_text(b" 1"), None);
+        assert_eq!(parse_double_text(b""), None);
+        assert_eq!(parse_double_text(b"-"), None);
+        assert_eq!(parse_double_text(b"1e-5"), Some(1e-5));
     }
 }

@@ -266,6 +266,26 @@ impl<'b> Iterator for ListpackIter<'b> {
             }
             return None;
         }
+        // Fast path for the commonest entries, a 7-bit integer or a string
+        // of up to 63 bytes, whose backlen is one byte equal to their size.
+        let (d, p) = (self.data, self.pos);
+        let b = d[p];
+        let small = if b & 0x80 == 0 {
+            Some((Elem::Int(i64::from(b)), 1))
+        } else if b & 0xc0 == 0x80 {
+            let n = usize::from(b & 0x3f);
+            // `p + 1 + n` is the backlen byte; it must be before the 0xff.
+            (p + 1 + n < d.len() - 1).then(|| (Elem::Str(&d[p + 1..p + 1 + n]), 1 + n))
+        } else {
+            None
+        };
+        if let Some((elem, len)) = small {
+            if d[p + len] as usize == len {
+                self.pos += len + 1;
+                self.seen += 1;
+                return Some(Ok(elem));
+            }
+        }
         match self.entry() {
             Ok((elem, size)) => {
                 self.pos += size;
