@@ -187,6 +187,50 @@ impl<'a> Cursor<'a> {
     /// An RDB length or special-encoding marker.
     #[inline]
     pub fn len_or_special(&mut self, what: &'static str) -> Result<Len> {
+        // Fast path: the 6-bit and 14-bit forms are almost every length in
+        // a real file; everything else goes through the full parser.
+        if let Some(&b0) = self.data.get(self.pos) {
+            match b0 >> 6 {
+                0 => {
+                    self.pos += 1;
+                    return Ok(Len::Num(u64::from(b0)));
+                }
+                3 => {
+                    self.pos += 1;
+                    return Ok(Len::Special(b0 & 0x3f));
+                }
+                1 => {
+                    if let Some(&b1) = self.data.get(self.pos + 1) {
+                        self.pos += 2;
+                        return Ok(Len::Num((u64::from(b0 & 0x3f) << 8) | u64::from(b1)));
+                    }
+                }
+                _ if b0 == 0x80 => {
+                    if let Some(b) = self.data.get(self.pos + 1..self.pos + 5) {
+                        self.pos += 5;
+                        return Ok(Len::Num(u64::from(u32::from_be_bytes([
+                            b[0], b[1], b[2], b[3],
+                        ]))));
+                    }
+                }
+                _ if b0 == 0x81 => {
+                    if let Some(b) = self.data.get(self.pos + 1..self.pos + 9) {
+                        self.pos += 9;
+                        let mut a = [0u8; 8];
+                        a.copy_from_slice(b);
+                        return Ok(Len::Num(u64::from_be_bytes(a)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Short input and invalid forms: the `nom` parser, the reference
+        // definition of the encoding, says what went wrong.
+        self.len_or_special_slow(what)
+    }
+
+    #[cold]
+    fn len_or_special_slow(&mut self, what: &'static str) -> Result<Len> {
         let start = self.offset();
         match parse::length(self.rest()) {
             Ok((rest, len)) => {
@@ -377,6 +421,36 @@ mod tests {
             e.kind,
             crate::ErrorKind::Truncated { needed: 6, .. }
         ));
+    }
+
+    /// The fast path must agree with the `nom` parser, the reference, on
+    /// every first byte, whole or cut short.
+    #[test]
+    fn fast_path_agrees_with_the_nom_parser() {
+        let tails: [&[u8]; 3] = [
+            &[],
+            &[0x12],
+            &[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11],
+        ];
+        for b0 in 0..=255u8 {
+            for tail in tails {
+                for cut in 0..=tail.len() {
+                    let mut input = vec![b0];
+                    input.extend_from_slice(&tail[..cut]);
+                    let ours = Cursor::new(&input, 0)
+                        .len_or_special("t")
+                        .map_err(|e| e.kind);
+                    let reference = match parse::length(&input) {
+                        Ok((_, len)) => Ok(len),
+                        Err(_) => Err(()),
+                    };
+                    assert_eq!(ours.is_ok(), reference.is_ok(), "{input:02x?}");
+                    if let (Ok(a), Ok(b)) = (ours, reference) {
+                        assert_eq!(a, b, "{input:02x?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
