@@ -222,7 +222,13 @@ fn walk<'a>(
                     report.aux.push((end, n, v));
                 }
             }
-            Record::SelectDb { db } => report.selects.push((end, *db)),
+            Record::SelectDb { db } => {
+                report.selects.push((end, *db));
+                report.keyspace.db(*db);
+            }
+            Record::ResizeDb { keys, expires } => {
+                report.keyspace.db(records.db()).resize_hint = Some((*keys, *expires));
+            }
             Record::Key(k) => {
                 report.count_key(k, opts.now_ms);
                 match k.key.bytes(&mut key_buf) {

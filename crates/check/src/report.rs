@@ -3,9 +3,9 @@
 //! working) and a JSON object for pipelines.
 
 use rdbscope_printer::json::{write_bytes, write_json_str as json_str};
+use rdbscope_printer::keyspace::Keyspace;
 use rdbscope_rdb::error::escape_key;
 use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// One problem found.
@@ -78,14 +78,6 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Counts for one database.
-#[derive(Debug, Default, Clone)]
-pub struct DbCounts {
-    pub keys: u64,
-    pub expires: u64,
-    pub types: BTreeMap<&'static str, u64>,
-}
-
 /// Everything learned about one file.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -96,7 +88,8 @@ pub struct Report {
     pub aux: Vec<(u64, Vec<u8>, Vec<u8>)>,
     /// (offset after the record, db).
     pub selects: Vec<(u64, u64)>,
-    pub dbs: BTreeMap<u64, DbCounts>,
+    /// Keys per database, type and encoding.
+    pub keyspace: Keyspace,
     pub keys: u64,
     pub expires: u64,
     pub already_expired: u64,
@@ -124,7 +117,7 @@ impl Report {
             header: None,
             aux: Vec::new(),
             selects: Vec::new(),
-            dbs: BTreeMap::new(),
+            keyspace: Keyspace::default(),
             keys: 0,
             expires: 0,
             already_expired: 0,
@@ -174,12 +167,9 @@ impl Report {
 
     pub(crate) fn count_key(&mut self, k: &KeyRecord<'_>, now_ms: i64) {
         self.keys += 1;
-        let d = self.dbs.entry(k.db).or_default();
-        d.keys += 1;
-        *d.types.entry(k.value.key_type().as_str()).or_default() += 1;
+        self.keyspace.add_key(k);
         if let Some(t) = k.expire_at_ms {
             self.expires += 1;
-            d.expires += 1;
             if t < now_ms {
                 self.already_expired += 1;
             }
@@ -304,7 +294,7 @@ impl Report {
         }
         write!(
             o,
-            ",\"checksum\":\"{}\",\"keys\":{},\"expires\":{},\"already_expired\":{},\"subexpires\":{},\"empty_keys\":{},\"dbs\":{{",
+            ",\"checksum\":\"{}\",\"keys\":{},\"expires\":{},\"already_expired\":{},\"subexpires\":{},\"empty_keys\":{},\"dbs\":",
             self.checksum_word(),
             self.keys,
             self.expires,
@@ -312,24 +302,8 @@ impl Report {
             self.subexpires,
             self.empty_keys
         )?;
-        for (i, (db, d)) in self.dbs.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            write!(
-                o,
-                "\"{db}\":{{\"keys\":{},\"expires\":{},\"types\":{{",
-                d.keys, d.expires
-            )?;
-            for (j, (t, n)) in d.types.iter().enumerate() {
-                if j > 0 {
-                    o.write_all(b",")?;
-                }
-                write!(o, "\"{t}\":{n}")?;
-            }
-            o.write_all(b"}}")?;
-        }
-        write!(o, "}},\"problems\":{},\"error\":", self.problems)?;
+        self.keyspace.write_json(o)?;
+        write!(o, ",\"problems\":{},\"error\":", self.problems)?;
         match &self.first_problem {
             None => o.write_all(b"null")?,
             Some(p) => {

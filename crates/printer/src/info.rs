@@ -3,20 +3,9 @@
 
 use crate::error::PrintError;
 use crate::json::{write_bytes, write_json_str};
-use rdbscope_rdb::{Checksum, Header, KeyType, Record};
-use std::collections::BTreeMap;
+use crate::keyspace::Keyspace;
+use rdbscope_rdb::{Checksum, Header, Record};
 use std::io::Write;
-
-/// Per-database counts.
-#[derive(Debug, Default, Clone)]
-pub struct DbSummary {
-    pub keys: u64,
-    pub expires: u64,
-    pub by_type: BTreeMap<&'static str, u64>,
-    pub by_encoding: BTreeMap<&'static str, u64>,
-    /// The RESIZEDB hint (keys, expires), if written.
-    pub resize_hint: Option<(u64, u64)>,
-}
 
 /// A function library.
 #[derive(Debug, Clone)]
@@ -38,7 +27,7 @@ pub struct Summary {
     pub module_aux: Vec<(String, u32, u64, u64)>,
     pub slot_info_records: u64,
     pub slot_imports: u64,
-    pub dbs: BTreeMap<u64, DbSummary>,
+    pub keyspace: Keyspace,
     pub checksum: Option<Checksum>,
     pub trailing_bytes: u64,
 }
@@ -53,7 +42,7 @@ impl Summary {
             module_aux: Vec::new(),
             slot_info_records: 0,
             slot_imports: 0,
-            dbs: BTreeMap::new(),
+            keyspace: Keyspace::default(),
             checksum: None,
             trailing_bytes: 0,
         }
@@ -64,10 +53,10 @@ impl Summary {
         match r {
             Record::Aux { name, value } => self.aux.push((name.to_vec()?, value.to_vec()?)),
             Record::SelectDb { db } => {
-                self.dbs.entry(*db).or_default();
+                self.keyspace.db(*db);
             }
             Record::ResizeDb { keys, expires } => {
-                self.dbs.entry(db).or_default().resize_hint = Some((*keys, *expires));
+                self.keyspace.db(db).resize_hint = Some((*keys, *expires));
             }
             Record::SlotInfo { .. } => self.slot_info_records += 1,
             Record::Function { code } => {
@@ -91,15 +80,7 @@ impl Summary {
                 module.raw.len() as u64,
             )),
             Record::SlotImport { .. } => self.slot_imports += 1,
-            Record::Key(k) => {
-                let d = self.dbs.entry(k.db).or_default();
-                d.keys += 1;
-                if k.expire_at_ms.is_some() {
-                    d.expires += 1;
-                }
-                *d.by_type.entry(k.value.key_type().as_str()).or_default() += 1;
-                *d.by_encoding.entry(k.value.encoding().name()).or_default() += 1;
-            }
+            Record::Key(k) => self.keyspace.add_key(k),
             Record::Eof(eof) => {
                 self.checksum = Some(eof.checksum);
                 self.trailing_bytes = eof.trailing;
@@ -109,7 +90,7 @@ impl Summary {
     }
 
     pub fn total_keys(&self) -> u64 {
-        self.dbs.values().map(|d| d.keys).sum()
+        self.keyspace.keys()
     }
 
     /// Human-readable text.
@@ -180,7 +161,7 @@ impl Summary {
             writeln!(o, "slot imports: {}", self.slot_imports)?;
         }
         writeln!(o, "keys:      {} total", self.total_keys())?;
-        for (db, d) in &self.dbs {
+        for (db, d) in &self.keyspace.dbs {
             write!(o, "  db{db}: keys={} expires={}", d.keys, d.expires)?;
             for (t, n) in &d.by_type {
                 write!(o, " {t}={n}")?;
@@ -240,45 +221,13 @@ impl Summary {
         }
         write!(
             o,
-            "],\"slot_info_records\":{},\"slot_imports\":{},\"keys\":{},\"dbs\":{{",
+            "],\"slot_info_records\":{},\"slot_imports\":{},\"keys\":{},\"dbs\":",
             self.slot_info_records,
             self.slot_imports,
             self.total_keys()
         )?;
-        for (i, (db, d)) in self.dbs.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            write!(
-                o,
-                "\"{db}\":{{\"keys\":{},\"expires\":{},\"types\":{{",
-                d.keys, d.expires
-            )?;
-            for (j, t) in KeyType::ALL
-                .iter()
-                .filter_map(|t| d.by_type.get(t.as_str()).map(|n| (t.as_str(), n)))
-                .enumerate()
-            {
-                if j > 0 {
-                    o.write_all(b",")?;
-                }
-                write!(o, "\"{}\":{}", t.0, t.1)?;
-            }
-            o.write_all(b"},\"encodings\":{")?;
-            for (j, (e, n)) in d.by_encoding.iter().enumerate() {
-                if j > 0 {
-                    o.write_all(b",")?;
-                }
-                write!(o, "\"{e}\":{n}")?;
-            }
-            o.write_all(b"},\"resizedb\":")?;
-            match d.resize_hint {
-                Some((k, e)) => write!(o, "{{\"keys\":{k},\"expires\":{e}}}")?,
-                None => o.write_all(b"null")?,
-            }
-            o.write_all(b"}")?;
-        }
-        o.write_all(b"}}\n")
+        self.keyspace.write_json(o)?;
+        o.write_all(b"}\n")
     }
 }
 

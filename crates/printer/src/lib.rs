@@ -7,6 +7,7 @@
 pub mod error;
 pub mod info;
 pub mod json;
+pub mod keyspace;
 pub mod resp;
 
 pub use error::PrintError;

@@ -509,8 +509,30 @@ impl<'a> Value<'a> {
 pub const QUICKLIST_PLAIN: u64 = 1;
 pub const QUICKLIST_PACKED: u64 = 2;
 
-fn scored_pairs<'b, E, F>(
+/// Walks a blob's elements two at a time (member and score, field and
+/// value); `odd` says what is missing when the count is odd.
+fn pairs<'b, E>(
     mut it: impl Iterator<Item = Result<Elem<'b>>>,
+    loc: BlobLoc,
+    odd: &'static str,
+    mut f: impl FnMut(Elem<'b>, Elem<'b>) -> Result<(), E>,
+) -> Result<(), E>
+where
+    E: From<Error>,
+{
+    while let Some(a) = it.next() {
+        let a = a?;
+        let b = match it.next() {
+            Some(b) => b?,
+            None => return Err(loc.invalid(0, odd).into()),
+        };
+        f(a, b)?;
+    }
+    Ok(())
+}
+
+fn scored_pairs<'b, E, F>(
+    it: impl Iterator<Item = Result<Elem<'b>>>,
     loc: BlobLoc,
     f: &mut F,
 ) -> Result<(), E>
@@ -519,30 +541,18 @@ where
     F: FnMut(Elem<'_>, f64) -> Result<(), E>,
 {
     let mut i = 0u64;
-    while let Some(m) = it.next() {
-        let m = m?;
-        let sc = match it.next() {
-            Some(sc) => sc?,
-            None => {
-                return Err(loc
-                    .invalid(
-                        0,
-                        "zset blob has an odd number of elements (member without score)",
-                    )
-                    .into())
-            }
-        };
+    let odd = "zset blob has an odd number of elements (member without score)";
+    pairs(it, loc, odd, |m, sc| {
         let score = sc
             .as_score()
             .ok_or_else(|| loc.invalid(0, format!("zset blob entry {i}: score is not a number")))?;
-        f(m, score)?;
         i += 1;
-    }
-    Ok(())
+        f(m, score)
+    })
 }
 
 fn field_pairs<'b, E, F>(
-    mut it: impl Iterator<Item = Result<Elem<'b>>>,
+    it: impl Iterator<Item = Result<Elem<'b>>>,
     loc: BlobLoc,
     f: &mut F,
 ) -> Result<(), E>
@@ -550,22 +560,8 @@ where
     E: From<Error>,
     F: FnMut(Elem<'_>, Elem<'_>, Option<i64>) -> Result<(), E>,
 {
-    while let Some(k) = it.next() {
-        let k = k?;
-        let v = match it.next() {
-            Some(v) => v?,
-            None => {
-                return Err(loc
-                    .invalid(
-                        0,
-                        "hash blob has an odd number of elements (field without value)",
-                    )
-                    .into())
-            }
-        };
-        f(k, v, None)?;
-    }
-    Ok(())
+    let odd = "hash blob has an odd number of elements (field without value)";
+    pairs(it, loc, odd, |k, v| f(k, v, None))
 }
 
 /// Follows the lengths of one value to its end. Counts are checked against

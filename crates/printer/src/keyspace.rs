@@ -1,0 +1,85 @@
+//! Key counts per database, as `info` and `check` report them.
+
+use rdbscope_rdb::{KeyRecord, KeyType};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Counts for one database.
+#[derive(Debug, Default, Clone)]
+pub struct DbCounts {
+    pub keys: u64,
+    pub expires: u64,
+    /// Keys per type (`TYPE` names).
+    pub by_type: BTreeMap<&'static str, u64>,
+    /// Keys per stored encoding.
+    pub by_encoding: BTreeMap<&'static str, u64>,
+    /// The RESIZEDB hint (keys, expires), if the file has one.
+    pub resize_hint: Option<(u64, u64)>,
+}
+
+/// Counts for every database that has keys or was selected.
+#[derive(Debug, Default, Clone)]
+pub struct Keyspace {
+    pub dbs: BTreeMap<u64, DbCounts>,
+}
+
+impl Keyspace {
+    pub fn add_key(&mut self, k: &KeyRecord<'_>) {
+        let d = self.dbs.entry(k.db).or_default();
+        d.keys += 1;
+        d.expires += u64::from(k.expire_at_ms.is_some());
+        *d.by_type.entry(k.value.key_type().as_str()).or_default() += 1;
+        *d.by_encoding.entry(k.value.encoding().name()).or_default() += 1;
+    }
+
+    pub fn db(&mut self, db: u64) -> &mut DbCounts {
+        self.dbs.entry(db).or_default()
+    }
+
+    pub fn keys(&self) -> u64 {
+        self.dbs.values().map(|d| d.keys).sum()
+    }
+
+    pub fn expires(&self) -> u64 {
+        self.dbs.values().map(|d| d.expires).sum()
+    }
+
+    /// `{"0":{"keys":n,"expires":n,"types":{..},"encodings":{..},"resizedb":..},...}`
+    pub fn write_json<W: Write>(&self, o: &mut W) -> io::Result<()> {
+        o.write_all(b"{")?;
+        for (i, (db, d)) in self.dbs.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            write!(
+                o,
+                "\"{db}\":{{\"keys\":{},\"expires\":{},\"types\":{{",
+                d.keys, d.expires
+            )?;
+            // Types in `TYPE` order, not alphabetical.
+            let types = KeyType::ALL
+                .iter()
+                .filter_map(|t| d.by_type.get(t.as_str()).map(|n| (t.as_str(), n)));
+            for (j, (t, n)) in types.enumerate() {
+                if j > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "\"{t}\":{n}")?;
+            }
+            o.write_all(b"},\"encodings\":{")?;
+            for (j, (e, n)) in d.by_encoding.iter().enumerate() {
+                if j > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "\"{e}\":{n}")?;
+            }
+            o.write_all(b"},\"resizedb\":")?;
+            match d.resize_hint {
+                Some((k, e)) => write!(o, "{{\"keys\":{k},\"expires\":{e}}}")?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b"}")?;
+        }
+        o.write_all(b"}")
+    }
+}
