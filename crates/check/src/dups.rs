@@ -7,8 +7,6 @@
 
 use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::Elem;
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// 64-bit fingerprint of a byte string (FNV-1a over 8-byte words, then a
 /// final avalanche): fast, and good enough to make accidental collisions
@@ -44,62 +42,41 @@ pub fn elem_fingerprint(e: Elem<'_>) -> u64 {
     }
 }
 
-/// The fingerprints are already well mixed; hashing them again is waste.
-#[derive(Default)]
-pub struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-pub type FingerprintSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
-
-/// Collects the fingerprints of one collection; reused across keys.
+/// The fingerprints of one collection, gathered during a walk; reused
+/// across keys. Sorting them afterwards finds repeats without the per-key
+/// cost of clearing a hash table (most collections are small).
 #[derive(Default)]
 pub struct Seen {
-    set: FingerprintSet,
+    prints: Vec<u64>,
 }
 
 impl Seen {
     pub fn clear(&mut self) {
-        // Keep the allocation for small collections; drop it after a huge
-        // one so one big value does not pin memory for the rest of the run.
-        if self.set.capacity() > 1 << 20 {
-            self.set = FingerprintSet::default();
+        // Keep the allocation for ordinary collections; drop it after a
+        // huge one so one big value does not pin memory for the whole run.
+        if self.prints.capacity() > 1 << 20 {
+            self.prints = Vec::new();
         } else {
-            self.set.clear();
+            self.prints.clear();
         }
     }
 
-    /// Records `fp`; false if it was seen before (a suspect duplicate).
     #[inline]
-    pub fn insert(&mut self, fp: u64) -> bool {
-        self.set.insert(fp)
+    pub fn push(&mut self, fp: u64) {
+        self.prints.push(fp);
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn int_and_text_forms_agree() {
-        assert_eq!(
-            elem_fingerprint(Elem::Int(-12)),
-            elem_fingerprint(Elem::Str(b"-12"))
-        );
-        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
-        assert_ne!(fingerprint(b""), fingerprint(b"\0"));
-        assert_ne!(fingerprint(b"abcdefgh1"), fingerprint(b"abcdefgh2"));
+    /// The fingerprints that occur more than once (sorted, deduplicated):
+    /// suspects, to be confirmed against real bytes.
+    pub fn repeated(&mut self) -> Vec<u64> {
+        self.prints.sort_unstable();
+        let mut out: Vec<u64> = self
+            .prints
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        out.dedup();
+        out
     }
 }

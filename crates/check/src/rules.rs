@@ -33,33 +33,32 @@ pub struct ValueChecker {
     buf: Vec<u8>,
 }
 
-/// Elements whose fingerprint was seen before: duplicates unless the
-/// fingerprints merely collide, which [`first_real_duplicate`] settles.
-type Suspects = Vec<Vec<u8>>;
-
-/// Confirms suspected duplicates with one more walk that counts real bytes
-/// (in a map keyed by the bytes themselves, so crafted fingerprint
-/// collisions cost one linear pass, never a pass per suspect).
+/// Settles suspected duplicates (fingerprints seen more than once) with
+/// one more walk that counts the real bytes of the suspects' elements, in a
+/// map keyed by the bytes themselves: crafted fingerprint collisions cost one
+/// linear pass, never a false report.
 fn first_real_duplicate(
-    suspects: Suspects,
+    suspects: &[u64],
     walk: impl FnOnce(&mut dyn FnMut(Elem<'_>)) -> Result<()>,
 ) -> Result<Option<Vec<u8>>> {
     if suspects.is_empty() {
         return Ok(None);
     }
-    let mut counts: HashMap<Vec<u8>, u32> = suspects.into_iter().map(|s| (s, 0)).collect();
+    let mut counts: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut found = None;
     let mut tmp = [0u8; 20];
     walk(&mut |e| {
+        if found.is_some() || suspects.binary_search(&elem_fingerprint(e)).is_err() {
+            return;
+        }
         let bytes: &[u8] = match e {
             Elem::Str(s) => s,
             Elem::Int(v) => int_text(v, &mut tmp),
         };
-        if let Some(c) = counts.get_mut(bytes) {
-            *c += 1;
-            if *c == 2 && found.is_none() {
-                found = Some(bytes.to_vec());
-            }
+        let c = counts.entry(bytes.to_vec()).or_insert(0);
+        *c += 1;
+        if *c == 2 {
+            found = Some(bytes.to_vec());
         }
     })?;
     Ok(found)
@@ -97,7 +96,6 @@ impl ValueChecker {
             KeyType::Set => {
                 let intset = v.encoding() == Encoding::SetIntset;
                 let mut prev: Option<i64> = None;
-                let mut suspects = Suspects::new();
                 let seen = &mut self.seen;
                 v.for_each_member(s, |e| {
                     st.elements += 1;
@@ -112,12 +110,12 @@ impl ValueChecker {
                             }
                         }
                         prev = e.as_i64();
-                    } else if !seen.insert(elem_fingerprint(e)) {
-                        suspects.push(e.to_vec());
+                    } else {
+                        seen.push(elem_fingerprint(e));
                     }
                     Ok(())
                 })?;
-                let dup = first_real_duplicate(suspects, |f| {
+                let dup = first_real_duplicate(&self.seen.repeated(), |f| {
                     v.for_each_member(s, |e| {
                         f(e);
                         Ok::<_, Error>(())
@@ -131,7 +129,6 @@ impl ValueChecker {
                 }
             }
             KeyType::ZSet => {
-                let mut suspects = Suspects::new();
                 let seen = &mut self.seen;
                 v.for_each_scored(s, |m, score| {
                     st.elements += 1;
@@ -141,12 +138,10 @@ impl ValueChecker {
                             format!("zset member \"{}\" has a NaN score", show(&m.to_vec())),
                         ));
                     }
-                    if !seen.insert(elem_fingerprint(m)) {
-                        suspects.push(m.to_vec());
-                    }
+                    seen.push(elem_fingerprint(m));
                     Ok(())
                 })?;
-                let dup = first_real_duplicate(suspects, |f| {
+                let dup = first_real_duplicate(&self.seen.repeated(), |f| {
                     v.for_each_scored(s, |e, _| {
                         f(e);
                         Ok::<_, Error>(())
@@ -199,7 +194,6 @@ impl ValueChecker {
             Encoding::HashListpackEx | Encoding::HashListpackExPreGa
         );
         let valkey = enc == Encoding::ValkeyHash2;
-        let mut suspects = Suspects::new();
         let mut last_ttl: Option<i64> = None;
         let mut saw_no_ttl = false;
         let seen = &mut self.seen;
@@ -242,12 +236,10 @@ impl ValueChecker {
                     None => saw_no_ttl = true,
                 }
             }
-            if !seen.insert(elem_fingerprint(f)) {
-                suspects.push(f.to_vec());
-            }
+            seen.push(elem_fingerprint(f));
             Ok(())
         })?;
-        let dup = first_real_duplicate(suspects, |g| {
+        let dup = first_real_duplicate(&self.seen.repeated(), |g| {
             v.for_each_field(s, |f, _, _| {
                 g(f);
                 Ok::<_, Error>(())

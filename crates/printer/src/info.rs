@@ -163,7 +163,7 @@ impl Summary {
         writeln!(o, "keys:      {} total", self.total_keys())?;
         for (db, d) in &self.keyspace.dbs {
             write!(o, "  db{db}: keys={} expires={}", d.keys, d.expires)?;
-            for (t, n) in &d.by_type {
+            for (t, n) in d.types() {
                 write!(o, " {t}={n}")?;
             }
             if let Some((k, e)) = d.resize_hint {

@@ -1,6 +1,6 @@
 //! Key counts per database, as `info` and `check` report them.
 
-use rdbscope_rdb::{KeyRecord, KeyType};
+use rdbscope_rdb::{Encoding, KeyRecord, KeyType};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -9,12 +9,32 @@ use std::io::{self, Write};
 pub struct DbCounts {
     pub keys: u64,
     pub expires: u64,
-    /// Keys per type (`TYPE` names).
-    pub by_type: BTreeMap<&'static str, u64>,
+    /// Keys per type, indexed by [`KeyType::index`] (an array, not a map:
+    /// this is updated for every key).
+    pub by_type: [u64; 7],
     /// Keys per stored encoding.
-    pub by_encoding: BTreeMap<&'static str, u64>,
+    pub by_encoding: BTreeMap<Encoding, u64>,
     /// The RESIZEDB hint (keys, expires), if the file has one.
     pub resize_hint: Option<(u64, u64)>,
+}
+
+impl DbCounts {
+    /// (type name, keys) for the types present, in `TYPE` order.
+    pub fn types(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        KeyType::ALL
+            .iter()
+            .map(|t| (t.as_str(), self.by_type[t.index()]))
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// (encoding name, keys), several type bytes sharing a name summed.
+    pub fn encodings(&self) -> BTreeMap<&'static str, u64> {
+        let mut out = BTreeMap::new();
+        for (e, n) in &self.by_encoding {
+            *out.entry(e.name()).or_default() += n;
+        }
+        out
+    }
 }
 
 /// Counts for every database that has keys or was selected.
@@ -28,8 +48,8 @@ impl Keyspace {
         let d = self.dbs.entry(k.db).or_default();
         d.keys += 1;
         d.expires += u64::from(k.expire_at_ms.is_some());
-        *d.by_type.entry(k.value.key_type().as_str()).or_default() += 1;
-        *d.by_encoding.entry(k.value.encoding().name()).or_default() += 1;
+        d.by_type[k.value.key_type().index()] += 1;
+        *d.by_encoding.entry(k.value.encoding()).or_default() += 1;
     }
 
     pub fn db(&mut self, db: u64) -> &mut DbCounts {
@@ -56,18 +76,14 @@ impl Keyspace {
                 "\"{db}\":{{\"keys\":{},\"expires\":{},\"types\":{{",
                 d.keys, d.expires
             )?;
-            // Types in `TYPE` order, not alphabetical.
-            let types = KeyType::ALL
-                .iter()
-                .filter_map(|t| d.by_type.get(t.as_str()).map(|n| (t.as_str(), n)));
-            for (j, (t, n)) in types.enumerate() {
+            for (j, (t, n)) in d.types().enumerate() {
                 if j > 0 {
                     o.write_all(b",")?;
                 }
                 write!(o, "\"{t}\":{n}")?;
             }
             o.write_all(b"},\"encodings\":{")?;
-            for (j, (e, n)) in d.by_encoding.iter().enumerate() {
+            for (j, (e, n)) in d.encodings().iter().enumerate() {
                 if j > 0 {
                     o.write_all(b",")?;
                 }

@@ -103,6 +103,11 @@ impl KeyType {
         })
     }
 
+    /// Position in [`KeyType::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub const ALL: [KeyType; 7] = [
         KeyType::String,
         KeyType::List,
@@ -116,7 +121,7 @@ impl KeyType {
 
 /// How one object type byte is laid out. Resolving the byte once, by
 /// flavour, keeps the contested numbers (22, 23) out of every later `match`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Encoding {
     /// 0: an RDB string.
     String,
