@@ -9,10 +9,12 @@ use std::path::PathBuf;
     version,
     about = "Read, check and convert Redis and Valkey RDB files",
     long_about = "Read, check and convert Redis and Valkey RDB files (RDB versions 1-13 and \
-VALKEY 80/81).\n\nExit codes: 0 ok, 1 the input has a problem, 2 usage or I/O error.",
+VALKEY 80/81).\n\nExit codes: 0 ok, 1 the input has a problem, 2 usage or I/O error. \
+Progress goes to stderr for big inputs when stderr is a terminal.",
     after_help = "Examples:\n  rdbscope dump dump.rdb | jq -c 'select(.record == null)'\n  \
 rdbscope dump --db 0 --type hash --key 'user:*' dump.rdb\n  \
-rdbscope info dump.rdb\n  cat dump.rdb | rdbscope dump -"
+rdbscope check backup.rdb\n  rdbscope info dump.rdb\n  \
+rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  cat dump.rdb | rdbscope dump -"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -21,7 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Write every key (and the file's other records) as JSON.
+    /// Write every key (and the file's other records) as JSON Lines, JSON,
+    /// or Redis protocol (RESTORE commands).
     #[command(
         after_help = "Output: JSON Lines, one record per line. Key records have no \
 \"record\" field; header, aux, function, module-aux, selectdb, resizedb, slot and eof \

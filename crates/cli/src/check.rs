@@ -1,6 +1,7 @@
 //! `rdbscope check`: verify files, several at once.
 
 use crate::args::{CheckArgs, InfoFormat};
+use crate::progress::Progress;
 use crate::report::Outcome;
 use rdbscope_check::{check, Options};
 use rdbscope_rdb::input::{display_name, Input};
@@ -87,9 +88,12 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
             return (Vec::new(), Outcome::Failure);
         }
     };
+    let mut progress = Progress::new(&name, input.bytes().len() as u64);
     let report = check(input.bytes(), &name, opts, |offset| {
-        input.release_before(offset)
+        input.release_before(offset);
+        progress.at(offset);
     });
+    drop(progress);
     let mut text = Vec::new();
     let _ = match format {
         InfoFormat::Text => report.write_text(&mut text),

@@ -1,6 +1,7 @@
 //! `rdbscope dump`: records to JSON.
 
 use crate::args::{DumpArgs, DumpFormat};
+use crate::progress::Progress;
 use crate::report::{print_error, print_open_error, Outcome};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
 use rdbscope_rdb::glob::Glob;
@@ -158,6 +159,7 @@ fn walk<W: Write>(
     printer: &mut Printer<W>,
 ) -> Result<(), PrintError> {
     let mut records = rdb.records();
+    let mut progress = Progress::new(input.name(), input.bytes().len() as u64);
     while let Some(r) = records.next() {
         let r = r?;
         match &r {
@@ -173,6 +175,7 @@ fn walk<W: Write>(
         }
         // Pages behind the walk are not needed again: keep memory flat.
         input.release_before(records.offset());
+        progress.at(records.offset());
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod dump;
 mod info;
+mod progress;
 mod report;
 
 use clap::Parser;
