@@ -11,6 +11,7 @@
 #   rdbscope check FILE               CRC + every deep-sanitization rule
 #   redis-check-rdb FILE              Redis's own checker (the anchor)
 #   rdbscope dump FILE > /dev/null    JSON Lines of every key and record
+#   rdbscope dump --format resp FILE  RESTORE commands for every key
 #   rdbscope info FILE                summary, no value decoding
 # and prints median wall time, MB/s of input, peak RSS (/usr/bin/time) and
 # the ratios to redis-check-rdb.
@@ -39,12 +40,13 @@ measure() { # name cmd...
     echo "$name failed:" >&2; cat "$TMP/err" >&2; exit 1; }
   cat "$TMP/t" >> "$TMP/$name"
 }
-NAMES="check dump info"
-[ -n "$CHECK" ] && NAMES="check redis-check-rdb dump info"
+NAMES="check dump dump-resp info"
+[ -n "$CHECK" ] && NAMES="check redis-check-rdb dump dump-resp info"
 for _ in $(seq "$RUNS"); do
   measure check "$BIN" check "$FILE"
   [ -n "$CHECK" ] && measure redis-check-rdb "$CHECK" "$FILE"
   measure dump "$BIN" dump "$FILE"
+  measure dump-resp "$BIN" dump --format resp "$FILE"
   measure info "$BIN" info "$FILE"
 done
 
@@ -61,7 +63,7 @@ ANCHOR=""
 for n in $NAMES; do
   t=$(median "$n")
   label=$n
-  case $n in check|dump|info) label="rdbscope $n";; esac
+  case $n in check|dump|info) label="rdbscope $n";; dump-resp) label="rdbscope dump --format resp";; esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
   printf "| %-26s | %9s | %8.0f | %11s | %10s |\n" "$label" "$t" \
