@@ -80,3 +80,31 @@ impl Seen {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_and_text_forms_agree() {
+        assert_eq!(
+            elem_fingerprint(Elem::Int(-12)),
+            elem_fingerprint(Elem::Str(b"-12"))
+        );
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+        assert_ne!(fingerprint(b""), fingerprint(b"\0"));
+        assert_ne!(fingerprint(b"abcdefgh1"), fingerprint(b"abcdefgh2"));
+    }
+
+    #[test]
+    fn repeated_fingerprints() {
+        let mut s = Seen::default();
+        for fp in [5, 1, 5, 9, 1, 5] {
+            s.push(fp);
+        }
+        assert_eq!(s.repeated(), vec![1, 5]);
+        s.clear();
+        s.push(3);
+        assert!(s.repeated().is_empty());
+    }
+}
