@@ -77,6 +77,10 @@ pub struct DumpArgs {
     /// Print key records only, not header/aux/function/... records.
     #[arg(long)]
     pub keys_only: bool,
+    /// Threads that render values (default: the number of CPUs; output
+    /// order is the file's either way). `-j1` uses one thread.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -89,8 +89,11 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
         }
     };
     let mut progress = Progress::new(&name, input.bytes().len() as u64);
+    // Worker threads check values behind the walk: keep their pages
+    // mapped (in-flight batches are a few MiB at most).
+    let lag = if opts.threads > 1 { 8 << 20 } else { 0 };
     let report = check(input.bytes(), &name, opts, |offset| {
-        input.release_before(offset);
+        input.release_before(offset.saturating_sub(lag));
         progress.at(offset);
     });
     drop(progress);

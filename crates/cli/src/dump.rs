@@ -3,10 +3,11 @@
 use crate::args::{DumpArgs, DumpFormat};
 use crate::progress::Progress;
 use crate::report::{print_error, print_open_error, Outcome};
+use rdbscope_printer::parallel::{print_parallel, Format};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
 use rdbscope_rdb::glob::Glob;
 use rdbscope_rdb::input::{display_name, Input};
-use rdbscope_rdb::{KeyRecord, Rdb, Record, Scratch};
+use rdbscope_rdb::{KeyRecord, Rdb, Record, Records, Scratch};
 use std::io::{self, Write};
 
 /// Which keys to print.
@@ -66,7 +67,7 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Err(e) => return print_open_error(&name, &e),
     };
     // The printer buffers and writes whole blocks itself.
-    match dump(&input, a, io::stdout().lock()) {
+    match dump(&input, a, io::stdout()) {
         Ok(()) => Outcome::Ok,
         Err(e) => print_error(&name, &e),
     }
@@ -79,13 +80,6 @@ enum Printer<W: Write> {
 }
 
 impl<W: Write> Printer<W> {
-    fn key(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
-        match self {
-            Printer::Json(p) => p.key(k),
-            Printer::Resp(p) => p.key(k),
-        }
-    }
-
     fn record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
         match self {
             Printer::Json(p) => p.record(r),
@@ -106,21 +100,38 @@ impl<W: Write> Printer<W> {
             Printer::Resp(p) => {
                 let skipped = p.skipped_empty();
                 p.finish()?;
-                if skipped > 0 {
-                    eprintln!(
-                        "rdbscope: note: {skipped} empty collection(s) left out (Redis skips them on load, RESTORE refuses them)"
-                    );
-                }
+                note_skipped(skipped);
                 Ok(())
             }
         }
     }
 }
 
-fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError> {
+fn dump<W: Write + Send>(input: &Input, a: &DumpArgs, mut out: W) -> Result<(), PrintError> {
     let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
     let filter = Filter::new(a);
     let records_too = !a.keys_only && !filter.any();
+    let threads = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let parallel = threads > 1 && a.format != DumpFormat::Json;
+    let walk = Walk::new(input, &rdb, filter, records_too, parallel);
+    if parallel {
+        let format = match a.format {
+            DumpFormat::Resp => Format::Resp(rdb.header()),
+            _ => {
+                if records_too {
+                    let mut p = JsonPrinter::new(&mut out, Layout::Lines, Scratch::new());
+                    p.header(&rdb.header())?;
+                    p.finish()?;
+                }
+                Format::JsonLines
+            }
+        };
+        let stats = print_parallel(walk, format, threads, a.common.max_value_size, out)?;
+        note_skipped(stats.skipped_empty);
+        return Ok(());
+    }
     let mut printer = match a.format {
         DumpFormat::Resp => Printer::Resp(RespPrinter::new(out, &rdb.header())),
         DumpFormat::Jsonl | DumpFormat::Json => {
@@ -137,7 +148,14 @@ fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError>
             Printer::Json(p)
         }
     };
-    match walk(input, &rdb, filter, records_too, &mut printer) {
+    let mut result = Ok(());
+    for r in walk {
+        if let Err(e) = r.and_then(|r| printer.record(&r)) {
+            result = Err(e);
+            break;
+        }
+    }
+    match result {
         Ok(()) => printer.finish(),
         Err(e) => {
             // Keep every complete record read before the problem; then
@@ -151,31 +169,80 @@ fn dump<W: Write>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError>
     }
 }
 
-fn walk<W: Write>(
-    input: &Input,
-    rdb: &Rdb<'_>,
-    mut filter: Filter,
-    records_too: bool,
-    printer: &mut Printer<W>,
-) -> Result<(), PrintError> {
-    let mut records = rdb.records();
-    let mut progress = Progress::new(input.name(), input.bytes().len() as u64);
-    while let Some(r) = records.next() {
-        let r = r?;
-        match &r {
-            Record::Key(k) if filter.accepts(k)? => {
-                printer.key(k)?;
-                if filter.done_after_match() {
-                    break;
-                }
-            }
-            Record::Key(_) => {}
-            _ if records_too => printer.record(&r)?,
-            _ => {}
-        }
-        // Pages behind the walk are not needed again: keep memory flat.
-        input.release_before(records.offset());
-        progress.at(records.offset());
+fn note_skipped(skipped: u64) {
+    if skipped > 0 {
+        eprintln!(
+            "rdbscope: note: {skipped} empty collection(s) left out (Redis skips them on load, RESTORE refuses them)"
+        );
     }
-    Ok(())
+}
+
+/// The records to print, in file order: filtered, with pages behind the
+/// walk released and progress shown as it goes.
+struct Walk<'i, 'a> {
+    input: &'i Input,
+    records: Records<'a>,
+    filter: Filter,
+    records_too: bool,
+    /// Bytes behind the walk kept mapped, for records still being
+    /// rendered on other threads.
+    lag: u64,
+    progress: Progress,
+    done: bool,
+}
+
+impl<'i, 'a> Walk<'i, 'a> {
+    fn new(
+        input: &'i Input,
+        rdb: &Rdb<'a>,
+        filter: Filter,
+        records_too: bool,
+        parallel: bool,
+    ) -> Self {
+        Walk {
+            input,
+            records: rdb.records(),
+            filter,
+            records_too,
+            lag: if parallel { 8 << 20 } else { 0 },
+            progress: Progress::new(input.name(), input.bytes().len() as u64),
+            done: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Walk<'_, 'a> {
+    type Item = Result<Record<'a>, PrintError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let r = match self.records.next()? {
+                Ok(r) => r,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e.into()));
+                }
+            };
+            let offset = self.records.offset();
+            // Pages behind the walk are not needed again: keep memory flat.
+            self.input.release_before(offset.saturating_sub(self.lag));
+            self.progress.at(offset);
+            match &r {
+                Record::Key(k) => match self.filter.accepts(k) {
+                    Ok(true) => {
+                        self.done = self.filter.done_after_match();
+                        return Some(Ok(r));
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e.into()));
+                    }
+                },
+                _ if self.records_too => return Some(Ok(r)),
+                _ => {}
+            }
+        }
+        None
+    }
 }

@@ -1553,13 +1553,13 @@ fn assert_runs_under_cap(file: &str, bytes: &[u8], commands: &[&[&str]]) {
 /// `sh -c 'ulimit -v CAP; exec rdbscope ARGS'`: `exec` keeps the pid, so a
 /// signal or a timeout kill reaches rdbscope itself.
 ///
-/// `check` runs with `-j1` here: a virtual-size cap also counts what every
-/// extra thread merely reserves (its stack, glibc's per-thread malloc arena
-/// of 64 MiB), which says nothing about memory used; single-threaded, the
-/// cap measures what the decoder allocates.
+/// `check` and `dump` run with `-j1` here: a virtual-size cap also counts
+/// what every extra thread merely reserves (its stack, glibc's per-thread
+/// malloc arena of 64 MiB), which says nothing about memory used;
+/// single-threaded, the cap measures what the decoder allocates.
 fn capped(args: &[&str], dir: &Path) -> Command {
     let args: Vec<&str> = match args.split_first() {
-        Some((&"check", rest)) => [&["check", "-j1"][..], rest].concat(),
+        Some((&cmd, rest)) if cmd == "check" || cmd == "dump" => [&[cmd, "-j1"][..], rest].concat(),
         _ => args.to_vec(),
     };
     let mut cmd = Command::new("/bin/sh");

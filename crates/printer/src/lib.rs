@@ -8,6 +8,7 @@ pub mod error;
 pub mod info;
 pub mod json;
 pub mod keyspace;
+pub mod parallel;
 pub mod resp;
 
 pub use error::PrintError;

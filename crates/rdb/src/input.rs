@@ -32,7 +32,7 @@ enum Source {
 }
 
 /// Release mapped pages behind the walk in steps of this size.
-const RELEASE_STEP: usize = 16 << 20;
+const RELEASE_STEP: usize = 8 << 20;
 
 impl Input {
     /// Opens `path`; `-` is standard input.
@@ -88,7 +88,7 @@ impl Input {
     }
 
     /// Tells the kernel that bytes before `offset` will not be needed soon.
-    /// Cheap to call often: it acts only every 16 MiB.
+    /// Cheap to call often: it acts only every 8 MiB.
     pub fn release_before(&self, offset: u64) {
         #[cfg(unix)]
         if let Source::Mapped(map) = &self.source {
