@@ -6,25 +6,7 @@ use rdbscope_check::{check, Options, Report};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("RDBSCOPE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            ))
-        });
-    if dir.join("rdb").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!(
-            "REQUIRE_CORPUS=1 but the corpus is missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!("skipping: no corpus at {}", dir.display());
-    None
+    rdbscope_testkit::corpus("parallel")
 }
 
 fn rdb_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -41,6 +41,7 @@ use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::rdb_string::StringEncoding;
 use rdbscope_rdb::value::QUICKLIST_PACKED;
 use rdbscope_rdb::{Encoding, Rdb, RdbString, Record};
+use rdbscope_testkit::TempDir;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -77,7 +78,7 @@ fn checksummed_file_every_byte_flip_is_detected() {
         return;
     };
     let file = live_rdb(&bin, &[]);
-    let tmp = TempDir::new("crc");
+    let tmp = TempDir::in_memory("crc");
     let mut failures = Vec::new();
 
     // The unmodified file must pass, with a verified checksum.
@@ -134,7 +135,7 @@ fn unchecksummed_file_structural_damage_is_detected() {
         return;
     };
     let file = live_rdb(&bin, &[("rdbchecksum", "no"), ("rdbcompression", "no")]);
-    let tmp = TempDir::new("struct");
+    let tmp = TempDir::in_memory("struct");
     let mut failures = Vec::new();
 
     let base = check_files(
@@ -176,7 +177,7 @@ fn corpus_ziplists_structural_damage_is_detected() {
     let Some(corpus) = locate_corpus("corpus_ziplists_structural_damage_is_detected") else {
         return;
     };
-    let tmp = TempDir::new("corpus");
+    let tmp = TempDir::in_memory("corpus");
     let mut failures = Vec::new();
     let mut ziplists = 0;
     let mut servers: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
@@ -1277,27 +1278,7 @@ fn find_redis_server(test: &str) -> Option<PathBuf> {
 }
 
 fn locate_corpus(test: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDBSCOPE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    if dir.join("rdb").is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("REQUIRE_CORPUS").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "REQUIRE_CORPUS=1 but there is no corpus at {} (set RDBSCOPE_CORPUS)",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED {test}: no corpus at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this an error)",
-        dir.display()
-    );
-    None
+    rdbscope_testkit::corpus(test)
 }
 
 /// A redis-server child and its private directory; dropping it (also while
@@ -1503,33 +1484,6 @@ fn unique_temp_path(what: &str) -> PathBuf {
         "rdbscope-check-bitflips-{what}-{}-{nanos}",
         std::process::id()
     ))
-}
-
-/// A scratch directory for mutated files, removed on drop. Thousands of
-/// small files are written and read once: in memory (`/dev/shm`) where
-/// there is one, as a slow or busy disk would dominate the run time.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let name = unique_temp_path(what);
-        let name = name.file_name().expect("a file name");
-        let in_memory = Path::new("/dev/shm").join(name);
-        if std::fs::create_dir_all(&in_memory).is_ok() {
-            return TempDir { path: in_memory };
-        }
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir { path }
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
 }
 
 /// Fails once, with every failure (long lists clipped).

@@ -22,13 +22,13 @@
 //! Every test collects all its failures and reports them together.
 
 use rdbscope_rdb::{Rdb, Record};
+use rdbscope_testkit::TempDir;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rdbscope");
 
@@ -702,27 +702,7 @@ fn command_line_contract() {
 // ===========================================================================
 
 fn locate_corpus(test: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDBSCOPE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    if dir.join("broken/rdb/verdicts.json").is_file() {
-        return Some(dir);
-    }
-    let required = std::env::var("REQUIRE_CORPUS").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "REQUIRE_CORPUS=1 but there is no corpus at {} (set RDBSCOPE_CORPUS)",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED {test}: no corpus at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this an error)",
-        dir.display()
-    );
-    None
+    rdbscope_testkit::corpus(test)
 }
 
 /// The files that must pass, relative to the corpus: every file with RDB
@@ -1065,29 +1045,4 @@ fn report(failures: Vec<String>) {
         failures.len(),
         failures.join("\n\n")
     );
-}
-
-/// A scratch directory removed on drop.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "rdbscope-check-verdicts-{what}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir { path }
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
 }

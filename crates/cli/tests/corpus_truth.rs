@@ -94,27 +94,7 @@ fn corpus_dumps_match_live_server_truth() {
 // ---------------------------------------------------------------------------
 
 fn locate_corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDBSCOPE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("REQUIRE_CORPUS").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "REQUIRE_CORPUS=1 but there is no corpus at {} (set RDBSCOPE_CORPUS)",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED corpus_truth: no corpus at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this an error)",
-        dir.display()
-    );
-    None
+    rdbscope_testkit::corpus("corpus_truth")
 }
 
 /// Every RDB under `rdb/` and `third_party/` that has a truth file beside it,

@@ -34,13 +34,14 @@
 use rdbscope_rdb::cursor::{parse, Cursor};
 use rdbscope_rdb::rdb_string::StringEncoding;
 use rdbscope_rdb::{Encoding, KeyRecord, Rdb, RdbString, Record};
+use rdbscope_testkit::TempDir;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rdbscope");
 
@@ -1822,52 +1823,7 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 fn locate_corpus(test: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDBSCOPE_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    if dir.join("rdb").is_dir() {
-        return Some(dir);
-    }
-    let required = std::env::var("REQUIRE_CORPUS").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "REQUIRE_CORPUS=1 but there is no corpus at {} (set RDBSCOPE_CORPUS)",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED {test}: no corpus at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this an error)",
-        dir.display()
-    );
-    None
-}
-
-/// A scratch directory removed on drop (also when a test fails).
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "rdbscope-hostile-{what}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir { path }
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
+    rdbscope_testkit::corpus(test)
 }
 
 /// Where mutants that made the binary misbehave are kept for

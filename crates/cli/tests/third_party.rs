@@ -1198,24 +1198,7 @@ fn offset_in(stderr: &str) -> Option<u64> {
 // =====================================================================
 
 fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("RDBSCOPE_CORPUS") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus"
-        )),
-    };
-    if dir.join("third_party/SOURCES.md").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("corpus not found at {} and REQUIRE_CORPUS=1", dir.display());
-    }
-    eprintln!(
-        "SKIPPED: corpus not found at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this fail)",
-        dir.display()
-    );
-    None
+    rdbscope_testkit::corpus("third_party")
 }
 
 /// Every file under `dir`, as a path relative to it with `/` separators.
