@@ -2,10 +2,12 @@
 # Throughput and peak memory on a big, realistic RDB, against Redis's own
 # checker in the same run.
 #
-#   scripts/bench.sh [SIZE]        (default 256M)
+#   scripts/bench.sh [SIZE] [mixed|strings]      (default 256M mixed)
 #
-# Makes the file once with ../shared/bench/make-big-rdb.sh (a real
-# redis-server; cached as $BIG_RDB or /tmp/rdbscope-bench-SIZE.rdb), builds
+# Makes the file once with a real redis-server: mixed types with
+# ../shared/bench/make-big-rdb.sh, string-heavy with
+# scripts/make-strings-rdb.sh (cached as $BIG_RDB or
+# /tmp/rdbscope-bench-KIND-SIZE.rdb), builds
 # the release binary, warms the page cache, then runs RUNS rounds (default
 # 5), each round running every command once, in turn:
 #   rdbscope check FILE               CRC + every deep-sanitization rule
@@ -18,13 +20,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-256M}
+KIND=${2:-mixed}
 RUNS=${RUNS:-5}
-FILE=${BIG_RDB:-/tmp/rdbscope-bench-$SIZE.rdb}
+FILE=${BIG_RDB:-/tmp/rdbscope-bench-$KIND-$SIZE.rdb}
 BENCH_DIR=${BENCH_DIR:-../shared/bench}
 
 if [ ! -s "$FILE" ]; then
-  echo "making $FILE ($SIZE) with $BENCH_DIR/make-big-rdb.sh ..." >&2
-  "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
+  echo "making $FILE ($SIZE, $KIND) ..." >&2
+  case $KIND in
+    mixed) "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2 ;;
+    strings) scripts/make-strings-rdb.sh "$FILE" "$SIZE" >&2 ;;
+    *) echo "kind must be mixed or strings" >&2; exit 2 ;;
+  esac
 fi
 cargo build --release -q -p rdbscope-cli
 BIN=target/release/rdbscope
@@ -55,7 +62,7 @@ median() { # name -> seconds
 }
 maxrss() { awk '$2>m {m=$2} END {printf "%.1f", m/1024}' "$TMP/$1"; }
 
-echo "file: $FILE ($BYTES bytes), $RUNS rounds, $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)"
+echo "file: $FILE ($BYTES bytes, $KIND), $RUNS rounds, $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)"
 printf "| %-26s | %9s | %8s | %11s | %10s |\n" command "median s" "MB/s" "peak RSS MB" "vs check-rdb"
 printf "|%s|%s|%s|%s|%s|\n" "----------------------------" "-----------" "----------" "-------------" "------------"
 ANCHOR=""
