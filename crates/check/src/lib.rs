@@ -217,9 +217,28 @@ fn walk<'a>(
         };
         let end = records.offset();
         match &r {
-            Record::Aux { name, value } => {
-                if let (Ok(n), Ok(v)) = (name.to_vec(), value.to_vec()) {
-                    report.aux.push((end, n, v));
+            // Strings outside key records are decoded too: an AUX value or
+            // a function's code can be LZF-compressed, and broken.
+            Record::Aux { name, value } => match (name.to_vec(), value.to_vec()) {
+                (Ok(n), Ok(v)) => report.aux.push((end, n, v)),
+                (Err(e), _) | (_, Err(e)) => {
+                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadAux)))
+                }
+            },
+            Record::Function { code } => {
+                if let Err(e) = code.bytes(&mut key_buf) {
+                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadFunction)));
+                }
+            }
+            Record::FunctionPreGa(f) => {
+                let fields = [Some(f.name), Some(f.engine), f.description, Some(f.code)];
+                if let Some(e) = fields.iter().flatten().find_map(|s| s.to_vec().err()) {
+                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadFunction)));
+                }
+            }
+            Record::SlotImport { job, .. } => {
+                if let Err(e) = job.bytes(&mut key_buf) {
+                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadOpcode)));
                 }
             }
             Record::SelectDb { db } => {

@@ -11,7 +11,7 @@
 
 use crate::error::PrintError;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
-use rdbscope_rdb::{Elem, Header, KeyRecord, KeyType, RdbString, Record, Scratch};
+use rdbscope_rdb::{Elem, Header, KeyRecord, KeyType, RdbString, Record, Scratch, Stage};
 use std::io::Write;
 
 /// Output layout.
@@ -158,9 +158,18 @@ impl<W: Write> JsonPrinter<W> {
         }
         let written = self.written;
         self.out.start_record();
-        self.other_record(r).inspect_err(|_| {
+        self.other_record(r).map_err(|e| {
             self.out.abort_record();
             self.written = written;
+            // A string that fails to decode here belongs to this record.
+            match e {
+                PrintError::Rdb(e) => PrintError::Rdb(e.with_stage(match r {
+                    Record::Aux { .. } => Stage::ReadAux,
+                    Record::Function { .. } | Record::FunctionPreGa(_) => Stage::ReadFunction,
+                    _ => Stage::ReadOpcode,
+                })),
+                io => io,
+            }
         })
     }
 
