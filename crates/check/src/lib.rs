@@ -54,8 +54,9 @@ impl Default for Options {
     }
 }
 
-/// Checks one file held in `bytes`. `on_progress` is called with the offset
-/// reached after each record (to release mapped pages, show progress).
+/// Checks one file held in `bytes`. `on_progress` is called after each
+/// record with the offset before which the walk will not read again (to
+/// release mapped pages, show progress).
 pub fn check(bytes: &[u8], name: &str, opts: &Options, on_progress: impl FnMut(u64)) -> Report {
     let mut report = Report::new(name, bytes.len() as u64);
     let rdb = match Rdb::new(bytes) {
@@ -77,7 +78,7 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, on_progress: impl FnMut(u
         check_in_parallel(&rdb, bytes, opts, &mut report, on_progress)
     };
     if report.problems == 0 || !report.structural_failure {
-        find_duplicate_keys(&rdb, &key_prints, &mut report);
+        find_duplicate_keys(&rdb, key_prints, &mut report);
     }
     report
 }
@@ -247,6 +248,12 @@ fn walk<'a>(
             }
             Record::ResizeDb { keys, expires } => {
                 report.keyspace.db(records.db()).resize_hint = Some((*keys, *expires));
+                // Size the fingerprint list once instead of doubling it (up
+                // to twice the memory); a lying hint can ask for no more
+                // than the rest of the file could hold (3+ bytes per key).
+                let left = (bytes.len() as u64).saturating_sub(end) / 3;
+                let prints = key_prints.entry(records.db()).or_default();
+                prints.reserve((*keys).min(left) as usize);
             }
             Record::Key(k) => {
                 report.count_key(k, opts.now_ms);
@@ -285,7 +292,9 @@ fn walk<'a>(
             }
             _ => {}
         }
-        on_progress(end);
+        // Report how far the walk will never read again (not `end`: the
+        // CRC still has to read up to a chunk behind it).
+        on_progress(records.settled_offset());
     }
     key_prints
 }
@@ -298,10 +307,11 @@ fn is_diskless_eof_mark(tail: &[u8]) -> bool {
 
 /// Sorts each database's key fingerprints; equal neighbours are suspects,
 /// confirmed by a second walk that compares the suspects' real bytes.
-fn find_duplicate_keys(rdb: &Rdb<'_>, prints: &BTreeMap<u64, Vec<u64>>, report: &mut Report) {
+fn find_duplicate_keys(rdb: &Rdb<'_>, mut prints: BTreeMap<u64, Vec<u64>>, report: &mut Report) {
     let mut suspects: HashSet<(u64, u64)> = HashSet::new();
-    for (db, v) in prints {
-        let mut v = v.clone();
+    for (db, v) in prints.iter_mut() {
+        // In place: these lists are the one thing here that grows with
+        // the file (8 bytes a key).
         v.sort_unstable();
         for w in v.windows(2) {
             if w[0] == w[1] {

@@ -223,10 +223,10 @@ impl<'a> Iterator for Walk<'_, 'a> {
                     return Some(Err(e.into()));
                 }
             };
-            let offset = self.records.offset();
             // Pages behind the walk are not needed again: keep memory flat.
-            self.input.release_before(offset.saturating_sub(self.lag));
-            self.progress.at(offset);
+            let settled = self.records.settled_offset();
+            self.input.release_before(settled.saturating_sub(self.lag));
+            self.progress.at(self.records.offset());
             match &r {
                 Record::Key(k) => match self.filter.accepts(k) {
                     Ok(true) => {

@@ -39,7 +39,7 @@ fn summarize(input: &Input, a: &InfoArgs) -> Result<Summary, PrintError> {
     while let Some(r) = records.next() {
         let db = records.db();
         summary.add(&r?, db)?;
-        input.release_before(records.offset());
+        input.release_before(records.settled_offset());
     }
     Ok(summary)
 }

@@ -336,6 +336,18 @@ impl<'a> Records<'a> {
         self.c.offset() as u64
     }
 
+    /// Offset before which this iterator will not read again: the walk's
+    /// position, less what the CRC has yet to cover. Release input pages
+    /// only up to here (see `Input::release_before`), or the CRC would
+    /// fault released pages back in.
+    pub fn settled_offset(&self) -> u64 {
+        let pos = self.c.offset();
+        match self.crc {
+            Some(_) => pos.min(self.crc_pos) as u64,
+            None => pos as u64,
+        }
+    }
+
     /// The currently selected database.
     pub fn db(&self) -> u64 {
         self.db
