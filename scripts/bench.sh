@@ -36,7 +36,7 @@ fi
 cargo build --release -q -p rdbscope-cli
 BIN=target/release/rdbscope
 CHECK=$(command -v redis-check-rdb || true)
-BYTES=$(stat -c %s "$FILE")
+BYTES=$(stat -Lc %s "$FILE")
 cat "$FILE" > /dev/null   # page cache warm for everyone
 
 TMP=$(mktemp -d)
