@@ -7,7 +7,7 @@
 use crate::dups::{elem_fingerprint, Seen};
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::rdb_string::int_text;
-use rdbscope_rdb::stream::{StreamId, FLAG_DELETED};
+use rdbscope_rdb::stream::StreamId;
 use rdbscope_rdb::zipmap::Zipmap;
 use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Value};
 use std::collections::{HashMap, HashSet};
@@ -285,7 +285,6 @@ fn check_stream(v: &Value<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<(
         }
         Ok::<_, Error>(())
     })?;
-    let _ = FLAG_DELETED;
     st.elements = live;
     let mut group_names: HashSet<Vec<u8>> = HashSet::new();
     for g in stream.groups() {

@@ -110,7 +110,8 @@ impl Input {
                 self.released.set(upto);
             }
         }
-        let _ = offset;
+        #[cfg(not(unix))]
+        let _ = offset; // nothing to release without madvise
     }
 }
 

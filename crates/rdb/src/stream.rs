@@ -7,7 +7,7 @@
 //! walked, groups and consumers are parsed as they are iterated.
 
 use crate::cursor::Cursor;
-use crate::elem::{BlobLoc, Elem};
+use crate::elem::Elem;
 use crate::error::{Error, Result};
 use crate::listpack::{Listpack, ListpackIter};
 use crate::rdb_string::RdbString;
@@ -148,7 +148,6 @@ fn parse_layout<'a>(c: &mut Cursor<'a>, version: u8) -> Result<Stream<'a>> {
     }
     let groups = Cursor::new(&c.data()[groups_start..c.pos()], c.base() + groups_start);
     let idmp = if version >= 4 {
-        let idmp_start = c.pos();
         let head = IdmpHead {
             duration_s: c.len("stream IDMP duration")?,
             maxsize: c.len("stream IDMP maxsize")?,
@@ -165,7 +164,6 @@ fn parse_layout<'a>(c: &mut Cursor<'a>, version: u8) -> Result<Stream<'a>> {
         }
         c.len("stream IDMP IIDs added")?;
         c.len("stream IDMP duplicates")?;
-        let _ = idmp_start;
         Some((
             Cursor::new(&c.data()[prod_start..c.pos()], c.base() + prod_start),
             head,
@@ -376,7 +374,6 @@ where
                 fields: FieldIter {
                     kind,
                     left: fields as u64,
-                    loc,
                 },
             })?;
         }
@@ -426,7 +423,6 @@ impl<'b> StreamEntry<'b> {
 pub struct FieldIter<'b> {
     kind: Fields<'b>,
     left: u64,
-    loc: BlobLoc,
 }
 
 impl<'b> FieldIter<'b> {
@@ -458,7 +454,6 @@ impl<'b> Iterator for FieldIter<'b> {
         if r.is_err() {
             self.left = 0;
         }
-        let _ = self.loc;
         Some(r)
     }
 }
