@@ -659,6 +659,13 @@ pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
     // Most keys and values are plain ASCII with nothing to escape: one scan
     // proves it and the bytes go out as they are.
     if is_plain_ascii(b) {
+        // Short strings (most keys, fields, members) go out in one write,
+        // quotes included.
+        if b.len() <= 62 {
+            let mut tmp = [b'"'; 64];
+            tmp[1..=b.len()].copy_from_slice(b);
+            return o.write_all(&tmp[..b.len() + 2]);
+        }
         o.write_all(b"\"")?;
         o.write_all(b)?;
         return o.write_all(b"\"");
@@ -689,7 +696,7 @@ static SPECIAL: [bool; 256] = {
 /// for short strings, eight bytes at a time for long ones.
 #[inline]
 fn is_plain_ascii(b: &[u8]) -> bool {
-    if b.len() < 16 {
+    if b.len() < 8 {
         return !b.iter().any(|&c| SPECIAL[c as usize]);
     }
     is_plain_ascii_swar(b)
