@@ -43,34 +43,6 @@ impl<'b> Elem<'b> {
         }
     }
 
-    /// Byte length of the string form.
-    pub fn len(&self) -> usize {
-        match *self {
-            Elem::Str(s) => s.len(),
-            Elem::Int(v) => {
-                let mut tmp = Vec::with_capacity(20);
-                write_int(&mut tmp, v);
-                tmp.len()
-            }
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        matches!(self, Elem::Str(s) if s.is_empty())
-    }
-
-    /// Whether two elements stand for the same Redis string.
-    pub fn same_as(&self, other: &Elem<'_>) -> bool {
-        match (*self, *other) {
-            (Elem::Str(a), Elem::Str(b)) => a == b,
-            (Elem::Int(a), Elem::Int(b)) => a == b,
-            (Elem::Int(v), Elem::Str(s)) | (Elem::Str(s), Elem::Int(v)) => {
-                let mut tmp = Vec::with_capacity(20);
-                write_int(&mut tmp, v);
-                tmp == s
-            }
-        }
-    }
 }
 
 /// Where a blob's bytes are, for error messages: either at a file offset

@@ -78,16 +78,6 @@ impl<'a> RdbString<'a> {
         self.offset + self.prefix as usize
     }
 
-    /// Size of the whole stored form in the file, prefix included.
-    pub fn stored_len(&self) -> usize {
-        self.prefix as usize
-            + match self.repr {
-                Repr::Raw(b) => b.len(),
-                Repr::Int(_) => 0,
-                Repr::Lzf { data, .. } => data.len(),
-            }
-    }
-
     /// Where errors inside this string's payload are reported: the file
     /// offset of its bytes when stored raw, else the string itself plus an
     /// offset inside the decompressed bytes.
@@ -117,14 +107,6 @@ impl<'a> RdbString<'a> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// The bytes, when they can be had without decoding (a raw string).
-    pub fn as_borrowed(&self) -> Option<&'a [u8]> {
-        match self.repr {
-            Repr::Raw(b) => Some(b),
-            _ => None,
-        }
     }
 
     /// The compressed bytes and declared length, for an LZF string.

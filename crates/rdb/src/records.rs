@@ -32,7 +32,7 @@
 use crate::crc::Crc64;
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorKind, Result, Stage};
-use crate::module::{read_module_value, ModuleId, ModuleValue};
+use crate::module::{ModuleId, ModuleValue};
 use crate::rdb_string::RdbString;
 use crate::types::{opcode, Encoding, Flavor};
 use crate::value::Value;
@@ -681,10 +681,4 @@ impl<'a> Iterator for Records<'a> {
         }
         Some(r)
     }
-}
-
-/// Reads a module value as found in a key record (for callers that hold a
-/// cursor-free slice, e.g. DUMP payloads).
-pub fn module_value(body: &[u8], offset: usize) -> Result<ModuleValue<'_>> {
-    read_module_value(&mut Cursor::new(body, offset))
 }

@@ -472,37 +472,6 @@ impl<'a> Value<'a> {
         Ok(any.is_ok())
     }
 
-    /// Number of elements (list items, set members, zset entries, hash
-    /// fields, live stream entries) as far as it is cheap to know, walking
-    /// the value if needed.
-    pub fn count(&self, s: &mut Scratch) -> Result<u64> {
-        let mut n = 0u64;
-        match self.key_type() {
-            KeyType::String | KeyType::Module => Ok(1),
-            KeyType::List | KeyType::Set => {
-                self.for_each_member(s, |_| {
-                    n += 1;
-                    Ok::<_, Error>(())
-                })?;
-                Ok(n)
-            }
-            KeyType::ZSet => {
-                self.for_each_scored(s, |_, _| {
-                    n += 1;
-                    Ok::<_, Error>(())
-                })?;
-                Ok(n)
-            }
-            KeyType::Hash => {
-                self.for_each_field(s, |_, _, _| {
-                    n += 1;
-                    Ok::<_, Error>(())
-                })?;
-                Ok(n)
-            }
-            KeyType::Stream => Ok(self.stream()?.meta().length),
-        }
-    }
 }
 
 /// Quicklist v2 container kinds (`quicklist.h`).
