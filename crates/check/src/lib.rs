@@ -181,9 +181,8 @@ fn check_in_parallel<'a>(
             match w.join() {
                 Ok(tally) => tally.into_report(report),
                 Err(_) => report.fail(Problem::new(
-                    0,
-                    Stage::ReadValue,
-                    "internal error: a checking thread panicked".to_string(),
+                    Error::invalid(0, "internal error: a checking thread panicked"),
+                    "internal",
                 )),
             }
         }
@@ -275,16 +274,14 @@ fn walk<'a>(
                         tail.len()
                     ));
                 } else if eof.trailing > 0 {
-                    let mut e = Problem::new(
-                        end,
-                        Stage::Trailer,
+                    let e = Error::invalid(
+                        end as usize,
                         format!(
                             "{} bytes of trailing data after the checksum (expected the end of the file)",
                             eof.trailing
                         ),
                     );
-                    e.kind = "trailing-data";
-                    report.fail(e);
+                    report.fail(Problem::new(e.with_stage(Stage::Trailer), "trailing-data"));
                 }
             }
             _ => {}
@@ -359,12 +356,10 @@ fn find_duplicate_keys(
                     "duplicate key in database {} (a key may appear once per database)",
                     k.db
                 ),
-            )
-            .with_stage(Stage::ReadKey);
-            let mut p = Problem::from_error(&k.annotate(e));
-            p.stage = Stage::ReadKey;
-            p.kind = "duplicate-key";
-            report.fail(p);
+            );
+            // `annotate` adds the key and type, and says read-object-value.
+            let e = k.annotate(e).with_stage(Stage::ReadKey);
+            report.fail(Problem::new(e, "duplicate-key"));
         }
     }
 }

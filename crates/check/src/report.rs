@@ -8,54 +8,41 @@ use rdbscope_rdb::error::escape_key;
 use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
 use std::io::{self, Write};
 
-/// One problem found.
+/// One problem found: the decoder's error (offset, stage, key, type and
+/// what was expected), with a class for the JSON report. It derefs to the
+/// [`Error`], so `p.offset`, `p.key`, `p.message()` read as on an error.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub offset: u64,
-    /// Offset inside a decompressed blob, when the problem is in one.
-    pub inner_offset: Option<u64>,
-    pub stage: Stage,
-    pub key: Option<Vec<u8>>,
-    pub rdb_type: Option<u8>,
-    /// Start of the key record the problem is in.
-    pub record_offset: Option<u64>,
+    pub error: Error,
     /// A short machine-readable class: `truncated`, `invalid`,
     /// `unsupported`, `limit`, `checksum`, `duplicate-key`, `trailing-data`.
     pub kind: &'static str,
-    pub message: String,
 }
 
 impl Problem {
-    pub fn new(offset: u64, stage: Stage, message: String) -> Problem {
-        Problem {
-            offset,
-            inner_offset: None,
-            stage,
-            key: None,
-            rdb_type: None,
-            record_offset: None,
-            kind: "invalid",
-            message,
-        }
+    /// A problem of class `kind` that the checker found itself.
+    pub fn new(error: Error, kind: &'static str) -> Problem {
+        Problem { error, kind }
     }
 
+    /// A decoding error, classed by its kind.
     pub fn from_error(e: &Error) -> Problem {
-        Problem {
-            offset: e.offset,
-            inner_offset: e.inner_offset,
-            stage: e.stage,
-            key: e.key.clone(),
-            rdb_type: e.rdb_type,
-            record_offset: e.record_offset,
-            kind: match e.kind {
-                ErrorKind::Truncated { .. } => "truncated",
-                ErrorKind::Invalid(_) => "invalid",
-                ErrorKind::Unsupported(_) => "unsupported",
-                ErrorKind::Limit(_) => "limit",
-                ErrorKind::ChecksumMismatch { .. } => "checksum",
-            },
-            message: e.message(),
-        }
+        let kind = match e.kind {
+            ErrorKind::Truncated { .. } => "truncated",
+            ErrorKind::Invalid(_) => "invalid",
+            ErrorKind::Unsupported(_) => "unsupported",
+            ErrorKind::Limit(_) => "limit",
+            ErrorKind::ChecksumMismatch { .. } => "checksum",
+        };
+        Problem::new(e.clone(), kind)
+    }
+}
+
+impl std::ops::Deref for Problem {
+    type Target = Error;
+
+    fn deref(&self) -> &Error {
+        &self.error
     }
 }
 
@@ -63,18 +50,7 @@ impl std::fmt::Display for Problem {
     /// One line, as the decoder's errors read: offset, stage, key, type,
     /// message.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "offset {}", self.offset)?;
-        if let Some(inner) = self.inner_offset {
-            write!(f, " (+{inner} in decompressed blob)")?;
-        }
-        write!(f, " ({})", self.stage.as_str())?;
-        if let Some(key) = &self.key {
-            write!(f, ", key \"{}\"", escape_key(key))?;
-        }
-        if let Some(t) = self.rdb_type {
-            write!(f, ", type {t} ({})", type_byte_name(t))?;
-        }
-        write!(f, ": {}", self.message)
+        self.error.fmt(f)
     }
 }
 
@@ -216,9 +192,10 @@ impl Report {
                     Some(inner) => writeln!(
                         o,
                         "[offset {}] {} (at byte {inner} of the decompressed string)",
-                        p.offset, p.message
+                        p.offset,
+                        p.message()
                     )?,
-                    None => writeln!(o, "[offset {}] {}", p.offset, p.message)?,
+                    None => writeln!(o, "[offset {}] {}", p.offset, p.message())?,
                 }
                 writeln!(o, "[additional info] While doing: {}", p.stage.as_str())?;
                 if let Some(key) = &p.key {
@@ -329,7 +306,7 @@ impl Report {
                 o.write_all(b",\"record_offset\":")?;
                 opt(o, p.record_offset)?;
                 o.write_all(b",\"message\":")?;
-                json_str(o, &p.message)?;
+                json_str(o, &p.message())?;
                 o.write_all(b"}")?;
             }
         }

@@ -68,11 +68,11 @@ fn broken_at(f: &Built, word: &str, span: Span) -> Problem {
         r.problems
     );
     assert!(
-        p.message
+        p.message()
             .to_ascii_lowercase()
             .contains(&word.to_ascii_lowercase()),
         "message {:?} does not mention {word:?}\nproblem: {p:?}\nfile: {}",
-        p.message,
+        p.message(),
         hex(&f.bytes)
     );
     assert!(

@@ -42,7 +42,6 @@ impl<'b> Elem<'b> {
             Elem::Str(s) => crate::cursor::parse_double_text(s),
         }
     }
-
 }
 
 /// Where a blob's bytes are, for error messages: either at a file offset

@@ -471,7 +471,6 @@ impl<'a> Value<'a> {
         };
         Ok(any.is_ok())
     }
-
 }
 
 /// Quicklist v2 container kinds (`quicklist.h`).
