@@ -34,22 +34,21 @@ pub struct ValueChecker {
 }
 
 /// Settles suspected duplicates (fingerprints seen more than once) with
-/// one more walk that counts the real bytes of the suspects' elements, in a
-/// map keyed by the bytes themselves: crafted fingerprint collisions cost one
-/// linear pass, never a false report.
-fn first_real_duplicate(
-    suspects: &[u64],
-    walk: impl FnOnce(&mut dyn FnMut(Elem<'_>)) -> Result<()>,
-) -> Result<Option<Vec<u8>>> {
+/// one more walk over the value's members (set, zset) or fields (hash) that
+/// counts the real bytes of the suspects' elements, in a map keyed by the
+/// bytes themselves: crafted fingerprint collisions cost one linear pass,
+/// never a false report. `what` names the element in the message.
+fn no_duplicates(seen: &mut Seen, v: &Value<'_>, s: &mut Scratch, what: &str) -> Result<()> {
+    let suspects = seen.repeated();
     if suspects.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     let mut counts: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut found = None;
     let mut tmp = [0u8; 20];
-    walk(&mut |e| {
+    let mut count = |e: Elem<'_>| {
         if found.is_some() || suspects.binary_search(&elem_fingerprint(e)).is_err() {
-            return;
+            return Ok::<_, Error>(());
         }
         let bytes: &[u8] = match e {
             Elem::Str(s) => s,
@@ -60,8 +59,20 @@ fn first_real_duplicate(
         if *c == 2 {
             found = Some(bytes.to_vec());
         }
-    })?;
-    Ok(found)
+        Ok(())
+    };
+    match v.key_type() {
+        KeyType::ZSet => v.for_each_scored(s, |m, _| count(m))?,
+        KeyType::Hash => v.for_each_field(s, |f, _, _| count(f))?,
+        _ => v.for_each_member(s, &mut count)?,
+    }
+    match found {
+        Some(m) => Err(problem(
+            v.offset(),
+            format!("duplicate {what} \"{}\"", show(&m)),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn problem(at: usize, msg: String) -> Error {
@@ -115,18 +126,7 @@ impl ValueChecker {
                     }
                     Ok(())
                 })?;
-                let dup = first_real_duplicate(&self.seen.repeated(), |f| {
-                    v.for_each_member(s, |e| {
-                        f(e);
-                        Ok::<_, Error>(())
-                    })
-                })?;
-                if let Some(m) = dup {
-                    return Err(problem(
-                        at,
-                        format!("duplicate set member \"{}\"", show(&m)),
-                    ));
-                }
+                no_duplicates(&mut self.seen, v, s, "set member")?;
             }
             KeyType::ZSet => {
                 let seen = &mut self.seen;
@@ -141,18 +141,7 @@ impl ValueChecker {
                     seen.push(elem_fingerprint(m));
                     Ok(())
                 })?;
-                let dup = first_real_duplicate(&self.seen.repeated(), |f| {
-                    v.for_each_scored(s, |e, _| {
-                        f(e);
-                        Ok::<_, Error>(())
-                    })
-                })?;
-                if let Some(m) = dup {
-                    return Err(problem(
-                        at,
-                        format!("duplicate zset member \"{}\"", show(&m)),
-                    ));
-                }
+                no_duplicates(&mut self.seen, v, s, "zset member")?;
             }
             KeyType::Hash => self.check_hash(v, s, &mut st)?,
             KeyType::Stream => check_stream(v, s, &mut st)?,
@@ -239,18 +228,7 @@ impl ValueChecker {
             seen.push(elem_fingerprint(f));
             Ok(())
         })?;
-        let dup = first_real_duplicate(&self.seen.repeated(), |g| {
-            v.for_each_field(s, |f, _, _| {
-                g(f);
-                Ok::<_, Error>(())
-            })
-        })?;
-        if let Some(m) = dup {
-            return Err(problem(
-                at,
-                format!("duplicate hash field \"{}\"", show(&m)),
-            ));
-        }
+        no_duplicates(&mut self.seen, v, s, "hash field")?;
         Ok(())
     }
 }
