@@ -303,13 +303,32 @@ fn is_diskless_eof_mark(tail: &[u8]) -> bool {
 /// the one list that grows with the file (6 bytes a key). Two keys share a
 /// print only by chance about n^2 / 2^49 times (0.08 pairs in 6.6 M keys),
 /// and every shared print is confirmed against the real keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct KeyPrint([u8; 6]);
 
 impl KeyPrint {
     fn of(key: &[u8]) -> KeyPrint {
         let f = dups::fingerprint(key).to_be_bytes();
         KeyPrint([f[0], f[1], f[2], f[3], f[4], f[5]])
+    }
+
+    fn value(self) -> u64 {
+        let b = self.0;
+        u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]])
+    }
+}
+
+/// Ordered as one integer: a byte-by-byte array comparison made sorting
+/// millions of prints several times slower.
+impl Ord for KeyPrint {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value().cmp(&other.value())
+    }
+}
+
+impl PartialOrd for KeyPrint {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
