@@ -4,7 +4,7 @@ use crate::args::{CheckArgs, InfoFormat};
 use crate::progress::Progress;
 use crate::report::Outcome;
 use rdbscope_check::{check, Options};
-use rdbscope_rdb::input::{display_name, Input};
+use rdbscope_rdb::input::{display_name, Input, WORKER_LAG};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
@@ -89,9 +89,8 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
         }
     };
     let mut progress = Progress::new(&name, input.bytes().len() as u64);
-    // Worker threads check values behind the walk: keep their pages
-    // mapped (in-flight batches are a few MiB at most).
-    let lag = if opts.threads > 1 { 8 << 20 } else { 0 };
+    // Worker threads check values behind the walk: keep their pages mapped.
+    let lag = if opts.threads > 1 { WORKER_LAG } else { 0 };
     let report = check(input.bytes(), &name, opts, |offset| {
         input.release_before(offset.saturating_sub(lag));
         progress.at(offset);

@@ -6,7 +6,7 @@ use crate::report::{print_error, print_open_error, Outcome};
 use rdbscope_printer::parallel::{print_parallel, Format};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
 use rdbscope_rdb::glob::Glob;
-use rdbscope_rdb::input::{display_name, Input};
+use rdbscope_rdb::input::{display_name, Input, WORKER_LAG};
 use rdbscope_rdb::{KeyRecord, Rdb, Record, Records, Scratch};
 use std::io::{self, Write};
 
@@ -204,7 +204,7 @@ impl<'i, 'a> Walk<'i, 'a> {
             records: rdb.records(),
             filter,
             records_too,
-            lag: if parallel { 8 << 20 } else { 0 },
+            lag: if parallel { WORKER_LAG } else { 0 },
             progress: Progress::new(input.name(), input.bytes().len() as u64),
             done: false,
         }

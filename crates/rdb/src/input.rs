@@ -31,6 +31,11 @@ enum Source {
     Owned(Vec<u8>),
 }
 
+/// How far behind the walk to release pages while other threads still
+/// read values the walk handed out: more than the work in flight (a few
+/// MiB of batches), so a worker never faults a released page back in.
+pub const WORKER_LAG: u64 = 8 << 20;
+
 /// Release mapped pages behind the walk in steps of this size.
 const RELEASE_STEP: usize = 8 << 20;
 
