@@ -1208,19 +1208,17 @@ fn crafted_lzf_claims() {
             bytes: rdb_file(&string_key(b"big", &lzf_string(&refs, four_gib))),
             words: &["LZF", "claims 4294967296"],
         },
-        // KNOWN BUG (fails as of this writing, dump and check alike):
-        // `lzf::decompress_into` (crates/rdb/src/lzf.rs, `out.resize(expected,
-        // 0)`) sizes its buffer to the declared length before decoding a
-        // byte, so this 49 MB file makes it allocate 4 GiB (SIGABRT under
-        // the cap: "memory allocation of 4294967296 bytes failed"; without a
-        // cap, 4 GiB of zeroed, resident memory). Expected: exit 1, "invalid
-        // LZF data: back reference before the start of output", a few MB.
+        // Regression (a bug this test found, since fixed): the LZF decoder
+        // once sized its buffer to the declared length before decoding a
+        // byte, so this 49 MB file made it allocate 4 GiB (SIGABRT under
+        // the cap). Expected: exit 1, "invalid LZF data: back reference
+        // before the start of output", a few MB.
         Crafted {
             name: "lzf-4gib-plausible-size-broken-data",
             bytes: rdb_file(&string_key(b"big", &lzf_string(&bad_early, four_gib))),
             words: &["LZF"],
         },
-        // KNOWN BUG, same cause: a 2 MiB file makes it allocate 184 MB (88x
+        // Regression, same cause: a 2 MiB file made it allocate 184 MB (88x
         // its size) before finding the data broken after 32 bytes.
         Crafted {
             name: "lzf-184mb-plausible-size-broken-data",

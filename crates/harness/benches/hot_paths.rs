@@ -190,9 +190,13 @@ fn main() {
     let packed = lzf::compress(&text).expect("compressible");
     let mut out = Vec::new();
     bench("lzf decompress (output)", text.len(), || {
-        rdbscope_rdb::lzf::decompress_into(&packed, text.len() as u64, &mut out, 0, u64::MAX)
-            .unwrap();
-        black_box(&out);
+        let got =
+            rdbscope_rdb::lzf::decompress_into(&packed, text.len() as u64, &mut out, 0, u64::MAX)
+                .unwrap();
+        black_box(got);
+    });
+    bench("lzf validate (output)", text.len(), || {
+        rdbscope_rdb::lzf::validate(&packed, text.len() as u64, 0, u64::MAX).unwrap();
     });
 
     let big: Vec<u8> = (0..64u32 << 20)

@@ -145,13 +145,20 @@ pub fn lzf(data: &[u8]) {
     let len = u64::from(u32::from_le_bytes([data[0], data[1], data[2], data[3]]) % (1 << 20));
     let input = &data[4..];
     let mut out = Vec::new();
-    let ours = rdbscope_rdb::lzf::decompress_into(input, len, &mut out, 0, FUZZ_MAX_DECOMPRESSED);
+    let ours = rdbscope_rdb::lzf::decompress_into(input, len, &mut out, 0, FUZZ_MAX_DECOMPRESSED)
+        .map(|b| b.to_vec());
+    let valid = rdbscope_rdb::lzf::validate(input, len, 0, FUZZ_MAX_DECOMPRESSED);
+    assert_eq!(
+        ours.is_ok(),
+        valid.is_ok(),
+        "LZF validate and decompress disagree"
+    );
     if len == 0 {
         return;
     }
     let theirs = ::lzf::decompress(input, len as usize);
-    if let (Ok(()), Ok(t)) = (&ours, &theirs) {
-        assert_eq!(&out, t, "LZF decoders disagree");
+    if let (Ok(o), Ok(t)) = (&ours, &theirs) {
+        assert_eq!(o, t, "LZF decoders disagree");
     }
     if ours.is_ok() && theirs.is_err() {
         // The lzf crate fails where the output would overflow its buffer;

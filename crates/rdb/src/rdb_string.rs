@@ -149,9 +149,18 @@ impl<'a> RdbString<'a> {
             Repr::Lzf { data, len } => {
                 // The compressed bytes start after the marker and two lengths;
                 // errors name the string's own offset.
-                lzf::decompress_into(data, len, buf, self.offset, limit)?;
-                Ok(&buf[..])
+                lzf::decompress_into(data, len, buf, self.offset, limit)
             }
+        }
+    }
+
+    /// Checks that the string decodes (an LZF string comes to exactly its
+    /// declared length, at most `limit`) without producing its bytes: for
+    /// values whose content has no rules of its own.
+    pub fn validate(&self, limit: u64) -> Result<()> {
+        match self.repr {
+            Repr::Raw(_) | Repr::Int(_) => Ok(()),
+            Repr::Lzf { data, len } => lzf::validate(data, len, self.offset, limit),
         }
     }
 
