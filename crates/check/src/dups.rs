@@ -19,8 +19,19 @@ pub fn fingerprint(b: &[u8]) -> u64 {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
         h = (h ^ w).wrapping_mul(P).rotate_left(29);
     }
-    for &x in chunks.remainder() {
-        h = (h ^ u64::from(x)).wrapping_mul(P);
+    // The last 1-7 bytes as one word, read with two overlapping loads (the
+    // length is already in `h`, so the word determines the bytes).
+    let r = chunks.remainder();
+    let n = r.len();
+    if n > 0 {
+        let w = if n >= 4 {
+            let lo = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
+            let hi = u32::from_le_bytes([r[n - 4], r[n - 3], r[n - 2], r[n - 1]]);
+            u64::from(lo) | (u64::from(hi) << 32)
+        } else {
+            u64::from(r[0]) | (u64::from(r[n / 2]) << 8) | (u64::from(r[n - 1]) << 16)
+        };
+        h = (h ^ w).wrapping_mul(P).rotate_left(29);
     }
     // murmur3 finalizer
     h ^= h >> 33;
@@ -94,6 +105,15 @@ mod tests {
         assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
         assert_ne!(fingerprint(b""), fingerprint(b"\0"));
         assert_ne!(fingerprint(b"abcdefgh1"), fingerprint(b"abcdefgh2"));
+        // Every tail length, every byte position matters.
+        for n in 1..=23usize {
+            let base: Vec<u8> = (0..n as u8).collect();
+            for i in 0..n {
+                let mut other = base.clone();
+                other[i] ^= 0x40;
+                assert_ne!(fingerprint(&base), fingerprint(&other), "len {n} byte {i}");
+            }
+        }
     }
 
     #[test]

@@ -314,7 +314,7 @@ impl<W: Write> JsonPrinter<W> {
                     o.write_all(b"[")?;
                     write_elem(o, m)?;
                     o.write_all(b",")?;
-                    write_score(o, score)?;
+                    write_score(o, score.value())?;
                     o.write_all(b"]")?;
                     Ok::<_, PrintError>(())
                 })?;

@@ -386,9 +386,113 @@ pub fn parse_double_text(text: &[u8]) -> Option<f64> {
             None
         };
     }
+    if let Some(v) = short_decimal(text) {
+        return Some(v);
+    }
     // Rust's parser takes exactly the decimal and exponent forms (no
     // whitespace), which is what Redis writes.
     std::str::from_utf8(text).ok()?.parse::<f64>().ok()
+}
+
+/// Whether `text` reads as a double for [`parse_double_text`] (the same
+/// verdict, without computing the value): `[+-]` then `inf`, `infinity` or
+/// `nan` in any case, or digits with at most one dot (at least one digit)
+/// and an optional exponent `e[+-]digits`.
+pub fn is_double_text(text: &[u8]) -> bool {
+    let unsigned = match text.first() {
+        Some(b'+' | b'-') => &text[1..],
+        Some(_) => text,
+        None => return false,
+    };
+    if unsigned.first().is_some_and(u8::is_ascii_alphabetic) {
+        let is = |w: &[u8]| unsigned.eq_ignore_ascii_case(w);
+        return is(b"inf") || is(b"infinity") || is(b"nan");
+    }
+    let mut i = 0;
+    let mut digits = 0;
+    while i < unsigned.len() && unsigned[i].is_ascii_digit() {
+        i += 1;
+        digits += 1;
+    }
+    if i < unsigned.len() && unsigned[i] == b'.' {
+        i += 1;
+        while i < unsigned.len() && unsigned[i].is_ascii_digit() {
+            i += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 {
+        return false;
+    }
+    if i < unsigned.len() && (unsigned[i] | 0x20) == b'e' {
+        i += 1;
+        if i < unsigned.len() && matches!(unsigned[i], b'+' | b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < unsigned.len() && unsigned[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    i == unsigned.len()
+}
+
+/// Whether `text` (accepted by [`is_double_text`]) reads as NaN: only the
+/// word `nan` does; decimal text never overflows to NaN.
+pub fn is_nan_text(text: &[u8]) -> bool {
+    let unsigned = match text.first() {
+        Some(b'+' | b'-') => &text[1..],
+        _ => text,
+    };
+    unsigned.eq_ignore_ascii_case(b"nan")
+}
+
+/// Powers of ten that are exact doubles.
+const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The common score shapes (`[+-]digits[.digits]`, at most 2^53 as an
+/// integer of all its digits, at most 22 after the dot) without the general
+/// parser: the digits form an exact double and so does the power of ten, so
+/// one IEEE division is correctly rounded (Clinger's fast path) and the
+/// result equals the general parser's. Anything else returns `None`.
+#[inline]
+fn short_decimal(text: &[u8]) -> Option<f64> {
+    let (neg, digits) = match text.first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.len() > 24 {
+        return None;
+    }
+    let mut m = 0u64;
+    let mut n = 0usize;
+    let mut dot: Option<usize> = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {
+                n += 1;
+                if n > 19 {
+                    return None;
+                }
+                m = m * 10 + u64::from(b - b'0');
+            }
+            b'.' if dot.is_none() => dot = Some(i),
+            _ => return None,
+        }
+    }
+    if n == 0 || m > 1 << 53 {
+        return None;
+    }
+    let frac = dot.map_or(0, |d| digits.len() - d - 1);
+    let v = m as f64 / EXACT_POW10[frac];
+    Some(if neg { -v } else { v })
 }
 
 #[cfg(test)]
@@ -397,6 +501,108 @@ mod tests {
 
     fn len_of(bytes: &[u8]) -> u64 {
         Cursor::new(bytes, 0).len("test").unwrap()
+    }
+
+    /// The short-decimal fast path gives exactly what the general parser
+    /// gives, on every shape it accepts and refuses.
+    #[test]
+    fn short_decimals_equal_the_general_parser() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..200_000 {
+            let r = next();
+            let len = (r % 26) as usize;
+            let mut t = Vec::with_capacity(len + 1);
+            if r & (1 << 40) != 0 {
+                t.push(if r & (1 << 41) != 0 { b'-' } else { b'+' });
+            }
+            for k in 0..len {
+                let d = next();
+                t.push(if d % 13 == 0 && k > 0 {
+                    b'.'
+                } else {
+                    b'0' + (d % 10) as u8
+                });
+            }
+            let general = std::str::from_utf8(&t).unwrap().parse::<f64>().ok();
+            let fast = short_decimal(&t);
+            if let Some(f) = fast {
+                assert_eq!(
+                    Some(f.to_bits()),
+                    general.map(f64::to_bits),
+                    "{:?}",
+                    String::from_utf8_lossy(&t)
+                );
+            }
+            assert_eq!(
+                parse_double_text(&t).map(f64::to_bits),
+                general.map(f64::to_bits),
+                "{:?}",
+                String::from_utf8_lossy(&t)
+            );
+        }
+    }
+
+    /// `is_double_text` gives `parse_double_text`'s verdict, and
+    /// `is_nan_text` its NaN, on strings of number-like characters.
+    #[test]
+    fn double_text_verdicts_equal_the_parser() {
+        let alphabet = b"0123456789.eE+-naiNfI x";
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..300_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 9) as usize;
+            let t: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (8 + 5 * k)) % alphabet.len() as u64) as usize])
+                .collect();
+            let parsed = parse_double_text(&t);
+            assert_eq!(
+                is_double_text(&t),
+                parsed.is_some(),
+                "{:?}",
+                String::from_utf8_lossy(&t)
+            );
+            if let Some(v) = parsed {
+                assert_eq!(
+                    is_nan_text(&t),
+                    v.is_nan(),
+                    "{:?}",
+                    String::from_utf8_lossy(&t)
+                );
+            }
+        }
+        for w in [
+            &b"nan"[..],
+            b"-NaN",
+            b"+inf",
+            b"Infinity",
+            b"1e5",
+            b"-.5",
+            b"5.",
+            b"1E+07",
+        ] {
+            assert!(is_double_text(w), "{:?}", String::from_utf8_lossy(w));
+        }
+        for w in [
+            &b""[..],
+            b"-",
+            b".",
+            b"e5",
+            b"1e",
+            b"1e+",
+            b"nanx",
+            b"1.2.3",
+            b" 1",
+        ] {
+            assert!(!is_double_text(w), "{:?}", String::from_utf8_lossy(w));
+        }
     }
 
     #[test]
@@ -500,6 +706,12 @@ mod tests {
         assert_eq!(parse_double_text(b" 1"), None);
         assert_eq!(parse_double_text(b""), None);
         assert_eq!(parse_double_text(b"-"), None);
+        assert_eq!(parse_double_text(b"."), None);
+        assert_eq!(parse_double_text(b"1.2.3"), None);
+        assert_eq!(
+            parse_double_text(b"-0.0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
         assert_eq!(parse_double_text(b"1e-5"), Some(1e-5));
     }
 }

@@ -35,11 +35,43 @@ impl<'b> Elem<'b> {
     }
 
     /// The element read as a zset score (`zzlGetScore`: integers, or text
-    /// parsed as a double).
-    pub fn as_score(&self) -> Option<f64> {
+    /// that reads as a double), or `None` when it is not a number. The text
+    /// is only checked here; its value is computed when asked for.
+    pub fn as_score(&self) -> Option<Score<'b>> {
         match *self {
-            Elem::Int(v) => Some(v as f64),
-            Elem::Str(s) => crate::cursor::parse_double_text(s),
+            Elem::Int(v) => Some(Score::Double(v as f64)),
+            Elem::Str(s) => crate::cursor::is_double_text(s).then_some(Score::Text(s)),
+        }
+    }
+}
+
+/// A zset score as stored: a double (binary, or an integer listpack entry)
+/// or decimal text (listpack and ziplist entries, e.g. what `%.17g` wrote)
+/// already known to read as a double. Parsing text to a double is the
+/// costly part of walking a zset, and checking a file needs only to know
+/// whether it is NaN; so the text is parsed only by [`Score::value`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Score<'b> {
+    Double(f64),
+    Text(&'b [u8]),
+}
+
+impl Score<'_> {
+    /// The score as a double.
+    pub fn value(&self) -> f64 {
+        match *self {
+            Score::Double(v) => v,
+            // Text is only built from what `is_double_text` accepts, which
+            // always parses.
+            Score::Text(t) => crate::cursor::parse_double_text(t).unwrap_or(f64::NAN),
+        }
+    }
+
+    /// Whether the score is NaN, without parsing decimal text.
+    pub fn is_nan(&self) -> bool {
+        match *self {
+            Score::Double(v) => v.is_nan(),
+            Score::Text(t) => crate::cursor::is_nan_text(t),
         }
     }
 }

@@ -40,7 +40,7 @@ pub mod value;
 pub mod ziplist;
 pub mod zipmap;
 
-pub use elem::Elem;
+pub use elem::{Elem, Score};
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use module::{ModuleId, ModuleValue};
 pub use rdb_string::RdbString;

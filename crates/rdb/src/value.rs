@@ -18,7 +18,7 @@
 //! error of your own to stop early.
 
 use crate::cursor::Cursor;
-use crate::elem::{BlobLoc, Elem};
+use crate::elem::{BlobLoc, Elem, Score};
 use crate::error::{Error, Result};
 use crate::intset::Intset;
 use crate::listpack::Listpack;
@@ -258,11 +258,12 @@ impl<'a> Value<'a> {
         Ok(())
     }
 
-    /// Calls `f` with each (member, score) of a zset, in stored order.
+    /// Calls `f` with each (member, score) of a zset, in stored order (a
+    /// text score is parsed only if asked for, see [`Score`]).
     pub fn for_each_scored<E, F>(&self, s: &mut Scratch, mut f: F) -> Result<(), E>
     where
         E: From<Error>,
-        F: FnMut(Elem<'_>, f64) -> Result<(), E>,
+        F: FnMut(Elem<'_>, Score<'_>) -> Result<(), E>,
     {
         let limit = s.max_decompressed;
         let mut c = self.cursor();
@@ -276,7 +277,7 @@ impl<'a> Value<'a> {
                     } else {
                         c.binary_double("zset score")?
                     };
-                    f(string_elem(&m, &mut s.a, limit)?, score)?;
+                    f(string_elem(&m, &mut s.a, limit)?, Score::Double(score))?;
                 }
             }
             Encoding::ZSetZiplist | Encoding::ZSetListpack => {
@@ -506,7 +507,7 @@ fn scored_pairs<'b, E, F>(
 ) -> Result<(), E>
 where
     E: From<Error>,
-    F: FnMut(Elem<'_>, f64) -> Result<(), E>,
+    F: FnMut(Elem<'_>, Score<'_>) -> Result<(), E>,
 {
     let mut i = 0u64;
     let odd = "zset blob has an odd number of elements (member without score)";
