@@ -10,6 +10,7 @@
 //! (a record over 64 MiB is streamed instead; see `SPILL_AT`).
 
 use crate::error::PrintError;
+use crate::out::OutBuf;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
 use rdbscope_rdb::{Elem, Header, KeyRecord, KeyType, RdbString, Record, Scratch, Stage};
 use std::io::Write;
@@ -33,10 +34,11 @@ const FLUSH_AT: usize = 256 << 10;
 const SPILL_AT: usize = 64 << 20;
 
 /// The printer's output: a buffer in front of the sink that hands over
-/// whole records (see [`SPILL_AT`] for the one exception).
+/// whole records (see [`SPILL_AT`] for the one exception). Without a sink
+/// (see [`JsonPrinter::into_buffer`]) everything stays in the buffer.
 struct Out<W: Write> {
-    buf: Vec<u8>,
-    sink: W,
+    buf: OutBuf,
+    sink: Option<W>,
     /// Where the record being rendered starts in `buf`.
     mark: usize,
     /// Part of the current record already went to the sink.
@@ -58,8 +60,10 @@ impl<W: Write> Out<W> {
 
     fn end_record(&mut self) -> std::io::Result<()> {
         if self.buf.len() >= FLUSH_AT {
-            self.sink.write_all(&self.buf)?;
-            self.buf.clear();
+            if let Some(sink) = &mut self.sink {
+                sink.write_all(self.buf.as_slice())?;
+                self.buf.clear();
+            }
         }
         Ok(())
     }
@@ -72,21 +76,26 @@ impl<W: Write> Write for Out<W> {
         Ok(b.len())
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
-        self.buf.extend_from_slice(b);
+        self.buf.put(b);
         if self.buf.len() >= SPILL_AT {
-            self.sink.write_all(&self.buf)?;
-            self.buf.clear();
-            self.spilled = true;
+            if let Some(sink) = &mut self.sink {
+                sink.write_all(self.buf.as_slice())?;
+                self.buf.clear();
+                self.spilled = true;
+            }
         }
         Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.sink.write_all(&self.buf)?;
-        self.buf.clear();
-        self.sink.flush()
+        if let Some(sink) = &mut self.sink {
+            sink.write_all(self.buf.as_slice())?;
+            self.buf.clear();
+            sink.flush()?;
+        }
+        Ok(())
     }
 }
 
@@ -102,19 +111,36 @@ pub struct JsonPrinter<W: Write> {
 
 impl<W: Write> JsonPrinter<W> {
     pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
-        JsonPrinter {
-            out: Out {
-                buf: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
-                sink: out,
+        JsonPrinter::with_out(
+            Out {
+                buf: OutBuf::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
+                sink: Some(out),
                 mark: 0,
                 spilled: false,
             },
+            layout,
+            scratch,
+        )
+    }
+
+    fn with_out(out: Out<W>, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
+        JsonPrinter {
+            out,
             layout,
             scratch,
             key_buf: Vec::new(),
             val_buf: Vec::new(),
             written: 0,
         }
+    }
+
+    /// Ends the array of the one-document layout.
+    fn close_document(&mut self) -> Result<(), PrintError> {
+        if self.layout == Layout::Document {
+            self.out
+                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        Ok(())
     }
 
     /// Records written so far.
@@ -394,12 +420,30 @@ impl<W: Write> JsonPrinter<W> {
 
     /// Closes the document (for [`Layout::Document`]) and flushes.
     pub fn finish(mut self) -> Result<W, PrintError> {
-        if self.layout == Layout::Document {
-            self.out
-                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
-        }
+        self.close_document()?;
         self.flush()?;
-        Ok(self.out.sink)
+        Ok(self.out.sink.expect("finish is for printers with a writer"))
+    }
+}
+
+impl JsonPrinter<std::io::Sink> {
+    /// A printer that keeps all its output in memory, in `buf` (emptied
+    /// first, its allocation reused), for [`JsonPrinter::into_buffer`]:
+    /// for rendering a batch of records on a worker thread.
+    pub fn in_memory(buf: Vec<u8>, layout: Layout, scratch: Scratch) -> Self {
+        let out = Out {
+            buf: OutBuf::from_vec(buf),
+            sink: None,
+            mark: 0,
+            spilled: false,
+        };
+        JsonPrinter::with_out(out, layout, scratch)
+    }
+
+    /// The output of an [`JsonPrinter::in_memory`] printer: whole records.
+    pub fn into_buffer(mut self) -> Result<Vec<u8>, PrintError> {
+        self.close_document()?;
+        Ok(self.out.buf.into_vec())
     }
 }
 
@@ -659,13 +703,6 @@ pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
     // Most keys and values are plain ASCII with nothing to escape: one scan
     // proves it and the bytes go out as they are.
     if is_plain_ascii(b) {
-        // Short strings (most keys, fields, members) go out in one write,
-        // quotes included.
-        if b.len() <= 62 {
-            let mut tmp = [b'"'; 64];
-            tmp[1..=b.len()].copy_from_slice(b);
-            return o.write_all(&tmp[..b.len() + 2]);
-        }
         o.write_all(b"\"")?;
         o.write_all(b)?;
         return o.write_all(b"\"");
@@ -692,37 +729,51 @@ static SPECIAL: [bool; 256] = {
     t
 };
 
-/// Whether `b` is ASCII without control characters, `"` or `\\`: by table
-/// for short strings, eight bytes at a time for long ones.
+/// Whether `b` is ASCII without control characters, `"` or `\\`: eight
+/// bytes at a time, the last word overlapping the one before it (strings
+/// of 4-7 bytes are two overlapping 4-byte reads), by table below 4.
 #[inline]
 fn is_plain_ascii(b: &[u8]) -> bool {
-    if b.len() < 8 {
-        return !b.iter().any(|&c| SPECIAL[c as usize]);
+    let n = b.len();
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 <= n {
+            if special_bytes(word8(b, i)) != 0 {
+                return false;
+            }
+            i += 8;
+        }
+        i == n || special_bytes(word8(b, n - 8)) == 0
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        special_bytes(u64::from(lo) | (u64::from(hi) << 32)) == 0
+    } else {
+        !b.iter().any(|&c| SPECIAL[c as usize])
     }
-    is_plain_ascii_swar(b)
 }
 
-fn is_plain_ascii_swar(b: &[u8]) -> bool {
+#[inline(always)]
+fn word8(b: &[u8], at: usize) -> u64 {
+    let c = &b[at..at + 8];
+    u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+}
+
+/// Non-zero when a byte of `w` is special (see [`SPECIAL`]).
+#[inline(always)]
+fn special_bytes(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    #[inline]
+    #[inline(always)]
     fn has_zero_byte(v: u64) -> u64 {
         v.wrapping_sub(ONES) & !v & HIGH
     }
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        // A byte < 0x20 (with bit 7 clear) makes `w - 0x20..` borrow into
-        // its bit 7; bytes >= 0x80 are caught by `w & HIGH` either way.
-        let special = (w & HIGH)
-            | (w.wrapping_sub(0x2020_2020_2020_2020) & !w & HIGH)
-            | has_zero_byte(w ^ (ONES * u64::from(b'"')))
-            | has_zero_byte(w ^ (ONES * u64::from(b'\\')));
-        if special != 0 {
-            return false;
-        }
-    }
-    !chunks.remainder().iter().any(|&c| SPECIAL[c as usize])
+    // A byte < 0x20 (with bit 7 clear) makes `w - 0x20..` borrow into its
+    // bit 7; bytes >= 0x80 are caught by `w & HIGH` either way.
+    (w & HIGH)
+        | (w.wrapping_sub(0x2020_2020_2020_2020) & !w & HIGH)
+        | has_zero_byte(w ^ (ONES * u64::from(b'"')))
+        | has_zero_byte(w ^ (ONES * u64::from(b'\\')))
 }
 
 /// A JSON string literal, escaping only what JSON requires.
@@ -834,11 +885,18 @@ mod tests {
         for s in samples {
             assert_eq!(is_plain_ascii(s), bytewise(s), "{s:?}");
         }
-        for c in 0u8..=255 {
-            for pos in 0..17 {
-                let mut v = vec![b'a'; 17];
-                v[pos] = c;
-                assert_eq!(is_plain_ascii(&v), bytewise(&v), "byte {c:#x} at {pos}");
+        // Every length around the word and half-word paths, every position.
+        for len in 1..=25 {
+            for c in 0u8..=255 {
+                for pos in 0..len {
+                    let mut v = vec![b'a'; len];
+                    v[pos] = c;
+                    assert_eq!(
+                        is_plain_ascii(&v),
+                        bytewise(&v),
+                        "byte {c:#x} at {pos} of {len}"
+                    );
+                }
             }
         }
     }

@@ -66,16 +66,20 @@ where
     let work_rx = Mutex::new(work_rx);
     // Set when a worker or the writer failed: stop walking.
     let stop = AtomicBool::new(false);
+    // Written buffers, for the workers to render into again.
+    let spare = Mutex::new(Vec::new());
+    let keep = threads * 2 + 2;
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                let (work_rx, done_tx, stop) = (&work_rx, done_tx.clone(), &stop);
-                scope
-                    .spawn(move || render_batches(work_rx, done_tx, stop, format, max_decompressed))
+                let (work_rx, done_tx, stop, spare) = (&work_rx, done_tx.clone(), &stop, &spare);
+                scope.spawn(move || {
+                    render_batches(work_rx, done_tx, stop, spare, format, max_decompressed)
+                })
             })
             .collect();
         drop(done_tx);
-        let writer = scope.spawn(|| write_in_order(done_rx, &mut sink, &stop));
+        let writer = scope.spawn(|| write_in_order(done_rx, &mut sink, &stop, &spare, keep));
 
         let mut walk_error = None;
         let mut batch = Vec::new();
@@ -128,6 +132,7 @@ fn render_batches<'a>(
     work: &Mutex<mpsc::Receiver<(u64, Vec<Record<'a>>)>>,
     done: mpsc::SyncSender<Done>,
     stop: &AtomicBool,
+    spare: &Mutex<Vec<Vec<u8>>>,
     format: Format,
     max_decompressed: u64,
 ) -> Stats {
@@ -141,22 +146,29 @@ fn render_batches<'a>(
         if stop.load(Ordering::Relaxed) {
             continue;
         }
-        let mut bytes = Vec::with_capacity(BATCH_BYTES * 2);
-        let error = match format {
+        // A buffer the writer is done with, if any: its memory is mapped
+        // and initialized already.
+        let reused = spare
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES * 2));
+        let (bytes, error) = match format {
             Format::JsonLines => {
                 let scratch = Scratch::with_limit(max_decompressed);
-                let mut p = JsonPrinter::new(&mut bytes, Layout::Lines, scratch);
+                let mut p = JsonPrinter::in_memory(reused, Layout::Lines, scratch);
                 let r = records.iter().try_for_each(|r| p.record(r));
                 // Whole records only: a failed record was already cut out.
-                let f = p.finish();
-                r.and(f.map(drop)).err()
+                match p.into_buffer() {
+                    Ok(bytes) => (bytes, r.err()),
+                    Err(e) => (Vec::new(), Some(e)),
+                }
             }
             Format::Resp(header) => {
-                let mut p = RespPrinter::new(&mut bytes, &header);
+                let mut p = RespPrinter::in_memory(reused, &header);
                 let r = records.iter().try_for_each(|r| p.record(r));
                 stats.skipped_empty += p.skipped_empty();
-                let f = p.finish();
-                r.and(f.map(drop)).err()
+                (p.into_buffer(), r.err())
             }
         };
         if done
@@ -174,11 +186,14 @@ fn render_batches<'a>(
 }
 
 /// Writes batches in index order; stops at the first batch with an error
-/// (after writing its whole records) or at a write failure.
+/// (after writing its whole records) or at a write failure. Written
+/// buffers go back to `spare` (up to `keep` of them).
 fn write_in_order<W: Write>(
     done: mpsc::Receiver<Done>,
     sink: &mut W,
     stop: &AtomicBool,
+    spare: &Mutex<Vec<Vec<u8>>>,
+    keep: usize,
 ) -> Result<(), PrintError> {
     let mut pending = BTreeMap::new();
     let mut next = 0u64;
@@ -191,6 +206,12 @@ fn write_in_order<W: Write>(
         while let Some(d) = pending.remove(&next) {
             next += 1;
             let written = sink.write_all(&d.bytes).map_err(PrintError::Io);
+            // (A buffer grown by one huge record is let go, not kept.)
+            if let Ok(mut s) = spare.lock() {
+                if s.len() < keep && d.bytes.capacity() <= 4 * BATCH_BYTES {
+                    s.push(d.bytes);
+                }
+            }
             if let Err(e) = written.and(d.error.map_or(Ok(()), Err)) {
                 stop.store(true, Ordering::Relaxed);
                 result = Err(e);

@@ -12,6 +12,7 @@
 //! empty collections are left out, as Redis leaves them out when loading.
 
 use crate::error::PrintError;
+use crate::out::OutBuf;
 use rdbscope_rdb::crc::{crc64_small, Crc64};
 use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::{Header, KeyRecord, Record};
@@ -21,8 +22,9 @@ use std::io::Write;
 const FLUSH_AT: usize = 256 << 10;
 
 pub struct RespPrinter<W: Write> {
-    sink: W,
-    out: Vec<u8>,
+    /// None: everything stays in `out` (see [`RespPrinter::in_memory`]).
+    sink: Option<W>,
+    out: OutBuf,
     /// The RDB version stamped into every payload.
     version: u16,
     /// The database the output has selected (None: not yet).
@@ -34,9 +36,17 @@ pub struct RespPrinter<W: Write> {
 
 impl<W: Write> RespPrinter<W> {
     pub fn new(sink: W, header: &Header) -> RespPrinter<W> {
+        RespPrinter::with_out(
+            Some(sink),
+            OutBuf::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
+            header,
+        )
+    }
+
+    fn with_out(sink: Option<W>, out: OutBuf, header: &Header) -> RespPrinter<W> {
         RespPrinter {
             sink,
-            out: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2)),
+            out,
             version: header.version.min(u32::from(u16::MAX)) as u16,
             selected: None,
             buf: Vec::new(),
@@ -53,8 +63,10 @@ impl<W: Write> RespPrinter<W> {
 
     fn flush_if_full(&mut self) -> Result<(), PrintError> {
         if self.out.len() >= FLUSH_AT {
-            self.sink.write_all(&self.out)?;
-            self.out.clear();
+            if let Some(sink) = &mut self.sink {
+                sink.write_all(self.out.as_slice())?;
+                self.out.clear();
+            }
         }
         Ok(())
     }
@@ -112,7 +124,7 @@ impl<W: Write> RespPrinter<W> {
         let mut head = 0;
         if let Some((_, m)) = meta {
             o.push(rdbscope_rdb::types::opcode::KEY_META_OR_SLOT_IMPORT);
-            o.extend_from_slice(m);
+            o.put(m);
             head = crc64_small(
                 head,
                 &[rdbscope_rdb::types::opcode::KEY_META_OR_SLOT_IMPORT],
@@ -120,15 +132,15 @@ impl<W: Write> RespPrinter<W> {
             head = crc64_small(head, m);
         }
         let t = [k.value.type_byte()];
-        o.extend_from_slice(&t);
-        o.extend_from_slice(value);
+        o.put(&t);
+        o.put(value);
         let version = self.version.to_le_bytes();
-        o.extend_from_slice(&version);
+        o.put(&version);
         let mut crc = Crc64::resume(crc64_small(head, &t));
         crc.update(value);
         let crc = crc64_small(crc.value(), &version);
-        o.extend_from_slice(&crc.to_le_bytes());
-        o.extend_from_slice(b"\r\n");
+        o.put(&crc.to_le_bytes());
+        o.put(b"\r\n");
         bulk(o, b"ABSTTL");
         if let Some(idle) = k.idle_s {
             bulk(o, b"IDLETIME");
@@ -144,35 +156,50 @@ impl<W: Write> RespPrinter<W> {
     /// Writes what is buffered and flushes the writer.
     pub fn finish(mut self) -> Result<W, PrintError> {
         self.flush()?;
-        Ok(self.sink)
+        Ok(self.sink.expect("finish is for printers with a writer"))
     }
 
     pub fn flush(&mut self) -> Result<(), PrintError> {
-        self.sink.write_all(&self.out)?;
-        self.out.clear();
-        self.sink.flush()?;
+        if let Some(sink) = &mut self.sink {
+            sink.write_all(self.out.as_slice())?;
+            self.out.clear();
+            sink.flush()?;
+        }
         Ok(())
     }
 }
 
-fn array(o: &mut Vec<u8>, n: usize) {
+impl RespPrinter<std::io::Sink> {
+    /// A printer that keeps all its output in memory, in `buf` (emptied
+    /// first, its allocation reused), for [`RespPrinter::into_buffer`].
+    pub fn in_memory(buf: Vec<u8>, header: &Header) -> Self {
+        RespPrinter::with_out(None, OutBuf::from_vec(buf), header)
+    }
+
+    /// The output of an [`RespPrinter::in_memory`] printer.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.out.into_vec()
+    }
+}
+
+fn array(o: &mut OutBuf, n: usize) {
     let mut tmp = [0u8; 20];
     o.push(b'*');
-    o.extend_from_slice(int_text(n as i64, &mut tmp));
-    o.extend_from_slice(b"\r\n");
+    o.put(int_text(n as i64, &mut tmp));
+    o.put(b"\r\n");
 }
 
-fn bulk_header(o: &mut Vec<u8>, len: usize) {
+fn bulk_header(o: &mut OutBuf, len: usize) {
     let mut tmp = [0u8; 20];
     o.push(b'$');
-    o.extend_from_slice(int_text(len as i64, &mut tmp));
-    o.extend_from_slice(b"\r\n");
+    o.put(int_text(len as i64, &mut tmp));
+    o.put(b"\r\n");
 }
 
-fn bulk(o: &mut Vec<u8>, b: &[u8]) {
+fn bulk(o: &mut OutBuf, b: &[u8]) {
     bulk_header(o, b.len());
-    o.extend_from_slice(b);
-    o.extend_from_slice(b"\r\n");
+    o.put(b);
+    o.put(b"\r\n");
 }
 
 #[cfg(test)]
