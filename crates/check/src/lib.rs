@@ -11,18 +11,21 @@
 //!
 //! Memory: values are walked, not loaded. What grows is bounded by the
 //! largest single value (duplicate detection keeps 8 bytes per element of
-//! the value being checked) and by the key count (8 bytes per key, for
-//! duplicate keys within a database).
+//! the value being checked); the key fingerprints for duplicate keys are
+//! held up to a budget and spilled to temporary files beyond it (see
+//! [`keyprints`]).
 
 pub mod dups;
+pub mod keyprints;
 pub mod report;
 pub mod rules;
 
 pub use report::{Problem, Report};
 pub use rules::{ValueChecker, ValueStats};
 
+use keyprints::{key_print, KeyPrints};
 use rdbscope_rdb::{Error, KeyRecord, Rdb, Record, Scratch, Stage};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What to check.
@@ -38,6 +41,9 @@ pub struct Options {
     /// More: the calling thread walks records and computes the CRC while
     /// the others decode and check values.
     pub threads: usize,
+    /// Key fingerprints held in memory before they are spilled to a
+    /// temporary file (8 bytes each).
+    pub key_print_budget: usize,
 }
 
 impl Default for Options {
@@ -50,6 +56,7 @@ impl Default for Options {
                 .map(|d| d.as_millis() as i64)
                 .unwrap_or(0),
             threads: 1,
+            key_print_budget: keyprints::DEFAULT_BUDGET,
         }
     }
 }
@@ -81,6 +88,56 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, on_progress: impl FnMut(u
         find_duplicate_keys(&rdb, key_prints, &mut report);
     }
     report
+}
+
+/// Sorts the key fingerprints; equal neighbours are suspects, confirmed by
+/// a second walk that compares the suspects' real bytes.
+fn find_duplicate_keys(rdb: &Rdb<'_>, prints: KeyPrints, report: &mut Report) {
+    if let Some(why) = prints.spill_failure() {
+        report.notes.push(format!(
+            "key fingerprints could not be spilled to a temporary file ({why}); they were held in memory"
+        ));
+    }
+    let suspects = match prints.repeated() {
+        Ok(s) => s,
+        Err(e) => {
+            report.notes.push(format!(
+                "duplicate keys were not looked for: reading back spilled key fingerprints failed ({e})"
+            ));
+            return;
+        }
+    };
+    if suspects.is_empty() {
+        return;
+    }
+    let mut seen: HashSet<(u64, Vec<u8>)> = HashSet::new();
+    let mut buf = Vec::new();
+    for r in rdb.records() {
+        let Ok(Record::Key(k)) = r else {
+            if r.is_err() {
+                break;
+            }
+            continue;
+        };
+        let Ok(key) = k.key.bytes(&mut buf) else {
+            continue;
+        };
+        if !suspects.contains(&key_print(k.db, key)) {
+            continue;
+        }
+        if !seen.insert((k.db, key.to_vec())) {
+            let e = Error::invalid(
+                k.offset as usize,
+                format!(
+                    "duplicate key in database {} (a key may appear once per database)",
+                    k.db
+                ),
+            );
+            // `annotate` adds the key and type, and says read-object-value.
+            let e = k.annotate(e).with_stage(Stage::ReadKey);
+            report.fail(Problem::new(e, "duplicate-key"));
+        }
+    }
 }
 
 /// Value checking on one thread: the results of every value it was given.
@@ -136,7 +193,7 @@ fn check_in_parallel<'a>(
     opts: &Options,
     report: &mut Report,
     on_progress: impl FnMut(u64),
-) -> BTreeMap<u64, Vec<KeyPrint>> {
+) -> KeyPrints {
     use std::sync::{mpsc, Mutex};
     let (tx, rx) = mpsc::sync_channel::<Vec<KeyRecord<'a>>>(opts.threads * 2);
     let rx = Mutex::new(rx);
@@ -200,8 +257,8 @@ fn walk<'a>(
     report: &mut Report,
     mut on_progress: impl FnMut(u64),
     mut value: impl FnMut(&KeyRecord<'a>),
-) -> BTreeMap<u64, Vec<KeyPrint>> {
-    let mut key_prints: BTreeMap<u64, Vec<KeyPrint>> = BTreeMap::new();
+) -> KeyPrints {
+    let mut key_prints = KeyPrints::new(opts.key_print_budget);
     let mut key_buf = Vec::new();
     let mut records = rdb.records();
     while let Some(r) = records.next() {
@@ -251,13 +308,12 @@ fn walk<'a>(
                 // to twice the memory); a lying hint can ask for no more
                 // than the rest of the file could hold (3+ bytes per key).
                 let left = (bytes.len() as u64).saturating_sub(end) / 3;
-                let prints = key_prints.entry(records.db()).or_default();
-                prints.reserve((*keys).min(left) as usize);
+                key_prints.expect((*keys).min(left));
             }
             Record::Key(k) => {
                 report.count_key(k, opts.now_ms);
                 match k.key.bytes(&mut key_buf) {
-                    Ok(key) => key_prints.entry(k.db).or_default().push(KeyPrint::of(key)),
+                    Ok(key) => key_prints.push(key_print(k.db, key)),
                     Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
                 }
                 value(k);
@@ -297,88 +353,4 @@ fn walk<'a>(
 /// replication (`rdbSaveRioWithEOFMark`).
 fn is_diskless_eof_mark(tail: &[u8]) -> bool {
     tail.len() == 40 && tail.iter().all(u8::is_ascii_hexdigit)
-}
-
-/// A key's fingerprint for duplicate-key detection: 48 bits, because this is
-/// the one list that grows with the file (6 bytes a key). Two keys share a
-/// print only by chance about n^2 / 2^49 times (0.08 pairs in 6.6 M keys),
-/// and every shared print is confirmed against the real keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct KeyPrint([u8; 6]);
-
-impl KeyPrint {
-    fn of(key: &[u8]) -> KeyPrint {
-        let f = dups::fingerprint(key).to_be_bytes();
-        KeyPrint([f[0], f[1], f[2], f[3], f[4], f[5]])
-    }
-
-    fn value(self) -> u64 {
-        let b = self.0;
-        u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]])
-    }
-}
-
-/// Ordered as one integer: a byte-by-byte array comparison made sorting
-/// millions of prints several times slower.
-impl Ord for KeyPrint {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.value().cmp(&other.value())
-    }
-}
-
-impl PartialOrd for KeyPrint {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// Sorts each database's key fingerprints; equal neighbours are suspects,
-/// confirmed by a second walk that compares the suspects' real bytes.
-fn find_duplicate_keys(
-    rdb: &Rdb<'_>,
-    mut prints: BTreeMap<u64, Vec<KeyPrint>>,
-    report: &mut Report,
-) {
-    let mut suspects: HashSet<(u64, KeyPrint)> = HashSet::new();
-    for (db, v) in prints.iter_mut() {
-        // In place: these lists are the one thing here that grows with
-        // the file (8 bytes a key).
-        v.sort_unstable();
-        for w in v.windows(2) {
-            if w[0] == w[1] {
-                suspects.insert((*db, w[0]));
-            }
-        }
-    }
-    if suspects.is_empty() {
-        return;
-    }
-    let mut seen: HashSet<(u64, Vec<u8>)> = HashSet::new();
-    let mut buf = Vec::new();
-    for r in rdb.records() {
-        let Ok(Record::Key(k)) = r else {
-            if r.is_err() {
-                break;
-            }
-            continue;
-        };
-        let Ok(key) = k.key.bytes(&mut buf) else {
-            continue;
-        };
-        if !suspects.contains(&(k.db, KeyPrint::of(key))) {
-            continue;
-        }
-        if !seen.insert((k.db, key.to_vec())) {
-            let e = Error::invalid(
-                k.offset as usize,
-                format!(
-                    "duplicate key in database {} (a key may appear once per database)",
-                    k.db
-                ),
-            );
-            // `annotate` adds the key and type, and says read-object-value.
-            let e = k.annotate(e).with_stage(Stage::ReadKey);
-            report.fail(Problem::new(e, "duplicate-key"));
-        }
-    }
 }

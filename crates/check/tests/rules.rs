@@ -1764,6 +1764,44 @@ fn duplicate_key_in_one_db() {
     broken_at(&back, "database 0", back.spans[2]);
 }
 
+/// Past the fingerprint budget, prints are spilled to temporary files and
+/// merged: the same duplicates are found as when all are held in memory.
+#[test]
+fn duplicate_keys_found_across_spilled_runs() {
+    let mut f = RdbFile::redis(12);
+    for db in 0..3u64 {
+        f = f.select_db(db);
+        for i in 0..400u32 {
+            f = f.key(STRING, format!("key:{i}").as_bytes(), &string("v"));
+        }
+        // Repeats far apart, so they land in different runs.
+        f = f.key(
+            STRING,
+            format!("key:{}", 7 + db).as_bytes(),
+            &string("again"),
+        );
+    }
+    let bad = f.finish();
+    let problems = |budget: usize| {
+        let opts = Options {
+            now_ms: 0,
+            key_print_budget: budget,
+            ..Options::default()
+        };
+        let r = check(&bad.bytes, "test.rdb", &opts, |_| {});
+        let first = r.first_problem.as_ref().expect("a problem");
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+        (r.problems, first.kind, first.error.to_string())
+    };
+    let in_memory = problems(1 << 20);
+    assert_eq!(in_memory.0, 3, "{in_memory:?}");
+    assert_eq!(in_memory.1, "duplicate-key");
+    assert!(in_memory.2.contains("key:7"), "{in_memory:?}");
+    for budget in [1, 16, 333] {
+        assert_eq!(problems(budget), in_memory, "budget {budget}");
+    }
+}
+
 fn one_string_file() -> Built {
     file(STRING, &string("v"))
 }

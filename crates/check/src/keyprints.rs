@@ -1,0 +1,261 @@
+//! Duplicate-key detection in bounded memory.
+//!
+//! A key may appear once per database. Finding repeats among millions of
+//! keys without holding the keys means remembering a fingerprint of each
+//! (8 bytes: the database in the top 16 bits, 48 bits of the key's hash
+//! below) and sorting them: equal neighbours are suspects, which a second
+//! walk confirms by comparing real bytes (`find_duplicate_keys` in the
+//! crate root), so a chance collision costs a comparison, never a false
+//! report.
+//!
+//! The prints are the one thing in a check that grows with the file. So
+//! that memory does not, at most [`KeyPrints::budget`] of them are held:
+//! past that, the batch in hand is sorted and written to a temporary file
+//! (a run), and at the end the runs are merged as streams. A 1 GB file of
+//! 6.6 M keys spills about 50 MB of runs; the memory stays at the budget.
+
+use std::collections::{BinaryHeap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+
+/// Prints held in memory before a run is spilled (16 MB).
+pub const DEFAULT_BUDGET: usize = 2 << 20;
+
+/// A key's print: database tag in the top 16 bits, key hash below. A
+/// database number too big for 16 bits is folded into them: two databases
+/// that share a tag only share suspects, which confirmation sorts out.
+pub fn key_print(db: u64, key: &[u8]) -> u64 {
+    let tag = if db < 1 << 16 {
+        db
+    } else {
+        crate::dups::fingerprint(&db.to_le_bytes()) >> 48
+    };
+    (tag << 48) | (crate::dups::fingerprint(key) >> 16)
+}
+
+pub struct KeyPrints {
+    held: Vec<u64>,
+    budget: usize,
+    runs: Vec<Run>,
+    /// Why spilling stopped working (then everything stays in memory).
+    spill_failed: Option<String>,
+}
+
+/// A sorted run in a temporary file, removed on drop.
+struct Run {
+    path: PathBuf,
+    len: u64,
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl KeyPrints {
+    pub fn new(budget: usize) -> KeyPrints {
+        KeyPrints {
+            held: Vec::new(),
+            budget: budget.max(1),
+            runs: Vec::new(),
+            spill_failed: None,
+        }
+    }
+
+    /// At most this many prints are held in memory.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// A hint of how many keys are coming (`RESIZEDB`), to size the buffer
+    /// once; never beyond the budget.
+    pub fn expect(&mut self, keys: u64) {
+        let want = (keys as usize).min(self.budget);
+        self.held.reserve(want.saturating_sub(self.held.len()));
+    }
+
+    #[inline]
+    pub fn push(&mut self, print: u64) {
+        self.held.push(print);
+        if self.held.len() >= self.budget && self.spill_failed.is_none() {
+            if let Err(e) = self.spill() {
+                self.spill_failed = Some(e.to_string());
+            }
+        }
+    }
+
+    /// Runs written so far.
+    pub fn spilled_runs(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Why the prints could not be spilled, if they could not: memory then
+    /// grew with the key count.
+    pub fn spill_failure(&self) -> Option<&str> {
+        self.spill_failed.as_deref()
+    }
+
+    fn spill(&mut self) -> std::io::Result<()> {
+        self.held.sort_unstable();
+        let path = temp_path(self.runs.len());
+        let run = Run {
+            path,
+            len: self.held.len() as u64,
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&run.path)?;
+        let mut w = BufWriter::with_capacity(1 << 16, file);
+        for p in &self.held {
+            w.write_all(&p.to_le_bytes())?;
+        }
+        w.flush()?;
+        self.runs.push(run);
+        self.held.clear();
+        Ok(())
+    }
+
+    /// The prints that occur more than once: the suspects.
+    pub fn repeated(mut self) -> std::io::Result<HashSet<u64>> {
+        let mut out = HashSet::new();
+        self.held.sort_unstable();
+        if self.runs.is_empty() {
+            for w in self.held.windows(2) {
+                if w[0] == w[1] {
+                    out.insert(w[0]);
+                }
+            }
+            return Ok(out);
+        }
+        // Merge the runs and what is held, smallest first.
+        let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len() + 1);
+        for run in &self.runs {
+            sources.push(Source::File {
+                r: BufReader::with_capacity(1 << 16, File::open(&run.path)?),
+                left: run.len,
+            });
+        }
+        sources.push(Source::Held {
+            v: std::mem::take(&mut self.held),
+            at: 0,
+        });
+        let mut heap = BinaryHeap::new();
+        for (i, s) in sources.iter_mut().enumerate() {
+            if let Some(p) = s.next()? {
+                heap.push(std::cmp::Reverse((p, i)));
+            }
+        }
+        let mut last = None;
+        while let Some(std::cmp::Reverse((p, i))) = heap.pop() {
+            if last == Some(p) {
+                out.insert(p);
+            }
+            last = Some(p);
+            if let Some(q) = sources[i].next()? {
+                heap.push(std::cmp::Reverse((q, i)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+enum Source {
+    File { r: BufReader<File>, left: u64 },
+    Held { v: Vec<u64>, at: usize },
+}
+
+impl Source {
+    fn next(&mut self) -> std::io::Result<Option<u64>> {
+        match self {
+            Source::File { r, left } => {
+                if *left == 0 {
+                    return Ok(None);
+                }
+                *left -= 1;
+                let mut b = [0u8; 8];
+                r.read_exact(&mut b)?;
+                Ok(Some(u64::from_le_bytes(b)))
+            }
+            Source::Held { v, at } => {
+                let p = v.get(*at).copied();
+                *at += 1;
+                Ok(p)
+            }
+        }
+    }
+}
+
+fn temp_path(run: usize) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!(
+        "rdbscope-keyprints-{}-{nanos}-{n}-{run}",
+        std::process::id()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suspects(budget: usize, prints: &[u64]) -> (Vec<u64>, usize) {
+        let mut k = KeyPrints::new(budget);
+        for &p in prints {
+            k.push(p);
+        }
+        let runs = k.spilled_runs();
+        let mut v: Vec<u64> = k.repeated().unwrap().into_iter().collect();
+        v.sort_unstable();
+        (v, runs)
+    }
+
+    #[test]
+    fn spilled_runs_find_what_memory_finds() {
+        let mut seed = 0x1234_5678_9abc_def0_u64;
+        let mut prints = Vec::new();
+        for i in 0..10_000u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            prints.push(seed % 50_000);
+            if i % 997 == 0 {
+                prints.push(prints[(seed % (i + 1)) as usize]);
+            }
+        }
+        let (in_memory, runs) = suspects(usize::MAX, &prints);
+        assert_eq!(runs, 0);
+        assert!(!in_memory.is_empty());
+        for budget in [1, 7, 100, 4096] {
+            let (spilled, runs) = suspects(budget, &prints);
+            assert!(runs > 0);
+            assert_eq!(spilled, in_memory, "budget {budget}");
+        }
+    }
+
+    #[test]
+    fn runs_are_removed() {
+        let mut k = KeyPrints::new(2);
+        for p in [3, 1, 3, 2, 9] {
+            k.push(p);
+        }
+        let paths: Vec<PathBuf> = k.runs.iter().map(|r| r.path.clone()).collect();
+        assert_eq!(paths.len(), 2);
+        assert!(paths.iter().all(|p| p.exists()));
+        assert_eq!(k.repeated().unwrap(), HashSet::from([3]));
+        assert!(paths.iter().all(|p| !p.exists()));
+    }
+
+    #[test]
+    fn databases_keep_keys_apart() {
+        assert_ne!(key_print(0, b"k"), key_print(1, b"k"));
+        assert_eq!(key_print(3, b"k") >> 48, 3);
+        assert_eq!(key_print(5, b"same"), key_print(5, b"same"));
+    }
+}
