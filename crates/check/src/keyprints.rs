@@ -232,7 +232,7 @@ mod tests {
         let (in_memory, runs) = suspects(usize::MAX, &prints);
         assert_eq!(runs, 0);
         assert!(!in_memory.is_empty());
-        for budget in [1, 7, 100, 4096] {
+        for budget in [100, 1000, 4096] {
             let (spilled, runs) = suspects(budget, &prints);
             assert!(runs > 0);
             assert_eq!(spilled, in_memory, "budget {budget}");
