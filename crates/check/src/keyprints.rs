@@ -118,6 +118,12 @@ impl KeyPrints {
         Ok(())
     }
 
+    /// Sorts the prints held, ahead of [`KeyPrints::repeated`]: for a
+    /// caller with time to spare while other threads finish.
+    pub fn sort_held(&mut self) {
+        self.held.sort_unstable();
+    }
+
     /// The prints that occur more than once: the suspects.
     pub fn repeated(mut self) -> std::io::Result<HashSet<u64>> {
         let mut out = HashSet::new();

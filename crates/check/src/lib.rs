@@ -220,7 +220,7 @@ fn check_in_parallel<'a>(
             .collect();
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
-        let prints = walk(rdb, bytes, opts, report, on_progress, |k| {
+        let mut prints = walk(rdb, bytes, opts, report, on_progress, |k| {
             batch_bytes += k.value.raw().len() + 64;
             batch.push(*k);
             if batch_bytes >= BATCH_BYTES {
@@ -234,6 +234,8 @@ fn check_in_parallel<'a>(
             let _ = tx.send(batch);
         }
         drop(tx);
+        // While the workers finish the last batches.
+        prints.sort_held();
         for w in workers {
             match w.join() {
                 Ok(tally) => tally.into_report(report),
