@@ -349,6 +349,7 @@ pub fn check_file(bytes: &[u8], part: &Part, rdb_opts: &rdbscope_check::Options)
             (None, Some(end)) => start = end as usize,
             (first, _) => {
                 let (offset, message) = match first {
+                    // The RDB checker's line: offset, stage, key, type, message.
                     Some(p) => (p.offset, p.to_string()),
                     None => (
                         r.size,
@@ -432,8 +433,7 @@ fn check_resp(bytes: &[u8], start: usize, r: &mut FileReport) {
                                     offset: c.offset,
                                     kind: "transaction",
                                     message: format!(
-                                        "offset {}: unexpected MULTI inside the transaction opened at offset {open} (MULTI calls can not be nested)",
-                                        c.offset
+                                        "unexpected MULTI inside the transaction opened at offset {open} (MULTI calls can not be nested)"
                                     ),
                                 },
                             ));
@@ -449,10 +449,7 @@ fn check_resp(bytes: &[u8], start: usize, r: &mut FileReport) {
                                 Problem {
                                     offset: c.offset,
                                     kind: "transaction",
-                                    message: format!(
-                                        "offset {}: unexpected EXEC without MULTI",
-                                        c.offset
-                                    ),
+                                    message: "unexpected EXEC without MULTI".to_string(),
                                 },
                             ));
                             break;
@@ -488,8 +485,7 @@ fn check_resp(bytes: &[u8], start: usize, r: &mut FileReport) {
                     offset: r.size,
                     kind: "truncated",
                     message: format!(
-                        "offset {}: the file ends inside the transaction opened at offset {open} (MULTI without EXEC)",
-                        r.size
+                        "the file ends inside the transaction opened at offset {open} (MULTI without EXEC)"
                     ),
                 },
             ));
@@ -508,7 +504,7 @@ fn check_resp(bytes: &[u8], start: usize, r: &mut FileReport) {
 }
 
 fn problem_of(e: &Error, multi: Option<u64>) -> (Verdict, Problem) {
-    let mut message = e.to_string();
+    let mut message = e.message().to_string();
     if let Some(open) = multi {
         message.push_str(&format!(
             " (inside the transaction opened at offset {open})"

@@ -269,7 +269,7 @@ impl FileReport {
             if i > 0 {
                 o.write_all(b",")?;
             }
-            write!(o, "\"{db}\":{n}")?;
+            write!(o, "\"{db}\":{{\"commands\":{n}}}")?;
         }
         o.write_all(b"},\"rdb\":")?;
         match &self.rdb {
