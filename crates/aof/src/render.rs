@@ -333,19 +333,29 @@ fn print_json_parallel<W: Write>(
     let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(threads * 2);
     let (done_tx, done_rx) = mpsc::sync_channel::<Rendered>(threads * 2);
     let work_rx = Mutex::new(work_rx);
+    // Output buffers go back to the workers once written: fresh ones would
+    // cost a page fault per 4 KiB of output.
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
     // Set when the output fails: the walk stops, the batches in flight are
     // drained without rendering.
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            let (work_rx, done_tx, json, stop) = (&work_rx, done_tx.clone(), &json, &stop);
+            let (work_rx, done_tx, json, stop, pool) =
+                (&work_rx, done_tx.clone(), &json, &stop, &pool);
             scope.spawn(move || loop {
                 let batch = match work_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
                 let Ok(b) = batch else { return };
-                let mut out = Vec::with_capacity(b.end - b.start + (b.end - b.start) / 2);
+                let mut out = pool
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.pop())
+                    .unwrap_or_default();
+                out.clear();
+                out.reserve(b.end - b.start + (b.end - b.start) / 2);
                 let mut stats = Stats::default();
                 // The walker validated this range: no error can come up.
                 let items = Reader::resume(&bytes[..b.end], b.start, b.db).flatten();
@@ -431,6 +441,9 @@ fn print_json_parallel<W: Write>(
                 }
                 stats.commands += d.stats.commands;
                 stats.annotations += d.stats.annotations;
+                if let Ok(mut p) = pool.lock() {
+                    p.push(d.bytes);
+                }
             }
         }
         let walk_error = walker.join().unwrap_or(None);
