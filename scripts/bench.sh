@@ -54,7 +54,8 @@ BIN=target/release/rdbscope
 CHECK=$(command -v redis-check-rdb || true)
 if [ "$KIND" = aof ]; then
   CHECK=$(command -v redis-check-aof || true)
-  BYTES=$(cat "$FILE"/*.aof "$FILE"/*.rdb 2>/dev/null | wc -c)
+  BYTES=$(find "$FILE" -maxdepth 1 -type f \( -name '*.aof' -o -name '*.rdb' \) -printf '%s\n' |
+    awk '{ s += $1 } END { print s }')
   cat "$FILE"/* > /dev/null
 else
   BYTES=$(stat -Lc %s "$FILE")

@@ -62,12 +62,7 @@ pub fn run(aof: &Aof, a: &DumpArgs, name: &str) -> Outcome {
                 }
             },
         };
-        let file = if aof.is_multi_part() {
-            part.path.display().to_string()
-        } else {
-            part.name.clone()
-        };
-        let outcome = dump_part(input, part, &file, a, &opts, records_too, &mut out);
+        let outcome = dump_part(input, part, a, &opts, records_too, &mut out);
         if outcome != Outcome::Ok {
             return outcome;
         }
@@ -79,16 +74,20 @@ pub fn run(aof: &Aof, a: &DumpArgs, name: &str) -> Outcome {
 fn dump_part(
     input: &Input,
     part: &Part,
-    file: &str,
     a: &DumpArgs,
     opts: &Options,
     records_too: bool,
     out: &mut io::Stdout,
 ) -> Outcome {
+    // Messages name the path; records name the file as the AOF does (the
+    // manifest's entry, or the argument of a single file): every command
+    // line carries it, so it is kept short.
+    let path = part.path.display().to_string();
+    let file = path.as_str();
     let bytes = input.bytes();
     let rdb = starts_with_rdb_magic(bytes);
     if records_too && opts.format == Format::JsonLines {
-        if let Err(e) = file_record(out, part, file, bytes.len(), rdb) {
+        if let Err(e) = file_record(out, part, bytes.len(), rdb) {
             return write_error(file, e);
         }
     }
@@ -104,7 +103,7 @@ fn dump_part(
     }
     let released = |offset: u64| input.release_before(offset);
     let mut released = released;
-    match print_commands(bytes, start, file, opts, out, &mut released) {
+    match print_commands(bytes, start, &part.name, opts, out, &mut released) {
         Ok(_) => Outcome::Ok,
         Err(RenderError::Io(e)) => write_error(file, e),
         Err(RenderError::Aof(e)) => {
@@ -120,18 +119,12 @@ fn dump_part(
     }
 }
 
-/// `{"record":"aof-file","file":F,"name":N,"type":T,"seq":S,"format":"rdb"|"resp"|"empty","size_bytes":N}`
-fn file_record<W: Write>(
-    out: &mut W,
-    part: &Part,
-    file: &str,
-    size: usize,
-    rdb: bool,
-) -> io::Result<()> {
+/// `{"record":"aof-file","file":F,"path":P,"type":T,"seq":S,"format":"rdb"|"resp"|"empty","size_bytes":N}`
+fn file_record<W: Write>(out: &mut W, part: &Part, size: usize, rdb: bool) -> io::Result<()> {
     let mut line = b"{\"record\":\"aof-file\",\"file\":".to_vec();
-    write_bytes(&mut line, file.as_bytes())?;
-    line.extend(b",\"name\":");
     write_bytes(&mut line, part.name.as_bytes())?;
+    line.extend(b",\"path\":");
+    write_bytes(&mut line, part.path.display().to_string().as_bytes())?;
     match part.file_type {
         Some(t) => write!(line, ",\"type\":\"{}\"", t.as_str())?,
         None => line.extend(b",\"type\":null"),
