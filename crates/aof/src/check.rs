@@ -345,6 +345,14 @@ fn check_bytes(
     r.size = bytes.len() as u64;
     if bytes.is_empty() {
         r.verdict = Verdict::Empty;
+        if part.file_type.is_none() && part.name.ends_with(".manifest") {
+            // By content an empty AOF (so says redis-check-aof too), but
+            // by its name a manifest, which the server does not take.
+            r.notes.push(
+                "an empty file named like a manifest: a server given it as its manifest refuses to start (\"Found an empty AOF manifest\")"
+                    .to_string(),
+            );
+        }
         return r;
     }
     let mut start = 0;

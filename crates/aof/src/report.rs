@@ -180,7 +180,13 @@ impl FileReport {
             }
         }
         match self.verdict {
-            Verdict::Empty => return writeln!(o, "{label} {name} is empty"),
+            Verdict::Empty => {
+                writeln!(o, "{label} {name} is empty")?;
+                for n in &self.notes {
+                    writeln!(o, "[info] {n}")?;
+                }
+                return Ok(());
+            }
             Verdict::MissingFile => {
                 if let Some(p) = &self.problem {
                     writeln!(o, "[file {name}] {}", p.message)?;
@@ -285,7 +291,14 @@ impl FileReport {
         }
         o.write_all(b",\"error\":")?;
         self.write_json_error(o)?;
-        o.write_all(b"}")
+        o.write_all(b",\"notes\":[")?;
+        for (i, n) in self.notes.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            json_str(o, n)?;
+        }
+        o.write_all(b"]}")
     }
 }
 
