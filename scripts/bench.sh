@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Throughput and peak memory on a big, realistic RDB, against Redis's own
-# checker in the same run.
+# Throughput and peak memory on a big, realistic RDB or AOF, against
+# Redis's own checker in the same run.
 #
-#   scripts/bench.sh [SIZE] [mixed|strings]      (default 256M mixed)
+#   scripts/bench.sh [SIZE] [mixed|strings|aof]      (default 256M mixed)
+#
+# aof: a multi-part AOF written by a real redis-server
+# (scripts/make-big-aof.sh: a mixed RDB rewritten as commands, plus live
+# traffic; cached as $BIG_AOF or /tmp/rdbscope-bench-aof-SIZE), timed as
+#   rdbscope check DIR                every command, transaction, manifest
+#   redis-check-aof MANIFEST          Redis's own checker (the anchor)
+#   rdbscope dump DIR > /dev/null     JSON Lines, one line per command
+#   rdbscope dump --format resp DIR   the commands passed through
+# with MB/s of the AOF's files (base + incr) and ratios to redis-check-aof.
 #
 # Makes the file once with a real redis-server: mixed types with
 # ../shared/bench/make-big-rdb.sh, string-heavy with
@@ -24,20 +33,34 @@ KIND=${2:-mixed}
 RUNS=${RUNS:-5}
 FILE=${BIG_RDB:-/tmp/rdbscope-bench-$KIND-$SIZE.rdb}
 BENCH_DIR=${BENCH_DIR:-../shared/bench}
-
-if [ ! -s "$FILE" ]; then
+if [ "$KIND" = aof ]; then
+  FILE=${BIG_AOF:-/tmp/rdbscope-bench-aof-$SIZE}
+  if [ ! -s "$FILE/appendonlydir/appendonly.aof.manifest" ]; then
+    echo "making $FILE/appendonlydir ($SIZE) ..." >&2
+    rm -rf "$FILE"
+    BENCH_DIR=$BENCH_DIR scripts/make-big-aof.sh "$FILE" "$SIZE" >&2
+  fi
+  FILE=$FILE/appendonlydir
+elif [ ! -s "$FILE" ]; then
   echo "making $FILE ($SIZE, $KIND) ..." >&2
   case $KIND in
     mixed) "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2 ;;
     strings) scripts/make-strings-rdb.sh "$FILE" "$SIZE" >&2 ;;
-    *) echo "kind must be mixed or strings" >&2; exit 2 ;;
+    *) echo "kind must be mixed, strings or aof" >&2; exit 2 ;;
   esac
 fi
 cargo build --release -q -p rdbscope-cli
 BIN=target/release/rdbscope
 CHECK=$(command -v redis-check-rdb || true)
-BYTES=$(stat -Lc %s "$FILE")
-cat "$FILE" > /dev/null   # page cache warm for everyone
+if [ "$KIND" = aof ]; then
+  CHECK=$(command -v redis-check-aof || true)
+  BYTES=$(find "$FILE" -maxdepth 1 -type f \( -name '*.aof' -o -name '*.rdb' \) -printf '%s\n' |
+    awk '{ s += $1 } END { print s }')
+  cat "$FILE"/* > /dev/null
+else
+  BYTES=$(stat -Lc %s "$FILE")
+  cat "$FILE" > /dev/null   # page cache warm for everyone
+fi
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -47,15 +70,28 @@ measure() { # name cmd...
     echo "$name failed:" >&2; cat "$TMP/err" >&2; exit 1; }
   cat "$TMP/t" >> "$TMP/$name"
 }
-NAMES="check dump dump-resp info"
-[ -n "$CHECK" ] && NAMES="check redis-check-rdb dump dump-resp info"
-for _ in $(seq "$RUNS"); do
-  measure check "$BIN" check "$FILE"
-  [ -n "$CHECK" ] && measure redis-check-rdb "$CHECK" "$FILE"
-  measure dump "$BIN" dump "$FILE"
-  measure dump-resp "$BIN" dump --format resp "$FILE"
-  measure info "$BIN" info "$FILE"
-done
+if [ "$KIND" = aof ]; then
+  ANCHOR_NAME=redis-check-aof
+  NAMES="check dump dump-resp"
+  [ -n "$CHECK" ] && NAMES="check redis-check-aof dump dump-resp"
+  for _ in $(seq "$RUNS"); do
+    measure check "$BIN" check "$FILE"
+    [ -n "$CHECK" ] && measure redis-check-aof "$CHECK" "$FILE/appendonly.aof.manifest"
+    measure dump "$BIN" dump "$FILE"
+    measure dump-resp "$BIN" dump --format resp "$FILE"
+  done
+else
+  ANCHOR_NAME=redis-check-rdb
+  NAMES="check dump dump-resp info"
+  [ -n "$CHECK" ] && NAMES="check redis-check-rdb dump dump-resp info"
+  for _ in $(seq "$RUNS"); do
+    measure check "$BIN" check "$FILE"
+    [ -n "$CHECK" ] && measure redis-check-rdb "$CHECK" "$FILE"
+    measure dump "$BIN" dump "$FILE"
+    measure dump-resp "$BIN" dump --format resp "$FILE"
+    measure info "$BIN" info "$FILE"
+  done
+fi
 
 median() { # name -> seconds
   sort -n "$TMP/$1" | awk '{ t[NR]=$1 } END { print (NR%2) ? t[(NR+1)/2] : (t[NR/2]+t[NR/2+1])/2 }'
@@ -63,10 +99,10 @@ median() { # name -> seconds
 maxrss() { awk '$2>m {m=$2} END {printf "%.1f", m/1024}' "$TMP/$1"; }
 
 echo "file: $FILE ($BYTES bytes, $KIND), $RUNS rounds, $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d)"
-printf "| %-26s | %9s | %8s | %11s | %10s |\n" command "median s" "MB/s" "peak RSS MB" "vs check-rdb"
+printf "| %-26s | %9s | %8s | %11s | %10s |\n" command "median s" "MB/s" "peak RSS MB" "vs ${ANCHOR_NAME#redis-}"
 printf "|%s|%s|%s|%s|%s|\n" "----------------------------" "-----------" "----------" "-------------" "------------"
 ANCHOR=""
-[ -n "$CHECK" ] && ANCHOR=$(median redis-check-rdb)
+[ -n "$CHECK" ] && ANCHOR=$(median "$ANCHOR_NAME")
 for n in $NAMES; do
   t=$(median "$n")
   label=$n

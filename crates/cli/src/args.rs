@@ -7,13 +7,15 @@ use std::path::PathBuf;
 #[command(
     name = "rdbscope",
     version,
-    about = "Read, check and convert Redis and Valkey RDB files",
+    about = "Read, check and convert Redis and Valkey RDB and AOF files",
     long_about = "Read, check and convert Redis and Valkey RDB files (RDB versions 1-13 and \
-VALKEY 80/81).\n\nExit codes: 0 ok, 1 the input has a problem, 2 usage or I/O error. \
-Progress goes to stderr for big inputs when stderr is a terminal.",
+VALKEY 80/81) and AOF files (a single appendonly.aof, with or without an RDB preamble, or \
+a multi-part AOF: its manifest or its appendonlydir). What an input is, is decided by \
+content.\n\nExit codes: 0 ok, 1 the input has a problem, 2 usage or I/O error. \
+Progress goes to stderr for big RDB inputs when stderr is a terminal.",
     after_help = "Examples:\n  rdbscope dump dump.rdb | jq -c 'select(.record == null)'\n  \
 rdbscope dump --db 0 --type hash --key 'user:*' dump.rdb\n  \
-rdbscope check backup.rdb\n  rdbscope info dump.rdb\n  \
+rdbscope check backup.rdb\n  rdbscope check appendonlydir\n  rdbscope info dump.rdb\n  \
 rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  cat dump.rdb | rdbscope dump -"
 )]
 pub struct Cli {
@@ -24,31 +26,46 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Write every key (and the file's other records) as JSON Lines, JSON,
-    /// or Redis protocol (RESTORE commands).
+    /// or Redis protocol (RESTORE commands); every command of an AOF.
     #[command(
         after_help = "Output: JSON Lines, one record per line. Key records have no \
 \"record\" field; header, aux, function, module-aux, selectdb, resizedb, slot and eof \
 records carry \"record\": <kind>. Schema: docs/json-format.md.\n\n\
 Filters apply to keys; when any filter is given, only keys are printed.\n\n\
+AOF inputs (a file, a manifest or an appendonlydir): one line per command, \
+{\"file\":F,\"offset\":N,\"db\":D,\"command\":[...]}, after the keys of an RDB base or \
+preamble printed as for an RDB; \"record\": \"aof-file\" and \"annotation\" lines mark \
+each file and each #TS annotation. --db selects commands by database; --key and --type \
+do not apply to commands. --format resp passes the commands through byte for byte.\n\n\
 Examples:\n  rdbscope dump dump.rdb > keys.jsonl\n  \
 rdbscope dump --keys-only dump.rdb | jq -r .key\n  \
 rdbscope dump --key 'session:*' --type hash dump.rdb\n  \
 rdbscope dump --format json dump.rdb > all.json\n  \
 rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  \
-cat dump.rdb | rdbscope dump -"
+cat dump.rdb | rdbscope dump -\n  \
+rdbscope dump appendonlydir | jq -c 'select(.command[0] == \"DEL\")'\n  \
+rdbscope dump --db 3 --format resp appendonlydir | redis-cli --pipe"
     )]
     Dump(DumpArgs),
-    /// Verify files completely: CRC-64 and every deep-sanitization rule.
+    /// Verify files completely: CRC-64 and every deep-sanitization rule of
+    /// an RDB; every command, transaction and manifest rule of an AOF.
     #[command(
         visible_alias = "validate",
         after_help = "Decodes every value and applies the rules Redis applies with \
 sanitize-dump-payload yes, plus duplicate keys and trailing data. The default report \
 uses redis-check-rdb's grammar ([offset N] ..., --- RDB ERROR DETECTED ---, \\o/ RDB looks \
 OK! \\o/); --format json writes one JSON object per input.\n\n\
+AOF inputs (a file, a manifest or an appendonlydir) get redis-check-aof's report: \
+per file \"AOF analyzed: filename=..., size=..., ok_up_to=..., ok_up_to_line=..., diff=...\" \
+and \"... is valid\" or \"... is not valid\", with the same ok_up_to; an RDB base or \
+preamble is checked as an RDB. A truncated AOF is a problem (exit 1), even though the \
+server loads it when only its last file is truncated; the report says which.\n\n\
 Several inputs are checked in parallel; reports come out whole, in argument order.\n\n\
 Exit codes: 0 every input is OK, 1 some input has a problem, 2 usage or I/O error.\n\n\
 Examples:\n  rdbscope check dump.rdb\n  rdbscope check --format json backups/*.rdb | jq -c \
-'select(.verdict != \"ok\")'\n  rdbscope check --ignore-checksum dump.rdb"
+'select(.verdict != \"ok\")'\n  rdbscope check --ignore-checksum dump.rdb\n  \
+rdbscope check /var/lib/redis/appendonlydir\n  \
+rdbscope check --format json appendonlydir | jq -c '.files[] | [.name, .verdict, .ok_up_to]'"
     )]
     Check(CheckArgs),
     /// Summarize a file: format, aux fields, functions, keys per database.
@@ -59,7 +76,8 @@ Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq
 
 #[derive(Args, Debug)]
 pub struct DumpArgs {
-    /// The RDB file; `-` reads standard input.
+    /// The RDB or AOF file, AOF manifest or appendonlydir; `-` reads
+    /// standard input.
     pub input: PathBuf,
     /// Output layout.
     #[arg(long, value_enum, default_value_t = DumpFormat::Jsonl)]
@@ -87,7 +105,8 @@ pub struct DumpArgs {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// RDB files; `-` reads standard input.
+    /// RDB or AOF files, AOF manifests or appendonlydirs; `-` reads
+    /// standard input.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = InfoFormat::Text)]

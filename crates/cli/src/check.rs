@@ -1,10 +1,13 @@
-//! `rdbscope check`: verify files, several at once.
+//! `rdbscope check`: verify files, several at once: RDB files with
+//! `rdbscope_check`, AOFs (a file, a manifest or an `appendonlydir`) with
+//! `rdbscope_aof`; which is which is decided by content.
 
 use crate::args::{CheckArgs, InfoFormat};
 use crate::progress::Progress;
 use crate::report::Outcome;
+use rdbscope_aof::{Aof, Opened};
 use rdbscope_check::{check, Options};
-use rdbscope_rdb::input::{display_name, Input, WORKER_LAG};
+use rdbscope_rdb::input::{display_name, WORKER_LAG};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
@@ -81,8 +84,9 @@ pub fn run(a: &CheckArgs) -> Outcome {
 
 fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
     let name = display_name(path);
-    let input = match Input::open(path) {
-        Ok(i) => i,
+    let input = match rdbscope_aof::open(path) {
+        Ok(Opened::Rdb(i)) => i,
+        Ok(Opened::Aof(aof)) => return check_aof(&aof, &name, opts, format),
         Err(e) => {
             eprintln!("rdbscope: {name}: {e}");
             return (Vec::new(), Outcome::Failure);
@@ -122,4 +126,39 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
         Outcome::Problem
     };
     (text, outcome)
+}
+
+/// An AOF: every file of it, with `redis-check-aof`'s verdicts.
+fn check_aof(aof: &Aof, name: &str, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
+    let aof_opts = rdbscope_aof::Options {
+        rdb: Options {
+            threads: 1,
+            ..*opts
+        },
+        threads: opts.threads,
+    };
+    let report = rdbscope_aof::check(aof, name, &aof_opts);
+    let mut text = Vec::new();
+    let _ = match format {
+        InfoFormat::Text => report.write_text(&mut text),
+        InfoFormat::Json => report.write_json(&mut text),
+    };
+    if report.is_ok() {
+        return (text, Outcome::Ok);
+    }
+    match (&report.manifest_error, report.first_bad()) {
+        (Some(e), _) => eprintln!("rdbscope: {name}: {e}"),
+        (None, Some(f)) => {
+            let what = f.problem.as_ref().map_or(String::new(), |p| {
+                format!("offset {}: {}", p.offset, p.message)
+            });
+            if f.part.path.as_os_str() == name {
+                eprintln!("rdbscope: {name}: {what}");
+            } else {
+                eprintln!("rdbscope: {name}: {}: {what}", f.part.name);
+            }
+        }
+        (None, None) => {}
+    }
+    (text, Outcome::Problem)
 }

@@ -1,8 +1,9 @@
-//! `rdbscope dump`: records to JSON.
+//! `rdbscope dump`: records to JSON. AOF inputs go to `dump_aof`.
 
 use crate::args::{DumpArgs, DumpFormat};
 use crate::progress::Progress;
 use crate::report::{print_error, print_open_error, Outcome};
+use rdbscope_aof::Opened;
 use rdbscope_printer::parallel::{print_parallel, Format};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
 use rdbscope_rdb::glob::Glob;
@@ -62,8 +63,9 @@ impl Filter {
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
-    let input = match Input::open(&a.input) {
-        Ok(i) => i,
+    let input = match rdbscope_aof::open(&a.input) {
+        Ok(Opened::Rdb(i)) => i,
+        Ok(Opened::Aof(aof)) => return crate::dump_aof::run(&aof, a, &name),
         Err(e) => return print_open_error(&name, &e),
     };
     // The printer buffers and writes whole blocks itself.
@@ -107,7 +109,13 @@ impl<W: Write> Printer<W> {
     }
 }
 
-fn dump<W: Write + Send>(input: &Input, a: &DumpArgs, mut out: W) -> Result<(), PrintError> {
+/// Dumps the RDB in `input` (for an RDB-preamble AOF: its RDB part, whose
+/// eof record counts the command tail as trailing bytes).
+pub(crate) fn dump<W: Write + Send>(
+    input: &Input,
+    a: &DumpArgs,
+    mut out: W,
+) -> Result<(), PrintError> {
     let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
     let filter = Filter::new(a);
     let records_too = !a.keys_only && !filter.any();

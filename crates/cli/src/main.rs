@@ -1,9 +1,11 @@
 //! The `rdbscope` binary: argument parsing, opening inputs, exit codes.
-//! Decoding lives in `rdbscope-rdb`, rendering in `rdbscope-printer`.
+//! Decoding lives in `rdbscope-rdb` and `rdbscope-aof`, rendering in
+//! `rdbscope-printer`.
 
 mod args;
 mod check;
 mod dump;
+mod dump_aof;
 mod info;
 mod progress;
 mod report;

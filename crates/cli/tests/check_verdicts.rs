@@ -118,15 +118,12 @@ const KNOWN_FINDINGS: &[Finding] = &[
         why: "a type 6 (pre-GA module) value cannot be skipped without its module; \
               Redis refuses the file for the same reason",
     },
-    Finding {
-        file: "redis-redis/rdb-preamble.aof",
-        kind: "trailing-data",
-        stage: "trailer",
-        key: None,
-        checksum: "ok",
-        why: "an AOF with an RDB preamble: the AOF commands follow the checksum",
-    },
 ];
+
+/// An AOF with an RDB preamble (its `aof-preamble` AUX field is 1): checked
+/// as an AOF, the RDB part as an RDB and the commands after its checksum
+/// as commands, not as trailing data.
+const PREAMBLE_AOF: &str = "redis-redis/rdb-preamble.aof";
 
 /// Third-party files a real server refused for an integrity reason although
 /// nobody broke them on purpose. `check` applies the rules Redis applies, so
@@ -496,8 +493,38 @@ fn third_party_findings_are_exactly_the_known_ones() {
         ));
     }
 
+    let run = check_json(&dir, &[], &[PathBuf::from(PREAMBLE_AOF)]);
+    if let Some(r) = single_report(&run, PREAMBLE_AOF, PREAMBLE_AOF, &mut failures) {
+        expect_code(&mut failures, PREAMBLE_AOF, &run, 0);
+        expect_eq(&mut failures, PREAMBLE_AOF, "format", &r["format"], "aof");
+        expect_eq(
+            &mut failures,
+            PREAMBLE_AOF,
+            "aof_verdict",
+            &r["aof_verdict"],
+            "valid",
+        );
+        let file = &r["files"][0];
+        expect_eq(
+            &mut failures,
+            PREAMBLE_AOF,
+            "rdb.checksum",
+            &file["rdb"]["checksum"],
+            "ok",
+        );
+        if file["commands"] != 2
+            || file["resp_start"] != file["rdb"]["size_bytes"].as_u64().unwrap_or(0) - 52
+        {
+            failures.push(format!(
+                "{PREAMBLE_AOF}: expected 2 commands in the last 52 bytes: {}",
+                one_line(file)
+            ));
+        }
+    }
+
     // Everything else with RDB magic passes, with or without truth.
     let mut expected_problems: BTreeSet<&str> = BROKEN_ON_PURPOSE.iter().map(|b| b.0).collect();
+    expected_problems.insert(PREAMBLE_AOF);
     expected_problems.extend(KNOWN_FINDINGS.iter().map(|f| f.file));
     expected_problems.extend(REJECTED_BY_REDIS.iter().map(|r| r.0));
     let rest: Vec<PathBuf> = rdb_files_under(&dir)
@@ -708,8 +735,7 @@ fn locate_corpus(test: &str) -> Option<PathBuf> {
 /// The files that must pass, relative to the corpus: every file with RDB
 /// magic under `rdb/`, and every third-party `.rdb` a real server loaded
 /// (those have a `.truth.jsonl`). `rdb-preamble.aof` has truth too, but it
-/// is an AOF: the commands after its RDB part are trailing data to an RDB
-/// checker (see `KNOWN_FINDINGS`).
+/// is an AOF (see `PREAMBLE_AOF`).
 fn valid_files(corpus: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = rdb_files_under(&corpus.join("rdb"))
         .into_iter()

@@ -374,9 +374,11 @@ fn dump(rdb: &Path) -> Result<Dumped, String> {
     {
         let parsed = serde_json::from_str::<Value>(&protect_numbers(line))
             .map_err(|e| e.to_string())
-            .and_then(|value| match value.get("record") {
-                Some(_) => Ok(None), // header/aux/selectdb/...: not a key
-                None => KeyRec::parse(value, Side::Dump).map(Some),
+            .and_then(|value| match (value.get("record"), value.get("command")) {
+                (Some(_), _) => Ok(None), // header/aux/selectdb/...: not a key
+                // A command of an AOF tail (see `aof_tail_keys`).
+                (None, Some(_)) => Ok(None),
+                (None, None) => KeyRec::parse(value, Side::Dump).map(Some),
             });
         match parsed {
             Ok(None) => {}

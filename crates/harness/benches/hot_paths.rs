@@ -141,6 +141,77 @@ fn ziplist() -> Vec<u8> {
     zl
 }
 
+/// An AOF as a rewrite without preamble writes it (FORMAT.md 7.1): SELECT,
+/// then SET / RPUSH / HMSET / ZADD batches and PEXPIREATs, with
+/// short keys and word-like values, plus some live-traffic MULTI/EXEC.
+fn aof() -> Vec<u8> {
+    fn cmd(v: &mut Vec<u8>, args: &[&[u8]]) {
+        v.extend(format!("*{}\r\n", args.len()).bytes());
+        for a in args {
+            v.extend(format!("${}\r\n", a.len()).bytes());
+            v.extend(*a);
+            v.extend(b"\r\n");
+        }
+    }
+    let mut v = Vec::new();
+    let mut s = 13;
+    cmd(&mut v, &[b"SELECT", b"0"]);
+    let mut u = 0;
+    while v.len() < 16 << 20 {
+        u += 1;
+        let key = format!("key:{u}");
+        let word = |s: &mut u64| {
+            let n = 4 + (rng(s) % 60) as usize;
+            (0..n)
+                .map(|i| b'a' + ((i as u64 + *s) % 26) as u8)
+                .collect::<Vec<u8>>()
+        };
+        match u % 5 {
+            0 | 1 => {
+                let val = word(&mut s);
+                cmd(&mut v, &[b"SET", key.as_bytes(), &val]);
+            }
+            2 => {
+                let items: Vec<Vec<u8>> = (0..1 + rng(&mut s) % 64).map(|_| word(&mut s)).collect();
+                let mut args: Vec<&[u8]> = vec![b"RPUSH", key.as_bytes()];
+                args.extend(items.iter().map(Vec::as_slice));
+                cmd(&mut v, &args);
+            }
+            3 => {
+                let items: Vec<Vec<u8>> = (0..2 * (1 + rng(&mut s) % 20))
+                    .map(|i| {
+                        if i % 2 == 0 {
+                            format!("f{i}").into_bytes()
+                        } else {
+                            word(&mut s)
+                        }
+                    })
+                    .collect();
+                let mut args: Vec<&[u8]> = vec![b"HMSET", key.as_bytes()];
+                args.extend(items.iter().map(Vec::as_slice));
+                cmd(&mut v, &args);
+            }
+            _ => {
+                cmd(&mut v, &[b"MULTI"]);
+                cmd(
+                    &mut v,
+                    &[
+                        b"ZADD",
+                        key.as_bytes(),
+                        b"1.5",
+                        b"member:1",
+                        b"2",
+                        b"member:2",
+                    ],
+                );
+                cmd(&mut v, &[b"PEXPIREAT", key.as_bytes(), b"4102444800000"]);
+                cmd(&mut v, &[b"EXEC"]);
+            }
+        }
+    }
+    v
+}
+
 fn main() {
     let lens = lengths();
     bench("rdb length decoding", lens.len(), || {
@@ -229,5 +300,47 @@ fn main() {
             write_bytes(&mut sink, k).unwrap();
         }
         black_box(&sink);
+    });
+
+    let aof = aof();
+    bench("aof resp read (commands)", aof.len(), || {
+        let mut n = 0u64;
+        for item in rdbscope_aof::Reader::new(&aof, 0) {
+            if let rdbscope_aof::Item::Command(c) = item.unwrap() {
+                n += c.argc as u64;
+            }
+        }
+        black_box(n);
+    });
+    bench("aof resp read + every argument", aof.len(), || {
+        let mut n = 0usize;
+        for item in rdbscope_aof::Reader::new(&aof, 0) {
+            if let rdbscope_aof::Item::Command(c) = item.unwrap() {
+                n += c.args().map(<[u8]>::len).sum::<usize>();
+            }
+        }
+        black_box(n);
+    });
+    let part = rdbscope_aof::Part {
+        path: "bench.aof".into(),
+        name: "bench.aof".into(),
+        file_type: None,
+        seq: None,
+        last: true,
+    };
+    let rdb_opts = rdbscope_check::Options::default();
+    bench("aof check (one file)", aof.len(), || {
+        let r = rdbscope_aof::check::check_file(&aof, &part, &rdb_opts);
+        assert!(r.verdict.is_ok());
+        black_box(r);
+    });
+    let json = rdbscope_aof::render::JsonLines::new("bench.aof", &[], true);
+    let mut out = Vec::with_capacity(64 << 20);
+    bench("aof json lines render (input)", aof.len(), || {
+        out.clear();
+        for item in rdbscope_aof::Reader::new(&aof, 0) {
+            json.item(&mut out, &item.unwrap());
+        }
+        black_box(&out);
     });
 }

@@ -1,0 +1,847 @@
+//! Checking an AOF the way `redis-check-aof` does (FORMAT.md 7.5), with
+//! the same verdicts and `ok_up_to` offsets, plus what it leaves out:
+//! whole RDB validation of a base or preamble (`rdbscope_check`, every
+//! deep-sanitization rule), the manifest rules the server applies, and
+//! whether the server would load the result.
+//!
+//! Per file, the walk is the RESP [`Reader`] plus the transaction rules:
+//! a MULTI inside a MULTI, an EXEC without one, or the end of the file
+//! inside one are errors; `ok_up_to` is the start of the first broken
+//! record, or of the transaction it is in. Only the last file of a
+//! manifest may be truncated (the server refuses the rest).
+
+use crate::error::Error;
+use crate::manifest::{FileType, ManifestError};
+use crate::resp::{Item, Kind, Reader};
+use crate::source::{starts_with_rdb_magic, Aof, Part};
+use rdbscope_rdb::input::{Input, WORKER_LAG};
+use std::collections::BTreeMap;
+
+/// What to check, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// For the RDB base or preamble.
+    pub rdb: rdbscope_check::Options,
+    /// Threads per file: big files are cut into chunks checked side by
+    /// side; an RDB part has its values checked on them.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            rdb: rdbscope_check::Options::default(),
+            threads: 1,
+        }
+    }
+}
+
+/// How a file (or a whole AOF) fared. Ordered from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    Valid,
+    /// Nothing in it (the server starts with an empty dataset).
+    Empty,
+    /// It ends inside a command or a transaction.
+    Truncated,
+    /// A byte the format does not allow, a broken transaction, a broken
+    /// RDB part or a manifest the server refuses.
+    FormatError,
+    /// The manifest lists a file that cannot be opened.
+    MissingFile,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Empty => "empty",
+            Verdict::Truncated => "truncated",
+            Verdict::FormatError => "format-error",
+            Verdict::MissingFile => "missing-file",
+        }
+    }
+
+    pub fn is_ok(self) -> bool {
+        matches!(self, Verdict::Valid | Verdict::Empty)
+    }
+}
+
+/// A problem in one file.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Offset in the file where it was found.
+    pub offset: u64,
+    /// A short class: `truncated`, `format`, `transaction`, `rdb`,
+    /// `manifest`, `missing-file`, `truncated-not-last`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// What the file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Resp,
+    /// An RDB, then (maybe) commands.
+    Rdb,
+    Empty,
+    /// Could not be opened.
+    Missing,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Resp => "resp",
+            Format::Rdb => "rdb",
+            Format::Empty => "empty",
+            Format::Missing => "missing",
+        }
+    }
+}
+
+/// Everything learned about one file of an AOF.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub part: Part,
+    pub size: u64,
+    pub format: Format,
+    /// The RDB part's report, when the file starts with one.
+    pub rdb: Option<rdbscope_check::Report>,
+    /// Where the commands start (after the RDB part).
+    pub resp_start: u64,
+    pub commands: u64,
+    pub annotations: u64,
+    /// Complete MULTI ... EXEC blocks.
+    pub transactions: u64,
+    /// Commands per database.
+    pub dbs: BTreeMap<u64, u64>,
+    /// `#TS:` annotations: the first and the last time.
+    pub first_timestamp: Option<i64>,
+    pub last_timestamp: Option<i64>,
+    /// Everything before this offset is whole (`redis-check-aof`'s
+    /// `ok_up_to`); the file size when the file is valid.
+    pub ok_up_to: u64,
+    /// Lines read in this file as `redis-check-aof` counts them.
+    pub lines: u64,
+    /// `redis-check-aof`'s `ok_up_to_line`: its line counter runs on
+    /// through all the files of a manifest.
+    pub ok_up_to_line: u64,
+    pub verdict: Verdict,
+    pub problem: Option<Problem>,
+    /// Remarks that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl FileReport {
+    fn new(part: &Part) -> FileReport {
+        FileReport {
+            part: part.clone(),
+            size: 0,
+            format: Format::Empty,
+            rdb: None,
+            resp_start: 0,
+            commands: 0,
+            annotations: 0,
+            transactions: 0,
+            dbs: BTreeMap::new(),
+            first_timestamp: None,
+            last_timestamp: None,
+            ok_up_to: 0,
+            lines: 0,
+            ok_up_to_line: 0,
+            verdict: Verdict::Valid,
+            problem: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Bytes after `ok_up_to` (`redis-check-aof`'s `diff`).
+    pub fn diff(&self) -> u64 {
+        self.size.saturating_sub(self.ok_up_to)
+    }
+
+    fn fail(&mut self, verdict: Verdict, p: Problem) {
+        self.verdict = verdict;
+        self.problem = Some(p);
+    }
+}
+
+/// The report on a whole AOF input.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The argument as given.
+    pub name: String,
+    pub multi_part: bool,
+    pub manifest_path: Option<String>,
+    pub manifest_error: Option<ManifestError>,
+    pub files: Vec<FileReport>,
+    pub verdict: Verdict,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.verdict.is_ok()
+    }
+
+    /// The first file with a problem, in load order.
+    pub fn first_bad(&self) -> Option<&FileReport> {
+        self.files.iter().find(|f| !f.verdict.is_ok())
+    }
+
+    /// Whether the server would load this AOF, as far as the format goes
+    /// (it also refuses unknown commands, which a file cannot show): yes
+    /// when valid, and when only the last file is truncated (with
+    /// `aof-load-truncated yes`, the default, dropping the partial tail).
+    pub fn server_loads(&self) -> bool {
+        match self.first_bad() {
+            None => self.manifest_error.is_none(),
+            Some(f) => {
+                f.verdict == Verdict::Truncated
+                    && f.part.last
+                    && f.problem
+                        .as_ref()
+                        .is_none_or(|p| p.kind != "truncated-not-last")
+            }
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+
+    pub fn commands(&self) -> u64 {
+        self.files.iter().map(|f| f.commands).sum()
+    }
+}
+
+/// Checks every file of `aof`, several at a time when `opts.threads > 1`.
+pub fn check(aof: &Aof, name: &str, opts: &Options) -> Report {
+    let mut report = Report {
+        name: name.to_string(),
+        multi_part: aof.is_multi_part(),
+        manifest_path: None,
+        manifest_error: None,
+        files: Vec::new(),
+        verdict: Verdict::Valid,
+    };
+    match aof {
+        Aof::BadManifest {
+            manifest_path,
+            error,
+        } => {
+            report.manifest_path = Some(manifest_path.display().to_string());
+            report.manifest_error = Some(error.clone());
+            report.verdict = Verdict::FormatError;
+            return report;
+        }
+        Aof::Single { input, part } => {
+            report
+                .files
+                .push(check_file(input.bytes(), part, &opts.rdb));
+        }
+        Aof::MultiPart {
+            manifest_path,
+            parts,
+            ..
+        } => {
+            report.manifest_path = Some(manifest_path.display().to_string());
+            report.files = check_parts(parts, opts);
+        }
+    }
+    // `redis-check-aof`'s line counter runs on from file to file.
+    let mut lines = 0;
+    for f in &mut report.files {
+        lines += f.lines;
+        f.ok_up_to_line = lines + 1;
+    }
+    for f in &mut report.files {
+        if f.verdict == Verdict::Truncated && !f.part.last {
+            if let Some(p) = &mut f.problem {
+                p.message.push_str(
+                    "; only the last file of an AOF may be truncated: the server refuses to load this one",
+                );
+                p.kind = "truncated-not-last";
+            }
+        }
+    }
+    report.verdict = match report.first_bad() {
+        Some(f) => f.verdict,
+        None if report.size() == 0 => Verdict::Empty,
+        None => Verdict::Valid,
+    };
+    report
+}
+
+/// The files of a manifest, one after the other: each big file is cut
+/// into chunks checked on all `opts.threads` threads, which pays more than
+/// checking files side by side (a base is usually far bigger than the
+/// incr files after it).
+fn check_parts(parts: &[Part], opts: &Options) -> Vec<FileReport> {
+    parts.iter().map(|p| open_and_check(p, opts)).collect()
+}
+
+fn open_and_check(part: &Part, opts: &Options) -> FileReport {
+    match Input::open(&part.path) {
+        Ok(input) => check_input(&input, part, opts),
+        Err(e) => {
+            let mut r = FileReport::new(part);
+            r.format = Format::Missing;
+            r.fail(
+                Verdict::MissingFile,
+                Problem {
+                    offset: 0,
+                    kind: "missing-file",
+                    message: format!(
+                        "cannot open {}, listed in the manifest: {e} (the server refuses to start)",
+                        part.path.display()
+                    ),
+                },
+            );
+            r
+        }
+    }
+}
+
+/// Checks one file held in `bytes`, on the calling thread.
+pub fn check_file(bytes: &[u8], part: &Part, rdb_opts: &rdbscope_check::Options) -> FileReport {
+    check_bytes(bytes, part, rdb_opts, 1, &mut |_| {}, &|| None)
+}
+
+/// Checks one opened file with `opts.threads` threads, releasing its
+/// mapped pages behind the walk (memory stays flat however big the file).
+pub fn check_input(input: &Input, part: &Part, opts: &Options) -> FileReport {
+    let mapped = input.is_mapped();
+    let reopen = move || {
+        if mapped {
+            Input::open(&part.path).ok()
+        } else {
+            None
+        }
+    };
+    let rdb_opts = rdbscope_check::Options {
+        threads: opts.threads.max(1),
+        ..opts.rdb
+    };
+    check_bytes(
+        input.bytes(),
+        part,
+        &rdb_opts,
+        opts.threads.max(1),
+        &mut |offset| input.release_before(offset),
+        &reopen,
+    )
+}
+
+fn check_bytes(
+    bytes: &[u8],
+    part: &Part,
+    rdb_opts: &rdbscope_check::Options,
+    threads: usize,
+    release: &mut dyn FnMut(u64),
+    reopen: &(dyn Fn() -> Option<Input> + Sync),
+) -> FileReport {
+    let mut r = FileReport::new(part);
+    r.size = bytes.len() as u64;
+    if bytes.is_empty() {
+        r.verdict = Verdict::Empty;
+        if part.file_type.is_none() && part.name.ends_with(".manifest") {
+            // By content an empty AOF (so says redis-check-aof too), but
+            // by its name a manifest, which the server does not take.
+            r.notes.push(
+                "an empty file named like a manifest: a server given it as its manifest refuses to start (\"Found an empty AOF manifest\")"
+                    .to_string(),
+            );
+        }
+        return r;
+    }
+    let mut start = 0;
+    // The server loads a file that starts with `REDIS` as an RDB and reads
+    // commands after its checksum (FORMAT.md 7.2).
+    if starts_with_rdb_magic(bytes) {
+        r.format = Format::Rdb;
+        // Value-checking threads read behind the RDB walk: keep their
+        // pages mapped.
+        let lag = if rdb_opts.threads > 1 { WORKER_LAG } else { 0 };
+        let rdb = rdb_part(bytes, &part.name, rdb_opts, &mut |o| {
+            release(o.saturating_sub(lag))
+        });
+        match (&rdb.first_problem, rdb.end_offset) {
+            (None, Some(end)) => start = end as usize,
+            (first, _) => {
+                let (offset, message) = match first {
+                    // The RDB checker's line: offset, stage, key, type, message.
+                    Some(p) => (p.offset, p.to_string()),
+                    None => (
+                        r.size,
+                        "the RDB part ends before its EOF record".to_string(),
+                    ),
+                };
+                r.fail(
+                    Verdict::FormatError,
+                    Problem {
+                        offset,
+                        kind: "rdb",
+                        message: format!(
+                            "the RDB {} is not sane: {message}",
+                            if part.file_type == Some(FileType::Base) {
+                                "base"
+                            } else {
+                                "preamble"
+                            }
+                        ),
+                    },
+                );
+                r.rdb = Some(rdb);
+                return r;
+            }
+        }
+        r.rdb = Some(rdb);
+    } else {
+        r.format = Format::Resp;
+    }
+    r.resp_start = start as u64;
+    check_resp(bytes, start, &mut r, threads, release, reopen);
+    r
+}
+
+/// Checks the RDB at the start of `bytes` with every rule of
+/// `rdbscope_check`; what follows its checksum is the command tail, not
+/// the trailing data the RDB checker would otherwise report.
+fn rdb_part(
+    bytes: &[u8],
+    name: &str,
+    opts: &rdbscope_check::Options,
+    release: &mut dyn FnMut(u64),
+) -> rdbscope_check::Report {
+    let mut rdb = rdbscope_check::check(bytes, name, opts, release);
+    if rdb
+        .first_problem
+        .as_ref()
+        .is_some_and(|p| p.kind == "trailing-data")
+    {
+        // A trailing-data problem sits at the very end of the RDB, so it
+        // is the first problem only when it is the only one.
+        rdb.first_problem = None;
+        rdb.problems -= 1;
+    } else if rdb.end_offset.is_some_and(|e| e < bytes.len() as u64) && rdb.problems > 0 {
+        rdb.problems -= 1;
+    }
+    rdb
+}
+
+/// Small databases are counted in an array, the rest in the map.
+const FAST_DBS: usize = 16;
+
+/// The database of commands before the first SELECT of a chunk that
+/// does not start at the beginning of the file: not known until the chunk
+/// before it is done.
+const UNKNOWN_DB: u64 = u64::MAX;
+
+/// Files with at least this many bytes of commands are cut into chunks
+/// checked on several threads (small in tests, so that they cut often).
+#[cfg(not(test))]
+const PARALLEL_MIN: usize = 32 << 20;
+#[cfg(test)]
+const PARALLEL_MIN: usize = 4 << 10;
+
+/// Release mapped pages behind the walk every this many bytes.
+const RELEASE_EVERY: usize = 8 << 20;
+
+/// What the walk over a stretch of commands found; stretches walked on
+/// different threads are joined with [`Segment::join`].
+#[derive(Debug, Clone)]
+struct Segment {
+    commands: u64,
+    annotations: u64,
+    transactions: u64,
+    dbs: BTreeMap<u64, u64>,
+    first_timestamp: Option<i64>,
+    last_timestamp: Option<i64>,
+    lines: u64,
+    ok_up_to: u64,
+    /// Where the walk stopped: the first record boundary at or after its
+    /// limit, the end of the file, or a broken record.
+    stop: u64,
+    /// The transaction open where the walk stopped.
+    multi: Option<u64>,
+    db: u64,
+    problem: Option<(Verdict, Problem)>,
+}
+
+impl Segment {
+    fn new(start: usize, db: u64) -> Segment {
+        Segment {
+            commands: 0,
+            annotations: 0,
+            transactions: 0,
+            dbs: BTreeMap::new(),
+            first_timestamp: None,
+            last_timestamp: None,
+            lines: 0,
+            ok_up_to: start as u64,
+            stop: start as u64,
+            multi: None,
+            db,
+            problem: None,
+        }
+    }
+
+    /// Whether a segment walked on another thread from `next_start`
+    /// carries on from here: it starts where this one stopped, outside a
+    /// transaction, and this one found nothing wrong.
+    fn continues_into(&self, next_start: u64) -> bool {
+        self.problem.is_none() && self.multi.is_none() && self.stop == next_start
+    }
+
+    fn join(&mut self, next: Segment) {
+        self.commands += next.commands;
+        self.annotations += next.annotations;
+        self.transactions += next.transactions;
+        for (db, n) in next.dbs {
+            let db = if db == UNKNOWN_DB { self.db } else { db };
+            *self.dbs.entry(db).or_default() += n;
+        }
+        if self.first_timestamp.is_none() {
+            self.first_timestamp = next.first_timestamp;
+        }
+        if next.last_timestamp.is_some() {
+            self.last_timestamp = next.last_timestamp;
+        }
+        self.lines += next.lines;
+        self.ok_up_to = next.ok_up_to;
+        self.stop = next.stop;
+        self.multi = next.multi;
+        if next.db != UNKNOWN_DB {
+            self.db = next.db;
+        }
+        self.problem = next.problem;
+    }
+
+    /// Walks on from `self.stop` until the first record boundary at or
+    /// after `limit` (or the end, or a problem), applying the transaction
+    /// rules. `release(offset)`: the walk will not read before `offset`
+    /// again.
+    fn walk(&mut self, bytes: &[u8], limit: usize, release: &mut dyn FnMut(u64)) {
+        let mut reader = Reader::resume(bytes, self.stop as usize, self.db);
+        let mut per_db = [0u64; FAST_DBS];
+        let mut next_release = self.stop as usize + RELEASE_EVERY;
+        let mut multi = self.multi;
+        let mut ok_up_to = self.ok_up_to;
+        while (reader.offset() as usize) < limit {
+            let Some(item) = reader.read() else { break };
+            match item {
+                Ok(Item::Command(c)) => {
+                    self.commands += 1;
+                    match per_db.get_mut(c.db as usize) {
+                        Some(n) => *n += 1,
+                        None => *self.dbs.entry(c.db).or_default() += 1,
+                    }
+                    match c.kind {
+                        Kind::Other | Kind::Select => {}
+                        Kind::Multi => {
+                            if let Some(open) = multi {
+                                self.problem = Some((
+                                    Verdict::FormatError,
+                                    Problem {
+                                        offset: c.offset,
+                                        kind: "transaction",
+                                        message: format!(
+                                            "unexpected MULTI inside the transaction opened at offset {open} (MULTI calls can not be nested)"
+                                        ),
+                                    },
+                                ));
+                                break;
+                            }
+                            multi = Some(c.offset);
+                        }
+                        Kind::Exec => {
+                            if multi.take().is_none() {
+                                ok_up_to = c.offset;
+                                self.problem = Some((
+                                    Verdict::FormatError,
+                                    Problem {
+                                        offset: c.offset,
+                                        kind: "transaction",
+                                        message: "unexpected EXEC without MULTI".to_string(),
+                                    },
+                                ));
+                                break;
+                            }
+                            self.transactions += 1;
+                        }
+                    }
+                    if multi.is_none() {
+                        ok_up_to = c.end();
+                    }
+                    if c.end() as usize >= next_release {
+                        next_release = c.end() as usize + RELEASE_EVERY;
+                        release(c.offset);
+                    }
+                }
+                Ok(Item::Annotation(a)) => {
+                    self.annotations += 1;
+                    if let Some(ts) = a.timestamp() {
+                        self.first_timestamp.get_or_insert(ts);
+                        self.last_timestamp = Some(ts);
+                    }
+                    if multi.is_none() {
+                        ok_up_to = a.offset + a.len as u64;
+                    }
+                }
+                Err(e) => {
+                    self.problem = Some(problem_of(&e, multi));
+                    break;
+                }
+            }
+        }
+        for (db, n) in per_db.iter().enumerate() {
+            if *n > 0 {
+                *self.dbs.entry(db as u64).or_default() += n;
+            }
+        }
+        self.lines += reader.lines();
+        self.stop = reader.offset();
+        self.db = reader.db();
+        self.multi = multi;
+        self.ok_up_to = ok_up_to;
+    }
+}
+
+/// The first place at or after `from` that looks like the start of a
+/// command (`\r\n*<digits>\r\n$`): where a chunk checked on another
+/// thread starts. A guess: it is used only if the walk of the chunk before
+/// lands exactly there.
+fn sync_point(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from.max(2);
+    while i < bytes.len() {
+        let star = i + bytes[i..].iter().position(|&b| b == b'*')?;
+        i = star + 1;
+        if &bytes[star - 2..star] != b"\r\n" {
+            continue;
+        }
+        let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 && bytes[i + digits..].starts_with(b"\r\n$") {
+            return Some(star);
+        }
+    }
+    None
+}
+
+/// Walks the commands from `start`; fills counts, `ok_up_to`, the
+/// verdict. With `threads > 1` and a big file, the file is cut into
+/// chunks at guessed command starts; each chunk is walked on its own
+/// thread (reading its own mapping of the file, from `reopen`, so that each
+/// releases its own pages), and the chunks are joined in order where each
+/// walk landed exactly on the next one's start. Where one did not (a guess
+/// inside a value, or a cut inside a transaction), the walk goes on from
+/// there on the calling thread: the result never depends on the guesses.
+fn check_resp(
+    bytes: &[u8],
+    start: usize,
+    r: &mut FileReport,
+    threads: usize,
+    release: &mut dyn FnMut(u64),
+    reopen: &(dyn Fn() -> Option<Input> + Sync),
+) {
+    let len = bytes.len();
+    let mut cuts = vec![start];
+    if threads > 1 && len - start >= PARALLEL_MIN {
+        for k in 1..threads {
+            let guess = start + (len - start) / threads * k;
+            match sync_point(bytes, guess) {
+                Some(p) if p > *cuts.last().unwrap_or(&0) => cuts.push(p),
+                _ => break,
+            }
+        }
+    }
+    cuts.push(len);
+    let mut seg = Segment::new(start, 0);
+    if cuts.len() == 2 {
+        seg.walk(bytes, len, release);
+    } else {
+        let later: Vec<(u64, Segment)> = std::thread::scope(|s| {
+            let workers: Vec<_> = cuts
+                .windows(2)
+                .skip(1)
+                .map(|w| {
+                    let (from, to) = (w[0], w[1]);
+                    s.spawn(move || {
+                        // The same file mapped again (same path, same size).
+                        let own = reopen().filter(|i| i.bytes().len() == bytes.len());
+                        let mut seg = Segment::new(from, UNKNOWN_DB);
+                        match &own {
+                            Some(input) => {
+                                seg.walk(input.bytes(), to, &mut |o| input.release_before(o))
+                            }
+                            None => seg.walk(bytes, to, &mut |_| {}),
+                        }
+                        (from as u64, seg)
+                    })
+                })
+                .collect();
+            seg.walk(bytes, cuts[1], release);
+            workers.into_iter().filter_map(|w| w.join().ok()).collect()
+        });
+        for (from, next) in later {
+            if !seg.continues_into(from) {
+                break;
+            }
+            seg.join(next);
+        }
+        if seg.problem.is_none() && (seg.stop as usize) < len {
+            // A guess did not hold: on from here, on this thread.
+            seg.walk(bytes, len, release);
+        }
+    }
+    if seg.problem.is_none() {
+        if let Some(open) = seg.multi {
+            seg.problem = Some((
+                Verdict::Truncated,
+                Problem {
+                    offset: r.size,
+                    kind: "truncated",
+                    message: format!(
+                        "the file ends inside the transaction opened at offset {open} (MULTI without EXEC)"
+                    ),
+                },
+            ));
+        }
+    }
+    r.commands = seg.commands;
+    r.annotations = seg.annotations;
+    r.transactions = seg.transactions;
+    r.dbs = seg.dbs;
+    r.first_timestamp = seg.first_timestamp;
+    r.last_timestamp = seg.last_timestamp;
+    r.lines = seg.lines;
+    r.ok_up_to = seg.ok_up_to;
+    if let Some((v, p)) = seg.problem {
+        r.fail(v, p);
+    }
+}
+
+fn problem_of(e: &Error, multi: Option<u64>) -> (Verdict, Problem) {
+    let mut message = e.message().to_string();
+    if let Some(open) = multi {
+        message.push_str(&format!(
+            " (inside the transaction opened at offset {open})"
+        ));
+    }
+    if e.is_truncation() {
+        (
+            Verdict::Truncated,
+            Problem {
+                offset: e.offset,
+                kind: "truncated",
+                message,
+            },
+        )
+    } else {
+        (
+            Verdict::FormatError,
+            Problem {
+                offset: e.offset,
+                kind: "format",
+                message,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(v: &mut Vec<u8>, args: &[&[u8]]) {
+        v.extend(format!("*{}\r\n", args.len()).bytes());
+        for a in args {
+            v.extend(format!("${}\r\n", a.len()).bytes());
+            v.extend(*a);
+            v.extend(b"\r\n");
+        }
+    }
+
+    /// Transactions, SELECTs, annotations, and values that look like the
+    /// start of a command (false sync points).
+    fn aof() -> Vec<u8> {
+        let mut v = Vec::new();
+        for i in 0..3000u32 {
+            let key = format!("k{i}");
+            match i % 9 {
+                0 => cmd(&mut v, &[b"SELECT", (i % 4).to_string().as_bytes()]),
+                1 => v.extend(format!("#TS:{}\r\n", 1700000000 + i).bytes()),
+                2 => {
+                    cmd(&mut v, &[b"MULTI"]);
+                    cmd(&mut v, &[b"SET", key.as_bytes(), b"1"]);
+                    cmd(&mut v, &[b"SELECT", b"7"]);
+                    cmd(&mut v, &[b"INCR", key.as_bytes()]);
+                    cmd(&mut v, &[b"EXEC"]);
+                }
+                3 => cmd(
+                    &mut v,
+                    &[b"SET", key.as_bytes(), b"x\r\n*3\r\n$3\r\nSET\r\n"],
+                ),
+                _ => cmd(&mut v, &[b"RPUSH", key.as_bytes(), b"a", b"bb", b"ccc"]),
+            }
+        }
+        v
+    }
+
+    fn summary(r: &FileReport) -> String {
+        format!(
+            "{:?} {} {} {} {} {:?} {:?} {:?} {} {} {:?}",
+            r.verdict,
+            r.commands,
+            r.annotations,
+            r.transactions,
+            r.lines,
+            r.dbs,
+            r.first_timestamp,
+            r.last_timestamp,
+            r.ok_up_to,
+            r.size,
+            r.problem.as_ref().map(|p| (p.offset, p.kind, &p.message))
+        )
+    }
+
+    fn run(bytes: &[u8], threads: usize) -> FileReport {
+        let part = Part {
+            path: "t.aof".into(),
+            name: "t.aof".into(),
+            file_type: None,
+            seq: None,
+            last: true,
+        };
+        let opts = rdbscope_check::Options::default();
+        check_bytes(bytes, &part, &opts, threads, &mut |_| {}, &|| None)
+    }
+
+    #[test]
+    fn chunks_on_threads_give_the_one_thread_report() {
+        let f = aof();
+        assert!(f.len() > 16 * PARALLEL_MIN);
+        let mut variants = vec![f.clone()];
+        for cut in (1..f.len()).step_by(f.len() / 23) {
+            variants.push(f[..cut].to_vec());
+            let mut g = f.clone();
+            g.insert(cut, b'G');
+            variants.push(g);
+            let mut m = f.clone();
+            m.splice(cut..cut, b"*1\r\n$5\r\nMULTI\r\n".iter().copied());
+            variants.push(m);
+        }
+        for v in &variants {
+            let one = summary(&run(v, 1));
+            for threads in 2..6 {
+                assert_eq!(
+                    summary(&run(v, threads)),
+                    one,
+                    "{threads} threads, {} bytes",
+                    v.len()
+                );
+            }
+        }
+        assert_eq!(run(&f, 3).verdict, Verdict::Valid);
+    }
+}

@@ -1,0 +1,77 @@
+//! Errors of the RESP command reader.
+//!
+//! Two kinds, because Redis treats them differently when it loads an AOF
+//! (FORMAT.md 7.4): a file that simply *ends* inside a command is
+//! *truncated* (the server drops the partial command and loads the rest,
+//! if it is the last file and `aof-load-truncated yes`), while a byte that
+//! cannot be there is a *format error* (the server refuses to start).
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input ended inside a command; the text says what was expected.
+    Truncated(String),
+    /// A byte that the format does not allow; the text says what was
+    /// expected and what was found.
+    Format(String),
+}
+
+/// A reading error with its location in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// Byte offset in the file where the problem was found.
+    pub offset: u64,
+    /// Offset of the first byte of the record (command or annotation) that
+    /// holds the problem: everything before it is whole.
+    pub record_offset: u64,
+    pub kind: ErrorKind,
+}
+
+impl Error {
+    pub(crate) fn truncated(offset: usize, record: usize, msg: impl Into<String>) -> Error {
+        Error {
+            offset: offset as u64,
+            record_offset: record as u64,
+            kind: ErrorKind::Truncated(msg.into()),
+        }
+    }
+
+    pub(crate) fn format(offset: usize, record: usize, msg: impl Into<String>) -> Error {
+        Error {
+            offset: offset as u64,
+            record_offset: record as u64,
+            kind: ErrorKind::Format(msg.into()),
+        }
+    }
+
+    pub fn is_truncation(&self) -> bool {
+        matches!(self.kind, ErrorKind::Truncated(_))
+    }
+
+    /// The message without the offset.
+    pub fn message(&self) -> &str {
+        match &self.kind {
+            ErrorKind::Truncated(m) | ErrorKind::Format(m) => m,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "offset {}: {}", self.offset, self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A byte for a message: printable ASCII as a quoted character, the rest
+/// in hex.
+pub(crate) fn show_byte(b: u8) -> String {
+    match b {
+        b'\r' => "'\\r'".to_string(),
+        b'\n' => "'\\n'".to_string(),
+        0x21..=0x7e => format!("'{}'", b as char),
+        _ => format!("byte 0x{b:02x}"),
+    }
+}

@@ -1,0 +1,562 @@
+//! The commands of an AOF file as JSON Lines or as RESP, for `dump`.
+//!
+//! JSON Lines, one object per command (schema: docs/json-format.md):
+//! `{"file":F,"offset":N,"db":D,"command":[S,...]}`, and per annotation
+//! `{"record":"annotation","file":F,"offset":N,"text":S,"timestamp":T}`.
+//! Arguments are written with the RDB printer's binary-safe strings
+//! (a JSON string for UTF-8, `{"base64":...}` otherwise), so a value reads
+//! the same whether it came from an RDB or an AOF.
+//!
+//! RESP passes the commands through byte for byte (annotations are left
+//! out: `redis-cli --pipe` would not take them), after a `SELECT 0`,
+//! because the server loads every file starting in database 0.
+//!
+//! JSON is rendered on several threads when asked: one thread walks the
+//! file with the validating [`Reader`] and cuts it into batches at command
+//! boundaries, noting the database each batch starts in; workers render
+//! batches into buffers of their own; the calling thread writes the
+//! buffers in file order. The output is byte for byte what one thread
+//! writes. The walk is several times faster than rendering, so it costs a
+//! fraction of a core and the workers do the rest.
+
+use crate::error::Error;
+use crate::resp::{Annotation, Command, Item, Kind, Reader};
+use rdbscope_printer::json::write_bytes;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    JsonLines,
+    Resp,
+}
+
+/// What to print.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    /// Only commands in these databases (empty: all). SELECTs always pass
+    /// in RESP, so the receiving connection follows along.
+    pub dbs: Vec<u64>,
+    /// Print annotation records (JSON only).
+    pub annotations: bool,
+    /// Rendering threads (JSON); 1 renders on the calling thread.
+    pub threads: usize,
+}
+
+/// Why printing stopped.
+#[derive(Debug)]
+pub enum RenderError {
+    /// Writing the output failed.
+    Io(io::Error),
+    /// The input is broken here; everything before it was written.
+    Aof(Error),
+}
+
+impl From<io::Error> for RenderError {
+    fn from(e: io::Error) -> Self {
+        RenderError::Io(e)
+    }
+}
+
+/// What was printed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub commands: u64,
+    pub annotations: u64,
+}
+
+/// Output goes to the sink in blocks of about this size.
+const FLUSH_AT: usize = 256 << 10;
+
+/// Batches of about this many input bytes go to the JSON workers.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// The JSON rendering of one file's commands.
+pub struct JsonLines {
+    /// `{"file":"<name>","offset":`, rendered once.
+    command_prefix: Vec<u8>,
+    /// `{"record":"annotation","file":"<name>","offset":`
+    annotation_prefix: Vec<u8>,
+    dbs: Vec<u64>,
+    annotations: bool,
+}
+
+impl JsonLines {
+    pub fn new(file: &str, dbs: &[u64], annotations: bool) -> JsonLines {
+        let mut name = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = write_bytes(&mut name, file.as_bytes());
+        let mut command_prefix = b"{\"file\":".to_vec();
+        command_prefix.extend(&name);
+        command_prefix.extend(b",\"offset\":");
+        let mut annotation_prefix = b"{\"record\":\"annotation\",\"file\":".to_vec();
+        annotation_prefix.extend(&name);
+        annotation_prefix.extend(b",\"offset\":");
+        JsonLines {
+            command_prefix,
+            annotation_prefix,
+            dbs: dbs.to_vec(),
+            annotations,
+        }
+    }
+
+    /// Appends one item's line to `out`, if the filters let it through.
+    #[inline]
+    pub fn item(&self, out: &mut Vec<u8>, item: &Item<'_>) -> bool {
+        match item {
+            Item::Command(c) => {
+                if !self.dbs.is_empty() && !self.dbs.contains(&c.db) {
+                    return false;
+                }
+                self.command(out, c);
+                true
+            }
+            Item::Annotation(a) if self.annotations && self.dbs.is_empty() => {
+                self.annotation(out, a);
+                true
+            }
+            Item::Annotation(_) => false,
+        }
+    }
+
+    /// `{"file":F,"offset":N,"db":D,"command":[...]}\n`
+    #[inline]
+    pub fn command(&self, out: &mut Vec<u8>, c: &Command<'_>) {
+        out.extend_from_slice(&self.command_prefix);
+        push_u64(out, c.offset);
+        out.extend_from_slice(b",\"db\":");
+        push_u64(out, c.db);
+        out.extend_from_slice(b",\"command\":[");
+        for (i, arg) in c.args().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = write_bytes(out, arg);
+        }
+        out.extend_from_slice(b"]}\n");
+    }
+
+    /// `{"record":"annotation","file":F,"offset":N,"text":S,"timestamp":T}\n`
+    pub fn annotation(&self, out: &mut Vec<u8>, a: &Annotation<'_>) {
+        out.extend_from_slice(&self.annotation_prefix);
+        push_u64(out, a.offset);
+        out.extend_from_slice(b",\"text\":");
+        let _ = write_bytes(out, a.text);
+        out.extend_from_slice(b",\"timestamp\":");
+        match a.timestamp() {
+            Some(t) => {
+                if t < 0 {
+                    out.push(b'-');
+                }
+                push_u64(out, t.unsigned_abs());
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+/// Decimal digits of `v`, two at a time.
+#[inline]
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// `SELECT 0`: every file is loaded starting in database 0.
+const SELECT_0: &[u8] = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
+
+/// Prints the commands of `bytes` (a whole file) from offset `start`, for
+/// the file shown as `file`. `on_written(offset)` is called with offsets
+/// before which the input is not read again (to release mapped pages).
+pub fn print_commands<W: Write>(
+    bytes: &[u8],
+    start: usize,
+    file: &str,
+    opts: &Options,
+    sink: &mut W,
+    on_written: &mut dyn FnMut(u64),
+) -> Result<Stats, RenderError> {
+    match opts.format {
+        Format::Resp => print_resp(bytes, start, opts, sink, on_written),
+        Format::JsonLines if opts.threads > 1 && bytes.len() - start > 2 * BATCH_BYTES => {
+            print_json_parallel(bytes, start, file, opts, sink, on_written)
+        }
+        Format::JsonLines => print_json(bytes, start, file, opts, sink, on_written),
+    }
+}
+
+fn print_json<W: Write>(
+    bytes: &[u8],
+    start: usize,
+    file: &str,
+    opts: &Options,
+    sink: &mut W,
+    on_written: &mut dyn FnMut(u64),
+) -> Result<Stats, RenderError> {
+    let json = JsonLines::new(file, &opts.dbs, opts.annotations);
+    let mut out = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
+    let mut stats = Stats::default();
+    let mut reader = Reader::new(bytes, start);
+    let mut result = Ok(());
+    while let Some(item) = reader.read() {
+        match item {
+            Ok(item) => {
+                count(&mut stats, &item);
+                json.item(&mut out, &item);
+                if out.len() >= FLUSH_AT {
+                    sink.write_all(&out)?;
+                    out.clear();
+                    on_written(reader.offset());
+                }
+            }
+            Err(e) => {
+                result = Err(RenderError::Aof(e));
+                break;
+            }
+        }
+    }
+    sink.write_all(&out)?;
+    on_written(reader.offset());
+    result.map(|()| stats)
+}
+
+fn count(stats: &mut Stats, item: &Item<'_>) {
+    match item {
+        Item::Command(_) => stats.commands += 1,
+        Item::Annotation(_) => stats.annotations += 1,
+    }
+}
+
+/// Commands byte for byte, in runs as long as possible: a run ends at an
+/// annotation or a command the db filter leaves out.
+fn print_resp<W: Write>(
+    bytes: &[u8],
+    start: usize,
+    opts: &Options,
+    sink: &mut W,
+    on_written: &mut dyn FnMut(u64),
+) -> Result<Stats, RenderError> {
+    let mut stats = Stats::default();
+    let mut reader = Reader::new(bytes, start);
+    let mut run: Option<(usize, usize)> = None;
+    let mut selected = false;
+    let mut result = Ok(());
+    let mut flush = |sink: &mut W, run: &mut Option<(usize, usize)>| -> io::Result<()> {
+        if let Some((a, b)) = run.take() {
+            sink.write_all(&bytes[a..b])?;
+            on_written(b as u64);
+        }
+        Ok(())
+    };
+    while let Some(item) = reader.read() {
+        let c = match item {
+            Ok(Item::Command(c)) => c,
+            Ok(Item::Annotation(_)) => {
+                stats.annotations += 1;
+                flush(sink, &mut run)?;
+                continue;
+            }
+            Err(e) => {
+                result = Err(RenderError::Aof(e));
+                break;
+            }
+        };
+        stats.commands += 1;
+        let keep = opts.dbs.is_empty() || c.kind == Kind::Select || opts.dbs.contains(&c.db);
+        if !keep {
+            flush(sink, &mut run)?;
+            continue;
+        }
+        if !selected {
+            selected = true;
+            sink.write_all(SELECT_0)?;
+        }
+        let (a, b) = (c.offset as usize, c.end() as usize);
+        run = match run {
+            Some((ra, rb)) if rb == a && b - ra < 4 * FLUSH_AT => Some((ra, b)),
+            _ => {
+                flush(sink, &mut run)?;
+                Some((a, b))
+            }
+        };
+    }
+    flush(sink, &mut run)?;
+    result.map(|()| stats)
+}
+
+/// One batch of the parallel JSON walk: commands in `start..end`, the
+/// first of them in database `db`.
+struct Batch {
+    index: u64,
+    start: usize,
+    end: usize,
+    db: u64,
+}
+
+struct Rendered {
+    index: u64,
+    end: usize,
+    bytes: Vec<u8>,
+    stats: Stats,
+}
+
+fn print_json_parallel<W: Write>(
+    bytes: &[u8],
+    start: usize,
+    file: &str,
+    opts: &Options,
+    sink: &mut W,
+    on_written: &mut dyn FnMut(u64),
+) -> Result<Stats, RenderError> {
+    let threads = opts.threads.max(1);
+    let json = JsonLines::new(file, &opts.dbs, opts.annotations);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(threads * 2);
+    let (done_tx, done_rx) = mpsc::sync_channel::<Rendered>(threads * 2);
+    let work_rx = Mutex::new(work_rx);
+    // Output buffers go back to the workers once written: fresh ones would
+    // cost a page fault per 4 KiB of output.
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    // Set when the output fails: the walk stops, the batches in flight are
+    // drained without rendering.
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (work_rx, done_tx, json, stop, pool) =
+                (&work_rx, done_tx.clone(), &json, &stop, &pool);
+            scope.spawn(move || loop {
+                let batch = match work_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(b) = batch else { return };
+                let mut out = pool
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.pop())
+                    .unwrap_or_default();
+                out.clear();
+                out.reserve(b.end - b.start + (b.end - b.start) / 2);
+                let mut stats = Stats::default();
+                // The walker validated this range: no error can come up.
+                let items = Reader::resume(&bytes[..b.end], b.start, b.db).flatten();
+                for item in items.take_while(|_| !stop.load(Ordering::Relaxed)) {
+                    count(&mut stats, &item);
+                    json.item(&mut out, &item);
+                }
+                let done = Rendered {
+                    index: b.index,
+                    end: b.end,
+                    bytes: out,
+                    stats,
+                };
+                if done_tx.send(done).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        // The walker: validates and cuts batches at command boundaries.
+        let stop = &stop;
+        let walker = scope.spawn(move || {
+            let mut reader = Reader::new(bytes, start);
+            let mut index = 0;
+            let mut batch_start = start;
+            let mut batch_db = 0;
+            let mut error = None;
+            loop {
+                let at = reader.offset() as usize;
+                if at - batch_start >= BATCH_BYTES {
+                    let b = Batch {
+                        index,
+                        start: batch_start,
+                        end: at,
+                        db: batch_db,
+                    };
+                    if stop.load(Ordering::Relaxed) || work_tx.send(b).is_err() {
+                        return None;
+                    }
+                    index += 1;
+                    batch_start = at;
+                    batch_db = reader.db();
+                }
+                match reader.read() {
+                    None => break,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let end = error
+                .as_ref()
+                .map_or(reader.offset() as usize, |e| e.record_offset as usize);
+            if end > batch_start {
+                let _ = work_tx.send(Batch {
+                    index,
+                    start: batch_start,
+                    end,
+                    db: batch_db,
+                });
+            }
+            error
+        });
+        // Write in file order as batches complete.
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        let mut stats = Stats::default();
+        let mut io_error = None;
+        for done in done_rx {
+            pending.insert(done.index, done);
+            while let Some(d) = pending.remove(&next) {
+                next += 1;
+                if io_error.is_none() {
+                    match sink.write_all(&d.bytes) {
+                        Ok(()) => on_written(d.end as u64),
+                        Err(e) => {
+                            io_error = Some(e);
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                }
+                stats.commands += d.stats.commands;
+                stats.annotations += d.stats.annotations;
+                if let Ok(mut p) = pool.lock() {
+                    p.push(d.bytes);
+                }
+            }
+        }
+        let walk_error = walker.join().unwrap_or(None);
+        if let Some(e) = io_error {
+            return Err(RenderError::Io(e));
+        }
+        match walk_error {
+            Some(e) => Err(RenderError::Aof(e)),
+            None => Ok(stats),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aof(n: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        for i in 0..n {
+            if i % 1000 == 0 {
+                let db = (i / 1000 % 3).to_string();
+                v.extend(format!("*2\r\n$6\r\nSELECT\r\n${}\r\n{db}\r\n", db.len()).bytes());
+                v.extend(format!("#TS:{}\r\n", 1700000000 + i).bytes());
+            }
+            let k = format!("key:{i}");
+            let val = if i % 7 == 0 {
+                "bin\u{0}\"é".to_string()
+            } else {
+                format!("v{i}")
+            };
+            v.extend(
+                format!(
+                    "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{val}\r\n",
+                    k.len(),
+                    val.len()
+                )
+                .bytes(),
+            );
+        }
+        v
+    }
+
+    fn json(bytes: &[u8], threads: usize, dbs: Vec<u64>) -> (Vec<u8>, Result<Stats, RenderError>) {
+        let opts = Options {
+            format: Format::JsonLines,
+            dbs,
+            annotations: true,
+            threads,
+        };
+        let mut out = Vec::new();
+        let r = print_commands(bytes, 0, "f.aof", &opts, &mut out, &mut |_| {});
+        (out, r)
+    }
+
+    #[test]
+    fn parallel_json_is_byte_for_byte_the_sequential_one() {
+        let f = aof(200_000);
+        assert!(f.len() > 4 * BATCH_BYTES);
+        let (one, _) = json(&f, 1, vec![]);
+        let (many, stats) = json(&f, 3, vec![]);
+        assert_eq!(one, many);
+        assert_eq!(stats.unwrap().commands, 200_000 + 200);
+        let (one, _) = json(&f, 1, vec![2]);
+        let (many, _) = json(&f, 2, vec![2]);
+        assert_eq!(one, many);
+        // A broken tail: everything before it, then the error.
+        let mut broken = f.clone();
+        broken.truncate(f.len() - 3);
+        let (one, e1) = json(&broken, 1, vec![]);
+        let (many, e2) = json(&broken, 2, vec![]);
+        assert_eq!(one, many);
+        assert!(matches!(
+            (e1, e2),
+            (Err(RenderError::Aof(_)), Err(RenderError::Aof(_)))
+        ));
+    }
+
+    #[test]
+    fn lines_parse_as_json() {
+        let f = aof(20);
+        let (out, _) = json(&f, 1, vec![]);
+        let lines: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(lines[1]["timestamp"], 1700000000);
+        assert_eq!(
+            lines[2]["command"],
+            serde_json::json!(["SET", "key:0", "bin\u{0}\"é"])
+        );
+        assert_eq!(lines[2]["db"], 0);
+        assert_eq!(lines[2]["offset"], 23 + 16);
+    }
+
+    #[test]
+    fn resp_passes_commands_through() {
+        let f = aof(3000);
+        let opts = Options {
+            format: Format::Resp,
+            dbs: vec![],
+            annotations: true,
+            threads: 1,
+        };
+        let mut out = Vec::new();
+        print_commands(&f, 0, "f", &opts, &mut out, &mut |_| {}).unwrap();
+        let mut want = SELECT_0.to_vec();
+        for item in Reader::new(&f, 0) {
+            if let Item::Command(c) = item.unwrap() {
+                want.extend(c.raw());
+            }
+        }
+        assert_eq!(out, want);
+    }
+}
