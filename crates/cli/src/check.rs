@@ -36,9 +36,23 @@ pub fn run(a: &CheckArgs) -> Outcome {
         threads: threads / jobs,
         ..Options::default()
     };
+    let mut worst = Outcome::Ok;
+    if jobs == 1 {
+        // On the calling thread: one job needs no other (and a thread of
+        // its own would reserve a malloc arena, which counts against a
+        // `ulimit -v` the caller may run us under).
+        let mut out = io::stdout().lock();
+        for path in &a.inputs {
+            let (text, outcome) = check_one(path, &opts, a.format);
+            worst = worst.max(outcome);
+            if let Err(failed) = print_report(&mut out, &text) {
+                return worst.max(failed);
+            }
+        }
+        return worst;
+    }
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Done>();
-    let mut worst = Outcome::Ok;
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
@@ -68,11 +82,8 @@ pub fn run(a: &CheckArgs) -> Outcome {
             pending.insert(done.index, done);
             while let Some(d) = pending.remove(&printed) {
                 worst = worst.max(d.outcome);
-                if let Err(e) = out.write_all(&d.text).and_then(|_| out.flush()) {
-                    if e.kind() != io::ErrorKind::BrokenPipe {
-                        eprintln!("rdbscope: write error: {e}");
-                        worst = Outcome::Failure;
-                    }
+                if let Err(failed) = print_report(&mut out, &d.text) {
+                    worst = worst.max(failed);
                     return;
                 }
                 printed += 1;
@@ -80,6 +91,19 @@ pub fn run(a: &CheckArgs) -> Outcome {
         }
     });
     worst
+}
+
+/// Writes one input's report; on failure, the outcome it makes (a closed
+/// pipe is the reader's choice, not an error).
+fn print_report(out: &mut impl Write, text: &[u8]) -> Result<(), Outcome> {
+    match out.write_all(text).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Outcome::Ok),
+        Err(e) => {
+            eprintln!("rdbscope: write error: {e}");
+            Err(Outcome::Failure)
+        }
+    }
 }
 
 fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
