@@ -20,8 +20,10 @@
 # the release binary, warms the page cache, then runs RUNS rounds (default
 # 5), each round running every command once, in turn:
 #   rdbscope check FILE               CRC + every deep-sanitization rule
+#   rdbscope check -j1 FILE           the same on one thread
 #   redis-check-rdb FILE              Redis's own checker (the anchor)
 #   rdbscope dump FILE > /dev/null    JSON Lines of every key and record
+#   rdbscope dump -j1 FILE            the same on one thread
 #   rdbscope dump --format resp FILE  RESTORE commands for every key
 #   rdbscope info FILE                summary, no value decoding
 # and prints median wall time, MB/s of input, peak RSS (/usr/bin/time) and
@@ -64,30 +66,38 @@ fi
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-measure() { # name cmd...
+measure() { # name cmd...   appends "seconds peak-RSS-KB" to $TMP/name
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$TMP/t" "$@" > /dev/null 2> "$TMP/err" || {
+  # Wall time in ns (/usr/bin/time's %e has 10 ms steps, too coarse for
+  # runs of a tenth of a second); peak RSS from /usr/bin/time.
+  local t0 t1
+  t0=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$TMP/t" "$@" > /dev/null 2> "$TMP/err" || {
     echo "$name failed:" >&2; cat "$TMP/err" >&2; exit 1; }
-  cat "$TMP/t" >> "$TMP/$name"
+  t1=$(date +%s%N)
+  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') $(cat "$TMP/t")" >> "$TMP/$name"
 }
 if [ "$KIND" = aof ]; then
   ANCHOR_NAME=redis-check-aof
-  NAMES="check dump dump-resp"
-  [ -n "$CHECK" ] && NAMES="check redis-check-aof dump dump-resp"
+  NAMES="check check-j1 dump dump-resp"
+  [ -n "$CHECK" ] && NAMES="check check-j1 redis-check-aof dump dump-resp"
   for _ in $(seq "$RUNS"); do
     measure check "$BIN" check "$FILE"
+    measure check-j1 "$BIN" check -j1 "$FILE"
     [ -n "$CHECK" ] && measure redis-check-aof "$CHECK" "$FILE/appendonly.aof.manifest"
     measure dump "$BIN" dump "$FILE"
     measure dump-resp "$BIN" dump --format resp "$FILE"
   done
 else
   ANCHOR_NAME=redis-check-rdb
-  NAMES="check dump dump-resp info"
-  [ -n "$CHECK" ] && NAMES="check redis-check-rdb dump dump-resp info"
+  NAMES="check check-j1 dump dump-j1 dump-resp info"
+  [ -n "$CHECK" ] && NAMES="check check-j1 redis-check-rdb dump dump-j1 dump-resp info"
   for _ in $(seq "$RUNS"); do
     measure check "$BIN" check "$FILE"
+    measure check-j1 "$BIN" check -j1 "$FILE"
     [ -n "$CHECK" ] && measure redis-check-rdb "$CHECK" "$FILE"
     measure dump "$BIN" dump "$FILE"
+    measure dump-j1 "$BIN" dump -j1 "$FILE"
     measure dump-resp "$BIN" dump --format resp "$FILE"
     measure info "$BIN" info "$FILE"
   done
@@ -106,7 +116,12 @@ ANCHOR=""
 for n in $NAMES; do
   t=$(median "$n")
   label=$n
-  case $n in check|dump|info) label="rdbscope $n";; dump-resp) label="rdbscope dump --format resp";; esac
+  case $n in
+    check|dump|info) label="rdbscope $n";;
+    check-j1) label="rdbscope check -j1";;
+    dump-j1) label="rdbscope dump -j1";;
+    dump-resp) label="rdbscope dump --format resp";;
+  esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
   printf "| %-26s | %9s | %8.0f | %11s | %10s |\n" "$label" "$t" \

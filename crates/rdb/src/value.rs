@@ -454,7 +454,19 @@ impl<'a> Value<'a> {
                     return Ok(false);
                 }
             }
-            ListQuicklist | ListQuicklist2 => {}
+            ListQuicklist | ListQuicklist2 => {
+                // No nodes: empty. A first node longer than an empty
+                // ziplist/listpack, or a PLAIN node (a single element),
+                // holds an element: not empty, without decompressing it.
+                if c.len("quicklist node count")? == 0 {
+                    return Ok(true);
+                }
+                let plain = self.encoding == ListQuicklist2
+                    && c.len("quicklist container")? == QUICKLIST_PLAIN;
+                if plain || c.rdb_string("quicklist node")?.len() > 11 {
+                    return Ok(false);
+                }
+            }
         }
         struct Found;
         impl From<Error> for Found {
