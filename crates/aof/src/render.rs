@@ -21,7 +21,8 @@
 
 use crate::error::Error;
 use crate::resp::{Annotation, Command, Item, Kind, Reader};
-use rdbscope_printer::json::write_bytes;
+use rdbscope_printer::json::{write_bytes, write_u64};
+use rdbscope_printer::out::OutBuf;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,7 +106,7 @@ impl JsonLines {
 
     /// Appends one item's line to `out`, if the filters let it through.
     #[inline]
-    pub fn item(&self, out: &mut Vec<u8>, item: &Item<'_>) -> bool {
+    pub fn item(&self, out: &mut OutBuf, item: &Item<'_>) -> bool {
         match item {
             Item::Command(c) => {
                 if !self.dbs.is_empty() && !self.dbs.contains(&c.db) {
@@ -124,62 +125,40 @@ impl JsonLines {
 
     /// `{"file":F,"offset":N,"db":D,"command":[...]}\n`
     #[inline]
-    pub fn command(&self, out: &mut Vec<u8>, c: &Command<'_>) {
-        out.extend_from_slice(&self.command_prefix);
-        push_u64(out, c.offset);
-        out.extend_from_slice(b",\"db\":");
-        push_u64(out, c.db);
-        out.extend_from_slice(b",\"command\":[");
+    pub fn command(&self, out: &mut OutBuf, c: &Command<'_>) {
+        // Writing to an OutBuf cannot fail.
+        out.put(&self.command_prefix);
+        let _ = write_u64(out, c.offset);
+        out.put(b",\"db\":");
+        let _ = write_u64(out, c.db);
+        out.put(b",\"command\":[");
         for (i, arg) in c.args().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             let _ = write_bytes(out, arg);
         }
-        out.extend_from_slice(b"]}\n");
+        out.put(b"]}\n");
     }
 
     /// `{"record":"annotation","file":F,"offset":N,"text":S,"timestamp":T}\n`
-    pub fn annotation(&self, out: &mut Vec<u8>, a: &Annotation<'_>) {
-        out.extend_from_slice(&self.annotation_prefix);
-        push_u64(out, a.offset);
-        out.extend_from_slice(b",\"text\":");
+    pub fn annotation(&self, out: &mut OutBuf, a: &Annotation<'_>) {
+        out.put(&self.annotation_prefix);
+        let _ = write_u64(out, a.offset);
+        out.put(b",\"text\":");
         let _ = write_bytes(out, a.text);
-        out.extend_from_slice(b",\"timestamp\":");
+        out.put(b",\"timestamp\":");
         match a.timestamp() {
             Some(t) => {
                 if t < 0 {
                     out.push(b'-');
                 }
-                push_u64(out, t.unsigned_abs());
+                let _ = write_u64(out, t.unsigned_abs());
             }
-            None => out.extend_from_slice(b"null"),
+            None => out.put(b"null"),
         }
-        out.extend_from_slice(b"}\n");
+        out.put(b"}\n");
     }
-}
-
-/// Decimal digits of `v`, two at a time.
-#[inline]
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while v >= 100 {
-        let d = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
-    }
-    if v >= 10 {
-        let d = v as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
-    }
-    out.extend_from_slice(&buf[i..]);
 }
 
 /// `SELECT 0`: every file is loaded starting in database 0.
@@ -214,7 +193,7 @@ fn print_json<W: Write>(
     on_written: &mut dyn FnMut(u64),
 ) -> Result<Stats, RenderError> {
     let json = JsonLines::new(file, &opts.dbs, opts.annotations);
-    let mut out = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
+    let mut out = OutBuf::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
     let mut stats = Stats::default();
     let mut reader = Reader::new(bytes, start);
     let mut result = Ok(());
@@ -224,7 +203,7 @@ fn print_json<W: Write>(
                 count(&mut stats, &item);
                 json.item(&mut out, &item);
                 if out.len() >= FLUSH_AT {
-                    sink.write_all(&out)?;
+                    sink.write_all(out.as_slice())?;
                     out.clear();
                     on_written(reader.offset());
                 }
@@ -235,7 +214,7 @@ fn print_json<W: Write>(
             }
         }
     }
-    sink.write_all(&out)?;
+    sink.write_all(out.as_slice())?;
     on_written(reader.offset());
     result.map(|()| stats)
 }
@@ -349,13 +328,12 @@ fn print_json_parallel<W: Write>(
                     Err(_) => return,
                 };
                 let Ok(b) = batch else { return };
-                let mut out = pool
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.pop())
-                    .unwrap_or_default();
-                out.clear();
-                out.reserve(b.end - b.start + (b.end - b.start) / 2);
+                let mut out = OutBuf::from_vec(
+                    pool.lock()
+                        .ok()
+                        .and_then(|mut p| p.pop())
+                        .unwrap_or_else(|| Vec::with_capacity(2 * BATCH_BYTES)),
+                );
                 let mut stats = Stats::default();
                 // The walker validated this range: no error can come up.
                 let items = Reader::resume(&bytes[..b.end], b.start, b.db).flatten();
@@ -366,7 +344,7 @@ fn print_json_parallel<W: Write>(
                 let done = Rendered {
                     index: b.index,
                     end: b.end,
-                    bytes: out,
+                    bytes: out.into_vec(),
                     stats,
                 };
                 if done_tx.send(done).is_err() {

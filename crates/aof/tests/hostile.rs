@@ -80,7 +80,7 @@ fn check(bytes: &[u8]) -> FileReport {
     assert!(r.ok_up_to <= bytes.len() as u64);
     // Rendering what is there never panics either.
     let json = JsonLines::new("hostile.aof", &[], true);
-    let mut out = Vec::new();
+    let mut out = rdbscope_printer::out::OutBuf::with_capacity(0);
     for item in Reader::new(bytes, r.resp_start as usize).map_while(Result::ok) {
         json.item(&mut out, &item);
     }

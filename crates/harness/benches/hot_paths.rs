@@ -335,12 +335,12 @@ fn main() {
         black_box(r);
     });
     let json = rdbscope_aof::render::JsonLines::new("bench.aof", &[], true);
-    let mut out = Vec::with_capacity(64 << 20);
+    let mut out = rdbscope_printer::out::OutBuf::with_capacity(64 << 20);
     bench("aof json lines render (input)", aof.len(), || {
         out.clear();
         for item in rdbscope_aof::Reader::new(&aof, 0) {
             json.item(&mut out, &item.unwrap());
         }
-        black_box(&out);
+        black_box(out.as_slice());
     });
 }

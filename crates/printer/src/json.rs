@@ -663,7 +663,7 @@ fn write_i64<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
 
 /// A JSON number from an unsigned integer, without `fmt`.
 #[inline]
-fn write_u64<W: Write>(o: &mut W, v: u64) -> std::io::Result<()> {
+pub fn write_u64<W: Write>(o: &mut W, v: u64) -> std::io::Result<()> {
     if let Ok(v) = i64::try_from(v) {
         return write_i64(o, v);
     }

@@ -8,7 +8,7 @@ pub mod error;
 pub mod info;
 pub mod json;
 pub mod keyspace;
-mod out;
+pub mod out;
 pub mod parallel;
 pub mod resp;
 

@@ -13,7 +13,7 @@
 
 use std::io::Write;
 
-pub(crate) struct OutBuf {
+pub struct OutBuf {
     /// Initialized in full; the output is `buf[..len]`.
     buf: Vec<u8>,
     len: usize,
@@ -48,6 +48,11 @@ impl OutBuf {
     #[inline]
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     #[inline]
