@@ -48,7 +48,7 @@ struct Done {
 
 /// Renders `records` (already filtered) to `sink` with `threads` workers.
 /// `records` is consumed on the calling thread; an `Err` from it ends the
-/// output after everything before it.
+/// output after everything before it. `threads` is the CPUs to use.
 pub fn print_parallel<'a, W, I>(
     records: I,
     format: Format,
@@ -60,7 +60,15 @@ where
     W: Write + Send,
     I: Iterator<Item = Result<Record<'a>, PrintError>>,
 {
-    let threads = threads.max(1);
+    // Rendering JSON costs several times the walk: a worker per CPU, the
+    // walk squeezed in between. A RESTORE command costs about what walking
+    // to it costs (a copy and a CRC), so with a worker per CPU the workers
+    // would only take CPU time from the walk, which sets the pace: half.
+    let threads = match format {
+        Format::JsonLines => threads,
+        Format::Resp(_) => threads / 2,
+    }
+    .max(1);
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Vec<Record<'a>>)>(threads * 2);
     let (done_tx, done_rx) = mpsc::sync_channel::<Done>(threads * 2);
     let work_rx = Mutex::new(work_rx);
