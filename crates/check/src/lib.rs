@@ -197,10 +197,15 @@ fn check_in_parallel<'a>(
     use std::sync::{mpsc, Mutex};
     let (tx, rx) = mpsc::sync_channel::<Vec<KeyRecord<'a>>>(opts.threads * 2);
     let rx = Mutex::new(rx);
+    // Checked batches come back to be filled again: a fresh batch vector
+    // (hundreds of KB) is a fresh mapping, faulted in and zeroed page by
+    // page, every time.
+    let (back_tx, back_rx) = mpsc::channel::<Vec<KeyRecord<'a>>>();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..opts.threads)
             .map(|_| {
                 let rx = &rx;
+                let back_tx = back_tx.clone();
                 scope.spawn(move || {
                     let mut tally = Tally::new(opts);
                     loop {
@@ -209,10 +214,12 @@ fn check_in_parallel<'a>(
                             Ok(r) => r.recv(),
                             Err(_) => break,
                         };
-                        let Ok(batch) = batch else { break };
+                        let Ok(mut batch) = batch else { break };
                         for k in &batch {
                             tally.check(k);
                         }
+                        batch.clear();
+                        let _ = back_tx.send(batch);
                     }
                     tally
                 })
@@ -227,7 +234,8 @@ fn check_in_parallel<'a>(
                 batch_bytes = 0;
                 // A send fails only if every worker is gone, which cannot
                 // happen before the channel closes.
-                let _ = tx.send(std::mem::take(&mut batch));
+                let next = back_rx.try_recv().unwrap_or_default();
+                let _ = tx.send(std::mem::replace(&mut batch, next));
             }
         });
         if !batch.is_empty() {

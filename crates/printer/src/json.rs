@@ -440,10 +440,11 @@ impl JsonPrinter<std::io::Sink> {
         JsonPrinter::with_out(out, layout, scratch)
     }
 
-    /// The output of an [`JsonPrinter::in_memory`] printer: whole records.
-    pub fn into_buffer(mut self) -> Result<Vec<u8>, PrintError> {
+    /// The output of an [`JsonPrinter::in_memory`] printer (whole
+    /// records), and its scratch space for the next printer.
+    pub fn into_buffer(mut self) -> Result<(Vec<u8>, Scratch), PrintError> {
         self.close_document()?;
-        Ok(self.out.buf.into_vec())
+        Ok((self.out.buf.into_vec(), self.scratch))
     }
 }
 

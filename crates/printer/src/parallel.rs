@@ -72,6 +72,9 @@ where
     let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Vec<Record<'a>>)>(threads * 2);
     let (done_tx, done_rx) = mpsc::sync_channel::<Done>(threads * 2);
     let work_rx = Mutex::new(work_rx);
+    // Rendered batches come back to be filled again (a fresh vector of
+    // records is a fresh mapping, faulted in page by page).
+    let (back_tx, back_rx) = mpsc::channel::<Vec<Record<'a>>>();
     // Set when a worker or the writer failed: stop walking.
     let stop = AtomicBool::new(false);
     // Written buffers, for the workers to render into again.
@@ -81,8 +84,17 @@ where
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let (work_rx, done_tx, stop, spare) = (&work_rx, done_tx.clone(), &stop, &spare);
+                let back = back_tx.clone();
                 scope.spawn(move || {
-                    render_batches(work_rx, done_tx, stop, spare, format, max_decompressed)
+                    render_batches(
+                        work_rx,
+                        done_tx,
+                        back,
+                        stop,
+                        spare,
+                        format,
+                        max_decompressed,
+                    )
                 })
             })
             .collect();
@@ -105,7 +117,11 @@ where
                     batch.push(r);
                     if batch_bytes >= BATCH_BYTES {
                         batch_bytes = 0;
-                        if work_tx.send((index, std::mem::take(&mut batch))).is_err() {
+                        let next = back_rx.try_recv().unwrap_or_default();
+                        if work_tx
+                            .send((index, std::mem::replace(&mut batch, next)))
+                            .is_err()
+                        {
                             break;
                         }
                         index += 1;
@@ -139,18 +155,21 @@ where
 fn render_batches<'a>(
     work: &Mutex<mpsc::Receiver<(u64, Vec<Record<'a>>)>>,
     done: mpsc::SyncSender<Done>,
+    back: mpsc::Sender<Vec<Record<'a>>>,
     stop: &AtomicBool,
     spare: &Mutex<Vec<Vec<u8>>>,
     format: Format,
     max_decompressed: u64,
 ) -> Stats {
     let mut stats = Stats::default();
+    // Decompression buffers, kept from batch to batch.
+    let mut scratch = None;
     loop {
         let job = match work.lock() {
             Ok(rx) => rx.recv(),
             Err(_) => break,
         };
-        let Ok((index, records)) = job else { break };
+        let Ok((index, mut records)) = job else { break };
         if stop.load(Ordering::Relaxed) {
             continue;
         }
@@ -163,12 +182,17 @@ fn render_batches<'a>(
             .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES * 2));
         let (bytes, error) = match format {
             Format::JsonLines => {
-                let scratch = Scratch::with_limit(max_decompressed);
-                let mut p = JsonPrinter::in_memory(reused, Layout::Lines, scratch);
+                let s = scratch
+                    .take()
+                    .unwrap_or_else(|| Scratch::with_limit(max_decompressed));
+                let mut p = JsonPrinter::in_memory(reused, Layout::Lines, s);
                 let r = records.iter().try_for_each(|r| p.record(r));
                 // Whole records only: a failed record was already cut out.
                 match p.into_buffer() {
-                    Ok(bytes) => (bytes, r.err()),
+                    Ok((bytes, s)) => {
+                        scratch = Some(s);
+                        (bytes, r.err())
+                    }
                     Err(e) => (Vec::new(), Some(e)),
                 }
             }
@@ -179,6 +203,8 @@ fn render_batches<'a>(
                 (p.into_buffer(), r.err())
             }
         };
+        records.clear();
+        let _ = back.send(records);
         if done
             .send(Done {
                 index,
