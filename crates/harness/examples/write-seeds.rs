@@ -1,4 +1,4 @@
-//! Writes fuzz seeds cut from every RDB file under a directory into
+//! Writes fuzz seeds cut from every RDB and AOF file under a directory into
 //! `OUT/<target>/`, for `cargo fuzz run`: see fuzz/README.md.
 //!
 //!   cargo run -p rdbscope-harness --example write-seeds -- ../shared/corpus fuzz/corpus
@@ -36,10 +36,13 @@ fn main() {
         let Ok(data) = std::fs::read(&f) else {
             continue;
         };
-        if !(data.starts_with(b"REDIS") || data.starts_with(b"VALKEY")) || data.len() > 4 << 20 {
+        if data.len() > 4 << 20 {
             continue;
         }
-        for (target, seed) in rdbscope_harness::seeds::from_rdb(&data) {
+        let name = f
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        for (target, seed) in rdbscope_harness::seeds::from_file(&name, &data) {
             // Named by content. (Not by the CRC-64 alone: a DUMP payload
             // ends with its own CRC, which makes every payload's CRC zero.)
             // The target's name goes first: CRC-64 is linear, so a suffix

@@ -7,7 +7,8 @@
 //! an abort, a hang or an allocation beyond the limits is a bug. Where two
 //! paths must agree, the function asserts it (a differential check):
 //! `check` accepting a file implies `dump` reading it; our LZF decoder
-//! agreeing with the `lzf` crate's.
+//! agreeing with the `lzf` crate's; an AOF the checker calls valid reading
+//! to its end.
 
 use rdbscope_check::{check, Options, ValueChecker};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError};
@@ -39,6 +40,8 @@ pub const TARGETS: &[Target] = &[
     ("zipmap", zipmap),
     ("lzf", lzf),
     ("stream_listpack", stream_listpack),
+    ("aof_file", aof_file),
+    ("aof_manifest", aof_manifest),
 ];
 
 fn dump_all(data: &[u8]) -> Result<(), PrintError> {
@@ -181,5 +184,61 @@ pub fn stream_listpack(data: &[u8]) {
                 Ok::<_, rdbscope_rdb::Error>(())
             },
         );
+    }
+}
+
+/// A single-file AOF (commands, after an RDB preamble or not) through the
+/// checker and the JSON renderer. Differential: a file the checker calls
+/// valid reads to its end without an error, as many commands as counted.
+pub fn aof_file(data: &[u8]) {
+    let part = rdbscope_aof::Part {
+        path: "fuzz.aof".into(),
+        name: "fuzz.aof".into(),
+        file_type: None,
+        seq: None,
+        last: true,
+    };
+    let opts = Options {
+        max_decompressed: FUZZ_MAX_DECOMPRESSED,
+        now_ms: 0,
+        ..Options::default()
+    };
+    let r = rdbscope_aof::check::check_file(data, &part, &opts);
+    assert!(r.ok_up_to <= data.len() as u64, "ok_up_to past the end");
+    let start = (r.resp_start as usize).min(data.len());
+    let json = rdbscope_aof::render::JsonLines::new("fuzz.aof", &[], true);
+    let mut out = rdbscope_printer::out::OutBuf::with_capacity(0);
+    let mut commands = 0u64;
+    let mut failed = None;
+    for item in rdbscope_aof::Reader::new(data, start) {
+        match item {
+            Ok(item) => {
+                commands += u64::from(matches!(item, rdbscope_aof::Item::Command(_)));
+                json.item(&mut out, &item);
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    if r.verdict == rdbscope_aof::Verdict::Valid {
+        if let Some(e) = failed {
+            panic!("check calls the AOF valid but reading it fails: {e}");
+        }
+        assert_eq!(commands, r.commands, "commands read vs counted by check");
+    }
+}
+
+/// An AOF manifest through the parser, and each of its lines through the
+/// shell-like splitter on its own.
+pub fn aof_manifest(data: &[u8]) {
+    if let Ok(m) = rdbscope_aof::manifest::parse(data) {
+        for e in m.load_order() {
+            let _ = e.name_str();
+        }
+    }
+    for line in data.split(|&b| b == b'\n') {
+        let _ = rdbscope_aof::manifest::split_args(line);
     }
 }

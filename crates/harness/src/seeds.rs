@@ -1,9 +1,26 @@
 //! Fuzz seeds cut from real files: every blob, LZF string, stream node and
-//! value of an RDB file, each in the input form of its target.
+//! value of an RDB file, each in the input form of its target; AOF files
+//! and manifests whole.
 
 use rdbscope_rdb::crc::crc64;
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::{Encoding, Rdb, RdbString, Record};
+
+/// (target name, input) pairs found in the file `name` holding `data`:
+/// an RDB's parts, an AOF (`*.aof`, which may start with an RDB preamble)
+/// whole, a manifest whole.
+pub fn from_file(name: &str, data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
+    if name.ends_with(".manifest") {
+        out.push(("aof_manifest", data.to_vec()));
+    } else if name.ends_with(".aof") {
+        out.push(("aof_file", data.to_vec()));
+    }
+    if data.starts_with(b"REDIS") || data.starts_with(b"VALKEY") {
+        out.extend(from_rdb(data));
+    }
+    out
+}
 
 /// (target name, input) pairs found in `rdb`.
 pub fn from_rdb(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {

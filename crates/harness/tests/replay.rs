@@ -59,10 +59,10 @@ fn corpus_seeds_and_their_truncations() {
     let mut per_target = std::collections::BTreeMap::<&str, usize>::new();
     for f in files {
         let data = std::fs::read(&f).expect("read corpus file");
-        if !(data.starts_with(b"REDIS") || data.starts_with(b"VALKEY")) {
-            continue;
-        }
-        for (name, seed) in seeds::from_rdb(&data) {
+        let file_name = f
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        for (name, seed) in seeds::from_file(&file_name, &data) {
             let body = target(name);
             body(&seed);
             // A few cuts of each seed as well: the shapes fuzzers start from.
