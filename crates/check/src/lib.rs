@@ -63,8 +63,9 @@ impl Default for Options {
 
 /// Checks one file held in `bytes`. `on_progress` is called after each
 /// record with the offset before which the walk will not read again (to
-/// release mapped pages, show progress).
-pub fn check(bytes: &[u8], name: &str, opts: &Options, on_progress: impl FnMut(u64)) -> Report {
+/// release mapped pages, show progress). When duplicate keys are suspected,
+/// a second walk confirms them, and the offsets start again from 0.
+pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnMut(u64)) -> Report {
     let mut report = Report::new(name, bytes.len() as u64);
     let rdb = match Rdb::new(bytes) {
         Ok(r) => r.verify_checksum(!opts.ignore_checksum),
@@ -76,23 +77,28 @@ pub fn check(bytes: &[u8], name: &str, opts: &Options, on_progress: impl FnMut(u
     report.header = Some(rdb.header());
     let key_prints = if opts.threads <= 1 {
         let mut tally = Tally::new(opts);
-        let prints = walk(&rdb, bytes, opts, &mut report, on_progress, |k| {
+        let prints = walk(&rdb, bytes, opts, &mut report, &mut on_progress, |k| {
             tally.check(k)
         });
         tally.into_report(&mut report);
         prints
     } else {
-        check_in_parallel(&rdb, bytes, opts, &mut report, on_progress)
+        check_in_parallel(&rdb, bytes, opts, &mut report, &mut on_progress)
     };
     if report.problems == 0 || !report.structural_failure {
-        find_duplicate_keys(&rdb, key_prints, &mut report);
+        find_duplicate_keys(&rdb, key_prints, &mut report, &mut on_progress);
     }
     report
 }
 
 /// Sorts the key fingerprints; equal neighbours are suspects, confirmed by
 /// a second walk that compares the suspects' real bytes.
-fn find_duplicate_keys(rdb: &Rdb<'_>, prints: KeyPrints, report: &mut Report) {
+fn find_duplicate_keys(
+    rdb: &Rdb<'_>,
+    prints: KeyPrints,
+    report: &mut Report,
+    on_progress: &mut impl FnMut(u64),
+) {
     if let Some(why) = prints.spill_failure() {
         report.notes.push(format!(
             "key fingerprints could not be spilled to a temporary file ({why}); they were held in memory"
@@ -112,7 +118,11 @@ fn find_duplicate_keys(rdb: &Rdb<'_>, prints: KeyPrints, report: &mut Report) {
     }
     let mut seen: HashSet<(u64, Vec<u8>)> = HashSet::new();
     let mut buf = Vec::new();
-    for r in rdb.records() {
+    let mut records = rdb.records();
+    while let Some(r) = records.next() {
+        // Release pages behind this walk too: a 48-bit collision among
+        // millions of keys is enough to make it happen.
+        on_progress(records.settled_offset());
         let Ok(Record::Key(k)) = r else {
             if r.is_err() {
                 break;

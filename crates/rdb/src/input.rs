@@ -93,12 +93,17 @@ impl Input {
     }
 
     /// Tells the kernel that bytes before `offset` will not be needed soon.
-    /// Cheap to call often: it acts only every 8 MiB.
+    /// Cheap to call often: it acts only every 8 MiB. An offset below the
+    /// last one starts a new pass over the input (its pages are faulted in
+    /// again, and released again as it goes).
     pub fn release_before(&self, offset: u64) {
         #[cfg(unix)]
         if let Source::Mapped(map) = &self.source {
             let page = 4096usize;
             let upto = (offset as usize).min(map.len()) / page * page;
+            if upto < self.released.get() {
+                self.released.set(0);
+            }
             let released = self.released.get();
             if upto >= released + RELEASE_STEP {
                 // SAFETY: this is a read-only, private file mapping:
