@@ -8,13 +8,14 @@
 //! without one unless `REQUIRE_REDIS=1`; `redis-check-aof` is used when it
 //! is there (it comes with the server).
 
+use rdbscope_testkit::redis::{find_bin, redis_server, RedisServer};
 use rdbscope_testkit::TempDir;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 fn rdbscope(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rdbscope"))
@@ -252,27 +253,6 @@ fn hostile_aofs_exit_1_with_an_offset() {
 // A live redis-server
 // ---------------------------------------------------------------------------
 
-fn find(bin: &str, env: &str) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(env) {
-        return Some(PathBuf::from(p)).filter(|p| p.is_file());
-    }
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(bin)).collect())
-        .unwrap_or_default();
-    candidates.extend(["/usr/bin", "/usr/local/bin", "/usr/sbin"].map(|d| Path::new(d).join(bin)));
-    candidates.into_iter().find(|p| p.is_file())
-}
-
-/// The server process, killed on drop (also when the test fails).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 struct Conn(BufReader<TcpStream>);
 
 impl Conn {
@@ -318,12 +298,7 @@ impl Conn {
 
 #[test]
 fn live_redis_aof_matches_what_was_sent() {
-    let Some(server) = find("redis-server", "REDIS_SERVER") else {
-        assert!(
-            std::env::var("REQUIRE_REDIS").as_deref() != Ok("1"),
-            "REQUIRE_REDIS=1 but redis-server was not found"
-        );
-        eprintln!("SKIPPED live_redis_aof_matches_what_was_sent: no redis-server (REQUIRE_REDIS=1 makes this a failure)");
+    let Some(server) = redis_server("live_redis_aof_matches_what_was_sent") else {
         return;
     };
     let tmp = TempDir::new("aof-live");
@@ -388,7 +363,7 @@ fn live_redis_aof_matches_what_was_sent() {
     assert!(set_b["command"][2]["base64"].is_string(), "{set_b}");
 
     // Valid, and then truncated copies: redis-check-aof and we agree.
-    let checker = find("redis-check-aof", "REDIS_CHECK_AOF");
+    let checker = find_bin("redis-check-aof", "REDIS_CHECK_AOF");
     judge_alike(&aof_dir, checker.as_deref(), 0);
     let incr = std::fs::read_dir(&aof_dir)
         .unwrap()
@@ -434,58 +409,19 @@ fn judge_alike(dir: &Path, checker: Option<&Path>, want: i32) {
     assert_eq!(ours_line, last, "{out}");
 }
 
-fn start(bin: &Path, dir: &Path) -> (Server, Conn) {
-    for _ in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = Command::new(bin)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .arg("--dir")
-            .arg(dir)
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--aof-use-rdb-preamble",
-                "no",
-            ])
-            .args(["--daemonize", "no", "--logfile", ""])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut server = Server(child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = server.0.try_wait() {
-                break;
-            }
-            if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
-                s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-                let mut c = Conn(BufReader::new(s));
-                if c.call(&[b"PING"]) == b"+PONG" {
-                    return (server, c);
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = server.0.kill();
-    }
-    panic!(
-        "redis-server did not start: {}",
-        std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+/// A server writing a plain multi-part AOF (no RDB preamble) into `dir`,
+/// fsyncing every command, and a connection to it.
+fn start(bin: &Path, dir: &Path) -> (RedisServer, Conn) {
+    let server = RedisServer::start(
+        bin,
+        Some(dir),
+        &[
+            ("appendonly", "yes"),
+            ("appendfsync", "always"),
+            ("aof-use-rdb-preamble", "no"),
+        ],
     );
+    let s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect to redis-server");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    (server, Conn(BufReader::new(s)))
 }

@@ -41,15 +41,15 @@ use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::rdb_string::StringEncoding;
 use rdbscope_rdb::value::QUICKLIST_PACKED;
 use rdbscope_rdb::{Encoding, Rdb, RdbString, Record};
+use rdbscope_testkit::redis::{redis_server, RedisServer};
 use rdbscope_testkit::TempDir;
 use serde_json::Value;
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rdbscope");
 
@@ -74,7 +74,7 @@ const MIN_INTSETS: usize = 3;
 
 #[test]
 fn checksummed_file_every_byte_flip_is_detected() {
-    let Some(bin) = find_redis_server("checksummed_file_every_byte_flip_is_detected") else {
+    let Some(bin) = redis_server("checksummed_file_every_byte_flip_is_detected") else {
         return;
     };
     let file = live_rdb(&bin, &[]);
@@ -131,7 +131,7 @@ fn checksummed_file_every_byte_flip_is_detected() {
 
 #[test]
 fn unchecksummed_file_structural_damage_is_detected() {
-    let Some(bin) = find_redis_server("unchecksummed_file_structural_damage_is_detected") else {
+    let Some(bin) = redis_server("unchecksummed_file_structural_damage_is_detected") else {
         return;
     };
     let file = live_rdb(&bin, &[("rdbchecksum", "no"), ("rdbcompression", "no")]);
@@ -1047,7 +1047,7 @@ const SMALL_LIMITS: &[(&str, &str)] = &[
 fn live_rdb(bin: &Path, config: &[(&str, &str)]) -> Vec<u8> {
     let mut all: Vec<(&str, &str)> = SMALL_LIMITS.to_vec();
     all.extend_from_slice(config);
-    let server = RedisServer::start(bin, &all);
+    let server = RedisServer::start(bin, None, &all);
     let mut conn = Conn::connect(server.port).expect("connect to redis-server");
     let commands = live_data();
     let replies = conn.pipeline(&commands).expect("send the workload");
@@ -1060,7 +1060,7 @@ fn live_rdb(bin: &Path, config: &[(&str, &str)]) -> Vec<u8> {
         Ok(Resp::Simple(s)) if s == "OK" => {}
         other => panic!("SAVE: {other:?}"),
     }
-    std::fs::read(server.dir.join("dump.rdb")).expect("read dump.rdb")
+    std::fs::read(server.dir().join("dump.rdb")).expect("read dump.rdb")
 }
 
 /// The workload: the same commands for both files, no randomness and no
@@ -1251,131 +1251,8 @@ fn live_data() -> Vec<Vec<Vec<u8>>> {
     cmds
 }
 
-fn find_redis_server(test: &str) -> Option<PathBuf> {
-    let found = if let Some(p) = std::env::var_os("REDIS_SERVER") {
-        Some(PathBuf::from(p)).filter(|p| p.is_file())
-    } else {
-        let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-            .map(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join("redis-server"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        candidates.push(PathBuf::from("/usr/bin/redis-server"));
-        candidates.push(PathBuf::from("/usr/local/bin/redis-server"));
-        candidates.into_iter().find(|p| p.is_file())
-    };
-    if found.is_none() {
-        let required = std::env::var("REQUIRE_REDIS").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "REQUIRE_REDIS=1 but no redis-server was found (set REDIS_SERVER)"
-        );
-        eprintln!("SKIPPED {test}: no redis-server (set REDIS_SERVER; REQUIRE_REDIS=1 makes this an error)");
-    }
-    found
-}
-
 fn locate_corpus(test: &str) -> Option<PathBuf> {
     rdbscope_testkit::corpus(test)
-}
-
-/// A redis-server child and its private directory; dropping it (also while
-/// unwinding from a failed assertion) kills the server and removes the
-/// directory.
-struct RedisServer {
-    child: Option<Child>,
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl RedisServer {
-    fn start(bin: &Path, config: &[(&str, &str)]) -> RedisServer {
-        let dir = unique_temp_path("server");
-        std::fs::create_dir_all(&dir).expect("create server dir");
-        let mut server = RedisServer {
-            child: None,
-            dir,
-            port: 0,
-        };
-        let mut log_text = String::new();
-        // A free port can be taken by someone else before the server binds
-        // it: retry with another.
-        for attempt in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("find a free port")
-                .port();
-            let log_path = server.dir.join(format!("server-{attempt}.log"));
-            let log = File::create(&log_path).expect("create log");
-            let mut cmd = Command::new(bin);
-            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .arg("--dir")
-                .arg(&server.dir)
-                .args([
-                    "--dbfilename",
-                    "dump.rdb",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .args(["--daemonize", "no", "--logfile", ""]);
-            for (k, v) in config {
-                cmd.arg(format!("--{k}")).arg(v);
-            }
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::from(log.try_clone().expect("log handle")))
-                .stderr(Stdio::from(log));
-            server.child = Some(
-                cmd.spawn()
-                    .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display())),
-            );
-            server.port = port;
-            if server.wait_ready(Duration::from_secs(15)) {
-                return server;
-            }
-            if let Some(mut c) = server.child.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-            let _ = writeln!(
-                log_text,
-                "attempt {attempt} on port {port}:\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            );
-        }
-        panic!("redis-server did not start:\n{log_text}");
-    }
-
-    fn wait_ready(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(Ok(Some(_))) = self.child.as_mut().map(Child::try_wait) {
-                return false; // it exited
-            }
-            if let Ok(mut c) = Conn::connect(self.port) {
-                if let Ok(Resp::Simple(s)) = c.call(&[b"PING".to_vec()]) {
-                    if s == "PONG" {
-                        return true;
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
 }
 
 // ===========================================================================
@@ -1475,16 +1352,6 @@ impl Conn {
 // ===========================================================================
 // Small helpers
 // ===========================================================================
-
-fn unique_temp_path(what: &str) -> PathBuf {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    std::env::temp_dir().join(format!(
-        "rdbscope-check-bitflips-{what}-{}-{nanos}",
-        std::process::id()
-    ))
-}
 
 /// Fails once, with every failure (long lists clipped).
 fn report(failures: Vec<String>) {

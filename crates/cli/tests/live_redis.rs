@@ -21,17 +21,17 @@
 //! The seed is printed; `RDBSCOPE_LIVE_SEED=<u64>` (decimal or 0x-hex)
 //! changes it.
 //!
-//! Layout: server process guard, RESP client, PRNG, data generator, a tiny
-//! JSON reader, dump parsing, comparison, and finally the test itself.
+//! Layout (the server process is `rdbscope_testkit::redis`): RESP client,
+//! PRNG, data generator, a tiny JSON reader, dump parsing, comparison, and
+//! finally the test itself.
 
+use rdbscope_testkit::redis::{redis_server, RedisServer};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use json::Value;
 
@@ -45,142 +45,6 @@ const FAR_FUTURE_MS: i64 = 4_102_444_800_000;
 // ===========================================================================
 // redis-server process
 // ===========================================================================
-
-/// `$REDIS_SERVER` if set (and only it, so setting it to a missing path
-/// exercises the skip / REQUIRE_REDIS paths), else `$PATH`, else the usual
-/// system locations.
-fn find_redis_server() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("REDIS_SERVER") {
-        return Some(PathBuf::from(p)).filter(|p| p.is_file());
-    }
-    let mut candidates = Vec::new();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("redis-server")));
-    }
-    for p in [
-        "/usr/bin/redis-server",
-        "/usr/local/bin/redis-server",
-        "/usr/sbin/redis-server",
-    ] {
-        candidates.push(PathBuf::from(p));
-    }
-    candidates.into_iter().find(|p| p.is_file())
-}
-
-/// Owns the child process and its scratch directory. Dropping it (including
-/// while unwinding from a failed assertion) kills the server and removes the
-/// directory, so a failing test never leaks a server.
-struct RedisServer {
-    child: Option<Child>,
-    dir: PathBuf,
-    port: u16,
-    /// Whether `--enable-debug-command yes` was accepted.
-    debug_flag: bool,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    // Bind to port 0 and let the OS choose; there is a small race between
-    // dropping the listener and redis binding it, covered by retries below.
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
-}
-
-impl RedisServer {
-    fn start(bin: &Path, startup: &[(&str, &str)]) -> RedisServer {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "rdbscope-live-redis-{}-{}",
-            std::process::id(),
-            nanos
-        ));
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        let mut server = RedisServer {
-            child: None,
-            dir,
-            port: 0,
-            debug_flag: true,
-        };
-        let mut failures = String::new();
-        for attempt in 0..5 {
-            let port = free_port();
-            let log_path = server.dir.join(format!("redis-{attempt}.log"));
-            let log = File::create(&log_path).expect("create log file");
-            let mut cmd = Command::new(bin);
-            cmd.arg("--port")
-                .arg(port.to_string())
-                .args(["--bind", "127.0.0.1"])
-                .arg("--dir")
-                .arg(&server.dir)
-                .args(["--dbfilename", "dump.rdb"])
-                .args(["--save", ""])
-                .args(["--appendonly", "no"])
-                .args(["--daemonize", "no"])
-                .args(["--logfile", ""]);
-            for (k, v) in startup {
-                cmd.arg(format!("--{k}")).arg(v);
-            }
-            if server.debug_flag {
-                cmd.args(["--enable-debug-command", "yes"]);
-            }
-            cmd.stdin(Stdio::null())
-                .stdout(Stdio::from(log.try_clone().unwrap()))
-                .stderr(Stdio::from(log));
-            let child = cmd
-                .spawn()
-                .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-            server.child = Some(child);
-            server.port = port;
-            if server.wait_ready(Duration::from_secs(15)) {
-                return server;
-            }
-            // Did not come up: reap it and look at why.
-            if let Some(mut c) = server.child.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
-            let _ = writeln!(failures, "attempt {attempt} (port {port}):\n{text}");
-            if server.debug_flag && text.contains("enable-debug-command") {
-                // Pre-7.0 servers do not know the option (and allow DEBUG anyway).
-                server.debug_flag = false;
-            }
-        }
-        panic!("redis-server did not start:\n{failures}");
-    }
-
-    fn wait_ready(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return false; // exited
-                }
-            }
-            if let Ok(mut c) = Conn::connect(self.port) {
-                if let Ok(Resp::Simple(s)) = c.call(vec![b"PING".to_vec()]) {
-                    if s == "PONG" {
-                        return true;
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-}
 
 // ===========================================================================
 // Minimal RESP2 client (binary safe)
@@ -2744,7 +2608,7 @@ struct Session {
 }
 
 fn start_session(bin: &Path, startup: &'static [(&'static str, &'static str)]) -> Session {
-    let server = RedisServer::start(bin, startup);
+    let server = RedisServer::start(bin, None, startup);
     let mut c = Conn::connect(server.port).expect("connect to redis-server");
     let info = cmd!(c, "INFO", "server").text();
     let version = info
@@ -2761,7 +2625,7 @@ fn start_session(bin: &Path, startup: &'static [(&'static str, &'static str)]) -
     eprintln!(
         "live_redis: server {version} on port {} (startup options {startup:?}, --enable-debug-command {})",
         server.port,
-        if server.debug_flag { "yes" } else { "not accepted" }
+        if server.debug_command { "yes" } else { "not accepted" }
     );
     // PEXPIRETIME, the XINFO FULL fields and the DEBUG switches need Redis 7.
     assert!(
@@ -2790,12 +2654,7 @@ fn start_session(bin: &Path, startup: &'static [(&'static str, &'static str)]) -
 
 #[test]
 fn dump_matches_live_redis() {
-    let required = std::env::var("REQUIRE_REDIS").is_ok_and(|v| v == "1");
-    let Some(bin) = find_redis_server() else {
-        if required {
-            panic!("REQUIRE_REDIS=1 but redis-server was not found (PATH, /usr/bin, /usr/local/bin, $REDIS_SERVER)");
-        }
-        eprintln!("SKIPPED live_redis: redis-server not found (set REQUIRE_REDIS=1 to make this a failure)");
+    let Some(bin) = redis_server("live_redis") else {
         return;
     };
     let seed = seed();
@@ -2835,8 +2694,8 @@ fn dump_matches_live_redis() {
 
         assert_eq!(cmd!(c, "SAVE"), Resp::Simple("OK".into()));
         // Work on a copy; the server's own file is left alone.
-        let rdb = server.dir.join(format!("round-{i}-{}.rdb", round.name));
-        std::fs::copy(server.dir.join("dump.rdb"), &rdb).expect("copy dump.rdb");
+        let rdb = server.dir().join(format!("round-{i}-{}.rdb", round.name));
+        std::fs::copy(server.dir().join("dump.rdb"), &rdb).expect("copy dump.rdb");
 
         let out = Command::new(rdbscope)
             .args(["dump", "--keys-only"])

@@ -6,9 +6,9 @@
 //! encodings, which follow the configuration, so the digests recorded in the
 //! corpus from differently configured servers are not the comparison.)
 
+use rdbscope_testkit::redis::{redis_server, RedisServer};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rdbscope");
 
@@ -25,67 +25,27 @@ fn have(cmd: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A redis-server child on a loopback port, killed on drop.
+/// A redis-server on a loopback port (killed on drop), driven with
+/// `redis-cli`.
 struct Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
+    redis: RedisServer,
 }
 
 impl Server {
     /// Starts a server in `dir`, loading `dir/dump.rdb` if it is there.
-    fn start(dir: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--enable-debug-command", "yes", "--dir"])
-            .arg(dir)
-            .args(["--dbfilename", "dump.rdb", "--logfile"])
-            .arg(dir.join("server.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let s = Server {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-        };
-        let t = Instant::now();
-        while s.cli(&["ping"]).as_deref() != Some("PONG") {
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "redis-server did not answer PING; log: {}",
-                s.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
+    fn start(bin: &Path, dir: &Path) -> Server {
+        Server {
+            redis: RedisServer::start(bin, Some(dir), &[]),
         }
-        s
     }
 
     fn cli(&self, args: &[&str]) -> Option<String> {
         let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
+            .args(["-p", &self.redis.port.to_string()])
             .args(args)
             .output()
             .ok()?;
         Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
     fn version(&self) -> u32 {
@@ -104,13 +64,6 @@ impl Server {
             (m, _) if m < 7 => 9,
             _ => 10,
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -135,19 +88,22 @@ fn redis_version(data: &[u8]) -> Option<u32> {
 
 #[test]
 fn restore_stream_rebuilds_the_same_dataset() {
-    if !have("redis-server") || !have("redis-cli") {
+    let Some(bin) = redis_server("resp_roundtrip") else {
+        return;
+    };
+    if !have("redis-cli") {
         assert!(
             std::env::var("REQUIRE_REDIS").as_deref() != Ok("1"),
-            "REQUIRE_REDIS=1 but redis-server/redis-cli are missing"
+            "REQUIRE_REDIS=1 but redis-cli is missing"
         );
-        eprintln!("skipping: no redis-server/redis-cli");
+        eprintln!("SKIPPED resp_roundtrip: no redis-cli");
         return;
     }
     let Some(corpus) = corpus() else { return };
     let work = std::env::temp_dir().join(format!("rdbscope-resp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(work.join("target")).expect("temp dir");
-    let target = Server::start(&work.join("target"));
+    let target = Server::start(&bin, &work.join("target"));
     let server_rdb = target.version();
     let mut files = Vec::new();
     rdb_files(&corpus.join("rdb"), &mut files);
@@ -169,7 +125,7 @@ fn restore_stream_rebuilds_the_same_dataset() {
         let _ = std::fs::remove_dir_all(&src);
         std::fs::create_dir_all(&src).expect("temp dir");
         std::fs::copy(f, src.join("dump.rdb")).expect("copy");
-        let source = Server::start(&src);
+        let source = Server::start(&bin, &src);
         let want = source.cli(&["debug", "digest"]).unwrap_or_default();
         drop(source);
         // Our RESTORE stream, piped into a clean server.
@@ -186,7 +142,7 @@ fn restore_stream_rebuilds_the_same_dataset() {
             String::from_utf8_lossy(&dump.stderr)
         );
         let mut pipe = Command::new("redis-cli")
-            .args(["-p", &target.port.to_string(), "--pipe"])
+            .args(["-p", &target.redis.port.to_string(), "--pipe"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,9 @@
 //! What every test suite of the workspace needs and should not write again:
-//! where the shared corpus is (and whether its absence is a failure), and
-//! scratch directories that clean up after themselves.
+//! where the shared corpus is (and whether its absence is a failure),
+//! scratch directories that clean up after themselves, and a real
+//! `redis-server` ([`redis`]).
+
+pub mod redis;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
