@@ -752,15 +752,7 @@ fn problem_of(e: &Error, multi: Option<u64>) -> (Verdict, Problem) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cmd(v: &mut Vec<u8>, args: &[&[u8]]) {
-        v.extend(format!("*{}\r\n", args.len()).bytes());
-        for a in args {
-            v.extend(format!("${}\r\n", a.len()).bytes());
-            v.extend(*a);
-            v.extend(b"\r\n");
-        }
-    }
+    use crate::resp::write_command;
 
     /// Transactions, SELECTs, annotations, and values that look like the
     /// start of a command (false sync points).
@@ -769,20 +761,20 @@ mod tests {
         for i in 0..3000u32 {
             let key = format!("k{i}");
             match i % 9 {
-                0 => cmd(&mut v, &[b"SELECT", (i % 4).to_string().as_bytes()]),
+                0 => write_command(&mut v, &[b"SELECT", (i % 4).to_string().as_bytes()]),
                 1 => v.extend(format!("#TS:{}\r\n", 1700000000 + i).bytes()),
                 2 => {
-                    cmd(&mut v, &[b"MULTI"]);
-                    cmd(&mut v, &[b"SET", key.as_bytes(), b"1"]);
-                    cmd(&mut v, &[b"SELECT", b"7"]);
-                    cmd(&mut v, &[b"INCR", key.as_bytes()]);
-                    cmd(&mut v, &[b"EXEC"]);
+                    write_command(&mut v, &[b"MULTI"]);
+                    write_command(&mut v, &[b"SET", key.as_bytes(), b"1"]);
+                    write_command(&mut v, &[b"SELECT", b"7"]);
+                    write_command(&mut v, &[b"INCR", key.as_bytes()]);
+                    write_command(&mut v, &[b"EXEC"]);
                 }
-                3 => cmd(
+                3 => write_command(
                     &mut v,
                     &[b"SET", key.as_bytes(), b"x\r\n*3\r\n$3\r\nSET\r\n"],
                 ),
-                _ => cmd(&mut v, &[b"RPUSH", key.as_bytes(), b"a", b"bb", b"ccc"]),
+                _ => write_command(&mut v, &[b"RPUSH", key.as_bytes(), b"a", b"bb", b"ccc"]),
             }
         }
         v

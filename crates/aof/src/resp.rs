@@ -32,6 +32,7 @@
 //! ```
 
 use crate::error::{show_byte, Error};
+use rdbscope_rdb::rdb_string::int_text;
 
 /// What the server does with a command that matters to the reader: SELECT
 /// changes the database of the commands after it, MULTI and EXEC bracket a
@@ -526,6 +527,23 @@ fn parse_db(arg: &[u8]) -> Option<u64> {
     std::str::from_utf8(arg).ok()?.parse().ok()
 }
 
+/// Appends `args` as one command the way the server writes it to the AOF
+/// (`catAppendOnlyGenericCommand`): `*<argc>` then `$<len>` and the bytes
+/// of each argument, every line ended by CRLF.
+pub fn write_command(out: &mut Vec<u8>, args: &[&[u8]]) {
+    let mut digits = [0u8; 20];
+    out.push(b'*');
+    out.extend_from_slice(int_text(args.len() as i64, &mut digits));
+    out.extend_from_slice(b"\r\n");
+    for a in args {
+        out.push(b'$');
+        out.extend_from_slice(int_text(a.len() as i64, &mut digits));
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,12 +553,8 @@ mod tests {
     }
 
     fn cmd(args: &[&[u8]]) -> Vec<u8> {
-        let mut v = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            v.extend(format!("${}\r\n", a.len()).bytes());
-            v.extend(*a);
-            v.extend(b"\r\n");
-        }
+        let mut v = Vec::new();
+        write_command(&mut v, args);
         v
     }
 

@@ -8,6 +8,7 @@
 
 use rdbscope_aof::check::{check_file, FileReport, Verdict};
 use rdbscope_aof::render::JsonLines;
+use rdbscope_aof::resp::write_command;
 use rdbscope_aof::{manifest, Item, Part, Reader};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,26 +38,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-fn cmd(v: &mut Vec<u8>, args: &[&[u8]]) {
-    v.extend(format!("*{}\r\n", args.len()).bytes());
-    for a in args {
-        v.extend(format!("${}\r\n", a.len()).bytes());
-        v.extend(*a);
-        v.extend(b"\r\n");
-    }
-}
-
 /// A small AOF with every kind of record.
 fn synthetic() -> Vec<u8> {
     let mut v = b"#TS:1700000000\r\n".to_vec();
-    cmd(&mut v, &[b"SELECT", b"0"]);
-    cmd(&mut v, &[b"SET", b"k", b"v"]);
-    cmd(&mut v, &[b"MULTI"]);
-    cmd(&mut v, &[b"SELECT", b"12"]);
-    cmd(&mut v, &[b"RPUSH", b"l", b"\x00\xff\r\n", b""]);
-    cmd(&mut v, &[b"EXEC"]);
+    write_command(&mut v, &[b"SELECT", b"0"]);
+    write_command(&mut v, &[b"SET", b"k", b"v"]);
+    write_command(&mut v, &[b"MULTI"]);
+    write_command(&mut v, &[b"SELECT", b"12"]);
+    write_command(&mut v, &[b"RPUSH", b"l", b"\x00\xff\r\n", b""]);
+    write_command(&mut v, &[b"EXEC"]);
     v.extend(b"#TS:1700000001\r\n");
-    cmd(&mut v, &[b"HSET", b"h", b"f", &[b'x'; 150]]);
+    write_command(&mut v, &[b"HSET", b"h", b"f", &[b'x'; 150]]);
     v
 }
 

@@ -257,12 +257,8 @@ struct Conn(BufReader<TcpStream>);
 
 impl Conn {
     fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend(format!("${}\r\n", a.len()).bytes());
-            req.extend(*a);
-            req.extend(b"\r\n");
-        }
+        let mut req = Vec::new();
+        rdbscope_aof::resp::write_command(&mut req, args);
         self.0.get_mut().write_all(&req).unwrap();
         self.reply()
     }

@@ -145,17 +145,10 @@ fn ziplist() -> Vec<u8> {
 /// then SET / RPUSH / HMSET / ZADD batches and PEXPIREATs, with
 /// short keys and word-like values, plus some live-traffic MULTI/EXEC.
 fn aof() -> Vec<u8> {
-    fn cmd(v: &mut Vec<u8>, args: &[&[u8]]) {
-        v.extend(format!("*{}\r\n", args.len()).bytes());
-        for a in args {
-            v.extend(format!("${}\r\n", a.len()).bytes());
-            v.extend(*a);
-            v.extend(b"\r\n");
-        }
-    }
+    use rdbscope_aof::resp::write_command;
     let mut v = Vec::new();
     let mut s = 13;
-    cmd(&mut v, &[b"SELECT", b"0"]);
+    write_command(&mut v, &[b"SELECT", b"0"]);
     let mut u = 0;
     while v.len() < 16 << 20 {
         u += 1;
@@ -169,13 +162,13 @@ fn aof() -> Vec<u8> {
         match u % 5 {
             0 | 1 => {
                 let val = word(&mut s);
-                cmd(&mut v, &[b"SET", key.as_bytes(), &val]);
+                write_command(&mut v, &[b"SET", key.as_bytes(), &val]);
             }
             2 => {
                 let items: Vec<Vec<u8>> = (0..1 + rng(&mut s) % 64).map(|_| word(&mut s)).collect();
                 let mut args: Vec<&[u8]> = vec![b"RPUSH", key.as_bytes()];
                 args.extend(items.iter().map(Vec::as_slice));
-                cmd(&mut v, &args);
+                write_command(&mut v, &args);
             }
             3 => {
                 let items: Vec<Vec<u8>> = (0..2 * (1 + rng(&mut s) % 20))
@@ -189,11 +182,11 @@ fn aof() -> Vec<u8> {
                     .collect();
                 let mut args: Vec<&[u8]> = vec![b"HMSET", key.as_bytes()];
                 args.extend(items.iter().map(Vec::as_slice));
-                cmd(&mut v, &args);
+                write_command(&mut v, &args);
             }
             _ => {
-                cmd(&mut v, &[b"MULTI"]);
-                cmd(
+                write_command(&mut v, &[b"MULTI"]);
+                write_command(
                     &mut v,
                     &[
                         b"ZADD",
@@ -204,8 +197,8 @@ fn aof() -> Vec<u8> {
                         b"member:2",
                     ],
                 );
-                cmd(&mut v, &[b"PEXPIREAT", key.as_bytes(), b"4102444800000"]);
-                cmd(&mut v, &[b"EXEC"]);
+                write_command(&mut v, &[b"PEXPIREAT", key.as_bytes(), b"4102444800000"]);
+                write_command(&mut v, &[b"EXEC"]);
             }
         }
     }
