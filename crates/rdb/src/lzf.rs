@@ -126,35 +126,20 @@ pub fn decompress_into<'o>(
     // that.
     let cap = expected + SLACK;
     grow(out, expected.min(64 << 10) + SLACK, cap);
-    let mut op = 0usize;
-    let mut i = 0usize;
-    while i < input.len() {
-        match token(input, &mut i, op, expected) {
-            Err((at, what)) => return Err(bad(offset, expected_len, at, what)),
-            Ok(Token::Literal { from, len }) => {
-                grow(out, op + len + SLACK, cap);
-                if input.len() - from >= 32 {
-                    out[op..op + 32].copy_from_slice(&input[from..from + 32]);
-                } else {
-                    out[op..op + len].copy_from_slice(&input[from..from + len]);
-                }
-                op += len;
-            }
-            Ok(Token::Backref { back, len }) => {
-                grow(out, op + len + SLACK, cap);
-                copy_back(out, op, back, len);
-                op += len;
+    follow_tokens(input, expected_len, expected, offset, |t, op| match t {
+        Token::Literal { from, len } => {
+            grow(out, op + len + SLACK, cap);
+            if input.len() - from >= 32 {
+                out[op..op + 32].copy_from_slice(&input[from..from + 32]);
+            } else {
+                out[op..op + len].copy_from_slice(&input[from..from + len]);
             }
         }
-    }
-    if op != expected {
-        return Err(bad(
-            offset,
-            expected_len,
-            input.len(),
-            &format!("output is {op} bytes, shorter than declared"),
-        ));
-    }
+        Token::Backref { back, len } => {
+            grow(out, op + len + SLACK, cap);
+            copy_back(out, op, back, len);
+        }
+    })?;
     Ok(&out[..expected])
 }
 
@@ -164,12 +149,32 @@ pub fn decompress_into<'o>(
 /// about bytes whose content has no further rules (a string value).
 pub fn validate(input: &[u8], expected_len: u64, offset: usize, limit: u64) -> Result<()> {
     let expected = check_claim(input, expected_len, offset, limit)?;
+    follow_tokens(input, expected_len, expected, offset, |_, _| {})
+}
+
+/// The one walk over the tokens that [`decompress_into`] and [`validate`]
+/// share: each token is checked, then handed to `each` with the output
+/// position it starts at; the output must come to exactly `expected`.
+#[inline(always)]
+fn follow_tokens(
+    input: &[u8],
+    expected_len: u64,
+    expected: usize,
+    offset: usize,
+    mut each: impl FnMut(Token, usize),
+) -> Result<()> {
     let mut op = 0usize;
     let mut i = 0usize;
     while i < input.len() {
         match token(input, &mut i, op, expected) {
             Err((at, what)) => return Err(bad(offset, expected_len, at, what)),
-            Ok(Token::Literal { len, .. } | Token::Backref { len, .. }) => op += len,
+            Ok(t) => {
+                let len = match t {
+                    Token::Literal { len, .. } | Token::Backref { len, .. } => len,
+                };
+                each(t, op);
+                op += len;
+            }
         }
     }
     if op != expected {
