@@ -361,30 +361,9 @@ impl<'a> Cursor<'a> {
 /// exponent forms, `inf`/`-inf`/`nan` in any case. No allocation: this runs
 /// for every score of every listpack zset.
 pub fn parse_double_text(text: &[u8]) -> Option<f64> {
-    let first = *text.first()?;
-    // Digits, sign and dot lead the common case straight to the parser.
-    let unsigned = match first {
-        b'+' | b'-' => text.get(1).copied(),
-        _ => Some(first),
-    }?;
-    if unsigned.is_ascii_alphabetic() {
-        let (neg, word) = match first {
-            b'-' => (true, &text[1..]),
-            b'+' => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let is = |w: &[u8]| word.eq_ignore_ascii_case(w);
-        return if is(b"inf") || is(b"infinity") {
-            Some(if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            })
-        } else if is(b"nan") {
-            Some(f64::NAN)
-        } else {
-            None
-        };
+    let (neg, unsigned) = split_sign(text);
+    if unsigned.first()?.is_ascii_alphabetic() {
+        return special_word(neg, unsigned);
     }
     if let Some(v) = short_decimal(text) {
         return Some(v);
@@ -399,14 +378,9 @@ pub fn parse_double_text(text: &[u8]) -> Option<f64> {
 /// `nan` in any case, or digits with at most one dot (at least one digit)
 /// and an optional exponent `e[+-]digits`.
 pub fn is_double_text(text: &[u8]) -> bool {
-    let unsigned = match text.first() {
-        Some(b'+' | b'-') => &text[1..],
-        Some(_) => text,
-        None => return false,
-    };
+    let (neg, unsigned) = split_sign(text);
     if unsigned.first().is_some_and(u8::is_ascii_alphabetic) {
-        let is = |w: &[u8]| unsigned.eq_ignore_ascii_case(w);
-        return is(b"inf") || is(b"infinity") || is(b"nan");
+        return special_word(neg, unsigned).is_some();
     }
     let mut i = 0;
     let mut digits = 0;
@@ -443,11 +417,34 @@ pub fn is_double_text(text: &[u8]) -> bool {
 /// Whether `text` (accepted by [`is_double_text`]) reads as NaN: only the
 /// word `nan` does; decimal text never overflows to NaN.
 pub fn is_nan_text(text: &[u8]) -> bool {
-    let unsigned = match text.first() {
-        Some(b'+' | b'-') => &text[1..],
-        _ => text,
-    };
-    unsigned.eq_ignore_ascii_case(b"nan")
+    let (neg, unsigned) = split_sign(text);
+    special_word(neg, unsigned).is_some_and(f64::is_nan)
+}
+
+/// A number's sign (`true`: negative) and the text after it.
+#[inline]
+fn split_sign(text: &[u8]) -> (bool, &[u8]) {
+    match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    }
+}
+
+/// The words `strtod` reads (any case): `inf`, `infinity`, `nan`.
+fn special_word(neg: bool, word: &[u8]) -> Option<f64> {
+    let is = |w: &[u8]| word.eq_ignore_ascii_case(w);
+    if is(b"inf") || is(b"infinity") {
+        Some(if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        })
+    } else if is(b"nan") {
+        Some(f64::NAN)
+    } else {
+        None
+    }
 }
 
 /// Powers of ten that are exact doubles.
@@ -463,11 +460,7 @@ const EXACT_POW10: [f64; 23] = [
 /// result equals the general parser's. Anything else returns `None`.
 #[inline]
 fn short_decimal(text: &[u8]) -> Option<f64> {
-    let (neg, digits) = match text.first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
+    let (neg, digits) = split_sign(text);
     if digits.len() > 24 {
         return None;
     }
@@ -503,17 +496,20 @@ mod tests {
         Cursor::new(bytes, 0).len("test").unwrap()
     }
 
+    /// xorshift64: reproducible pseudo-random test inputs.
+    fn xorshift(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
     /// The short-decimal fast path gives exactly what the general parser
     /// gives, on every shape it accepts and refuses.
     #[test]
     fn short_decimals_equal_the_general_parser() {
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = || xorshift(&mut seed);
         for _ in 0..200_000 {
             let r = next();
             let len = (r % 26) as usize;
@@ -555,9 +551,7 @@ mod tests {
         let alphabet = b"0123456789.eE+-naiNfI x";
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
         for _ in 0..300_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            xorshift(&mut seed);
             let len = (seed % 9) as usize;
             let t: Vec<u8> = (0..len)
                 .map(|k| alphabet[((seed >> (8 + 5 * k)) % alphabet.len() as u64) as usize])
