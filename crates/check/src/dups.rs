@@ -91,12 +91,17 @@ impl Seen {
         let size = (2 * n).next_power_of_two();
         let mask = size - 1;
         self.table.clear();
-        // 0 marks a free slot; a print that is 0 is stored as 1 (a
-        // collision, at worst, which confirmation settles).
+        // 0 marks a free slot, so a print that is 0 is counted aside.
         self.table.resize(size, 0);
         let mut out = Vec::new();
+        let mut zero_seen = false;
         for &fp in &self.prints {
-            let fp = fp.max(1);
+            if fp == 0 {
+                if std::mem::replace(&mut zero_seen, true) {
+                    out.push(0);
+                }
+                continue;
+            }
             // The prints are already well mixed: the top bits index.
             let mut i = (fp >> 40) as usize & mask;
             loop {
@@ -111,14 +116,6 @@ impl Seen {
                 }
                 i = (i + 1) & mask;
             }
-        }
-        if out.is_empty() {
-            return out;
-        }
-        // Suspects are compared with `elem_fingerprint` values, in which 0
-        // stayed 0.
-        if out.contains(&1) && self.prints.contains(&0) {
-            out.push(0);
         }
         out.sort_unstable();
         out.dedup();
@@ -160,6 +157,12 @@ mod tests {
         s.clear();
         s.push(3);
         assert!(s.repeated().is_empty());
+        // 0, the table's free-slot mark, is a print like any other.
+        for (prints, want) in [(vec![0, 1, 0], vec![0]), (vec![0, 1, 1], vec![1])] {
+            s.clear();
+            prints.iter().for_each(|&p| s.push(p));
+            assert_eq!(s.repeated(), want);
+        }
         // The same answer as sorting, on collections big and small, with
         // the table reused.
         let mut seed = 0x0123_4567_89ab_cdef_u64;
