@@ -3,6 +3,7 @@
 //! scratch directories that clean up after themselves, and a real
 //! `redis-server` ([`redis`]).
 
+pub mod oracle;
 pub mod redis;
 
 use std::path::{Path, PathBuf};
