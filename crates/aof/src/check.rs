@@ -1,4 +1,4 @@
-//! Checking an AOF the way `redis-check-aof` does (FORMAT.md 7.5), with
+//! Checking an AOF the way `redis-check-aof` does (docs/format.md#redis-check-aof), with
 //! the same verdicts and `ok_up_to` offsets, plus what it leaves out:
 //! whole RDB validation of a base or preamble (`rdbscope_check`, every
 //! deep-sanitization rule), the manifest rules the server applies, and
@@ -357,7 +357,7 @@ fn check_bytes(
     }
     let mut start = 0;
     // The server loads a file that starts with `REDIS` as an RDB and reads
-    // commands after its checksum (FORMAT.md 7.2).
+    // commands after its checksum (docs/format.md#rdb-preamble).
     if starts_with_rdb_magic(bytes) {
         r.format = Format::Rdb;
         // Value-checking threads read behind the RDB walk: keep their

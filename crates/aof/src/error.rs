@@ -1,7 +1,7 @@
 //! Errors of the RESP command reader.
 //!
 //! Two kinds, because Redis treats them differently when it loads an AOF
-//! (FORMAT.md 7.4): a file that simply *ends* inside a command is
+//! (docs/format.md#aof-loading-and-truncation): a file that simply *ends* inside a command is
 //! *truncated* (the server drops the partial command and loads the rest,
 //! if it is the last file and `aof-load-truncated yes`), while a byte that
 //! cannot be there is a *format error* (the server refuses to start).

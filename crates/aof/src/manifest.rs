@@ -1,4 +1,4 @@
-//! The manifest of a multi-part AOF (Redis 7.0+, Valkey; FORMAT.md 7.3):
+//! The manifest of a multi-part AOF (Redis 7.0+, Valkey; docs/format.md#aof-manifest):
 //! which files make up the AOF, of which type, in which order.
 //!
 //! The rules are the server's (`aofLoadManifestFromFile`), applied the way

@@ -1,6 +1,6 @@
 //! The command stream of an AOF: RESP arrays of bulk strings
 //! (`*<argc>\r\n` then `$<len>\r\n<bytes>\r\n` per argument) and `#`
-//! annotation lines, read in place (FORMAT.md 7.1).
+//! annotation lines, read in place (docs/format.md#aof-command-stream).
 //!
 //! [`Reader`] is an iterator of [`Item`]s: commands and annotations, each a
 //! view into the input. A command's arguments are not collected: the

@@ -1,6 +1,6 @@
 //! What an input is, and which files make it up: the one place that
 //! decides "RDB or AOF, one file or a manifest", by content as
-//! `redis-check-aof` does (FORMAT.md 7.5), so nothing above it guesses.
+//! `redis-check-aof` does (docs/format.md#redis-check-aof), so nothing above it guesses.
 //!
 //! * a directory: the AOF whose manifest (`*.manifest`) it holds;
 //! * a file whose first non-comment line starts with `file`: a manifest;

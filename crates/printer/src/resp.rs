@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn restore_command_for_the_minimal_file() {
-        // FORMAT.md's minimal RDB: db 0, "k" = "v".
+        // the minimal RDB of docs/format.md#worked-examples: db 0, "k" = "v".
         let file =
             b"REDIS0011\xfe\x00\xfb\x01\x00\x00\x01k\x01v\xff\x82\x0b\x95\x88\x5e\x25\x63\x13";
         let rdb = Rdb::new(file).unwrap();

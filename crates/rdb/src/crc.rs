@@ -1,5 +1,5 @@
 //! CRC-64/REDIS ("CRC-64/Jones": reflected, poly 0xad93d23594c935a9, init 0,
-//! xorout 0), the checksum of RDB files and DUMP payloads (FORMAT.md 6).
+//! xorout 0), the checksum of RDB files and DUMP payloads (docs/format.md#crc-64-trailer).
 //!
 //! Computed by `crc-fast`, which carries these parameters as
 //! `CrcAlgorithm::Crc64Redis` and uses carry-less multiplication (PCLMULQDQ,

@@ -24,7 +24,7 @@ pub mod parse {
     use nom::number::complete::{be_u32, be_u64, be_u8};
     use nom::IResult;
 
-    /// RDB length encoding (FORMAT.md 4.1). `Err(Failure)` marks the invalid
+    /// RDB length encoding (docs/format.md#length-encoding). `Err(Failure)` marks the invalid
     /// first bytes 0x82..=0xBF; `Err(Error)` a short input.
     pub fn length(i: &[u8]) -> IResult<&[u8], Len> {
         let (rest, b0) = be_u8(i)?;

@@ -1,4 +1,4 @@
-//! Intsets (`intset.c`, FORMAT.md 5.3): sorted arrays of 16, 32 or 64-bit
+//! Intsets (`intset.c`, docs/format.md#intset): sorted arrays of 16, 32 or 64-bit
 //! integers, the compact encoding of small integer sets.
 
 use crate::elem::BlobLoc;

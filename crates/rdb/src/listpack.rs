@@ -1,4 +1,4 @@
-//! Listpacks (`listpack.c`, FORMAT.md 5.4): the compact encoding of small
+//! Listpacks (`listpack.c`, docs/format.md#listpack): the compact encoding of small
 //! hashes, sets, zsets, quicklist v2 nodes and stream nodes.
 //!
 //! [`Listpack::new`] applies Redis's shallow checks (header size, total

@@ -1,4 +1,4 @@
-//! LZF decompression (the format of `lzf_d.c`, FORMAT.md 4.2), into a
+//! LZF decompression (the format of `lzf_d.c`, docs/format.md#lzf), into a
 //! caller-owned buffer so that decoding a file allocates once for its largest
 //! compressed string, not once per string.
 //!

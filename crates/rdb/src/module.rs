@@ -1,5 +1,5 @@
 //! Module values (type 7), module AUX records and the tagged opcode stream
-//! they share (FORMAT.md 3.8). Without the module we cannot interpret the
+//! they share (docs/format.md#modules). Without the module we cannot interpret the
 //! payload, but the tags let us find its end and keep its bytes verbatim.
 
 use crate::cursor::Cursor;
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn names_from_ids() {
-        // FORMAT.md: "AAAAAAAAB" version 0 = 1 << 10.
+        // docs/format.md#worked-examples: "AAAAAAAAB" version 0 = 1 << 10.
         assert_eq!(ModuleId(1 << 10).name(), "AAAAAAAAB");
         assert_eq!(ModuleId(1 << 10).encver(), 0);
         // Encode "hellotype" v0 by hand and read it back.

@@ -1,4 +1,4 @@
-//! DUMP / RESTORE payloads (FORMAT.md 3.9): one value without key or file
+//! DUMP / RESTORE payloads (docs/format.md#dump-and-restore-payloads): one value, no key or file
 //! framing, as `DUMP key` returns it and `RESTORE` accepts it:
 //!
 //! ```text

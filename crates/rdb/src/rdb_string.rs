@@ -1,4 +1,4 @@
-//! RDB strings (FORMAT.md 4.2), kept undecoded until asked.
+//! RDB strings (docs/format.md#string-encoding), kept undecoded until asked.
 
 use crate::error::{Error, Result};
 use crate::lzf;

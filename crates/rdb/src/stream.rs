@@ -1,4 +1,4 @@
-//! Streams (types 15, 19, 21, 26; FORMAT.md 3.6 and 3.10.1): a list of
+//! Streams (types 15, 19, 21, 26; docs/format.md#streams): a list of
 //! (master ID, stream listpack) nodes, then metadata, consumer groups with
 //! their PELs and consumers, and for type 26 the IDMP block.
 //!

@@ -1,4 +1,4 @@
-//! Ziplists (`ziplist.c`, FORMAT.md 5.2): the compact encoding of lists,
+//! Ziplists (`ziplist.c`, docs/format.md#ziplist): the compact encoding of lists,
 //! hashes and zsets before Redis 7, and of quicklist v1 nodes.
 //!
 //! [`Ziplist::new`] applies the shallow checks (size, `zlbytes`, `zltail`

@@ -1,4 +1,4 @@
-//! Zipmaps (`zipmap.c`, FORMAT.md 5.1): the small-hash encoding of RDB 2-3.
+//! Zipmaps (`zipmap.c`, docs/format.md#zipmap): the small-hash encoding of RDB 2-3.
 
 use crate::elem::BlobLoc;
 use crate::error::Result;
