@@ -12,12 +12,14 @@
 //! * [`manifest`]: the manifest grammar and its rules.
 //! * [`source`]: what an input is (RDB, AOF file, manifest, directory) and
 //!   which files make it up.
-//! * [`check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
+//! * [`mod@check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
 //!
 //! Nothing here prints to the terminal or exits; no input makes it panic
 //! or allocate by a length the input declares.
+
+#![warn(missing_docs)]
 
 pub mod check;
 pub mod error;

@@ -15,6 +15,8 @@
 //! held up to a budget and spilled to temporary files beyond it (see
 //! [`keyprints`]).
 
+#![warn(missing_docs)]
+
 pub mod dups;
 pub mod keyprints;
 pub mod report;

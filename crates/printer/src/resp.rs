@@ -21,6 +21,8 @@ use std::io::Write;
 /// Hand output to the writer in blocks of about this size.
 const FLUSH_AT: usize = 256 << 10;
 
+/// Writes key records as RESP commands (`SELECT`, `RESTORE`, function
+/// loads) that rebuild the dataset on a server.
 pub struct RespPrinter<W: Write> {
     /// None: everything stays in `out` (see [`RespPrinter::in_memory`]).
     sink: Option<W>,
@@ -35,6 +37,8 @@ pub struct RespPrinter<W: Write> {
 }
 
 impl<W: Write> RespPrinter<W> {
+    /// A printer writing to `sink`, stamping payloads with the file's RDB
+    /// version.
     pub fn new(sink: W, header: &Header) -> RespPrinter<W> {
         RespPrinter::with_out(
             Some(sink),
@@ -159,6 +163,7 @@ impl<W: Write> RespPrinter<W> {
         Ok(self.sink.expect("finish is for printers with a writer"))
     }
 
+    /// Hands the buffered output to the writer.
     pub fn flush(&mut self) -> Result<(), PrintError> {
         if let Some(sink) = &mut self.sink {
             sink.write_all(self.out.as_slice())?;

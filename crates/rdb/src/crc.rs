@@ -13,15 +13,18 @@ use crc_fast::{CrcAlgorithm, Digest};
 pub struct Crc64(Digest);
 
 impl Crc64 {
+    /// A checksum over no bytes yet.
     pub fn new() -> Crc64 {
         Crc64(Digest::new(CrcAlgorithm::Crc64Redis))
     }
 
     #[inline]
+    /// Feeds the next bytes of the input.
     pub fn update(&mut self, data: &[u8]) {
         self.0.update(data);
     }
 
+    /// The CRC of everything fed so far.
     pub fn value(&self) -> u64 {
         self.0.finalize()
     }

@@ -7,7 +7,7 @@
 //! declared size above that bound is rejected before any work, and the buffer
 //! grows with what the data really produces.
 //!
-//! Speed: the output buffer keeps [`SLACK`] spare bytes past the write
+//! Speed: the output buffer keeps `SLACK` (32) spare bytes past the write
 //! position, so that short literal runs and back references are copied in
 //! whole 32- and 16-byte blocks (a few vector moves) instead of a `memcpy`
 //! call per token; the bytes copied past a token's end are overwritten by

@@ -20,9 +20,11 @@ use crate::value::Value;
 pub struct Payload<'a> {
     /// The RDB version of the server that produced it.
     pub rdb_version: u16,
+    /// The value, as in a file.
     pub value: Value<'a>,
     /// Redis 8.6 per-key metadata, raw.
     pub key_meta: Option<&'a [u8]>,
+    /// The CRC-64 stored in the footer.
     pub crc: u64,
 }
 

@@ -3,6 +3,8 @@
 //! scratch directories that clean up after themselves, and a real
 //! `redis-server` ([`redis`]).
 
+#![warn(missing_docs)]
+
 pub mod oracle;
 pub mod redis;
 
@@ -34,6 +36,7 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
 
 /// A scratch directory, removed on drop (also when a test fails).
 pub struct TempDir {
+    /// The directory's path.
     pub path: PathBuf,
 }
 
