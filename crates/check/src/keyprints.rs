@@ -34,6 +34,8 @@ pub fn key_print(db: u64, key: &[u8]) -> u64 {
     (tag << 48) | (crate::dups::fingerprint(key) >> 16)
 }
 
+/// The key prints of a whole file, held up to a budget and spilled to
+/// sorted temporary files beyond it; yields the prints that occur twice.
 pub struct KeyPrints {
     held: Vec<u64>,
     budget: usize,
@@ -55,6 +57,7 @@ impl Drop for Run {
 }
 
 impl KeyPrints {
+    /// Holds at most `budget` prints in memory (at least one).
     pub fn new(budget: usize) -> KeyPrints {
         KeyPrints {
             held: Vec::new(),
@@ -77,6 +80,7 @@ impl KeyPrints {
     }
 
     #[inline]
+    /// Adds one key's print, spilling a sorted run when the budget is full.
     pub fn push(&mut self, print: u64) {
         self.held.push(print);
         if self.held.len() >= self.budget && self.spill_failed.is_none() {

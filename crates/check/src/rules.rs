@@ -1,5 +1,5 @@
-//! The semantic rules of deep sanitization, per value type (FORMAT.md 8.7
-//! and 8.8; Redis `rdbLoadObject` with `deep_integrity_validation`, and the
+//! The semantic rules of deep sanitization, per value type (docs/format.md
+//! #validation-rules; Redis `rdbLoadObject` with `deep_integrity_validation`, and the
 //! `*ValidateIntegrity` functions of `listpack.c`, `ziplist.c`, `intset.c`,
 //! `t_stream.c`). Walking a value with the decoder already enforces the
 //! structural rules; what is added here is what the bytes mean.

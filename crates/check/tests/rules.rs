@@ -1,4 +1,4 @@
-//! Every deep-sanitization rule of FORMAT.md sections 2-8, each with a
+//! Every deep-sanitization rule of docs/format.md, each with a
 //! hand-built minimal file that breaks exactly that rule.
 //!
 //! The pattern of each test: build a minimal *valid* file and check that
@@ -10,7 +10,7 @@
 //! Rules Redis applies that the checker does not catch are kept as
 //! `#[ignore = "checker misses: ..."]` tests, with the reason.
 //!
-//! Layout: helpers; the builder checked against FORMAT.md section 9; then
+//! Layout: helpers; the builder checked against docs/format.md#worked-examples; then
 //! the rules grouped by encoding (header, primitives, LZF, ziplist,
 //! listpack, intset, zipmap, duplicates, tuple multiples, NaN scores, hash
 //! field TTLs, quicklist, streams, file level, modules, opcodes).
@@ -164,7 +164,7 @@ fn stream_rule(good: &Stream, bad: &Stream, word: &str) -> Problem {
 }
 
 // ---------------------------------------------------------------------------
-// The builder reproduces the byte-exact vectors of FORMAT.md section 9
+// The builder reproduces the byte-exact vectors of docs/format.md#worked-examples
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -244,7 +244,7 @@ fn builder_blobs_match_format_md() {
     ok(&file(SET_INTSET, &string(intset(2, &[1, 2]))));
 }
 
-/// FORMAT.md's expiry time for hash field TTL vectors (2100-01-01).
+/// The hash field TTL vectors' expiry time in docs/format.md#worked-examples (2100-01-01).
 const T: i64 = 4_102_444_800_000;
 /// `EB_EXPIRE_TIME_MAX`.
 const MAX_TTL: i64 = (1 << 48) - 1;
@@ -476,7 +476,7 @@ fn builder_every_type_passes() {
 }
 
 // ---------------------------------------------------------------------------
-// Header (FORMAT.md 1.1, 1.3, 8.1)
+// Header (docs/format.md#header-and-versions, #redis-and-valkey-numbering)
 // ---------------------------------------------------------------------------
 
 fn header_only(header: &[u8], version: u32) -> Built {
@@ -545,7 +545,7 @@ fn header_truncated() {
 }
 
 // ---------------------------------------------------------------------------
-// Primitive encodings (FORMAT.md 4.1, 4.2, 8.2) and type bytes
+// Primitive encodings (docs/format.md#length-encoding, #string-encoding) and type bytes
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -612,7 +612,7 @@ fn unknown_type_byte() {
 }
 
 // ---------------------------------------------------------------------------
-// LZF strings (FORMAT.md 4.2, 8.5)
+// LZF strings (docs/format.md#lzf)
 // ---------------------------------------------------------------------------
 
 /// Redis's `lzf_compress` output for 100 x "a".
@@ -676,7 +676,7 @@ fn errors_inside_compressed_blobs_carry_an_inner_offset() {
 }
 
 // ---------------------------------------------------------------------------
-// Ziplist (FORMAT.md 5.2, 8.6, 8.7)
+// Ziplist (docs/format.md#ziplist)
 // ---------------------------------------------------------------------------
 
 /// A string, a 4-bit immediate and an int16: entries at 10, 14, 16.
@@ -808,7 +808,7 @@ fn quicklist_v1_nodes_are_checked_as_ziplists() {
 }
 
 // ---------------------------------------------------------------------------
-// Listpack (FORMAT.md 5.4, 8.6, 8.7)
+// Listpack (docs/format.md#listpack)
 // ---------------------------------------------------------------------------
 
 /// Every listpack encoding, all distinct (a set): 6-bit string, 7-bit uint,
@@ -926,7 +926,7 @@ fn listpack_shorter_than_header() {
 }
 
 // ---------------------------------------------------------------------------
-// Intset (FORMAT.md 5.3, 8.6, 8.7)
+// Intset (docs/format.md#intset)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -982,7 +982,7 @@ fn intset_duplicate_member() {
 }
 
 // ---------------------------------------------------------------------------
-// Zipmap (FORMAT.md 5.1)
+// Zipmap (docs/format.md#zipmap)
 // ---------------------------------------------------------------------------
 
 const ZM_PAIRS: [(&[u8], &[u8]); 2] = [(b"a", b"1"), (b"bc", b"22")];
@@ -1048,7 +1048,7 @@ fn zipmap_count_byte_255() {
 }
 
 // ---------------------------------------------------------------------------
-// Duplicate members and fields (FORMAT.md 3.2-3.4, 8.7)
+// Duplicate members and fields (docs/format.md#plain-collections, #validation-rules)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1206,7 +1206,7 @@ fn duplicate_zset_member_ziplist() {
 }
 
 // ---------------------------------------------------------------------------
-// Tuple multiples (FORMAT.md 8.7)
+// Tuple multiples (docs/format.md#validation-rules)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1266,7 +1266,7 @@ fn hash_listpack_ex_not_a_multiple_of_3() {
 }
 
 // ---------------------------------------------------------------------------
-// NaN scores (FORMAT.md 3, 8.8)
+// NaN scores (docs/format.md#sorted-set-scores)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1310,7 +1310,7 @@ fn nan_score_listpack() {
 }
 
 // ---------------------------------------------------------------------------
-// Hash field TTLs (FORMAT.md 3.7, 8.8)
+// Hash field TTLs (docs/format.md#hash-field-ttls)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1346,7 +1346,7 @@ fn hash_listpack_ex_ttl_not_an_integer() {
 
 #[test]
 fn hash_listpack_ex_ttl_less_field_before_ttl_field() {
-    // FORMAT.md's vector with the two triplets swapped.
+    // The vector of docs/format.md#worked-examples with the two triplets swapped.
     value_rule(
         HASH_LISTPACK_EX,
         &hash_listpack_ex(T, &[(b"f1", b"v1", T), (b"f2", b"v2", 0)]),
@@ -1418,7 +1418,7 @@ fn valkey_hash2_expire_below_minus_one() {
 }
 
 // ---------------------------------------------------------------------------
-// Quicklist (FORMAT.md 3.5)
+// Quicklist (docs/format.md#quicklist)
 // ---------------------------------------------------------------------------
 
 fn ql_packed() -> Vec<u8> {
@@ -1473,7 +1473,7 @@ fn quicklist_v2_zero_length_plain_node() {
 }
 
 // ---------------------------------------------------------------------------
-// Streams (FORMAT.md 3.6, 8.6, 8.7)
+// Streams (docs/format.md#streams, #stream-entries)
 // ---------------------------------------------------------------------------
 
 fn stream_elems_with(i: usize, e: El) -> Stream {
@@ -1730,7 +1730,7 @@ fn stream_duplicate_consumer_pel_entry() {
 }
 
 // ---------------------------------------------------------------------------
-// File level (FORMAT.md 1.1, 6, 8.1, 8.4)
+// File level (docs/format.md#file-layout, #crc-64-trailer)
 // ---------------------------------------------------------------------------
 
 fn two_keys(db_a: u64, a: &[u8], db_b: u64, b: &[u8]) -> Built {
@@ -1936,7 +1936,7 @@ fn truncated_file() {
 }
 
 // ---------------------------------------------------------------------------
-// Modules (FORMAT.md 3.8, 8.4)
+// Modules (docs/format.md#modules)
 // ---------------------------------------------------------------------------
 
 /// A module value with every opcode; `op` replaces the first opcode (UINT).
@@ -2021,7 +2021,7 @@ fn module_aux_record() {
 }
 
 // ---------------------------------------------------------------------------
-// Other opcodes (FORMAT.md 2, 8.8)
+// Other opcodes (docs/format.md#opcodes)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -2053,7 +2053,7 @@ fn key_meta_more_than_7_classes() {
 }
 
 // ---------------------------------------------------------------------------
-// Empty collections are skipped by Redis, not errors (FORMAT.md 3)
+// Empty collections are skipped by Redis, not errors (docs/format.md#object-types)
 // ---------------------------------------------------------------------------
 
 #[test]

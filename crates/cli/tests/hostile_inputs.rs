@@ -633,7 +633,7 @@ impl Sites {
         Ok(())
     }
 
-    /// Follows the value layouts of FORMAT.md §3 (as the decoder's own
+    /// Follows the value layouts of docs/format.md#object-types (as the decoder's own
     /// skim does) and records every length prefix on the way.
     fn value(&mut self, file: &[u8], k: &KeyRecord<'_>, of: &str) -> rdbscope_rdb::Result<()> {
         use Encoding::*;
@@ -720,7 +720,7 @@ impl Sites {
         Ok(())
     }
 
-    /// FORMAT.md §3.6: listpacks, metadata, groups, PELs, consumers (the
+    /// docs/format.md#streams: listpacks, metadata, groups, PELs, consumers (the
     /// IDMP block of type 26 is left alone).
     fn stream(
         &mut self,
@@ -1155,7 +1155,7 @@ struct Crafted {
 /// (a), (b): LZF strings claiming 4 GiB.
 #[test]
 fn crafted_lzf_claims() {
-    // (a) 9 bytes of LZF data (FORMAT.md §9: 100 x "a") claiming 4 GiB.
+    // (a) 9 bytes of LZF data (docs/format.md#worked-examples: 100 x "a") claiming 4 GiB.
     let small = [0x01, 0x61, 0x61, 0xe0, 0x57, 0x00, 0x01, 0x61, 0x61];
     // (b) 2 MiB of back references, each 3 bytes (`e0 ff 00`: copy 264
     // bytes from 1 back) after one literal: ~184 MB of real output, far
@@ -1291,7 +1291,7 @@ fn crafted_blob_header_claims() {
     let pair = [&[0x81, b'a', 0x02][..], &[0x01, 0x01]];
     let mut lp_huge_total = listpack(&pair, 2);
     lp_huge_total[..4].copy_from_slice(&[0xff; 4]);
-    // FORMAT.md §9's ziplist ["2", "5"], then variants of it.
+    // The ziplist of docs/format.md#worked-examples, ["2", "5"], then variants of it.
     let zl = [
         0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 0x02, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
     ];
@@ -1522,7 +1522,7 @@ fn run_crafted(cases: &[Crafted]) {
     report(failures);
 }
 
-/// The cap must not break normal work: a valid file (FORMAT.md §9's
+/// The cap must not break normal work: a valid file (docs/format.md#worked-examples:
 /// minimal RDB) dumps and checks fine under it.
 fn assert_cap_is_usable() {
     let minimal = rdb_file(&string_key(b"k", b"\x01v"));
@@ -1573,7 +1573,7 @@ fn capped(args: &[&str], dir: &Path) -> Command {
 }
 
 // ---------------------------------------------------------------------------
-// Building RDB files by hand (FORMAT.md §4, §9)
+// Building RDB files by hand (docs/format.md#length-encoding, #worked-examples)
 // ---------------------------------------------------------------------------
 
 /// `REDIS0011`, SELECTDB 0, RESIZEDB 1 0, `body`, EOF, CRC-64 (LE) of

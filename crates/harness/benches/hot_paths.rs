@@ -141,7 +141,7 @@ fn ziplist() -> Vec<u8> {
     zl
 }
 
-/// An AOF as a rewrite without preamble writes it (FORMAT.md 7.1): SELECT,
+/// An AOF as a rewrite without preamble writes it (docs/format.md#aof-command-stream): SELECT,
 /// then SET / RPUSH / HMSET / ZADD batches and PEXPIREATs, with
 /// short keys and word-like values, plus some live-traffic MULTI/EXEC.
 fn aof() -> Vec<u8> {

@@ -10,6 +10,8 @@
 //! agreeing with the `lzf` crate's; an AOF the checker calls valid reading
 //! to its end.
 
+#![warn(missing_docs)]
+
 use rdbscope_check::{check, Options, ValueChecker};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError};
 use rdbscope_rdb::elem::BlobLoc;
@@ -89,6 +91,8 @@ fn loc() -> BlobLoc {
     BlobLoc::raw(0)
 }
 
+/// Fuzz target: walks a ziplist blob to its end, and checks that a walk that succeeds
+/// agreed with `zllen`. Any input may fail; only a panic is a bug.
 pub fn ziplist(data: &[u8]) {
     if let Ok(zl) = Ziplist::new(data, loc()) {
         let mut n = 0u64;
@@ -106,6 +110,8 @@ pub fn ziplist(data: &[u8]) {
     }
 }
 
+/// Fuzz target: walks a listpack blob to its end, and checks that a walk that succeeds
+/// agreed with `num_elements`. Any input may fail; only a panic is a bug.
 pub fn listpack(data: &[u8]) {
     if let Ok(lp) = Listpack::new(data, loc()) {
         let mut n = 0u64;
@@ -123,12 +129,14 @@ pub fn listpack(data: &[u8]) {
     }
 }
 
+/// Fuzz target: walks an intset blob, and checks that it yields `len()` elements. Any input may fail; only a panic is a bug.
 pub fn intset(data: &[u8]) {
     if let Ok(is) = Intset::new(data, loc()) {
         assert_eq!(is.iter().count(), is.len());
     }
 }
 
+/// Fuzz target: walks a zipmap blob to its end. Any input may fail; only a panic is a bug.
 pub fn zipmap(data: &[u8]) {
     if let Ok(zm) = Zipmap::new(data, loc()) {
         for p in zm.iter() {

@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 
 #[derive(Debug)]
+/// Why printing stopped.
 pub enum PrintError {
     /// The input is broken.
     Rdb(rdbscope_rdb::Error),

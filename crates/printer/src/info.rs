@@ -13,26 +13,39 @@ pub struct FunctionSummary {
     /// Library name from the `#!<engine> name=<lib>` line (FUNCTION2), or
     /// the function name (7.0 RC format).
     pub name: Vec<u8>,
+    /// The engine name (e.g. `LUA`).
     pub engine: Vec<u8>,
+    /// Size of the library source in bytes.
     pub code_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
+/// What `info` reports about one file.
 pub struct Summary {
+    /// The magic and version.
     pub header: Header,
+    /// The input's size in bytes.
     pub file_size: u64,
+    /// AUX fields (name, value), in file order.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Function libraries, in file order.
     pub functions: Vec<FunctionSummary>,
     /// (module name, encoding version, when, raw bytes).
     pub module_aux: Vec<(String, u32, u64, u64)>,
+    /// Number of SLOT_INFO records.
     pub slot_info_records: u64,
+    /// Number of Valkey SLOT_IMPORT records.
     pub slot_imports: u64,
+    /// Key counts per database.
     pub keyspace: Keyspace,
+    /// What the CRC-64 trailer held, once reached.
     pub checksum: Option<Checksum>,
+    /// Bytes after the trailer.
     pub trailing_bytes: u64,
 }
 
 impl Summary {
+    /// An empty summary, to be fed records.
     pub fn new(header: Header, file_size: u64) -> Summary {
         Summary {
             header,
@@ -89,6 +102,7 @@ impl Summary {
         Ok(())
     }
 
+    /// Keys in every database.
     pub fn total_keys(&self) -> u64 {
         self.keyspace.keys()
     }

@@ -110,6 +110,8 @@ pub struct JsonPrinter<W: Write> {
 }
 
 impl<W: Write> JsonPrinter<W> {
+    /// A printer writing to `out`, with the given layout and decompression
+    /// buffers.
     pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
         JsonPrinter::with_out(
             Out {

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 /// Counts for one database.
 #[derive(Debug, Default, Clone)]
 pub struct DbCounts {
+    /// Key records.
     pub keys: u64,
+    /// Keys with an expiry.
     pub expires: u64,
     /// Keys per type, indexed by [`KeyType::index`] (an array, not a map:
     /// this is updated for every key).
@@ -40,10 +42,12 @@ impl DbCounts {
 /// Counts for every database that has keys or was selected.
 #[derive(Debug, Default, Clone)]
 pub struct Keyspace {
+    /// Counts per database number.
     pub dbs: BTreeMap<u64, DbCounts>,
 }
 
 impl Keyspace {
+    /// Counts one key record.
     pub fn add_key(&mut self, k: &KeyRecord<'_>) {
         let d = self.dbs.entry(k.db).or_default();
         d.keys += 1;
@@ -52,14 +56,17 @@ impl Keyspace {
         *d.by_encoding.entry(k.value.encoding()).or_default() += 1;
     }
 
+    /// The counts of database `db`, created empty if needed.
     pub fn db(&mut self, db: u64) -> &mut DbCounts {
         self.dbs.entry(db).or_default()
     }
 
+    /// Keys in every database.
     pub fn keys(&self) -> u64 {
         self.dbs.values().map(|d| d.keys).sum()
     }
 
+    /// Keys with an expiry in every database.
     pub fn expires(&self) -> u64 {
         self.dbs.values().map(|d| d.expires).sum()
     }

@@ -4,6 +4,8 @@
 //! The printer never reads files; it is handed records by the caller, as
 //! ripgrep's printer is handed matches by its searcher.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod info;
 pub mod json;

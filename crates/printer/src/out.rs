@@ -13,6 +13,8 @@
 
 use std::io::Write;
 
+/// A growable output buffer, initialized in full, that copies small
+/// pieces without a `memcpy` call.
 pub struct OutBuf {
     /// Initialized in full; the output is `buf[..len]`.
     buf: Vec<u8>,
@@ -20,6 +22,7 @@ pub struct OutBuf {
 }
 
 impl OutBuf {
+    /// An empty buffer with room for `n` bytes.
     pub fn with_capacity(n: usize) -> OutBuf {
         OutBuf {
             buf: vec![0; n],
@@ -41,31 +44,37 @@ impl OutBuf {
     }
 
     #[inline]
+    /// The output so far.
     pub fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
     #[inline]
+    /// Bytes of output.
     pub fn len(&self) -> usize {
         self.len
     }
 
     #[inline]
+    /// Whether there is no output.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     #[inline]
+    /// Drops the output past `len` bytes.
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
 
     #[inline]
+    /// Drops all output, keeping the memory.
     pub fn clear(&mut self) {
         self.len = 0;
     }
 
     #[inline(always)]
+    /// Appends one byte.
     pub fn push(&mut self, b: u8) {
         if self.len == self.buf.len() {
             self.grow(self.len + 1);
@@ -75,6 +84,7 @@ impl OutBuf {
     }
 
     #[inline(always)]
+    /// Appends bytes.
     pub fn put(&mut self, b: &[u8]) {
         let end = self.len + b.len();
         if end > self.buf.len() {

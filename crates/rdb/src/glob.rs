@@ -10,16 +10,19 @@ pub struct Glob {
 }
 
 impl Glob {
+    /// A pattern in Redis `KEYS` / `SCAN MATCH` syntax.
     pub fn new(pattern: impl Into<Vec<u8>>) -> Glob {
         Glob {
             pattern: pattern.into(),
         }
     }
 
+    /// The pattern as given.
     pub fn pattern(&self) -> &[u8] {
         &self.pattern
     }
 
+    /// Whether `s` matches the pattern (case-sensitive, as Redis matches keys).
     pub fn matches(&self, s: &[u8]) -> bool {
         glob_match(&self.pattern, s, false)
     }

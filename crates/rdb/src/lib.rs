@@ -21,6 +21,8 @@
 //! when known, the key and type. No input makes this crate panic, allocate
 //! more than the input can justify, or recurse.
 
+#![warn(missing_docs)]
+
 pub mod crc;
 pub mod cursor;
 pub mod elem;

@@ -1,4 +1,4 @@
-//! Listpacks (`listpack.c`, FORMAT.md 5.4): the compact encoding of small
+//! Listpacks (`listpack.c`, docs/format.md#listpack): the compact encoding of small
 //! hashes, sets, zsets, quicklist v2 nodes and stream nodes.
 //!
 //! [`Listpack::new`] applies Redis's shallow checks (header size, total
@@ -11,7 +11,9 @@
 use crate::elem::{BlobLoc, Elem};
 use crate::error::{Error, Result};
 
+/// Bytes of the header: `total_bytes:u32le` and `num_elements:u16le`.
 pub const HEADER_SIZE: usize = 6;
+/// The terminator byte.
 pub const EOF_BYTE: u8 = 0xff;
 /// `num_elements` value meaning "count unknown, walk to find out".
 pub const COUNT_UNKNOWN: u16 = u16::MAX;
@@ -62,14 +64,17 @@ impl<'b> Listpack<'b> {
         u16::from_le_bytes([self.data[4], self.data[5]])
     }
 
+    /// The whole listpack, header to terminator.
     pub fn bytes(&self) -> &'b [u8] {
         self.data
     }
 
+    /// Where the listpack is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }
 
+    /// Walks the entries from the first.
     pub fn iter(&self) -> ListpackIter<'b> {
         ListpackIter {
             data: self.data,
@@ -102,6 +107,7 @@ impl<'b> ListpackIter<'b> {
         self.seen
     }
 
+    /// Where the listpack is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }

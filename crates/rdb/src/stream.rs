@@ -1,8 +1,8 @@
-//! Streams (types 15, 19, 21, 26; FORMAT.md 3.6 and 3.10.1): a list of
+//! Streams (types 15, 19, 21, 26; docs/format.md#streams): a list of
 //! (master ID, stream listpack) nodes, then metadata, consumer groups with
 //! their PELs and consumers, and for type 26 the IDMP block.
 //!
-//! The layout is checked once when the record is read ([`skim_stream`]);
+//! The layout is checked once when the record is read (`skim_stream`);
 //! [`Stream`] then gives lazy views: entries are decoded node by node when
 //! walked, groups and consumers are parsed as they are iterated.
 
@@ -16,14 +16,19 @@ use std::fmt;
 
 /// Entry flag bits (`t_stream.c`).
 pub const FLAG_DELETED: i64 = 1;
+/// Entry flag: the entry has the master entry's fields, only values
+/// are stored.
 pub const FLAG_SAMEFIELDS: i64 = 2;
 
 /// `SCG_INVALID_ENTRIES_READ`: a group's `entries_read` is unknown.
 pub const ENTRIES_READ_UNKNOWN: u64 = u64::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// A stream entry ID: milliseconds and a sequence number.
 pub struct StreamId {
+    /// Milliseconds part.
     pub ms: u64,
+    /// Sequence part.
     pub seq: u64,
 }
 
@@ -52,6 +57,7 @@ impl fmt::Display for StreamId {
 pub struct StreamMeta {
     /// Number of live entries.
     pub length: u64,
+    /// ID of the last entry ever added.
     pub last_id: StreamId,
     /// v2+.
     pub first_id: Option<StreamId>,
@@ -217,6 +223,7 @@ impl<'a> Stream<'a> {
         self.version
     }
 
+    /// Stream-level metadata (length, IDs, counters).
     pub fn meta(&self) -> &StreamMeta {
         &self.meta
     }
@@ -226,6 +233,7 @@ impl<'a> Stream<'a> {
         self.node_count
     }
 
+    /// Number of consumer groups.
     pub fn group_count(&self) -> u64 {
         self.group_count
     }
@@ -407,6 +415,7 @@ enum Fields<'b> {
 /// One live stream entry.
 #[derive(Debug, Clone)]
 pub struct StreamEntry<'b> {
+    /// The entry's ID (master ID plus the stored deltas).
     pub id: StreamId,
     fields: FieldIter<'b>,
 }
@@ -426,10 +435,12 @@ pub struct FieldIter<'b> {
 }
 
 impl<'b> FieldIter<'b> {
+    /// Pairs not yet yielded.
     pub fn len(&self) -> u64 {
         self.left
     }
 
+    /// Whether every pair has been yielded.
     pub fn is_empty(&self) -> bool {
         self.left == 0
     }
@@ -461,7 +472,9 @@ impl<'b> Iterator for FieldIter<'b> {
 /// One consumer group.
 #[derive(Debug, Clone)]
 pub struct Group<'a> {
+    /// Group name.
     pub name: RdbString<'a>,
+    /// ID of the last entry delivered to the group.
     pub last_id: StreamId,
     /// v2+; [`ENTRIES_READ_UNKNOWN`] when the server did not know it.
     pub entries_read: Option<u64>,
@@ -475,16 +488,21 @@ pub struct Group<'a> {
 /// One entry of a group's pending entries list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PelEntry {
+    /// The pending entry's ID.
     pub id: StreamId,
+    /// When it was last delivered, Unix ms.
     pub delivery_time_ms: i64,
+    /// How many times it was delivered.
     pub delivery_count: u64,
 }
 
 impl<'a> Group<'a> {
+    /// Number of entries in the group's PEL.
     pub fn pel_count(&self) -> u64 {
         self.pel_count
     }
 
+    /// Number of consumers in the group.
     pub fn consumer_count(&self) -> u64 {
         self.consumer_count
     }
@@ -530,7 +548,9 @@ impl<'a> Group<'a> {
 /// One consumer of a group.
 #[derive(Debug, Clone, Copy)]
 pub struct Consumer<'a> {
+    /// Consumer name.
     pub name: RdbString<'a>,
+    /// When the consumer was last seen, Unix ms.
     pub seen_time_ms: i64,
     /// v3+.
     pub active_time_ms: Option<i64>,
@@ -539,6 +559,7 @@ pub struct Consumer<'a> {
 }
 
 impl<'a> Consumer<'a> {
+    /// Number of entries this consumer owns.
     pub fn pel_count(&self) -> u64 {
         (self.pel.len() / 16) as u64
     }
@@ -558,6 +579,7 @@ impl<'a> Consumer<'a> {
     }
 }
 
+/// Iterates a stream's consumer groups, reading each as it is asked for.
 pub struct GroupIter<'a> {
     c: Cursor<'a>,
     left: u64,
@@ -622,8 +644,11 @@ impl<'a> Iterator for GroupIter<'a> {
 /// Idempotent-producer state of a type-26 stream (Redis 8.6).
 #[derive(Debug, Clone)]
 pub struct Idmp<'a> {
+    /// Seconds an idempotency ID is remembered.
     pub duration_s: u64,
+    /// Most IDs remembered per producer.
     pub maxsize: u64,
+    /// Number of producers with remembered IDs.
     pub producer_count: u64,
     c: Cursor<'a>,
 }
@@ -631,12 +656,14 @@ pub struct Idmp<'a> {
 /// One producer's IIDs.
 #[derive(Debug, Clone)]
 pub struct Producer<'a> {
+    /// Producer id.
     pub pid: RdbString<'a>,
     iids: Cursor<'a>,
     iid_count: u64,
 }
 
 impl<'a> Producer<'a> {
+    /// Number of IDs remembered for this producer.
     pub fn iid_count(&self) -> u64 {
         self.iid_count
     }
@@ -652,6 +679,7 @@ impl<'a> Producer<'a> {
 }
 
 impl<'a> Idmp<'a> {
+    /// The producers, read one at a time.
     pub fn producers(&self) -> impl Iterator<Item = Result<Producer<'a>>> + 'a {
         let mut c = self.c;
         (0..self.producer_count).map(move |_| {

@@ -44,6 +44,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// Buffers with the default decompression limit.
     pub fn new() -> Scratch {
         Scratch::with_limit(crate::rdb_string::DEFAULT_MAX_DECOMPRESSED)
     }
@@ -125,10 +126,12 @@ impl<'a> Value<'a> {
         Ok(v)
     }
 
+    /// How the value is laid out (the type byte, resolved by flavour).
     pub fn encoding(&self) -> Encoding {
         self.encoding
     }
 
+    /// The data type, as `TYPE key` would say.
     pub fn key_type(&self) -> KeyType {
         self.encoding.key_type()
     }
@@ -488,6 +491,7 @@ impl<'a> Value<'a> {
 
 /// Quicklist v2 container kinds (`quicklist.h`).
 pub const QUICKLIST_PLAIN: u64 = 1;
+/// Quicklist v2 node container: the node string is a listpack.
 pub const QUICKLIST_PACKED: u64 = 2;
 
 /// Walks a blob's elements two at a time (member and score, field and

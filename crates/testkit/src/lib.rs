@@ -3,6 +3,8 @@
 //! scratch directories that clean up after themselves, and a real
 //! `redis-server` ([`redis`]).
 
+#![warn(missing_docs)]
+
 pub mod oracle;
 pub mod redis;
 
@@ -45,6 +47,7 @@ pub fn skipped(what: &str) {
 
 /// A scratch directory, removed on drop (also when a test fails).
 pub struct TempDir {
+    /// The directory's path.
     pub path: PathBuf,
 }
 

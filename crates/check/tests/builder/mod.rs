@@ -1,10 +1,10 @@
-//! A small RDB writer for tests: every encoding of FORMAT.md sections 2-6,
+//! A small RDB writer for tests: every encoding of docs/format.md,
 //! built from parts, with correct headers, counts, `prevlen`s, `backlen`s,
 //! `zltail` and CRC-64 by default. Tests break one rule by changing one
 //! parameter or patching one byte of what these functions return.
 //!
 //! Nothing here knows about the checker; `tests/rules.rs` checks that the
-//! output matches the byte-exact vectors of FORMAT.md section 9 before
+//! output matches the byte-exact vectors of docs/format.md#worked-examples before
 //! relying on it.
 
 #![allow(dead_code)]
@@ -21,7 +21,7 @@ macro_rules! cat {
 }
 
 // ---------------------------------------------------------------------------
-// Primitive encodings (FORMAT.md 4.1, 4.2)
+// Primitive encodings (docs/format.md#length-encoding, #string-encoding)
 // ---------------------------------------------------------------------------
 
 /// RDB length, shortest form.
@@ -151,7 +151,7 @@ pub fn n(v: i64) -> El {
 }
 
 // ---------------------------------------------------------------------------
-// Listpack (FORMAT.md 5.4)
+// Listpack (docs/format.md#listpack)
 // ---------------------------------------------------------------------------
 
 /// Encoding + data of one listpack element, smallest encoding (as
@@ -250,7 +250,7 @@ pub fn listpack_offsets(elems: &[El]) -> Vec<usize> {
 }
 
 // ---------------------------------------------------------------------------
-// Ziplist (FORMAT.md 5.2)
+// Ziplist (docs/format.md#ziplist)
 // ---------------------------------------------------------------------------
 
 /// Encoding + data of one ziplist entry, as `ziplistPush` picks it.
@@ -324,7 +324,7 @@ pub fn ziplist(elems: &[El]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------
-// Intset (5.3) and zipmap (5.1)
+// Intset (docs/format.md#intset) and zipmap (#zipmap)
 // ---------------------------------------------------------------------------
 
 /// An intset of `width`-byte integers (header as given: tests pass bad
@@ -361,7 +361,7 @@ pub fn zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------
-// Plain values (FORMAT.md 3)
+// Plain values (docs/format.md#plain-collections)
 // ---------------------------------------------------------------------------
 
 /// `n` then `n` RDB strings (types 1, 2): each element as an int-encoded
@@ -476,7 +476,7 @@ pub fn module_id(name: &str, encver: u64) -> u64 {
 }
 
 // ---------------------------------------------------------------------------
-// Streams (FORMAT.md 3.6)
+// Streams (docs/format.md#streams)
 // ---------------------------------------------------------------------------
 
 /// A stream ID in the 16-byte big-endian form (master IDs, PELs).
@@ -585,7 +585,7 @@ pub fn group(name: &str, pel: &[(u64, u64)], consumers: Vec<Consumer>) -> Group 
     }
 }
 
-/// The stream listpack elements of FORMAT.md section 9: `XADD s 1-1 a 1
+/// The stream listpack elements of docs/format.md#worked-examples: `XADD s 1-1 a 1
 /// b x`, `XADD s 1-2 a 2 b y`, `XADD s 5-0 c z`, master ID 1-1.
 pub fn example_stream_elems() -> Vec<El> {
     vec![
@@ -630,7 +630,7 @@ pub mod ex {
     pub const E3_FLAGS: usize = 18;
 }
 
-/// The whole stream of FORMAT.md section 9, with its group "g" whose
+/// The whole stream of docs/format.md#worked-examples, with its group "g" whose
 /// consumer "alice" owns the pending entry 1-1.
 pub fn example_stream() -> Stream {
     stream_with_elems(example_stream_elems())
