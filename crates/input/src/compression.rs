@@ -350,6 +350,11 @@ fn describe_error(e: &io::Error, name: &str) -> String {
         return describe_lz4_error(lz4);
     }
     let text = e.to_string();
+    if text == "corrupt gzip stream does not have a matching checksum" {
+        // flate2's words for a failed trailer check.
+        return "checksum mismatch (the member's CRC-32 or size trailer does not match its data)"
+            .to_string();
+    }
     // Some decoders name themselves already ("bzip2: invalid data").
     let text = match text.strip_prefix(name).and_then(|t| t.strip_prefix(": ")) {
         Some(rest) => rest.to_string(),
