@@ -57,6 +57,19 @@
 //! * lz4: lz4_flex's safe decoder is faster than the C tool; its frame
 //!   decoder also reads the legacy format (`lz4 -l`).
 //!
+//! Through the whole input layer (`Input::open`, then reading the
+//! `Stream` in 1 MiB reads; the `decompress` example), same file and
+//! machine, one run each, CPU seconds and peak resident set:
+//!
+//! | input | CPU s | MB/s of content | peak RSS |
+//! |---|---|---|---|
+//! | plain file, mapped, pages released behind the walk | 0.02 | — | 10 MB |
+//! | plain, through a pipe (`cat big.rdb \| ... -`) | 0.02 | — | 2.2 MB |
+//! | `.gz` | 1.07 | 251 | 2.3 MB |
+//! | `.bz2` | 14.35 | 18.7 | 6.6 MB |
+//! | `.zst` | 0.36 | 745 | 4.8 MB |
+//! | `.lz4` | 0.15 | 1790 | 11 MB |
+//!
 //! Reproduce the chosen stack with
 //! `cargo run --release -p rdbscope-input --example decompress -- FILE.gz FILE.bz2 ...`.
 //!

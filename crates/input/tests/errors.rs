@@ -177,6 +177,13 @@ fn each_formats_trailer_checksum_is_verified() {
                 msg.starts_with(&format!("{}: ", variant.name())),
                 "{variant:?} flip at end-{back}: {msg}"
             );
+            let said = match variant {
+                Variant::Gzip | Variant::GzipTwoMembers => "checksum mismatch",
+                Variant::Bzip2 => "",
+                Variant::Zstd => "checksum",
+                Variant::Lz4 => "content checksum mismatch",
+            };
+            assert!(msg.contains(said), "{variant:?} flip at end-{back}: {msg}");
         }
     }
 }
