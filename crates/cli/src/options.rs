@@ -28,6 +28,7 @@ pub fn setup(a: &OutputArgs) {
 /// A thread waits for SIGINT or SIGTERM, removes every temporary output
 /// file, and ends the process by the same signal (so the shell reports
 /// 130 or 143, and a parent sees how the child died).
+#[cfg(unix)]
 fn remove_temp_files_on_signal() {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
@@ -43,6 +44,11 @@ fn remove_temp_files_on_signal() {
         }
     });
 }
+
+/// Elsewhere, Ctrl-C ends the process without cleanup (a stray temporary
+/// file may stay; the target is never partial).
+#[cfg(not(unix))]
+fn remove_temp_files_on_signal() {}
 
 /// The key filter, or a usage error.
 pub fn key_filter(a: &KeyFilterArgs) -> Result<KeyFilter, Outcome> {

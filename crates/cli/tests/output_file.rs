@@ -4,6 +4,8 @@
 //! killed by SIGINT or SIGTERM leave neither the target nor a temporary
 //! file behind.
 
+#![cfg(unix)]
+
 use rdbscope_testkit::{corpus, TempDir};
 use std::fs;
 use std::io::Write;

@@ -17,7 +17,6 @@ use rdbscope_rdb::KeyType;
 use regex::bytes::Regex;
 use std::ffi::OsString;
 use std::ops::RangeInclusive;
-use std::os::unix::ffi::OsStrExt;
 
 /// The key filters as command-line options; a command takes them with
 /// `#[command(flatten)]`.
@@ -159,7 +158,7 @@ impl KeyFilter {
             (_, true) => Some(false),
             _ => None,
         };
-        let globs = |v: &[OsString]| v.iter().map(|p| Glob::new(p.as_bytes())).collect();
+        let globs = |v: &[OsString]| v.iter().map(|p| Glob::new(os_bytes(p))).collect();
         Ok(KeyFilter {
             dbs: a.dbs.clone(),
             types: a.types.iter().fold(0, |m, t| m | 1 << t.index()),
@@ -288,6 +287,20 @@ impl KeyFilter {
     /// database, and a database holds each key once. A walk may stop there.
     pub fn stops_after_match(&self) -> bool {
         self.dbs.len() == 1 && self.keys.len() == 1 && self.keys[0].is_literal()
+    }
+}
+
+/// A pattern's bytes as given on the command line (any bytes on Unix,
+/// where keys that are not UTF-8 can be typed).
+fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        s.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned().into_bytes()
     }
 }
 

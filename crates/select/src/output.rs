@@ -14,7 +14,6 @@
 use clap::Args;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Stdout, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -274,7 +273,7 @@ fn check_not_input(target: &Path, inputs: &[&Path]) -> Result<(), OutputError> {
             input
         };
         if let (Some(t), Ok(i)) = (&target_meta, fs::metadata(input_path)) {
-            if t.dev() == i.dev() && t.ino() == i.ino() {
+            if same_file(t, &i) {
                 return Err(refuse());
             }
         }
@@ -288,6 +287,21 @@ fn check_not_input(target: &Path, inputs: &[&Path]) -> Result<(), OutputError> {
         }
     }
     Ok(())
+}
+
+/// The same file: device and inode (elsewhere, the canonical path
+/// comparison below decides).
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
 }
 
 /// The canonical path of a target that may not exist yet: its directory's
