@@ -39,7 +39,8 @@ pub fn run(a: &CheckArgs) -> Outcome {
         ..Options::default()
     };
     // Check verifies every key: it takes no key filters.
-    let inputs: Vec<&Path> = a.inputs.iter().map(|p| p.as_path()).collect();
+    let inputs = options::with_aof_parts(&a.inputs);
+    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
     let mut out = match options::open_output(&a.output, &inputs) {
         Ok(out) => out,
         Err(outcome) => return outcome,

@@ -3,9 +3,10 @@
 //! that removes temporary output files when the run is interrupted.
 
 use crate::report::Outcome;
+use rdbscope_aof::Opened;
 use rdbscope_select::{KeyFilter, KeyFilterArgs, Output, OutputArgs};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
@@ -64,6 +65,26 @@ pub fn open_output(a: &OutputArgs, inputs: &[&Path]) -> Result<Output, Outcome> 
         eprintln!("rdbscope: {e}");
         Outcome::Failure
     })
+}
+
+/// The inputs, and the files that the AOF manifests among them list (an
+/// output must be none of them). Manifests are small files and
+/// directories hold them; other inputs are not opened here.
+pub fn with_aof_parts(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut all = inputs.to_vec();
+    for path in inputs {
+        let small_file = || {
+            path.metadata()
+                .is_ok_and(|m| m.is_file() && m.len() <= 1 << 20)
+        };
+        if path.as_os_str() == "-" || !(path.is_dir() || small_file()) {
+            continue;
+        }
+        if let Ok(Opened::Aof(aof)) = rdbscope_aof::open(path) {
+            all.extend(aof.parts().iter().map(|p| p.path.clone()));
+        }
+    }
+    all
 }
 
 /// Moves a finished output into place when `outcome` says the run

@@ -112,6 +112,10 @@ fn refuses_to_write_over_an_input() {
             vec!["dump", aof, "-o", s(&new_in_aof)],
         ),
         (
+            "check, a file a manifest lists",
+            vec!["check", s(&manifest), "-o", s(&base), "--force"],
+        ),
+        (
             "a file a manifest lists",
             vec!["dump", s(&manifest), "-o", s(&base), "--force"],
         ),
