@@ -552,3 +552,40 @@ fn size_filters_over_uncompressed_strings() {
         },
     );
 }
+
+/// A literal `--key` in one `--db` stops the walk at the key: a file cut
+/// short after it dumps fine, while without `--db` the walk goes on and
+/// finds the cut.
+#[test]
+fn a_literal_key_in_one_db_stops_the_walk() {
+    let Some(dir) = corpus("a_literal_key_in_one_db_stops_the_walk") else {
+        return;
+    };
+    let tmp = rdbscope_testkit::TempDir::new("literal-key-stop");
+    for server in SERVERS {
+        let path = dir.join(format!("rdb/{server}/all-types.rdb"));
+        let (code, out, err) = rdbscope(&["dump".into(), "--keys-only".into()], &path);
+        assert_eq!(code, 0, "{err}");
+        let first = lines(&out).into_iter().next().unwrap();
+        let (db, key) = (
+            first["db"].as_u64().unwrap(),
+            first["key"].as_str().unwrap().to_string(),
+        );
+        assert!(!key.contains(['*', '?', '[', '\\']), "{key}");
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = tmp.path.join(format!("{server}.rdb"));
+        std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+        let args = |with_db: bool| {
+            let mut a = vec!["dump".to_string(), "--key".into(), key.clone()];
+            if with_db {
+                a.extend(["--db".into(), db.to_string()]);
+            }
+            a
+        };
+        let (code, out, err) = rdbscope(&args(true), &cut);
+        assert_eq!(code, 0, "{server}: {err}");
+        assert_eq!(lines(&out), [first.clone()], "{server}");
+        let (code, _, _) = rdbscope(&args(false), &cut);
+        assert_eq!(code, 1, "{server}: without --db the walk reads on");
+    }
+}
