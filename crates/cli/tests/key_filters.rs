@@ -584,7 +584,7 @@ fn a_literal_key_in_one_db_stops_the_walk() {
         };
         let (code, out, err) = rdbscope(&args(true), &cut);
         assert_eq!(code, 0, "{server}: {err}");
-        assert_eq!(lines(&out), [first.clone()], "{server}");
+        assert_eq!(lines(&out), std::slice::from_ref(&first), "{server}");
         let (code, _, _) = rdbscope(&args(false), &cut);
         assert_eq!(code, 1, "{server}: without --db the walk reads on");
     }
