@@ -91,6 +91,8 @@ pub struct Output {
 #[derive(Debug)]
 enum Sink {
     Stdout(BufWriter<Stdout>),
+    /// A device or pipe given as the path.
+    Direct(BufWriter<File>),
     File {
         file: Option<BufWriter<File>>,
         temp: PathBuf,
@@ -120,9 +122,44 @@ impl Output {
 
     fn file(target: &Path, force: bool, inputs: &[&Path]) -> Result<Output, OutputError> {
         check_not_input(target, inputs)?;
-        if !force && fs::symlink_metadata(target).is_ok() {
+        match fs::metadata(target) {
+            Ok(m) if m.is_dir() => {
+                return Err(OutputError::Io(
+                    target.to_path_buf(),
+                    io::Error::new(io::ErrorKind::InvalidInput, "it is a directory"),
+                ))
+            }
+            // A device, FIFO or socket (`/dev/null`, `/dev/stderr`, a named
+            // pipe): there is no file to replace, so it is written
+            // directly, as a shell redirection would.
+            Ok(m) if !m.is_file() => {
+                let f = File::options()
+                    .write(true)
+                    .open(target)
+                    .map_err(|e| OutputError::Io(target.to_path_buf(), e))?;
+                return Ok(Output {
+                    sink: Sink::Direct(BufWriter::with_capacity(BUF, f)),
+                });
+            }
+            _ => {}
+        }
+        let link = fs::symlink_metadata(target).ok();
+        if !force && link.is_some() {
             return Err(OutputError::Exists(target.to_path_buf()));
         }
+        // Through a symbolic link, the file it points to is replaced and
+        // the link stays (a dangling link is replaced itself).
+        let resolved;
+        let target = match link {
+            Some(m) if m.file_type().is_symlink() => match fs::canonicalize(target) {
+                Ok(p) => {
+                    resolved = p;
+                    resolved.as_path()
+                }
+                Err(_) => target,
+            },
+            _ => target,
+        };
         let name = target
             .file_name()
             .ok_or_else(|| {
@@ -164,12 +201,13 @@ impl Output {
     /// manifest lists). Nothing was written to the target yet.
     pub fn check_inputs(&self, inputs: &[&Path]) -> Result<(), OutputError> {
         match &self.sink {
-            Sink::Stdout(_) => Ok(()),
+            Sink::Stdout(_) | Sink::Direct(_) => Ok(()),
             Sink::File { target, .. } => check_not_input(target, inputs),
         }
     }
 
-    /// Whether the output is a file (not standard output).
+    /// Whether the output is a file written atomically (not standard
+    /// output, nor a device or pipe given by its path).
     pub fn is_file(&self) -> bool {
         matches!(self.sink, Sink::File { .. })
     }
@@ -179,6 +217,7 @@ impl Output {
     pub fn finish(mut self) -> io::Result<()> {
         match &mut self.sink {
             Sink::Stdout(w) => w.flush(),
+            Sink::Direct(w) => w.flush(),
             Sink::File { file, temp, target } => {
                 let w = file.take().expect("finish runs once");
                 let f = w.into_inner().map_err(|e| e.into_error())?;
@@ -202,6 +241,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.sink {
             Sink::Stdout(w) => w.write(buf),
+            Sink::Direct(w) => w.write(buf),
             Sink::File { file, .. } => file.as_mut().map_or(Ok(0), |w| w.write(buf)),
         }
     }
@@ -210,6 +250,7 @@ impl Write for Output {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.sink {
             Sink::Stdout(w) => w.write_all(buf),
+            Sink::Direct(w) => w.write_all(buf),
             Sink::File { file, .. } => file.as_mut().map_or(Ok(()), |w| w.write_all(buf)),
         }
     }
@@ -217,6 +258,7 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
             Sink::Stdout(w) => w.flush(),
+            Sink::Direct(w) => w.flush(),
             Sink::File { file, .. } => file.as_mut().map_or(Ok(()), |w| w.flush()),
         }
     }

@@ -5,6 +5,7 @@ use rdbscope_select::{Output, OutputArgs, OutputError};
 use rdbscope_testkit::TempDir;
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 fn args(path: &Path, force: bool) -> OutputArgs {
@@ -106,4 +107,36 @@ fn refusals() {
     let e = Output::open(&args(&dir.join("missing/out"), false), &[]).unwrap_err();
     assert!(matches!(e, OutputError::Io(..)), "{e}");
     assert!(e.to_string().contains("missing/out"), "{e}");
+}
+
+#[test]
+fn devices_directories_and_links() {
+    let tmp = TempDir::new("select-output-special");
+    let dir = &tmp.path;
+    // A device is written directly, without --force and without a
+    // temporary file; it is still not replaced.
+    let mut out = Output::open(&args(Path::new("/dev/null"), false), &[]).unwrap();
+    assert!(!out.is_file());
+    out.write_all(b"gone").unwrap();
+    out.finish().unwrap();
+    assert!(fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // A directory is an error at once, even with --force.
+    let e = Output::open(&args(dir, true), &[]).unwrap_err();
+    assert!(e.to_string().contains("directory"), "{e}");
+    // Through a symbolic link the file it points to is replaced; the link
+    // stays.
+    fs::write(dir.join("real"), b"old").unwrap();
+    std::os::unix::fs::symlink("real", dir.join("link")).unwrap();
+    let mut out = Output::open(&args(&dir.join("link"), true), &[]).unwrap();
+    out.write_all(b"new").unwrap();
+    out.finish().unwrap();
+    assert!(fs::symlink_metadata(dir.join("link"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read(dir.join("real")).unwrap(), b"new");
+    assert_eq!(names(dir), ["link", "real"]);
 }
