@@ -589,3 +589,35 @@ fn a_literal_key_in_one_db_stops_the_walk() {
         assert_eq!(code, 1, "{server}: without --db the walk reads on");
     }
 }
+
+/// `info` takes the same filters and counts only the selected keys, per
+/// database and in all.
+#[test]
+fn info_counts_only_selected_keys() {
+    let Some(dir) = corpus("info_counts_only_selected_keys") else {
+        return;
+    };
+    for server in SERVERS {
+        let source = Source::Rdb {
+            server,
+            case: "all-types",
+        };
+        let Some((path, facts, ctime, _)) = reference(&dir, &source) else {
+            continue;
+        };
+        for c in cases(ctime) {
+            let mut args = vec!["info".to_string(), "--format".into(), "json".into()];
+            args.extend(c.args.iter().cloned());
+            let (code, out, err) = rdbscope(&args, &path);
+            assert_eq!(code, 0, "{server} {}: {err}", c.name);
+            let info: Value = serde_json::from_slice(&out).unwrap();
+            let want: Vec<&Fact> = facts.iter().filter(|f| (c.want)(f)).collect();
+            assert_eq!(info["keys"], want.len(), "{server} {}", c.name);
+            for (db, v) in info["dbs"].as_object().unwrap() {
+                let db: u64 = db.parse().unwrap();
+                let n = want.iter().filter(|f| f.db == db).count();
+                assert_eq!(v["keys"], n, "{server} {} db {db}", c.name);
+            }
+        }
+    }
+}

@@ -25,7 +25,8 @@ use std::sync::{Mutex, MutexGuard};
 pub struct OutputArgs {
     /// Write the output to PATH instead of standard output (`-`: standard
     /// output). The file appears only when the command succeeds: it is
-    /// written to a temporary file beside it and renamed into place.
+    /// written to a temporary file beside it and renamed into place (a
+    /// device or named pipe is written directly).
     #[arg(short = 'o', long = "output", value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Replace the --output file if it exists (never an input file).
