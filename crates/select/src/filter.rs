@@ -51,17 +51,17 @@ pub struct KeyFilterArgs {
     pub no_expiry: bool,
     /// Only keys whose expire time is before --now (the server would drop
     /// them on load).
-    #[arg(long, conflicts_with = "not_expired")]
+    #[arg(long, group = "expired_at")]
     pub expired: bool,
     /// Only keys that are not expired at --now (including keys without an
     /// expire time).
-    #[arg(long)]
+    #[arg(long, group = "expired_at")]
     pub not_expired: bool,
     /// The time --expired and --not-expired compare with: Unix seconds
     /// (1700000000), Unix milliseconds (1700000000000ms) or
     /// YYYY-MM-DDTHH:MM:SSZ. Default: the time the file was written (its
     /// `ctime` aux field), else the current time.
-    #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time_ms, requires = "expired_at")]
     pub now: Option<i64>,
     /// Only keys whose value takes at least SIZE bytes in the file (the
     /// value's stored bytes, as compressed and encoded; units K, M, G, T

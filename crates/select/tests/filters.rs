@@ -149,7 +149,8 @@ fn usage_errors() {
         &["--slot", "16384"],
         &["--slot", "9-1"],
         &["--min-size", "1X"],
-        &["--now", "tomorrow"],
+        &["--now", "tomorrow", "--expired"],
+        &["--now", "1700000000"],
         &["--min-size", "2K", "--max-size", "1K"],
         &["--db", "-1"],
     ] {
