@@ -89,7 +89,9 @@ pub struct KeyFacts<'k> {
     pub key_type: KeyType,
     /// Absolute expire time in Unix milliseconds, if the key has one.
     pub expire_at_ms: Option<i64>,
-    /// Bytes the value takes in the file (its stored encoding).
+    /// Bytes the value takes in the file (its stored encoding). Readers
+    /// that do not know it (JSON) pass 0 and refuse size filters (see
+    /// [`KeyFilter::uses_stored_size`]).
     pub stored_size: u64,
 }
 
@@ -188,8 +190,7 @@ impl KeyFilter {
             || self.needs_key()
             || self.expiry.is_some()
             || self.expired.is_some()
-            || self.min_size > 0
-            || self.max_size < u64::MAX
+            || self.uses_stored_size()
     }
 
     /// The selected databases; empty: all.
@@ -210,6 +211,13 @@ impl KeyFilter {
             || !self.regexes.is_empty()
             || !self.not_keys.is_empty()
             || !self.slots.is_empty()
+    }
+
+    /// Whether `--min-size` or `--max-size` is given: they need the
+    /// value's stored size, which an input that does not hold the RDB
+    /// encoding (a JSON dump) cannot tell; such a reader refuses them.
+    pub fn uses_stored_size(&self) -> bool {
+        self.min_size > 0 || self.max_size < u64::MAX
     }
 
     /// Records the time the file was written (its `ctime` aux field, in

@@ -165,6 +165,9 @@ fn cheap_filters_decide_without_the_key() {
     assert!(f.selects_within_db());
     assert!(f.matches_meta(0, KeyType::Hash, None, 1));
     assert!(!f.matches_meta(1, KeyType::Hash, None, 1));
+    assert!(!f.uses_stored_size());
+    assert!(filter(&["--min-size", "1"]).unwrap().uses_stored_size());
+    assert!(filter(&["--max-size", "1G"]).unwrap().uses_stored_size());
     let f = filter(&["--db", "2"]).unwrap();
     assert!(f.is_active() && !f.selects_within_db());
     assert_eq!(f.dbs(), &[2]);
