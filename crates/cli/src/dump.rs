@@ -1,78 +1,38 @@
 //! `rdbscope dump`: records to JSON. AOF inputs go to `dump_aof`.
 
 use crate::args::{DumpArgs, DumpFormat};
+use crate::options;
 use crate::progress::Progress;
 use crate::report::{print_error, print_open_error, Outcome};
 use rdbscope_aof::Opened;
 use rdbscope_printer::parallel::{print_parallel, Format};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
-use rdbscope_rdb::glob::Glob;
 use rdbscope_rdb::input::{display_name, Input, WORKER_LAG};
-use rdbscope_rdb::{KeyRecord, Rdb, Record, Records, Scratch};
-use std::io::{self, Write};
-
-/// Which keys to print.
-struct Filter {
-    dbs: Vec<u64>,
-    types: Vec<rdbscope_rdb::KeyType>,
-    key: Option<Glob>,
-    /// The pattern has no glob characters: one key per db at most.
-    exact: bool,
-    key_buf: Vec<u8>,
-}
-
-impl Filter {
-    fn new(a: &DumpArgs) -> Filter {
-        let exact = a
-            .key
-            .as_deref()
-            .is_some_and(|k| !k.contains(['*', '?', '[', '\\']));
-        Filter {
-            dbs: a.dbs.clone(),
-            types: a.types.clone(),
-            key: a.key.as_ref().map(|k| Glob::new(k.as_bytes())),
-            exact,
-            key_buf: Vec::new(),
-        }
-    }
-
-    fn any(&self) -> bool {
-        !self.dbs.is_empty() || !self.types.is_empty() || self.key.is_some()
-    }
-
-    /// Cheapest tests first: db and type need no decoding.
-    fn accepts(&mut self, k: &KeyRecord<'_>) -> rdbscope_rdb::Result<bool> {
-        if !self.dbs.is_empty() && !self.dbs.contains(&k.db) {
-            return Ok(false);
-        }
-        if !self.types.is_empty() && !self.types.contains(&k.value.key_type()) {
-            return Ok(false);
-        }
-        match &self.key {
-            None => Ok(true),
-            Some(g) => Ok(g.matches(k.key.bytes(&mut self.key_buf)?)),
-        }
-    }
-
-    /// After a match, whether no later key can match: an exact key in the
-    /// only selected db.
-    fn done_after_match(&self) -> bool {
-        self.exact && self.dbs.len() == 1
-    }
-}
+use rdbscope_rdb::{Rdb, Record, Records, Scratch};
+use rdbscope_select::{KeyFilter, RecordFilter};
+use std::io::Write;
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
+    let (filter, mut out) = match options::key_filter(&a.keys)
+        .and_then(|f| Ok((f, options::open_output(&a.output, &[&a.input])?)))
+    {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
     let input = match rdbscope_aof::open(&a.input) {
         Ok(Opened::Rdb(i)) => i,
-        Ok(Opened::Aof(aof)) => return crate::dump_aof::run(&aof, a, &name),
+        Ok(Opened::Aof(aof)) => {
+            let outcome = crate::dump_aof::run(&aof, a, &filter, &name, &mut out);
+            return options::finish_output(out, outcome, false);
+        }
         Err(e) => return print_open_error(&name, &e),
     };
-    // The printer buffers and writes whole blocks itself.
-    match dump(&input, a, io::stdout()) {
+    let outcome = match dump(&input, a, &filter, &mut out) {
         Ok(()) => Outcome::Ok,
         Err(e) => print_error(&name, &e),
-    }
+    };
+    options::finish_output(out, outcome, false)
 }
 
 /// Where records go: JSON or RESP.
@@ -114,16 +74,19 @@ impl<W: Write> Printer<W> {
 pub(crate) fn dump<W: Write + Send>(
     input: &Input,
     a: &DumpArgs,
+    filter: &KeyFilter,
     mut out: W,
 ) -> Result<(), PrintError> {
     let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
-    let filter = Filter::new(a);
-    let records_too = !a.keys_only && !filter.any();
+    // When any filter is given, only keys are printed.
+    let records_too = !a.keys_only && !filter.is_active();
+    let filter =
+        RecordFilter::new(filter.clone(), records_too).with_max_key_size(a.common.max_value_size);
     let threads = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let parallel = threads > 1 && a.format != DumpFormat::Json;
-    let walk = Walk::new(input, &rdb, filter, records_too, parallel);
+    let walk = Walk::new(input, &rdb, filter, parallel);
     if parallel {
         let format = match a.format {
             DumpFormat::Resp => Format::Resp(rdb.header()),
@@ -178,7 +141,7 @@ pub(crate) fn dump<W: Write + Send>(
 }
 
 fn note_skipped(skipped: u64) {
-    if skipped > 0 {
+    if skipped > 0 && !options::quiet() {
         eprintln!(
             "rdbscope: note: {skipped} empty collection(s) left out (Redis skips them on load, RESTORE refuses them)"
         );
@@ -190,8 +153,7 @@ fn note_skipped(skipped: u64) {
 struct Walk<'i, 'a> {
     input: &'i Input,
     records: Records<'a>,
-    filter: Filter,
-    records_too: bool,
+    filter: RecordFilter,
     /// Bytes behind the walk kept mapped, for records still being
     /// rendered on other threads.
     lag: u64,
@@ -200,18 +162,11 @@ struct Walk<'i, 'a> {
 }
 
 impl<'i, 'a> Walk<'i, 'a> {
-    fn new(
-        input: &'i Input,
-        rdb: &Rdb<'a>,
-        filter: Filter,
-        records_too: bool,
-        parallel: bool,
-    ) -> Self {
+    fn new(input: &'i Input, rdb: &Rdb<'a>, filter: RecordFilter, parallel: bool) -> Self {
         Walk {
             input,
             records: rdb.records(),
             filter,
-            records_too,
             lag: if parallel { WORKER_LAG } else { 0 },
             progress: Progress::new(input.name(), input.bytes().len() as u64),
             done: false,
@@ -235,20 +190,16 @@ impl<'a> Iterator for Walk<'_, 'a> {
             let settled = self.records.settled_offset();
             self.input.release_before(settled.saturating_sub(self.lag));
             self.progress.at(self.records.offset());
-            match &r {
-                Record::Key(k) => match self.filter.accepts(k) {
-                    Ok(true) => {
-                        self.done = self.filter.done_after_match();
-                        return Some(Ok(r));
-                    }
-                    Ok(false) => {}
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e.into()));
-                    }
-                },
-                _ if self.records_too => return Some(Ok(r)),
-                _ => {}
+            match self.filter.keep(&r) {
+                Ok(true) => {
+                    self.done = self.filter.is_done();
+                    return Some(Ok(r));
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e.into()));
+                }
             }
         }
         None

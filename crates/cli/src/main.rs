@@ -7,6 +7,7 @@ mod check;
 mod dump;
 mod dump_aof;
 mod info;
+mod options;
 mod progress;
 mod report;
 
@@ -15,6 +16,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    options::setup(match &cli.command {
+        args::Command::Dump(a) => &a.output,
+        args::Command::Check(a) => &a.output,
+        args::Command::Info(a) => &a.output,
+    });
     let outcome = match cli.command {
         args::Command::Dump(a) => dump::run(&a),
         args::Command::Check(a) => check::run(&a),

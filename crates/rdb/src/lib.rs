@@ -15,7 +15,6 @@
 //! * [`module`]: module values and ids.
 //! * [`payload`]: DUMP/RESTORE payloads.
 //! * [`crc`]: the CRC-64/REDIS checksum.
-//! * [`glob`]: Redis glob patterns, for key filters.
 //!
 //! Every failure is an [`Error`] that names the byte offset, the stage and,
 //! when known, the key and type. No input makes this crate panic, allocate
@@ -27,7 +26,6 @@ pub mod crc;
 pub mod cursor;
 pub mod elem;
 pub mod error;
-pub mod glob;
 pub mod input;
 pub mod intset;
 pub mod listpack;
