@@ -242,6 +242,27 @@ fn builder_blobs_match_format_md() {
     ok(&file(SET_LISTPACK, &string(listpack(&[s("a"), n(1)]))));
     ok(&file(LIST_ZIPLIST, &string(ziplist(&[n(2), n(5)]))));
     ok(&file(SET_INTSET, &string(intset(2, &[1, 2]))));
+    // The raw intset mutation agrees with the writer on canonical input.
+    assert_eq!(intset_of(&[2, 1]), intset(2, &[1, 2]));
+    assert_eq!(intset_of(&[70000, -70000]), intset(4, &[-70000, 70000]));
+    assert_eq!(intset_of(&[1 << 40]), intset(8, &[1 << 40]));
+}
+
+#[test]
+fn builder_stream_node_matches_format_md() {
+    use rdbscope_rdb::write::stream::{Entry, Node};
+    let entry = |ms, seq, fields: &[(&'static [u8], &'static [u8])]| Entry {
+        id: id(ms, seq),
+        fields: fields.to_vec(),
+        deleted: false,
+    };
+    let node = Node::of(&[
+        entry(1, 1, &[(b"a", b"1"), (b"b", b"x")]),
+        entry(1, 2, &[(b"a", b"2"), (b"b", b"y")]),
+        entry(5, 0, &[(b"c", b"z")]),
+    ])
+    .unwrap();
+    assert_eq!(node, example_stream().nodes[0]);
 }
 
 /// FORMAT.md's expiry time for hash field TTL vectors (2100-01-01).
@@ -1535,7 +1556,7 @@ fn stream_entry_count_differs_from_live_entries() {
         elems[ex::E3_FLAGS] = n(flags);
         let mut st = stream_with_elems(elems);
         st.length = 2;
-        st.max_deleted = (5, 0);
+        st.max_deleted_id = id(5, 0);
         st
     };
     stream_rule(&with_flags(1), &with_flags(0), "live entries");
@@ -1555,20 +1576,24 @@ fn stream_extra_elements_after_last_entry() {
 #[test]
 fn stream_empty_listpack() {
     let mut empty_string = example_stream();
-    empty_string.nodes[0].1 = Vec::new();
+    empty_string.nodes[0].listpack = Vec::new();
     stream_rule(&example_stream(), &empty_string, "empty");
     // A well-formed listpack with no elements at all.
     let mut no_elements = example_stream();
-    no_elements.nodes[0].1 = listpack(&[]);
+    no_elements.nodes[0].listpack = listpack(&[]);
     stream_rule(&example_stream(), &no_elements, "listpack ended");
 }
 
 #[test]
 fn stream_master_id_not_16_bytes() {
     for size in [0, 15, 17] {
-        let mut bad = example_stream();
-        bad.nodes[0].0 = cat![id16(1, 1), [0u8]][..size].to_vec();
-        stream_rule(&example_stream(), &bad, &format!("is {size} bytes"));
+        let key = &cat![id16(1, 1), [0u8]][..size];
+        let bad = with_master_key(&example_stream(), STREAM_V3, key);
+        rule(
+            &stream_file(&example_stream()),
+            &file(STREAM_LISTPACKS_3, &bad),
+            &format!("is {size} bytes"),
+        );
     }
 }
 
@@ -1609,8 +1634,14 @@ fn two_node_stream(second_master: (u64, u64)) -> Stream {
     ];
     let mut st = example_stream();
     st.nodes = vec![
-        (id16(1, 1), listpack(&a)),
-        (id16(second_master.0, second_master.1), listpack(&b)),
+        Node {
+            master_id: id(1, 1),
+            listpack: listpack(&a),
+        },
+        Node {
+            master_id: id(second_master.0, second_master.1),
+            listpack: listpack(&b),
+        },
     ];
     st
 }
@@ -1627,13 +1658,8 @@ fn stream_duplicate_master_id() {
 #[test]
 fn stream_length_without_listpacks() {
     let empty = |length: u64| Stream {
-        nodes: vec![],
         length,
-        last_id: (0, 0),
-        first_id: (0, 0),
-        max_deleted: (0, 0),
-        entries_added: 0,
-        groups: vec![],
+        ..Stream::default()
     };
     stream_rule(&empty(0), &empty(1), "no listpacks");
 }
