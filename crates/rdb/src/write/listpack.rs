@@ -153,6 +153,11 @@ impl<'o> Writer<'o> {
         self.count
     }
 
+    /// Bytes written so far, header included, terminator not yet.
+    pub fn size(&self) -> usize {
+        self.out.len() - self.start
+    }
+
     /// Writes the terminator and the header: the total size, and the count,
     /// or 65535 ("unknown, walk to count") when there are 65535 or more
     /// entries, as Redis does. A listpack of 4 GiB or more cannot be

@@ -26,14 +26,17 @@ const MAX_MATCH: usize = 264;
 const MIN_MATCH: usize = 3;
 /// Farthest back a reference can reach: 13 bits of distance minus 1.
 const MAX_DISTANCE: usize = 8192;
-/// log2 of the hash table's size.
-const HASH_BITS: u32 = 14;
+/// log2 of the hash table's largest size (16384 slots).
+const MAX_HASH_BITS: u32 = 14;
+/// log2 of its smallest size.
+const MIN_HASH_BITS: u32 = 6;
 
-/// The hash table slot of the 3 bytes at `at` (`at + 2 < data.len()`).
+/// The hash table slot of the 3 bytes at `at` (`at + 2 < data.len()`) in
+/// a table of `1 << bits` slots.
 #[inline]
-fn slot(data: &[u8], at: usize) -> usize {
+fn slot(data: &[u8], at: usize, bits: u32) -> usize {
     let v = u32::from(data[at]) << 16 | u32::from(data[at + 1]) << 8 | u32::from(data[at + 2]);
-    (v.wrapping_mul(0x9e37_79b1) >> (32 - HASH_BITS)) as usize
+    (v.wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize
 }
 
 /// Appends `literal` as literal runs of at most 32 bytes.
@@ -65,12 +68,15 @@ fn back_reference(out: &mut Vec<u8>, len: usize, distance: usize) {
 pub fn compress(input: &[u8], out: &mut Vec<u8>) -> usize {
     let start = out.len();
     let n = input.len();
-    // The most recent position + 1 of each 3-byte hash (0: none yet).
-    let mut table = vec![0usize; 1 << HASH_BITS];
+    // The most recent position + 1 of each 3-byte hash (0: none yet). The
+    // table grows with the input up to 16384 slots: a short string (most
+    // values) does not pay for clearing a table it cannot fill.
+    let bits = (usize::BITS - n.leading_zeros()).clamp(MIN_HASH_BITS, MAX_HASH_BITS);
+    let mut table = vec![0usize; 1 << bits];
     let mut literal_from = 0;
     let mut at = 0;
     while at + MIN_MATCH <= n {
-        let h = slot(input, at);
+        let h = slot(input, at, bits);
         let candidate = table[h];
         table[h] = at + 1;
         if candidate > 0 {
@@ -90,7 +96,7 @@ pub fn compress(input: &[u8], out: &mut Vec<u8>) -> usize {
                 // repeats of them are found later.
                 let end = at + len;
                 for p in at + 1..end.min(n.saturating_sub(MIN_MATCH - 1)) {
-                    table[slot(input, p)] = p + 1;
+                    table[slot(input, p, bits)] = p + 1;
                 }
                 at = end;
                 literal_from = at;

@@ -118,6 +118,11 @@ impl<'o> Writer<'o> {
         self.count
     }
 
+    /// Bytes written so far, header included, terminator not yet.
+    pub fn size(&self) -> usize {
+        self.out.len() - self.start
+    }
+
     /// Writes the end byte and the header (the count is 65535, "unknown",
     /// from 65535 entries on). A ziplist of 4 GiB or more cannot be
     /// described; it is removed from the buffer and an error returned.
