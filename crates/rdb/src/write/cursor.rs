@@ -60,12 +60,31 @@ pub fn ascii_double(out: &mut Vec<u8>, v: f64) {
             ASCII_DOUBLE_NEG_INF
         });
     } else {
-        let plain = format!("{v}");
-        let exp = format!("{v:e}");
-        let text = if exp.len() < plain.len() { exp } else { plain };
+        let text = double_text(v);
         // At most 24 bytes ("-2.2250738585072014e-308"), always below 253.
         out.push(text.len() as u8);
         out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// The shortest decimal text that reads back (with `strtod`) as exactly
+/// `v`, in plain or exponent notation, whichever is shorter: at most 24
+/// bytes. NaN and the infinities are `nan`, `inf` and `-inf`, as Redis
+/// spells them. This is the text of old-style doubles and of zset scores in
+/// listpacks and ziplists, where Redis reads at most 127 bytes of a score.
+pub fn double_text(v: f64) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let plain = format!("{v}");
+    let exp = format!("{v:e}");
+    if exp.len() < plain.len() {
+        exp
+    } else {
+        plain
     }
 }
 
