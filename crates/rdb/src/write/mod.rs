@@ -122,3 +122,84 @@ pub(crate) fn atomically<T>(
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    //! Random values through each writer and back through the reader.
+
+    use crate::cursor::Cursor;
+    use crate::elem::BlobLoc;
+    use crate::Elem;
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// A length from every size class the encodings distinguish.
+        fn len(&mut self) -> usize {
+            const CLASSES: [usize; 8] = [0, 1, 63, 64, 253, 254, 4095, 20_000];
+            let base = CLASSES[(self.next() % 8) as usize];
+            base + (self.next() % 3) as usize
+        }
+
+        fn int(&mut self) -> i64 {
+            let bits = self.next() % 64;
+            let v = (self.next() >> (63 - bits)) as i64;
+            if self.next() % 2 == 0 {
+                v
+            } else {
+                v.wrapping_neg()
+            }
+        }
+    }
+
+    #[test]
+    fn random_elements_read_back() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let pool: Vec<u8> = (0..30_000).map(|_| rng.next() as u8).collect();
+        for round in 0..60 {
+            let n = 1 + (rng.next() % 40) as usize;
+            let elems: Vec<Elem> = (0..n)
+                .map(|_| {
+                    if rng.next() % 2 == 0 {
+                        Elem::Int(rng.int())
+                    } else {
+                        let l = rng.len();
+                        let at = (rng.next() as usize) % (pool.len() - l);
+                        Elem::Str(&pool[at..at + l])
+                    }
+                })
+                .collect();
+            let lp = super::listpack::to_vec(elems.iter().copied()).unwrap();
+            let r = crate::listpack::Listpack::new(&lp, BlobLoc::raw(0)).unwrap();
+            let back: Vec<Elem> = r.iter().collect::<crate::Result<_>>().unwrap();
+            assert_eq!(back, elems, "listpack, round {round}");
+            let zl = super::ziplist::to_vec(elems.iter().copied()).unwrap();
+            let r = crate::ziplist::Ziplist::new(&zl, BlobLoc::raw(0)).unwrap();
+            let back: Vec<Elem> = r.iter().collect::<crate::Result<_>>().unwrap();
+            assert_eq!(back, elems, "ziplist, round {round}");
+            // Each element as an RDB string, every storage choice.
+            for how in [
+                super::rdb_string::Strings::PLAIN,
+                super::rdb_string::Strings::REDIS,
+            ] {
+                let mut out = Vec::new();
+                for &e in &elems {
+                    super::rdb_string::elem(&mut out, e, how);
+                }
+                let mut c = Cursor::new(&out, 0);
+                for &e in &elems {
+                    let s = c.rdb_string("s").unwrap().to_vec().unwrap();
+                    assert_eq!(s, e.to_vec(), "string, round {round}");
+                }
+                assert!(c.is_empty());
+            }
+        }
+    }
+}

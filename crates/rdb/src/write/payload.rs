@@ -15,3 +15,20 @@ pub fn payload(out: &mut Vec<u8>, type_byte: u8, value: &[u8], rdb_version: u16)
     let crc = crc64(&out[start..]);
     out.extend_from_slice(&crc.to_le_bytes());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::rdb_type;
+
+    #[test]
+    fn reads_back() {
+        let mut value = Vec::new();
+        super::super::rdb_string::string(&mut value, b"hello");
+        let mut p = Vec::new();
+        payload(&mut p, rdb_type::STRING, &value, 10);
+        let got = crate::payload::parse(&p, true).unwrap();
+        assert_eq!(got.rdb_version, 10);
+        assert_eq!(got.value.string().unwrap().to_vec().unwrap(), b"hello");
+    }
+}
