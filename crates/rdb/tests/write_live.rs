@@ -679,7 +679,12 @@ fn streams(d: &mut Dataset, rng: &mut Rng, target: Target) {
     d.key("stream", b"st:1", t, &v, Want::Stream(want));
 }
 
-/// The whole dataset for `target`, in two databases.
+/// A function library (RDB 10+), checked with `FCALL`.
+const LIBRARY: &[u8] =
+    b"#!lua name=writerlib\nredis.register_function('answer', function() return 42 end)";
+
+/// The whole dataset for `target`, in two databases, with a function
+/// library from RDB 10 on.
 fn dataset(target: Target) -> (Vec<u8>, Vec<Key>) {
     let version = match target {
         Target::Rdb9 => 9,
@@ -687,6 +692,9 @@ fn dataset(target: Target) -> (Vec<u8>, Vec<Key>) {
         Target::Rdb11 => 11,
     };
     let mut d = Dataset::new(version);
+    if target != Target::Rdb9 {
+        d.w.function(LIBRARY).unwrap();
+    }
     let mut rng = Rng(0x5eed_feed_2026);
     d.select(0, 64, 1);
     strings(&mut d, &mut rng);
@@ -1012,6 +1020,12 @@ fn load_and_compare(bin: &Path, server: &str, bytes: &[u8], keys: &[Key]) {
     let s = RedisServer::start(bin, Some(&dir.path), &[]);
     let mut failures = Vec::new();
     compare(s.port, keys, &mut failures, server);
+    if bytes.windows(LIBRARY.len()).any(|w| w == LIBRARY) {
+        let got = Client::connect(s.port).cmd(&[b"FCALL", b"answer", b"0"]);
+        if got != Resp::Int(42) {
+            failures.push(format!("{server}: FCALL answer gave {got:?}"));
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} of {} keys differ:\n{}\nserver log:\n{}",

@@ -161,6 +161,34 @@ impl<W: Write> Writer<W> {
         self.op(opcode::FREQ, |b| b.push(counter))
     }
 
+    /// FUNCTION2 (RDB 10+): a function library, its whole source (for
+    /// Lua, starting `#!lua name=<library>`), loaded as `FUNCTION LOAD`
+    /// would.
+    pub fn function(&mut self, code: &[u8]) -> Result<()> {
+        self.op(opcode::FUNCTION2, |b| string(b, code))
+    }
+
+    /// MODULE_AUX: data a module saves outside its keys; `when` is 1
+    /// (before the keyspace) or 2 (after it), and `body` the module's
+    /// opcode stream up to and including its end (see [`super::module`]).
+    pub fn module_aux(&mut self, id: crate::ModuleId, when: u64, body: &[u8]) -> Result<()> {
+        self.op(opcode::MODULE_AUX, |b| {
+            super::module::id(b, id);
+            super::module::uint(b, when);
+            b.extend_from_slice(body);
+        })
+    }
+
+    /// SLOT_INFO (Redis 7.4+ cluster files): the sizes of hash slot
+    /// `slot`'s key and expire tables, a hint for loading.
+    pub fn slot_info(&mut self, slot: u64, keys: u64, expires: u64) -> Result<()> {
+        self.op(opcode::SLOT_INFO, |b| {
+            length(b, slot);
+            length(b, keys);
+            length(b, expires);
+        })
+    }
+
     /// A key record: the type byte, the key, and the value encoded by the
     /// caller (see [`super::value`]) in the layout `type_byte` names.
     pub fn key(&mut self, type_byte: u8, key: &[u8], value: &[u8]) -> Result<()> {
@@ -214,6 +242,42 @@ mod tests {
             .filter(|r| matches!(r, Ok(Record::Key(_))))
             .count();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn other_records_read_back() {
+        let id = super::super::module::module_id("hellotype", 3).unwrap();
+        let mut body = Vec::new();
+        super::super::module::sint(&mut body, -5);
+        super::super::module::string(&mut body, b"payload");
+        super::super::module::eof(&mut body);
+        let mut w = Writer::redis(Vec::new(), 11).unwrap();
+        w.function(b"#!lua name=lib\nreturn 1").unwrap();
+        w.module_aux(id, 2, &body).unwrap();
+        let f = w.finish().unwrap();
+        let rdb = Rdb::new(&f).unwrap();
+        let records: Vec<Record> = rdb.records().map(|r| r.unwrap()).collect();
+        assert!(matches!(records[0], Record::Function { .. }));
+        match records[1] {
+            Record::ModuleAux { module, when } => {
+                assert_eq!(when, 2);
+                assert_eq!(module.id, id);
+                assert_eq!(module.raw, &body[..]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut w = Writer::redis(Vec::new(), 12).unwrap();
+        w.slot_info(7, 100, 3).unwrap();
+        let f = w.finish().unwrap();
+        let rdb = Rdb::new(&f).unwrap();
+        assert!(matches!(
+            rdb.records().next(),
+            Some(Ok(Record::SlotInfo {
+                slot: 7,
+                size: 100,
+                expires_size: 3
+            }))
+        ));
     }
 
     #[test]
