@@ -17,6 +17,32 @@
 //! know) the function returns an [`Error`] and leaves the buffer as it
 //! was.
 //!
+//! A file with a string and a small set:
+//!
+//! ```
+//! use rdbscope_rdb::types::rdb_type;
+//! use rdbscope_rdb::write::rdb_string::{self, Strings};
+//! use rdbscope_rdb::write::{listpack, records::Writer, value};
+//! use rdbscope_rdb::{Elem, Rdb, Record};
+//!
+//! let mut w = Writer::redis(Vec::new(), 11)?;
+//! w.select_db(0)?;
+//! w.resize_db(2, 0)?;
+//! let mut v = Vec::new();
+//! rdb_string::string(&mut v, b"hello");
+//! w.key(rdb_type::STRING, b"greeting", &v)?;
+//! let lp = listpack::to_vec([Elem::Str(b"a"), Elem::Int(7)])?;
+//! let mut v = Vec::new();
+//! value::blob(&mut v, &lp, Strings::REDIS);
+//! w.key(rdb_type::SET_LISTPACK, b"members", &v)?;
+//! let file = w.finish()?;
+//!
+//! let rdb = Rdb::new(&file)?;
+//! let keys = rdb.records().filter(|r| matches!(r, Ok(Record::Key(_)))).count();
+//! assert_eq!(keys, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Layout, one encoding per module:
 //! * [`cursor`]: lengths, doubles (`docs/format.md#length-encoding`).
 //! * [`rdb_string`]: plain, integer and LZF strings
