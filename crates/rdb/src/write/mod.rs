@@ -185,6 +185,74 @@ mod tests {
         }
     }
 
+    /// Empty and extreme inputs to every writer: errors where the format
+    /// cannot hold them, never a panic, and nothing left behind on error.
+    #[test]
+    fn empty_and_extreme_inputs() {
+        use super::rdb_string::Strings;
+        use super::*;
+        let how = Strings::REDIS;
+        let mut out = Vec::new();
+        cursor::length(&mut out, u64::MAX);
+        for v in [f64::NAN, f64::INFINITY, -0.0, f64::MIN, f64::EPSILON] {
+            cursor::ascii_double(&mut out, v);
+            cursor::binary_double(&mut out, v);
+            assert!(cursor::double_text(v).len() <= 24);
+        }
+        rdb_string::encoded(&mut out, b"", how);
+        rdb_string::compressed(&mut out, b"");
+        rdb_string::elem(&mut out, Elem::Int(i64::MIN), how);
+        listpack::listpack(&mut out, []).unwrap();
+        ziplist::ziplist(&mut out, []).unwrap();
+        let before = out.len();
+        assert!(intset::intset(&mut out, &[]).is_err());
+        assert!(zipmap::zipmap(&mut out, []).is_err());
+        assert_eq!(out.len(), before);
+        intset::intset(&mut out, &[i64::MIN, i64::MAX, i64::MIN]).unwrap();
+        value::strings(&mut out, &[], how);
+        value::hash(&mut out, &[], how);
+        value::zset(&mut out, &[(b"m", f64::NAN)], how);
+        value::zset_ascii(&mut out, &[(b"m", f64::NEG_INFINITY)], how);
+        value::quicklist(&mut out, &[], how);
+        value::quicklist2(&mut out, &[value::QuicklistNode::Plain(b"")], how);
+        assert_eq!(value::hash_metadata_ttl(u64::MAX, Some(0)), 1);
+        assert_eq!(value::hash_metadata_ttl(0, Some(u64::MAX)), u64::MAX);
+        value::hash_metadata(&mut out, u64::MAX, &[(u64::MAX, b"", b"")], how);
+        value::hash_metadata_pre_ga(&mut out, &[(0, b"f", b"v")], how);
+        value::hash_listpack_ex(&mut out, 0, &[(b"", b"", i64::MIN)], how).unwrap();
+        value::valkey_hash2(&mut out, &[(b"f", b"v", i64::MIN)], how);
+        let st = stream::Stream::default();
+        for version in 0..=255u8 {
+            let r = stream::stream(&mut out, version, &st, how);
+            assert_eq!(r.is_ok(), (1..=4).contains(&version));
+        }
+        let far = crate::StreamId {
+            ms: u64::MAX,
+            seq: 0,
+        };
+        let e = stream::Entry {
+            id: crate::StreamId::default(),
+            fields: vec![],
+            deleted: true,
+        };
+        stream::node_listpack(&mut out, far, &[e.clone(), e]).unwrap();
+        stream::Node::of(&[]).unwrap();
+        module::sint(&mut out, i64::MIN);
+        module::float(&mut out, f32::NAN);
+        payload::payload(&mut out, 255, &[], u16::MAX);
+        assert!(fits_u32("x", u64::from(u32::MAX)).is_ok());
+        let e = fits_u32("listpack", 1 << 32).unwrap_err();
+        assert!(
+            e.to_string().contains("listpack of 4294967296 bytes"),
+            "{e}"
+        );
+        let mut w = records::Writer::without_header(Vec::new(), false);
+        w.raw(&[]).unwrap();
+        w.key(0, b"", b"").unwrap();
+        w.expire_s(i32::MIN).unwrap();
+        assert_eq!(w.finish().unwrap(), [0, 0, 253, 0, 0, 0, 0x80, 255]);
+    }
+
     #[test]
     fn random_elements_read_back() {
         let mut rng = Rng(0x1234_5678_9abc_def1);
