@@ -5,7 +5,8 @@
 //! value the server reports compared with what was written: strings, list
 //! items in order, set members, zset members and scores, hash fields,
 //! stream entries, consumer groups and their pending entries, expiry
-//! times, and the number of keys per database.
+//! times, and the number of keys per database. Each server's own
+//! `*-check-rdb` must also find the file OK.
 //!
 //! A server that refuses the file does not start (`RedisServer::start`
 //! panics with its log). When a server is missing the test is skipped
@@ -1036,6 +1037,28 @@ fn load_and_compare(bin: &Path, server: &str, bytes: &[u8], keys: &[Key]) {
     );
 }
 
+/// `*-check-rdb` of `oracle` finds nothing wrong with `bytes`.
+fn checker_accepts(oracle: Oracle, test: &str, bytes: &[u8]) {
+    let Some(bin) = oracle.check_rdb(test) else {
+        return;
+    };
+    let dir = TempDir::new("write-live-check");
+    let path = dir.path.join("written.rdb");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new(&bin)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", bin.display()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("RDB looks OK"),
+        "{} rejects the file ({}):\n{text}{}",
+        bin.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 // ===========================================================================
 // The tests
 // ===========================================================================
@@ -1045,6 +1068,7 @@ fn redis_7_0_loads_what_we_write() {
     for target in [Target::Rdb9, Target::Rdb10] {
         let (bytes, keys) = dataset(target);
         our_reader_agrees(&bytes, &keys);
+        checker_accepts(Oracle::Redis70, "redis_7_0_loads_what_we_write", &bytes);
         let Some(bin) = redis_server("redis_7_0_loads_what_we_write") else {
             return;
         };
@@ -1056,6 +1080,7 @@ fn redis_7_0_loads_what_we_write() {
 fn redis_6_2_loads_what_we_write() {
     let (bytes, keys) = dataset(Target::Rdb9);
     our_reader_agrees(&bytes, &keys);
+    checker_accepts(Oracle::Redis62, "redis_6_2_loads_what_we_write", &bytes);
     let Some(bin) = Oracle::Redis62.server("redis_6_2_loads_what_we_write") else {
         return;
     };
@@ -1110,6 +1135,11 @@ fn valkey_9_1_loads_our_valkey_files() {
     let (bytes, keys) = valkey_dataset();
     assert_eq!(&bytes[..9], b"VALKEY080");
     our_reader_agrees(&bytes, &keys);
+    checker_accepts(
+        Oracle::Valkey91,
+        "valkey_9_1_loads_our_valkey_files",
+        &bytes,
+    );
     let Some(bin) = Oracle::Valkey91.server("valkey_9_1_loads_our_valkey_files") else {
         return;
     };
@@ -1120,6 +1150,7 @@ fn valkey_9_1_loads_our_valkey_files() {
 fn valkey_9_1_loads_what_we_write() {
     let (bytes, keys) = dataset(Target::Rdb11);
     our_reader_agrees(&bytes, &keys);
+    checker_accepts(Oracle::Valkey91, "valkey_9_1_loads_what_we_write", &bytes);
     let Some(bin) = Oracle::Valkey91.server("valkey_9_1_loads_what_we_write") else {
         return;
     };
