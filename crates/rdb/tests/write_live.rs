@@ -8,6 +8,12 @@
 //! times, and the number of keys per database. Each server's own
 //! `*-check-rdb` must also find the file OK.
 //!
+//! Where the server's choices are deterministic (integer and plain
+//! strings, intsets, listpacks and ziplists in insertion or score order,
+//! quicklist nodes, stream nodes with a deleted entry), the value a server
+//! saves after the same commands is compared with what we write, byte for
+//! byte: Redis 7.0 (RDB 10 encodings) and Redis 6.2 (RDB 9 encodings).
+//!
 //! A server that refuses the file does not start (`RedisServer::start`
 //! panics with its log). When a server is missing the test is skipped
 //! with a notice, or fails under `REQUIRE_REDIS=1`.
@@ -1155,4 +1161,202 @@ fn valkey_9_1_loads_what_we_write() {
         return;
     };
     load_and_compare(&bin, "valkey 9.1, RDB 11", &bytes, &keys);
+}
+
+// ===========================================================================
+// Byte for byte: what a server saves is what we write
+// ===========================================================================
+
+/// Runs `commands` on a fresh `bin` (no RDB compression, so that blobs are
+/// stored plainly), saves, and returns each key's type byte and value
+/// bytes as the server wrote them.
+fn saved_by(bin: &Path, commands: &[Vec<&[u8]>]) -> BTreeMap<Vec<u8>, (u8, Vec<u8>)> {
+    let s = RedisServer::start(bin, None, &[("rdbcompression", "no")]);
+    let mut c = Client::connect(s.port);
+    for cmd in commands {
+        c.cmd(cmd);
+    }
+    c.cmd(&[b"SAVE"]);
+    let bytes = std::fs::read(s.dir().join("dump.rdb")).expect("dump.rdb");
+    let rdb = Rdb::new(&bytes).expect("header");
+    let mut out = BTreeMap::new();
+    for r in rdb.records() {
+        if let Record::Key(k) = r.expect("record") {
+            let v = k.value;
+            out.insert(k.key.to_vec().unwrap(), (v.type_byte(), v.raw().to_vec()));
+        }
+    }
+    out
+}
+
+/// The data both sides make, as commands and as what we write; scores
+/// are exact binary fractions and values short, so that neither the
+/// server's `%.17g` nor its encoding thresholds come into play.
+fn byte_exact_cases(rdb9: bool) -> (Vec<Vec<&'static [u8]>>, Vec<(&'static [u8], u8, Vec<u8>)>) {
+    let plain = Strings {
+        integers: true,
+        compress: false,
+    };
+    let long: &'static [u8] =
+        b"abababababababababababababababababababababababababababababababababababababab";
+    let commands: Vec<Vec<&'static [u8]>> = vec![
+        vec![b"SET", b"s:int", b"12345"],
+        vec![b"SET", b"s:neg", b"-7"],
+        vec![b"SET", b"s:wide", b"4294967296"],
+        vec![b"SET", b"s:text", b"hello world"],
+        vec![b"SET", b"s:long", long],
+        vec![
+            b"RPUSH",
+            b"l",
+            b"a",
+            b"1",
+            b"-2",
+            b"300",
+            b"70000",
+            b"5000000000",
+            long,
+        ],
+        vec![b"SADD", b"si", b"5", b"-3", b"70000", b"5"],
+        vec![
+            b"HSET",
+            b"h",
+            b"f1",
+            b"v1",
+            b"f2",
+            b"2",
+            b"n",
+            b"123456789012",
+        ],
+        vec![
+            b"ZADD", b"z", b"1.5", b"a", b"2", b"b", b"-3", b"c", b"0.25", b"d", b"1024", b"e",
+        ],
+        vec![b"XADD", b"st", b"1-1", b"a", b"1", b"b", b"x"],
+        vec![b"XADD", b"st", b"1-2", b"a", b"2", b"b", b"y"],
+        vec![b"XADD", b"st", b"5-0", b"c", b"z"],
+        vec![b"XDEL", b"st", b"1-2"],
+    ];
+    let s = |b: &[u8]| build(|o| rdb_string::encoded(o, b, plain));
+    let list_items: [&[u8]; 7] = [b"a", b"1", b"-2", b"300", b"70000", b"5000000000", long];
+    let list_elems: Vec<Elem> = list_items.iter().map(|b| stored_form(b)).collect();
+    let hash: [&[u8]; 6] = [b"f1", b"v1", b"f2", b"2", b"n", b"123456789012"];
+    let hash_elems: Vec<Elem> = hash.iter().map(|b| stored_form(b)).collect();
+    let zset: [&[u8]; 10] = [
+        b"c", b"-3", b"d", b"0.25", b"a", b"1.5", b"b", b"2", b"e", b"1024",
+    ];
+    let zset_elems: Vec<Elem> = zset.iter().map(|b| stored_form(b)).collect();
+    let blob = |b: &[u8]| build(|o| value::blob(o, b, plain));
+    let (list, hash, zset) = if rdb9 {
+        let zl = ziplist::to_vec(list_elems.iter().copied()).unwrap();
+        (
+            (
+                LIST_QUICKLIST,
+                build(|o| value::quicklist(o, &[&zl], plain)),
+            ),
+            (
+                HASH_ZIPLIST,
+                blob(&ziplist::to_vec(hash_elems.iter().copied()).unwrap()),
+            ),
+            (
+                ZSET_ZIPLIST,
+                blob(&ziplist::to_vec(zset_elems.iter().copied()).unwrap()),
+            ),
+        )
+    } else {
+        let lp = listpack::to_vec(list_elems.iter().copied()).unwrap();
+        (
+            (
+                LIST_QUICKLIST_2,
+                build(|o| value::quicklist2(o, &[QuicklistNode::Packed(&lp)], plain)),
+            ),
+            (
+                HASH_LISTPACK,
+                blob(&listpack::to_vec(hash_elems.iter().copied()).unwrap()),
+            ),
+            (
+                ZSET_LISTPACK,
+                blob(&listpack::to_vec(zset_elems.iter().copied()).unwrap()),
+            ),
+        )
+    };
+    let entries = [
+        Entry {
+            id: sid(1, 1),
+            fields: vec![(b"a", b"1"), (b"b", b"x")],
+            deleted: false,
+        },
+        Entry {
+            id: sid(1, 2),
+            fields: vec![(b"a", b"2"), (b"b", b"y")],
+            deleted: true,
+        },
+        Entry {
+            id: sid(5, 0),
+            fields: vec![(b"c", b"z")],
+            deleted: false,
+        },
+    ];
+    let st = Stream {
+        nodes: vec![Node::of(&entries).unwrap()],
+        length: 2,
+        last_id: sid(5, 0),
+        first_id: sid(1, 1),
+        max_deleted_id: sid(1, 2),
+        entries_added: 3,
+        ..Stream::default()
+    };
+    let version = if rdb9 { 1 } else { 2 };
+    let want = vec![
+        (&b"s:int"[..], STRING, s(b"12345")),
+        (b"s:neg", STRING, s(b"-7")),
+        (b"s:wide", STRING, s(b"4294967296")),
+        (b"s:text", STRING, s(b"hello world")),
+        (b"s:long", STRING, s(long)),
+        (b"l", list.0, list.1),
+        (
+            b"si",
+            SET_INTSET,
+            blob(&build(|o| intset::intset(o, &[5, -3, 70_000]).unwrap())),
+        ),
+        (b"h", hash.0, hash.1),
+        (b"z", zset.0, zset.1),
+        (
+            b"st",
+            stream::type_byte(version).unwrap(),
+            build(|o| stream::stream(o, version, &st, plain).unwrap()),
+        ),
+    ];
+    (commands, want)
+}
+
+fn assert_saved_as_written(bin: &Path, server: &str, rdb9: bool) {
+    let (commands, want) = byte_exact_cases(rdb9);
+    let saved = saved_by(bin, &commands);
+    let mut failures = Vec::new();
+    for (key, t, bytes) in &want {
+        let name = String::from_utf8_lossy(key);
+        match saved.get(*key) {
+            None => failures.push(format!("{server}: {name} not saved")),
+            Some((st, sb)) if (st, sb) != (t, bytes) => failures.push(format!(
+                "{server}: {name}\n  saved:   type {st} {sb:02x?}\n  written: type {t} {bytes:02x?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn redis_7_0_saves_what_we_write_byte_for_byte() {
+    let Some(bin) = redis_server("redis_7_0_saves_what_we_write_byte_for_byte") else {
+        return;
+    };
+    assert_saved_as_written(&bin, "redis 7.0", false);
+}
+
+#[test]
+fn redis_6_2_saves_what_we_write_byte_for_byte() {
+    let Some(bin) = Oracle::Redis62.server("redis_6_2_saves_what_we_write_byte_for_byte") else {
+        return;
+    };
+    assert_saved_as_written(&bin, "redis 6.2", true);
 }
