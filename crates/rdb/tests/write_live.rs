@@ -1192,7 +1192,10 @@ fn saved_by(bin: &Path, commands: &[Vec<&[u8]>]) -> BTreeMap<Vec<u8>, (u8, Vec<u
 /// The data both sides make, as commands and as what we write; scores
 /// are exact binary fractions and values short, so that neither the
 /// server's `%.17g` nor its encoding thresholds come into play.
-fn byte_exact_cases(rdb9: bool) -> (Vec<Vec<&'static [u8]>>, Vec<(&'static [u8], u8, Vec<u8>)>) {
+/// Commands, and (key, type byte, value bytes) as we write them.
+type Cases = (Vec<Vec<&'static [u8]>>, Vec<(&'static [u8], u8, Vec<u8>)>);
+
+fn byte_exact_cases(rdb9: bool) -> Cases {
     let plain = Strings {
         integers: true,
         compress: false,
