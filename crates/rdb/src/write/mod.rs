@@ -8,8 +8,10 @@
 //! whole files on any [`std::io::Write`] with the CRC-64 computed on the
 //! way. What these functions write is what Redis writes for the same
 //! choice of encoding (smallest integer forms, shortest lengths), so the
-//! reader, `redis-check-rdb` and a real server all load it; the test suite
-//! proves this against Redis 6.2 and 7.0.
+//! reader, `redis-check-rdb` and a real server all load it. The test suite
+//! proves this against Redis 6.2, Redis 7.0 and Valkey 9.1
+//! (`tests/write_live.rs`), value by value, and byte for byte where the
+//! server's own choices are deterministic.
 //!
 //! Nothing here panics or allocates more than its output, whatever the
 //! input values: where an encoding cannot hold a value (a listpack over

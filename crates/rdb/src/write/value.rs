@@ -32,7 +32,8 @@ pub fn hash(out: &mut Vec<u8>, pairs: &[(&[u8], &[u8])], how: Strings) {
 
 /// Type 5 (zset v2): the count, then each member and its score as a
 /// binary double. Redis writes members from the highest score down, so
-/// that loading appends to the skiplist; any order loads.
+/// that loading appends to the skiplist; any order loads. Scores are
+/// written as given: Redis refuses to load a NaN score.
 pub fn zset(out: &mut Vec<u8>, members: &[(&[u8], f64)], how: Strings) {
     length(out, members.len() as u64);
     for (m, score) in members {
