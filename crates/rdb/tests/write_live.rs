@@ -13,6 +13,8 @@
 //! quicklist nodes, stream nodes with a deleted entry), the value a server
 //! saves after the same commands is compared with what we write, byte for
 //! byte: Redis 7.0 (RDB 10 encodings) and Redis 6.2 (RDB 9 encodings).
+//! The same goes for `write::object`'s choice of encodings and quicklist
+//! node cuts, for collections pushed into those servers.
 //!
 //! A server that refuses the file does not start (`RedisServer::start`
 //! panics with its log). When a server is missing the test is skipped
@@ -1362,4 +1364,193 @@ fn redis_6_2_saves_what_we_write_byte_for_byte() {
         return;
     };
     assert_saved_as_written(&bin, "redis 6.2", true);
+}
+
+/// `write::object` picks the encodings and quicklist node cuts the server
+/// does: the same collections pushed into Redis 7.0 (RDB 10) and 6.2
+/// (RDB 9) and saved come out as the writer writes them, byte for byte
+/// where the server's order is deterministic, else by type byte.
+fn assert_objects_saved_as_written(bin: &Path, server: &str, version: u32) {
+    use rdbscope_rdb::write::object::{self, Config};
+    let cfg = Config::default();
+    let plain = Strings {
+        integers: true,
+        compress: false,
+    };
+    let mut rng = Rng(0x0b1e_c7ed);
+    // A long list of mixed sizes: many quicklist nodes.
+    let list: Vec<Vec<u8>> = (0..3000)
+        .map(|i| match rng.next() % 5 {
+            0 => (rng.next() % 100_000).to_string().into_bytes(),
+            1 => {
+                let n = (rng.next() % 300) as usize;
+                rng.words(n)
+            }
+            2 => {
+                let n = 1 + (rng.next() % 10) as usize;
+                rng.words(n)
+            }
+            3 => format!("item:{i}").into_bytes(),
+            _ => {
+                let n = 60 + (rng.next() % 10) as usize;
+                rng.words(n)
+            }
+        })
+        .collect();
+    let small_set: Vec<Vec<u8>> = [3i64, -1, 40_000, 1 << 40]
+        .iter()
+        .map(|v| v.to_string().into_bytes())
+        .collect();
+    let big_ints: Vec<Vec<u8>> = (0..600).map(|i| (i * 7).to_string().into_bytes()).collect();
+    let words: Vec<Vec<u8>> = (0..20).map(|i| format!("w{i}").into_bytes()).collect();
+    let hash_small: Vec<(Vec<u8>, Vec<u8>)> = (0..20)
+        .map(|i| (format!("f{i}").into_bytes(), rng.words(i * 3)))
+        .collect();
+    let hash_long: Vec<(Vec<u8>, Vec<u8>)> = vec![(b"f".to_vec(), rng.words(65))];
+    let zset_small: Vec<(Vec<u8>, f64)> = (0..30)
+        .map(|i| {
+            (
+                format!("m{}", i % 7).into_bytes(),
+                f64::from(i % 5) * 0.5 - 1.0,
+            )
+        })
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    let zset_big: Vec<(Vec<u8>, f64)> = (0..200)
+        .map(|i| (format!("member-{i}").into_bytes(), f64::from(i % 17) * 0.25))
+        .collect();
+
+    let mut commands: Vec<Vec<Vec<u8>>> = Vec::new();
+    let cmd = |name: &str, key: &str, args: Vec<Vec<u8>>| {
+        let mut c = vec![name.as_bytes().to_vec(), key.as_bytes().to_vec()];
+        c.extend(args);
+        c
+    };
+    // RPUSH one at a time, as the node cuts assume.
+    for item in &list {
+        commands.push(cmd("RPUSH", "list", vec![item.clone()]));
+    }
+    commands.push(cmd("SADD", "set:small", small_set.clone()));
+    commands.push(cmd("SADD", "set:big", big_ints.clone()));
+    commands.push(cmd("SADD", "set:words", words.clone()));
+    let flat = |pairs: &[(Vec<u8>, Vec<u8>)]| -> Vec<Vec<u8>> {
+        pairs
+            .iter()
+            .flat_map(|(f, v)| [f.clone(), v.clone()])
+            .collect()
+    };
+    commands.push(cmd("HSET", "hash:small", flat(&hash_small)));
+    commands.push(cmd("HSET", "hash:long", flat(&hash_long)));
+    let zflat = |m: &[(Vec<u8>, f64)]| -> Vec<Vec<u8>> {
+        m.iter()
+            .flat_map(|(m, s)| [format!("{s}").into_bytes(), m.clone()])
+            .collect()
+    };
+    commands.push(cmd("ZADD", "zset:small", zflat(&zset_small)));
+    commands.push(cmd("ZADD", "zset:big", zflat(&zset_big)));
+    let as_refs: Vec<Vec<&[u8]>> = commands
+        .iter()
+        .map(|c| c.iter().map(Vec::as_slice).collect())
+        .collect();
+    let saved = saved_by(bin, &as_refs);
+
+    let mut ours: Vec<(&str, u8, Vec<u8>, bool)> = Vec::new();
+    let mut put = |key, f: &mut dyn FnMut(&mut Vec<u8>) -> u8, exact| {
+        let mut v = Vec::new();
+        let t = f(&mut v);
+        ours.push((key, t, v, exact));
+    };
+    put(
+        "list",
+        &mut |o| object::list(o, version, &refs(&list), &cfg, plain).unwrap(),
+        true,
+    );
+    put(
+        "set:small",
+        &mut |o| object::set(o, version, &refs(&small_set), &cfg, plain).unwrap(),
+        true,
+    );
+    put(
+        "set:big",
+        &mut |o| object::set(o, version, &refs(&big_ints), &cfg, plain).unwrap(),
+        false,
+    );
+    put(
+        "set:words",
+        &mut |o| object::set(o, version, &refs(&words), &cfg, plain).unwrap(),
+        false,
+    );
+    put(
+        "hash:small",
+        &mut |o| object::hash(o, version, &pair_refs(&hash_small), &cfg, plain).unwrap(),
+        true,
+    );
+    put(
+        "hash:long",
+        &mut |o| object::hash(o, version, &pair_refs(&hash_long), &cfg, plain).unwrap(),
+        false,
+    );
+    put(
+        "zset:small",
+        &mut |o| object::zset(o, version, &zrefs(&zset_small), &cfg, plain).unwrap(),
+        true,
+    );
+    put(
+        "zset:big",
+        &mut |o| object::zset(o, version, &zrefs(&zset_big), &cfg, plain).unwrap(),
+        true,
+    );
+
+    let mut failures = Vec::new();
+    for (key, t, bytes, exact) in &ours {
+        let Some((st, sb)) = saved.get(key.as_bytes()) else {
+            failures.push(format!("{server}: {key} not saved"));
+            continue;
+        };
+        if st != t {
+            failures.push(format!(
+                "{server}: {key}: saved as type {st}, written as {t}"
+            ));
+        } else if *exact && sb != bytes {
+            let at = sb.iter().zip(bytes).position(|(a, b)| a != b);
+            failures.push(format!(
+                "{server}: {key}: {} bytes saved, {} written, first difference at {at:?}",
+                sb.len(),
+                bytes.len()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn redis_7_0_gives_collections_the_encodings_we_pick() {
+    let Some(bin) = redis_server("redis_7_0_gives_collections_the_encodings_we_pick") else {
+        return;
+    };
+    assert_objects_saved_as_written(&bin, "redis 7.0", 10);
+}
+
+#[test]
+fn redis_6_2_gives_collections_the_encodings_we_pick() {
+    let Some(bin) = Oracle::Redis62.server("redis_6_2_gives_collections_the_encodings_we_pick")
+    else {
+        return;
+    };
+    assert_objects_saved_as_written(&bin, "redis 6.2", 9);
+}
+
+fn refs(v: &[Vec<u8>]) -> Vec<&[u8]> {
+    v.iter().map(Vec::as_slice).collect()
+}
+
+fn pair_refs(v: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
+    v.iter()
+        .map(|(a, b)| (a.as_slice(), b.as_slice()))
+        .collect()
+}
+
+fn zrefs(v: &[(Vec<u8>, f64)]) -> Vec<(&[u8], f64)> {
+    v.iter().map(|(a, b)| (a.as_slice(), *b)).collect()
 }

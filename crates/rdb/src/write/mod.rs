@@ -53,6 +53,7 @@
 //! * [`listpack`], [`ziplist`], [`intset`], [`zipmap`]: the compact
 //!   encodings.
 //! * [`value`]: the value layouts of each object type byte.
+//! * [`object`]: collections in the encoding a server would give them.
 //! * [`stream`]: stream values and their node listpacks.
 //! * [`module`]: module type ids and module opcode streams.
 //! * [`payload`]: DUMP payloads.
@@ -65,6 +66,7 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod module;
+pub mod object;
 pub mod payload;
 pub mod rdb_string;
 pub mod records;
