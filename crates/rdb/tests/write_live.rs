@@ -1554,3 +1554,12 @@ fn pair_refs(v: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], &[u8])> {
 fn zrefs(v: &[(Vec<u8>, f64)]) -> Vec<(&[u8], f64)> {
     v.iter().map(|(a, b)| (a.as_slice(), *b)).collect()
 }
+
+#[test]
+fn valkey_9_1_gives_collections_the_encodings_we_pick() {
+    let Some(bin) = Oracle::Valkey91.server("valkey_9_1_gives_collections_the_encodings_we_pick")
+    else {
+        return;
+    };
+    assert_objects_saved_as_written(&bin, "valkey 9.1", 11);
+}
