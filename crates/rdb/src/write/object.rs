@@ -341,5 +341,15 @@ mod tests {
         let mut out = Vec::new();
         list(&mut out, 10, &refs[..7], &count, how).unwrap();
         assert_eq!(out[0], 3, "7 items in nodes of 3: 3 nodes");
+        // Any setting is taken without a panic: 0 means a node per item.
+        for fill in [i32::MIN, -6, 0, i32::MAX] {
+            let odd = Config {
+                list_max_listpack_size: fill,
+                ..cfg
+            };
+            let mut out = Vec::new();
+            list(&mut out, 10, &refs[..5], &odd, how).unwrap();
+            list(&mut out, 9, &refs[..5], &odd, how).unwrap();
+        }
     }
 }
