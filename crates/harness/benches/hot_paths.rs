@@ -201,6 +201,18 @@ fn main() {
         }
     });
 
+    let elems: Vec<Elem> = Listpack::new(&lp, BlobLoc::raw(0))
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut written = Vec::with_capacity(lp.len());
+    bench("listpack write (output)", lp.len(), || {
+        written.clear();
+        write::listpack::listpack(&mut written, elems.iter().copied()).unwrap();
+        black_box(&written);
+    });
+
     let zl = ziplist();
     bench("ziplist walk", zl.len(), || {
         for e in Ziplist::new(&zl, BlobLoc::raw(0)).unwrap().iter() {
