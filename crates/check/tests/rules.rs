@@ -819,13 +819,13 @@ fn quicklist_v1_nodes_are_checked_as_ziplists() {
     put_u16(&mut bad_node, 8, 3);
     value_rule(
         LIST_QUICKLIST,
-        &cat![len(2), string(&node), string(&node)],
-        &cat![len(2), string(&node), string(&bad_node)],
+        &quicklist(&[&node, &node]),
+        &quicklist(&[&node, &bad_node]),
         "zllen",
     );
     // A zero-length node is not a ziplist.
-    ok(&file(LIST_QUICKLIST, &cat![len(1), string(&node)]));
-    broken_at_end(&file(LIST_QUICKLIST, &cat![len(1), string("")]), "minimum");
+    ok(&file(LIST_QUICKLIST, &quicklist(&[&node])));
+    broken_at_end(&file(LIST_QUICKLIST, &quicklist(&[b""])), "minimum");
 }
 
 // ---------------------------------------------------------------------------
@@ -1272,7 +1272,7 @@ fn zset_ziplist_odd_element_count() {
 
 #[test]
 fn hash_listpack_ex_not_a_multiple_of_3() {
-    let lpex = |elems: &[El]| cat![T.to_le_bytes(), string(listpack(elems))];
+    let lpex = |elems: &[El]| hash_listpack_ex_of(T, elems);
     let good = lpex(&[s("f1"), s("v1"), n(T), s("f2"), s("v2"), n(0)]);
     // One and two elements short of the second triplet.
     for cut in [4, 5] {
@@ -1356,7 +1356,7 @@ fn hash_listpack_ex_negative_ttl() {
 
 #[test]
 fn hash_listpack_ex_ttl_not_an_integer() {
-    let lpex = |ttl: El| cat![T.to_le_bytes(), string(listpack(&[s("f"), s("v"), ttl]))];
+    let lpex = |ttl: El| hash_listpack_ex_of(T, &[s("f"), s("v"), ttl]);
     value_rule(
         HASH_LISTPACK_EX,
         &lpex(n(T)),
@@ -1970,17 +1970,17 @@ fn module_value(op: u8) -> Vec<u8> {
     module_value_with_id(module_id("hellotype", 3), op)
 }
 
-#[rustfmt::skip]
 fn module_value_with_id(id: u64, op: u8) -> Vec<u8> {
-    cat![
-        len(id),
-        [op], len(5),                   // UINT 5 (when op is 2)
-        [1], len(7),                    // SINT 7
-        [3], 1.5f32.to_le_bytes(),      // FLOAT
-        [4], 1.5f64.to_le_bytes(),      // DOUBLE
-        [5], string("x"),               // STRING
-        [0],                            // EOF
-    ]
+    use rdbscope_rdb::write::module;
+    // The first item is UINT 5 when `op` is 2, else an opcode under test;
+    // the rest comes from the writer: SINT 7, FLOAT, DOUBLE, STRING, EOF.
+    let mut v = cat![len(id), [op], len(5)];
+    module::sint(&mut v, 7);
+    module::float(&mut v, 1.5);
+    module::double(&mut v, 1.5);
+    module::string(&mut v, b"x");
+    module::eof(&mut v);
+    v
 }
 
 #[test]

@@ -303,6 +303,19 @@ pub fn hash_listpack_ex(min_expire: i64, triplets: &[(&[u8], &[u8], i64)]) -> Ve
     })
 }
 
+/// Type 25 around a listpack given as elements (tests pass triplets cut
+/// short and TTLs that are not integers).
+pub fn hash_listpack_ex_of(min_expire: i64, elems: &[El]) -> Vec<u8> {
+    build(|v| {
+        write::value::hash_listpack_ex_blob(v, min_expire as u64, &listpack(elems), Strings::PLAIN)
+    })
+}
+
+/// Type 14 quicklist of the given (possibly broken) ziplist nodes.
+pub fn quicklist(nodes: &[&[u8]]) -> Vec<u8> {
+    build(|v| write::value::quicklist(v, nodes, Strings::PLAIN))
+}
+
 /// Valkey type 22 HASH_2 (RDB 80): (field, value, expire i64le; -1 = none).
 pub fn valkey_hash2(fields: &[(&[u8], &[u8], i64)]) -> Vec<u8> {
     build(|v| write::value::valkey_hash2(v, fields, Strings::PLAIN))

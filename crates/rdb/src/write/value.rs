@@ -155,9 +155,15 @@ pub fn hash_listpack_ex(
             .iter()
             .flat_map(|&(f, v, t)| [stored_form(f), stored_form(v), Elem::Int(t)]),
     )?;
-    out.extend_from_slice(&min_expire.to_le_bytes());
-    blob(out, &lp, how);
+    hash_listpack_ex_blob(out, min_expire, &lp, how);
     Ok(())
+}
+
+/// Type 25 around a listpack the caller built: the smallest expiry as
+/// u64le, then the listpack as an RDB string.
+pub fn hash_listpack_ex_blob(out: &mut Vec<u8>, min_expire: u64, listpack: &[u8], how: Strings) {
+    out.extend_from_slice(&min_expire.to_le_bytes());
+    blob(out, listpack, how);
 }
 
 /// Valkey type 22 (HASH_2, `VALKEY080` files): the count, then each
