@@ -242,6 +242,27 @@ fn builder_blobs_match_format_md() {
     ok(&file(SET_LISTPACK, &string(listpack(&[s("a"), n(1)]))));
     ok(&file(LIST_ZIPLIST, &string(ziplist(&[n(2), n(5)]))));
     ok(&file(SET_INTSET, &string(intset(2, &[1, 2]))));
+    // The raw intset mutation agrees with the writer on canonical input.
+    assert_eq!(intset_of(&[2, 1]), intset(2, &[1, 2]));
+    assert_eq!(intset_of(&[70000, -70000]), intset(4, &[-70000, 70000]));
+    assert_eq!(intset_of(&[1 << 40]), intset(8, &[1 << 40]));
+}
+
+#[test]
+fn builder_stream_node_matches_format_md() {
+    use rdbscope_rdb::write::stream::{Entry, Node};
+    let entry = |ms, seq, fields: &[(&'static [u8], &'static [u8])]| Entry {
+        id: id(ms, seq),
+        fields: fields.to_vec(),
+        deleted: false,
+    };
+    let node = Node::of(&[
+        entry(1, 1, &[(b"a", b"1"), (b"b", b"x")]),
+        entry(1, 2, &[(b"a", b"2"), (b"b", b"y")]),
+        entry(5, 0, &[(b"c", b"z")]),
+    ])
+    .unwrap();
+    assert_eq!(node, example_stream().nodes[0]);
 }
 
 /// The hash field TTL vectors' expiry time in docs/format.md#worked-examples (2100-01-01).
@@ -798,13 +819,13 @@ fn quicklist_v1_nodes_are_checked_as_ziplists() {
     put_u16(&mut bad_node, 8, 3);
     value_rule(
         LIST_QUICKLIST,
-        &cat![len(2), string(&node), string(&node)],
-        &cat![len(2), string(&node), string(&bad_node)],
+        &quicklist(&[&node, &node]),
+        &quicklist(&[&node, &bad_node]),
         "zllen",
     );
     // A zero-length node is not a ziplist.
-    ok(&file(LIST_QUICKLIST, &cat![len(1), string(&node)]));
-    broken_at_end(&file(LIST_QUICKLIST, &cat![len(1), string("")]), "minimum");
+    ok(&file(LIST_QUICKLIST, &quicklist(&[&node])));
+    broken_at_end(&file(LIST_QUICKLIST, &quicklist(&[b""])), "minimum");
 }
 
 // ---------------------------------------------------------------------------
@@ -1251,7 +1272,7 @@ fn zset_ziplist_odd_element_count() {
 
 #[test]
 fn hash_listpack_ex_not_a_multiple_of_3() {
-    let lpex = |elems: &[El]| cat![T.to_le_bytes(), string(listpack(elems))];
+    let lpex = |elems: &[El]| hash_listpack_ex_of(T, elems);
     let good = lpex(&[s("f1"), s("v1"), n(T), s("f2"), s("v2"), n(0)]);
     // One and two elements short of the second triplet.
     for cut in [4, 5] {
@@ -1335,7 +1356,7 @@ fn hash_listpack_ex_negative_ttl() {
 
 #[test]
 fn hash_listpack_ex_ttl_not_an_integer() {
-    let lpex = |ttl: El| cat![T.to_le_bytes(), string(listpack(&[s("f"), s("v"), ttl]))];
+    let lpex = |ttl: El| hash_listpack_ex_of(T, &[s("f"), s("v"), ttl]);
     value_rule(
         HASH_LISTPACK_EX,
         &lpex(n(T)),
@@ -1535,7 +1556,7 @@ fn stream_entry_count_differs_from_live_entries() {
         elems[ex::E3_FLAGS] = n(flags);
         let mut st = stream_with_elems(elems);
         st.length = 2;
-        st.max_deleted = (5, 0);
+        st.max_deleted_id = id(5, 0);
         st
     };
     stream_rule(&with_flags(1), &with_flags(0), "live entries");
@@ -1555,20 +1576,24 @@ fn stream_extra_elements_after_last_entry() {
 #[test]
 fn stream_empty_listpack() {
     let mut empty_string = example_stream();
-    empty_string.nodes[0].1 = Vec::new();
+    empty_string.nodes[0].listpack = Vec::new();
     stream_rule(&example_stream(), &empty_string, "empty");
     // A well-formed listpack with no elements at all.
     let mut no_elements = example_stream();
-    no_elements.nodes[0].1 = listpack(&[]);
+    no_elements.nodes[0].listpack = listpack(&[]);
     stream_rule(&example_stream(), &no_elements, "listpack ended");
 }
 
 #[test]
 fn stream_master_id_not_16_bytes() {
     for size in [0, 15, 17] {
-        let mut bad = example_stream();
-        bad.nodes[0].0 = cat![id16(1, 1), [0u8]][..size].to_vec();
-        stream_rule(&example_stream(), &bad, &format!("is {size} bytes"));
+        let key = &cat![id16(1, 1), [0u8]][..size];
+        let bad = with_master_key(&example_stream(), STREAM_V3, key);
+        rule(
+            &stream_file(&example_stream()),
+            &file(STREAM_LISTPACKS_3, &bad),
+            &format!("is {size} bytes"),
+        );
     }
 }
 
@@ -1609,8 +1634,14 @@ fn two_node_stream(second_master: (u64, u64)) -> Stream {
     ];
     let mut st = example_stream();
     st.nodes = vec![
-        (id16(1, 1), listpack(&a)),
-        (id16(second_master.0, second_master.1), listpack(&b)),
+        Node {
+            master_id: id(1, 1),
+            listpack: listpack(&a),
+        },
+        Node {
+            master_id: id(second_master.0, second_master.1),
+            listpack: listpack(&b),
+        },
     ];
     st
 }
@@ -1627,13 +1658,8 @@ fn stream_duplicate_master_id() {
 #[test]
 fn stream_length_without_listpacks() {
     let empty = |length: u64| Stream {
-        nodes: vec![],
         length,
-        last_id: (0, 0),
-        first_id: (0, 0),
-        max_deleted: (0, 0),
-        entries_added: 0,
-        groups: vec![],
+        ..Stream::default()
     };
     stream_rule(&empty(0), &empty(1), "no listpacks");
 }
@@ -1944,17 +1970,17 @@ fn module_value(op: u8) -> Vec<u8> {
     module_value_with_id(module_id("hellotype", 3), op)
 }
 
-#[rustfmt::skip]
 fn module_value_with_id(id: u64, op: u8) -> Vec<u8> {
-    cat![
-        len(id),
-        [op], len(5),                   // UINT 5 (when op is 2)
-        [1], len(7),                    // SINT 7
-        [3], 1.5f32.to_le_bytes(),      // FLOAT
-        [4], 1.5f64.to_le_bytes(),      // DOUBLE
-        [5], string("x"),               // STRING
-        [0],                            // EOF
-    ]
+    use rdbscope_rdb::write::module;
+    // The first item is UINT 5 when `op` is 2, else an opcode under test;
+    // the rest comes from the writer: SINT 7, FLOAT, DOUBLE, STRING, EOF.
+    let mut v = cat![len(id), [op], len(5)];
+    module::sint(&mut v, 7);
+    module::float(&mut v, 1.5);
+    module::double(&mut v, 1.5);
+    module::string(&mut v, b"x");
+    module::eof(&mut v);
+    v
 }
 
 #[test]

@@ -3208,54 +3208,36 @@ fn parse_resp(b: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, String> {
     Ok(cmds)
 }
 
-// ---- RDB bytes ---------------------------------------------------------
+// ---- RDB bytes (the library's writer) ------------------------------------
 
 fn rdb_len(n: u64) -> Vec<u8> {
-    if n < 64 {
-        vec![n as u8]
-    } else if n < 16384 {
-        vec![0x40 | (n >> 8) as u8, n as u8]
-    } else if n <= u32::MAX as u64 {
-        let mut v = vec![0x80];
-        v.extend((n as u32).to_be_bytes());
-        v
-    } else {
-        let mut v = vec![0x81];
-        v.extend(n.to_be_bytes());
-        v
-    }
+    let mut v = Vec::new();
+    rdbscope_rdb::write::cursor::length(&mut v, n);
+    v
 }
 
 fn rdb_str(b: &[u8]) -> Vec<u8> {
-    let mut v = rdb_len(b.len() as u64);
-    v.extend(b);
+    let mut v = Vec::new();
+    rdbscope_rdb::write::rdb_string::string(&mut v, b);
     v
 }
 
 /// An RDB of `version` around `body`: EOF, and a zero (disabled) checksum
 /// from version 5 on.
 fn mini_rdb(version: u64, body: &[u8]) -> Vec<u8> {
-    let mut v = format!("REDIS{version:04}").into_bytes();
-    v.extend(body);
-    v.push(0xff);
-    if version >= 5 {
-        v.extend([0u8; 8]);
-    }
-    v
+    let version = u32::try_from(version).expect("RDB version");
+    let mut w = rdbscope_rdb::write::records::Writer::redis(Vec::new(), version).expect("header");
+    w.raw(body).expect("body");
+    w.finish_unchecked().expect("EOF")
 }
 
 /// The 64-bit module id of a 9-character name and encoding version
 /// (docs/format.md#modules).
 fn module_id(name: &str, encver: u64) -> Option<u64> {
-    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    if name.len() != 9 || encver > 1023 {
-        return None;
-    }
-    let mut id = 0u64;
-    for c in name.bytes() {
-        id = (id << 6) | CHARSET.iter().position(|&x| x == c)? as u64;
-    }
-    Some((id << 10) | encver)
+    let encver = u32::try_from(encver).ok()?;
+    rdbscope_rdb::write::module::module_id(name, encver)
+        .ok()
+        .map(|id| id.0)
 }
 
 // =====================================================================

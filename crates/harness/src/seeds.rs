@@ -2,7 +2,6 @@
 //! value of an RDB file, each in the input form of its target; AOF files
 //! and manifests whole.
 
-use rdbscope_rdb::crc::crc64;
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::{Encoding, Rdb, RdbString, Record};
 
@@ -38,11 +37,8 @@ pub fn from_rdb(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         };
         let v = k.value;
         // The value as a DUMP payload.
-        let mut p = vec![v.type_byte()];
-        p.extend_from_slice(v.raw());
-        p.extend(version.to_le_bytes());
-        let crc = crc64(&p);
-        p.extend(crc.to_le_bytes());
+        let mut p = Vec::new();
+        rdbscope_rdb::write::payload::payload(&mut p, v.type_byte(), v.raw(), version);
         out.push(("dump_payload", p));
         let mut c = Cursor::new(v.raw(), 0);
         let target = match v.encoding() {

@@ -15,6 +15,8 @@
 //! * [`module`]: module values and ids.
 //! * [`payload`]: DUMP/RESTORE payloads.
 //! * [`crc`]: the CRC-64/REDIS checksum.
+//! * [`write`](mod@write): the write side, one module per encoding beside its
+//!   reader: building values, DUMP payloads and whole files.
 //!
 //! Every failure is an [`Error`] that names the byte offset, the stage and,
 //! when known, the key and type. No input makes this crate panic, allocate
@@ -37,6 +39,7 @@ pub mod records;
 pub mod stream;
 pub mod types;
 pub mod value;
+pub mod write;
 pub mod ziplist;
 pub mod zipmap;
 
