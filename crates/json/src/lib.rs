@@ -1,0 +1,14 @@
+//! The JSON side of rdbscope, in one place: the schema's writers
+//! ([`write`]), the output buffer they write into ([`out`]), per-database
+//! key counts with their JSON form ([`keyspace`]). The schema is documented in `docs/json-format.md`.
+//!
+//! The dump printer, the check report and the AOF renderer all depend on
+//! this crate rather than on each other.
+
+pub mod error;
+pub mod keyspace;
+pub mod out;
+pub mod write;
+
+pub use error::WriteError;
+pub use out::OutBuf;
