@@ -16,7 +16,7 @@ pub use rdbscope_json::write::{
 };
 use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64};
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
-use rdbscope_rdb::{Header, KeyRecord, KeyType, RdbString, Record, Scratch, Stage};
+use rdbscope_rdb::{Header, KeyRecord, RdbString, Record, Scratch, Stage, Typed, Value};
 use std::io::Write;
 
 /// Output layout.
@@ -302,12 +302,18 @@ impl<W: Write> JsonPrinter<W> {
         o.write_all(b",\"key\":")?;
         write_rdb_string(o, &k.key, &mut self.key_buf)?;
         let v = &k.value;
-        let encoding = match v.key_type() {
-            KeyType::String => match v.string()?.as_int() {
+        let typed = v.typed()?;
+        let encoding = match typed {
+            Typed::String(st) => match st.as_int() {
                 Some(_) => "int",
                 None => "raw",
             },
-            _ => v.encoding().name(),
+            Typed::List(_)
+            | Typed::Set(_)
+            | Typed::Zset(_)
+            | Typed::Hash(_)
+            | Typed::Stream(_)
+            | Typed::Module(_) => v.encoding().name(),
         };
         o.write_all(b",\"type\":\"")?;
         o.write_all(v.key_type().as_str().as_bytes())?;
@@ -320,24 +326,14 @@ impl<W: Write> JsonPrinter<W> {
         }
         o.write_all(b",\"value\":")?;
         let s = &mut self.scratch;
-        match v.key_type() {
-            KeyType::String => write_rdb_string(o, &v.string()?, &mut self.val_buf)?,
-            KeyType::List | KeyType::Set => {
+        match typed {
+            Typed::String(st) => write_rdb_string(o, &st, &mut self.val_buf)?,
+            Typed::List(l) => write_members(o, l.value(), s)?,
+            Typed::Set(l) => write_members(o, l.value(), s)?,
+            Typed::Zset(z) => {
                 o.write_all(b"[")?;
                 let mut first = true;
-                v.for_each_member(s, |e| {
-                    if !std::mem::take(&mut first) {
-                        o.write_all(b",")?;
-                    }
-                    write_elem(o, e)?;
-                    Ok::<_, PrintError>(())
-                })?;
-                o.write_all(b"]")?;
-            }
-            KeyType::ZSet => {
-                o.write_all(b"[")?;
-                let mut first = true;
-                v.for_each_scored(s, |m, score| {
+                z.for_each(s, |m, score| {
                     if !std::mem::take(&mut first) {
                         o.write_all(b",")?;
                     }
@@ -350,11 +346,11 @@ impl<W: Write> JsonPrinter<W> {
                 })?;
                 o.write_all(b"]")?;
             }
-            KeyType::Hash => {
+            Typed::Hash(h) => {
                 o.write_all(b"[")?;
                 let mut first = true;
                 let mut any_ttl = false;
-                v.for_each_field(s, |f, val, ttl| {
+                h.for_each(s, |f, val, ttl| {
                     if !std::mem::take(&mut first) {
                         o.write_all(b",")?;
                     }
@@ -372,7 +368,7 @@ impl<W: Write> JsonPrinter<W> {
                     // hashes with field TTLs pay for it, and nothing grows.
                     o.write_all(b",\"field_expire_at_ms\":[")?;
                     let mut first = true;
-                    v.for_each_field(s, |f, _, ttl| {
+                    h.for_each(s, |f, _, ttl| {
                         if let Some(ms) = ttl {
                             if !std::mem::take(&mut first) {
                                 o.write_all(b",")?;
@@ -388,9 +384,8 @@ impl<W: Write> JsonPrinter<W> {
                     o.write_all(b"]")?;
                 }
             }
-            KeyType::Stream => write_stream(o, &v.stream()?, s, &mut self.val_buf)?,
-            KeyType::Module => {
-                let m = v.module()?;
+            Typed::Stream(st) => write_stream(o, &st, s, &mut self.val_buf)?,
+            Typed::Module(m) => {
                 write!(
                     o,
                     "{{\"module\":\"{}\",\"encver\":{},\"raw\":",
@@ -450,6 +445,21 @@ impl JsonPrinter<std::io::Sink> {
         self.close_document()?;
         Ok((self.out.buf.into_vec(), self.scratch))
     }
+}
+
+/// `[S, ...]`: the elements of a list or the members of a set.
+fn write_members<W: Write>(o: &mut W, v: &Value<'_>, s: &mut Scratch) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    v.for_each_member(s, |e| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        write_elem(o, e)?;
+        Ok::<_, PrintError>(())
+    })?;
+    o.write_all(b"]")?;
+    Ok(())
 }
 
 fn write_stream<W: Write>(

@@ -8,6 +8,7 @@
 //! Layout, one concept per module:
 //! * [`records`]: header, opcodes, the record iterator, checksum.
 //! * [`value`]: lazy values and their element walks.
+//! * [`view`]: typed views of values and pull cursors over their elements.
 //! * [`stream`]: stream values.
 //! * [`listpack`], [`ziplist`], [`intset`], [`zipmap`], [`lzf`]: the
 //!   compact encodings, each with its own bounds-checked walker.
@@ -37,6 +38,7 @@ pub mod records;
 pub mod stream;
 pub mod types;
 pub mod value;
+pub mod view;
 pub mod ziplist;
 pub mod zipmap;
 
@@ -48,3 +50,6 @@ pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records
 pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};
 pub use value::{Scratch, Value};
+pub use view::{
+    Field, FieldCursor, HashView, ListView, MemberCursor, ScoredCursor, SetView, Typed, ZsetView,
+};

@@ -92,6 +92,18 @@ pub struct ListpackIter<'b> {
 }
 
 impl<'b> ListpackIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ListpackIter<'c> {
+        ListpackIter {
+            data,
+            pos: self.pos,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
     /// Offset of the next entry inside the listpack.
     pub fn pos(&self) -> usize {
         self.pos

@@ -468,21 +468,17 @@ impl<'a> Value<'a> {
                 }
             }
         }
-        struct Found;
-        impl From<Error> for Found {
-            fn from(_: Error) -> Found {
-                Found
-            }
-        }
-        // Stop at the first element; a decoding error also ends the walk
-        // and counts as "not empty" (RESTORE will judge the payload).
-        let any = match self.key_type() {
-            KeyType::List | KeyType::Set => self.for_each_member(s, |_| Err(Found)),
-            KeyType::ZSet => self.for_each_scored(s, |_, _| Err(Found)),
-            KeyType::Hash => self.for_each_field(s, |_, _, _| Err(Found)),
-            _ => return Ok(false),
+        // Pull the first element; a decoding error also counts as "not
+        // empty" (RESTORE will judge the payload).
+        use crate::view::Typed;
+        let empty = match self.typed() {
+            Ok(Typed::List(l)) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Ok(Typed::Set(l)) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Ok(Typed::Zset(z)) => z.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Ok(Typed::Hash(h)) => h.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Ok(Typed::String(_) | Typed::Stream(_) | Typed::Module(_)) | Err(_) => Ok(false),
         };
-        Ok(any.is_ok())
+        Ok(empty.unwrap_or(false))
     }
 }
 

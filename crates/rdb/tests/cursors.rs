@@ -1,0 +1,181 @@
+//! The pull cursors of `view` against the push walks of `value`: the same
+//! elements in the same order for every value of the corpus, side-by-side
+//! walks of two values, and early stops.
+
+use rdbscope_rdb::{Elem, Rdb, Record, Score, Scratch, Typed, Value};
+use std::path::PathBuf;
+
+fn corpus_files() -> Vec<PathBuf> {
+    let Some(dir) = rdbscope_testkit::corpus("cursors") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for d in std::fs::read_dir(dir.join("rdb")).unwrap() {
+        let d = d.unwrap().path();
+        if !d.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&d).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "rdb") {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An element as owned text, for comparing sequences.
+#[derive(Debug, PartialEq)]
+enum Item {
+    Member(Vec<u8>),
+    Scored(Vec<u8>, u64),
+    Field(Vec<u8>, Vec<u8>, Option<i64>),
+}
+
+fn score_bits(s: Score<'_>) -> u64 {
+    s.value().to_bits()
+}
+
+type R<T> = Result<T, rdbscope_rdb::Error>;
+
+fn pushed(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
+    let mut out = Vec::new();
+    match v.typed()? {
+        Typed::List(l) => l.for_each(s, |e: Elem<'_>| {
+            out.push(Item::Member(e.to_vec()));
+            R::Ok(())
+        })?,
+        Typed::Set(l) => l.for_each(s, |e: Elem<'_>| {
+            out.push(Item::Member(e.to_vec()));
+            R::Ok(())
+        })?,
+        Typed::Zset(z) => z.for_each(s, |m: Elem<'_>, sc| {
+            out.push(Item::Scored(m.to_vec(), score_bits(sc)));
+            R::Ok(())
+        })?,
+        Typed::Hash(h) => h.for_each(s, |f: Elem<'_>, v: Elem<'_>, t| {
+            out.push(Item::Field(f.to_vec(), v.to_vec(), t));
+            R::Ok(())
+        })?,
+        Typed::String(_) | Typed::Stream(_) | Typed::Module(_) => {}
+    }
+    Ok(out)
+}
+
+fn pulled(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
+    let mut out = Vec::new();
+    match v.typed()? {
+        Typed::List(l) => {
+            let mut c = l.cursor(s)?;
+            while let Some(e) = c.next()? {
+                out.push(Item::Member(e.to_vec()));
+            }
+        }
+        Typed::Set(l) => {
+            let mut c = l.cursor(s)?;
+            while let Some(e) = c.next()? {
+                out.push(Item::Member(e.to_vec()));
+            }
+        }
+        Typed::Zset(z) => {
+            let mut c = z.cursor(s)?;
+            while let Some((m, sc)) = c.next()? {
+                out.push(Item::Scored(m.to_vec(), score_bits(sc)));
+            }
+        }
+        Typed::Hash(h) => {
+            let mut c = h.cursor(s)?;
+            while let Some((f, v, t)) = c.next()? {
+                out.push(Item::Field(f.to_vec(), v.to_vec(), t));
+            }
+        }
+        Typed::String(_) | Typed::Stream(_) | Typed::Module(_) => {}
+    }
+    Ok(out)
+}
+
+#[test]
+fn cursors_yield_what_the_push_walks_yield_for_every_corpus_value() {
+    let mut values = 0;
+    let mut elements = 0;
+    let mut s1 = Scratch::new();
+    let mut s2 = Scratch::new();
+    for f in corpus_files() {
+        let data = std::fs::read(&f).unwrap();
+        let Ok(rdb) = Rdb::new(&data) else { continue };
+        for r in rdb.records() {
+            let Ok(Record::Key(k)) = r else { continue };
+            let a = pushed(&k.value, &mut s1);
+            let b = pulled(&k.value, &mut s2);
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    elements += a.len();
+                    assert_eq!(a, b, "{}: key {:?}", f.display(), k.key.to_vec());
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{}", f.display()),
+                (a, b) => panic!("{}: push {a:?}, pull {b:?}", f.display()),
+            }
+            values += 1;
+        }
+    }
+    eprintln!("{values} values, {elements} elements compared");
+}
+
+fn members<'a, 's>(v: &Value<'a>, s: &'s mut Scratch) -> rdbscope_rdb::MemberCursor<'a, 's> {
+    match v.typed().unwrap() {
+        Typed::List(l) => l.cursor(s).unwrap(),
+        Typed::Set(l) => l.cursor(s).unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+/// Neighbouring collections walked in lockstep, as a diff would: both
+/// cursors alive at once, stopping at the first difference; and a walk
+/// that stops after one element.
+#[test]
+fn two_values_walk_in_lockstep_and_stop_early() {
+    let mut pairs = 0;
+    for f in corpus_files() {
+        let data = std::fs::read(&f).unwrap();
+        let Ok(rdb) = Rdb::new(&data) else { continue };
+        let vals: Vec<Value<'_>> = rdb
+            .records()
+            .filter_map(|r| match r {
+                Ok(Record::Key(k)) => Some(k.value),
+                _ => None,
+            })
+            .filter(|v| matches!(v.typed(), Ok(Typed::List(_)) | Ok(Typed::Set(_))))
+            .collect();
+        for w in vals.windows(2) {
+            let (Ok(pa), Ok(pb)) = (
+                pulled(&w[0], &mut Scratch::new()),
+                pulled(&w[1], &mut Scratch::new()),
+            ) else {
+                continue;
+            };
+            let (mut sa, mut sb) = (Scratch::new(), Scratch::new());
+            let mut ca = members(&w[0], &mut sa);
+            let mut cb = members(&w[1], &mut sb);
+            let mut same = 0usize;
+            loop {
+                let a = ca.next().unwrap().map(|e| e.to_vec());
+                let b = cb.next().unwrap().map(|e| e.to_vec());
+                if a.is_none() || a != b {
+                    break;
+                }
+                same += 1;
+            }
+            let want = pa.iter().zip(&pb).take_while(|(x, y)| x == y).count();
+            assert_eq!(same, want, "{}", f.display());
+            pairs += 1;
+            if let Some(Item::Member(first)) = pa.first() {
+                let mut s = Scratch::new();
+                let mut c = members(&w[0], &mut s);
+                assert_eq!(c.next().unwrap().map(|e| e.to_vec()).as_ref(), Some(first));
+            }
+        }
+    }
+    eprintln!("{pairs} pairs walked in lockstep");
+}
