@@ -63,6 +63,9 @@ impl Filter {
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
+    if let Some(layout) = crate::dump_json::sniff_file(&a.input) {
+        return crate::dump_json::run(&a.input, layout, a, &name);
+    }
     let input = match rdbscope_aof::open(&a.input) {
         Ok(Opened::Rdb(i)) => i,
         Ok(Opened::Aof(aof)) => return crate::dump_aof::run(&aof, a, &name),

@@ -15,8 +15,12 @@ pub use rdbscope_json::write::{
     write_base64, write_bytes, write_elem, write_json_str, write_rdb_string, write_score, write_u64,
 };
 use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64};
+use rdbscope_rdb::owned::{Fields, Members, OwnedStream, Scored};
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
-use rdbscope_rdb::{Header, KeyRecord, RdbString, Record, Scratch, Stage, Typed, Value};
+use rdbscope_rdb::{
+    Header, KeyRecord, OwnedKey, OwnedRecord, OwnedValue, RdbString, Record, Scratch, Stage, Typed,
+    Value,
+};
 use std::io::Write;
 
 /// Output layout.
@@ -423,6 +427,364 @@ impl<W: Write> JsonPrinter<W> {
         self.flush()?;
         Ok(self.out.sink.expect("finish is for printers with a writer"))
     }
+}
+
+/// Owned records ([`OwnedRecord`]), as the JSON reader and replay produce
+/// them: the same layout, through the same element writers
+/// (`write_*_from`, over the cursor traits that borrowed and owned values
+/// share).
+impl<W: Write> JsonPrinter<W> {
+    /// Any owned record. On error nothing of it stays in the output.
+    pub fn owned_record(&mut self, r: &OwnedRecord) -> Result<(), PrintError> {
+        let written = self.written;
+        self.out.start_record();
+        self.owned_inner(r).inspect_err(|_| {
+            self.out.abort_record();
+            self.written = written;
+        })
+    }
+
+    fn owned_inner(&mut self, r: &OwnedRecord) -> Result<(), PrintError> {
+        self.begin()?;
+        let o = &mut self.out;
+        match r {
+            OwnedRecord::Header { magic, version } => {
+                o.write_all(b"{\"record\":\"header\",\"magic\":")?;
+                write_json_str(o, magic)?;
+                write!(o, ",\"version\":{version}}}")?;
+            }
+            OwnedRecord::Aux { name, value } => {
+                o.write_all(b"{\"record\":\"aux\",\"name\":")?;
+                write_bytes(o, name)?;
+                o.write_all(b",\"value\":")?;
+                write_bytes(o, value)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::SelectDb { db } => write!(o, "{{\"record\":\"selectdb\",\"db\":{db}}}")?,
+            OwnedRecord::ResizeDb { keys, expires } => write!(
+                o,
+                "{{\"record\":\"resizedb\",\"keys\":{keys},\"expires\":{expires}}}"
+            )?,
+            OwnedRecord::SlotInfo {
+                slot,
+                size,
+                expires_size,
+            } => write!(
+                o,
+                "{{\"record\":\"slot_info\",\"slot\":{slot},\"size\":{size},\"expires_size\":{expires_size}}}"
+            )?,
+            OwnedRecord::Function { code } => {
+                o.write_all(b"{\"record\":\"function\",\"code\":")?;
+                write_bytes(o, code)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::FunctionPreGa {
+                name,
+                engine,
+                description,
+                code,
+            } => {
+                o.write_all(b"{\"record\":\"function_pre_ga\",\"name\":")?;
+                write_bytes(o, name)?;
+                o.write_all(b",\"engine\":")?;
+                write_bytes(o, engine)?;
+                o.write_all(b",\"description\":")?;
+                match description {
+                    Some(d) => write_bytes(o, d)?,
+                    None => o.write_all(b"null")?,
+                }
+                o.write_all(b",\"code\":")?;
+                write_bytes(o, code)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::ModuleAux { module, when } => {
+                o.write_all(b"{\"record\":\"module_aux\",\"module\":")?;
+                write_json_str(o, &module.name)?;
+                write!(o, ",\"encver\":{},\"when\":{when},\"raw\":", module.encver)?;
+                write_bytes(o, &module.raw)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::SlotImport { job, ranges } => {
+                o.write_all(b"{\"record\":\"slot_import\",\"job\":")?;
+                write_bytes(o, job)?;
+                o.write_all(b",\"ranges\":[")?;
+                for (i, (a, b)) in ranges.iter().enumerate() {
+                    if i > 0 {
+                        o.write_all(b",")?;
+                    }
+                    write!(o, "[{a},{b}]")?;
+                }
+                o.write_all(b"]}")?;
+            }
+            OwnedRecord::Eof {
+                checksum,
+                trailing_bytes,
+            } => {
+                o.write_all(b"{\"record\":\"eof\",\"checksum\":")?;
+                write_json_str(o, checksum)?;
+                write!(o, ",\"trailing_bytes\":{trailing_bytes}}}")?;
+            }
+            OwnedRecord::Key(k) => write_owned_key(o, k)?,
+        }
+        self.end()
+    }
+}
+
+fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey) -> Result<(), PrintError> {
+    o.write_all(b"{\"db\":")?;
+    write_u64(o, k.db)?;
+    o.write_all(b",\"key\":")?;
+    write_bytes(o, &k.key)?;
+    let v = &k.value;
+    let type_name = match v {
+        OwnedValue::String(_) => "string",
+        OwnedValue::List(_) => "list",
+        OwnedValue::Set(_) => "set",
+        OwnedValue::Zset(_) => "zset",
+        OwnedValue::Hash(_) => "hash",
+        OwnedValue::Stream(_) => "stream",
+        OwnedValue::Module(_) => "module",
+    };
+    o.write_all(b",\"type\":\"")?;
+    o.write_all(type_name.as_bytes())?;
+    o.write_all(b"\",\"encoding\":")?;
+    write_json_str(o, &k.encoding)?;
+    o.write_all(b",\"expire_at_ms\":")?;
+    match k.expire_at_ms {
+        Some(ms) => write_i64(o, ms)?,
+        None => o.write_all(b"null")?,
+    }
+    o.write_all(b",\"value\":")?;
+    match v {
+        OwnedValue::String(b) => write_bytes(o, b)?,
+        OwnedValue::List(p) | OwnedValue::Set(p) => write_members_from(o, &mut p.cursor())?,
+        OwnedValue::Zset(z) => write_zset_from(o, &mut z.cursor())?,
+        OwnedValue::Hash(h) => {
+            if write_hash_from(o, &mut h.cursor())? {
+                write_field_ttls_from(o, &mut h.cursor())?;
+            }
+        }
+        OwnedValue::Stream(st) => write_owned_stream(o, st)?,
+        OwnedValue::Module(m) => {
+            o.write_all(b"{\"module\":")?;
+            write_json_str(o, &m.name)?;
+            write!(o, ",\"encver\":{},\"raw\":", m.encver)?;
+            write_bytes(o, &m.raw)?;
+            o.write_all(b"}")?;
+        }
+    }
+    if let Some(idle) = k.idle_s {
+        write!(o, ",\"idle_s\":{idle}")?;
+    }
+    if let Some(freq) = k.freq {
+        write!(o, ",\"freq\":{freq}")?;
+    }
+    if let Some(meta) = &k.key_meta {
+        o.write_all(b",\"key_meta_raw\":")?;
+        write_bytes(o, meta)?;
+    }
+    o.write_all(b"}")?;
+    Ok(())
+}
+
+/// `[S, ...]` from any member cursor.
+pub fn write_members_from<W: Write, C: Members>(o: &mut W, c: &mut C) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    while let Some(e) = c.next_member()? {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        write_elem(o, e)?;
+    }
+    o.write_all(b"]")?;
+    Ok(())
+}
+
+/// `[[S, score], ...]` from any zset cursor.
+pub fn write_zset_from<W: Write, C: Scored>(o: &mut W, c: &mut C) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    while let Some((m, score)) = c.next_scored()? {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"[")?;
+        write_elem(o, m)?;
+        o.write_all(b",")?;
+        write_score(o, score.value())?;
+        o.write_all(b"]")?;
+    }
+    o.write_all(b"]")?;
+    Ok(())
+}
+
+/// `[[S, S], ...]` from any hash cursor; says whether a field has a TTL.
+pub fn write_hash_from<W: Write, C: Fields>(o: &mut W, c: &mut C) -> Result<bool, PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    let mut any_ttl = false;
+    while let Some((f, v, ttl)) = c.next_field()? {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        any_ttl |= ttl.is_some();
+        o.write_all(b"[")?;
+        write_elem(o, f)?;
+        o.write_all(b",")?;
+        write_elem(o, v)?;
+        o.write_all(b"]")?;
+    }
+    o.write_all(b"]")?;
+    Ok(any_ttl)
+}
+
+/// `,"field_expire_at_ms":[[S, ms], ...]` from a second walk of a hash.
+pub fn write_field_ttls_from<W: Write, C: Fields>(o: &mut W, c: &mut C) -> Result<(), PrintError> {
+    o.write_all(b",\"field_expire_at_ms\":[")?;
+    let mut first = true;
+    while let Some((f, _, ttl)) = c.next_field()? {
+        if let Some(ms) = ttl {
+            if !std::mem::take(&mut first) {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_elem(o, f)?;
+            o.write_all(b",")?;
+            write_i64(o, ms)?;
+            o.write_all(b"]")?;
+        }
+    }
+    o.write_all(b"]")?;
+    Ok(())
+}
+
+fn write_owned_stream<W: Write>(o: &mut W, st: &OwnedStream) -> Result<(), PrintError> {
+    o.write_all(b"{\"entries\":[")?;
+    let mut fields = st.fields.cursor();
+    for (i, e) in st.entries.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"[")?;
+        write_id(o, e.id)?;
+        o.write_all(b",[")?;
+        for j in 0..e.fields {
+            let (Some(f), Some(v)) = (fields.next(), fields.next()) else {
+                break;
+            };
+            if j > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_bytes(o, f)?;
+            o.write_all(b",")?;
+            write_bytes(o, v)?;
+            o.write_all(b"]")?;
+        }
+        o.write_all(b"]]")?;
+    }
+    write!(o, "],\"length\":{},\"last_id\":", st.length)?;
+    write_id(o, st.last_id)?;
+    o.write_all(b",\"first_id\":")?;
+    write_opt_id(o, st.first_id)?;
+    o.write_all(b",\"max_deleted_id\":")?;
+    write_opt_id(o, st.max_deleted_id)?;
+    o.write_all(b",\"entries_added\":")?;
+    write_opt_u64(o, st.entries_added)?;
+    o.write_all(b",\"groups\":[")?;
+    for (gi, g) in st.groups.iter().enumerate() {
+        if gi > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"{\"name\":")?;
+        write_bytes(o, &g.name)?;
+        o.write_all(b",\"last_delivered_id\":")?;
+        write_id(o, g.last_delivered_id)?;
+        o.write_all(b",\"entries_read\":")?;
+        write_opt_u64(o, g.entries_read)?;
+        o.write_all(b",\"pending\":[")?;
+        for (i, p) in g.pending.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_id(o, p.id)?;
+            o.write_all(b",")?;
+            match &p.consumer {
+                Some(c) => write_bytes(o, c)?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b",")?;
+            write_i64(o, p.delivery_time_ms)?;
+            o.write_all(b",")?;
+            write_u64(o, p.delivery_count)?;
+            o.write_all(b"]")?;
+        }
+        o.write_all(b"],\"consumers\":[")?;
+        for (ci, c) in g.consumers.iter().enumerate() {
+            if ci > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"{\"name\":")?;
+            write_bytes(o, &c.name)?;
+            write!(
+                o,
+                ",\"seen_time_ms\":{},\"active_time_ms\":",
+                c.seen_time_ms
+            )?;
+            match c.active_time_ms {
+                Some(t) => write!(o, "{t}")?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b",\"pending\":[")?;
+            for (i, id) in c.pending.iter().enumerate() {
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                write_id(o, *id)?;
+            }
+            o.write_all(b"]}")?;
+        }
+        o.write_all(b"]}")?;
+    }
+    o.write_all(b"],\"idmp\":")?;
+    match &st.idmp {
+        None => o.write_all(b"null")?,
+        Some(idmp) => {
+            write!(
+                o,
+                "{{\"duration_s\":{},\"maxsize\":{},\"producers\":[",
+                idmp.duration_s, idmp.maxsize
+            )?;
+            for (i, (pid, iids)) in idmp.producers.iter().enumerate() {
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                o.write_all(b"{\"pid\":")?;
+                write_bytes(o, pid)?;
+                o.write_all(b",\"iids\":[")?;
+                for (j, (iid, id)) in iids.iter().enumerate() {
+                    if j > 0 {
+                        o.write_all(b",")?;
+                    }
+                    o.write_all(b"[")?;
+                    write_bytes(o, iid)?;
+                    o.write_all(b",")?;
+                    write_id(o, *id)?;
+                    o.write_all(b"]")?;
+                }
+                o.write_all(b"]}")?;
+            }
+            write!(
+                o,
+                "],\"iids_added\":{},\"iids_duplicates\":{}}}",
+                idmp.iids_added, idmp.iids_duplicates
+            )?;
+        }
+    }
+    o.write_all(b"}")?;
+    Ok(())
 }
 
 impl JsonPrinter<std::io::Sink> {

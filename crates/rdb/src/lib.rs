@@ -8,6 +8,8 @@
 //! Layout, one concept per module:
 //! * [`records`]: header, opcodes, the record iterator, checksum.
 //! * [`value`]: lazy values and their element walks.
+//! * [`owned`]: owned, compact values and records (built by readers and
+//!   replay, held by writers and diff).
 //! * [`view`]: typed views of values and pull cursors over their elements.
 //! * [`stream`]: stream values.
 //! * [`listpack`], [`ziplist`], [`intset`], [`zipmap`], [`lzf`]: the
@@ -32,6 +34,7 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod module;
+pub mod owned;
 pub mod payload;
 pub mod rdb_string;
 pub mod records;
@@ -45,6 +48,7 @@ pub mod zipmap;
 pub use elem::{Elem, Score};
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use module::{ModuleId, ModuleValue};
+pub use owned::{OwnedKey, OwnedRecord, OwnedValue};
 pub use rdb_string::RdbString;
 pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records};
 pub use stream::{Stream, StreamId};

@@ -179,3 +179,90 @@ fn two_values_walk_in_lockstep_and_stop_early() {
     }
     eprintln!("{pairs} pairs walked in lockstep");
 }
+
+/// Rough speed of the two walk shapes over every corpus value (run with
+/// `cargo test --release -p rdbscope-rdb --test cursors -- --ignored
+/// --nocapture`).
+#[test]
+#[ignore]
+fn timing_push_against_cursor() {
+    let files: Vec<Vec<u8>> = corpus_files()
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    let mut s = Scratch::new();
+    let walk = |push: bool, s: &mut Scratch| -> u64 {
+        let mut n = 0u64;
+        for data in &files {
+            let Ok(rdb) = Rdb::new(data) else { continue };
+            for r in rdb.records() {
+                let Ok(Record::Key(k)) = r else { continue };
+                let add = |e: Elem<'_>| match e {
+                    Elem::Str(b) => b.len() as u64,
+                    Elem::Int(v) => v as u64,
+                };
+                let _ = (|| -> R<()> {
+                    match k.value.typed()? {
+                        Typed::List(l) if push => l.for_each(s, |e| {
+                            n += add(e);
+                            R::Ok(())
+                        })?,
+                        Typed::Set(l) if push => l.for_each(s, |e| {
+                            n += add(e);
+                            R::Ok(())
+                        })?,
+                        Typed::Zset(z) if push => z.for_each(s, |m, sc| {
+                            n += add(m) + sc.is_nan() as u64;
+                            R::Ok(())
+                        })?,
+                        Typed::Hash(h) if push => h.for_each(s, |f, v, _| {
+                            n += add(f) + add(v);
+                            R::Ok(())
+                        })?,
+                        Typed::List(l) => {
+                            let mut c = l.cursor(s)?;
+                            while let Some(e) = c.next()? {
+                                n += add(e);
+                            }
+                        }
+                        Typed::Set(l) => {
+                            let mut c = l.cursor(s)?;
+                            while let Some(e) = c.next()? {
+                                n += add(e);
+                            }
+                        }
+                        Typed::Zset(z) => {
+                            let mut c = z.cursor(s)?;
+                            while let Some((m, sc)) = c.next()? {
+                                n += add(m) + sc.is_nan() as u64;
+                            }
+                        }
+                        Typed::Hash(h) => {
+                            let mut c = h.cursor(s)?;
+                            while let Some((f, v, _)) = c.next()? {
+                                n += add(f) + add(v);
+                            }
+                        }
+                        Typed::String(_) | Typed::Stream(_) | Typed::Module(_) => {}
+                    }
+                    Ok(())
+                })();
+            }
+        }
+        n
+    };
+    for round in 0..3 {
+        for push in [true, false] {
+            let t = std::time::Instant::now();
+            let mut n = 0;
+            for _ in 0..20 {
+                n += std::hint::black_box(walk(push, &mut s));
+            }
+            eprintln!(
+                "round {round} {}: {:?} ({n})",
+                if push { "push  " } else { "cursor" },
+                t.elapsed()
+            );
+        }
+    }
+}

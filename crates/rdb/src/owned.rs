@@ -1,0 +1,724 @@
+//! Owned values and records: what the writers, AOF replay and diff build
+//! and hold, and what the JSON reader produces.
+//!
+//! Compact by design, since replay holds a whole dataset: the elements of
+//! a collection live in one [`Packed`] buffer, each as a LEB128 length and
+//! its bytes, back to back (like a listpack, without the back-lengths).
+//! Memory per element: its bytes plus 1 length byte up to 127 bytes (2 up
+//! to 16 KiB, 3 up to 2 MiB); per collection, one `Vec` (24 bytes) and a
+//! count. Zset scores add 8 bytes per member; hash field TTLs 8 bytes per
+//! field, only in hashes that have any. Integers are held as their decimal
+//! text, which is what they stand for.
+//!
+//! Owned values hand out the same cursor shapes as the borrowed views
+//! ([`crate::view`]): `next() -> Result<Option<Elem<'_>>>` and its zset and
+//! hash forms, through the [`Members`], [`Scored`] and [`Fields`] traits
+//! that both implement, so a consumer renders either through one path.
+
+use crate::elem::{Elem, Score};
+use crate::error::{Error, Result};
+use crate::records::{KeyRecord, Record};
+use crate::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
+use crate::value::{Scratch, Value};
+use crate::view::{FieldCursor, MemberCursor, ScoredCursor, Typed};
+
+/// Byte strings packed back to back: LEB128 length, then the bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Packed {
+    buf: Vec<u8>,
+    len: u64,
+}
+
+impl Packed {
+    /// An empty buffer.
+    pub fn new() -> Packed {
+        Packed::default()
+    }
+
+    /// Appends one string.
+    pub fn push(&mut self, b: &[u8]) {
+        let mut n = b.len() as u64;
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                self.buf.push(byte);
+                break;
+            }
+            self.buf.push(byte | 0x80);
+        }
+        self.buf.extend_from_slice(b);
+        self.len += 1;
+    }
+
+    /// Appends one element in its string form.
+    pub fn push_elem(&mut self, e: Elem<'_>) {
+        match e {
+            Elem::Str(s) => self.push(s),
+            Elem::Int(v) => {
+                let mut tmp = [0u8; 20];
+                self.push(crate::rdb_string::int_text(v, &mut tmp));
+            }
+        }
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes held (lengths included), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Gives back unused capacity.
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
+    /// A cursor over the strings, in order.
+    pub fn cursor(&self) -> PackedCursor<'_> {
+        PackedCursor {
+            buf: &self.buf,
+            pos: 0,
+        }
+    }
+}
+
+/// A cursor over a [`Packed`] buffer.
+#[derive(Debug, Clone)]
+pub struct PackedCursor<'o> {
+    buf: &'o [u8],
+    pos: usize,
+}
+
+impl<'o> PackedCursor<'o> {
+    /// The next string, `None` after the last.
+    #[inline]
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<&'o [u8]> {
+        let mut n = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = *self.buf.get(self.pos)?;
+            self.pos += 1;
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        let end = self.pos + n as usize;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+}
+
+/// Cursors that hand out list elements or set members one at a time.
+pub trait Members {
+    /// The next element, `None` after the last.
+    fn next_member(&mut self) -> Result<Option<Elem<'_>>>;
+}
+
+/// Cursors that hand out (member, score) pairs of a sorted set.
+pub trait Scored {
+    /// The next pair, `None` after the last.
+    fn next_scored(&mut self) -> Result<Option<(Elem<'_>, Score<'_>)>>;
+}
+
+/// Cursors that hand out (field, value, expire) of a hash.
+pub trait Fields {
+    /// The next field, `None` after the last.
+    fn next_field(&mut self) -> Result<Option<crate::view::Field<'_>>>;
+}
+
+impl Members for MemberCursor<'_, '_> {
+    #[inline]
+    fn next_member(&mut self) -> Result<Option<Elem<'_>>> {
+        self.next()
+    }
+}
+
+impl Scored for ScoredCursor<'_, '_> {
+    #[inline]
+    fn next_scored(&mut self) -> Result<Option<(Elem<'_>, Score<'_>)>> {
+        self.next()
+    }
+}
+
+impl Fields for FieldCursor<'_, '_> {
+    #[inline]
+    fn next_field(&mut self) -> Result<Option<crate::view::Field<'_>>> {
+        self.next()
+    }
+}
+
+impl Members for PackedCursor<'_> {
+    #[inline]
+    fn next_member(&mut self) -> Result<Option<Elem<'_>>> {
+        Ok(self.next().map(Elem::Str))
+    }
+}
+
+/// A cursor over an owned zset.
+pub struct OwnedScoredCursor<'o> {
+    members: PackedCursor<'o>,
+    scores: std::slice::Iter<'o, f64>,
+}
+
+impl Scored for OwnedScoredCursor<'_> {
+    fn next_scored(&mut self) -> Result<Option<(Elem<'_>, Score<'_>)>> {
+        match (self.members.next(), self.scores.next()) {
+            (Some(m), Some(&s)) => Ok(Some((Elem::Str(m), Score::Double(s)))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A cursor over an owned hash.
+pub struct OwnedFieldCursor<'o> {
+    pairs: PackedCursor<'o>,
+    expires: Option<std::slice::Iter<'o, i64>>,
+}
+
+impl Fields for OwnedFieldCursor<'_> {
+    fn next_field(&mut self) -> Result<Option<crate::view::Field<'_>>> {
+        let (Some(f), Some(v)) = (self.pairs.next(), self.pairs.next()) else {
+            return Ok(None);
+        };
+        let t = match &mut self.expires {
+            Some(it) => it.next().copied().filter(|&t| t != NO_TTL),
+            None => None,
+        };
+        Ok(Some((Elem::Str(f), Elem::Str(v), t)))
+    }
+}
+
+/// The field TTL slot of a field without one.
+const NO_TTL: i64 = i64::MIN;
+
+/// A sorted set: members packed, one score per member.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwnedZset {
+    /// Members, in order.
+    pub members: Packed,
+    /// Scores, one per member.
+    pub scores: Vec<f64>,
+}
+
+impl OwnedZset {
+    /// Appends a member.
+    pub fn push(&mut self, member: Elem<'_>, score: f64) {
+        self.members.push_elem(member);
+        self.scores.push(score);
+    }
+
+    /// A cursor over (member, score).
+    pub fn cursor(&self) -> OwnedScoredCursor<'_> {
+        OwnedScoredCursor {
+            members: self.members.cursor(),
+            scores: self.scores.iter(),
+        }
+    }
+}
+
+/// A hash: field and value packed alternately, TTLs only when any field
+/// has one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedHash {
+    pairs: Packed,
+    /// One slot per field (`i64::MIN` for none), or `None` when no field
+    /// has a TTL.
+    expires: Option<Vec<i64>>,
+}
+
+impl OwnedHash {
+    /// Appends a field.
+    pub fn push(&mut self, field: Elem<'_>, value: Elem<'_>, expire_at_ms: Option<i64>) {
+        let i = self.len() as usize;
+        self.pairs.push_elem(field);
+        self.pairs.push_elem(value);
+        if let Some(t) = expire_at_ms {
+            let ex = self.expires.get_or_insert_with(|| vec![NO_TTL; i]);
+            ex.push(t);
+        } else if let Some(ex) = &mut self.expires {
+            ex.push(NO_TTL);
+        }
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> u64 {
+        self.pairs.len() / 2
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Whether a field has a TTL.
+    pub fn has_ttls(&self) -> bool {
+        self.expires.is_some()
+    }
+
+    /// Sets the TTL of the field at `index` (for readers that learn TTLs
+    /// after the fields, as the JSON layout gives them).
+    pub fn set_expire(&mut self, index: usize, expire_at_ms: i64) {
+        let n = self.len() as usize;
+        let ex = self.expires.get_or_insert_with(|| vec![NO_TTL; n]);
+        if let Some(slot) = ex.get_mut(index) {
+            *slot = expire_at_ms;
+        }
+    }
+
+    /// A cursor over (field, value, expire).
+    pub fn cursor(&self) -> OwnedFieldCursor<'_> {
+        OwnedFieldCursor {
+            pairs: self.pairs.cursor(),
+            expires: self.expires.as_ref().map(|e| e.iter()),
+        }
+    }
+}
+
+/// One stream entry: its ID and how many (field, value) pairs it has in
+/// [`OwnedStream::fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnedEntry {
+    /// The entry ID.
+    pub id: StreamId,
+    /// Number of (field, value) pairs.
+    pub fields: u32,
+}
+
+/// A stream, owned: live entries with their fields packed in one buffer,
+/// then metadata, groups and the IDMP state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnedStream {
+    /// Live entries, in ID order.
+    pub entries: Vec<OwnedEntry>,
+    /// Every entry's fields and values, alternating, entry after entry.
+    pub fields: Packed,
+    /// Live entries as stored.
+    pub length: u64,
+    /// Last generated ID.
+    pub last_id: StreamId,
+    /// RDB 10+.
+    pub first_id: Option<StreamId>,
+    /// RDB 10+.
+    pub max_deleted_id: Option<StreamId>,
+    /// RDB 10+.
+    pub entries_added: Option<u64>,
+    /// Consumer groups.
+    pub groups: Vec<OwnedGroup>,
+    /// Type 26 idempotent-producer state.
+    pub idmp: Option<OwnedIdmp>,
+}
+
+/// One pending entry of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPending {
+    /// Entry ID.
+    pub id: StreamId,
+    /// The owning consumer's name (`None` when none owns it).
+    pub consumer: Option<Vec<u8>>,
+    /// Last delivery, Unix ms.
+    pub delivery_time_ms: i64,
+    /// Deliveries.
+    pub delivery_count: u64,
+}
+
+/// A consumer group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedGroup {
+    /// Group name.
+    pub name: Vec<u8>,
+    /// Last delivered ID.
+    pub last_delivered_id: StreamId,
+    /// RDB 10+, `None` when unknown.
+    pub entries_read: Option<u64>,
+    /// The group PEL.
+    pub pending: Vec<OwnedPending>,
+    /// Consumers.
+    pub consumers: Vec<OwnedConsumer>,
+}
+
+/// A consumer of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedConsumer {
+    /// Consumer name.
+    pub name: Vec<u8>,
+    /// Last seen, Unix ms.
+    pub seen_time_ms: i64,
+    /// Last active, Unix ms (RDB 11+).
+    pub active_time_ms: Option<i64>,
+    /// IDs this consumer owns.
+    pub pending: Vec<StreamId>,
+}
+
+/// One producer's IIDs: (producer id, [(iid, entry id)]).
+pub type OwnedProducer = (Vec<u8>, Vec<(Vec<u8>, StreamId)>);
+
+/// Idempotent-producer state (Redis 8.6, type 26).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedIdmp {
+    /// IID retention in seconds.
+    pub duration_s: u64,
+    /// IIDs kept per producer.
+    pub maxsize: u64,
+    /// (producer id, [(iid, entry id)]).
+    pub producers: Vec<OwnedProducer>,
+    /// IIDs added.
+    pub iids_added: u64,
+    /// Duplicates seen.
+    pub iids_duplicates: u64,
+}
+
+/// A module value: its id and opaque bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedModule {
+    /// Module type name (9 characters).
+    pub name: String,
+    /// Encoding version.
+    pub encver: u32,
+    /// The opcode stream after the module id.
+    pub raw: Vec<u8>,
+}
+
+/// An owned value, one variant per Redis type (as [`Typed`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedValue {
+    /// A string.
+    String(Vec<u8>),
+    /// A list, head to tail.
+    List(Packed),
+    /// A set.
+    Set(Packed),
+    /// A sorted set.
+    Zset(OwnedZset),
+    /// A hash.
+    Hash(OwnedHash),
+    /// A stream.
+    Stream(Box<OwnedStream>),
+    /// A module value.
+    Module(OwnedModule),
+}
+
+/// A key record, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedKey {
+    /// Database number.
+    pub db: u64,
+    /// The key.
+    pub key: Vec<u8>,
+    /// Absolute expire time, Unix ms.
+    pub expire_at_ms: Option<i64>,
+    /// LRU idle seconds.
+    pub idle_s: Option<u64>,
+    /// LFU counter.
+    pub freq: Option<u8>,
+    /// Redis 8.6 KEY_META bytes.
+    pub key_meta: Option<Vec<u8>>,
+    /// The encoding the value had where it was read (`OBJECT ENCODING`
+    /// terms, `int`/`raw` for strings); a writer may choose another.
+    pub encoding: String,
+    /// The value.
+    pub value: OwnedValue,
+}
+
+/// Any record, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedRecord {
+    /// The file header.
+    Header {
+        /// `REDIS` or `VALKEY`.
+        magic: String,
+        /// RDB version.
+        version: u32,
+    },
+    /// An AUX field.
+    Aux {
+        /// Name.
+        name: Vec<u8>,
+        /// Value.
+        value: Vec<u8>,
+    },
+    /// SELECTDB.
+    SelectDb {
+        /// Database number.
+        db: u64,
+    },
+    /// RESIZEDB.
+    ResizeDb {
+        /// Keys hint.
+        keys: u64,
+        /// Expires hint.
+        expires: u64,
+    },
+    /// Redis 7.4 slot info.
+    SlotInfo {
+        /// Slot.
+        slot: u64,
+        /// Keys.
+        size: u64,
+        /// Keys with expires.
+        expires_size: u64,
+    },
+    /// A function library.
+    Function {
+        /// Its source.
+        code: Vec<u8>,
+    },
+    /// A Redis 7.0 RC function.
+    FunctionPreGa {
+        /// Name.
+        name: Vec<u8>,
+        /// Engine.
+        engine: Vec<u8>,
+        /// Description.
+        description: Option<Vec<u8>>,
+        /// Source.
+        code: Vec<u8>,
+    },
+    /// Module AUX data.
+    ModuleAux {
+        /// The module and its bytes.
+        module: OwnedModule,
+        /// 1 before the keyspace, 2 after.
+        when: u64,
+    },
+    /// A Valkey 9 slot import job.
+    SlotImport {
+        /// Job name.
+        job: Vec<u8>,
+        /// Slot ranges.
+        ranges: Vec<(u64, u64)>,
+    },
+    /// The end of the file.
+    Eof {
+        /// Checksum verdict, as `dump` names it.
+        checksum: String,
+        /// Bytes after the trailer.
+        trailing_bytes: u64,
+    },
+    /// A key.
+    Key(OwnedKey),
+}
+
+impl Value<'_> {
+    /// The value, decoded in full into its owned form.
+    pub fn to_owned(&self, s: &mut Scratch) -> Result<OwnedValue> {
+        Ok(match self.typed()? {
+            Typed::String(st) => {
+                OwnedValue::String(st.bytes_limited(&mut s.a, s.max_decompressed)?.to_vec())
+            }
+            Typed::List(l) => OwnedValue::List(pack(&mut l.cursor(s)?)?),
+            Typed::Set(l) => OwnedValue::Set(pack(&mut l.cursor(s)?)?),
+            Typed::Zset(z) => {
+                let mut out = OwnedZset::default();
+                let mut c = z.cursor(s)?;
+                while let Some((m, sc)) = c.next()? {
+                    out.push(m, sc.value());
+                }
+                OwnedValue::Zset(out)
+            }
+            Typed::Hash(h) => {
+                let mut out = OwnedHash::default();
+                let mut c = h.cursor(s)?;
+                while let Some((f, v, t)) = c.next()? {
+                    out.push(f, v, t);
+                }
+                OwnedValue::Hash(out)
+            }
+            Typed::Stream(st) => OwnedValue::Stream(Box::new(own_stream(&st, s)?)),
+            Typed::Module(m) => OwnedValue::Module(OwnedModule {
+                name: m.id.name(),
+                encver: m.id.encver(),
+                raw: m.raw.to_vec(),
+            }),
+        })
+    }
+
+    /// The encoding name `dump` gives this value (`int`/`raw` for strings).
+    pub fn encoding_name(&self) -> Result<&'static str> {
+        Ok(match self.typed()? {
+            Typed::String(st) => match st.as_int() {
+                Some(_) => "int",
+                None => "raw",
+            },
+            Typed::List(_)
+            | Typed::Set(_)
+            | Typed::Zset(_)
+            | Typed::Hash(_)
+            | Typed::Stream(_)
+            | Typed::Module(_) => self.encoding().name(),
+        })
+    }
+}
+
+fn pack(c: &mut MemberCursor<'_, '_>) -> Result<Packed> {
+    let mut out = Packed::new();
+    while let Some(e) = c.next()? {
+        out.push_elem(e);
+    }
+    Ok(out)
+}
+
+fn own_stream(st: &Stream<'_>, s: &mut Scratch) -> Result<OwnedStream> {
+    let mut out = OwnedStream::default();
+    st.for_each_entry(s, |e| {
+        let mut n = 0u32;
+        for p in e.fields() {
+            let (f, v) = p?;
+            out.fields.push_elem(f);
+            out.fields.push_elem(v);
+            n += 1;
+        }
+        out.entries.push(OwnedEntry {
+            id: e.id,
+            fields: n,
+        });
+        Ok::<_, Error>(())
+    })?;
+    let m = st.meta();
+    out.length = m.length;
+    out.last_id = m.last_id;
+    out.first_id = m.first_id;
+    out.max_deleted_id = m.max_deleted_id;
+    out.entries_added = m.entries_added;
+    for g in st.groups() {
+        let g = g?;
+        let mut owners: Vec<(StreamId, usize)> = Vec::new();
+        let mut consumers = Vec::new();
+        for (ci, c) in g.consumers().enumerate() {
+            let c = c?;
+            owners.extend(c.pel().map(|id| (id, ci)));
+            consumers.push(OwnedConsumer {
+                name: c.name.to_vec()?,
+                seen_time_ms: c.seen_time_ms,
+                active_time_ms: c.active_time_ms,
+                pending: c.pel().collect(),
+            });
+        }
+        owners.sort_unstable();
+        let mut pending = Vec::new();
+        for p in g.pel() {
+            let p = p?;
+            let owner = owners
+                .binary_search_by(|(id, _)| id.cmp(&p.id))
+                .ok()
+                .map(|i| consumers[owners[i].1].name.clone());
+            pending.push(OwnedPending {
+                id: p.id,
+                consumer: owner,
+                delivery_time_ms: p.delivery_time_ms,
+                delivery_count: p.delivery_count,
+            });
+        }
+        out.groups.push(OwnedGroup {
+            name: g.name.to_vec()?,
+            last_delivered_id: g.last_id,
+            entries_read: g.entries_read.filter(|&v| v != ENTRIES_READ_UNKNOWN),
+            pending,
+            consumers,
+        });
+    }
+    if let Some(idmp) = st.idmp() {
+        let mut producers = Vec::new();
+        for p in idmp.producers() {
+            let p = p?;
+            let mut iids = Vec::new();
+            for iid in p.iids() {
+                let (iid, id) = iid?;
+                iids.push((iid.to_vec()?, id));
+            }
+            producers.push((p.pid.to_vec()?, iids));
+        }
+        let (added, dups) = idmp.counters()?;
+        out.idmp = Some(OwnedIdmp {
+            duration_s: idmp.duration_s,
+            maxsize: idmp.maxsize,
+            producers,
+            iids_added: added,
+            iids_duplicates: dups,
+        });
+    }
+    Ok(out)
+}
+
+impl KeyRecord<'_> {
+    /// The record, decoded in full into its owned form.
+    pub fn to_owned(&self, s: &mut Scratch) -> Result<OwnedKey> {
+        let r = (|| {
+            Ok(OwnedKey {
+                db: self.db,
+                key: self.key.to_vec()?,
+                expire_at_ms: self.expire_at_ms,
+                idle_s: self.idle_s,
+                freq: self.freq,
+                key_meta: self.key_meta.map(<[u8]>::to_vec),
+                encoding: self.value.encoding_name()?.to_string(),
+                value: self.value.to_owned(s)?,
+            })
+        })();
+        r.map_err(|e| self.annotate(e))
+    }
+}
+
+impl Record<'_> {
+    /// The record in its owned form.
+    pub fn to_owned(&self, s: &mut Scratch) -> Result<OwnedRecord> {
+        Ok(match self {
+            Record::Key(k) => OwnedRecord::Key(k.to_owned(s)?),
+            Record::Aux { name, value } => OwnedRecord::Aux {
+                name: name.to_vec()?,
+                value: value.to_vec()?,
+            },
+            Record::SelectDb { db } => OwnedRecord::SelectDb { db: *db },
+            Record::ResizeDb { keys, expires } => OwnedRecord::ResizeDb {
+                keys: *keys,
+                expires: *expires,
+            },
+            Record::SlotInfo {
+                slot,
+                size,
+                expires_size,
+            } => OwnedRecord::SlotInfo {
+                slot: *slot,
+                size: *size,
+                expires_size: *expires_size,
+            },
+            Record::Function { code } => OwnedRecord::Function {
+                code: code.to_vec()?,
+            },
+            Record::FunctionPreGa(f) => OwnedRecord::FunctionPreGa {
+                name: f.name.to_vec()?,
+                engine: f.engine.to_vec()?,
+                description: f.description.map(|d| d.to_vec()).transpose()?,
+                code: f.code.to_vec()?,
+            },
+            Record::ModuleAux { module, when } => OwnedRecord::ModuleAux {
+                module: OwnedModule {
+                    name: module.id.name(),
+                    encver: module.id.encver(),
+                    raw: module.raw.to_vec(),
+                },
+                when: *when,
+            },
+            Record::SlotImport { job, ranges, .. } => OwnedRecord::SlotImport {
+                job: job.to_vec()?,
+                ranges: Record::slot_ranges(ranges).collect(),
+            },
+            Record::Eof(eof) => OwnedRecord::Eof {
+                checksum: eof.checksum.as_str().to_string(),
+                trailing_bytes: eof.trailing,
+            },
+        })
+    }
+}
