@@ -15,11 +15,11 @@ pub use rdbscope_json::write::{
     write_base64, write_bytes, write_elem, write_json_str, write_rdb_string, write_score, write_u64,
 };
 use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64};
-use rdbscope_rdb::owned::{Fields, Members, OwnedStream, Scored};
+use rdbscope_rdb::owned::OwnedStream;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
 use rdbscope_rdb::{
-    Header, KeyRecord, OwnedKey, OwnedRecord, OwnedValue, RdbString, Record, Scratch, Stage, Typed,
-    Value,
+    FieldWalk, Header, KeyRecord, MemberWalk, OwnedKey, OwnedRecord, OwnedValue, RdbString, Record,
+    ScoredWalk, Scratch, Stage, Typed,
 };
 use std::io::Write;
 
@@ -332,62 +332,10 @@ impl<W: Write> JsonPrinter<W> {
         let s = &mut self.scratch;
         match typed {
             Typed::String(st) => write_rdb_string(o, &st, &mut self.val_buf)?,
-            Typed::List(l) => write_members(o, l.value(), s)?,
-            Typed::Set(l) => write_members(o, l.value(), s)?,
-            Typed::Zset(z) => {
-                o.write_all(b"[")?;
-                let mut first = true;
-                z.for_each(s, |m, score| {
-                    if !std::mem::take(&mut first) {
-                        o.write_all(b",")?;
-                    }
-                    o.write_all(b"[")?;
-                    write_elem(o, m)?;
-                    o.write_all(b",")?;
-                    write_score(o, score.value())?;
-                    o.write_all(b"]")?;
-                    Ok::<_, PrintError>(())
-                })?;
-                o.write_all(b"]")?;
-            }
-            Typed::Hash(h) => {
-                o.write_all(b"[")?;
-                let mut first = true;
-                let mut any_ttl = false;
-                h.for_each(s, |f, val, ttl| {
-                    if !std::mem::take(&mut first) {
-                        o.write_all(b",")?;
-                    }
-                    any_ttl |= ttl.is_some();
-                    o.write_all(b"[")?;
-                    write_elem(o, f)?;
-                    o.write_all(b",")?;
-                    write_elem(o, val)?;
-                    o.write_all(b"]")?;
-                    Ok::<_, PrintError>(())
-                })?;
-                o.write_all(b"]")?;
-                if any_ttl {
-                    // A second walk rather than remembering fields: only
-                    // hashes with field TTLs pay for it, and nothing grows.
-                    o.write_all(b",\"field_expire_at_ms\":[")?;
-                    let mut first = true;
-                    h.for_each(s, |f, _, ttl| {
-                        if let Some(ms) = ttl {
-                            if !std::mem::take(&mut first) {
-                                o.write_all(b",")?;
-                            }
-                            o.write_all(b"[")?;
-                            write_elem(o, f)?;
-                            o.write_all(b",")?;
-                            write_i64(o, ms)?;
-                            o.write_all(b"]")?;
-                        }
-                        Ok::<_, PrintError>(())
-                    })?;
-                    o.write_all(b"]")?;
-                }
-            }
+            Typed::List(l) => write_members(o, &l, s)?,
+            Typed::Set(l) => write_members(o, &l, s)?,
+            Typed::Zset(z) => write_zset(o, &z, s)?,
+            Typed::Hash(h) => write_hash(o, &h, s)?,
             Typed::Stream(st) => write_stream(o, &st, s, &mut self.val_buf)?,
             Typed::Module(m) => {
                 write!(
@@ -431,8 +379,8 @@ impl<W: Write> JsonPrinter<W> {
 
 /// Owned records ([`OwnedRecord`]), as the JSON reader and replay produce
 /// them: the same layout, through the same element writers
-/// (`write_*_from`, over the cursor traits that borrowed and owned values
-/// share).
+/// (`write_members`, `write_zset`, `write_hash`, generic over the walk
+/// traits that borrowed views and owned values both implement).
 impl<W: Write> JsonPrinter<W> {
     /// Any owned record. On error nothing of it stays in the output.
     pub fn owned_record(&mut self, r: &OwnedRecord) -> Result<(), PrintError> {
@@ -524,13 +472,13 @@ impl<W: Write> JsonPrinter<W> {
                 write_json_str(o, checksum)?;
                 write!(o, ",\"trailing_bytes\":{trailing_bytes}}}")?;
             }
-            OwnedRecord::Key(k) => write_owned_key(o, k)?,
+            OwnedRecord::Key(k) => write_owned_key(o, k, &mut self.scratch)?,
         }
         self.end()
     }
 }
 
-fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey) -> Result<(), PrintError> {
+fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey, s: &mut Scratch) -> Result<(), PrintError> {
     o.write_all(b"{\"db\":")?;
     write_u64(o, k.db)?;
     o.write_all(b",\"key\":")?;
@@ -557,13 +505,9 @@ fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey) -> Result<(), PrintError> 
     o.write_all(b",\"value\":")?;
     match v {
         OwnedValue::String(b) => write_bytes(o, b)?,
-        OwnedValue::List(p) | OwnedValue::Set(p) => write_members_from(o, &mut p.cursor())?,
-        OwnedValue::Zset(z) => write_zset_from(o, &mut z.cursor())?,
-        OwnedValue::Hash(h) => {
-            if write_hash_from(o, &mut h.cursor())? {
-                write_field_ttls_from(o, &mut h.cursor())?;
-            }
-        }
+        OwnedValue::List(p) | OwnedValue::Set(p) => write_members(o, p, s)?,
+        OwnedValue::Zset(z) => write_zset(o, z, s)?,
+        OwnedValue::Hash(h) => write_hash(o, h, s)?,
         OwnedValue::Stream(st) => write_owned_stream(o, st)?,
         OwnedValue::Module(m) => {
             o.write_all(b"{\"module\":")?;
@@ -584,78 +528,6 @@ fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey) -> Result<(), PrintError> 
         write_bytes(o, meta)?;
     }
     o.write_all(b"}")?;
-    Ok(())
-}
-
-/// `[S, ...]` from any member cursor.
-pub fn write_members_from<W: Write, C: Members>(o: &mut W, c: &mut C) -> Result<(), PrintError> {
-    o.write_all(b"[")?;
-    let mut first = true;
-    while let Some(e) = c.next_member()? {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
-        write_elem(o, e)?;
-    }
-    o.write_all(b"]")?;
-    Ok(())
-}
-
-/// `[[S, score], ...]` from any zset cursor.
-pub fn write_zset_from<W: Write, C: Scored>(o: &mut W, c: &mut C) -> Result<(), PrintError> {
-    o.write_all(b"[")?;
-    let mut first = true;
-    while let Some((m, score)) = c.next_scored()? {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
-        o.write_all(b"[")?;
-        write_elem(o, m)?;
-        o.write_all(b",")?;
-        write_score(o, score.value())?;
-        o.write_all(b"]")?;
-    }
-    o.write_all(b"]")?;
-    Ok(())
-}
-
-/// `[[S, S], ...]` from any hash cursor; says whether a field has a TTL.
-pub fn write_hash_from<W: Write, C: Fields>(o: &mut W, c: &mut C) -> Result<bool, PrintError> {
-    o.write_all(b"[")?;
-    let mut first = true;
-    let mut any_ttl = false;
-    while let Some((f, v, ttl)) = c.next_field()? {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
-        any_ttl |= ttl.is_some();
-        o.write_all(b"[")?;
-        write_elem(o, f)?;
-        o.write_all(b",")?;
-        write_elem(o, v)?;
-        o.write_all(b"]")?;
-    }
-    o.write_all(b"]")?;
-    Ok(any_ttl)
-}
-
-/// `,"field_expire_at_ms":[[S, ms], ...]` from a second walk of a hash.
-pub fn write_field_ttls_from<W: Write, C: Fields>(o: &mut W, c: &mut C) -> Result<(), PrintError> {
-    o.write_all(b",\"field_expire_at_ms\":[")?;
-    let mut first = true;
-    while let Some((f, _, ttl)) = c.next_field()? {
-        if let Some(ms) = ttl {
-            if !std::mem::take(&mut first) {
-                o.write_all(b",")?;
-            }
-            o.write_all(b"[")?;
-            write_elem(o, f)?;
-            o.write_all(b",")?;
-            write_i64(o, ms)?;
-            o.write_all(b"]")?;
-        }
-    }
-    o.write_all(b"]")?;
     Ok(())
 }
 
@@ -809,11 +681,16 @@ impl JsonPrinter<std::io::Sink> {
     }
 }
 
-/// `[S, ...]`: the elements of a list or the members of a set.
-fn write_members<W: Write>(o: &mut W, v: &Value<'_>, s: &mut Scratch) -> Result<(), PrintError> {
+/// `[S, ...]`: the elements of a list or the members of a set, borrowed
+/// or owned.
+fn write_members<W: Write, V: MemberWalk>(
+    o: &mut W,
+    v: &V,
+    s: &mut Scratch,
+) -> Result<(), PrintError> {
     o.write_all(b"[")?;
     let mut first = true;
-    v.for_each_member(s, |e| {
+    v.walk_members(s, |e| {
         if !std::mem::take(&mut first) {
             o.write_all(b",")?;
         }
@@ -821,6 +698,71 @@ fn write_members<W: Write>(o: &mut W, v: &Value<'_>, s: &mut Scratch) -> Result<
         Ok::<_, PrintError>(())
     })?;
     o.write_all(b"]")?;
+    Ok(())
+}
+
+/// `[[S, score], ...]`: a sorted set, borrowed or owned.
+fn write_zset<W: Write, V: ScoredWalk>(
+    o: &mut W,
+    v: &V,
+    s: &mut Scratch,
+) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    v.walk_scored(s, |m, score| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"[")?;
+        write_elem(o, m)?;
+        o.write_all(b",")?;
+        write_score(o, score.value())?;
+        o.write_all(b"]")?;
+        Ok::<_, PrintError>(())
+    })?;
+    o.write_all(b"]")?;
+    Ok(())
+}
+
+/// `[[S, S], ...]` and, when a field has a TTL,
+/// `,"field_expire_at_ms":[[S, ms], ...]`: a hash, borrowed or owned.
+fn write_hash<W: Write, V: FieldWalk>(o: &mut W, v: &V, s: &mut Scratch) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    let mut any_ttl = false;
+    v.walk_fields(s, |f, val, ttl| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        any_ttl |= ttl.is_some();
+        o.write_all(b"[")?;
+        write_elem(o, f)?;
+        o.write_all(b",")?;
+        write_elem(o, val)?;
+        o.write_all(b"]")?;
+        Ok::<_, PrintError>(())
+    })?;
+    o.write_all(b"]")?;
+    if any_ttl {
+        // A second walk rather than remembering fields: only hashes with
+        // field TTLs pay for it, and nothing grows.
+        o.write_all(b",\"field_expire_at_ms\":[")?;
+        let mut first = true;
+        v.walk_fields(s, |f, _, ttl| {
+            if let Some(ms) = ttl {
+                if !std::mem::take(&mut first) {
+                    o.write_all(b",")?;
+                }
+                o.write_all(b"[")?;
+                write_elem(o, f)?;
+                o.write_all(b",")?;
+                write_i64(o, ms)?;
+                o.write_all(b"]")?;
+            }
+            Ok::<_, PrintError>(())
+        })?;
+        o.write_all(b"]")?;
+    }
     Ok(())
 }
 

@@ -167,6 +167,49 @@ impl Members for PackedCursor<'_> {
     }
 }
 
+impl crate::view::MemberWalk for Packed {
+    fn walk_members<E, F>(&self, _: &mut Scratch, mut f: F) -> std::result::Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(Elem<'_>) -> std::result::Result<(), E>,
+    {
+        let mut c = self.cursor();
+        while let Some(e) = c.next() {
+            f(Elem::Str(e))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::view::ScoredWalk for OwnedZset {
+    fn walk_scored<E, F>(&self, _: &mut Scratch, mut f: F) -> std::result::Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(Elem<'_>, Score<'_>) -> std::result::Result<(), E>,
+    {
+        let mut c = self.members.cursor();
+        for &score in &self.scores {
+            let Some(m) = c.next() else { break };
+            f(Elem::Str(m), Score::Double(score))?;
+        }
+        Ok(())
+    }
+}
+
+impl crate::view::FieldWalk for OwnedHash {
+    fn walk_fields<E, F>(&self, _: &mut Scratch, mut f: F) -> std::result::Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(Elem<'_>, Elem<'_>, Option<i64>) -> std::result::Result<(), E>,
+    {
+        let mut c = self.cursor();
+        while let Some((k, v, t)) = c.next_field()? {
+            f(k, v, t)?;
+        }
+        Ok(())
+    }
+}
+
 /// A cursor over an owned zset.
 pub struct OwnedScoredCursor<'o> {
     members: PackedCursor<'o>,

@@ -268,6 +268,21 @@ impl<'a> Stream<'a> {
         })
     }
 
+    /// A cursor over the live entries, in stored (ID) order: the pull form
+    /// of [`Stream::for_each_entry`], with the same checks. Each entry
+    /// borrows the cursor (its node may be decompressed into `s`).
+    pub fn entries<'s>(&self, s: &'s mut Scratch) -> Result<EntryCursor<'a, 's>> {
+        let mut nodes = self.nodes;
+        nodes.len("stream listpack count")?;
+        Ok(EntryCursor {
+            nodes,
+            nodes_left: self.node_count,
+            s,
+            blob: NodeBlob::File(&[]),
+            node: None,
+        })
+    }
+
     /// The consumer groups, in stored order.
     pub fn groups(&self) -> GroupIter<'a> {
         let mut c = self.groups;
@@ -394,6 +409,215 @@ where
             .into());
     }
     Ok(())
+}
+
+/// Where the current node's listpack is.
+#[derive(Debug, Clone, Copy)]
+enum NodeBlob<'a> {
+    File(&'a [u8]),
+    /// The first `n` bytes of the scratch blob buffer.
+    Scratch(usize),
+}
+
+/// The walk through one node, its listpack's bytes detached (see
+/// `crate::view` for why).
+#[derive(Debug)]
+struct NodeWalk {
+    loc: crate::elem::BlobLoc,
+    master_id: StreamId,
+    it: ListpackIter<'static>,
+    master_field_iter: ListpackIter<'static>,
+    master_fields: i64,
+    count: i64,
+    /// Entries (live and deleted) still to read.
+    left: i64,
+    live: i64,
+}
+
+/// A cursor over the live entries of a stream (see [`Stream::entries`]).
+pub struct EntryCursor<'a, 's> {
+    nodes: Cursor<'a>,
+    nodes_left: u64,
+    s: &'s mut Scratch,
+    blob: NodeBlob<'a>,
+    node: Option<NodeWalk>,
+}
+
+/// What `EntryCursor` found, before it lends it out.
+enum Found {
+    Same(ListpackIter<'static>, ListpackIter<'static>),
+    Own(ListpackIter<'static>),
+}
+
+impl<'a> EntryCursor<'a, '_> {
+    fn bytes(&self) -> &[u8] {
+        match self.blob {
+            NodeBlob::File(b) => b,
+            NodeBlob::Scratch(n) => &self.s.blob[..n],
+        }
+    }
+
+    /// The next live entry, or `None` after the last. After an error the
+    /// cursor yields `None`.
+    // Not `Iterator::next`: the entry borrows the cursor (it lends).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<StreamEntry<'_>>> {
+        let (id, found, fields) = match self.advance() {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.nodes_left = 0;
+                self.node = None;
+                return Err(e);
+            }
+        };
+        let bytes = self.bytes();
+        let kind = match found {
+            Found::Same(n, v) => Fields::Same(n.rebind(bytes), v.rebind(bytes)),
+            Found::Own(it) => Fields::Own(it.rebind(bytes)),
+        };
+        Ok(Some(StreamEntry {
+            id,
+            fields: FieldIter {
+                kind,
+                left: fields as u64,
+            },
+        }))
+    }
+
+    fn open_node(&mut self) -> Result<()> {
+        let limit = self.s.max_decompressed;
+        let master = self.nodes.rdb_string("stream master ID")?;
+        let master_id = {
+            let b = master.bytes_limited(&mut self.s.a, limit)?;
+            let mut arr = [0u8; 16];
+            arr.copy_from_slice(b);
+            StreamId::from_be_bytes(&arr)
+        };
+        let lp = self.nodes.rdb_string("stream listpack")?;
+        let loc = lp.blob_loc();
+        self.blob = match lp.as_raw() {
+            Some(b) => NodeBlob::File(b),
+            None => NodeBlob::Scratch(lp.bytes_limited(&mut self.s.blob, limit)?.len()),
+        };
+        let lp = Listpack::new(self.bytes(), loc)?;
+        let mut it = lp.iter();
+        let count = it.expect_int("master entry count")?;
+        let deleted = it.expect_int("master entry deleted count")?;
+        let at = it.pos();
+        let master_fields = it.expect_int("master entry field count")?;
+        if count < 0 || deleted < 0 || master_fields < 0 {
+            return Err(loc.invalid(at, "stream master entry has a negative count"));
+        }
+        let master_field_iter = it.rebind(&[]);
+        for _ in 0..master_fields {
+            it.expect("master entry field")?;
+        }
+        let at = it.pos();
+        if it.expect_int("master entry terminator")? != 0 {
+            return Err(loc.invalid(at, "stream master entry does not end with 0"));
+        }
+        let total = count
+            .checked_add(deleted)
+            .ok_or_else(|| loc.invalid(0, "stream entry count overflows"))?;
+        self.node = Some(NodeWalk {
+            loc,
+            master_id,
+            it: it.rebind(&[]),
+            master_field_iter,
+            master_fields,
+            count,
+            left: total,
+            live: 0,
+        });
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<Option<(StreamId, Found, i64)>> {
+        loop {
+            if self.node.is_none() {
+                if self.nodes_left == 0 {
+                    return Ok(None);
+                }
+                self.nodes_left -= 1;
+                self.open_node()?;
+            }
+            let bytes = match self.blob {
+                NodeBlob::File(b) => b,
+                NodeBlob::Scratch(n) => &self.s.blob[..n],
+            };
+            let Some(n) = self.node.as_mut() else {
+                continue;
+            };
+            let loc = n.loc;
+            let mut it = n.it.rebind(bytes);
+            if n.left == 0 {
+                let at = it.pos();
+                if let Some(extra) = it.next() {
+                    extra?;
+                    return Err(
+                        loc.invalid(at, "stream listpack has elements after its last entry")
+                    );
+                }
+                if n.live != n.count {
+                    return Err(loc.invalid(
+                        0,
+                        format!(
+                            "stream master entry counts {} live entries, found {}",
+                            n.count, n.live
+                        ),
+                    ));
+                }
+                self.node = None;
+                continue;
+            }
+            n.left -= 1;
+            let flags = it.expect_int("entry flags")?;
+            let ms_diff = it.expect_int("entry ID ms delta")?;
+            let seq_diff = it.expect_int("entry ID seq delta")?;
+            let (fields, found, extra) = if flags & FLAG_SAMEFIELDS != 0 {
+                (
+                    n.master_fields,
+                    Found::Same(n.master_field_iter.clone(), it.rebind(&[])),
+                    3,
+                )
+            } else {
+                let at = it.pos();
+                let k = it.expect_int("entry field count")?;
+                if k < 0 {
+                    return Err(loc.invalid(at, "stream entry field count is negative"));
+                }
+                (k, Found::Own(it.rebind(&[])), k + 4)
+            };
+            let items = match found {
+                Found::Same(..) => fields,
+                Found::Own(_) => fields.saturating_mul(2),
+            };
+            for _ in 0..items {
+                it.expect("entry field or value")?;
+            }
+            let at = it.pos();
+            let lp_count = it.expect_int("entry lp-count")?;
+            if lp_count != fields.saturating_add(extra) {
+                return Err(loc.invalid(
+                    at,
+                    format!(
+                        "stream entry lp-count is {lp_count}, expected {}",
+                        fields.saturating_add(extra)
+                    ),
+                ));
+            }
+            n.it = it.rebind(&[]);
+            if flags & FLAG_DELETED == 0 {
+                n.live += 1;
+                let id = StreamId {
+                    ms: n.master_id.ms.wrapping_add(ms_diff as u64),
+                    seq: n.master_id.seq.wrapping_add(seq_diff as u64),
+                };
+                return Ok(Some((id, found, fields)));
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

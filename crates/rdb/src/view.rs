@@ -183,6 +183,78 @@ impl<'a> HashView<'a> {
     }
 }
 
+/// Lists and sets, borrowed or owned, walked by pushing each element to a
+/// closure: the fastest shape, for consumers that take every element in
+/// order (the printer). An `Err` from `f` stops the walk and is returned.
+pub trait MemberWalk {
+    /// Calls `f` with each element, in order.
+    fn walk_members<E, F>(&self, s: &mut Scratch, f: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(Elem<'_>) -> Result<(), E>;
+}
+
+/// Sorted sets, borrowed or owned, walked by pushing (member, score).
+pub trait ScoredWalk {
+    /// Calls `f` with each (member, score), in order.
+    fn walk_scored<E, F>(&self, s: &mut Scratch, f: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(Elem<'_>, Score<'_>) -> Result<(), E>;
+}
+
+/// Hashes, borrowed or owned, walked by pushing (field, value, expire).
+pub trait FieldWalk {
+    /// Calls `f` with each (field, value, expire), in order.
+    fn walk_fields<E, F>(&self, s: &mut Scratch, f: F) -> Result<(), E>
+    where
+        E: From<Error>,
+        F: FnMut(Elem<'_>, Elem<'_>, Option<i64>) -> Result<(), E>;
+}
+
+macro_rules! push_walk {
+    ($view:ident, $tr:ident, $m:ident, $walk:ident, ($($arg:ty),*)) => {
+        impl $tr for $view<'_> {
+            #[inline]
+            fn $m<E, F>(&self, s: &mut Scratch, f: F) -> Result<(), E>
+            where
+                E: From<Error>,
+                F: FnMut($($arg),*) -> Result<(), E>,
+            {
+                self.0.$walk(s, f)
+            }
+        }
+    };
+}
+push_walk!(
+    ListView,
+    MemberWalk,
+    walk_members,
+    for_each_member,
+    (Elem<'_>)
+);
+push_walk!(
+    SetView,
+    MemberWalk,
+    walk_members,
+    for_each_member,
+    (Elem<'_>)
+);
+push_walk!(
+    ZsetView,
+    ScoredWalk,
+    walk_scored,
+    for_each_scored,
+    (Elem<'_>, Score<'_>)
+);
+push_walk!(
+    HashView,
+    FieldWalk,
+    walk_fields,
+    for_each_field,
+    (Elem<'_>, Elem<'_>, Option<i64>)
+);
+
 /// Where a blob's bytes are: in the input, or decompressed into
 /// [`Scratch`]'s blob buffer.
 #[derive(Debug, Clone, Copy)]
