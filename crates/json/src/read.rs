@@ -15,7 +15,7 @@ use rdbscope_rdb::stream::StreamId;
 use rdbscope_rdb::{Elem, OwnedKey, OwnedRecord, OwnedValue};
 use serde_json::{Map, Value as J};
 use std::fmt;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 
 /// The two layouts `dump` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,24 +70,34 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Counts lines and columns of what passes through.
+/// The input, with the position (line, column) of what was consumed.
 struct Counting<R> {
     inner: R,
+    /// Bytes consumed.
+    offset: u64,
+    /// 1-based line of `offset`.
     line: u64,
-    column: u64,
+    /// Offset where that line starts.
+    line_start: u64,
 }
 
 impl<R: BufRead> Counting<R> {
-    fn advance(&mut self, b: &[u8]) {
-        // Per byte: the reader's own speed is not on a hot path yet.
-        for &c in b {
-            if c == b'\n' {
-                self.line += 1;
-                self.column = 1;
-            } else {
-                self.column += 1;
+    fn column(&self) -> u64 {
+        self.offset - self.line_start + 1
+    }
+
+    /// Consumes `n` bytes of the buffer, counting lines.
+    fn consume(&mut self, n: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            for (i, &c) in buf[..n].iter().enumerate() {
+                if c == b'\n' {
+                    self.line += 1;
+                    self.line_start = self.offset + i as u64 + 1;
+                }
             }
         }
+        self.inner.consume(n);
+        self.offset += n as u64;
     }
 
     /// Skips whitespace; returns the next byte without consuming it.
@@ -102,31 +112,57 @@ impl<R: BufRead> Counting<R> {
                 .position(|b| !b.is_ascii_whitespace())
                 .unwrap_or(buf.len());
             let found = buf.get(n).copied();
-            let newlines = buf[..n].iter().filter(|&&c| c == b'\n').count() as u64;
-            let after_last = buf[..n].iter().rev().position(|&c| c == b'\n');
-            self.inner.consume(n);
-            self.line += newlines;
-            self.column = match after_last {
-                Some(k) => 1 + k as u64,
-                None => self.column + n as u64,
-            };
+            self.consume(n);
             if found.is_some() {
                 return Ok(found);
             }
         }
     }
 
-    fn consume_one(&mut self) {
-        self.inner.consume(1);
-        self.column += 1;
-    }
-}
-
-impl<R: BufRead> Read for Counting<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(out)?;
-        self.advance(&out[..n]);
-        Ok(n)
+    /// Copies one JSON object or array, from its opening bracket (the
+    /// next byte) through the matching closing one, into `out`, following
+    /// strings and nesting without parsing anything else; `false` if the
+    /// input ends first. Memory: the value itself.
+    fn take_value(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
+        out.clear();
+        let (mut depth, mut in_str, mut esc) = (0u64, false, false);
+        loop {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            let mut end = None;
+            for (i, &c) in buf.iter().enumerate() {
+                if in_str {
+                    if esc {
+                        esc = false;
+                    } else if c == b'\\' {
+                        esc = true;
+                    } else if c == b'"' {
+                        in_str = false;
+                    }
+                    continue;
+                }
+                match c {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let n = end.unwrap_or(buf.len());
+            out.extend_from_slice(&buf[..n]);
+            self.consume(n);
+            if end.is_some() {
+                return Ok(true);
+            }
+        }
     }
 }
 
@@ -137,9 +173,8 @@ pub struct JsonReader<R> {
     started: bool,
     done: bool,
     records: u64,
-    /// The database of the last `selectdb` record (key records carry
-    /// their own `db`; this is only a fallback).
-    _db: u64,
+    /// The record being read, as text.
+    buf: Vec<u8>,
 }
 
 impl<R: BufRead> JsonReader<R> {
@@ -148,14 +183,15 @@ impl<R: BufRead> JsonReader<R> {
         JsonReader {
             r: Counting {
                 inner: r,
+                offset: 0,
                 line: 1,
-                column: 1,
+                line_start: 0,
             },
+            buf: Vec::new(),
             layout,
             started: false,
             done: false,
             records: 0,
-            _db: 0,
         }
     }
 
@@ -177,7 +213,12 @@ impl<R: BufRead> JsonReader<R> {
     }
 
     fn io_err(&self, e: io::Error) -> ReadError {
-        let mut r = self.err(self.r.line, self.r.column, None, format!("read error: {e}"));
+        let mut r = self.err(
+            self.r.line,
+            self.r.column(),
+            None,
+            format!("read error: {e}"),
+        );
         r.io = Some(e);
         r
     }
@@ -201,29 +242,29 @@ impl<R: BufRead> JsonReader<R> {
                 if next != Some(b'[') {
                     return Err(self.err(
                         self.r.line,
-                        self.r.column,
+                        self.r.column(),
                         None,
                         "expected '[' to open the document",
                     ));
                 }
-                self.r.consume_one();
+                self.r.consume(1);
                 self.started = true;
                 let n = self.r.peek_nonspace().map_err(|e| self.io_err(e))?;
                 if n == Some(b']') {
-                    self.r.consume_one();
+                    self.r.consume(1);
                     return self.expect_end();
                 }
             } else {
                 match next {
-                    Some(b',') => self.r.consume_one(),
+                    Some(b',') => self.r.consume(1),
                     Some(b']') => {
-                        self.r.consume_one();
+                        self.r.consume(1);
                         return self.expect_end();
                     }
                     Some(c) => {
                         return Err(self.err(
                             self.r.line,
-                            self.r.column,
+                            self.r.column(),
                             None,
                             format!("expected ',' or ']' after a record, found {:?}", c as char),
                         ))
@@ -231,7 +272,7 @@ impl<R: BufRead> JsonReader<R> {
                     None => {
                         return Err(self.err(
                             self.r.line,
-                            self.r.column,
+                            self.r.column(),
                             None,
                             "the document ends without its closing ']' (truncated?)",
                         ))
@@ -243,31 +284,41 @@ impl<R: BufRead> JsonReader<R> {
         }
         self.started = true;
         self.records += 1;
-        let (line, column) = (self.r.line, self.r.column);
-        let value = {
-            let mut it = serde_json::Deserializer::from_reader(&mut self.r).into_iter::<J>();
-            it.next()
-        };
-        let value = match value {
-            Some(Ok(v)) => v,
-            Some(Err(e)) => {
+        let next = self.r.peek_nonspace().map_err(|e| self.io_err(e))?;
+        let (line, column) = (self.r.line, self.r.column());
+        if next.is_none() {
+            return Err(self.err(
+                line,
+                column,
+                None,
+                "the document ends where a record was expected (truncated?)",
+            ));
+        }
+        if next != Some(b'{') {
+            return Err(self.err(line, column, None, "expected a JSON object (one record)"));
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        let whole = self.r.take_value(&mut buf).map_err(|e| self.io_err(e));
+        let parsed = match whole {
+            Ok(true) => serde_json::from_slice::<J>(&buf).map_err(|e| {
                 let (l, c) = (e.line() as u64, e.column() as u64);
                 let (al, ac) = if l <= 1 {
                     (line, column + c.saturating_sub(1))
                 } else {
                     (line + l - 1, c)
                 };
-                let what = if e.is_eof() {
-                    format!("the record is cut short (truncated input?): {e}")
-                } else {
-                    format!("not valid JSON: {e}")
-                };
-                return Err(self.err(al, ac, None, what));
-            }
-            None => {
-                return Err(self.err(line, column, None, "expected a record"));
-            }
+                self.err(al, ac, None, format!("not valid JSON: {e}"))
+            }),
+            Ok(false) => Err(self.err(
+                self.r.line,
+                self.r.column(),
+                None,
+                "the record is cut short (truncated input?)",
+            )),
+            Err(e) => Err(e),
         };
+        self.buf = buf;
+        let value = parsed?;
         let J::Object(obj) = value else {
             return Err(self.err(line, column, None, "expected a JSON object (one record)"));
         };
@@ -281,7 +332,7 @@ impl<R: BufRead> JsonReader<R> {
             None => Ok(None),
             Some(c) => Err(self.err(
                 self.r.line,
-                self.r.column,
+                self.r.column(),
                 None,
                 format!(
                     "unexpected {:?} after the document's closing ']'",

@@ -157,3 +157,22 @@ fn errors_name_line_column_key_and_what_was_expected() {
     .unwrap_err();
     assert!(e.contains("closing ']'"), "{e}");
 }
+
+/// The document need not be laid out as `dump` lays it out: a
+/// pretty-printed copy (as jq writes) reads back to the same records.
+#[test]
+fn a_reformatted_document_reads_the_same() {
+    let Some(f) = corpus_files()
+        .into_iter()
+        .find(|f| f.ends_with("redis-7.4.1/all-types.rdb"))
+    else {
+        return;
+    };
+    let data = std::fs::read(&f).unwrap();
+    let (doc, _) = dump_both(&data, Layout::Document);
+    let v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    let pretty = serde_json::to_vec_pretty(&v).unwrap();
+    let again = reprint(&pretty, JsonLayout::Document, Layout::Document).unwrap();
+    assert!(again == doc);
+    assert_eq!(reprint(b" [ ] ", JsonLayout::Document, Layout::Lines).unwrap(), b"");
+}

@@ -271,8 +271,13 @@ fn timing_push_against_cursor() {
         }
         n
     };
+    // TIMING_ONLY=push or =cursor runs one shape (for a profiler).
+    let only = std::env::var("TIMING_ONLY").ok();
     for round in 0..3 {
         for push in [true, false] {
+            if only.as_deref().is_some_and(|o| (o == "push") != push) {
+                continue;
+            }
             let t = std::time::Instant::now();
             let mut n = 0;
             for _ in 0..20 {
