@@ -174,5 +174,8 @@ fn a_reformatted_document_reads_the_same() {
     let pretty = serde_json::to_vec_pretty(&v).unwrap();
     let again = reprint(&pretty, JsonLayout::Document, Layout::Document).unwrap();
     assert!(again == doc);
-    assert_eq!(reprint(b" [ ] ", JsonLayout::Document, Layout::Lines).unwrap(), b"");
+    assert_eq!(
+        reprint(b" [ ] ", JsonLayout::Document, Layout::Lines).unwrap(),
+        b""
+    );
 }
