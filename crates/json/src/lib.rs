@@ -1,5 +1,5 @@
 //! The JSON side of rdbscope, in one place: the schema's writers
-//! ([`write`]), the output buffer they write into ([`out`]), per-database
+//! ([`write`](mod@write)), the output buffer they write into ([`out`]), per-database
 //! key counts with their JSON form ([`keyspace`]), and a streaming reader
 //! of what `dump` writes ([`read`]), beside each other as object's `read/`
 //! and `write/` are. The schema is documented in `docs/json-format.md`.

@@ -118,6 +118,7 @@ pub struct JsonPrinter<W: Write> {
 }
 
 impl<W: Write> JsonPrinter<W> {
+    /// A printer writing `layout` to `out`, decoding values with `scratch`.
     pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
         JsonPrinter::with_out(
             Out {

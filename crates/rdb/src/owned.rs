@@ -765,3 +765,68 @@ impl Record<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::{FieldWalk, MemberWalk};
+
+    #[test]
+    fn packed_lengths_round_trip_at_every_varint_width() {
+        let lens = [0usize, 1, 127, 128, 129, 300, 16383, 16384, 70000];
+        let mut p = Packed::new();
+        for &n in &lens {
+            p.push(&vec![b'x'; n]);
+        }
+        assert_eq!(p.len(), lens.len() as u64);
+        let mut c = p.cursor();
+        for &n in &lens {
+            assert_eq!(c.next().map(<[u8]>::len), Some(n));
+        }
+        assert_eq!(c.next(), None);
+    }
+
+    /// The documented cost: bytes plus one length byte per element up to
+    /// 127 bytes, in one buffer.
+    #[test]
+    fn a_small_collection_costs_its_bytes_plus_one_per_element() {
+        let mut p = Packed::new();
+        for i in 0..1000u32 {
+            p.push(format!("member:{i:04}").as_bytes());
+        }
+        p.shrink_to_fit();
+        assert_eq!(p.heap_bytes(), 1000 * (11 + 1));
+        let mut n = 0;
+        p.walk_members(&mut Scratch::new(), |e| {
+            assert!(matches!(e, Elem::Str(s) if s.starts_with(b"member:")));
+            n += 1;
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        assert_eq!(n, 1000);
+    }
+
+    #[test]
+    fn hash_ttls_only_when_a_field_has_one() {
+        let mut h = OwnedHash::default();
+        h.push(Elem::Str(b"a"), Elem::Int(1), None);
+        assert!(!h.has_ttls());
+        h.push(Elem::Str(b"b"), Elem::Str(b"2"), Some(5));
+        h.push(Elem::Str(b"c"), Elem::Str(b"3"), None);
+        h.set_expire(0, 9);
+        let mut got = Vec::new();
+        h.walk_fields(&mut Scratch::new(), |f, v, t| {
+            got.push((f.to_vec(), v.to_vec(), t));
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (b"a".to_vec(), b"1".to_vec(), Some(9)),
+                (b"b".to_vec(), b"2".to_vec(), Some(5)),
+                (b"c".to_vec(), b"3".to_vec(), None),
+            ]
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! (master ID, stream listpack) nodes, then metadata, consumer groups with
 //! their PELs and consumers, and for type 26 the IDMP block.
 //!
-//! The layout is checked once when the record is read ([`skim_stream`]);
+//! The layout is checked once when the record is read (`skim_stream`);
 //! [`Stream`] then gives lazy views: entries are decoded node by node when
 //! walked, groups and consumers are parsed as they are iterated.
 
@@ -16,14 +16,18 @@ use std::fmt;
 
 /// Entry flag bits (`t_stream.c`).
 pub const FLAG_DELETED: i64 = 1;
+/// Entry flag: the entry has the master entry's fields (values only).
 pub const FLAG_SAMEFIELDS: i64 = 2;
 
 /// `SCG_INVALID_ENTRIES_READ`: a group's `entries_read` is unknown.
 pub const ENTRIES_READ_UNKNOWN: u64 = u64::MAX;
 
+/// A stream entry ID: milliseconds and sequence number (`ms-seq`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct StreamId {
+    /// Milliseconds part.
     pub ms: u64,
+    /// Sequence part.
     pub seq: u64,
 }
 
@@ -52,6 +56,7 @@ impl fmt::Display for StreamId {
 pub struct StreamMeta {
     /// Number of live entries.
     pub length: u64,
+    /// The last ID generated (`XADD *` continues after it).
     pub last_id: StreamId,
     /// v2+.
     pub first_id: Option<StreamId>,
@@ -217,6 +222,7 @@ impl<'a> Stream<'a> {
         self.version
     }
 
+    /// Length, last ID and, from v2, first ID, max deleted ID, entries added.
     pub fn meta(&self) -> &StreamMeta {
         &self.meta
     }
@@ -226,6 +232,7 @@ impl<'a> Stream<'a> {
         self.node_count
     }
 
+    /// Number of consumer groups.
     pub fn group_count(&self) -> u64 {
         self.group_count
     }
@@ -631,6 +638,7 @@ enum Fields<'b> {
 /// One live stream entry.
 #[derive(Debug, Clone)]
 pub struct StreamEntry<'b> {
+    /// The entry ID.
     pub id: StreamId,
     fields: FieldIter<'b>,
 }
@@ -650,10 +658,12 @@ pub struct FieldIter<'b> {
 }
 
 impl<'b> FieldIter<'b> {
+    /// (field, value) pairs not yet yielded.
     pub fn len(&self) -> u64 {
         self.left
     }
 
+    /// Whether all pairs were yielded.
     pub fn is_empty(&self) -> bool {
         self.left == 0
     }
@@ -685,7 +695,9 @@ impl<'b> Iterator for FieldIter<'b> {
 /// One consumer group.
 #[derive(Debug, Clone)]
 pub struct Group<'a> {
+    /// Group name.
     pub name: RdbString<'a>,
+    /// Last delivered ID.
     pub last_id: StreamId,
     /// v2+; [`ENTRIES_READ_UNKNOWN`] when the server did not know it.
     pub entries_read: Option<u64>,
@@ -699,16 +711,21 @@ pub struct Group<'a> {
 /// One entry of a group's pending entries list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PelEntry {
+    /// The pending entry's ID.
     pub id: StreamId,
+    /// Last delivery, Unix ms.
     pub delivery_time_ms: i64,
+    /// Times delivered.
     pub delivery_count: u64,
 }
 
 impl<'a> Group<'a> {
+    /// Entries in the group PEL.
     pub fn pel_count(&self) -> u64 {
         self.pel_count
     }
 
+    /// Number of consumers.
     pub fn consumer_count(&self) -> u64 {
         self.consumer_count
     }
@@ -754,7 +771,9 @@ impl<'a> Group<'a> {
 /// One consumer of a group.
 #[derive(Debug, Clone, Copy)]
 pub struct Consumer<'a> {
+    /// Consumer name.
     pub name: RdbString<'a>,
+    /// Last seen, Unix ms.
     pub seen_time_ms: i64,
     /// v3+.
     pub active_time_ms: Option<i64>,
@@ -763,6 +782,7 @@ pub struct Consumer<'a> {
 }
 
 impl<'a> Consumer<'a> {
+    /// Entries this consumer owns.
     pub fn pel_count(&self) -> u64 {
         (self.pel.len() / 16) as u64
     }
@@ -782,6 +802,7 @@ impl<'a> Consumer<'a> {
     }
 }
 
+/// The consumer groups of a stream, parsed as iterated.
 pub struct GroupIter<'a> {
     c: Cursor<'a>,
     left: u64,
@@ -846,8 +867,11 @@ impl<'a> Iterator for GroupIter<'a> {
 /// Idempotent-producer state of a type-26 stream (Redis 8.6).
 #[derive(Debug, Clone)]
 pub struct Idmp<'a> {
+    /// IID retention in seconds.
     pub duration_s: u64,
+    /// IIDs kept per producer.
     pub maxsize: u64,
+    /// Number of producers.
     pub producer_count: u64,
     c: Cursor<'a>,
 }
@@ -855,12 +879,14 @@ pub struct Idmp<'a> {
 /// One producer's IIDs.
 #[derive(Debug, Clone)]
 pub struct Producer<'a> {
+    /// Producer id.
     pub pid: RdbString<'a>,
     iids: Cursor<'a>,
     iid_count: u64,
 }
 
 impl<'a> Producer<'a> {
+    /// Number of IIDs.
     pub fn iid_count(&self) -> u64 {
         self.iid_count
     }
@@ -876,6 +902,7 @@ impl<'a> Producer<'a> {
 }
 
 impl<'a> Idmp<'a> {
+    /// The producers, in stored order.
     pub fn producers(&self) -> impl Iterator<Item = Result<Producer<'a>>> + 'a {
         let mut c = self.c;
         (0..self.producer_count).map(move |_| {

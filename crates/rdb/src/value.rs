@@ -44,6 +44,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// Empty buffers with the default decompressed-size cap.
     pub fn new() -> Scratch {
         Scratch::with_limit(crate::rdb_string::DEFAULT_MAX_DECOMPRESSED)
     }
@@ -125,10 +126,12 @@ impl<'a> Value<'a> {
         Ok(v)
     }
 
+    /// How the value is stored (its RDB type, resolved by flavour).
     pub fn encoding(&self) -> Encoding {
         self.encoding
     }
 
+    /// The Redis type (`TYPE`).
     pub fn key_type(&self) -> KeyType {
         self.encoding.key_type()
     }
@@ -482,8 +485,10 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Quicklist v2 container kinds (`quicklist.h`).
+/// Quicklist v2 container kinds (`quicklist.h`): a node holding one
+/// element as a plain string.
 pub const QUICKLIST_PLAIN: u64 = 1;
+/// Quicklist v2 node holding a listpack of elements.
 pub const QUICKLIST_PACKED: u64 = 2;
 
 /// Walks a blob's elements two at a time (member and score, field and
