@@ -20,6 +20,20 @@
 //! re-attaches them for each step. A step yields where the element is
 //! (an integer, a range of the blob, file bytes, or one of the scratch
 //! buffers), and only the final answer borrows.
+//!
+//! Owned values ([`crate::owned`]) offer the same shapes: the cursor
+//! traits [`crate::owned::Members`], [`crate::owned::Scored`],
+//! [`crate::owned::Fields`] for walks in lockstep, and the push-walk traits
+//! [`MemberWalk`], [`ScoredWalk`], [`FieldWalk`] that the printer renders
+//! through, for borrowed and owned values alike.
+//!
+//! Adding an encoding of an existing type: its variant in
+//! `types::Encoding`, its pattern in `value::encodings!`, then the compiler
+//! names every match to extend (`skim_body` and the push walk in `value`,
+//! the cursor's `new` and `advance` here). Adding a type: a [`Typed`]
+//! variant and an `OwnedValue` variant, then the compiler names every
+//! consumer (the JSON and RESP printers, the check rules, `to_owned`); the
+//! JSON reader's type names are in `rdbscope_json::read`.
 
 use crate::cursor::Cursor;
 use crate::elem::{BlobLoc, Elem, Score};
@@ -30,7 +44,7 @@ use crate::module::ModuleValue;
 use crate::rdb_string::RdbString;
 use crate::stream::Stream;
 use crate::types::Encoding;
-use crate::value::{Scratch, Value, QUICKLIST_PLAIN};
+use crate::value::{encodings, Scratch, Value, QUICKLIST_PLAIN};
 use crate::ziplist::{Ziplist, ZiplistIter};
 use crate::zipmap::{Zipmap, ZipmapIter};
 
@@ -381,7 +395,8 @@ impl Packed {
                 *i += 1;
                 return Ok(v.map(Got::Int));
             }
-            Packed::Zipmap(_) => unreachable!("zipmaps are walked in pairs"),
+            // Zipmaps are walked in pairs (`next_zipmap`).
+            Packed::Zipmap(_) => return Ok(None),
         };
         match e {
             None => {
@@ -420,7 +435,8 @@ impl Packed {
     /// The next element of a listpack, which must be there (`what`).
     fn expect<'a>(&mut self, bytes: &[u8], what: &'static str) -> Result<Got<'a>> {
         let Packed::Listpack(st) = self else {
-            unreachable!("only listpacks have fixed layouts here")
+            // Only listpacks have fixed layouts here.
+            return Err(loc_less(what));
         };
         let mut it = st.rebind(bytes);
         let e = it.expect(what);
@@ -434,6 +450,11 @@ impl Packed {
             _ => 0,
         }
     }
+}
+
+/// An element that a fixed layout needs is missing.
+fn loc_less(what: &'static str) -> Error {
+    Error::invalid(0, format!("{what} expected"))
 }
 
 fn wrong(v: &Value<'_>, wanted: &str) -> Error {
@@ -520,10 +541,11 @@ impl<'a, 's> MemberCursor<'a, 's> {
                 w.open("listpack", Kind::Listpack)?;
             }
             ListQuicklist | ListQuicklist2 => w.left = w.c.len("quicklist node count")?,
-            String | ZSet | ZSet2 | ZSetZiplist | ZSetListpack | Hash | HashZipmap
-            | HashZiplist | HashListpack | HashMetadataPreGa | HashMetadata
-            | HashListpackExPreGa | HashListpackEx | ValkeyHash2 | Stream(_) | Module2
-            | ModulePreGa => return Err(wrong(v, "a list or set")),
+            encodings!(string)
+            | encodings!(zset)
+            | encodings!(hash)
+            | encodings!(stream)
+            | encodings!(module) => return Err(wrong(v, "a list or set")),
         }
         Ok(MemberCursor {
             w,
@@ -571,10 +593,20 @@ impl<'a, 's> MemberCursor<'a, 's> {
                     }
                     w.open("quicklist node", Kind::Listpack)?;
                 }
-                _ => {
+                Encoding::List | Encoding::Set => {
                     let e = w.c.rdb_string("element")?;
                     return Got::plain(&e, &mut w.s.a, limit, false).map(Some);
                 }
+                // One blob, walked above; `left` is 0 for these.
+                Encoding::ListZiplist | Encoding::SetIntset | Encoding::SetListpack => {
+                    return Ok(None)
+                }
+                // Refused by `MemberCursor::new`.
+                encodings!(string)
+                | encodings!(zset)
+                | encodings!(hash)
+                | encodings!(stream)
+                | encodings!(module) => return Ok(None),
             }
         }
     }
@@ -607,10 +639,12 @@ impl<'a, 's> ScoredCursor<'a, 's> {
             ZSetListpack => {
                 w.open("zset blob", Kind::Listpack)?;
             }
-            String | List | Set | ListZiplist | ListQuicklist | ListQuicklist2 | SetIntset
-            | SetListpack | Hash | HashZipmap | HashZiplist | HashListpack | HashMetadataPreGa
-            | HashMetadata | HashListpackExPreGa | HashListpackEx | ValkeyHash2 | Stream(_)
-            | Module2 | ModulePreGa => return Err(wrong(v, "a zset")),
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(hash)
+            | encodings!(stream)
+            | encodings!(module) => return Err(wrong(v, "a zset")),
         }
         Ok(ScoredCursor {
             w,
@@ -659,7 +693,14 @@ impl<'a, 's> ScoredCursor<'a, 's> {
                     GotScore::Double(score),
                 )))
             }
-            _ => {
+            // Refused by `ScoredCursor::new`.
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(hash)
+            | encodings!(stream)
+            | encodings!(module) => Ok(None),
+            Encoding::ZSetZiplist | Encoding::ZSetListpack => {
                 let Some(m) = w.step()? else {
                     return Ok(None);
                 };
@@ -670,13 +711,11 @@ impl<'a, 's> ScoredCursor<'a, 's> {
                     ));
                 };
                 let bytes = w.blob.bytes(&w.s.blob);
-                let score = match sc.lend(bytes, &*w.s).as_score() {
-                    Some(Score::Double(v)) => GotScore::Double(v),
-                    Some(Score::Text(_)) => match sc {
-                        Got::Blob(a, b) => GotScore::Text(a, b),
-                        _ => unreachable!("blob elements are blob ranges"),
-                    },
-                    None => {
+                let score = match (sc, sc.lend(bytes, &*w.s).as_score()) {
+                    // Text stays text (parsed only if asked, see `Score`).
+                    (Got::Blob(a, b), Some(Score::Text(_))) => GotScore::Text(a, b),
+                    (_, Some(v)) => GotScore::Double(v.value()),
+                    (_, None) => {
                         return Err(w.loc.invalid(
                             0,
                             format!("zset blob entry {}: score is not a number", self.i),
@@ -727,9 +766,12 @@ impl<'a, 's> FieldCursor<'a, 's> {
                 }
                 w.open("hash listpack", Kind::Listpack)?;
             }
-            String | List | Set | ListZiplist | ListQuicklist | ListQuicklist2 | SetIntset
-            | SetListpack | ZSet | ZSet2 | ZSetZiplist | ZSetListpack | Stream(_) | Module2
-            | ModulePreGa => return Err(wrong(v, "a hash")),
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(stream)
+            | encodings!(module) => return Err(wrong(v, "a hash")),
         }
         Ok(FieldCursor {
             w,
@@ -816,7 +858,14 @@ impl<'a, 's> FieldCursor<'a, 's> {
                 };
                 Ok(Some((k, v, (ttl != 0).then_some(ttl))))
             }
-            _ => {
+            // Refused by `FieldCursor::new`.
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(stream)
+            | encodings!(module) => Ok(None),
+            HashZiplist | HashListpack => {
                 let Some(k) = w.step()? else {
                     return Ok(None);
                 };
