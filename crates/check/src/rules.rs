@@ -61,7 +61,7 @@ fn no_duplicates(seen: &mut Seen, v: &Value<'_>, s: &mut Scratch, what: &str) ->
         }
         Ok(())
     };
-    match v.typed()? {
+    match v.typed() {
         Typed::Zset(z) => z.for_each(s, |m, _| count(m))?,
         Typed::Hash(h) => h.for_each(s, |f, _, _| count(f))?,
         Typed::Set(m) => m.for_each(s, &mut count)?,
@@ -91,14 +91,15 @@ impl ValueChecker {
         let at = v.offset();
         self.seen.clear();
         let mut st = ValueStats::default();
-        match v.typed()? {
+        match v.typed() {
             Typed::String(string) => {
                 // A string's bytes have no rules: proving that it decodes
                 // is the whole check.
-                string.validate(s.limit())?;
+                string.string()?.validate(s.limit())?;
                 st.elements = 1;
             }
-            Typed::Module(_) => {
+            Typed::Module(m) => {
+                m.module()?;
                 st.elements = 1;
             }
             Typed::List(list) => {
@@ -147,7 +148,7 @@ impl ValueChecker {
                 no_duplicates(&mut self.seen, v, s, "zset member")?;
             }
             Typed::Hash(_) => self.check_hash(v, s, &mut st)?,
-            Typed::Stream(stream) => check_stream(v, &stream, s, &mut st)?,
+            Typed::Stream(stream) => check_stream(v, &stream.stream()?, s, &mut st)?,
         }
         st.empty = st.elements == 0 && !matches!(v.key_type(), KeyType::Stream);
         Ok(st)

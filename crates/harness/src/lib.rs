@@ -277,7 +277,7 @@ pub fn value_cursors(data: &[u8]) {
     type Seq = Vec<(Vec<u8>, Vec<u8>, u64)>;
     fn pushed(v: &rdbscope_rdb::Value<'_>, s: &mut Scratch) -> rdbscope_rdb::Result<Seq> {
         let mut out = Vec::new();
-        match v.typed()? {
+        match v.typed() {
             Typed::List(l) => l.for_each(s, |e: Elem<'_>| {
                 out.push((e.to_vec(), Vec::new(), 0));
                 Ok::<_, rdbscope_rdb::Error>(())
@@ -294,7 +294,7 @@ pub fn value_cursors(data: &[u8]) {
                 out.push((f.to_vec(), v.to_vec(), t.unwrap_or(-7) as u64));
                 Ok::<_, rdbscope_rdb::Error>(())
             })?,
-            Typed::Stream(st) => st.for_each_entry(s, |e| {
+            Typed::Stream(st) => st.stream()?.for_each_entry(s, |e| {
                 out.push((e.id.to_string().into_bytes(), Vec::new(), e.fields().len()));
                 Ok::<_, rdbscope_rdb::Error>(())
             })?,
@@ -304,7 +304,7 @@ pub fn value_cursors(data: &[u8]) {
     }
     fn pulled(v: &rdbscope_rdb::Value<'_>, s: &mut Scratch) -> rdbscope_rdb::Result<Seq> {
         let mut out = Vec::new();
-        match v.typed()? {
+        match v.typed() {
             Typed::List(l) => {
                 let mut c = l.cursor(s)?;
                 while let Some(e) = c.next()? {
@@ -330,6 +330,7 @@ pub fn value_cursors(data: &[u8]) {
                 }
             }
             Typed::Stream(st) => {
+                let st = st.stream()?;
                 let mut c = st.entries(s)?;
                 while let Some(e) = c.next()? {
                     out.push((e.id.to_string().into_bytes(), Vec::new(), e.fields().len()));

@@ -307,18 +307,19 @@ impl<W: Write> JsonPrinter<W> {
         o.write_all(b",\"key\":")?;
         write_rdb_string(o, &k.key, &mut self.key_buf)?;
         let v = &k.value;
-        let typed = v.typed()?;
-        let encoding = match typed {
-            Typed::String(st) => match st.as_int() {
-                Some(_) => "int",
-                None => "raw",
-            },
+        let typed = v.typed();
+        // A string is parsed once, here: its form names the encoding.
+        let (encoding, string) = match typed {
+            Typed::String(st) => {
+                let st = st.string()?;
+                (if st.as_int().is_some() { "int" } else { "raw" }, Some(st))
+            }
             Typed::List(_)
             | Typed::Set(_)
             | Typed::Zset(_)
             | Typed::Hash(_)
             | Typed::Stream(_)
-            | Typed::Module(_) => v.encoding().name(),
+            | Typed::Module(_) => (v.encoding().name(), None),
         };
         o.write_all(b",\"type\":\"")?;
         o.write_all(v.key_type().as_str().as_bytes())?;
@@ -332,13 +333,18 @@ impl<W: Write> JsonPrinter<W> {
         o.write_all(b",\"value\":")?;
         let s = &mut self.scratch;
         match typed {
-            Typed::String(st) => write_rdb_string(o, &st, &mut self.val_buf)?,
+            Typed::String(_) => {
+                if let Some(st) = &string {
+                    write_rdb_string(o, st, &mut self.val_buf)?;
+                }
+            }
             Typed::List(l) => write_members(o, &l, s)?,
             Typed::Set(l) => write_members(o, &l, s)?,
             Typed::Zset(z) => write_zset(o, &z, s)?,
             Typed::Hash(h) => write_hash(o, &h, s)?,
-            Typed::Stream(st) => write_stream(o, &st, s, &mut self.val_buf)?,
+            Typed::Stream(st) => write_stream(o, &st.stream()?, s, &mut self.val_buf)?,
             Typed::Module(m) => {
+                let m = m.module()?;
                 write!(
                     o,
                     "{{\"module\":\"{}\",\"encver\":{},\"raw\":",

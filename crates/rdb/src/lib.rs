@@ -55,6 +55,6 @@ pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};
 pub use value::{Scratch, Value};
 pub use view::{
-    Field, FieldCursor, FieldWalk, HashView, ListView, MemberCursor, MemberWalk, ScoredCursor,
-    ScoredWalk, SetView, Typed, ZsetView,
+    Field, FieldCursor, FieldWalk, HashView, ListView, MemberCursor, MemberWalk, ModuleView,
+    ScoredCursor, ScoredWalk, SetView, StreamView, StringView, Typed, ZsetView,
 };

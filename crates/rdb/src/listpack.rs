@@ -120,6 +120,7 @@ impl<'b> ListpackIter<'b> {
 
     /// The next element, failing at the end of the listpack: for fixed
     /// layouts (stream entries) where an element must follow.
+    #[inline]
     pub fn expect(&mut self, what: &'static str) -> Result<Elem<'b>> {
         let at = self.pos;
         match self.next() {
@@ -131,6 +132,7 @@ impl<'b> ListpackIter<'b> {
     }
 
     /// The next element, which must be an integer.
+    #[inline]
     pub fn expect_int(&mut self, what: &'static str) -> Result<i64> {
         let at = self.pos;
         match self.expect(what)? {

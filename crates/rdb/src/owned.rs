@@ -557,10 +557,12 @@ pub enum OwnedRecord {
 impl Value<'_> {
     /// The value, decoded in full into its owned form.
     pub fn to_owned(&self, s: &mut Scratch) -> Result<OwnedValue> {
-        Ok(match self.typed()? {
-            Typed::String(st) => {
-                OwnedValue::String(st.bytes_limited(&mut s.a, s.max_decompressed)?.to_vec())
-            }
+        Ok(match self.typed() {
+            Typed::String(st) => OwnedValue::String(
+                st.string()?
+                    .bytes_limited(&mut s.a, s.max_decompressed)?
+                    .to_vec(),
+            ),
             Typed::List(l) => OwnedValue::List(pack(&mut l.cursor(s)?)?),
             Typed::Set(l) => OwnedValue::Set(pack(&mut l.cursor(s)?)?),
             Typed::Zset(z) => {
@@ -579,19 +581,22 @@ impl Value<'_> {
                 }
                 OwnedValue::Hash(out)
             }
-            Typed::Stream(st) => OwnedValue::Stream(Box::new(own_stream(&st, s)?)),
-            Typed::Module(m) => OwnedValue::Module(OwnedModule {
-                name: m.id.name(),
-                encver: m.id.encver(),
-                raw: m.raw.to_vec(),
-            }),
+            Typed::Stream(st) => OwnedValue::Stream(Box::new(own_stream(&st.stream()?, s)?)),
+            Typed::Module(m) => {
+                let m = m.module()?;
+                OwnedValue::Module(OwnedModule {
+                    name: m.id.name(),
+                    encver: m.id.encver(),
+                    raw: m.raw.to_vec(),
+                })
+            }
         })
     }
 
     /// The encoding name `dump` gives this value (`int`/`raw` for strings).
     pub fn encoding_name(&self) -> Result<&'static str> {
-        Ok(match self.typed()? {
-            Typed::String(st) => match st.as_int() {
+        Ok(match self.typed() {
+            Typed::String(st) => match st.string()?.as_int() {
                 Some(_) => "int",
                 None => "raw",
             },

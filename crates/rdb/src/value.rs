@@ -554,11 +554,11 @@ impl<'a> Value<'a> {
         // empty" (RESTORE will judge the payload).
         use crate::view::Typed;
         let empty = match self.typed() {
-            Ok(Typed::List(l)) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
-            Ok(Typed::Set(l)) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
-            Ok(Typed::Zset(z)) => z.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
-            Ok(Typed::Hash(h)) => h.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
-            Ok(Typed::String(_) | Typed::Stream(_) | Typed::Module(_)) | Err(_) => Ok(false),
+            Typed::List(l) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::Set(l) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::Zset(z) => z.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::Hash(h) => h.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::String(_) | Typed::Stream(_) | Typed::Module(_) => Ok(false),
         };
         Ok(empty.unwrap_or(false))
     }

@@ -48,11 +48,13 @@ use crate::value::{encodings, Scratch, Value, QUICKLIST_PLAIN};
 use crate::ziplist::{Ziplist, ZiplistIter};
 use crate::zipmap::{Zipmap, ZipmapIter};
 
-/// A value seen as its Redis type.
+/// A value seen as its Redis type: small handles (a copy of the
+/// [`Value`]), so that taking the view costs nothing; each decodes what it
+/// is asked for.
 #[derive(Debug, Clone, Copy)]
 pub enum Typed<'a> {
     /// A string (int-encoded, raw or LZF).
-    String(RdbString<'a>),
+    String(StringView<'a>),
     /// A list, head to tail.
     List(ListView<'a>),
     /// A set, in stored order.
@@ -62,33 +64,61 @@ pub enum Typed<'a> {
     /// A hash, in stored order, with field expire times where stored.
     Hash(HashView<'a>),
     /// A stream.
-    Stream(Stream<'a>),
+    Stream(StreamView<'a>),
     /// A module value (module id and its opaque bytes).
-    Module(ModuleValue<'a>),
+    Module(ModuleView<'a>),
 }
 
 impl<'a> Value<'a> {
-    /// The value as a view of its type. Fails only for what cannot be read
-    /// at all: a pre-GA module value, a broken stream layout.
-    pub fn typed(&self) -> Result<Typed<'a>> {
-        use Encoding::*;
+    /// The value as a view of its type.
+    #[inline]
+    pub fn typed(&self) -> Typed<'a> {
         let v = *self;
-        Ok(match self.encoding() {
-            String => Typed::String(v.string()?),
-            List | ListZiplist | ListQuicklist | ListQuicklist2 => Typed::List(ListView(v)),
-            Set | SetIntset | SetListpack => Typed::Set(SetView(v)),
-            ZSet | ZSet2 | ZSetZiplist | ZSetListpack => Typed::Zset(ZsetView(v)),
-            Hash | HashZipmap | HashZiplist | HashListpack | HashMetadataPreGa | HashMetadata
-            | HashListpackExPreGa | HashListpackEx | ValkeyHash2 => Typed::Hash(HashView(v)),
-            Stream(_) => Typed::Stream(v.stream()?),
-            Module2 => Typed::Module(v.module()?),
-            ModulePreGa => {
-                return Err(Error::unsupported(
-                    v.offset(),
-                    "module value of the pre-GA format (type 6) cannot be read without its module",
-                ))
-            }
-        })
+        match self.encoding() {
+            encodings!(string) => Typed::String(StringView(v)),
+            encodings!(list) => Typed::List(ListView(v)),
+            encodings!(set) => Typed::Set(SetView(v)),
+            encodings!(zset) => Typed::Zset(ZsetView(v)),
+            encodings!(hash) => Typed::Hash(HashView(v)),
+            encodings!(stream) => Typed::Stream(StreamView(v)),
+            encodings!(module) => Typed::Module(ModuleView(v)),
+        }
+    }
+}
+
+/// A string value.
+#[derive(Debug, Clone, Copy)]
+pub struct StringView<'a>(Value<'a>);
+
+impl<'a> StringView<'a> {
+    /// The string as stored (an integer, raw bytes or LZF).
+    #[inline]
+    pub fn string(&self) -> Result<RdbString<'a>> {
+        self.0.string()
+    }
+}
+
+/// A module value.
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleView<'a>(Value<'a>);
+
+impl<'a> ModuleView<'a> {
+    /// The module id and its opaque bytes (an error for the pre-GA format,
+    /// which cannot be read without its module).
+    pub fn module(&self) -> Result<ModuleValue<'a>> {
+        match self.0.encoding() {
+            Encoding::ModulePreGa => Err(Error::unsupported(
+                self.0.offset(),
+                "module value of the pre-GA format (type 6) cannot be read without its module",
+            )),
+            Encoding::Module2
+            | encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(hash)
+            | encodings!(stream) => self.0.module(),
+        }
     }
 }
 
@@ -107,6 +137,18 @@ pub struct ZsetView<'a>(Value<'a>);
 /// A hash value.
 #[derive(Debug, Clone, Copy)]
 pub struct HashView<'a>(Value<'a>);
+
+/// A stream value; its layout is parsed when asked (the parsed [`Stream`]
+/// is a few hundred bytes, and `typed` runs for every key).
+#[derive(Debug, Clone, Copy)]
+pub struct StreamView<'a>(Value<'a>);
+
+impl<'a> StreamView<'a> {
+    /// The stream's nodes, metadata, groups and IDMP state, as views.
+    pub fn stream(&self) -> Result<Stream<'a>> {
+        self.0.stream()
+    }
+}
 
 macro_rules! view_common {
     ($t:ident) => {
@@ -127,6 +169,9 @@ view_common!(ListView);
 view_common!(SetView);
 view_common!(ZsetView);
 view_common!(HashView);
+view_common!(StreamView);
+view_common!(StringView);
+view_common!(ModuleView);
 
 impl<'a> ListView<'a> {
     /// A cursor over the elements, head to tail.

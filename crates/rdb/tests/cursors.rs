@@ -52,7 +52,7 @@ type R<T> = Result<T, rdbscope_rdb::Error>;
 
 fn pushed(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
     let mut out = Vec::new();
-    match v.typed()? {
+    match v.typed() {
         Typed::List(l) => l.for_each(s, |e: Elem<'_>| {
             out.push(Item::Member(e.to_vec()));
             R::Ok(())
@@ -69,7 +69,7 @@ fn pushed(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
             out.push(Item::Field(f.to_vec(), v.to_vec(), t));
             R::Ok(())
         })?,
-        Typed::Stream(st) => st.for_each_entry(s, |e| {
+        Typed::Stream(st) => st.stream()?.for_each_entry(s, |e| {
             out.push(entry(&e)?);
             R::Ok(())
         })?,
@@ -80,7 +80,7 @@ fn pushed(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
 
 fn pulled(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
     let mut out = Vec::new();
-    match v.typed()? {
+    match v.typed() {
         Typed::List(l) => {
             let mut c = l.cursor(s)?;
             while let Some(e) = c.next()? {
@@ -106,6 +106,7 @@ fn pulled(v: &Value<'_>, s: &mut Scratch) -> R<Vec<Item>> {
             }
         }
         Typed::Stream(st) => {
+            let st = st.stream()?;
             let mut c = st.entries(s)?;
             while let Some(e) = c.next()? {
                 out.push(entry(&e)?);
@@ -144,7 +145,7 @@ fn cursors_yield_what_the_push_walks_yield_for_every_corpus_value() {
 }
 
 fn members<'a, 's>(v: &Value<'a>, s: &'s mut Scratch) -> rdbscope_rdb::MemberCursor<'a, 's> {
-    match v.typed().unwrap() {
+    match v.typed() {
         Typed::List(l) => l.cursor(s).unwrap(),
         Typed::Set(l) => l.cursor(s).unwrap(),
         _ => unreachable!(),
@@ -166,7 +167,7 @@ fn two_values_walk_in_lockstep_and_stop_early() {
                 Ok(Record::Key(k)) => Some(k.value),
                 _ => None,
             })
-            .filter(|v| matches!(v.typed(), Ok(Typed::List(_)) | Ok(Typed::Set(_))))
+            .filter(|v| matches!(v.typed(), Typed::List(_) | Typed::Set(_)))
             .collect();
         for w in vals.windows(2) {
             let (Ok(pa), Ok(pb)) = (
@@ -222,7 +223,7 @@ fn timing_push_against_cursor() {
                     Elem::Int(v) => v as u64,
                 };
                 let _ = (|| -> R<()> {
-                    match k.value.typed()? {
+                    match k.value.typed() {
                         Typed::List(l) if push => l.for_each(s, |e| {
                             n += add(e);
                             R::Ok(())
