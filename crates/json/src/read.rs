@@ -585,16 +585,23 @@ fn key_record(o: &Map<String, J>) -> Conv<OwnedKey> {
 fn key_body(o: &Map<String, J>, key: &[u8]) -> Conv<OwnedKey> {
     let db = u64_of(field(o, "db")?, "db")?;
     let ty = str_of(field(o, "type")?, "type")?;
-    let encoding = str_of(field(o, "encoding")?, "encoding")?.to_string();
+    let name = str_of(field(o, "encoding")?, "encoding")?;
+    let Some(encoding) = rdbscope_rdb::owned::encoding_name(name) else {
+        return bad(format!(
+            "encoding: unknown name {name:?} (expected one of {})",
+            rdbscope_rdb::owned::ENCODING_NAMES.join(", ")
+        ));
+    };
     let expire_at_ms = opt(field(o, "expire_at_ms")?, |v| i64_of(v, "expire_at_ms"))?;
     let v = field(o, "value")?;
     let value = match ty {
-        "string" => OwnedValue::String(bytes_of(v, "string value")?),
+        "string" => OwnedValue::String(bytes_of(v, "string value")?.into()),
         "list" | "set" => {
             let mut p = Packed::new();
             for e in array_of(v, "value")? {
                 p.push(&bytes_of(e, "element")?);
             }
+            p.shrink_to_fit();
             if ty == "list" {
                 OwnedValue::List(p)
             } else {
@@ -610,6 +617,7 @@ fn key_body(o: &Map<String, J>, key: &[u8]) -> Conv<OwnedKey> {
                     score_of(&p[1])?,
                 );
             }
+            z.shrink_to_fit();
             OwnedValue::Zset(z)
         }
         "hash" => {
@@ -645,11 +653,12 @@ fn key_body(o: &Map<String, J>, key: &[u8]) -> Conv<OwnedKey> {
                     at += i + 1;
                 }
             }
+            h.shrink_to_fit();
             OwnedValue::Hash(h)
         }
         "stream" => OwnedValue::Stream(Box::new(stream_of(v)?)),
         "module" => match v {
-            J::Object(m) => OwnedValue::Module(module_of(m)?),
+            J::Object(m) => OwnedValue::Module(Box::new(module_of(m)?)),
             _ => return bad("module value: expected an object"),
         },
         other => return bad(format!("unknown type {other:?}")),
@@ -666,12 +675,12 @@ fn key_body(o: &Map<String, J>, key: &[u8]) -> Conv<OwnedKey> {
         None => None,
     };
     let key_meta = match o.get("key_meta_raw") {
-        Some(v) => Some(bytes_of(v, "key_meta_raw")?),
+        Some(v) => Some(bytes_of(v, "key_meta_raw")?.into()),
         None => None,
     };
     Ok(OwnedKey {
         db,
-        key: key.to_vec(),
+        key: key.into(),
         expire_at_ms,
         idle_s,
         freq,

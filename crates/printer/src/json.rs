@@ -503,7 +503,7 @@ fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey, s: &mut Scratch) -> Result
     o.write_all(b",\"type\":\"")?;
     o.write_all(type_name.as_bytes())?;
     o.write_all(b"\",\"encoding\":")?;
-    write_json_str(o, &k.encoding)?;
+    write_json_str(o, k.encoding)?;
     o.write_all(b",\"expire_at_ms\":")?;
     match k.expire_at_ms {
         Some(ms) => write_i64(o, ms)?,

@@ -332,3 +332,38 @@ fn cursors_and_push_walks_agree_on_mutants() {
         assert!(broken > 0, "no mutant broke a value");
     }
 }
+
+/// The owned form's memory for a whole file, against the server's
+/// `used-mem` AUX field (run with `OWNED_FILE=path cargo test --release -p
+/// rdbscope-rdb --test cursors -- --ignored owned_memory --nocapture`).
+#[test]
+#[ignore]
+fn owned_memory_of_a_file() {
+    let Some(path) = std::env::var_os("OWNED_FILE") else {
+        return;
+    };
+    let data = std::fs::read(path).unwrap();
+    let rdb = Rdb::new(&data).unwrap();
+    let mut s = Scratch::new();
+    let (mut keys, mut heap, mut used_mem) = (0u64, 0usize, None);
+    let mut held = Vec::new();
+    for r in rdb.records() {
+        match r.unwrap() {
+            Record::Key(k) => {
+                let o = k.to_owned(&mut s).unwrap();
+                heap += o.heap_bytes();
+                keys += 1;
+                held.push(o);
+            }
+            Record::Aux { name, value } if name.to_vec().unwrap() == b"used-mem" => {
+                used_mem = Some(String::from_utf8(value.to_vec().unwrap()).unwrap());
+            }
+            _ => {}
+        }
+    }
+    eprintln!(
+        "{keys} keys, file {} bytes, owned heap {heap} bytes ({:.1} per key), server used-mem {used_mem:?}",
+        data.len(),
+        heap as f64 / keys as f64
+    );
+}
