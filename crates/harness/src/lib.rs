@@ -209,7 +209,7 @@ pub fn aof_file(data: &[u8]) {
     assert!(r.ok_up_to <= data.len() as u64, "ok_up_to past the end");
     let start = (r.resp_start as usize).min(data.len());
     let json = rdbscope_aof::render::JsonLines::new("fuzz.aof", &[], true);
-    let mut out = rdbscope_printer::out::OutBuf::with_capacity(0);
+    let mut out = rdbscope_json::out::OutBuf::with_capacity(0);
     let mut commands = 0u64;
     let mut failed = None;
     for item in rdbscope_aof::Reader::new(data, start) {

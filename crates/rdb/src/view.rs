@@ -6,8 +6,10 @@
 //! here, by matches on [`Encoding`] that have no `_` arm either.
 //!
 //! Each collection view hands out a cursor that yields one element per
-//! [`MemberCursor::next`] call (gimli's `next() -> Result<Option<..>>`
-//! shape), so two values can be walked side by side and a consumer stops
+//! `next` call (gimli's `next() -> Result<Option<..>>` shape):
+//! [`MemberCursor`], [`ScoredCursor`], [`FieldCursor`], and for streams
+//! [`crate::stream::EntryCursor`] (`StreamView::stream()?.entries(s)`).
+//! So two values can be walked side by side and a consumer stops
 //! early by not calling `next` again. An element may borrow the cursor's
 //! decompression buffer (a [`Scratch`] the cursor borrows), so `next`
 //! lends: the element lives until the next call. The push walks of
@@ -602,6 +604,7 @@ impl<'a, 's> MemberCursor<'a, 's> {
     /// cursor yields `None`.
     // Not `Iterator::next`: the element borrows the cursor (it lends).
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<Elem<'_>>> {
         let g = match self.advance() {
             Ok(Some(g)) => g,
@@ -615,6 +618,7 @@ impl<'a, 's> MemberCursor<'a, 's> {
         Ok(Some(self.w.lend(g)))
     }
 
+    #[inline]
     fn advance(&mut self) -> Result<Option<Got<'a>>> {
         let w = &mut self.w;
         loop {
@@ -701,6 +705,7 @@ impl<'a, 's> ScoredCursor<'a, 's> {
     /// The next (member, score), or `None` after the last.
     // Not `Iterator::next`: the element borrows the cursor (it lends).
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<(Elem<'_>, Score<'_>)>> {
         let (m, sc) = match self.advance() {
             Ok(Some(p)) => p,
@@ -718,6 +723,7 @@ impl<'a, 's> ScoredCursor<'a, 's> {
         Ok(Some((self.w.lend(m), score)))
     }
 
+    #[inline]
     fn advance(&mut self) -> Result<Option<(Got<'a>, GotScore)>> {
         let w = &mut self.w;
         match self.enc {
@@ -828,6 +834,7 @@ impl<'a, 's> FieldCursor<'a, 's> {
     /// The next (field, value, expire), or `None` after the last.
     // Not `Iterator::next`: the element borrows the cursor (it lends).
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<Field<'_>>> {
         let (f, v, t) = match self.advance() {
             Ok(Some(p)) => p,
@@ -842,6 +849,7 @@ impl<'a, 's> FieldCursor<'a, 's> {
     }
 
     #[allow(clippy::type_complexity)]
+    #[inline]
     fn advance(&mut self) -> Result<Option<(Got<'a>, Got<'a>, Option<i64>)>> {
         use Encoding::*;
         let w = &mut self.w;
