@@ -21,8 +21,8 @@
 
 use crate::error::Error;
 use crate::resp::{Annotation, Command, Item, Kind, Reader};
-use rdbscope_printer::json::{write_bytes, write_u64};
-use rdbscope_printer::out::OutBuf;
+use rdbscope_json::out::OutBuf;
+use rdbscope_json::write::{write_bytes, write_u64};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};

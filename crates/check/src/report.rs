@@ -2,8 +2,8 @@
 //! `redis-check-rdb` text grammar (so runbooks and grep patterns keep
 //! working) and a JSON object for pipelines.
 
-use rdbscope_printer::json::{write_bytes, write_json_str as json_str};
-use rdbscope_printer::keyspace::Keyspace;
+use rdbscope_json::keyspace::Keyspace;
+use rdbscope_json::write::{write_bytes, write_json_str as json_str};
 use rdbscope_rdb::error::escape_key;
 use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
 use std::io::{self, Write};

@@ -20,6 +20,10 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
+    if let Some(layout) = crate::dump_json::sniff_file(&a.input) {
+        let outcome = crate::dump_json::run(&a.input, layout, a, &filter, &name, &mut out);
+        return options::finish_output(out, outcome, false);
+    }
     let input = match rdbscope_aof::open(&a.input) {
         Ok(Opened::Rdb(i)) => i,
         Ok(Opened::Aof(aof)) => {

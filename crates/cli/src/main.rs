@@ -6,6 +6,7 @@ mod args;
 mod check;
 mod dump;
 mod dump_aof;
+mod dump_json;
 mod info;
 mod options;
 mod progress;

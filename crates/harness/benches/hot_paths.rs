@@ -5,13 +5,13 @@
 //! at least 200 ms, five times, and the median throughput is printed (MB/s
 //! of input, or of output for LZF). Inputs are built here, deterministic.
 
-use rdbscope_printer::json::write_bytes;
+use rdbscope_json::write::write_bytes;
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::elem::BlobLoc;
 use rdbscope_rdb::listpack::Listpack;
 use rdbscope_rdb::write;
 use rdbscope_rdb::ziplist::Ziplist;
-use rdbscope_rdb::Elem;
+use rdbscope_rdb::{Elem, Encoding, Scratch, Typed, Value};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -220,6 +220,30 @@ fn main() {
         }
     });
 
+    // The listpack as a set value (RDB string with a 32-bit length): the
+    // push walk against the pull cursor over the same elements.
+    let mut body = vec![0x80];
+    body.extend((lp.len() as u32).to_be_bytes());
+    body.extend(&lp);
+    let v = Value::from_body(&body, 0, Encoding::SetListpack, 20).unwrap();
+    let mut s = Scratch::new();
+    bench("set value walk, push", lp.len(), || {
+        v.for_each_member(&mut s, |e| {
+            black_box(e);
+            Ok::<_, rdbscope_rdb::Error>(())
+        })
+        .unwrap();
+    });
+    bench("set value walk, cursor", lp.len(), || {
+        let Typed::Set(set) = v.typed() else {
+            return;
+        };
+        let mut c = set.cursor(&mut s).unwrap();
+        while let Some(e) = c.next().unwrap() {
+            black_box(e);
+        }
+    });
+
     // Text that compresses like typical values (words, repeats).
     let mut text = Vec::new();
     let mut s = 9;
@@ -323,7 +347,7 @@ fn main() {
         black_box(r);
     });
     let json = rdbscope_aof::render::JsonLines::new("bench.aof", &[], true);
-    let mut out = rdbscope_printer::out::OutBuf::with_capacity(64 << 20);
+    let mut out = rdbscope_json::out::OutBuf::with_capacity(64 << 20);
     bench("aof json lines render (input)", aof.len(), || {
         out.clear();
         for item in rdbscope_aof::Reader::new(&aof, 0) {

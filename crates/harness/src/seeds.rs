@@ -23,10 +23,29 @@ pub fn from_file(name: &str, data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 
 /// (target name, input) pairs found in `rdb`.
 pub fn from_rdb(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
-    let mut out = vec![("rdb_file", data.to_vec())];
+    let mut out = vec![
+        ("rdb_file", data.to_vec()),
+        ("value_cursors", data.to_vec()),
+    ];
     let Ok(rdb) = Rdb::new(data) else {
         return out;
     };
+    // What `dump` writes of it, for the JSON reader.
+    let mut p = rdbscope_printer::JsonPrinter::new(
+        Vec::new(),
+        rdbscope_printer::Layout::Lines,
+        rdbscope_rdb::Scratch::new(),
+    );
+    let _ = p.header(&rdb.header());
+    for r in rdb.records() {
+        match r {
+            Ok(r) if p.record(&r).is_ok() => {}
+            _ => break,
+        }
+    }
+    if let Ok(json) = p.finish() {
+        out.push(("json_dump", json));
+    }
     let version = rdb.header().version.min(u32::from(u16::MAX)) as u16;
     for r in rdb.records() {
         let Ok(Record::Key(k)) = r else {

@@ -6,14 +6,18 @@
 
 #![warn(missing_docs)]
 
-pub mod error;
 pub mod info;
 pub mod json;
-pub mod keyspace;
-pub mod out;
 pub mod parallel;
 pub mod resp;
 
-pub use error::PrintError;
+pub use rdbscope_json::WriteError as PrintError;
+/// The JSON crate's output buffer, error type and key counts, under the
+/// names the printer's users know.
+pub use rdbscope_json::{keyspace, out};
+/// Errors of printing, see [`PrintError`].
+pub mod error {
+    pub use rdbscope_json::WriteError as PrintError;
+}
 pub use json::{JsonPrinter, Layout};
 pub use resp::RespPrinter;

@@ -21,8 +21,7 @@ use std::io::Write;
 /// Hand output to the writer in blocks of about this size.
 const FLUSH_AT: usize = 256 << 10;
 
-/// Writes key records as RESP commands (`SELECT`, `RESTORE`, function
-/// loads) that rebuild the dataset on a server.
+/// Writes records as Redis commands (`SELECT`, `RESTORE`, `FUNCTION LOAD`).
 pub struct RespPrinter<W: Write> {
     /// None: everything stays in `out` (see [`RespPrinter::in_memory`]).
     sink: Option<W>,
@@ -37,8 +36,8 @@ pub struct RespPrinter<W: Write> {
 }
 
 impl<W: Write> RespPrinter<W> {
-    /// A printer writing to `sink`, stamping payloads with the file's RDB
-    /// version.
+    /// A printer writing to `sink` for a file with `header` (its RDB version goes
+    /// into every payload).
     pub fn new(sink: W, header: &Header) -> RespPrinter<W> {
         RespPrinter::with_out(
             Some(sink),
@@ -163,7 +162,7 @@ impl<W: Write> RespPrinter<W> {
         Ok(self.sink.expect("finish is for printers with a writer"))
     }
 
-    /// Hands the buffered output to the writer.
+    /// Hands everything written so far to the sink.
     pub fn flush(&mut self) -> Result<(), PrintError> {
         if let Some(sink) = &mut self.sink {
             sink.write_all(self.out.as_slice())?;

@@ -68,6 +68,18 @@ impl<'b> Intset<'b> {
         self.loc
     }
 
+    /// The `i`th integer, if there is one.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<i64> {
+        let w = self.width;
+        let c = self.body.get(i.checked_mul(w)?..(i + 1).checked_mul(w)?)?;
+        Some(match w {
+            2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+            4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        })
+    }
+
     /// The elements in stored order (ascending when the intset is valid).
     pub fn iter(&self) -> impl Iterator<Item = i64> + 'b {
         let width = self.width;

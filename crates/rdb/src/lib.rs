@@ -8,6 +8,9 @@
 //! Layout, one concept per module:
 //! * [`records`]: header, opcodes, the record iterator, checksum.
 //! * [`value`]: lazy values and their element walks.
+//! * [`owned`]: owned, compact values and records (built by readers and
+//!   replay, held by writers and diff).
+//! * [`view`]: typed views of values and pull cursors over their elements.
 //! * [`stream`]: stream values.
 //! * [`listpack`], [`ziplist`], [`intset`], [`zipmap`], [`lzf`]: the
 //!   compact encodings, each with its own bounds-checked walker.
@@ -33,12 +36,14 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod module;
+pub mod owned;
 pub mod payload;
 pub mod rdb_string;
 pub mod records;
 pub mod stream;
 pub mod types;
 pub mod value;
+pub mod view;
 pub mod write;
 pub mod ziplist;
 pub mod zipmap;
@@ -46,8 +51,13 @@ pub mod zipmap;
 pub use elem::{Elem, Score};
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use module::{ModuleId, ModuleValue};
+pub use owned::{OwnedKey, OwnedRecord, OwnedValue};
 pub use rdb_string::RdbString;
 pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records};
 pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};
 pub use value::{Scratch, Value};
+pub use view::{
+    Field, FieldCursor, FieldWalk, HashView, ListView, MemberCursor, MemberWalk, ModuleView,
+    ScoredCursor, ScoredWalk, SetView, StreamView, StringView, Typed, ZsetView,
+};

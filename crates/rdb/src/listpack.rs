@@ -97,6 +97,18 @@ pub struct ListpackIter<'b> {
 }
 
 impl<'b> ListpackIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ListpackIter<'c> {
+        ListpackIter {
+            data,
+            pos: self.pos,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
     /// Offset of the next entry inside the listpack.
     pub fn pos(&self) -> usize {
         self.pos
@@ -114,6 +126,7 @@ impl<'b> ListpackIter<'b> {
 
     /// The next element, failing at the end of the listpack: for fixed
     /// layouts (stream entries) where an element must follow.
+    #[inline]
     pub fn expect(&mut self, what: &'static str) -> Result<Elem<'b>> {
         let at = self.pos;
         match self.next() {
@@ -125,6 +138,7 @@ impl<'b> ListpackIter<'b> {
     }
 
     /// The next element, which must be an integer.
+    #[inline]
     pub fn expect_int(&mut self, what: &'static str) -> Result<i64> {
         let at = self.pos;
         match self.expect(what)? {

@@ -122,6 +122,15 @@ impl<'a> RdbString<'a> {
         }
     }
 
+    /// The stored bytes, for a string stored raw (neither an integer nor
+    /// LZF): borrowed from the input for as long as the input lives.
+    pub fn as_raw(&self) -> Option<&'a [u8]> {
+        match self.repr {
+            Repr::Raw(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// The integer, for an integer-encoded string.
     pub fn as_int(&self) -> Option<i64> {
         match self.repr {

@@ -102,6 +102,21 @@ pub struct ZiplistIter<'b> {
 }
 
 impl<'b> ZiplistIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ZiplistIter<'c> {
+        ZiplistIter {
+            data,
+            pos: self.pos,
+            prev_size: self.prev_size,
+            last_entry: self.last_entry,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
+
     /// Number of entries yielded so far.
     pub fn seen(&self) -> u64 {
         self.seen

@@ -74,6 +74,18 @@ pub struct ZipmapIter<'b> {
 }
 
 impl<'b> ZipmapIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ZipmapIter<'c> {
+        ZipmapIter {
+            data,
+            pos: self.pos,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
     /// Reads a zipmap length at `pos`; `None` for the end marker.
     fn length(&mut self, what: &'static str) -> Result<Option<usize>> {
         let d = self.data;

@@ -1,4 +1,4 @@
-//! The printers' output buffer.
+//! The output buffer of every JSON and RESP writer.
 //!
 //! Output is built from many small pieces (quotes, keys, field names, a
 //! few digits), and a `Vec::extend_from_slice` of a few bytes costs a call
@@ -13,8 +13,7 @@
 
 use std::io::Write;
 
-/// A growable output buffer, initialized in full, that copies small
-/// pieces without a `memcpy` call.
+/// A growable output buffer, initialized in full, for many small writes.
 pub struct OutBuf {
     /// Initialized in full; the output is `buf[..len]`.
     buf: Vec<u8>,
@@ -22,7 +21,7 @@ pub struct OutBuf {
 }
 
 impl OutBuf {
-    /// An empty buffer with room for `n` bytes.
+    /// An empty buffer with `n` bytes ready.
     pub fn with_capacity(n: usize) -> OutBuf {
         OutBuf {
             buf: vec![0; n],
@@ -43,38 +42,38 @@ impl OutBuf {
         self.buf
     }
 
-    #[inline]
     /// The output so far.
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
-    #[inline]
     /// Bytes of output.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
-    #[inline]
     /// Whether there is no output.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Cuts the output back to `len` bytes (a no-op when shorter).
     #[inline]
-    /// Drops the output past `len` bytes.
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
 
+    /// Empties the output, keeping the memory.
     #[inline]
-    /// Drops all output, keeping the memory.
     pub fn clear(&mut self) {
         self.len = 0;
     }
 
-    #[inline(always)]
     /// Appends one byte.
+    #[inline(always)]
     pub fn push(&mut self, b: u8) {
         if self.len == self.buf.len() {
             self.grow(self.len + 1);
@@ -83,8 +82,8 @@ impl OutBuf {
         self.len += 1;
     }
 
-    #[inline(always)]
     /// Appends bytes.
+    #[inline(always)]
     pub fn put(&mut self, b: &[u8]) {
         let end = self.len + b.len();
         if end > self.buf.len() {
