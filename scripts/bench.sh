@@ -26,6 +26,12 @@
 #   rdbscope dump -j1 FILE            the same on one thread
 #   rdbscope dump --format resp FILE  RESTORE commands for every key
 #   rdbscope info FILE                summary, no value decoding
+# and, with gzip and zstd installed (COMPRESSED=0 skips them), the backup
+# as people keep it, each pair beside its halves measured alone:
+#   zcat FILE.gz > /dev/null          the decompressor alone
+#   zcat FILE.gz | rdbscope check -   a stream through a pipe
+#   zstd -dc FILE.zst > /dev/null     the decompressor alone
+#   rdbscope check FILE.zst           decompressed while it is checked
 # and prints median wall time, MB/s of input, peak RSS (/usr/bin/time) and
 # the ratios to redis-check-rdb.
 set -euo pipefail
@@ -61,6 +67,15 @@ if [ "$KIND" = aof ]; then
   cat "$FILE"/* > /dev/null
 else
   BYTES=$(stat -Lc %s "$FILE")
+  # Compressed copies, made once, for the rows that read a backup as
+  # people keep it (COMPRESSED=0 leaves them out).
+  if [ "${COMPRESSED:-1}" = 1 ] && command -v gzip >/dev/null && command -v zstd >/dev/null; then
+    [ -s "$FILE.gz" ] || gzip -c "$FILE" > "$FILE.gz"
+    [ -s "$FILE.zst" ] || zstd -q -c "$FILE" > "$FILE.zst"
+    cat "$FILE.gz" "$FILE.zst" > /dev/null
+  else
+    COMPRESSED=0
+  fi
   cat "$FILE" > /dev/null   # page cache warm for everyone
 fi
 
@@ -100,7 +115,16 @@ else
     measure dump-j1 "$BIN" dump -j1 "$FILE"
     measure dump-resp "$BIN" dump --format resp "$FILE"
     measure info "$BIN" info "$FILE"
+    if [ "${COMPRESSED:-1}" = 1 ]; then
+      # Each half alone, then both: decompressing and checking overlap
+      # when the pair takes about as long as the slower half.
+      measure zcat sh -c "zcat '$FILE.gz' > /dev/null"
+      measure check-gz-pipe sh -c "zcat '$FILE.gz' | '$BIN' check -"
+      measure zstd-d sh -c "zstd -q -dc '$FILE.zst' > /dev/null"
+      measure check-zst "$BIN" check "$FILE.zst"
+    fi
   done
+  [ "${COMPRESSED:-1}" = 1 ] && NAMES="$NAMES zcat check-gz-pipe zstd-d check-zst"
 fi
 
 median() { # name -> seconds
@@ -121,9 +145,22 @@ for n in $NAMES; do
     check-j1) label="rdbscope check -j1";;
     dump-j1) label="rdbscope dump -j1";;
     dump-resp) label="rdbscope dump --format resp";;
+    zcat) label="zcat F.gz > /dev/null";;
+    check-gz-pipe) label="zcat F.gz | rdbscope check -";;
+    zstd-d) label="zstd -dc F.zst > /dev/null";;
+    check-zst) label="rdbscope check F.zst";;
   esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
   printf "| %-26s | %9s | %8.0f | %11s | %10s |\n" "$label" "$t" \
     "$(awk -v b="$BYTES" -v t="$t" 'BEGIN { print b/1e6/t }')" "$(maxrss "$n")" "$ratio"
 done
+if [ "$KIND" != aof ] && [ "${COMPRESSED:-1}" = 1 ]; then
+  # The overlap target: each pair within 1.25x of the slower of its halves.
+  c=$(median check)
+  for pair in "check-gz-pipe zcat" "check-zst zstd-d"; do
+    set -- $pair
+    awk -v both="$(median "$1")" -v half="$(median "$2")" -v c="$c" -v n="$1" \
+      'BEGIN { s = (half > c) ? half : c; printf "%s: %.2fx the slower half (%.3f s)\n", n, both / s, s }'
+  done
+fi
