@@ -54,6 +54,10 @@ enum Token {
     Backref { back: usize, len: usize },
 }
 
+/// What [`token`] says when the output would outgrow its declared size:
+/// that breaks `lzf-length`, every other token error `lzf-data`.
+const LONGER: &str = "output longer than declared";
+
 /// Reads the token at `input[*i]` (`*i < input.len()`), advancing `*i`
 /// past it, and checks it against the output produced so far (`op`) and
 /// the declared size: what both the decompressor and the validator need.
@@ -73,7 +77,7 @@ fn token(
             return Err((from, "literal run past the end of input"));
         }
         if expected - op < len {
-            return Err((from, "output longer than declared"));
+            return Err((from, LONGER));
         }
         *i += len;
         Ok(Token::Literal { from, len })
@@ -95,7 +99,7 @@ fn token(
             return Err((*i, "back reference before the start of output"));
         }
         if expected - op < len {
-            return Err((*i, "output longer than declared"));
+            return Err((*i, LONGER));
         }
         Ok(Token::Backref { back, len })
     }
@@ -169,7 +173,14 @@ fn follow_tokens(
     let mut i = 0usize;
     while i < input.len() {
         match token(input, &mut i, op, expected) {
-            Err((at, what)) => return Err(bad(Rule::LzfData, offset, expected_len, at, what)),
+            Err((at, what)) => {
+                let rule = if what == LONGER {
+                    Rule::LzfLength
+                } else {
+                    Rule::LzfData
+                };
+                return Err(bad(rule, offset, expected_len, at, what));
+            }
             Ok(t) => {
                 let len = match t {
                     Token::Literal { len, .. } | Token::Backref { len, .. } => len,

@@ -107,9 +107,11 @@ mod tests {
         assert_eq!(parsed.value.string().unwrap().to_vec().unwrap(), b"abc");
         let mut bad = p.clone();
         bad[3] ^= 1;
-        assert!(parse(&bad, true).is_err());
+        let e = parse(&bad, true).unwrap_err();
+        assert_eq!(e.rule.id(), "payload-checksum", "{e}");
         assert!(parse(&bad, false).is_ok());
         // Trailing bytes inside the value span are an error.
-        assert!(parse(&payload(&[0, 1, b'a', b'x'], 11), true).is_err());
+        let e = parse(&payload(&[0, 1, b'a', b'x'], 11), true).unwrap_err();
+        assert_eq!(e.rule.id(), "value-trailing-bytes", "{e}");
     }
 }
