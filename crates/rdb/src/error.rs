@@ -112,8 +112,9 @@ impl Error {
     /// An error at `offset` (stage `read-object-value` until told otherwise).
     /// Its rule follows from `kind` where the kind says it all (truncated,
     /// checksum, limit) and is [`Rule::Other`] otherwise: an invalid or
-    /// unsupported input is made with [`Error::invalid`] or
-    /// [`Error::unsupported`], which name the rule.
+    /// unsupported input is made with [`Error::invalid`] (or the crate's
+    /// own constructor for unsupported input), which names the rule, or
+    /// given one with [`Error::with_rule`].
     pub fn new(offset: usize, kind: ErrorKind) -> Error {
         let rule = match kind {
             ErrorKind::Truncated { .. } => Rule::Truncated,
