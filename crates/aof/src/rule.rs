@@ -1,7 +1,7 @@
 //! The rules of the AOF format, each with a stable id.
 //!
 //! The AOF counterpart of `rdbscope_rdb::Rule`: every [`Error`](crate::Error)
-//! of the RESP reader and every problem of [`check`](crate::check) names
+//! of the RESP reader and every problem of [`check`](mod@crate::check) names
 //! the rule broken, so that the JSON report can say `aof-multi-nested`
 //! rather than only `transaction`. Ids start with `aof-`, so they never
 //! clash with the RDB ids that an RDB base or preamble reports; they are
