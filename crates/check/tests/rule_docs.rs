@@ -138,3 +138,57 @@ fn every_rule_is_produced_by_a_test_or_allowlisted() {
         assert!(!reason.is_empty());
     }
 }
+
+fn rdb_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read corpus dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rdb_files(&p, out);
+        } else if std::fs::read(&p)
+            .is_ok_and(|d| d.starts_with(b"REDIS") || d.starts_with(b"VALKEY"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// `Rule::Other` is for misuse and internal failures only: no corpus file,
+/// and no corruption of one (a flipped byte, a cut), makes `check` report
+/// it. Every problem found this way names a real rule.
+#[test]
+fn no_input_breaks_rule_other() {
+    let Some(dir) = rdbscope_testkit::corpus("no_input_breaks_rule_other") else {
+        return;
+    };
+    let mut files = Vec::new();
+    rdb_files(&dir, &mut files);
+    files.sort();
+    let opts = rdbscope_check::Options {
+        now_ms: 0,
+        ..Default::default()
+    };
+    let mut seen = BTreeSet::new();
+    for f in &files {
+        let data = std::fs::read(f).expect("read");
+        let mut variants = vec![data.clone()];
+        let n = data.len();
+        for k in 1..8 {
+            let at = n * k / 8;
+            let mut flipped = data.clone();
+            flipped[at] ^= 0x5a;
+            variants.push(flipped);
+            variants.push(data[..at].to_vec());
+        }
+        for v in &variants {
+            let r = rdbscope_check::check(v, "x.rdb", &opts, |_| {});
+            if let Some(p) = &r.first_problem {
+                assert_ne!(p.rule, Rule::Other, "{}: {p}", f.display());
+                seen.insert(p.rule.id());
+            }
+        }
+    }
+    assert!(
+        !files.is_empty() && seen.len() > 5,
+        "the corruptions hit too few rules: {seen:?}"
+    );
+}
