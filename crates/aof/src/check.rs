@@ -13,6 +13,7 @@
 use crate::error::Error;
 use crate::manifest::{FileType, ManifestError};
 use crate::resp::{Item, Kind, Reader};
+use crate::rule::Rule;
 use crate::source::{starts_with_rdb_magic, Aof, Part};
 use rdbscope_rdb::input::{Input, WORKER_LAG};
 use std::collections::BTreeMap;
@@ -78,6 +79,8 @@ pub struct Problem {
     /// A short class: `truncated`, `format`, `transaction`, `rdb`,
     /// `manifest`, `missing-file`, `truncated-not-last`.
     pub kind: &'static str,
+    /// The rule broken (its stable id goes into the JSON report).
+    pub rule: Rule,
     /// What was expected and what was found.
     pub message: String,
 }
@@ -285,6 +288,7 @@ pub fn check(aof: &Aof, name: &str, opts: &Options) -> Report {
                     "; only the last file of an AOF may be truncated: the server refuses to load this one",
                 );
                 p.kind = "truncated-not-last";
+                p.rule = Rule::TruncatedNotLast;
             }
         }
     }
@@ -315,6 +319,7 @@ fn open_and_check(part: &Part, opts: &Options) -> FileReport {
                 Problem {
                     offset: 0,
                     kind: "missing-file",
+                    rule: Rule::MissingFile,
                     message: format!(
                         "cannot open {}, listed in the manifest: {e} (the server refuses to start)",
                         part.path.display()
@@ -405,6 +410,7 @@ fn check_bytes(
                     Problem {
                         offset,
                         kind: "rdb",
+                        rule: Rule::RdbPart,
                         message: format!(
                             "the RDB {} is not sane: {message}",
                             if part.file_type == Some(FileType::Base) {
@@ -441,7 +447,7 @@ fn rdb_part(
     if rdb
         .first_problem
         .as_ref()
-        .is_some_and(|p| p.kind == "trailing-data")
+        .is_some_and(|p| p.rule == rdbscope_rdb::Rule::TrailingData)
     {
         // A trailing-data problem sits at the very end of the RDB, so it
         // is the first problem only when it is the only one.
@@ -569,6 +575,7 @@ impl Segment {
                                     Problem {
                                         offset: c.offset,
                                         kind: "transaction",
+                                        rule: Rule::MultiNested,
                                         message: format!(
                                             "unexpected MULTI inside the transaction opened at offset {open} (MULTI calls can not be nested)"
                                         ),
@@ -586,6 +593,7 @@ impl Segment {
                                     Problem {
                                         offset: c.offset,
                                         kind: "transaction",
+                                        rule: Rule::ExecWithoutMulti,
                                         message: "unexpected EXEC without MULTI".to_string(),
                                     },
                                 ));
@@ -724,6 +732,7 @@ fn check_resp(
                 Problem {
                     offset: r.size,
                     kind: "truncated",
+                    rule: Rule::MultiWithoutExec,
                     message: format!(
                         "the file ends inside the transaction opened at offset {open} (MULTI without EXEC)"
                     ),
@@ -757,6 +766,7 @@ fn problem_of(e: &Error, multi: Option<u64>) -> (Verdict, Problem) {
             Problem {
                 offset: e.offset,
                 kind: "truncated",
+                rule: e.rule,
                 message,
             },
         )
@@ -766,6 +776,7 @@ fn problem_of(e: &Error, multi: Option<u64>) -> (Verdict, Problem) {
             Problem {
                 offset: e.offset,
                 kind: "format",
+                rule: e.rule,
                 message,
             },
         )
@@ -816,7 +827,9 @@ mod tests {
             r.last_timestamp,
             r.ok_up_to,
             r.size,
-            r.problem.as_ref().map(|p| (p.offset, p.kind, &p.message))
+            r.problem
+                .as_ref()
+                .map(|p| (p.offset, p.kind, p.rule, &p.message))
         )
     }
 

@@ -6,6 +6,7 @@
 //! if it is the last file and `aof-load-truncated yes`), while a byte that
 //! cannot be there is a *format error* (the server refuses to start).
 
+use crate::rule::Rule;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct Error {
     pub record_offset: u64,
     /// What went wrong.
     pub kind: ErrorKind,
+    /// The rule of the format the input broke.
+    pub rule: Rule,
 }
 
 impl Error {
@@ -36,14 +39,21 @@ impl Error {
             offset: offset as u64,
             record_offset: record as u64,
             kind: ErrorKind::Truncated(msg.into()),
+            rule: Rule::Truncated,
         }
     }
 
-    pub(crate) fn format(offset: usize, record: usize, msg: impl Into<String>) -> Error {
+    pub(crate) fn format(
+        rule: Rule,
+        offset: usize,
+        record: usize,
+        msg: impl Into<String>,
+    ) -> Error {
         Error {
             offset: offset as u64,
             record_offset: record as u64,
             kind: ErrorKind::Format(msg.into()),
+            rule,
         }
     }
 

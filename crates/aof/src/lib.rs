@@ -15,6 +15,7 @@
 //! * [`mod@check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
+//! * [`rule`]: the rules of the format, each with a stable id.
 //!
 //! Nothing here prints to the terminal or exits; no input makes it panic
 //! or allocate by a length the input declares.
@@ -27,9 +28,11 @@ pub mod manifest;
 pub mod render;
 pub mod report;
 pub mod resp;
+pub mod rule;
 pub mod source;
 
 pub use check::{check, Options, Report, Verdict};
 pub use error::{Error, ErrorKind};
 pub use resp::{Annotation, Args, Command, Item, Reader};
+pub use rule::Rule;
 pub use source::{open, Aof, Opened, Part};

@@ -146,8 +146,9 @@ impl Report {
             opt_str(o, self.manifest_path.as_deref())?;
             write!(
                 o,
-                ",\"offset\":null,\"ok_up_to\":null,\"line\":{},\"kind\":\"manifest\",\"message\":",
-                e.line
+                ",\"offset\":null,\"ok_up_to\":null,\"line\":{},\"kind\":\"manifest\",\"rule\":\"{}\",\"message\":",
+                e.line,
+                crate::Rule::Manifest.id()
             )?;
             json_str(o, &e.to_string())?;
             o.write_all(b"}")?;
@@ -234,8 +235,11 @@ impl FileReport {
         json_str(o, &self.part.path.display().to_string())?;
         write!(
             o,
-            ",\"offset\":{},\"ok_up_to\":{},\"line\":null,\"kind\":\"{}\",\"message\":",
-            p.offset, self.ok_up_to, p.kind
+            ",\"offset\":{},\"ok_up_to\":{},\"line\":null,\"kind\":\"{}\",\"rule\":\"{}\",\"message\":",
+            p.offset,
+            self.ok_up_to,
+            p.kind,
+            p.rule.id()
         )?;
         json_str(o, &p.message)?;
         o.write_all(b"}")

@@ -32,6 +32,7 @@
 //! ```
 
 use crate::error::{show_byte, Error};
+use crate::rule::Rule;
 use rdbscope_rdb::rdb_string::int_text;
 
 /// What the server does with a command that matters to the reader: SELECT
@@ -277,6 +278,7 @@ impl<'a> Reader<'a> {
             Some(b'#') => Some(Ok(Item::Annotation(self.annotation(start)))),
             Some(&b) => {
                 let e = Error::format(
+                    Rule::CommandStart,
                     start,
                     start,
                     format!(
@@ -328,6 +330,7 @@ impl<'a> Reader<'a> {
         if argc == 0 {
             self.lines += 1;
             return Err(Error::format(
+                Rule::EmptyCommand,
                 start,
                 start,
                 "a command needs at least one argument, found '*0' (the server refuses to load this)",
@@ -397,6 +400,7 @@ impl<'a> Reader<'a> {
                 ),
             ),
             Some(&b) => Error::format(
+                Rule::ArgumentStart,
                 p,
                 start,
                 format!(
@@ -433,12 +437,14 @@ impl<'a> Reader<'a> {
                     "a digit"
                 };
                 Error::format(
+                    Rule::LengthLine,
                     at,
                     start,
                     format!("expected {expected} in the {what} at offset {at}, found {}", show_byte(b)),
                 )
             }
             LenError::TooLong(at) => Error::format(
+                Rule::LengthLine,
                 at,
                 start,
                 format!("the {what} at offset {at} has more than {MAX_DIGITS} digits"),
@@ -478,6 +484,7 @@ impl<'a> Reader<'a> {
         }
         let at = if found[0] == b'\r' { end + 1 } else { end };
         Error::format(
+            Rule::ArgumentEnd,
             at,
             start,
             format!(

@@ -139,6 +139,7 @@ fn find_duplicate_keys(
         }
         if !seen.insert((k.db, key.to_vec())) {
             let e = Error::invalid(
+                rdbscope_rdb::Rule::DuplicateKey,
                 k.offset as usize,
                 format!(
                     "duplicate key in database {} (a key may appear once per database)",
@@ -260,7 +261,11 @@ fn check_in_parallel<'a>(
             match w.join() {
                 Ok(tally) => tally.into_report(report),
                 Err(_) => report.fail(Problem::new(
-                    Error::invalid(0, "internal error: a checking thread panicked"),
+                    Error::invalid(
+                        rdbscope_rdb::Rule::Other,
+                        0,
+                        "internal error: a checking thread panicked",
+                    ),
                     "internal",
                 )),
             }
@@ -353,6 +358,7 @@ fn walk<'a>(
                     ));
                 } else if eof.trailing > 0 {
                     let e = Error::invalid(
+                        rdbscope_rdb::Rule::TrailingData,
                         end as usize,
                         format!(
                             "{} bytes of trailing data after the checksum (expected the end of the file)",

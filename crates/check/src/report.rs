@@ -5,12 +5,15 @@
 use rdbscope_json::keyspace::Keyspace;
 use rdbscope_json::write::{write_bytes, write_json_str as json_str};
 use rdbscope_rdb::error::escape_key;
-use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
+use rdbscope_rdb::{
+    types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Rule, Stage,
+};
 use std::io::{self, Write};
 
-/// One problem found: the decoder's error (offset, stage, key, type and
-/// what was expected), with a class for the JSON report. It derefs to the
-/// [`Error`], so `p.offset`, `p.key`, `p.message()` read as on an error.
+/// One problem found: the decoder's error (offset, stage, key, type, the
+/// [`Rule`] broken and what was expected), with a class for the JSON
+/// report. It derefs to the [`Error`], so `p.offset`, `p.key`, `p.rule`,
+/// `p.message()` read as on an error.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The decoder's error.
@@ -139,7 +142,7 @@ impl Report {
                 | Stage::ReadOpcode
                 | Stage::ReadModuleAux
                 | Stage::ReadFunction
-        ) && p.kind != "duplicate-key"
+        ) && p.rule != Rule::DuplicateKey
         {
             self.structural_failure = true;
         }
@@ -301,9 +304,10 @@ impl Report {
                 opt(o, p.inner_offset)?;
                 write!(
                     o,
-                    ",\"stage\":\"{}\",\"kind\":\"{}\",\"key\":",
+                    ",\"stage\":\"{}\",\"kind\":\"{}\",\"rule\":\"{}\",\"key\":",
                     p.stage.as_str(),
-                    p.kind
+                    p.kind,
+                    p.rule.id()
                 )?;
                 match &p.key {
                     Some(k) => write_bytes(o, k)?,

@@ -9,7 +9,7 @@ use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::stream::{Stream, StreamId};
 use rdbscope_rdb::zipmap::Zipmap;
-use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Typed, Value};
+use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Rule, Scratch, Typed, Value};
 use std::collections::{HashMap, HashSet};
 
 /// Hash field TTLs above this are invalid (`EB_EXPIRE_TIME_MAX`, 2^48 - 1).
@@ -38,7 +38,13 @@ pub struct ValueChecker {
 /// counts the real bytes of the suspects' elements, in a map keyed by the
 /// bytes themselves: crafted fingerprint collisions cost one linear pass,
 /// never a false report. `what` names the element in the message.
-fn no_duplicates(seen: &mut Seen, v: &Value<'_>, s: &mut Scratch, what: &str) -> Result<()> {
+fn no_duplicates(
+    seen: &mut Seen,
+    v: &Value<'_>,
+    s: &mut Scratch,
+    rule: Rule,
+    what: &str,
+) -> Result<()> {
     let suspects = seen.repeated();
     if suspects.is_empty() {
         return Ok(());
@@ -70,6 +76,7 @@ fn no_duplicates(seen: &mut Seen, v: &Value<'_>, s: &mut Scratch, what: &str) ->
     }
     match found {
         Some(m) => Err(problem(
+            rule,
             v.offset(),
             format!("duplicate {what} \"{}\"", show(&m)),
         )),
@@ -77,8 +84,8 @@ fn no_duplicates(seen: &mut Seen, v: &Value<'_>, s: &mut Scratch, what: &str) ->
     }
 }
 
-fn problem(at: usize, msg: String) -> Error {
-    Error::invalid(at, msg)
+fn problem(rule: Rule, at: usize, msg: String) -> Error {
+    Error::invalid(rule, at, msg)
 }
 
 fn show(b: &[u8]) -> String {
@@ -119,6 +126,7 @@ impl ValueChecker {
                         if let (Elem::Int(x), Some(p)) = (e, prev) {
                             if x <= p {
                                 return Err(problem(
+                                    Rule::IntsetOrder,
                                     at,
                                     format!("intset is not strictly ascending: {x} after {p}"),
                                 ));
@@ -130,7 +138,7 @@ impl ValueChecker {
                     }
                     Ok(())
                 })?;
-                no_duplicates(&mut self.seen, v, s, "set member")?;
+                no_duplicates(&mut self.seen, v, s, Rule::SetDuplicateMember, "set member")?;
             }
             Typed::Zset(zset) => {
                 let seen = &mut self.seen;
@@ -138,6 +146,7 @@ impl ValueChecker {
                     st.elements += 1;
                     if score.is_nan() {
                         return Err(problem(
+                            Rule::ZsetNanScore,
                             at,
                             format!("zset member \"{}\" has a NaN score", show(&m.to_vec())),
                         ));
@@ -145,7 +154,13 @@ impl ValueChecker {
                     seen.push(elem_fingerprint(m));
                     Ok(())
                 })?;
-                no_duplicates(&mut self.seen, v, s, "zset member")?;
+                no_duplicates(
+                    &mut self.seen,
+                    v,
+                    s,
+                    Rule::ZsetDuplicateMember,
+                    "zset member",
+                )?;
             }
             Typed::Hash(_) => self.check_hash(v, s, &mut st)?,
             Typed::Stream(stream) => check_stream(v, &stream.stream()?, s, &mut st)?,
@@ -167,7 +182,7 @@ impl ValueChecker {
                 pairs += 1;
             }
             if let Some(msg) = zm.count_problem(pairs) {
-                return Err(loc.locate(Error::invalid(0, msg)));
+                return Err(loc.locate(Error::invalid(Rule::ZipmapCount, 0, msg)));
             }
         }
         if enc == Encoding::HashMetadata {
@@ -177,6 +192,7 @@ impl ValueChecker {
                 .filter(|m| !(0..=EXPIRE_TIME_MAX).contains(m))
             {
                 return Err(problem(
+                    Rule::HashMinExpireRange,
                     at,
                     format!("hash minimum expire time {min} is out of range (expected 0..={EXPIRE_TIME_MAX})"),
                 ));
@@ -198,6 +214,7 @@ impl ValueChecker {
                 // else negative is corrupt. Redis: 0..=2^48-1.
                 if t < 0 || (!valkey && t > EXPIRE_TIME_MAX) {
                     return Err(problem(
+                        Rule::HashFieldTtlRange,
                         at,
                         format!(
                             "hash field \"{}\" has an invalid expire time {t} (expected 0..={EXPIRE_TIME_MAX})",
@@ -212,12 +229,14 @@ impl ValueChecker {
                 match ttl {
                     Some(t) if saw_no_ttl => {
                         return Err(problem(
+                            Rule::HashFieldTtlOrder,
                             at,
                             format!("hash listpack field \"{}\" has TTL {t} after fields without TTL", show(&f.to_vec())),
                         ))
                     }
                     Some(t) if last_ttl.is_some_and(|l| t < l) => {
                         return Err(problem(
+                            Rule::HashFieldTtlOrder,
                             at,
                             format!(
                                 "hash listpack TTLs are not ascending: {t} after {}",
@@ -232,7 +251,7 @@ impl ValueChecker {
             seen.push(elem_fingerprint(f));
             Ok(())
         })?;
-        no_duplicates(&mut self.seen, v, s, "hash field")?;
+        no_duplicates(&mut self.seen, v, s, Rule::HashDuplicateField, "hash field")?;
         Ok(())
     }
 }
@@ -257,6 +276,7 @@ fn check_stream(
         let id = StreamId::from_be_bytes(&a);
         if !masters.insert((id.ms, id.seq)) {
             return Err(problem(
+                Rule::StreamMasterIdDuplicate,
                 at,
                 format!("stream listpack master ID {id} appears twice"),
             ));
@@ -278,6 +298,7 @@ fn check_stream(
         let name = g.name.to_vec()?;
         if !group_names.insert(name.clone()) {
             return Err(problem(
+                Rule::StreamGroupDuplicate,
                 at,
                 format!("duplicate consumer group name \"{}\"", show(&name)),
             ));
@@ -288,6 +309,7 @@ fn check_stream(
             let p = p?;
             if pel.insert(p.id, false).is_some() {
                 return Err(problem(
+                    Rule::StreamPelDuplicate,
                     at,
                     format!("group \"{}\": duplicate PEL entry {}", show(&name), p.id),
                 ));
@@ -299,6 +321,7 @@ fn check_stream(
             let cname = c.name.to_vec()?;
             if !consumer_names.insert(cname.clone()) {
                 return Err(problem(
+                    Rule::StreamConsumerDuplicate,
                     at,
                     format!(
                         "group \"{}\": duplicate consumer name \"{}\"",
@@ -311,6 +334,7 @@ fn check_stream(
                 match pel.get_mut(&id) {
                     None => {
                         return Err(problem(
+                            Rule::StreamConsumerPelUnknown,
                             c.pel_offset(),
                             format!(
                                 "group \"{}\", consumer \"{}\": PEL entry {id} is not in the group PEL",
@@ -321,6 +345,7 @@ fn check_stream(
                     }
                     Some(owned) if *owned => {
                         return Err(problem(
+                            Rule::StreamPelOwnedTwice,
                             c.pel_offset(),
                             format!(
                                 "group \"{}\": PEL entry {id} is owned twice (again by consumer \"{}\")",
@@ -335,6 +360,7 @@ fn check_stream(
         }
         if let Some((id, _)) = pel.iter().filter(|(_, &o)| !o).min_by_key(|(id, _)| **id) {
             return Err(problem(
+                Rule::StreamPelOwner,
                 at,
                 format!("group \"{}\": PEL entry {id} has no consumer", show(&name)),
             ));

@@ -93,6 +93,26 @@ fn broken_at(f: &Built, word: &str, span: Span) -> Problem {
     p
 }
 
+/// The rule a problem names, checked by its stable id (the `rule` of the
+/// JSON report, docs/check-rules.md).
+trait RuleIs {
+    /// Asserts that the problem broke the rule with this id.
+    fn rule_is(self, id: &str) -> Problem;
+}
+
+impl RuleIs for Problem {
+    #[track_caller]
+    fn rule_is(self, id: &str) -> Problem {
+        assert_eq!(
+            self.rule.id(),
+            id,
+            "the problem names rule {} instead of {id}: {self:?}",
+            self.rule.id()
+        );
+        self
+    }
+}
+
 /// As [`broken_at`], in the last record written.
 #[track_caller]
 fn broken(f: &Built, word: &str) -> Problem {
@@ -513,13 +533,13 @@ fn header_bad_magic() {
         b"\0\0\0\0\0\0\0\0\0",
         b"VALKEX080",
     ] {
-        broken_at(&header_only(bad, 11), "signature", HEADER);
+        broken_at(&header_only(bad, 11), "signature", HEADER).rule_is("header-signature");
     }
 }
 
 #[test]
 fn header_version_not_a_number() {
-    broken_at(&header_only(b"REDIS00x1", 11), "not a number", HEADER);
+    broken_at(&header_only(b"REDIS00x1", 11), "not a number", HEADER).rule_is("header-version");
 }
 
 #[test]
@@ -534,7 +554,8 @@ fn header_version_zero_or_too_new() {
             &header_only(format!("REDIS{v:04}").as_bytes(), v),
             "version",
             HEADER,
-        );
+        )
+        .rule_is("header-version");
     }
 }
 
@@ -547,7 +568,8 @@ fn header_valkey_magic_needs_version_80_or_more() {
             &header_only(format!("VALKEY{v:03}").as_bytes(), v),
             "version",
             HEADER,
-        );
+        )
+        .rule_is("header-version");
     }
 }
 
@@ -561,6 +583,7 @@ fn header_truncated() {
         let r = run(&f.bytes);
         let p = r.first_problem.expect("a truncated header is a problem");
         assert_eq!(p.kind, "truncated", "{p:?}");
+        p.clone().rule_is("truncated");
         assert_eq!(p.stage, Stage::Header);
     }
 }
@@ -580,12 +603,13 @@ fn length_encoding_0x82_to_0xbf_is_invalid() {
         broken(
             &file(SET, &cat![[b, 0, 0, 0, 1], member]),
             &format!("unknown length encoding 0x{b:02x}"),
-        );
+        )
+        .rule_is("length-encoding");
     }
     // The same in an opcode (SELECTDB).
     let good = RdbFile::redis(12).raw(&[0xfe, 0x80, 0, 0, 0, 0]).finish();
     let bad = RdbFile::redis(12).raw(&[0xfe, 0x82, 0, 0, 0, 0]).finish();
-    rule(&good, &bad, "length encoding");
+    rule(&good, &bad, "length encoding").rule_is("length-encoding");
 }
 
 #[test]
@@ -596,7 +620,8 @@ fn string_encoding_0xc4_and_up_is_invalid() {
         broken(
             &file(STRING, &[b, 0x05]),
             &format!("string encoding 0x{b:02x}"),
-        );
+        )
+        .rule_is("string-encoding");
     }
     // ... and in a key.
     let with_key = |k: &[u8]| {
@@ -607,7 +632,7 @@ fn string_encoding_0xc4_and_up_is_invalid() {
     };
     ok(&with_key(&[0xc0, 0x05]));
     for b in 0xc4..=0xff_u8 {
-        broken(&with_key(&[b, 0x05]), "string encoding");
+        broken(&with_key(&[b, 0x05]), "string encoding").rule_is("string-encoding");
     }
 }
 
@@ -615,7 +640,7 @@ fn string_encoding_0xc4_and_up_is_invalid() {
 fn type_8_is_invalid() {
     // Never assigned in any RDB version.
     ok(&file(STRING, &string("v")));
-    broken_before_key(&file(8, &string("v")), "unknown object type byte 8");
+    broken_before_key(&file(8, &string("v")), "unknown object type byte 8").rule_is("type-byte");
 }
 
 #[test]
@@ -624,11 +649,11 @@ fn unknown_type_byte() {
     // Never assigned (34..=241), or RDB 14 types this decoder does not
     // read (27..=33).
     for t in [27u8, 33, 34, 100, 200, 241] {
-        broken_before_key(&file(t, &string("v")), "type byte");
+        broken_before_key(&file(t, &string("v")), "type byte").rule_is("type-byte");
     }
     // Redis-only types in a Valkey file (Valkey 80 knows 0-22 only).
     for t in [23u8, 24, 25, 26] {
-        broken_before_key(&valkey_file(t, &string("v")), "type byte");
+        broken_before_key(&valkey_file(t, &string("v")), "type byte").rule_is("type-byte");
     }
 }
 
@@ -643,8 +668,8 @@ const LZF_100A: [u8; 9] = [0x01, 0x61, 0x61, 0xe0, 0x57, 0x00, 0x01, 0x61, 0x61]
 fn lzf_output_size_differs_from_declared() {
     let good = file(STRING, &lzf_string(&LZF_100A, 100));
     ok(&good);
-    broken(&file(STRING, &lzf_string(&LZF_100A, 101)), "declared");
-    broken(&file(STRING, &lzf_string(&LZF_100A, 99)), "declared");
+    broken(&file(STRING, &lzf_string(&LZF_100A, 101)), "declared").rule_is("lzf-length");
+    broken(&file(STRING, &lzf_string(&LZF_100A, 99)), "declared").rule_is("lzf-length");
 }
 
 #[test]
@@ -658,7 +683,8 @@ fn lzf_back_reference_before_start() {
         &lzf_string(&LZF_100A, 100),
         &lzf_string(&bad, 100),
         "before the start",
-    );
+    )
+    .rule_is("lzf-data");
 }
 
 #[test]
@@ -670,7 +696,8 @@ fn lzf_declared_size_impossible() {
         &lzf_string(&LZF_100A, 100),
         &lzf_string(&LZF_100A, 1 << 40),
         "claims",
-    );
+    )
+    .rule_is("lzf-length");
 }
 
 #[test]
@@ -680,7 +707,8 @@ fn lzf_literal_run_past_input() {
         &lzf_string(&[0x01, 0x61, 0x61], 2),
         &lzf_string(&[0x02, 0x61, 0x61], 3),
         "past the end",
-    );
+    )
+    .rule_is("lzf-data");
 }
 
 #[test]
@@ -690,7 +718,7 @@ fn errors_inside_compressed_blobs_carry_an_inner_offset() {
     put_u16(&mut bad, 8, 3); // zllen
     let f = file(LIST_ZIPLIST, &lzf_of(&bad));
     ok(&file(LIST_ZIPLIST, &lzf_of(&zl)));
-    let p = broken(&f, "zllen");
+    let p = broken(&f, "zllen").rule_is("ziplist-zllen");
     // The offset is the compressed string's first byte (its 0xC3 marker).
     assert_eq!(f.bytes[p.offset as usize], 0xc3);
     assert_eq!(p.inner_offset, Some(8));
@@ -715,25 +743,25 @@ fn zl_rule(patch: impl FnOnce(&mut Vec<u8>, &[usize]), word: &str) -> Problem {
 
 #[test]
 fn ziplist_zlbytes_differs_from_string_length() {
-    zl_rule(|z, _| put_own_len(z, 0, 1), "zlbytes");
-    zl_rule(|z, _| put_own_len(z, 0, -1), "zlbytes");
+    zl_rule(|z, _| put_own_len(z, 0, 1), "zlbytes").rule_is("ziplist-zlbytes");
+    zl_rule(|z, _| put_own_len(z, 0, -1), "zlbytes").rule_is("ziplist-zlbytes");
 }
 
 #[test]
 fn ziplist_zltail_beyond_end() {
-    zl_rule(|z, _| put_own_len(z, 4, 0), "past the end");
+    zl_rule(|z, _| put_own_len(z, 4, 0), "past the end").rule_is("ziplist-zltail");
 }
 
 #[test]
 fn ziplist_zltail_not_at_last_entry() {
-    zl_rule(|z, o| put_u32(z, 4, o[1] as u32), "last entry");
-    zl_rule(|z, o| put_u32(z, 4, o[0] as u32), "last entry");
+    zl_rule(|z, o| put_u32(z, 4, o[1] as u32), "last entry").rule_is("ziplist-zltail");
+    zl_rule(|z, o| put_u32(z, 4, o[0] as u32), "last entry").rule_is("ziplist-zltail");
 }
 
 #[test]
 fn ziplist_zllen_differs_from_entry_count() {
-    zl_rule(|z, _| put_u16(z, 8, 4), "zllen");
-    zl_rule(|z, _| put_u16(z, 8, 2), "zllen");
+    zl_rule(|z, _| put_u16(z, 8, 4), "zllen").rule_is("ziplist-zllen");
+    zl_rule(|z, _| put_u16(z, 8, 2), "zllen").rule_is("ziplist-zllen");
     // 65535 means "unknown, count them".
     let mut unknown = ziplist(&zl_elems());
     put_u16(&mut unknown, 8, u16::MAX);
@@ -743,9 +771,9 @@ fn ziplist_zllen_differs_from_entry_count() {
 #[test]
 fn ziplist_wrong_prevlen() {
     // Second entry: the first is 4 bytes long, not 5.
-    zl_rule(|z, o| z[o[1]] = 5, "prevlen");
+    zl_rule(|z, o| z[o[1]] = 5, "prevlen").rule_is("ziplist-prevlen");
     // The first entry's prevlen must be 0.
-    zl_rule(|z, o| z[o[0]] = 1, "prevlen");
+    zl_rule(|z, o| z[o[0]] = 1, "prevlen").rule_is("ziplist-prevlen");
 }
 
 #[test]
@@ -756,7 +784,8 @@ fn ziplist_missing_end_marker() {
             z[last] = 0x00;
         },
         "end with 0xff",
-    );
+    )
+    .rule_is("ziplist-terminator");
 }
 
 #[test]
@@ -769,7 +798,8 @@ fn ziplist_end_marker_before_the_end() {
             put_own_len(z, 0, 0);
         },
         "before the end",
-    );
+    )
+    .rule_is("ziplist-terminator");
 }
 
 #[test]
@@ -784,14 +814,15 @@ fn ziplist_invalid_encoding_byte() {
         broken(
             &file(LIST_ZIPLIST, &string(bad)),
             &format!("encoding byte 0x{b:02x}"),
-        );
+        )
+        .rule_is("ziplist-encoding");
     }
 }
 
 #[test]
 fn ziplist_entry_runs_past_end() {
     // The 2-byte string claims 63 bytes.
-    zl_rule(|z, o| z[o[0] + 1] = 0x3f, "ziplist string");
+    zl_rule(|z, o| z[o[0] + 1] = 0x3f, "ziplist string").rule_is("truncated");
     // The int16 of the last entry loses a byte (zlbytes/zltail kept right).
     zl_rule(
         |z, o| {
@@ -799,7 +830,8 @@ fn ziplist_entry_runs_past_end() {
             put_own_len(z, 0, 0);
         },
         "ziplist int16",
-    );
+    )
+    .rule_is("truncated");
 }
 
 #[test]
@@ -809,7 +841,8 @@ fn ziplist_shorter_than_header() {
         &ziplist(&[]),
         &unhex("0A 00 00 00 0A 00 00 00 00 00"),
         "minimum",
-    );
+    )
+    .rule_is("ziplist-size");
 }
 
 #[test]
@@ -822,10 +855,11 @@ fn quicklist_v1_nodes_are_checked_as_ziplists() {
         &quicklist(&[&node, &node]),
         &quicklist(&[&node, &bad_node]),
         "zllen",
-    );
+    )
+    .rule_is("ziplist-zllen");
     // A zero-length node is not a ziplist.
     ok(&file(LIST_QUICKLIST, &quicklist(&[&node])));
-    broken_at_end(&file(LIST_QUICKLIST, &quicklist(&[b""])), "minimum");
+    broken_at_end(&file(LIST_QUICKLIST, &quicklist(&[b""])), "minimum").rule_is("ziplist-size");
 }
 
 // ---------------------------------------------------------------------------
@@ -856,14 +890,14 @@ fn lp_rule(patch: impl FnOnce(&mut Vec<u8>, &[usize]), word: &str) -> Problem {
 
 #[test]
 fn listpack_total_bytes_differs_from_string_length() {
-    lp_rule(|l, _| put_own_len(l, 0, 1), "total bytes");
-    lp_rule(|l, _| put_own_len(l, 0, -1), "total bytes");
+    lp_rule(|l, _| put_own_len(l, 0, 1), "total bytes").rule_is("listpack-total-bytes");
+    lp_rule(|l, _| put_own_len(l, 0, -1), "total bytes").rule_is("listpack-total-bytes");
 }
 
 #[test]
 fn listpack_num_elements_differs_from_count() {
-    lp_rule(|l, _| put_u16(l, 4, 7), "header says 7 elements");
-    lp_rule(|l, _| put_u16(l, 4, 5), "header says 5 elements");
+    lp_rule(|l, _| put_u16(l, 4, 7), "header says 7 elements").rule_is("listpack-count");
+    lp_rule(|l, _| put_u16(l, 4, 5), "header says 5 elements").rule_is("listpack-count");
     // 65535 means "unknown, count them".
     let mut unknown = listpack(&lp_elems());
     put_u16(&mut unknown, 4, u16::MAX);
@@ -873,7 +907,7 @@ fn listpack_num_elements_differs_from_count() {
 #[test]
 fn listpack_wrong_backlen() {
     // "a": encoding + data is 2 bytes.
-    lp_rule(|l, o| l[o[0] + 2] = 3, "backlen");
+    lp_rule(|l, o| l[o[0] + 2] = 3, "backlen").rule_is("listpack-backlen");
     // The 200-byte string: 202 = 0x01 0xCA as a 2-byte backlen.
     lp_rule(
         |l, o| {
@@ -881,7 +915,8 @@ fn listpack_wrong_backlen() {
             l[o[5] + 203] = 0xcb;
         },
         "backlen",
-    );
+    )
+    .rule_is("listpack-backlen");
 }
 
 #[test]
@@ -895,7 +930,8 @@ fn listpack_invalid_encoding_byte() {
         broken(
             &file(SET_LISTPACK, &string(bad)),
             &format!("encoding byte 0x{b:02x}"),
-        );
+        )
+        .rule_is("listpack-encoding");
     }
 }
 
@@ -905,13 +941,13 @@ fn listpack_entry_runs_past_end() {
     let good = listpack(&[s("a"), n(1)]);
     let mut bad = good.clone();
     bad[6] = 0xbf;
-    blob_rule(SET_LISTPACK, &good, &bad, "listpack string");
+    blob_rule(SET_LISTPACK, &good, &bad, "listpack string").rule_is("truncated");
     // An int64 cut short.
     let good = listpack(&[n(1 << 40)]);
     let mut bad = good.clone();
     bad.drain(6 + 5..6 + 9);
     put_own_len(&mut bad, 0, 0);
-    blob_rule(SET_LISTPACK, &good, &bad, "listpack int64");
+    blob_rule(SET_LISTPACK, &good, &bad, "listpack int64").rule_is("truncated");
 }
 
 #[test]
@@ -922,7 +958,8 @@ fn listpack_terminator_missing() {
             l[last] = 0xfe;
         },
         "end with 0xff",
-    );
+    )
+    .rule_is("listpack-terminator");
 }
 
 #[test]
@@ -933,7 +970,8 @@ fn listpack_terminator_before_the_end() {
             put_own_len(l, 0, 0);
         },
         "before the end",
-    );
+    )
+    .rule_is("listpack-terminator");
 }
 
 #[test]
@@ -943,7 +981,8 @@ fn listpack_shorter_than_header() {
         &listpack(&[s("a")]),
         &unhex("06 00 00 00 00 00"),
         "minimum",
-    );
+    )
+    .rule_is("listpack-size");
 }
 
 // ---------------------------------------------------------------------------
@@ -963,7 +1002,8 @@ fn intset_encoding_not_2_4_8() {
             &intset(2, &[1, 2]),
             &intset(width, &[1, 2]),
             &format!("encoding {width} "),
-        );
+        )
+        .rule_is("intset-encoding");
     }
 }
 
@@ -972,14 +1012,14 @@ fn intset_size_differs_from_header() {
     let good = intset(2, &[1, 2]);
     let mut count = good.clone();
     put_u32(&mut count, 4, 3);
-    blob_rule(SET_INTSET, &good, &count, "should be");
+    blob_rule(SET_INTSET, &good, &count, "should be").rule_is("intset-length");
     let extra = cat![good, [0u8]];
-    blob_rule(SET_INTSET, &good, &extra, "should be");
+    blob_rule(SET_INTSET, &good, &extra, "should be").rule_is("intset-length");
 }
 
 #[test]
 fn intset_empty() {
-    blob_rule(SET_INTSET, &intset(2, &[1]), &intset(2, &[]), "empty");
+    blob_rule(SET_INTSET, &intset(2, &[1]), &intset(2, &[]), "empty").rule_is("intset-empty");
 }
 
 #[test]
@@ -989,7 +1029,8 @@ fn intset_not_ascending() {
         &intset(2, &[1, 2]),
         &intset(2, &[2, 1]),
         "ascending",
-    );
+    )
+    .rule_is("intset-order");
 }
 
 #[test]
@@ -999,7 +1040,8 @@ fn intset_duplicate_member() {
         &intset(2, &[1, 2]),
         &intset(2, &[1, 1]),
         "1 after 1",
-    );
+    )
+    .rule_is("intset-order");
 }
 
 // ---------------------------------------------------------------------------
@@ -1013,7 +1055,7 @@ fn zipmap_count_byte_differs_from_pairs() {
     let good = zipmap(&ZM_PAIRS);
     let mut bad = good.clone();
     bad[0] = 3;
-    blob_rule(HASH_ZIPMAP, &good, &bad, "says 3 pairs");
+    blob_rule(HASH_ZIPMAP, &good, &bad, "says 3 pairs").rule_is("zipmap-count");
     // 254 means "unknown, count them".
     let mut unknown = good.clone();
     unknown[0] = 254;
@@ -1026,7 +1068,7 @@ fn zipmap_missing_end() {
     let mut bad = good.clone();
     let last = bad.len() - 1;
     bad[last] = 0x00;
-    blob_rule(HASH_ZIPMAP, &good, &bad, "end with 0xff");
+    blob_rule(HASH_ZIPMAP, &good, &bad, "end with 0xff").rule_is("zipmap-terminator");
 }
 
 #[test]
@@ -1036,7 +1078,8 @@ fn zipmap_ends_between_key_and_value() {
         &zipmap(&[(b"a", b"1")]),
         &unhex("01 01 61 FF"),
         "between a key and its value",
-    );
+    )
+    .rule_is("zipmap-pairs");
 }
 
 /// `zipmapValidateIntegrity` (redis src/zipmap.c): "check that the zipmap
@@ -1052,7 +1095,8 @@ fn zipmap_empty() {
         &zipmap(&[(b"a", b"1")]),
         &unhex("00 FF"),
         "empty",
-    );
+    )
+    .rule_is("zipmap-count");
 }
 
 /// `zipmapValidateIntegrity`: `if (zm[0] != ZIPMAP_BIGLEN && zm[0] !=
@@ -1065,7 +1109,7 @@ fn zipmap_count_byte_255() {
     let good = zipmap(&ZM_PAIRS);
     let mut bad = good.clone();
     bad[0] = 255;
-    blob_rule(HASH_ZIPMAP, &good, &bad, "pairs");
+    blob_rule(HASH_ZIPMAP, &good, &bad, "pairs").rule_is("zipmap-count");
 }
 
 // ---------------------------------------------------------------------------
@@ -1079,14 +1123,16 @@ fn duplicate_set_member_plain() {
         &strings(&[s("a"), s("b")]),
         &strings(&[s("a"), s("a")]),
         "duplicate set member",
-    );
+    )
+    .rule_is("set-duplicate-member");
     // An int-encoded 5 and the text "5" are the same member.
     value_rule(
         SET,
         &strings(&[n(5), s("6")]),
         &strings(&[n(5), s("5")]),
         "duplicate set member",
-    );
+    )
+    .rule_is("set-duplicate-member");
 }
 
 #[test]
@@ -1096,14 +1142,16 @@ fn duplicate_set_member_listpack() {
         &listpack(&[s("a"), s("b")]),
         &listpack(&[s("a"), s("a")]),
         "duplicate set member",
-    );
+    )
+    .rule_is("set-duplicate-member");
     // "5" stored as a string and 5 stored as an integer.
     blob_rule(
         SET_LISTPACK,
         &listpack(&[s("5"), n(6)]),
         &listpack(&[s("5"), n(5)]),
         "duplicate set member \"5\"",
-    );
+    )
+    .rule_is("set-duplicate-member");
 }
 
 #[test]
@@ -1113,7 +1161,8 @@ fn duplicate_hash_field_plain() {
         &hash_pairs(&[(b"f", b"1"), (b"g", b"2")]),
         &hash_pairs(&[(b"f", b"1"), (b"f", b"2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
 }
 
 #[test]
@@ -1123,14 +1172,16 @@ fn duplicate_hash_field_ziplist() {
         &ziplist(&[s("f"), s("1"), s("g"), s("2")]),
         &ziplist(&[s("f"), s("1"), s("f"), s("2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
     // Int and string forms of the same field.
     blob_rule(
         HASH_ZIPLIST,
         &ziplist(&[n(7), s("1"), s("8"), s("2")]),
         &ziplist(&[n(7), s("1"), s("7"), s("2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
 }
 
 #[test]
@@ -1140,13 +1191,15 @@ fn duplicate_hash_field_listpack() {
         &listpack(&[s("f"), s("1"), s("g"), s("2")]),
         &listpack(&[s("f"), s("1"), s("f"), s("2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
     blob_rule(
         HASH_LISTPACK,
         &listpack(&[s("5"), s("1"), n(6), s("2")]),
         &listpack(&[s("5"), s("1"), n(5), s("2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
 }
 
 #[test]
@@ -1156,7 +1209,8 @@ fn duplicate_hash_field_zipmap() {
         &zipmap(&[(b"f", b"1"), (b"g", b"2")]),
         &zipmap(&[(b"f", b"1"), (b"f", b"2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
 }
 
 #[test]
@@ -1166,18 +1220,21 @@ fn duplicate_hash_field_with_ttls() {
         &hash_metadata(T, &[(1, b"f", b"1"), (0, b"g", b"2")]),
         &hash_metadata(T, &[(1, b"f", b"1"), (0, b"f", b"2")]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
     value_rule(
         HASH_LISTPACK_EX,
         &hash_listpack_ex(T, &[(b"f", b"1", T), (b"g", b"2", 0)]),
         &hash_listpack_ex(T, &[(b"f", b"1", T), (b"f", b"2", 0)]),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
     rule(
         &valkey_file(22, &valkey_hash2(&[(b"f", b"1", T), (b"g", b"2", -1)])),
         &valkey_file(22, &valkey_hash2(&[(b"f", b"1", T), (b"f", b"2", -1)])),
         "duplicate hash field",
-    );
+    )
+    .rule_is("hash-duplicate-field");
 }
 
 #[test]
@@ -1187,7 +1244,8 @@ fn duplicate_zset_member_type_3() {
         &zset_ascii(&[(b"a", Some("1")), (b"b", Some("2"))]),
         &zset_ascii(&[(b"a", Some("1")), (b"a", Some("2"))]),
         "duplicate zset member",
-    );
+    )
+    .rule_is("zset-duplicate-member");
 }
 
 #[test]
@@ -1197,7 +1255,8 @@ fn duplicate_zset_member_type_5() {
         &zset_binary(&[(b"a", 1.0), (b"b", 2.0)]),
         &zset_binary(&[(b"a", 1.0), (b"a", 2.0)]),
         "duplicate zset member",
-    );
+    )
+    .rule_is("zset-duplicate-member");
 }
 
 #[test]
@@ -1207,13 +1266,15 @@ fn duplicate_zset_member_listpack() {
         &listpack(&[s("a"), n(1), s("b"), n(2)]),
         &listpack(&[s("a"), n(1), s("a"), n(2)]),
         "duplicate zset member",
-    );
+    )
+    .rule_is("zset-duplicate-member");
     blob_rule(
         ZSET_LISTPACK,
         &listpack(&[s("5"), n(1), n(6), n(2)]),
         &listpack(&[s("5"), n(1), n(5), n(2)]),
         "duplicate zset member",
-    );
+    )
+    .rule_is("zset-duplicate-member");
 }
 
 #[test]
@@ -1223,7 +1284,8 @@ fn duplicate_zset_member_ziplist() {
         &ziplist(&[s("a"), n(1), s("b"), n(2)]),
         &ziplist(&[s("a"), n(1), s("a"), n(2)]),
         "duplicate zset member",
-    );
+    )
+    .rule_is("zset-duplicate-member");
 }
 
 // ---------------------------------------------------------------------------
@@ -1237,7 +1299,8 @@ fn hash_listpack_odd_element_count() {
         &listpack(&[s("f"), s("1"), s("g"), s("2")]),
         &listpack(&[s("f"), s("1"), s("g")]),
         "odd number",
-    );
+    )
+    .rule_is("pair-count");
 }
 
 #[test]
@@ -1247,7 +1310,8 @@ fn hash_ziplist_odd_element_count() {
         &ziplist(&[s("f"), s("1"), s("g"), s("2")]),
         &ziplist(&[s("f"), s("1"), s("g")]),
         "odd number",
-    );
+    )
+    .rule_is("pair-count");
 }
 
 #[test]
@@ -1257,7 +1321,8 @@ fn zset_listpack_odd_element_count() {
         &listpack(&[s("a"), n(1), s("b"), n(2)]),
         &listpack(&[s("a"), n(1), s("b")]),
         "odd number",
-    );
+    )
+    .rule_is("pair-count");
 }
 
 #[test]
@@ -1267,7 +1332,52 @@ fn zset_ziplist_odd_element_count() {
         &ziplist(&[s("a"), n(1), s("b"), n(2)]),
         &ziplist(&[s("a"), n(1), s("b")]),
         "odd number",
-    );
+    )
+    .rule_is("pair-count");
+}
+
+#[test]
+fn zset_ziplist_score_not_a_number() {
+    blob_rule(
+        ZSET_ZIPLIST,
+        &ziplist(&[s("a"), n(1)]),
+        &ziplist(&[s("a"), s("x")]),
+        "score is not a number",
+    )
+    .rule_is("zset-score");
+}
+
+#[test]
+fn zset_ascii_score_not_a_number() {
+    value_rule(
+        ZSET,
+        &zset_ascii(&[(b"a", Some("1.5"))]),
+        &zset_ascii(&[(b"a", Some("x"))]),
+        "not a number",
+    )
+    .rule_is("number-text");
+}
+
+#[test]
+fn intset_shorter_than_its_header() {
+    blob_rule(
+        SET_INTSET,
+        &intset(2, &[1, 2]),
+        &[2, 0, 0, 0],
+        "shorter than its header",
+    )
+    .rule_is("intset-header");
+}
+
+#[test]
+fn zipmap_shorter_than_2_bytes() {
+    blob_rule(
+        HASH_ZIPMAP,
+        &zipmap(&[(b"a", b"1")]),
+        &[0xff],
+        "shorter than 2 bytes",
+    )
+    .rule_is("zipmap-size");
 }
 
 #[test]
@@ -1282,7 +1392,8 @@ fn hash_listpack_ex_not_a_multiple_of_3() {
             &good,
             &lpex(&elems[..cut]),
             "listpack ended",
-        );
+        )
+        .rule_is("listpack-elements");
     }
 }
 
@@ -1298,14 +1409,16 @@ fn nan_score_type_3() {
         &zset_ascii(&[(b"a", Some("1")), (b"b", Some("inf"))]),
         &zset_ascii(&[(b"a", Some("1")), (b"b", None)]),
         "NaN score",
-    );
+    )
+    .rule_is("zset-nan-score");
     // "nan" as text (Redis reads it with %lg).
     value_rule(
         ZSET,
         &zset_ascii(&[(b"a", Some("1"))]),
         &zset_ascii(&[(b"a", Some("nan"))]),
         "NaN score",
-    );
+    )
+    .rule_is("zset-nan-score");
 }
 
 #[test]
@@ -1315,7 +1428,8 @@ fn nan_score_type_5() {
         &zset_binary(&[(b"a", 1.0), (b"b", f64::NEG_INFINITY)]),
         &zset_binary(&[(b"a", 1.0), (b"b", f64::NAN)]),
         "NaN score",
-    );
+    )
+    .rule_is("zset-nan-score");
 }
 
 /// Redis 7.0-7.4 do not check listpack scores for NaN (redis-check-rdb
@@ -1327,7 +1441,8 @@ fn nan_score_listpack() {
         &listpack(&[s("a"), s("1.5"), s("b"), s("inf")]),
         &listpack(&[s("a"), s("1.5"), s("b"), s("nan")]),
         "NaN score",
-    );
+    )
+    .rule_is("zset-nan-score");
 }
 
 // ---------------------------------------------------------------------------
@@ -1341,7 +1456,8 @@ fn hash_listpack_ex_ttl_above_max() {
         &hash_listpack_ex(T, &[(b"f", b"v", MAX_TTL)]),
         &hash_listpack_ex(T, &[(b"f", b"v", MAX_TTL + 1)]),
         "invalid expire time",
-    );
+    )
+    .rule_is("hash-field-ttl-range");
 }
 
 #[test]
@@ -1351,7 +1467,8 @@ fn hash_listpack_ex_negative_ttl() {
         &hash_listpack_ex(T, &[(b"f", b"v", 1)]),
         &hash_listpack_ex(T, &[(b"f", b"v", -1)]),
         "invalid expire time",
-    );
+    )
+    .rule_is("hash-field-ttl-range");
 }
 
 #[test]
@@ -1362,7 +1479,8 @@ fn hash_listpack_ex_ttl_not_an_integer() {
         &lpex(n(T)),
         &lpex(s("soon")),
         "not an integer",
-    );
+    )
+    .rule_is("hash-field-ttl-integer");
 }
 
 #[test]
@@ -1373,7 +1491,8 @@ fn hash_listpack_ex_ttl_less_field_before_ttl_field() {
         &hash_listpack_ex(T, &[(b"f1", b"v1", T), (b"f2", b"v2", 0)]),
         &hash_listpack_ex(T, &[(b"f2", b"v2", 0), (b"f1", b"v1", T)]),
         "after fields without TTL",
-    );
+    )
+    .rule_is("hash-field-ttl-order");
 }
 
 #[test]
@@ -1388,7 +1507,8 @@ fn hash_listpack_ex_ttls_not_ascending() {
         &hash_listpack_ex(T, &[(b"f1", b"v1", T), (b"f2", b"v2", T + 1)]),
         &hash_listpack_ex(T, &[(b"f1", b"v1", T + 1), (b"f2", b"v2", T)]),
         "not ascending",
-    );
+    )
+    .rule_is("hash-field-ttl-order");
 }
 
 #[test]
@@ -1399,7 +1519,8 @@ fn hash_metadata_expire_above_max() {
         &hash_metadata(MAX_TTL - 1, &[(2, b"f", b"v")]),
         &hash_metadata(MAX_TTL - 1, &[(3, b"f", b"v")]),
         "invalid expire time",
-    );
+    )
+    .rule_is("hash-field-ttl-range");
 }
 
 #[test]
@@ -1410,7 +1531,8 @@ fn hash_metadata_pre_ga_expire_above_max() {
         &hash_metadata_pre_ga(&[(MAX_TTL as u64, b"f", b"v")]),
         &hash_metadata_pre_ga(&[(MAX_TTL as u64 + 1, b"f", b"v")]),
         "invalid expire time",
-    );
+    )
+    .rule_is("hash-field-ttl-range");
 }
 
 /// redis src/rdb.c (RDB_TYPE_HASH_METADATA): `if (minExpire >
@@ -1425,7 +1547,8 @@ fn hash_metadata_min_expire_above_invalid() {
         &hash_metadata(T, &[(0, b"f", b"v")]),
         &hash_metadata((1 << 48) + 1, &[(0, b"f", b"v")]),
         "expire",
-    );
+    )
+    .rule_is("hash-min-expire-range");
 }
 
 #[test]
@@ -1435,7 +1558,8 @@ fn valkey_hash2_expire_below_minus_one() {
         &valkey_file(22, &valkey_hash2(&[(b"f1", b"v1", T), (b"f2", b"v2", -1)])),
         &valkey_file(22, &valkey_hash2(&[(b"f1", b"v1", T), (b"f2", b"v2", -2)])),
         "invalid expire time",
-    );
+    )
+    .rule_is("hash-field-ttl-range");
 }
 
 // ---------------------------------------------------------------------------
@@ -1456,7 +1580,8 @@ fn quicklist_v2_container_not_1_or_2() {
             &good,
             &bad,
             "neither 1 (plain) nor 2 (packed)",
-        );
+        )
+        .rule_is("quicklist-container");
     }
 }
 
@@ -1469,13 +1594,15 @@ fn quicklist_v2_packed_nodes_are_checked_as_listpacks() {
         &quicklist2(&[(1, string("plain")), (2, ql_packed())]),
         &quicklist2(&[(1, string("plain")), (2, string(bad_lp))]),
         "header says 3 elements",
-    );
+    )
+    .rule_is("listpack-count");
     // A zero-length node is refused whatever its container.
     ok(&file(LIST_QUICKLIST_2, &quicklist2(&[(2, ql_packed())])));
     broken_at_end(
         &file(LIST_QUICKLIST_2, &quicklist2(&[(2, string(""))])),
         "empty",
-    );
+    )
+    .rule_is("quicklist-empty-node");
 }
 
 /// redis src/rdb.c (quicklist branch): `if (data == NULL || (encoded_len ==
@@ -1490,7 +1617,8 @@ fn quicklist_v2_zero_length_plain_node() {
         &quicklist2(&[(1, string("x"))]),
         &quicklist2(&[(1, string(""))]),
         "empty",
-    );
+    )
+    .rule_is("quicklist-empty-node");
 }
 
 // ---------------------------------------------------------------------------
@@ -1509,7 +1637,28 @@ fn stream_lp_count_wrong() {
         &example_stream(),
         &stream_elems_with(ex::E1_LP_COUNT, n(6)),
         "lp-count",
-    );
+    )
+    .rule_is("stream-lp-count");
+}
+
+#[test]
+fn stream_entry_field_count_negative() {
+    stream_rule(
+        &example_stream(),
+        &stream_elems_with(ex::E3_FLAGS + 3, n(-1)),
+        "field count is negative",
+    )
+    .rule_is("stream-entry-fields");
+}
+
+#[test]
+fn stream_entry_flags_not_an_integer() {
+    stream_rule(
+        &example_stream(),
+        &stream_elems_with(ex::E3_FLAGS, s("x")),
+        "expected an integer",
+    )
+    .rule_is("listpack-integer");
 }
 
 #[test]
@@ -1518,7 +1667,8 @@ fn stream_master_entry_not_terminated_by_0() {
         &example_stream(),
         &stream_elems_with(ex::MASTER_TERMINATOR, n(1)),
         "does not end with 0",
-    );
+    )
+    .rule_is("stream-master-entry");
 }
 
 #[test]
@@ -1528,7 +1678,8 @@ fn stream_entry_count_more_than_present() {
         &example_stream(),
         &stream_elems_with(ex::COUNT, n(4)),
         "listpack ended",
-    );
+    )
+    .rule_is("listpack-elements");
 }
 
 #[test]
@@ -1538,7 +1689,8 @@ fn stream_entry_count_fewer_than_present() {
         &example_stream(),
         &stream_elems_with(ex::COUNT, n(2)),
         "after its last entry",
-    );
+    )
+    .rule_is("stream-trailing-elements");
 }
 
 /// count = 2, deleted = 1 with the third entry flagged deleted is right;
@@ -1559,7 +1711,7 @@ fn stream_entry_count_differs_from_live_entries() {
         st.max_deleted_id = id(5, 0);
         st
     };
-    stream_rule(&with_flags(1), &with_flags(0), "live entries");
+    stream_rule(&with_flags(1), &with_flags(0), "live entries").rule_is("stream-live-count");
 }
 
 #[test]
@@ -1570,18 +1722,19 @@ fn stream_extra_elements_after_last_entry() {
         &example_stream(),
         &stream_with_elems(elems),
         "after its last entry",
-    );
+    )
+    .rule_is("stream-trailing-elements");
 }
 
 #[test]
 fn stream_empty_listpack() {
     let mut empty_string = example_stream();
     empty_string.nodes[0].listpack = Vec::new();
-    stream_rule(&example_stream(), &empty_string, "empty");
+    stream_rule(&example_stream(), &empty_string, "empty").rule_is("stream-empty-listpack");
     // A well-formed listpack with no elements at all.
     let mut no_elements = example_stream();
     no_elements.nodes[0].listpack = listpack(&[]);
-    stream_rule(&example_stream(), &no_elements, "listpack ended");
+    stream_rule(&example_stream(), &no_elements, "listpack ended").rule_is("listpack-elements");
 }
 
 #[test]
@@ -1593,7 +1746,8 @@ fn stream_master_id_not_16_bytes() {
             &stream_file(&example_stream()),
             &file(STREAM_LISTPACKS_3, &bad),
             &format!("is {size} bytes"),
-        );
+        )
+        .rule_is("stream-master-id");
     }
 }
 
@@ -1652,7 +1806,8 @@ fn stream_duplicate_master_id() {
         &two_node_stream((5, 0)),
         &two_node_stream((1, 1)),
         "appears twice",
-    );
+    )
+    .rule_is("stream-master-id-duplicate");
 }
 
 #[test]
@@ -1661,7 +1816,7 @@ fn stream_length_without_listpacks() {
         length,
         ..Stream::default()
     };
-    stream_rule(&empty(0), &empty(1), "no listpacks");
+    stream_rule(&empty(0), &empty(1), "no listpacks").rule_is("stream-length");
 }
 
 fn stream_with_groups(groups: Vec<Group>) -> Stream {
@@ -1676,7 +1831,8 @@ fn stream_group_pel_entry_without_consumer() {
         &example_stream(),
         &stream_with_groups(vec![group("g", &[(1, 1)], vec![consumer("alice", &[])])]),
         "has no consumer",
-    );
+    )
+    .rule_is("stream-pel-owner");
 }
 
 #[test]
@@ -1685,7 +1841,8 @@ fn stream_consumer_pel_entry_not_in_group_pel() {
         &example_stream(),
         &stream_with_groups(vec![group("g", &[], vec![consumer("alice", &[(1, 1)])])]),
         "not in the group PEL",
-    );
+    )
+    .rule_is("stream-consumer-pel-unknown");
 }
 
 #[test]
@@ -1696,7 +1853,8 @@ fn stream_duplicate_group_name() {
             group(second, &[], vec![]),
         ])
     };
-    stream_rule(&groups("h"), &groups("g"), "duplicate consumer group name");
+    stream_rule(&groups("h"), &groups("g"), "duplicate consumer group name")
+        .rule_is("stream-group-duplicate");
 }
 
 #[test]
@@ -1712,7 +1870,8 @@ fn stream_duplicate_consumer_name() {
         &consumers("bob"),
         &consumers("alice"),
         "duplicate consumer name",
-    );
+    )
+    .rule_is("stream-consumer-duplicate");
 }
 
 #[test]
@@ -1724,7 +1883,7 @@ fn stream_duplicate_group_pel_entry() {
             vec![consumer("alice", &[(1, 1), (1, 2)])],
         )])
     };
-    stream_rule(&pel((1, 2)), &pel((1, 1)), "duplicate PEL entry");
+    stream_rule(&pel((1, 2)), &pel((1, 1)), "duplicate PEL entry").rule_is("stream-pel-duplicate");
 }
 
 #[test]
@@ -1738,7 +1897,7 @@ fn stream_pel_entry_owned_by_two_consumers() {
             vec![consumer("alice", &[(1, 1)]), consumer("bob", bob)],
         )])
     };
-    stream_rule(&owners(&[]), &owners(&[(1, 1)]), "owned twice");
+    stream_rule(&owners(&[]), &owners(&[(1, 1)]), "owned twice").rule_is("stream-pel-owned-twice");
 }
 
 #[test]
@@ -1752,7 +1911,8 @@ fn stream_duplicate_consumer_pel_entry() {
             vec![consumer("alice", &[(1, 1), (1, 1)])],
         )]),
         "owned twice",
-    );
+    )
+    .rule_is("stream-pel-owned-twice");
 }
 
 // ---------------------------------------------------------------------------
@@ -1774,7 +1934,7 @@ fn duplicate_key_in_one_db() {
     ok(&two_keys(0, b"j", 0, b"k"));
     // Reported at the second occurrence.
     let bad = two_keys(0, b"k", 0, b"k");
-    let p = broken_at(&bad, "duplicate key", bad.spans[1]);
+    let p = broken_at(&bad, "duplicate key", bad.spans[1]).rule_is("duplicate-key");
     assert_eq!(p.kind, "duplicate-key");
     // The same key in two databases is fine.
     ok(&two_keys(0, b"k", 1, b"k"));
@@ -1787,7 +1947,7 @@ fn duplicate_key_in_one_db() {
         .select_db(0)
         .key(STRING, b"k", &string("3"))
         .finish();
-    broken_at(&back, "database 0", back.spans[2]);
+    broken_at(&back, "database 0", back.spans[2]).rule_is("duplicate-key");
 }
 
 /// Past the fingerprint budget, prints are spilled to temporary files and
@@ -1817,6 +1977,7 @@ fn duplicate_keys_found_across_spilled_runs() {
         let r = check(&bad.bytes, "test.rdb", &opts, |_| {});
         let first = r.first_problem.as_ref().expect("a problem");
         assert!(r.notes.is_empty(), "{:?}", r.notes);
+        first.clone().rule_is("duplicate-key");
         (r.problems, first.kind, first.error.to_string())
     };
     let in_memory = problems(1 << 20);
@@ -1847,7 +2008,7 @@ fn trailing_garbage_after_checksum() {
             bytes: cat![good.bytes, junk],
             spans: vec![],
         };
-        let p = broken_at(&bad, "trailing", tail);
+        let p = broken_at(&bad, "trailing", tail).rule_is("trailing-data");
         assert_eq!(p.kind, "trailing-data");
     }
     // Not quite a diskless EOF mark: 39 hex digits, or 40 with a non-hex.
@@ -1857,7 +2018,7 @@ fn trailing_garbage_after_checksum() {
             bytes: cat![good.bytes, not_mark.as_bytes()],
             spans: vec![],
         };
-        broken_at(&bad, "trailing", tail);
+        broken_at(&bad, "trailing", tail).rule_is("trailing-data");
     }
 }
 
@@ -1890,14 +2051,14 @@ fn crc_mismatch() {
     let mut data = good.clone();
     let v = data.bytes.iter().rposition(|&b| b == b'v').unwrap();
     data.bytes[v] = b'w';
-    let p = broken_at(&data, "checksum", crc);
+    let p = broken_at(&data, "checksum", crc).rule_is("checksum");
     assert_eq!((p.kind, p.stage), ("checksum", Stage::CheckSum));
     let r = run(&data.bytes);
     assert!(r.checksum_mismatch);
     // The stored CRC changed.
     let mut stored = good.clone();
     stored.bytes[crc_at] ^= 1;
-    broken_at(&stored, "checksum", crc);
+    broken_at(&stored, "checksum", crc).rule_is("checksum");
     // `ignore_checksum` turns the comparison off.
     let opts = Options {
         ignore_checksum: true,
@@ -1957,8 +2118,27 @@ fn truncated_file() {
             .unwrap_or_else(|| panic!("a file cut at {cut} bytes passed"));
         assert!(!r.is_ok());
         assert_eq!(p.kind, "truncated", "cut at {cut}: {p:?}");
+        p.clone().rule_is("truncated");
         assert!(p.offset <= cut as u64, "cut at {cut}: {p:?}");
     }
+}
+
+#[test]
+fn lzf_string_over_the_decompressed_size_limit() {
+    let f = file(STRING, &lzf_string(&LZF_100A, 100));
+    ok(&f);
+    let opts = Options {
+        now_ms: 0,
+        max_decompressed: 50,
+        ..Options::default()
+    };
+    let r = check(&f.bytes, "test.rdb", &opts, |_| {});
+    let p = r
+        .first_problem
+        .expect("a value over the limit is a problem");
+    assert_eq!(p.kind, "limit", "{p:?}");
+    assert!(p.message().contains("limit"), "{p:?}");
+    p.rule_is("size-limit");
 }
 
 // ---------------------------------------------------------------------------
@@ -1991,7 +2171,8 @@ fn module_unknown_opcode() {
             &module_value(2),
             &module_value(op),
             &format!("unknown module opcode {op}"),
-        );
+        )
+        .rule_is("module-opcode");
     }
 }
 
@@ -2002,7 +2183,8 @@ fn module_id_0() {
         &module_value(2),
         &module_value_with_id(0, 2),
         "module id 0",
-    );
+    )
+    .rule_is("module-id");
 }
 
 #[test]
@@ -2010,7 +2192,8 @@ fn module_value_without_eof() {
     // Without its final 0 the opcode stream runs into the EOF byte.
     let good = module_value(2);
     ok(&file(MODULE_2, &good));
-    broken_at_end(&file(MODULE_2, &good[..good.len() - 1]), "module opcode");
+    broken_at_end(&file(MODULE_2, &good[..good.len() - 1]), "module opcode")
+        .rule_is("module-opcode");
 }
 
 #[test]
@@ -2018,7 +2201,7 @@ fn module_pre_ga_type_6() {
     // Redis 4.0 release candidates' format, without opcodes: unreadable
     // without the module, refused by Redis >= 4.0 GA.
     ok(&file(MODULE_2, &module_value(2)));
-    let p = broken(&file(MODULE_PRE_GA, &module_value(2)), "pre-GA");
+    let p = broken(&file(MODULE_PRE_GA, &module_value(2)), "pre-GA").rule_is("module-pre-ga");
     assert_eq!(p.kind, "unsupported");
 }
 
@@ -2038,12 +2221,12 @@ fn module_aux_record() {
             ])
             .finish()
     };
-    rule(&aux(2, 2), &aux(1, 2), "when");
-    rule(&aux(2, 2), &aux(2, 9), "unknown module opcode 9");
+    rule(&aux(2, 2), &aux(1, 2), "when").rule_is("module-aux-when");
+    rule(&aux(2, 2), &aux(2, 9), "unknown module opcode 9").rule_is("module-opcode");
     let zero = RdbFile::redis(12)
         .raw(&cat![[0xf7], len(0), [2], [1], [0]])
         .finish();
-    broken(&zero, "module id 0");
+    broken(&zero, "module id 0").rule_is("module-id");
 }
 
 // ---------------------------------------------------------------------------
@@ -2061,7 +2244,8 @@ fn valkey_slot_import_job_name_not_40_bytes() {
         &import(b"f7acd40f147a6f3d4a2123d48c25d72ede295b98"),
         &import(b"f"),
         "40",
-    );
+    )
+    .rule_is("slot-import-job-name");
 }
 
 #[test]
@@ -2075,7 +2259,7 @@ fn key_meta_more_than_7_classes() {
             .finish()
     };
     ok(&with_classes(7));
-    broken_before_key(&with_classes(8), "at most 7");
+    broken_before_key(&with_classes(8), "at most 7").rule_is("key-meta-classes");
 }
 
 // ---------------------------------------------------------------------------

@@ -39,35 +39,59 @@ const BATCH: usize = 16;
 /// Third-party files that their authors made broken on purpose (from the
 /// "exercises" column of `third_party/SOURCES.md`), with the stage `check`
 /// must name (the kind of damage decides where it can be seen) and, where
-/// the damage has exactly one reading, the problem kind.
-const BROKEN_ON_PURPOSE: &[(&str, &str, Option<&str>)] = &[
+/// the damage has exactly one reading, the problem kind; then the id of the
+/// rule broken (docs/check-rules.md).
+const BROKEN_ON_PURPOSE: &[(&str, &str, Option<&str>, &str)] = &[
     // "corrupt_ziplist": a hash ziplist too short to be one.
     (
         "redis-redis/corrupt_ziplist.rdb",
         "read-object-value",
         Some("invalid"),
+        "ziplist-size",
     ),
     // "deliberately wrong CRC64".
     (
         "redis-librdb/invalid_chksum_v8.rdb",
         "check-sum",
         Some("checksum"),
+        "checksum",
     ),
     // "header REDIS0099 (future version; tests version rejection)".
-    ("redis-librdb/future_v19.rdb", "start", Some("unsupported")),
+    (
+        "redis-librdb/future_v19.rdb",
+        "start",
+        Some("unsupported"),
+        "header-version",
+    ),
     // "Redis Enterprise-only opcode/type byte (107) before a key; OSS
     // servers reject it": unknown to us too, so the type byte is the problem.
     (
         "redis-librdb/redis_ent_opcode_ram_lru.rdb",
         "read-type",
         None,
+        "type-byte",
     ),
     // "empty RDB 10 with wrong CRC".
-    ("upstash-rdb/bad-crc.rdb", "check-sum", Some("checksum")),
+    (
+        "upstash-rdb/bad-crc.rdb",
+        "check-sum",
+        Some("checksum"),
+        "checksum",
+    ),
     // "9-byte file UPSTASH42 (bad magic)".
-    ("upstash-rdb/bad-header.rdb", "start", Some("invalid")),
+    (
+        "upstash-rdb/bad-header.rdb",
+        "start",
+        Some("invalid"),
+        "header-signature",
+    ),
     // "header REDIS0042 (future version)".
-    ("upstash-rdb/from-future.rdb", "start", Some("unsupported")),
+    (
+        "upstash-rdb/from-future.rdb",
+        "start",
+        Some("unsupported"),
+        "header-version",
+    ),
 ];
 
 /// What `check` reports today for third-party files that are not broken on
@@ -76,6 +100,8 @@ const BROKEN_ON_PURPOSE: &[(&str, &str, Option<&str>)] = &[
 struct Finding {
     file: &'static str,
     kind: &'static str,
+    /// The id of the rule broken (docs/check-rules.md).
+    rule: &'static str,
     stage: &'static str,
     /// The key the problem names (`None`: no key).
     key: Option<&'static str>,
@@ -88,6 +114,7 @@ const KNOWN_FINDINGS: &[Finding] = &[
     Finding {
         file: "leonchen83-redis-rdb-cli/89.rdb",
         kind: "duplicate-key",
+        rule: "duplicate-key",
         stage: "read-key",
         key: Some("my"),
         checksum: "ok",
@@ -96,6 +123,7 @@ const KNOWN_FINDINGS: &[Finding] = &[
     Finding {
         file: "leonchen83-redis-rdb-cli/all.rdb",
         kind: "duplicate-key",
+        rule: "duplicate-key",
         stage: "read-key",
         key: Some("key1"),
         checksum: "ok",
@@ -104,6 +132,7 @@ const KNOWN_FINDINGS: &[Finding] = &[
     Finding {
         file: "upstash-rdb/with-padding.rdb",
         kind: "trailing-data",
+        rule: "trailing-data",
         stage: "trailer",
         key: None,
         checksum: "disabled",
@@ -112,6 +141,7 @@ const KNOWN_FINDINGS: &[Finding] = &[
     Finding {
         file: "leonchen83-redis-replicator/module.rdb",
         kind: "unsupported",
+        rule: "module-pre-ga",
         stage: "read-object-value",
         key: Some("key"),
         checksum: "not-reached",
@@ -357,7 +387,7 @@ fn third_party_files_broken_on_purpose_are_problems() {
     };
     let dir = corpus.join("third_party");
     let mut failures = Vec::new();
-    for &(file, stage, kind) in BROKEN_ON_PURPOSE {
+    for &(file, stage, kind, rule) in BROKEN_ON_PURPOSE {
         let run = check_json(&dir, &[], &[PathBuf::from(file)]);
         let Some(r) = single_report(&run, file, file, &mut failures) else {
             continue;
@@ -373,6 +403,7 @@ fn third_party_files_broken_on_purpose_are_problems() {
             )),
         }
         expect_eq(&mut failures, file, "error.stage", &err["stage"], stage);
+        expect_eq(&mut failures, file, "error.rule", &err["rule"], rule);
         if let Some(kind) = kind {
             expect_eq(&mut failures, file, "error.kind", &err["kind"], kind);
         }
@@ -431,6 +462,7 @@ fn third_party_findings_are_exactly_the_known_ones() {
         let err = &r["error"];
         expect_eq(&mut failures, &ctx, "verdict", &r["verdict"], "problem");
         expect_eq(&mut failures, &ctx, "error.kind", &err["kind"], f.kind);
+        expect_eq(&mut failures, &ctx, "error.rule", &err["rule"], f.rule);
         expect_eq(&mut failures, &ctx, "error.stage", &err["stage"], f.stage);
         expect_eq(&mut failures, &ctx, "checksum", &r["checksum"], f.checksum);
         match f.key {

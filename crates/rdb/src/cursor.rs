@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::rdb_string::RdbString;
+use crate::rule::Rule;
 
 /// An RDB length (`rdbLoadLen`): a number, or the marker of a special string
 /// encoding (`11xxxxxx`), which is only valid where a string is expected.
@@ -251,6 +252,7 @@ impl<'a> Cursor<'a> {
                 Ok(len)
             }
             Err(nom::Err::Failure(_)) => Err(Error::invalid(
+                Rule::LengthEncoding,
                 start,
                 format!(
                     "unknown length encoding 0x{:02x} for {what}",
@@ -333,6 +335,7 @@ impl<'a> Cursor<'a> {
                 RdbString::lzf(data, len, start, data_start)
             }
             Len::Special(k) => Err(Error::invalid(
+                Rule::StringEncoding,
                 start,
                 format!("unknown string encoding 0x{:02x} for {what}", 0xc0 | k),
             )),
@@ -352,6 +355,7 @@ impl<'a> Cursor<'a> {
                 let text = self.take(u64::from(n), what)?;
                 parse_double_text(text).ok_or_else(|| {
                     Error::invalid(
+                        Rule::NumberText,
                         start,
                         format!(
                             "{what}: {:?} is not a number",

@@ -119,8 +119,8 @@ impl BlobLoc {
         }
     }
 
-    pub(crate) fn invalid(&self, at: usize, msg: impl Into<String>) -> Error {
-        self.locate(Error::invalid(at, msg))
+    pub(crate) fn invalid(&self, rule: crate::Rule, at: usize, msg: impl Into<String>) -> Error {
+        self.locate(Error::invalid(rule, at, msg))
     }
 
     pub(crate) fn truncated(&self, at: usize, needed: u64, what: &'static str) -> Error {

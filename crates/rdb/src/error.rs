@@ -6,6 +6,7 @@
 //! found inside a decompressed blob (an LZF-compressed listpack, say) carry
 //! the file offset of the blob plus the offset inside its decompressed bytes.
 
+use crate::rule::Rule;
 use std::fmt;
 
 /// The decoding stage an error happened in. Names follow `redis-check-rdb`'s
@@ -99,6 +100,9 @@ pub struct Error {
     pub record_offset: Option<u64>,
     /// What went wrong.
     pub kind: ErrorKind,
+    /// The rule of the format the input broke (its stable id goes into
+    /// reports; see [`Rule`]).
+    pub rule: Rule,
 }
 
 /// Result alias used throughout the crate.
@@ -106,8 +110,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// An error at `offset` (stage `read-object-value` until told otherwise).
+    /// Its rule follows from `kind` where the kind says it all (truncated,
+    /// checksum, limit) and is [`Rule::Other`] otherwise: an invalid or
+    /// unsupported input is made with [`Error::invalid`] (or the crate's
+    /// own constructor for unsupported input), which names the rule, or
+    /// given one with [`Error::with_rule`].
     pub fn new(offset: usize, kind: ErrorKind) -> Error {
+        let rule = match kind {
+            ErrorKind::Truncated { .. } => Rule::Truncated,
+            ErrorKind::ChecksumMismatch { .. } => Rule::Checksum,
+            ErrorKind::Limit(_) => Rule::SizeLimit,
+            ErrorKind::Invalid(_) | ErrorKind::Unsupported(_) => Rule::Other,
+        };
         Error {
+            rule,
             offset: offset as u64,
             inner_offset: None,
             stage: Stage::ReadValue,
@@ -118,17 +134,24 @@ impl Error {
         }
     }
 
-    /// A broken rule of the format at `offset`.
-    pub fn invalid(offset: usize, msg: impl Into<String>) -> Error {
-        Error::new(offset, ErrorKind::Invalid(msg.into()))
+    /// A broken `rule` of the format at `offset`; `msg` says what was
+    /// expected and what was found.
+    pub fn invalid(rule: Rule, offset: usize, msg: impl Into<String>) -> Error {
+        Error::new(offset, ErrorKind::Invalid(msg.into())).with_rule(rule)
+    }
+
+    /// Names the rule the input broke.
+    pub fn with_rule(mut self, rule: Rule) -> Error {
+        self.rule = rule;
+        self
     }
 
     pub(crate) fn truncated(offset: usize, needed: u64, what: &'static str) -> Error {
         Error::new(offset, ErrorKind::Truncated { needed, what })
     }
 
-    pub(crate) fn unsupported(offset: usize, msg: impl Into<String>) -> Error {
-        Error::new(offset, ErrorKind::Unsupported(msg.into()))
+    pub(crate) fn unsupported(rule: Rule, offset: usize, msg: impl Into<String>) -> Error {
+        Error::new(offset, ErrorKind::Unsupported(msg.into())).with_rule(rule)
     }
 
     /// Sets what the decoder was doing when the error happened.

@@ -3,6 +3,7 @@
 
 use crate::elem::BlobLoc;
 use crate::error::Result;
+use crate::rule::Rule;
 
 #[derive(Debug, Clone, Copy)]
 /// A validated intset header over its bytes; the elements are read on
@@ -19,18 +20,23 @@ impl<'b> Intset<'b> {
     pub fn new(data: &'b [u8], loc: BlobLoc) -> Result<Intset<'b>> {
         if data.len() < 8 {
             return Err(loc.invalid(
+                Rule::IntsetHeader,
                 0,
                 format!("intset of {} bytes is shorter than its header", data.len()),
             ));
         }
         let width = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
         if !matches!(width, 2 | 4 | 8) {
-            return Err(loc.invalid(0, format!("intset encoding {width} is not 2, 4 or 8")));
+            return Err(loc.invalid(
+                Rule::IntsetEncoding,
+                0,
+                format!("intset encoding {width} is not 2, 4 or 8"),
+            ));
         }
         let count = u64::from(u32::from_le_bytes([data[4], data[5], data[6], data[7]]));
         let want = 8 + count * u64::from(width);
         if want != data.len() as u64 {
-            return Err(loc.invalid(
+            return Err(loc.invalid(Rule::IntsetLength,
                 4,
                 format!(
                     "intset of {count} x {width}-byte integers should be {want} bytes, the string holds {}",
@@ -39,7 +45,7 @@ impl<'b> Intset<'b> {
             ));
         }
         if count == 0 {
-            return Err(loc.invalid(4, "intset is empty"));
+            return Err(loc.invalid(Rule::IntsetEmpty, 4, "intset is empty"));
         }
         Ok(Intset {
             body: &data[8..],

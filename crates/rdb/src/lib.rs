@@ -18,6 +18,8 @@
 //! * [`module`]: module values and ids.
 //! * [`payload`]: DUMP/RESTORE payloads.
 //! * [`crc`]: the CRC-64/REDIS checksum.
+//! * [`rule`]: the rules of the format, each with a stable id that every
+//!   [`Error`] names.
 //! * [`write`](mod@write): the write side, one module per encoding beside its
 //!   reader: building values, DUMP payloads and whole files.
 //!
@@ -40,6 +42,7 @@ pub mod owned;
 pub mod payload;
 pub mod rdb_string;
 pub mod records;
+pub mod rule;
 pub mod stream;
 pub mod types;
 pub mod value;
@@ -54,6 +57,7 @@ pub use module::{ModuleId, ModuleValue};
 pub use owned::{OwnedKey, OwnedRecord, OwnedValue};
 pub use rdb_string::RdbString;
 pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records};
+pub use rule::Rule;
 pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};
 pub use value::{Scratch, Value};

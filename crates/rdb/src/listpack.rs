@@ -10,6 +10,7 @@
 
 use crate::elem::{BlobLoc, Elem};
 use crate::error::{Error, Result};
+use crate::rule::Rule;
 
 /// Bytes of the header: `total_bytes:u32le` and `num_elements:u16le`.
 pub const HEADER_SIZE: usize = 6;
@@ -30,6 +31,7 @@ impl<'b> Listpack<'b> {
     pub fn new(data: &'b [u8], loc: BlobLoc) -> Result<Listpack<'b>> {
         if data.len() < HEADER_SIZE + 1 {
             return Err(loc.invalid(
+                Rule::ListpackSize,
                 0,
                 format!(
                     "listpack of {} bytes is shorter than the minimum of 7",
@@ -40,6 +42,7 @@ impl<'b> Listpack<'b> {
         let total = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
         if total != data.len() {
             return Err(loc.invalid(
+                Rule::ListpackTotalBytes,
                 0,
                 format!(
                     "listpack header says {total} total bytes, but the string holds {}",
@@ -49,6 +52,7 @@ impl<'b> Listpack<'b> {
         }
         if data[data.len() - 1] != EOF_BYTE {
             return Err(loc.invalid(
+                Rule::ListpackTerminator,
                 data.len() - 1,
                 format!(
                     "listpack does not end with 0xff (found 0x{:02x})",
@@ -131,9 +135,11 @@ impl<'b> ListpackIter<'b> {
         let at = self.pos;
         match self.next() {
             Some(r) => r,
-            None => Err(self
-                .loc
-                .invalid(at, format!("listpack ended where {what} was expected"))),
+            None => Err(self.loc.invalid(
+                Rule::ListpackElements,
+                at,
+                format!("listpack ended where {what} was expected"),
+            )),
         }
     }
 
@@ -147,6 +153,7 @@ impl<'b> ListpackIter<'b> {
                 // Redis's lpGetInteger accepts strings that parse as integers.
                 Some(v) => Ok(v),
                 None => Err(self.loc.invalid(
+                    Rule::ListpackInteger,
                     at,
                     format!("listpack {what}: expected an integer, found a string"),
                 )),
@@ -234,9 +241,11 @@ impl<'b> ListpackIter<'b> {
                     (Elem::Int(i64::from_le_bytes(a)), 9)
                 }
                 _ => {
-                    return Err(self
-                        .loc
-                        .invalid(p, format!("invalid listpack entry encoding byte 0x{b:02x}")))
+                    return Err(self.loc.invalid(
+                        Rule::ListpackEncoding,
+                        p,
+                        format!("invalid listpack entry encoding byte 0x{b:02x}"),
+                    ))
                 }
             }
         };
@@ -259,6 +268,7 @@ impl<'b> ListpackIter<'b> {
         let stored = decode_backlen(&d[p + len..p + len + blen]);
         if stored != Some(len as u64) {
             return Err(self.loc.invalid(
+                Rule::ListpackBacklen,
                 p + len,
                 format!(
                     "listpack entry backlen does not match: entry is {len} bytes, backlen says {}",
@@ -282,6 +292,7 @@ impl<'b> Iterator for ListpackIter<'b> {
             self.done = true;
             if self.pos != self.data.len() - 1 {
                 return Some(Err(self.loc.invalid(
+                    Rule::ListpackTerminator,
                     self.pos,
                     "listpack terminator 0xff found before the end of the listpack",
                 )));
@@ -289,6 +300,7 @@ impl<'b> Iterator for ListpackIter<'b> {
             let count = u16::from_le_bytes([self.data[4], self.data[5]]);
             if count != COUNT_UNKNOWN && u64::from(count) != self.seen {
                 return Some(Err(self.loc.invalid(
+                    Rule::ListpackCount,
                     4,
                     format!(
                         "listpack header says {count} elements, but it holds {}",

@@ -14,6 +14,7 @@
 //! the next token or cut off at the end.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::rule::Rule;
 
 /// The most output one byte of LZF input can produce: a 3-byte back
 /// reference copies at most 264 bytes.
@@ -26,7 +27,7 @@ const SLACK: usize = 32;
 fn check_claim(input: &[u8], expected_len: u64, offset: usize, limit: u64) -> Result<usize> {
     let bound = (input.len() as u64).saturating_mul(MAX_EXPANSION) + 264;
     if expected_len > bound {
-        return Err(Error::invalid(
+        return Err(Error::invalid(Rule::LzfLength,
             offset,
             format!(
                 "LZF string claims {expected_len} bytes from {} compressed bytes (at most {bound} possible)",
@@ -53,6 +54,10 @@ enum Token {
     Backref { back: usize, len: usize },
 }
 
+/// What [`token`] says when the output would outgrow its declared size:
+/// that breaks `lzf-length`, every other token error `lzf-data`.
+const LONGER: &str = "output longer than declared";
+
 /// Reads the token at `input[*i]` (`*i < input.len()`), advancing `*i`
 /// past it, and checks it against the output produced so far (`op`) and
 /// the declared size: what both the decompressor and the validator need.
@@ -72,7 +77,7 @@ fn token(
             return Err((from, "literal run past the end of input"));
         }
         if expected - op < len {
-            return Err((from, "output longer than declared"));
+            return Err((from, LONGER));
         }
         *i += len;
         Ok(Token::Literal { from, len })
@@ -94,14 +99,15 @@ fn token(
             return Err((*i, "back reference before the start of output"));
         }
         if expected - op < len {
-            return Err((*i, "output longer than declared"));
+            return Err((*i, LONGER));
         }
         Ok(Token::Backref { back, len })
     }
 }
 
-fn bad(offset: usize, expected_len: u64, at: usize, what: &str) -> Error {
+fn bad(rule: Rule, offset: usize, expected_len: u64, at: usize, what: &str) -> Error {
     Error::invalid(
+        rule,
         offset + at,
         format!("invalid LZF data: {what} (expected {expected_len} bytes out)"),
     )
@@ -167,7 +173,14 @@ fn follow_tokens(
     let mut i = 0usize;
     while i < input.len() {
         match token(input, &mut i, op, expected) {
-            Err((at, what)) => return Err(bad(offset, expected_len, at, what)),
+            Err((at, what)) => {
+                let rule = if what == LONGER {
+                    Rule::LzfLength
+                } else {
+                    Rule::LzfData
+                };
+                return Err(bad(rule, offset, expected_len, at, what));
+            }
             Ok(t) => {
                 let len = match t {
                     Token::Literal { len, .. } | Token::Backref { len, .. } => len,
@@ -179,6 +192,7 @@ fn follow_tokens(
     }
     if op != expected {
         return Err(bad(
+            Rule::LzfLength,
             offset,
             expected_len,
             input.len(),

@@ -4,6 +4,7 @@
 
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::rule::Rule;
 
 const CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -77,6 +78,7 @@ pub(crate) fn skip_opcode_stream(c: &mut Cursor<'_>) -> Result<()> {
             }
             _ => {
                 return Err(Error::invalid(
+                    Rule::ModuleOpcode,
                     at,
                     format!("unknown module opcode {op} (expected 0..=5)"),
                 ))
@@ -91,6 +93,7 @@ pub(crate) fn read_module_value<'a>(c: &mut Cursor<'a>) -> Result<ModuleValue<'a
     let id = ModuleId(c.len("module id")?);
     if id.0 >> 10 == 0 {
         return Err(Error::invalid(
+            Rule::ModuleId,
             at,
             "module id 0 is reserved (no module name)",
         ));

@@ -12,6 +12,7 @@
 use crate::crc::crc64;
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorKind, Result, Stage};
+use crate::rule::Rule;
 use crate::types::{opcode, Encoding, Flavor};
 use crate::value::Value;
 
@@ -50,6 +51,7 @@ pub fn parse(data: &[u8], verify: bool) -> Result<Payload<'_>> {
                     computed,
                 },
             )
+            .with_rule(Rule::PayloadChecksum)
             .with_stage(Stage::CheckSum));
         }
     }
@@ -69,6 +71,7 @@ pub fn parse(data: &[u8], verify: bool) -> Result<Payload<'_>> {
     }
     let encoding = Encoding::from_type_byte(t, flavor).ok_or_else(|| {
         Error::invalid(
+            Rule::TypeByte,
             c.offset() - 1,
             format!("unknown object type byte {t} in a DUMP payload of RDB version {rdb_version}"),
         )
@@ -104,9 +107,11 @@ mod tests {
         assert_eq!(parsed.value.string().unwrap().to_vec().unwrap(), b"abc");
         let mut bad = p.clone();
         bad[3] ^= 1;
-        assert!(parse(&bad, true).is_err());
+        let e = parse(&bad, true).unwrap_err();
+        assert_eq!(e.rule.id(), "payload-checksum", "{e}");
         assert!(parse(&bad, false).is_ok());
         // Trailing bytes inside the value span are an error.
-        assert!(parse(&payload(&[0, 1, b'a', b'x'], 11), true).is_err());
+        let e = parse(&payload(&[0, 1, b'a', b'x'], 11), true).unwrap_err();
+        assert_eq!(e.rule.id(), "value-trailing-bytes", "{e}");
     }
 }

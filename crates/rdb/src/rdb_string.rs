@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::lzf;
+use crate::rule::Rule;
 
 /// Largest decompressed string decoded by default (see [`crate::Limits`]).
 pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
@@ -56,7 +57,7 @@ impl<'a> RdbString<'a> {
         // Cheap plausibility check now; the full decode happens on demand.
         let bound = (data.len() as u64).saturating_mul(lzf::MAX_EXPANSION) + 264;
         if len > bound {
-            return Err(Error::invalid(
+            return Err(Error::invalid(Rule::LzfLength,
                 offset,
                 format!(
                     "LZF string claims {len} bytes from {} compressed bytes (at most {bound} possible)",

@@ -67,7 +67,7 @@ impl Header {
 
     /// Parses the first 9 bytes.
     pub fn parse(data: &[u8]) -> Result<Header> {
-        let err = |msg: String| Error::invalid(0, msg).with_stage(Stage::Header);
+        let err = |rule, msg: String| Error::invalid(rule, 0, msg).with_stage(Stage::Header);
         if data.len() < 9 {
             return Err(
                 Error::truncated(data.len(), (9 - data.len()) as u64, "RDB header")
@@ -79,16 +79,22 @@ impl Header {
         } else if &data[..6] == b"VALKEY" {
             (Flavor::Valkey, &data[6..9])
         } else {
-            return Err(err(format!(
-                "wrong signature: expected \"REDIS\" or \"VALKEY\", found {:?}",
-                String::from_utf8_lossy(&data[..9])
-            )));
+            return Err(err(
+                crate::Rule::HeaderSignature,
+                format!(
+                    "wrong signature: expected \"REDIS\" or \"VALKEY\", found {:?}",
+                    String::from_utf8_lossy(&data[..9])
+                ),
+            ));
         };
         if !digits.iter().all(u8::is_ascii_digit) {
-            return Err(err(format!(
-                "RDB version is not a number: {:?}",
-                String::from_utf8_lossy(digits)
-            )));
+            return Err(err(
+                crate::Rule::HeaderVersion,
+                format!(
+                    "RDB version is not a number: {:?}",
+                    String::from_utf8_lossy(digits)
+                ),
+            ));
         }
         let version: u32 = std::str::from_utf8(digits)
             .unwrap_or("0")
@@ -104,6 +110,7 @@ impl Header {
                 Flavor::Valkey => format!("VALKEY versions 80 to {MAX_VALKEY_VERSION}"),
             };
             return Err(Error::unsupported(
+                crate::Rule::HeaderVersion,
                 5,
                 format!("can't handle RDB format version {version} ({supported} are supported)"),
             )
@@ -521,6 +528,7 @@ impl<'a> Records<'a> {
                     let when_opcode = c.len("module AUX when opcode").map_err(e)?;
                     if when_opcode != crate::module::module_opcode::UINT {
                         return Err(Error::invalid(
+                            crate::Rule::ModuleAuxWhen,
                             when_at,
                             format!("module AUX 'when' opcode is {when_opcode}, expected 2 (UINT)"),
                         )
@@ -531,8 +539,12 @@ impl<'a> Records<'a> {
                     let start = c.pos();
                     crate::module::skip_opcode_stream(c).map_err(e)?;
                     if id >> 10 == 0 {
-                        return Err(Error::invalid(at, "module id 0 is reserved")
-                            .with_stage(Stage::ReadModuleAux));
+                        return Err(Error::invalid(
+                            crate::Rule::ModuleId,
+                            at,
+                            "module id 0 is reserved",
+                        )
+                        .with_stage(Stage::ReadModuleAux));
                     }
                     return Ok(Record::ModuleAux {
                         module: ModuleValue {
@@ -549,6 +561,7 @@ impl<'a> Records<'a> {
                     let job = c.rdb_string("SLOT_IMPORT job name").map_err(e)?;
                     if job.len() != 40 {
                         return Err(Error::invalid(
+                            crate::Rule::SlotImportJobName,
                             at,
                             format!("SLOT_IMPORT job name is {} bytes, expected 40", job.len()),
                         )
@@ -596,6 +609,7 @@ impl<'a> Records<'a> {
             };
             let e = if (242..=255).contains(&t) || (27..=33).contains(&t) || t == 23 {
                 Error::unsupported(
+                    crate::Rule::TypeByte,
                     type_at,
                     format!(
                         "{what} byte {t} (0x{t:02x}) in a {} version {} file{hint}",
@@ -605,6 +619,7 @@ impl<'a> Records<'a> {
                 )
             } else {
                 Error::invalid(
+                    crate::Rule::TypeByte,
                     type_at,
                     format!(
                         "unknown {what} byte {t} (0x{t:02x}) in a {} version {} file{hint}",
@@ -690,6 +705,7 @@ pub(crate) fn read_key_meta(c: &mut Cursor<'_>) -> Result<()> {
     let n = c.len("KEY_META class count")?;
     if n > 7 {
         return Err(Error::invalid(
+            crate::Rule::KeyMetaClasses,
             at,
             format!("KEY_META has {n} classes, at most 7 are allowed"),
         ));

@@ -11,6 +11,7 @@ use crate::elem::Elem;
 use crate::error::{Error, Result};
 use crate::listpack::{Listpack, ListpackIter};
 use crate::rdb_string::RdbString;
+use crate::rule::Rule;
 use crate::value::Scratch;
 use std::fmt;
 
@@ -110,6 +111,7 @@ fn parse_layout<'a>(c: &mut Cursor<'a>, version: u8) -> Result<Stream<'a>> {
         let master = c.rdb_string("stream master ID")?;
         if master.len() != 16 {
             return Err(Error::invalid(
+                Rule::StreamMasterId,
                 at,
                 format!("stream master ID is {} bytes, expected 16", master.len()),
             ));
@@ -117,7 +119,11 @@ fn parse_layout<'a>(c: &mut Cursor<'a>, version: u8) -> Result<Stream<'a>> {
         let at = c.offset();
         let lp = c.rdb_string("stream listpack")?;
         if lp.is_empty() {
-            return Err(Error::invalid(at, "stream listpack is empty"));
+            return Err(Error::invalid(
+                Rule::StreamEmptyListpack,
+                at,
+                "stream listpack is empty",
+            ));
         }
     }
     let nodes = Cursor::new(&c.data()[nodes_start..c.pos()], c.base() + nodes_start);
@@ -125,6 +131,7 @@ fn parse_layout<'a>(c: &mut Cursor<'a>, version: u8) -> Result<Stream<'a>> {
     let length = c.len("stream length")?;
     if length > 0 && node_count == 0 {
         return Err(Error::invalid(
+            Rule::StreamLength,
             at,
             format!("stream length is {length}, but it has no listpacks"),
         ));
@@ -328,7 +335,11 @@ where
     let master_fields = it.expect_int("master entry field count")?;
     if count < 0 || deleted < 0 || master_fields < 0 {
         return Err(loc
-            .invalid(at, "stream master entry has a negative count")
+            .invalid(
+                Rule::StreamMasterEntry,
+                at,
+                "stream master entry has a negative count",
+            )
             .into());
     }
     let master_field_iter = it.clone();
@@ -338,12 +349,16 @@ where
     let at = it.pos();
     if it.expect_int("master entry terminator")? != 0 {
         return Err(loc
-            .invalid(at, "stream master entry does not end with 0")
+            .invalid(
+                Rule::StreamMasterEntry,
+                at,
+                "stream master entry does not end with 0",
+            )
             .into());
     }
     let total = count
         .checked_add(deleted)
-        .ok_or_else(|| loc.invalid(0, "stream entry count overflows"))?;
+        .ok_or_else(|| loc.invalid(Rule::StreamMasterEntry, 0, "stream entry count overflows"))?;
     let mut live = 0i64;
     for _ in 0..total {
         let flags = it.expect_int("entry flags")?;
@@ -360,7 +375,11 @@ where
             let n = it.expect_int("entry field count")?;
             if n < 0 {
                 return Err(loc
-                    .invalid(at, "stream entry field count is negative")
+                    .invalid(
+                        Rule::StreamEntryFields,
+                        at,
+                        "stream entry field count is negative",
+                    )
                     .into());
             }
             (n, Fields::Own(it.clone()), n + 4)
@@ -377,6 +396,7 @@ where
         if lp_count != fields.saturating_add(extra) {
             return Err(loc
                 .invalid(
+                    Rule::StreamLpCount,
                     at,
                     format!(
                         "stream entry lp-count is {lp_count}, expected {}",
@@ -404,12 +424,17 @@ where
     if let Some(extra) = it.next() {
         extra?;
         return Err(loc
-            .invalid(at, "stream listpack has elements after its last entry")
+            .invalid(
+                Rule::StreamTrailingElements,
+                at,
+                "stream listpack has elements after its last entry",
+            )
             .into());
     }
     if live != count {
         return Err(loc
             .invalid(
+                Rule::StreamLiveCount,
                 0,
                 format!("stream master entry counts {count} live entries, found {live}"),
             )
@@ -514,7 +539,11 @@ impl<'a> EntryCursor<'a, '_> {
         let at = it.pos();
         let master_fields = it.expect_int("master entry field count")?;
         if count < 0 || deleted < 0 || master_fields < 0 {
-            return Err(loc.invalid(at, "stream master entry has a negative count"));
+            return Err(loc.invalid(
+                Rule::StreamMasterEntry,
+                at,
+                "stream master entry has a negative count",
+            ));
         }
         let master_field_iter = it.rebind(&[]);
         for _ in 0..master_fields {
@@ -522,11 +551,15 @@ impl<'a> EntryCursor<'a, '_> {
         }
         let at = it.pos();
         if it.expect_int("master entry terminator")? != 0 {
-            return Err(loc.invalid(at, "stream master entry does not end with 0"));
+            return Err(loc.invalid(
+                Rule::StreamMasterEntry,
+                at,
+                "stream master entry does not end with 0",
+            ));
         }
-        let total = count
-            .checked_add(deleted)
-            .ok_or_else(|| loc.invalid(0, "stream entry count overflows"))?;
+        let total = count.checked_add(deleted).ok_or_else(|| {
+            loc.invalid(Rule::StreamMasterEntry, 0, "stream entry count overflows")
+        })?;
         self.node = Some(NodeWalk {
             loc,
             master_id,
@@ -562,12 +595,15 @@ impl<'a> EntryCursor<'a, '_> {
                 let at = it.pos();
                 if let Some(extra) = it.next() {
                     extra?;
-                    return Err(
-                        loc.invalid(at, "stream listpack has elements after its last entry")
-                    );
+                    return Err(loc.invalid(
+                        Rule::StreamTrailingElements,
+                        at,
+                        "stream listpack has elements after its last entry",
+                    ));
                 }
                 if n.live != n.count {
                     return Err(loc.invalid(
+                        Rule::StreamLiveCount,
                         0,
                         format!(
                             "stream master entry counts {} live entries, found {}",
@@ -592,7 +628,11 @@ impl<'a> EntryCursor<'a, '_> {
                 let at = it.pos();
                 let k = it.expect_int("entry field count")?;
                 if k < 0 {
-                    return Err(loc.invalid(at, "stream entry field count is negative"));
+                    return Err(loc.invalid(
+                        Rule::StreamEntryFields,
+                        at,
+                        "stream entry field count is negative",
+                    ));
                 }
                 (k, Found::Own(it.rebind(&[])), k + 4)
             };
@@ -607,6 +647,7 @@ impl<'a> EntryCursor<'a, '_> {
             let lp_count = it.expect_int("entry lp-count")?;
             if lp_count != fields.saturating_add(extra) {
                 return Err(loc.invalid(
+                    Rule::StreamLpCount,
                     at,
                     format!(
                         "stream entry lp-count is {lp_count}, expected {}",

@@ -24,6 +24,7 @@ use crate::intset::Intset;
 use crate::listpack::Listpack;
 use crate::module::{read_module_value, ModuleValue};
 use crate::rdb_string::RdbString;
+use crate::rule::Rule;
 use crate::stream::{skim_stream, Stream};
 use crate::types::{Encoding, KeyType};
 use crate::ziplist::Ziplist;
@@ -155,6 +156,7 @@ impl<'a> Value<'a> {
         let v = Value::skim(&mut c, encoding, type_byte)?;
         if !c.is_empty() {
             return Err(Error::invalid(
+                Rule::ValueTrailingBytes,
                 c.offset(),
                 format!("{} trailing bytes after the value", c.remaining()),
             ));
@@ -234,6 +236,7 @@ impl<'a> Value<'a> {
 
     fn wrong_type(&self, wanted: &str) -> Error {
         Error::invalid(
+            Rule::Other,
             self.offset,
             format!(
                 "value of type {} is not {wanted}",
@@ -404,7 +407,11 @@ impl<'a> Value<'a> {
                             min.checked_add(t as i64 - 1)
                                 .filter(|_| t <= i64::MAX as u64)
                                 .ok_or_else(|| {
-                                    Error::invalid(at, format!("hash field TTL {t} overflows"))
+                                    Error::invalid(
+                                        Rule::HashFieldTtlRange,
+                                        at,
+                                        format!("hash field TTL {t} overflows"),
+                                    )
                                 })?,
                         ),
                         // 22 (7.4 RCs): absolute.
@@ -464,7 +471,11 @@ impl<'a> Value<'a> {
                         Elem::Int(t) => t,
                         Elem::Str(_) => {
                             return Err(loc
-                                .invalid(at, "hash field expire time is not an integer")
+                                .invalid(
+                                    Rule::HashFieldTtlInteger,
+                                    at,
+                                    "hash field expire time is not an integer",
+                                )
                                 .into())
                         }
                     };
@@ -585,7 +596,7 @@ where
         let a = a?;
         let b = match it.next() {
             Some(b) => b?,
-            None => return Err(loc.invalid(0, odd).into()),
+            None => return Err(loc.invalid(Rule::PairCount, 0, odd).into()),
         };
         f(a, b)?;
     }
@@ -604,9 +615,13 @@ where
     let mut i = 0u64;
     let odd = "zset blob has an odd number of elements (member without score)";
     pairs(it, loc, odd, |m, sc| {
-        let score = sc
-            .as_score()
-            .ok_or_else(|| loc.invalid(0, format!("zset blob entry {i}: score is not a number")))?;
+        let score = sc.as_score().ok_or_else(|| {
+            loc.invalid(
+                Rule::ZsetScore,
+                0,
+                format!("zset blob entry {i}: score is not a number"),
+            )
+        })?;
         i += 1;
         f(m, score)
     })
@@ -674,6 +689,7 @@ fn skim_body(c: &mut Cursor<'_>, encoding: Encoding) -> Result<()> {
                 let container = c.len("quicklist container")?;
                 if container != QUICKLIST_PLAIN && container != QUICKLIST_PACKED {
                     return Err(Error::invalid(
+                        Rule::QuicklistContainer,
                         at,
                         format!(
                             "quicklist container {container} is neither 1 (plain) nor 2 (packed)"
@@ -684,6 +700,7 @@ fn skim_body(c: &mut Cursor<'_>, encoding: Encoding) -> Result<()> {
                 if c.rdb_string("quicklist node")?.is_empty() {
                     // Redis refuses a zero-length node whatever its container.
                     return Err(Error::invalid(
+                        Rule::QuicklistEmptyNode,
                         at,
                         "quicklist node is empty (zero-length string)",
                     ));
@@ -718,6 +735,7 @@ fn skim_body(c: &mut Cursor<'_>, encoding: Encoding) -> Result<()> {
         }
         ModulePreGa => {
             return Err(Error::unsupported(
+                Rule::ModulePreGa,
                 c.offset(),
                 "module value of the pre-GA format (type 6) cannot be read without its module",
             ))

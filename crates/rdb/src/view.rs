@@ -44,6 +44,7 @@ use crate::intset::Intset;
 use crate::listpack::{Listpack, ListpackIter};
 use crate::module::ModuleValue;
 use crate::rdb_string::RdbString;
+use crate::rule::Rule;
 use crate::stream::Stream;
 use crate::types::Encoding;
 use crate::value::{encodings, Scratch, Value, QUICKLIST_PLAIN};
@@ -110,6 +111,7 @@ impl<'a> ModuleView<'a> {
     pub fn module(&self) -> Result<ModuleValue<'a>> {
         match self.0.encoding() {
             Encoding::ModulePreGa => Err(Error::unsupported(
+                Rule::ModulePreGa,
                 self.0.offset(),
                 "module value of the pre-GA format (type 6) cannot be read without its module",
             )),
@@ -501,11 +503,12 @@ impl Packed {
 
 /// An element that a fixed layout needs is missing.
 fn loc_less(what: &'static str) -> Error {
-    Error::invalid(0, format!("{what} expected"))
+    Error::invalid(Rule::ListpackElements, 0, format!("{what} expected"))
 }
 
 fn wrong(v: &Value<'_>, wanted: &str) -> Error {
     Error::invalid(
+        Rule::Other,
         v.offset(),
         format!("value of type {} is not {wanted}", v.key_type().as_str()),
     )
@@ -757,6 +760,7 @@ impl<'a, 's> ScoredCursor<'a, 's> {
                 };
                 let Some(sc) = w.step()? else {
                     return Err(w.loc.invalid(
+                        Rule::PairCount,
                         0,
                         "zset blob has an odd number of elements (member without score)",
                     ));
@@ -768,6 +772,7 @@ impl<'a, 's> ScoredCursor<'a, 's> {
                     (_, Some(v)) => GotScore::Double(v.value()),
                     (_, None) => {
                         return Err(w.loc.invalid(
+                            Rule::ZsetScore,
                             0,
                             format!("zset blob entry {}: score is not a number", self.i),
                         ))
@@ -879,7 +884,11 @@ impl<'a, 's> FieldCursor<'a, 's> {
                             min.checked_add(t as i64 - 1)
                                 .filter(|_| t <= i64::MAX as u64)
                                 .ok_or_else(|| {
-                                    Error::invalid(at, format!("hash field TTL {t} overflows"))
+                                    Error::invalid(
+                                        Rule::HashFieldTtlRange,
+                                        at,
+                                        format!("hash field TTL {t} overflows"),
+                                    )
                                 })?,
                         ),
                         // 22 (7.4 RCs): absolute.
@@ -904,9 +913,11 @@ impl<'a, 's> FieldCursor<'a, 's> {
                 let ttl = match w.packed.expect(bytes, "hash field expire time")? {
                     Got::Int(t) => t,
                     _ => {
-                        return Err(w
-                            .loc
-                            .invalid(at, "hash field expire time is not an integer"))
+                        return Err(w.loc.invalid(
+                            Rule::HashFieldTtlInteger,
+                            at,
+                            "hash field expire time is not an integer",
+                        ))
                     }
                 };
                 Ok(Some((k, v, (ttl != 0).then_some(ttl))))
@@ -924,6 +935,7 @@ impl<'a, 's> FieldCursor<'a, 's> {
                 };
                 let Some(v) = w.step()? else {
                     return Err(w.loc.invalid(
+                        Rule::PairCount,
                         0,
                         "hash blob has an odd number of elements (field without value)",
                     ));

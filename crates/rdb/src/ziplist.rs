@@ -9,6 +9,7 @@
 
 use crate::elem::{BlobLoc, Elem};
 use crate::error::Result;
+use crate::rule::Rule;
 
 /// Bytes of the header: `zlbytes`, `zltail`, `zllen`.
 pub const HEADER_SIZE: usize = 10;
@@ -31,6 +32,7 @@ impl<'b> Ziplist<'b> {
     pub fn new(data: &'b [u8], loc: BlobLoc) -> Result<Ziplist<'b>> {
         if data.len() < HEADER_SIZE + 1 {
             return Err(loc.invalid(
+                Rule::ZiplistSize,
                 0,
                 format!(
                     "ziplist of {} bytes is shorter than the minimum of 11",
@@ -41,6 +43,7 @@ impl<'b> Ziplist<'b> {
         let zlbytes = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
         if zlbytes != data.len() {
             return Err(loc.invalid(
+                Rule::ZiplistZlbytes,
                 0,
                 format!(
                     "ziplist zlbytes says {zlbytes}, but the string holds {} bytes",
@@ -51,6 +54,7 @@ impl<'b> Ziplist<'b> {
         let zltail = u32::from_le_bytes([data[4], data[5], data[6], data[7]]) as usize;
         if zltail > data.len() - 1 {
             return Err(loc.invalid(
+                Rule::ZiplistZltail,
                 4,
                 format!(
                     "ziplist zltail {zltail} points past the end ({} bytes)",
@@ -59,7 +63,11 @@ impl<'b> Ziplist<'b> {
             ));
         }
         if data[data.len() - 1] != END {
-            return Err(loc.invalid(data.len() - 1, "ziplist does not end with 0xff"));
+            return Err(loc.invalid(
+                Rule::ZiplistTerminator,
+                data.len() - 1,
+                "ziplist does not end with 0xff",
+            ));
         }
         Ok(Ziplist { data, loc })
     }
@@ -127,6 +135,7 @@ impl<'b> ZiplistIter<'b> {
         let d = self.data;
         if self.pos != d.len() - 1 {
             return Some(Err(self.loc.invalid(
+                Rule::ZiplistTerminator,
                 self.pos,
                 "ziplist end marker 0xff found before the end of the ziplist",
             )));
@@ -135,6 +144,7 @@ impl<'b> ZiplistIter<'b> {
         let expected_tail = self.last_entry.unwrap_or(HEADER_SIZE);
         if zltail != expected_tail {
             return Some(Err(self.loc.invalid(
+                Rule::ZiplistZltail,
                 4,
                 format!("ziplist zltail is {zltail}, but the last entry is at {expected_tail}"),
             )));
@@ -142,6 +152,7 @@ impl<'b> ZiplistIter<'b> {
         let count = u16::from_le_bytes([d[8], d[9]]);
         if count != COUNT_UNKNOWN && u64::from(count) != self.seen {
             return Some(Err(self.loc.invalid(
+                Rule::ZiplistZllen,
                 8,
                 format!(
                     "ziplist zllen says {count} entries, but it holds {}",
@@ -177,6 +188,7 @@ impl<'b> ZiplistIter<'b> {
         };
         if prevlen != self.prev_size {
             return Err(self.loc.invalid(
+                Rule::ZiplistPrevlen,
                 p,
                 format!(
                     "ziplist entry prevlen is {prevlen}, but the previous entry is {} bytes",
@@ -214,9 +226,11 @@ impl<'b> ZiplistIter<'b> {
                     0xfe => (1, "ziplist int8"),
                     0xf1..=0xfd => (0, "ziplist immediate"),
                     _ => {
-                        return Err(self
-                            .loc
-                            .invalid(q, format!("invalid ziplist entry encoding byte 0x{b:02x}")))
+                        return Err(self.loc.invalid(
+                            Rule::ZiplistEncoding,
+                            q,
+                            format!("invalid ziplist entry encoding byte 0x{b:02x}"),
+                        ))
                     }
                 };
                 need(q + 1, n, what)?;

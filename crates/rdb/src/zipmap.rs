@@ -2,6 +2,7 @@
 
 use crate::elem::BlobLoc;
 use crate::error::Result;
+use crate::rule::Rule;
 
 /// The end marker.
 pub const END: u8 = 0xff;
@@ -19,10 +20,14 @@ impl<'b> Zipmap<'b> {
     /// Checks the size and the end marker.
     pub fn new(data: &'b [u8], loc: BlobLoc) -> Result<Zipmap<'b>> {
         if data.len() < 2 {
-            return Err(loc.invalid(0, "zipmap is shorter than 2 bytes"));
+            return Err(loc.invalid(Rule::ZipmapSize, 0, "zipmap is shorter than 2 bytes"));
         }
         if data[data.len() - 1] != END {
-            return Err(loc.invalid(data.len() - 1, "zipmap does not end with 0xff"));
+            return Err(loc.invalid(
+                Rule::ZipmapTerminator,
+                data.len() - 1,
+                "zipmap does not end with 0xff",
+            ));
         }
         Ok(Zipmap { data, loc })
     }
@@ -129,9 +134,11 @@ impl<'b> ZipmapIter<'b> {
         let key = self.take(klen, "zipmap key")?;
         let at = self.pos;
         let Some(vlen) = self.length("zipmap value length")? else {
-            return Err(self
-                .loc
-                .invalid(at, "zipmap ends between a key and its value"));
+            return Err(self.loc.invalid(
+                Rule::ZipmapPairs,
+                at,
+                "zipmap ends between a key and its value",
+            ));
         };
         let free = self.take(1, "zipmap free byte")?[0] as usize;
         let value = self.take(vlen, "zipmap value")?;
@@ -156,6 +163,7 @@ impl<'b> Iterator for ZipmapIter<'b> {
                 self.done = true;
                 if self.pos != self.data.len() - 1 {
                     return Some(Err(self.loc.invalid(
+                        Rule::ZipmapTerminator,
                         self.pos,
                         "zipmap end marker before the end of the zipmap",
                     )));
