@@ -91,6 +91,8 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod compression;
 mod mapped;
 mod raw;

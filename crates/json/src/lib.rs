@@ -7,6 +7,8 @@
 //! The dump printer, the check report and the AOF renderer all depend on
 //! this crate rather than on each other.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod keyspace;
 pub mod out;

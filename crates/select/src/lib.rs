@@ -17,6 +17,8 @@
 //!
 //! Nothing here prints or exits.
 
+#![warn(missing_docs)]
+
 pub mod filter;
 pub mod glob;
 pub mod output;
