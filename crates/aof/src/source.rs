@@ -142,9 +142,13 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         let bytes = std::fs::read(&manifest_path)?;
         return Ok(Opened::Aof(from_manifest(manifest_path, &bytes)));
     }
-    let input = Input::open(path)?;
+    Ok(classify(Input::open(path)?, path))
+}
+
+/// Decides what the bytes of `input`, opened from `path`, are.
+pub fn classify(input: Input, path: &Path) -> Opened {
     let name = display_name(path);
-    Ok(match detect(input.bytes(), &name) {
+    match detect(input.bytes(), &name) {
         Content::Rdb => Opened::Rdb(input),
         Content::Manifest => {
             let aof = from_manifest(path.to_path_buf(), input.bytes());
@@ -161,7 +165,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
                 last: true,
             },
         }),
-    })
+    }
 }
 
 fn from_manifest(manifest_path: PathBuf, bytes: &[u8]) -> Aof {

@@ -2,17 +2,25 @@
 //!
 //! A key may appear once per database. Finding repeats among millions of
 //! keys without holding the keys means remembering a fingerprint of each
-//! (8 bytes: the database in the top 16 bits, 48 bits of the key's hash
-//! below) and sorting them: equal neighbours are suspects, which a second
-//! walk confirms by comparing real bytes (`find_duplicate_keys` in the
-//! crate root), so a chance collision costs a comparison, never a false
-//! report.
+//! (16 bytes, see [`key_print`] and [`wide_key_print`]) and sorting them:
+//! prints equal in their top [`MATCH_BITS`] bits are suspects.
+//!
+//! * For a mapped file a print is the database and 48 bits of the key's
+//!   hash, and a second walk confirms the suspects by comparing real bytes
+//!   (`find_duplicate_keys` in the crate root), so a chance collision
+//!   costs a comparison, never a false report.
+//! * A stream cannot be walked twice. Its prints add 24 bits of a second,
+//!   independent hash (72 bits of hash in all: a chance collision among
+//!   10^8 keys of one database has a probability of about 10^-6, among
+//!   10^7 about 10^-8) and the record's offset in the low 40 bits, so a
+//!   duplicate is reported without a second walk, at the offset of its
+//!   second occurrence, though without the key's bytes.
 //!
 //! The prints are the one thing in a check that grows with the file. So
 //! that memory does not, at most [`KeyPrints::budget`] of them are held:
 //! past that, the batch in hand is sorted and written to a temporary file
 //! (a run), and at the end the runs are merged as streams. A 1 GB file of
-//! 6.6 M keys spills about 50 MB of runs; the memory stays at the budget.
+//! 6.6 M keys spills about 100 MB of runs; the memory stays at the budget.
 
 use std::collections::{BinaryHeap, HashSet};
 use std::fs::File;
@@ -20,22 +28,67 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 /// Prints held in memory before a run is spilled (16 MB).
-pub const DEFAULT_BUDGET: usize = 2 << 20;
+pub const DEFAULT_BUDGET: usize = 1 << 20;
 
-/// A key's print: database tag in the top 16 bits, key hash below. A
-/// database number too big for 16 bits is folded into them: two databases
-/// that share a tag only share suspects, which confirmation sorts out.
-pub fn key_print(db: u64, key: &[u8]) -> u64 {
+/// Two prints are the same key when these top bits agree (the low bits of
+/// a stream's print are the record's offset).
+pub const MATCH_BITS: u32 = 88;
+
+/// Low bits of a wide print that hold the record's offset.
+const OFFSET_BITS: u32 = 128 - MATCH_BITS;
+
+/// The database tag: the database in 16 bits. A database number too big
+/// for 16 bits is folded into them: two databases that share a tag only
+/// share suspects, which confirmation sorts out.
+fn db_tag(db: u64) -> u128 {
     let tag = if db < 1 << 16 {
         db
     } else {
         crate::dups::fingerprint(&db.to_le_bytes()) >> 48
     };
-    (tag << 48) | (crate::dups::fingerprint(key) >> 16)
+    u128::from(tag) << 112
+}
+
+/// A key's print for a mapped file: database tag in the top 16 bits, 48
+/// bits of the key's hash below, zeros after.
+pub fn key_print(db: u64, key: &[u8]) -> u128 {
+    db_tag(db) | (u128::from(crate::dups::fingerprint(key) >> 16) << 64)
+}
+
+/// A key's print for a stream: [`key_print`], then 24 bits of a second
+/// hash, then the record offset (saturated at 2^40 - 1).
+pub fn wide_key_print(db: u64, key: &[u8], offset: u64) -> u128 {
+    let second = u128::from(second_hash(key) >> 40) << OFFSET_BITS;
+    let offset = u128::from(offset.min((1 << OFFSET_BITS) - 1));
+    key_print(db, key) | second | offset
+}
+
+/// The 48 bits of the first hash and 24 of the second make 72 bits of
+/// hash beside the tag in the match; [`second_hash`] is independent of
+/// [`crate::dups::fingerprint`] (other constants and mixing).
+fn second_hash(b: &[u8]) -> u64 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ (b.len() as u64).rotate_left(17);
+    for c in b.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w))
+            .wrapping_mul(0x2127_599b_f432_5c37)
+            .rotate_left(31);
+    }
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 32;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 29)
+}
+
+/// The offset held in a wide print.
+pub fn print_offset(print: u128) -> u64 {
+    (print & ((1 << OFFSET_BITS) - 1)) as u64
 }
 
 pub struct KeyPrints {
-    held: Vec<u64>,
+    held: Vec<u128>,
     budget: usize,
     runs: Vec<Run>,
     /// Why spilling stopped working (then everything stays in memory).
@@ -77,7 +130,7 @@ impl KeyPrints {
     }
 
     #[inline]
-    pub fn push(&mut self, print: u64) {
+    pub fn push(&mut self, print: u128) {
         self.held.push(print);
         if self.held.len() >= self.budget && self.spill_failed.is_none() {
             if let Err(e) = self.spill() {
@@ -125,13 +178,15 @@ impl KeyPrints {
     }
 
     /// The prints that occur more than once: the suspects.
-    pub fn repeated(mut self) -> std::io::Result<HashSet<u64>> {
+    pub fn repeated(mut self) -> std::io::Result<HashSet<u128>> {
         let mut out = HashSet::new();
         self.held.sort_unstable();
+        let same = |a: u128, b: u128| a >> OFFSET_BITS == b >> OFFSET_BITS;
         if self.runs.is_empty() {
             for w in self.held.windows(2) {
-                if w[0] == w[1] {
+                if same(w[0], w[1]) {
                     out.insert(w[0]);
+                    out.insert(w[1]);
                 }
             }
             return Ok(out);
@@ -156,7 +211,8 @@ impl KeyPrints {
         }
         let mut last = None;
         while let Some(std::cmp::Reverse((p, i))) = heap.pop() {
-            if last == Some(p) {
+            if let Some(l) = last.filter(|&l| same(l, p)) {
+                out.insert(l);
                 out.insert(p);
             }
             last = Some(p);
@@ -170,20 +226,20 @@ impl KeyPrints {
 
 enum Source {
     File { r: BufReader<File>, left: u64 },
-    Held { v: Vec<u64>, at: usize },
+    Held { v: Vec<u128>, at: usize },
 }
 
 impl Source {
-    fn next(&mut self) -> std::io::Result<Option<u64>> {
+    fn next(&mut self) -> std::io::Result<Option<u128>> {
         match self {
             Source::File { r, left } => {
                 if *left == 0 {
                     return Ok(None);
                 }
                 *left -= 1;
-                let mut b = [0u8; 8];
+                let mut b = [0u8; 16];
                 r.read_exact(&mut b)?;
-                Ok(Some(u64::from_le_bytes(b)))
+                Ok(Some(u128::from_le_bytes(b)))
             }
             Source::Held { v, at } => {
                 let p = v.get(*at).copied();
@@ -211,13 +267,13 @@ fn temp_path(run: usize) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn suspects(budget: usize, prints: &[u64]) -> (Vec<u64>, usize) {
+    fn suspects(budget: usize, prints: &[u64]) -> (Vec<u128>, usize) {
         let mut k = KeyPrints::new(budget);
         for &p in prints {
-            k.push(p);
+            k.push(u128::from(p) << OFFSET_BITS);
         }
         let runs = k.spilled_runs();
-        let mut v: Vec<u64> = k.repeated().unwrap().into_iter().collect();
+        let mut v: Vec<u128> = k.repeated().unwrap().into_iter().collect();
         v.sort_unstable();
         (v, runs)
     }
@@ -248,20 +304,38 @@ mod tests {
     #[test]
     fn runs_are_removed() {
         let mut k = KeyPrints::new(2);
-        for p in [3, 1, 3, 2, 9] {
-            k.push(p);
+        for p in [3u128, 1, 3, 2, 9] {
+            k.push(p << OFFSET_BITS);
         }
         let paths: Vec<PathBuf> = k.runs.iter().map(|r| r.path.clone()).collect();
         assert_eq!(paths.len(), 2);
         assert!(paths.iter().all(|p| p.exists()));
-        assert_eq!(k.repeated().unwrap(), HashSet::from([3]));
+        assert_eq!(k.repeated().unwrap(), HashSet::from([3 << OFFSET_BITS]));
         assert!(paths.iter().all(|p| !p.exists()));
     }
 
     #[test]
     fn databases_keep_keys_apart() {
         assert_ne!(key_print(0, b"k"), key_print(1, b"k"));
-        assert_eq!(key_print(3, b"k") >> 48, 3);
+        assert_eq!(key_print(3, b"k") >> 112, 3);
         assert_eq!(key_print(5, b"same"), key_print(5, b"same"));
+    }
+
+    #[test]
+    fn wide_prints_match_on_the_key_not_the_offset() {
+        let a = wide_key_print(0, b"key", 100);
+        let b = wide_key_print(0, b"key", 200);
+        assert_ne!(a, b);
+        assert_eq!(a >> OFFSET_BITS, b >> OFFSET_BITS);
+        assert_eq!((print_offset(a), print_offset(b)), (100, 200));
+        assert_ne!(
+            a >> OFFSET_BITS,
+            wide_key_print(0, b"kex", 100) >> OFFSET_BITS
+        );
+        let mut k = KeyPrints::new(10);
+        for p in [a, wide_key_print(0, b"other", 150), b] {
+            k.push(p);
+        }
+        assert_eq!(k.repeated().unwrap(), HashSet::from([a, b]));
     }
 }

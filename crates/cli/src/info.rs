@@ -1,20 +1,28 @@
 //! `rdbscope info`: a summary without decoding values.
 
 use crate::args::{InfoArgs, InfoFormat};
+use crate::progress::Progress;
 use crate::report::{print_error, print_open_error, Outcome};
-use rdbscope_printer::info::Summary;
+use crate::source::open_rdb;
+use rdbscope_printer::info::summarize;
 use rdbscope_printer::PrintError;
-use rdbscope_rdb::input::{display_name, Input};
-use rdbscope_rdb::Rdb;
+use rdbscope_rdb::input::display_name;
 use std::io::{self, Write};
 
 pub fn run(a: &InfoArgs) -> Outcome {
     let name = display_name(&a.input);
-    let input = match Input::open(&a.input) {
+    let input = match open_rdb(&a.input) {
         Ok(i) => i,
         Err(e) => return print_open_error(&name, &e),
     };
-    match summarize(&input, a) {
+    let opts = rdbscope_engine::Options {
+        verify_checksum: !a.common.ignore_checksum,
+        ..rdbscope_engine::Options::default()
+    };
+    let mut progress = Progress::new(&name, input.size().unwrap_or(0));
+    let summary = input.with_source(|s| summarize(s, &opts, &mut |o| progress.at(o)));
+    drop(progress);
+    match summary {
         Ok(summary) => {
             let mut out = io::stdout().lock();
             let written = match a.format {
@@ -29,17 +37,4 @@ pub fn run(a: &InfoArgs) -> Outcome {
         }
         Err(e) => print_error(&name, &e),
     }
-}
-
-fn summarize(input: &Input, a: &InfoArgs) -> Result<Summary, PrintError> {
-    let bytes = input.bytes();
-    let rdb = Rdb::new(bytes)?.verify_checksum(!a.common.ignore_checksum);
-    let mut summary = Summary::new(rdb.header(), bytes.len() as u64);
-    let mut records = rdb.records();
-    while let Some(r) = records.next() {
-        let db = records.db();
-        summary.add(&r?, db)?;
-        input.release_before(records.settled_offset());
-    }
-    Ok(summary)
 }

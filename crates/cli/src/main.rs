@@ -9,6 +9,7 @@ mod dump_aof;
 mod info;
 mod progress;
 mod report;
+mod source;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -4,12 +4,12 @@
 //! The printer never reads files; it is handed records by the caller, as
 //! ripgrep's printer is handed matches by its searcher.
 
+pub mod dump;
 pub mod error;
 pub mod info;
 pub mod json;
 pub mod keyspace;
 pub mod out;
-pub mod parallel;
 pub mod resp;
 
 pub use error::PrintError;

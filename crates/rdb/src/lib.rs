@@ -44,7 +44,7 @@ pub use elem::{Elem, Score};
 pub use error::{Error, ErrorKind, Result, Stage};
 pub use module::{ModuleId, ModuleValue};
 pub use rdb_string::RdbString;
-pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records};
+pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records, Resume};
 pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};
 pub use value::{Scratch, Value};
