@@ -162,6 +162,9 @@ pub struct Walked {
     pub stopped: bool,
     /// What ended the walk early, if anything did.
     pub error: Option<WalkError>,
+    /// Chunks whose start could not be proven, so the calling thread
+    /// walked their stretch itself (0 for a serial walk).
+    pub fallbacks: u64,
 }
 
 /// How many bytes after the checksum [`Walked::trailing_head`] keeps.
@@ -241,7 +244,6 @@ where
 /// What a serial stretch of a mapped walk came to.
 pub(crate) enum SerialEnd {
     /// Reached `until` (a record boundary at or past it) with this state.
-    #[allow(dead_code)] // used by the chunked walk
     Until(rdbscope_rdb::Resume),
     /// The walk is over (EOF, error or stop); `walked` says how.
     Over,
