@@ -1,11 +1,13 @@
 //! Chunk-parallel walking of a mapped input (see the crate docs).
 //!
 //! The file after the header is cut at nominal offsets `9 + j * chunk`.
-//! Chunk `j` starts at the first *plausible* record start at or after its
-//! nominal offset (a position from which [`PLAUSIBLE_RECORDS`] records
-//! decode without error, or the EOF record is reached), searched for in a
-//! bounded stretch; a chunk whose stretch holds none is empty and the
-//! next chunk's start is used. A worker walks chunk `j` from its start
+//! Chunk `j` starts near the first *plausible* record start at or after
+//! its nominal offset (a position from which [`PLAUSIBLE_RECORDS`] records
+//! decode without error, or a few and then the EOF record), searched for
+//! in a bounded stretch: at the record the walk from there reached after
+//! [`SETTLE_AFTER`] records, since bytes that mimic one record seldom
+//! mimic several. A chunk whose stretch holds none is empty and the next
+//! chunk's start is used. A worker walks chunk `j` from its start
 //! until the first record at or past chunk `j + 1`'s start, assuming the
 //! database selected there is the one the calling thread last settled.
 //!
@@ -29,7 +31,10 @@ use std::sync::{mpsc, Mutex, OnceLock};
 
 /// Records that must decode from a position for it to count as a
 /// plausible record start.
-const PLAUSIBLE_RECORDS: usize = 8;
+const PLAUSIBLE_RECORDS: usize = 16;
+
+/// A plausible walk offers the start of its record after this many.
+const SETTLE_AFTER: usize = 4;
 
 /// At most this many bytes after a chunk's nominal start are searched for
 /// a plausible record start (past it, the chunk is left to its neighbour).
@@ -37,7 +42,7 @@ const SEARCH: u64 = 128 << 10;
 
 /// Bytes from a candidate start that [`Starts::plausible`] looks at, so
 /// that ruling a candidate out costs little whatever the bytes claim.
-const LOOKAHEAD: u64 = 16 << 10;
+const LOOKAHEAD: u64 = 64 << 10;
 
 /// What a worker reports for one chunk.
 struct Walked1<T> {
@@ -104,7 +109,7 @@ impl Starts<'_> {
                 .nominal(k + 1)
                 .min(from + SEARCH)
                 .min(self.bytes.len() as u64);
-            if let Some(p) = (from..to).find(|&p| self.plausible(p)) {
+            if let Some(p) = (from..to).find_map(|p| self.plausible(p)) {
                 break *self.found[k].get_or_init(|| p);
             }
             k += 1;
@@ -116,27 +121,42 @@ impl Starts<'_> {
     }
 
     /// Whether records decode from `p` on: [`PLAUSIBLE_RECORDS`] of them,
-    /// or up to the EOF record, or at least two and then past the
+    /// or a few and then the EOF record, or a few and then past the
     /// [`LOOKAHEAD`] (a large value ahead is no reason for doubt).
-    fn plausible(&self, p: u64) -> bool {
+    fn plausible(&self, p: u64) -> Option<u64> {
         // Most bytes are ruled out by what a record may start with.
         if !self.first_byte[usize::from(self.bytes[p as usize])] {
-            return false;
+            return None;
         }
         let state = Resume::at(self.header, p, 0);
         let end = (p + LOOKAHEAD).min(self.bytes.len() as u64);
         let mut recs = Records::resume(&self.bytes[p as usize..end as usize], &state);
+        // Bytes that mimic a record (inside LZF data, say) seldom mimic
+        // many: a walk from a false start that goes on decoding has most
+        // likely fallen into step with the real records. So the start
+        // offered is where the walk stands after a few records.
+        let mut settled = p;
         for n in 0..PLAUSIBLE_RECORDS {
+            if n == SETTLE_AFTER {
+                settled = recs.offset();
+            }
             match recs.next() {
-                Some(Ok(Record::Eof(_))) => return true,
+                // A lone 0xff (a listpack's end byte, say) with 8 bytes
+                // after it reads as an EOF record: only the file's real
+                // end, or an EOF after other records, counts.
+                Some(Ok(Record::Eof(e))) => {
+                    let real_end = e.trailing == 0 && end == self.bytes.len() as u64;
+                    return (n >= 2 || real_end).then_some(settled);
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
-                    return n >= 2 && e.is_truncation() && end < self.bytes.len() as u64
+                    let ahead = n >= 4 && e.is_truncation() && end < self.bytes.len() as u64;
+                    return ahead.then_some(settled);
                 }
-                None => return false,
+                None => return None,
             }
         }
-        true
+        Some(settled)
     }
 }
 

@@ -23,6 +23,11 @@ use crate::resp::RespPrinter;
 use rdbscope_engine::{At, Collector, Flow, Sink, Source, WalkError};
 use rdbscope_rdb::{Header, KeyRecord, Record, Scratch};
 use std::io::Write;
+use std::sync::Mutex;
+
+/// Written buffers kept for rendering again (a fresh buffer of megabytes
+/// is a fresh mapping, faulted in page by page).
+type Pool = Mutex<Vec<Vec<u8>>>;
 
 /// What to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +90,10 @@ where
     if opts.format == Format::Resp {
         engine.threads = (engine.threads / 2).max(1);
     }
+    let pool: Pool = Mutex::new(Vec::new());
     let mut w = Writer {
+        pool: &pool,
+        keep: engine.threads + 3,
         out,
         format: opts.format,
         records_too: opts.records_too,
@@ -99,6 +107,7 @@ where
         &engine,
         on_progress,
         |h: &Header| ChunkRender {
+            pool: &pool,
             header: *h,
             format: opts.format,
             records_too: opts.records_too,
@@ -150,7 +159,8 @@ struct Rendered {
 }
 
 /// The per-record work of `dump` on one chunk.
-struct ChunkRender<F> {
+struct ChunkRender<'p, F> {
+    pool: &'p Pool,
     header: Header,
     format: Format,
     records_too: bool,
@@ -166,8 +176,13 @@ struct ChunkRender<F> {
     chunk: Rendered,
 }
 
-impl<F: KeyFilter> ChunkRender<F> {
+impl<F: KeyFilter> ChunkRender<'_, F> {
     fn print(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
+        if self.json.is_none() && self.resp.is_none() && self.spare.capacity() == 0 {
+            if let Some(b) = self.pool.lock().ok().and_then(|mut p| p.pop()) {
+                self.spare = b;
+            }
+        }
         match self.format {
             Format::Resp => {
                 let (spare, header) = (&mut self.spare, &self.header);
@@ -206,7 +221,7 @@ fn select_command(db: u64) -> Vec<u8> {
     format!("*2\r\n$6\r\nSELECT\r\n${}\r\n{t}\r\n", t.len()).into_bytes()
 }
 
-impl<F: KeyFilter> Sink for ChunkRender<F> {
+impl<F: KeyFilter> Sink for ChunkRender<'_, F> {
     type Chunk = Rendered;
 
     fn record(&mut self, r: &Record<'_>, _at: &At) -> Flow {
@@ -254,7 +269,10 @@ impl<F: KeyFilter> Sink for ChunkRender<F> {
 }
 
 /// Writes the rendered chunks in order.
-struct Writer<W> {
+struct Writer<'p, W> {
+    pool: &'p Pool,
+    /// Buffers kept in the pool at most.
+    keep: usize,
     out: W,
     format: Format,
     records_too: bool,
@@ -266,7 +284,7 @@ struct Writer<W> {
     error: Option<PrintError>,
 }
 
-impl<W: Write> Writer<W> {
+impl<W: Write> Writer<'_, W> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         if self.format == Format::Json && !self.started && !bytes.is_empty() {
             // The first record's ",\n" (see the module docs) opens the array.
@@ -278,7 +296,7 @@ impl<W: Write> Writer<W> {
     }
 }
 
-impl<W: Write> Collector<Rendered> for Writer<W> {
+impl<W: Write> Collector<Rendered> for Writer<'_, W> {
     fn header(&mut self, h: &Header) -> Flow {
         if !self.records_too || self.format == Format::Resp {
             return Flow::Continue;
@@ -318,6 +336,16 @@ impl<W: Write> Collector<Rendered> for Writer<W> {
         };
         if c.selected.is_some() {
             self.selected = c.selected;
+        }
+        let mut buf = c.bytes;
+        // (A buffer grown by one huge record is let go, not kept.)
+        if buf.capacity() <= 64 << 20 {
+            if let Ok(mut p) = self.pool.lock() {
+                if p.len() < self.keep {
+                    buf.clear();
+                    p.push(buf);
+                }
+            }
         }
         if let Err(e) = written {
             self.error = Some(PrintError::Io(e));
