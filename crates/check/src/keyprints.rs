@@ -2,8 +2,9 @@
 //!
 //! A key may appear once per database. Finding repeats among millions of
 //! keys without holding the keys means remembering a fingerprint of each
-//! (16 bytes, see [`key_print`] and [`wide_key_print`]) and sorting them:
-//! prints equal in their top [`MATCH_BITS`] bits are suspects.
+//! (8 bytes for a file, [`key_print`]; 16 for a stream, [`wide_key_print`])
+//! and sorting them: equal prints (for wide ones: equal in their top
+//! [`MATCH_BITS`] bits) are suspects.
 //!
 //! * For a mapped file a print is the database and 48 bits of the key's
 //!   hash, and a second walk confirms the suspects by comparing real bytes
@@ -20,15 +21,16 @@
 //! that memory does not, at most [`KeyPrints::budget`] of them are held:
 //! past that, the batch in hand is sorted and written to a temporary file
 //! (a run), and at the end the runs are merged as streams. A 1 GB file of
-//! 6.6 M keys spills about 100 MB of runs; the memory stays at the budget.
+//! 6.6 M keys spills about 50 MB of runs; the memory stays at the budget.
 
 use std::collections::{BinaryHeap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
-/// Prints held in memory before a run is spilled (16 MB).
-pub const DEFAULT_BUDGET: usize = 1 << 20;
+/// Prints held in memory before a run is spilled (16 MB of narrow prints;
+/// wide ones are held half as many).
+pub const DEFAULT_BUDGET: usize = 2 << 20;
 
 /// Two prints are the same key when these top bits agree (the low bits of
 /// a stream's print are the record's offset).
@@ -50,17 +52,60 @@ fn db_tag(db: u64) -> u128 {
 }
 
 /// A key's print for a mapped file: database tag in the top 16 bits, 48
-/// bits of the key's hash below, zeros after.
-pub fn key_print(db: u64, key: &[u8]) -> u128 {
-    db_tag(db) | (u128::from(crate::dups::fingerprint(key) >> 16) << 64)
+/// bits of the key's hash below.
+pub fn key_print(db: u64, key: &[u8]) -> u64 {
+    ((db_tag(db) >> 64) as u64) | (crate::dups::fingerprint(key) >> 16)
 }
 
-/// A key's print for a stream: [`key_print`], then 24 bits of a second
-/// hash, then the record offset (saturated at 2^40 - 1).
+/// A key's print for a stream: [`key_print`] in the top 64 bits, then 24
+/// bits of a second hash, then the record offset (saturated at 2^40 - 1).
 pub fn wide_key_print(db: u64, key: &[u8], offset: u64) -> u128 {
     let second = u128::from(second_hash(key) >> 40) << OFFSET_BITS;
     let offset = u128::from(offset.min((1 << OFFSET_BITS) - 1));
-    key_print(db, key) | second | offset
+    (u128::from(key_print(db, key)) << 64) | second | offset
+}
+
+/// A fingerprint as [`KeyPrints`] holds and spills it.
+pub trait Print: Copy + Ord + std::hash::Hash + Send + 'static {
+    /// Bytes in a spilled run.
+    const BYTES: usize;
+    /// Little-endian bytes (the first [`Print::BYTES`] of the array).
+    fn to_bytes(self) -> [u8; 16];
+    /// From the first [`Print::BYTES`] bytes.
+    fn from_bytes(b: &[u8; 16]) -> Self;
+    /// Whether two prints stand for the same key.
+    fn same(a: Self, b: Self) -> bool;
+}
+
+impl Print for u64 {
+    const BYTES: usize = 8;
+    fn to_bytes(self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&self.to_le_bytes());
+        b
+    }
+    fn from_bytes(b: &[u8; 16]) -> Self {
+        let mut w = [0; 8];
+        w.copy_from_slice(&b[..8]);
+        u64::from_le_bytes(w)
+    }
+    fn same(a: Self, b: Self) -> bool {
+        a == b
+    }
+}
+
+/// A wide print: equal in the top [`MATCH_BITS`] bits is the same key.
+impl Print for u128 {
+    const BYTES: usize = 16;
+    fn to_bytes(self) -> [u8; 16] {
+        self.to_le_bytes()
+    }
+    fn from_bytes(b: &[u8; 16]) -> Self {
+        u128::from_le_bytes(*b)
+    }
+    fn same(a: Self, b: Self) -> bool {
+        a >> OFFSET_BITS == b >> OFFSET_BITS
+    }
 }
 
 /// The 48 bits of the first hash and 24 of the second make 72 bits of
@@ -87,8 +132,9 @@ pub fn print_offset(print: u128) -> u64 {
     (print & ((1 << OFFSET_BITS) - 1)) as u64
 }
 
-pub struct KeyPrints {
-    held: Vec<u128>,
+/// Key prints of one input, held up to a budget and spilled beyond it.
+pub struct KeyPrints<P: Print = u64> {
+    held: Vec<P>,
     budget: usize,
     runs: Vec<Run>,
     /// Why spilling stopped working (then everything stays in memory).
@@ -107,8 +153,8 @@ impl Drop for Run {
     }
 }
 
-impl KeyPrints {
-    pub fn new(budget: usize) -> KeyPrints {
+impl<P: Print> KeyPrints<P> {
+    pub fn new(budget: usize) -> KeyPrints<P> {
         KeyPrints {
             held: Vec::new(),
             budget: budget.max(1),
@@ -130,7 +176,7 @@ impl KeyPrints {
     }
 
     #[inline]
-    pub fn push(&mut self, print: u128) {
+    pub fn push(&mut self, print: P) {
         self.held.push(print);
         if self.held.len() >= self.budget && self.spill_failed.is_none() {
             if let Err(e) = self.spill() {
@@ -163,7 +209,7 @@ impl KeyPrints {
             .open(&run.path)?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
         for p in &self.held {
-            w.write_all(&p.to_le_bytes())?;
+            w.write_all(&p.to_bytes()[..P::BYTES])?;
         }
         w.flush()?;
         self.runs.push(run);
@@ -178,10 +224,10 @@ impl KeyPrints {
     }
 
     /// The prints that occur more than once: the suspects.
-    pub fn repeated(mut self) -> std::io::Result<HashSet<u128>> {
+    pub fn repeated(mut self) -> std::io::Result<HashSet<P>> {
         let mut out = HashSet::new();
         self.held.sort_unstable();
-        let same = |a: u128, b: u128| a >> OFFSET_BITS == b >> OFFSET_BITS;
+        let same = P::same;
         if self.runs.is_empty() {
             for w in self.held.windows(2) {
                 if same(w[0], w[1]) {
@@ -192,7 +238,7 @@ impl KeyPrints {
             return Ok(out);
         }
         // Merge the runs and what is held, smallest first.
-        let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len() + 1);
+        let mut sources: Vec<Source<P>> = Vec::with_capacity(self.runs.len() + 1);
         for run in &self.runs {
             sources.push(Source::File {
                 r: BufReader::with_capacity(1 << 16, File::open(&run.path)?),
@@ -224,13 +270,13 @@ impl KeyPrints {
     }
 }
 
-enum Source {
+enum Source<P> {
     File { r: BufReader<File>, left: u64 },
-    Held { v: Vec<u128>, at: usize },
+    Held { v: Vec<P>, at: usize },
 }
 
-impl Source {
-    fn next(&mut self) -> std::io::Result<Option<u128>> {
+impl<P: Print> Source<P> {
+    fn next(&mut self) -> std::io::Result<Option<P>> {
         match self {
             Source::File { r, left } => {
                 if *left == 0 {
@@ -238,8 +284,8 @@ impl Source {
                 }
                 *left -= 1;
                 let mut b = [0u8; 16];
-                r.read_exact(&mut b)?;
-                Ok(Some(u128::from_le_bytes(b)))
+                r.read_exact(&mut b[..P::BYTES])?;
+                Ok(Some(P::from_bytes(&b)))
             }
             Source::Held { v, at } => {
                 let p = v.get(*at).copied();
@@ -267,13 +313,13 @@ fn temp_path(run: usize) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn suspects(budget: usize, prints: &[u64]) -> (Vec<u128>, usize) {
+    fn suspects(budget: usize, prints: &[u64]) -> (Vec<u64>, usize) {
         let mut k = KeyPrints::new(budget);
         for &p in prints {
-            k.push(u128::from(p) << OFFSET_BITS);
+            k.push(p);
         }
         let runs = k.spilled_runs();
-        let mut v: Vec<u128> = k.repeated().unwrap().into_iter().collect();
+        let mut v: Vec<u64> = k.repeated().unwrap().into_iter().collect();
         v.sort_unstable();
         (v, runs)
     }
@@ -304,20 +350,20 @@ mod tests {
     #[test]
     fn runs_are_removed() {
         let mut k = KeyPrints::new(2);
-        for p in [3u128, 1, 3, 2, 9] {
-            k.push(p << OFFSET_BITS);
+        for p in [3u64, 1, 3, 2, 9] {
+            k.push(p);
         }
         let paths: Vec<PathBuf> = k.runs.iter().map(|r| r.path.clone()).collect();
         assert_eq!(paths.len(), 2);
         assert!(paths.iter().all(|p| p.exists()));
-        assert_eq!(k.repeated().unwrap(), HashSet::from([3 << OFFSET_BITS]));
+        assert_eq!(k.repeated().unwrap(), HashSet::from([3]));
         assert!(paths.iter().all(|p| !p.exists()));
     }
 
     #[test]
     fn databases_keep_keys_apart() {
         assert_ne!(key_print(0, b"k"), key_print(1, b"k"));
-        assert_eq!(key_print(3, b"k") >> 112, 3);
+        assert_eq!(key_print(3, b"k") >> 48, 3);
         assert_eq!(key_print(5, b"same"), key_print(5, b"same"));
     }
 
@@ -332,7 +378,7 @@ mod tests {
             a >> OFFSET_BITS,
             wide_key_print(0, b"kex", 100) >> OFFSET_BITS
         );
-        let mut k = KeyPrints::new(10);
+        let mut k = KeyPrints::<u128>::new(10);
         for p in [a, wide_key_print(0, b"other", 150), b] {
             k.push(p);
         }

@@ -24,7 +24,7 @@ pub mod rules;
 pub use report::{Problem, Report};
 pub use rules::{ValueChecker, ValueStats};
 
-use keyprints::{key_print, print_offset, wide_key_print, KeyPrints};
+use keyprints::{key_print, print_offset, wide_key_print, KeyPrints, Print};
 use rdbscope_engine::{At, Collector, Flow, Sink, Source, WalkError};
 use rdbscope_rdb::{Error, Header, KeyRecord, Rdb, Record, Scratch, Stage};
 use std::cell::RefCell;
@@ -111,6 +111,7 @@ pub fn check_source(
     let mut collector = Merge {
         report: Report::new(name, size.unwrap_or(0)),
         prints: KeyPrints::new(opts.key_print_budget),
+        wide: KeyPrints::new((opts.key_print_budget / 2).max(1)),
         size,
     };
     let wide = mapped.is_none();
@@ -122,7 +123,10 @@ pub fn check_source(
         &mut collector,
     );
     let Merge {
-        mut report, prints, ..
+        mut report,
+        prints,
+        wide: wide_prints,
+        ..
     } = collector;
     report.size = walked.size;
     report.header = walked.header;
@@ -173,14 +177,14 @@ pub fn check_source(
                     find_duplicate_keys(&rdb, prints, &mut report, &release);
                 }
             }
-            None => report_wide_duplicates(prints, &mut report),
+            None => report_wide_duplicates(wide_prints, &mut report),
         }
     }
     report
 }
 
 /// Notes why duplicate keys could not be looked for, or the suspects.
-fn suspects(prints: KeyPrints, report: &mut Report) -> Option<HashSet<u128>> {
+fn suspects<P: Print>(prints: KeyPrints<P>, report: &mut Report) -> Option<HashSet<P>> {
     if let Some(why) = prints.spill_failure() {
         report.notes.push(format!(
             "key fingerprints could not be spilled to a temporary file ({why}); they were held in memory"
@@ -247,16 +251,14 @@ fn find_duplicate_keys(
 
 /// A stream's duplicates: every print but the first of a group of equal
 /// wide prints is a key seen before.
-fn report_wide_duplicates(prints: KeyPrints, report: &mut Report) {
+fn report_wide_duplicates(prints: KeyPrints<u128>, report: &mut Report) {
     let Some(suspects) = suspects(prints, report) else {
         return;
     };
     let mut all: Vec<u128> = suspects.into_iter().collect();
     all.sort_unstable();
-    let same =
-        |a: u128, b: u128| a >> (128 - keyprints::MATCH_BITS) == b >> (128 - keyprints::MATCH_BITS);
     for w in all.windows(2) {
-        if same(w[0], w[1]) {
+        if u128::same(w[0], w[1]) {
             let db = (w[1] >> 112) as u64;
             let e = Error::invalid(
                 print_offset(w[1]) as usize,
@@ -278,7 +280,8 @@ fn report_wide_duplicates(prints: KeyPrints, report: &mut Report) {
 struct Checked {
     part: Report,
     problems: Vec<Problem>,
-    prints: Vec<u128>,
+    prints: Vec<u64>,
+    wide: Vec<u128>,
     /// The last RESIZEDB's key count and the offset after it.
     resize: Option<(u64, u64)>,
 }
@@ -309,11 +312,8 @@ impl ChunkCheck {
         let out = &mut self.out;
         out.part.count_key(k, self.now_ms);
         match k.key.bytes(&mut self.key_buf) {
-            Ok(key) => out.prints.push(if self.wide {
-                wide_key_print(k.db, key, k.offset)
-            } else {
-                key_print(k.db, key)
-            }),
+            Ok(key) if self.wide => out.wide.push(wide_key_print(k.db, key, k.offset)),
+            Ok(key) => out.prints.push(key_print(k.db, key)),
             Err(e) => out.problems.push(Problem::from_error(&k.annotate(e))),
         }
         match self.checker.check_value(&k.value, &mut self.scratch) {
@@ -332,6 +332,7 @@ impl Checked {
             part: Report::new("", 0),
             problems: Vec::new(),
             prints: Vec::new(),
+            wide: Vec::new(),
             resize: None,
         }
     }
@@ -390,7 +391,8 @@ impl Sink for ChunkCheck {
 /// Puts the chunks' partial reports together, in file order.
 struct Merge {
     report: Report,
-    prints: KeyPrints,
+    prints: KeyPrints<u64>,
+    wide: KeyPrints<u128>,
     size: Option<u64>,
 }
 
@@ -402,10 +404,17 @@ impl Collector<Checked> for Merge {
             // twice the memory); a lying hint can ask for no more than the
             // rest of the file could hold (3+ bytes per key).
             let left = self.size.map_or(u64::MAX, |s| s.saturating_sub(end) / 3);
-            self.prints.expect(keys.min(left));
+            if c.wide.is_empty() {
+                self.prints.expect(keys.min(left));
+            } else {
+                self.wide.expect(keys.min(left));
+            }
         }
         for p in c.prints {
             self.prints.push(p);
+        }
+        for p in c.wide {
+            self.wide.push(p);
         }
         r.absorb(c.part);
         for p in c.problems {

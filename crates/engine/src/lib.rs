@@ -85,7 +85,7 @@ pub const WINDOW: usize = 4 << 20;
 /// The default chunk: large enough that the work to prove a chunk's
 /// start is lost in the noise, small enough that a few per thread in
 /// flight stay well inside the memory budget.
-pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
 /// Tests set this environment variable (a number of bytes) to cut the
 /// corpus's small files into many chunks.

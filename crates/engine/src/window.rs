@@ -53,13 +53,16 @@ impl Window<'_> {
         }
     }
 
-    /// Makes room for a record that needs `need` bytes from `base`: never
-    /// more than twice the window per step (the window is full of bytes
-    /// that arrived when this is called, so growth follows the data).
+    /// Makes room for a record that needs `need` bytes from `base` (a
+    /// hint: a count's check may say less than the record needs). Only a
+    /// full window grows, so growth follows bytes that arrived: to what
+    /// the record needs, at most twice the window per step; twice the
+    /// window when the hint says no more than the window holds.
     fn grow_for(&mut self, need: u64) {
         let cap = self.buf.len() as u64;
-        if need > cap && self.len == self.buf.len() {
-            let new = need.min(cap.saturating_mul(2)).max(cap + 1);
+        if self.len == self.buf.len() {
+            let twice = cap.saturating_mul(2);
+            let new = if need > cap { need.min(twice) } else { twice };
             self.buf.resize(new as usize, 0);
         }
     }
@@ -112,8 +115,9 @@ where
     sink.begin(state.offset, state.db);
     let mut limit = state.offset + chunk;
     loop {
-        w.consume_to(state.offset);
-        let (next, how) = segment(w.data(), &state, limit, &mut sink);
+        // The window's bytes move to the front only when it is refilled.
+        let rel = ((state.offset - w.base) as usize).min(w.len);
+        let (next, how) = segment(&w.data()[rel..], &state, limit, &mut sink);
         state = next;
         walked.end = state.offset;
         match how {
@@ -128,9 +132,9 @@ where
             }
             SegEnd::Error(e) if e.is_truncation() && !w.eof => {
                 // The record runs past the window: more bytes, then again.
-                let need = e.needed_end().unwrap_or(0).saturating_sub(w.base);
                 w.consume_to(state.offset);
-                w.grow_for(need.max(w.len as u64 + 1));
+                let need = e.needed_end().unwrap_or(0).saturating_sub(w.base);
+                w.grow_for(need);
                 if let Err(e) = w.fill() {
                     collector.collect(sink.end());
                     walked.error = Some(WalkError::Io(e));

@@ -161,6 +161,22 @@ fn stream_window_grows_for_a_record_larger_than_it() {
     let (serial, _) = listing(&file, 1, usize::MAX, false);
     assert!(serial.contains("after") && serial.contains("eof"));
     assert_eq!(listing(&file, 1, 1 << 20, true).0, serial);
+    // A count larger than the window (its check underestimates what the
+    // record needs): the window still grows to hold it.
+    let mut f = b"REDIS0011\xfe\x00".to_vec();
+    let n = rdbscope_engine::WINDOW + 1000;
+    f.extend_from_slice(b"\x01\x04list");
+    f.push(0x80);
+    f.extend_from_slice(&(n as u32).to_be_bytes());
+    f.extend(std::iter::repeat_n(0u8, n));
+    string_record(b"after", b"2", &mut f);
+    let file = finish(f);
+    let (serial, _) = listing(&file, 1, usize::MAX, false);
+    assert!(
+        serial.contains("after") && serial.contains("eof"),
+        "{serial}"
+    );
+    assert_eq!(listing(&file, 1, 1 << 20, true).0, serial);
     // A length that claims far more than arrives: the truncation, at once.
     let mut lie = b"REDIS0011\xfe\x00\x00\x01k\x80".to_vec();
     lie.extend_from_slice(&u32::MAX.to_be_bytes());

@@ -84,12 +84,7 @@ where
     W: Write,
     F: KeyFilter,
 {
-    // Rendering RESP costs about what walking to it costs (a copy and a
-    // CRC): more threads than half the CPUs only take time from the walk.
-    let mut engine = opts.engine;
-    if opts.format == Format::Resp {
-        engine.threads = (engine.threads / 2).max(1);
-    }
+    let engine = opts.engine;
     let pool: Pool = Mutex::new(Vec::new());
     let mut w = Writer {
         pool: &pool,
@@ -337,12 +332,13 @@ impl<W: Write> Collector<Rendered> for Writer<'_, W> {
         if c.selected.is_some() {
             self.selected = c.selected;
         }
-        let mut buf = c.bytes;
+        let buf = c.bytes;
         // (A buffer grown by one huge record is let go, not kept.)
         if buf.capacity() <= 64 << 20 {
             if let Ok(mut p) = self.pool.lock() {
+                // Not cleared: its bytes are initialized, so the next
+                // printer need not zero them again (`OutBuf::from_vec`).
                 if p.len() < self.keep {
-                    buf.clear();
                     p.push(buf);
                 }
             }
