@@ -66,6 +66,8 @@
 //!   checksum verified over the whole input and `trailing` counting every
 //!   byte after the checksum (a stream is read to its end for this).
 
+#![warn(missing_docs)]
+
 mod chunked;
 mod segment;
 pub mod sink;

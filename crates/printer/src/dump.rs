@@ -54,6 +54,7 @@ pub trait KeyFilter: Send {
 /// How to dump.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
+    /// The output format.
     pub format: Format,
     /// Write non-key records (header, AUX, ...) too (JSON); when keys are
     /// filtered, only key records are written.
