@@ -76,17 +76,20 @@ fn threads_do_not_change_reports() {
             }
             // A stream names duplicate keys differently (it cannot read
             // them twice); every other report is the same.
-            let streamed = summary(&check_source(
-                Source::stream(std::io::Cursor::new(v.clone())),
-                &name,
-                &Options {
-                    chunk_size: 1000,
-                    ..one
-                },
-                &mut |_| {},
-            ));
-            if !want.contains("duplicate-key") {
-                assert_eq!(streamed, want, "{name}: streamed");
+            for threads in [1, 2] {
+                let streamed = summary(&check_source(
+                    Source::stream(std::io::Cursor::new(v.clone())),
+                    &name,
+                    &Options {
+                        chunk_size: 1000,
+                        threads,
+                        ..one
+                    },
+                    &mut |_| {},
+                ));
+                if !want.contains("duplicate-key") {
+                    assert_eq!(streamed, want, "{name}: streamed, {threads} threads");
+                }
             }
             compared += 1;
         }

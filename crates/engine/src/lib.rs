@@ -40,8 +40,13 @@
 //! file order through a bounded window (at most a few chunks per thread
 //! are in flight). The CRC-64 is computed on the calling thread over each
 //! proven chunk as it is collected, and the EOF record is read there, so
-//! the checksum is exactly a serial walk's. Streams are walked on the
-//! calling thread (a decompressor may run on another).
+//! the checksum is exactly a serial walk's.
+//!
+//! A stream is decoded on the calling thread as it arrives, so its chunks
+//! are proven by construction: with one thread the command's sink runs
+//! there too; with more, the calling thread only skims (boundaries, CRC)
+//! and hands each chunk, copied out of the window, to worker threads, and
+//! collects their values in order (at most threads + 2 in flight).
 //!
 //! # Contract
 //!

@@ -125,7 +125,9 @@ fn fake_records_at_chunk_boundaries_only_force_the_fallback() {
         }
     }
     assert!(fallbacks > 0, "the crafted bytes never fooled a guess");
-    assert_eq!(listing(&file, 1, 1000, true).0, serial, "stream");
+    for threads in [1, 2, 7] {
+        assert_eq!(listing(&file, threads, 1000, true).0, serial, "stream");
+    }
 }
 
 #[test]
@@ -146,7 +148,13 @@ fn breaks_anywhere_give_the_serial_error() {
         let cut = &file[..at];
         let (serial, _) = listing(cut, 1, usize::MAX, false);
         assert_eq!(listing(cut, 2, 500, false).0, serial, "cut at {at}");
-        assert_eq!(listing(cut, 1, 500, true).0, serial, "stream, cut at {at}");
+        for threads in [1, 3] {
+            assert_eq!(
+                listing(cut, threads, 500, true).0,
+                serial,
+                "stream, cut at {at}"
+            );
+        }
     }
 }
 
@@ -161,6 +169,7 @@ fn stream_window_grows_for_a_record_larger_than_it() {
     let (serial, _) = listing(&file, 1, usize::MAX, false);
     assert!(serial.contains("after") && serial.contains("eof"));
     assert_eq!(listing(&file, 1, 1 << 20, true).0, serial);
+    assert_eq!(listing(&file, 2, 1 << 20, true).0, serial);
     // A count larger than the window (its check underestimates what the
     // record needs): the window still grows to hold it.
     let mut f = b"REDIS0011\xfe\x00".to_vec();

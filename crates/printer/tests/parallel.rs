@@ -99,13 +99,16 @@ fn threads_and_chunks_do_not_change_output() {
                             f.display()
                         );
                     }
-                    let mut opts = one;
-                    opts.engine.chunk_size = 1000;
-                    assert!(
-                        render(v, &opts, db0, true) == want,
-                        "{}: {format:?} differs streamed",
-                        f.display()
-                    );
+                    for threads in [1, 3] {
+                        let mut opts = one;
+                        opts.engine.chunk_size = 1000;
+                        opts.engine.threads = threads;
+                        assert!(
+                            render(v, &opts, db0, true) == want,
+                            "{}: {format:?} differs streamed, {threads} threads",
+                            f.display()
+                        );
+                    }
                 }
             }
             compared += 1;
