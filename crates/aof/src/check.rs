@@ -1,4 +1,4 @@
-//! Checking an AOF the way `redis-check-aof` does (FORMAT.md 7.5), with
+//! Checking an AOF the way `redis-check-aof` does (docs/format.md#redis-check-aof), with
 //! the same verdicts and `ok_up_to` offsets, plus what it leaves out:
 //! whole RDB validation of a base or preamble (`rdbscope_check`, every
 //! deep-sanitization rule), the manifest rules the server applies, and
@@ -39,6 +39,7 @@ impl Default for Options {
 /// How a file (or a whole AOF) fared. Ordered from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
+    /// Whole: every command complete, every transaction closed.
     Valid,
     /// Nothing in it (the server starts with an empty dataset).
     Empty,
@@ -52,6 +53,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's word in reports (`valid`, `format-error`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Valid => "valid",
@@ -62,6 +64,7 @@ impl Verdict {
         }
     }
 
+    /// Whether the server would load it as it is (valid or empty).
     pub fn is_ok(self) -> bool {
         matches!(self, Verdict::Valid | Verdict::Empty)
     }
@@ -75,21 +78,25 @@ pub struct Problem {
     /// A short class: `truncated`, `format`, `transaction`, `rdb`,
     /// `manifest`, `missing-file`, `truncated-not-last`.
     pub kind: &'static str,
+    /// What was expected and what was found.
     pub message: String,
 }
 
 /// What the file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Commands only.
     Resp,
     /// An RDB, then (maybe) commands.
     Rdb,
+    /// Nothing in it.
     Empty,
     /// Could not be opened.
     Missing,
 }
 
 impl Format {
+    /// The format's word in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Resp => "resp",
@@ -103,14 +110,19 @@ impl Format {
 /// Everything learned about one file of an AOF.
 #[derive(Debug, Clone)]
 pub struct FileReport {
+    /// Which file of the AOF this is.
     pub part: Part,
+    /// Its size in bytes.
     pub size: u64,
+    /// What it holds.
     pub format: Format,
     /// The RDB part's report, when the file starts with one.
     pub rdb: Option<rdbscope_check::Report>,
     /// Where the commands start (after the RDB part).
     pub resp_start: u64,
+    /// Commands read.
     pub commands: u64,
+    /// Annotation lines read (`#TS:` and others).
     pub annotations: u64,
     /// Complete MULTI ... EXEC blocks.
     pub transactions: u64,
@@ -118,6 +130,7 @@ pub struct FileReport {
     pub dbs: BTreeMap<u64, u64>,
     /// `#TS:` annotations: the first and the last time.
     pub first_timestamp: Option<i64>,
+    /// The last `#TS:` time.
     pub last_timestamp: Option<i64>,
     /// Everything before this offset is whole (`redis-check-aof`'s
     /// `ok_up_to`); the file size when the file is valid.
@@ -127,7 +140,9 @@ pub struct FileReport {
     /// `redis-check-aof`'s `ok_up_to_line`: its line counter runs on
     /// through all the files of a manifest.
     pub ok_up_to_line: u64,
+    /// How the file fared.
     pub verdict: Verdict,
+    /// The first problem, when it has one.
     pub problem: Option<Problem>,
     /// Remarks that are not problems.
     pub notes: Vec<String>,
@@ -172,14 +187,20 @@ impl FileReport {
 pub struct Report {
     /// The argument as given.
     pub name: String,
+    /// Whether the input is a manifest and its files.
     pub multi_part: bool,
+    /// The manifest's path, for a multi-part AOF.
     pub manifest_path: Option<String>,
+    /// Why the manifest was refused, when it was.
     pub manifest_error: Option<ManifestError>,
+    /// One report per file, in load order.
     pub files: Vec<FileReport>,
+    /// The worst verdict of any file (or of the manifest).
     pub verdict: Verdict,
 }
 
 impl Report {
+    /// Whether every file is valid or empty.
     pub fn is_ok(&self) -> bool {
         self.verdict.is_ok()
     }
@@ -206,10 +227,12 @@ impl Report {
         }
     }
 
+    /// Bytes in every file.
     pub fn size(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
     }
 
+    /// Commands in every file.
     pub fn commands(&self) -> u64 {
         self.files.iter().map(|f| f.commands).sum()
     }
@@ -357,7 +380,7 @@ fn check_bytes(
     }
     let mut start = 0;
     // The server loads a file that starts with `REDIS` as an RDB and reads
-    // commands after its checksum (FORMAT.md 7.2).
+    // commands after its checksum (docs/format.md#rdb-preamble).
     if starts_with_rdb_magic(bytes) {
         r.format = Format::Rdb;
         // Value-checking threads read behind the RDB walk: keep their

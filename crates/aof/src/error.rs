@@ -1,7 +1,7 @@
 //! Errors of the RESP command reader.
 //!
 //! Two kinds, because Redis treats them differently when it loads an AOF
-//! (FORMAT.md 7.4): a file that simply *ends* inside a command is
+//! (docs/format.md#aof-loading-and-truncation): a file that simply *ends* inside a command is
 //! *truncated* (the server drops the partial command and loads the rest,
 //! if it is the last file and `aof-load-truncated yes`), while a byte that
 //! cannot be there is a *format error* (the server refuses to start).
@@ -9,6 +9,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What kind of problem an [`Error`] is.
 pub enum ErrorKind {
     /// The input ended inside a command; the text says what was expected.
     Truncated(String),
@@ -25,6 +26,7 @@ pub struct Error {
     /// Offset of the first byte of the record (command or annotation) that
     /// holds the problem: everything before it is whole.
     pub record_offset: u64,
+    /// What went wrong.
     pub kind: ErrorKind,
 }
 
@@ -45,6 +47,8 @@ impl Error {
         }
     }
 
+    /// Whether the file simply ends inside a command (which the server
+    /// forgives in the last file) rather than holding a bad byte.
     pub fn is_truncation(&self) -> bool {
         matches!(self.kind, ErrorKind::Truncated(_))
     }

@@ -1,22 +1,25 @@
 //! Zero-copy reading and checking of Redis and Valkey AOF files.
 //!
-//! An AOF is a stream of commands in RESP (FORMAT.md 7.1), maybe after an
-//! RDB preamble (7.2), and since Redis 7.0 a set of files named by a
-//! manifest (7.3). Everything here works over the bytes of a file as they
-//! are mapped (`rdbscope_rdb::input`): commands and their arguments are
-//! views into the input, read without copying or allocating.
+//! An AOF is a stream of commands in RESP (docs/format.md#aof-command-stream),
+//! maybe after an RDB preamble (#rdb-preamble), and since Redis 7.0 a set of
+//! files named by a manifest (#aof-manifest). Everything here works over
+//! the bytes of a file as they are mapped (`rdbscope_rdb::input`): commands
+//! and their arguments are views into the input, read without copying or
+//! allocating.
 //!
 //! One concept per module:
 //! * [`resp`]: the command reader (commands, annotations, SELECT).
 //! * [`manifest`]: the manifest grammar and its rules.
 //! * [`source`]: what an input is (RDB, AOF file, manifest, directory) and
 //!   which files make it up.
-//! * [`check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
+//! * [`mod@check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
 //!
 //! Nothing here prints to the terminal or exits; no input makes it panic
 //! or allocate by a length the input declares.
+
+#![warn(missing_docs)]
 
 pub mod check;
 pub mod error;

@@ -1,4 +1,4 @@
-//! The manifest of a multi-part AOF (Redis 7.0+, Valkey; FORMAT.md 7.3):
+//! The manifest of a multi-part AOF (Redis 7.0+, Valkey; docs/format.md#aof-manifest):
 //! which files make up the AOF, of which type, in which order.
 //!
 //! The rules are the server's (`aofLoadManifestFromFile`), applied the way
@@ -14,13 +14,18 @@ use std::fmt;
 pub const MAX_LINE: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `type` of a manifest entry.
 pub enum FileType {
+    /// `b`: the base file, an RDB or commands from the last rewrite.
     Base,
+    /// `h`: an old file waiting to be deleted; not loaded.
     History,
+    /// `i`: commands since the base, loaded in manifest order.
     Incr,
 }
 
 impl FileType {
+    /// The type's word in reports.
     pub fn as_str(self) -> &'static str {
         match self {
             FileType::Base => "base",
@@ -35,7 +40,9 @@ impl FileType {
 pub struct Entry {
     /// A bare file name, relative to the manifest's directory.
     pub name: Vec<u8>,
+    /// The `seq` number (non-zero).
     pub seq: i64,
+    /// The `type`.
     pub file_type: FileType,
     /// 1-based line number.
     pub line: usize,
@@ -51,7 +58,9 @@ impl Entry {
 /// A parsed manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
+    /// The base file, if any.
     pub base: Option<Entry>,
+    /// HISTORY files, in manifest order.
     pub history: Vec<Entry>,
     /// In manifest order (strictly increasing `seq`).
     pub incrs: Vec<Entry>,
@@ -72,6 +81,7 @@ pub struct ManifestError {
     pub line: usize,
     /// The line as read, when there is one.
     pub text: Option<String>,
+    /// What the server would say.
     pub message: String,
 }
 

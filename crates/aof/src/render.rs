@@ -21,22 +21,26 @@
 
 use crate::error::Error;
 use crate::resp::{Annotation, Command, Item, Kind, Reader};
-use rdbscope_printer::json::{write_bytes, write_u64};
-use rdbscope_printer::out::OutBuf;
+use rdbscope_json::out::OutBuf;
+use rdbscope_json::write::{write_bytes, write_u64};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The output format of `dump` for an AOF.
 pub enum Format {
+    /// One JSON object per command (and per annotation, when asked).
     JsonLines,
+    /// The commands themselves, re-encoded the way the server writes them.
     Resp,
 }
 
 /// What to print.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The output format.
     pub format: Format,
     /// Only commands in these databases (empty: all). SELECTs always pass
     /// in RESP, so the receiving connection follows along.
@@ -65,7 +69,9 @@ impl From<io::Error> for RenderError {
 /// What was printed.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Stats {
+    /// Commands printed.
     pub commands: u64,
+    /// Annotations printed.
     pub annotations: u64,
 }
 
@@ -86,6 +92,8 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
+    /// Renders the commands of `file`, keeping those of `dbs` (empty: all)
+    /// and annotations when asked.
     pub fn new(file: &str, dbs: &[u64], annotations: bool) -> JsonLines {
         let mut name = Vec::new();
         // Writing to a Vec cannot fail.

@@ -7,7 +7,7 @@
 
 use crate::check::{FileReport, Format, Report, Verdict};
 use crate::manifest::FileType;
-use rdbscope_printer::json::write_json_str as json_str;
+use rdbscope_json::write::write_json_str as json_str;
 use std::io::{self, Write};
 
 impl Report {

@@ -1,6 +1,6 @@
 //! The command stream of an AOF: RESP arrays of bulk strings
 //! (`*<argc>\r\n` then `$<len>\r\n<bytes>\r\n` per argument) and `#`
-//! annotation lines, read in place (FORMAT.md 7.1).
+//! annotation lines, read in place (docs/format.md#aof-command-stream).
 //!
 //! [`Reader`] is an iterator of [`Item`]s: commands and annotations, each a
 //! view into the input. A command's arguments are not collected: the
@@ -39,9 +39,13 @@ use rdbscope_rdb::rdb_string::int_text;
 /// transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Any command but the three below.
     Other,
+    /// `SELECT db`.
     Select,
+    /// `MULTI`.
     Multi,
+    /// `EXEC`.
     Exec,
 }
 
@@ -71,6 +75,7 @@ pub struct Command<'a> {
     pub argc: usize,
     /// The first argument: the command name, as written.
     pub name: &'a [u8],
+    /// What the command means to the reader.
     pub kind: Kind,
     /// The whole record, `*` to the last CRLF.
     raw: &'a [u8],
@@ -161,12 +166,16 @@ impl Annotation<'_> {
 }
 
 #[derive(Debug, Clone, Copy)]
+/// One record of an AOF's command part.
 pub enum Item<'a> {
+    /// A RESP command.
     Command(Command<'a>),
+    /// A `#` line.
     Annotation(Annotation<'a>),
 }
 
 impl Item<'_> {
+    /// File offset of the record's first byte.
     pub fn offset(&self) -> u64 {
         match self {
             Item::Command(c) => c.offset,
@@ -205,6 +214,7 @@ enum LenError {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over `data`, starting at offset `start`.
     pub fn new(data: &'a [u8], start: usize) -> Reader<'a> {
         Reader {
             data,

@@ -1,6 +1,6 @@
 //! What an input is, and which files make it up: the one place that
 //! decides "RDB or AOF, one file or a manifest", by content as
-//! `redis-check-aof` does (FORMAT.md 7.5), so nothing above it guesses.
+//! `redis-check-aof` does (docs/format.md#redis-check-aof), so nothing above it guesses.
 //!
 //! * a directory: the AOF whose manifest (`*.manifest`) it holds;
 //! * a file whose first non-comment line starts with `file`: a manifest;
@@ -27,7 +27,9 @@ pub enum Content {
     RdbPreamble,
     /// Commands only.
     Resp,
+    /// A manifest of a multi-part AOF.
     Manifest,
+    /// No bytes.
     Empty,
 }
 
@@ -85,12 +87,14 @@ fn has_aof_preamble_flag(bytes: &[u8]) -> bool {
 /// One file of an AOF.
 #[derive(Debug, Clone)]
 pub struct Part {
+    /// Where the file is.
     pub path: PathBuf,
     /// The name as `redis-check-aof` prints it: the manifest's entry, or
     /// the path given.
     pub name: String,
     /// `None` for a single-file AOF.
     pub file_type: Option<FileType>,
+    /// The manifest's `seq`; `None` for a single-file AOF.
     pub seq: Option<i64>,
     /// The last file loaded: the only one that may be truncated.
     pub last: bool,
@@ -99,16 +103,26 @@ pub struct Part {
 /// An AOF input.
 pub enum Aof {
     /// One file: commands, or an RDB preamble and commands, or nothing.
-    Single { input: Input, part: Part },
+    Single {
+        /// The file's bytes.
+        input: Input,
+        /// The file's place in the AOF (the only one, and the last).
+        part: Part,
+    },
     /// A manifest and the files it lists.
     MultiPart {
+        /// The manifest file.
         manifest_path: PathBuf,
+        /// What it says.
         manifest: Manifest,
+        /// The files to load, in load order.
         parts: Vec<Part>,
     },
     /// A manifest the server would refuse to load.
     BadManifest {
+        /// The manifest file.
         manifest_path: PathBuf,
+        /// Why it was refused.
         error: ManifestError,
     },
 }
@@ -123,6 +137,7 @@ impl Aof {
         }
     }
 
+    /// Whether the input came from a manifest (even a refused one).
     pub fn is_multi_part(&self) -> bool {
         !matches!(self, Aof::Single { .. })
     }
@@ -132,6 +147,7 @@ impl Aof {
 pub enum Opened {
     /// An RDB file: the caller's RDB path takes it (the input is open).
     Rdb(Input),
+    /// An AOF, one file or many.
     Aof(Aof),
 }
 

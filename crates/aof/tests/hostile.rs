@@ -72,7 +72,7 @@ fn check(bytes: &[u8]) -> FileReport {
     assert!(r.ok_up_to <= bytes.len() as u64);
     // Rendering what is there never panics either.
     let json = JsonLines::new("hostile.aof", &[], true);
-    let mut out = rdbscope_printer::out::OutBuf::with_capacity(0);
+    let mut out = rdbscope_json::out::OutBuf::with_capacity(0);
     for item in Reader::new(bytes, r.resp_start as usize).map_while(Result::ok) {
         json.item(&mut out, &item);
     }

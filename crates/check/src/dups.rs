@@ -65,6 +65,7 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// Forgets the fingerprints, ready for the next collection.
     pub fn clear(&mut self) {
         // Keep the allocations for ordinary collections; drop them after a
         // huge one so one big value does not pin memory for the whole run.
@@ -77,6 +78,7 @@ impl Seen {
     }
 
     #[inline]
+    /// Adds one element's fingerprint.
     pub fn push(&mut self, fp: u64) {
         self.prints.push(fp);
     }

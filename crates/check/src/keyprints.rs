@@ -132,7 +132,8 @@ pub fn print_offset(print: u128) -> u64 {
     (print & ((1 << OFFSET_BITS) - 1)) as u64
 }
 
-/// Key prints of one input, held up to a budget and spilled beyond it.
+/// Key prints of one input, held up to a budget and spilled to sorted
+/// temporary files beyond it; yields the prints that occur twice.
 pub struct KeyPrints<P: Print = u64> {
     held: Vec<P>,
     budget: usize,
@@ -154,6 +155,7 @@ impl Drop for Run {
 }
 
 impl<P: Print> KeyPrints<P> {
+    /// Holds at most `budget` prints in memory (at least one).
     pub fn new(budget: usize) -> KeyPrints<P> {
         KeyPrints {
             held: Vec::new(),
@@ -176,6 +178,7 @@ impl<P: Print> KeyPrints<P> {
     }
 
     #[inline]
+    /// Adds one key's print, spilling a sorted run when the budget is full.
     pub fn push(&mut self, print: P) {
         self.held.push(print);
         if self.held.len() >= self.budget && self.spill_failed.is_none() {

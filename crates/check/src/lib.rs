@@ -1,6 +1,6 @@
 //! Integrity checking of RDB files: every value decoded completely and held
-//! to the rules Redis applies with `sanitize-dump-payload yes` (FORMAT.md
-//! section 8), plus the CRC-64 trailer and what follows it.
+//! to the rules Redis applies with `sanitize-dump-payload yes` (see
+//! docs/format.md#validation-rules), plus the CRC-64 trailer and what follows it.
 //!
 //! The checker is a consumer of the walking engine (`rdbscope-engine`),
 //! like the JSON printer: a [`Sink`] checks the records of one chunk into
@@ -15,6 +15,8 @@
 //! the value being checked); the key fingerprints for duplicate keys are
 //! held up to a budget and spilled to temporary files beyond it (see
 //! [`keyprints`]).
+
+#![warn(missing_docs)]
 
 pub mod dups;
 pub mod keyprints;

@@ -2,8 +2,8 @@
 //! `redis-check-rdb` text grammar (so runbooks and grep patterns keep
 //! working) and a JSON object for pipelines.
 
-use rdbscope_printer::json::{write_bytes, write_json_str as json_str};
-use rdbscope_printer::keyspace::Keyspace;
+use rdbscope_json::keyspace::Keyspace;
+use rdbscope_json::write::{write_bytes, write_json_str as json_str};
 use rdbscope_rdb::error::escape_key;
 use rdbscope_rdb::{types::type_byte_name, Checksum, Error, ErrorKind, Header, KeyRecord, Stage};
 use std::io::{self, Write};
@@ -13,6 +13,7 @@ use std::io::{self, Write};
 /// [`Error`], so `p.offset`, `p.key`, `p.message()` read as on an error.
 #[derive(Debug, Clone)]
 pub struct Problem {
+    /// The decoder's error.
     pub error: Error,
     /// A short machine-readable class: `truncated`, `invalid`,
     /// `unsupported`, `limit`, `checksum`, `duplicate-key`, `trailing-data`.
@@ -57,8 +58,11 @@ impl std::fmt::Display for Problem {
 /// Everything learned about one file.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The input's name, for messages.
     pub name: String,
+    /// The input's size in bytes.
     pub size: u64,
+    /// The magic and version, once read.
     pub header: Option<Header>,
     /// (offset after the record, name, value), for the text grammar.
     pub aux: Vec<(u64, Vec<u8>, Vec<u8>)>,
@@ -66,18 +70,25 @@ pub struct Report {
     pub selects: Vec<(u64, u64)>,
     /// Keys per database, type and encoding.
     pub keyspace: Keyspace,
+    /// Key records read.
     pub keys: u64,
+    /// Keys with an expiry.
     pub expires: u64,
+    /// Keys whose expiry is before the check's reference time.
     pub already_expired: u64,
     /// Hash fields with a TTL.
     pub subexpires: u64,
     /// Empty collections (Redis skips them on load; not a problem).
     pub empty_keys: u64,
+    /// What the CRC-64 trailer held, once reached.
     pub checksum: Option<Checksum>,
+    /// Whether the trailer disagreed with the computed CRC.
     pub checksum_mismatch: bool,
     /// Offset just past the checksum, when reached.
     pub end_offset: Option<u64>,
+    /// The earliest problem in the file.
     pub first_problem: Option<Problem>,
+    /// How many problems were found.
     pub problems: u64,
     /// The walk could not go on (the rest of the file is unread).
     pub structural_failure: bool,
@@ -86,6 +97,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// An empty report for the input `name` of `size` bytes.
     pub fn new(name: &str, size: u64) -> Report {
         Report {
             name: name.to_string(),
@@ -109,6 +121,7 @@ impl Report {
         }
     }
 
+    /// Whether the file was read to its end with no problem.
     pub fn is_ok(&self) -> bool {
         self.problems == 0 && self.end_offset.is_some()
     }

@@ -1,5 +1,5 @@
-//! The semantic rules of deep sanitization, per value type (FORMAT.md 8.7
-//! and 8.8; Redis `rdbLoadObject` with `deep_integrity_validation`, and the
+//! The semantic rules of deep sanitization, per value type (docs/format.md
+//! #validation-rules; Redis `rdbLoadObject` with `deep_integrity_validation`, and the
 //! `*ValidateIntegrity` functions of `listpack.c`, `ziplist.c`, `intset.c`,
 //! `t_stream.c`). Walking a value with the decoder already enforces the
 //! structural rules; what is added here is what the bytes mean.
@@ -7,9 +7,9 @@
 use crate::dups::{elem_fingerprint, Seen};
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::rdb_string::int_text;
-use rdbscope_rdb::stream::StreamId;
+use rdbscope_rdb::stream::{Stream, StreamId};
 use rdbscope_rdb::zipmap::Zipmap;
-use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Value};
+use rdbscope_rdb::{Elem, Encoding, Error, KeyType, Result, Scratch, Typed, Value};
 use std::collections::{HashMap, HashSet};
 
 /// Hash field TTLs above this are invalid (`EB_EXPIRE_TIME_MAX`, 2^48 - 1).
@@ -61,10 +61,12 @@ fn no_duplicates(seen: &mut Seen, v: &Value<'_>, s: &mut Scratch, what: &str) ->
         }
         Ok(())
     };
-    match v.key_type() {
-        KeyType::ZSet => v.for_each_scored(s, |m, _| count(m))?,
-        KeyType::Hash => v.for_each_field(s, |f, _, _| count(f))?,
-        _ => v.for_each_member(s, &mut count)?,
+    match v.typed() {
+        Typed::Zset(z) => z.for_each(s, |m, _| count(m))?,
+        Typed::Hash(h) => h.for_each(s, |f, _, _| count(f))?,
+        Typed::Set(m) => m.for_each(s, &mut count)?,
+        Typed::List(m) => m.for_each(s, &mut count)?,
+        Typed::String(_) | Typed::Stream(_) | Typed::Module(_) => {}
     }
     match found {
         Some(m) => Err(problem(
@@ -89,28 +91,28 @@ impl ValueChecker {
         let at = v.offset();
         self.seen.clear();
         let mut st = ValueStats::default();
-        match v.key_type() {
-            KeyType::String => {
+        match v.typed() {
+            Typed::String(string) => {
                 // A string's bytes have no rules: proving that it decodes
                 // is the whole check.
-                v.string()?.validate(s.limit())?;
+                string.string()?.validate(s.limit())?;
                 st.elements = 1;
             }
-            KeyType::Module => {
-                v.module()?;
+            Typed::Module(m) => {
+                m.module()?;
                 st.elements = 1;
             }
-            KeyType::List => {
-                v.for_each_member(s, |_| {
+            Typed::List(list) => {
+                list.for_each(s, |_| {
                     st.elements += 1;
                     Ok::<_, Error>(())
                 })?;
             }
-            KeyType::Set => {
-                let intset = v.encoding() == Encoding::SetIntset;
+            Typed::Set(set) => {
+                let intset = set.encoding() == Encoding::SetIntset;
                 let mut prev: Option<i64> = None;
                 let seen = &mut self.seen;
-                v.for_each_member(s, |e| {
+                set.for_each(s, |e| {
                     st.elements += 1;
                     if intset {
                         // Strictly ascending also rules out duplicates.
@@ -130,9 +132,9 @@ impl ValueChecker {
                 })?;
                 no_duplicates(&mut self.seen, v, s, "set member")?;
             }
-            KeyType::ZSet => {
+            Typed::Zset(zset) => {
                 let seen = &mut self.seen;
-                v.for_each_scored(s, |m, score| {
+                zset.for_each(s, |m, score| {
                     st.elements += 1;
                     if score.is_nan() {
                         return Err(problem(
@@ -145,8 +147,8 @@ impl ValueChecker {
                 })?;
                 no_duplicates(&mut self.seen, v, s, "zset member")?;
             }
-            KeyType::Hash => self.check_hash(v, s, &mut st)?,
-            KeyType::Stream => check_stream(v, s, &mut st)?,
+            Typed::Hash(_) => self.check_hash(v, s, &mut st)?,
+            Typed::Stream(stream) => check_stream(v, &stream.stream()?, s, &mut st)?,
         }
         st.empty = st.elements == 0 && !matches!(v.key_type(), KeyType::Stream);
         Ok(st)
@@ -239,9 +241,13 @@ impl ValueChecker {
 /// walk), master IDs unique, group and consumer names unique, and the PELs
 /// consistent: no duplicate group PEL entry, every consumer PEL entry in the
 /// group PEL and owned once, every group PEL entry owned by a consumer.
-fn check_stream(v: &Value<'_>, s: &mut Scratch, st: &mut ValueStats) -> Result<()> {
+fn check_stream(
+    v: &Value<'_>,
+    stream: &Stream<'_>,
+    s: &mut Scratch,
+    st: &mut ValueStats,
+) -> Result<()> {
     let at = v.offset();
-    let stream = v.stream()?;
     let mut masters: HashSet<(u64, u64)> = HashSet::new();
     let mut buf = Vec::new();
     stream.for_each_node(|master, _| {

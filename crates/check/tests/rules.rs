@@ -1,4 +1,4 @@
-//! Every deep-sanitization rule of FORMAT.md sections 2-8, each with a
+//! Every deep-sanitization rule of docs/format.md, each with a
 //! hand-built minimal file that breaks exactly that rule.
 //!
 //! The pattern of each test: build a minimal *valid* file and check that
@@ -10,7 +10,7 @@
 //! Rules Redis applies that the checker does not catch are kept as
 //! `#[ignore = "checker misses: ..."]` tests, with the reason.
 //!
-//! Layout: helpers; the builder checked against FORMAT.md section 9; then
+//! Layout: helpers; the builder checked against docs/format.md#worked-examples; then
 //! the rules grouped by encoding (header, primitives, LZF, ziplist,
 //! listpack, intset, zipmap, duplicates, tuple multiples, NaN scores, hash
 //! field TTLs, quicklist, streams, file level, modules, opcodes).
@@ -164,7 +164,7 @@ fn stream_rule(good: &Stream, bad: &Stream, word: &str) -> Problem {
 }
 
 // ---------------------------------------------------------------------------
-// The builder reproduces the byte-exact vectors of FORMAT.md section 9
+// The builder reproduces the byte-exact vectors of docs/format.md#worked-examples
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -242,9 +242,30 @@ fn builder_blobs_match_format_md() {
     ok(&file(SET_LISTPACK, &string(listpack(&[s("a"), n(1)]))));
     ok(&file(LIST_ZIPLIST, &string(ziplist(&[n(2), n(5)]))));
     ok(&file(SET_INTSET, &string(intset(2, &[1, 2]))));
+    // The raw intset mutation agrees with the writer on canonical input.
+    assert_eq!(intset_of(&[2, 1]), intset(2, &[1, 2]));
+    assert_eq!(intset_of(&[70000, -70000]), intset(4, &[-70000, 70000]));
+    assert_eq!(intset_of(&[1 << 40]), intset(8, &[1 << 40]));
 }
 
-/// FORMAT.md's expiry time for hash field TTL vectors (2100-01-01).
+#[test]
+fn builder_stream_node_matches_format_md() {
+    use rdbscope_rdb::write::stream::{Entry, Node};
+    let entry = |ms, seq, fields: &[(&'static [u8], &'static [u8])]| Entry {
+        id: id(ms, seq),
+        fields: fields.to_vec(),
+        deleted: false,
+    };
+    let node = Node::of(&[
+        entry(1, 1, &[(b"a", b"1"), (b"b", b"x")]),
+        entry(1, 2, &[(b"a", b"2"), (b"b", b"y")]),
+        entry(5, 0, &[(b"c", b"z")]),
+    ])
+    .unwrap();
+    assert_eq!(node, example_stream().nodes[0]);
+}
+
+/// The hash field TTL vectors' expiry time in docs/format.md#worked-examples (2100-01-01).
 const T: i64 = 4_102_444_800_000;
 /// `EB_EXPIRE_TIME_MAX`.
 const MAX_TTL: i64 = (1 << 48) - 1;
@@ -476,7 +497,7 @@ fn builder_every_type_passes() {
 }
 
 // ---------------------------------------------------------------------------
-// Header (FORMAT.md 1.1, 1.3, 8.1)
+// Header (docs/format.md#header-and-versions, #redis-and-valkey-numbering)
 // ---------------------------------------------------------------------------
 
 fn header_only(header: &[u8], version: u32) -> Built {
@@ -545,7 +566,7 @@ fn header_truncated() {
 }
 
 // ---------------------------------------------------------------------------
-// Primitive encodings (FORMAT.md 4.1, 4.2, 8.2) and type bytes
+// Primitive encodings (docs/format.md#length-encoding, #string-encoding) and type bytes
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -612,7 +633,7 @@ fn unknown_type_byte() {
 }
 
 // ---------------------------------------------------------------------------
-// LZF strings (FORMAT.md 4.2, 8.5)
+// LZF strings (docs/format.md#lzf)
 // ---------------------------------------------------------------------------
 
 /// Redis's `lzf_compress` output for 100 x "a".
@@ -676,7 +697,7 @@ fn errors_inside_compressed_blobs_carry_an_inner_offset() {
 }
 
 // ---------------------------------------------------------------------------
-// Ziplist (FORMAT.md 5.2, 8.6, 8.7)
+// Ziplist (docs/format.md#ziplist)
 // ---------------------------------------------------------------------------
 
 /// A string, a 4-bit immediate and an int16: entries at 10, 14, 16.
@@ -798,17 +819,17 @@ fn quicklist_v1_nodes_are_checked_as_ziplists() {
     put_u16(&mut bad_node, 8, 3);
     value_rule(
         LIST_QUICKLIST,
-        &cat![len(2), string(&node), string(&node)],
-        &cat![len(2), string(&node), string(&bad_node)],
+        &quicklist(&[&node, &node]),
+        &quicklist(&[&node, &bad_node]),
         "zllen",
     );
     // A zero-length node is not a ziplist.
-    ok(&file(LIST_QUICKLIST, &cat![len(1), string(&node)]));
-    broken_at_end(&file(LIST_QUICKLIST, &cat![len(1), string("")]), "minimum");
+    ok(&file(LIST_QUICKLIST, &quicklist(&[&node])));
+    broken_at_end(&file(LIST_QUICKLIST, &quicklist(&[b""])), "minimum");
 }
 
 // ---------------------------------------------------------------------------
-// Listpack (FORMAT.md 5.4, 8.6, 8.7)
+// Listpack (docs/format.md#listpack)
 // ---------------------------------------------------------------------------
 
 /// Every listpack encoding, all distinct (a set): 6-bit string, 7-bit uint,
@@ -926,7 +947,7 @@ fn listpack_shorter_than_header() {
 }
 
 // ---------------------------------------------------------------------------
-// Intset (FORMAT.md 5.3, 8.6, 8.7)
+// Intset (docs/format.md#intset)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -982,7 +1003,7 @@ fn intset_duplicate_member() {
 }
 
 // ---------------------------------------------------------------------------
-// Zipmap (FORMAT.md 5.1)
+// Zipmap (docs/format.md#zipmap)
 // ---------------------------------------------------------------------------
 
 const ZM_PAIRS: [(&[u8], &[u8]); 2] = [(b"a", b"1"), (b"bc", b"22")];
@@ -1048,7 +1069,7 @@ fn zipmap_count_byte_255() {
 }
 
 // ---------------------------------------------------------------------------
-// Duplicate members and fields (FORMAT.md 3.2-3.4, 8.7)
+// Duplicate members and fields (docs/format.md#plain-collections, #validation-rules)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1206,7 +1227,7 @@ fn duplicate_zset_member_ziplist() {
 }
 
 // ---------------------------------------------------------------------------
-// Tuple multiples (FORMAT.md 8.7)
+// Tuple multiples (docs/format.md#validation-rules)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1251,7 +1272,7 @@ fn zset_ziplist_odd_element_count() {
 
 #[test]
 fn hash_listpack_ex_not_a_multiple_of_3() {
-    let lpex = |elems: &[El]| cat![T.to_le_bytes(), string(listpack(elems))];
+    let lpex = |elems: &[El]| hash_listpack_ex_of(T, elems);
     let good = lpex(&[s("f1"), s("v1"), n(T), s("f2"), s("v2"), n(0)]);
     // One and two elements short of the second triplet.
     for cut in [4, 5] {
@@ -1266,7 +1287,7 @@ fn hash_listpack_ex_not_a_multiple_of_3() {
 }
 
 // ---------------------------------------------------------------------------
-// NaN scores (FORMAT.md 3, 8.8)
+// NaN scores (docs/format.md#sorted-set-scores)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1310,7 +1331,7 @@ fn nan_score_listpack() {
 }
 
 // ---------------------------------------------------------------------------
-// Hash field TTLs (FORMAT.md 3.7, 8.8)
+// Hash field TTLs (docs/format.md#hash-field-ttls)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1335,7 +1356,7 @@ fn hash_listpack_ex_negative_ttl() {
 
 #[test]
 fn hash_listpack_ex_ttl_not_an_integer() {
-    let lpex = |ttl: El| cat![T.to_le_bytes(), string(listpack(&[s("f"), s("v"), ttl]))];
+    let lpex = |ttl: El| hash_listpack_ex_of(T, &[s("f"), s("v"), ttl]);
     value_rule(
         HASH_LISTPACK_EX,
         &lpex(n(T)),
@@ -1346,7 +1367,7 @@ fn hash_listpack_ex_ttl_not_an_integer() {
 
 #[test]
 fn hash_listpack_ex_ttl_less_field_before_ttl_field() {
-    // FORMAT.md's vector with the two triplets swapped.
+    // The vector of docs/format.md#worked-examples with the two triplets swapped.
     value_rule(
         HASH_LISTPACK_EX,
         &hash_listpack_ex(T, &[(b"f1", b"v1", T), (b"f2", b"v2", 0)]),
@@ -1418,7 +1439,7 @@ fn valkey_hash2_expire_below_minus_one() {
 }
 
 // ---------------------------------------------------------------------------
-// Quicklist (FORMAT.md 3.5)
+// Quicklist (docs/format.md#quicklist)
 // ---------------------------------------------------------------------------
 
 fn ql_packed() -> Vec<u8> {
@@ -1473,7 +1494,7 @@ fn quicklist_v2_zero_length_plain_node() {
 }
 
 // ---------------------------------------------------------------------------
-// Streams (FORMAT.md 3.6, 8.6, 8.7)
+// Streams (docs/format.md#streams, #stream-entries)
 // ---------------------------------------------------------------------------
 
 fn stream_elems_with(i: usize, e: El) -> Stream {
@@ -1535,7 +1556,7 @@ fn stream_entry_count_differs_from_live_entries() {
         elems[ex::E3_FLAGS] = n(flags);
         let mut st = stream_with_elems(elems);
         st.length = 2;
-        st.max_deleted = (5, 0);
+        st.max_deleted_id = id(5, 0);
         st
     };
     stream_rule(&with_flags(1), &with_flags(0), "live entries");
@@ -1555,20 +1576,24 @@ fn stream_extra_elements_after_last_entry() {
 #[test]
 fn stream_empty_listpack() {
     let mut empty_string = example_stream();
-    empty_string.nodes[0].1 = Vec::new();
+    empty_string.nodes[0].listpack = Vec::new();
     stream_rule(&example_stream(), &empty_string, "empty");
     // A well-formed listpack with no elements at all.
     let mut no_elements = example_stream();
-    no_elements.nodes[0].1 = listpack(&[]);
+    no_elements.nodes[0].listpack = listpack(&[]);
     stream_rule(&example_stream(), &no_elements, "listpack ended");
 }
 
 #[test]
 fn stream_master_id_not_16_bytes() {
     for size in [0, 15, 17] {
-        let mut bad = example_stream();
-        bad.nodes[0].0 = cat![id16(1, 1), [0u8]][..size].to_vec();
-        stream_rule(&example_stream(), &bad, &format!("is {size} bytes"));
+        let key = &cat![id16(1, 1), [0u8]][..size];
+        let bad = with_master_key(&example_stream(), STREAM_V3, key);
+        rule(
+            &stream_file(&example_stream()),
+            &file(STREAM_LISTPACKS_3, &bad),
+            &format!("is {size} bytes"),
+        );
     }
 }
 
@@ -1609,8 +1634,14 @@ fn two_node_stream(second_master: (u64, u64)) -> Stream {
     ];
     let mut st = example_stream();
     st.nodes = vec![
-        (id16(1, 1), listpack(&a)),
-        (id16(second_master.0, second_master.1), listpack(&b)),
+        Node {
+            master_id: id(1, 1),
+            listpack: listpack(&a),
+        },
+        Node {
+            master_id: id(second_master.0, second_master.1),
+            listpack: listpack(&b),
+        },
     ];
     st
 }
@@ -1627,13 +1658,8 @@ fn stream_duplicate_master_id() {
 #[test]
 fn stream_length_without_listpacks() {
     let empty = |length: u64| Stream {
-        nodes: vec![],
         length,
-        last_id: (0, 0),
-        first_id: (0, 0),
-        max_deleted: (0, 0),
-        entries_added: 0,
-        groups: vec![],
+        ..Stream::default()
     };
     stream_rule(&empty(0), &empty(1), "no listpacks");
 }
@@ -1730,7 +1756,7 @@ fn stream_duplicate_consumer_pel_entry() {
 }
 
 // ---------------------------------------------------------------------------
-// File level (FORMAT.md 1.1, 6, 8.1, 8.4)
+// File level (docs/format.md#file-layout, #crc-64-trailer)
 // ---------------------------------------------------------------------------
 
 fn two_keys(db_a: u64, a: &[u8], db_b: u64, b: &[u8]) -> Built {
@@ -1936,7 +1962,7 @@ fn truncated_file() {
 }
 
 // ---------------------------------------------------------------------------
-// Modules (FORMAT.md 3.8, 8.4)
+// Modules (docs/format.md#modules)
 // ---------------------------------------------------------------------------
 
 /// A module value with every opcode; `op` replaces the first opcode (UINT).
@@ -1944,17 +1970,17 @@ fn module_value(op: u8) -> Vec<u8> {
     module_value_with_id(module_id("hellotype", 3), op)
 }
 
-#[rustfmt::skip]
 fn module_value_with_id(id: u64, op: u8) -> Vec<u8> {
-    cat![
-        len(id),
-        [op], len(5),                   // UINT 5 (when op is 2)
-        [1], len(7),                    // SINT 7
-        [3], 1.5f32.to_le_bytes(),      // FLOAT
-        [4], 1.5f64.to_le_bytes(),      // DOUBLE
-        [5], string("x"),               // STRING
-        [0],                            // EOF
-    ]
+    use rdbscope_rdb::write::module;
+    // The first item is UINT 5 when `op` is 2, else an opcode under test;
+    // the rest comes from the writer: SINT 7, FLOAT, DOUBLE, STRING, EOF.
+    let mut v = cat![len(id), [op], len(5)];
+    module::sint(&mut v, 7);
+    module::float(&mut v, 1.5);
+    module::double(&mut v, 1.5);
+    module::string(&mut v, b"x");
+    module::eof(&mut v);
+    v
 }
 
 #[test]
@@ -2021,7 +2047,7 @@ fn module_aux_record() {
 }
 
 // ---------------------------------------------------------------------------
-// Other opcodes (FORMAT.md 2, 8.8)
+// Other opcodes (docs/format.md#opcodes)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -2053,7 +2079,7 @@ fn key_meta_more_than_7_classes() {
 }
 
 // ---------------------------------------------------------------------------
-// Empty collections are skipped by Redis, not errors (FORMAT.md 3)
+// Empty collections are skipped by Redis, not errors (docs/format.md#object-types)
 // ---------------------------------------------------------------------------
 
 #[test]

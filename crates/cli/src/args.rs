@@ -1,6 +1,8 @@
 //! Command-line arguments.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rdbscope_select::units::parse_size;
+use rdbscope_select::{KeyFilterArgs, OutputArgs};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -15,6 +17,7 @@ content.\n\nExit codes: 0 ok, 1 the input has a problem, 2 usage or I/O error. \
 Progress goes to stderr for big RDB inputs when stderr is a terminal.",
     after_help = "Examples:\n  rdbscope dump dump.rdb | jq -c 'select(.record == null)'\n  \
 rdbscope dump --db 0 --type hash --key 'user:*' dump.rdb\n  \
+rdbscope dump --expiry --min-size 64K -o big-volatile.jsonl dump.rdb\n  \
 rdbscope check backup.rdb\n  rdbscope check appendonlydir\n  rdbscope info dump.rdb\n  \
 rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  cat dump.rdb | rdbscope dump -"
 )]
@@ -31,15 +34,28 @@ pub enum Command {
         after_help = "Output: JSON Lines, one record per line. Key records have no \
 \"record\" field; header, aux, function, module-aux, selectdb, resizedb, slot and eof \
 records carry \"record\": <kind>. Schema: docs/json-format.md.\n\n\
-Filters apply to keys; when any filter is given, only keys are printed.\n\n\
+Key selection applies to keys; when any filter is given, only keys are printed. A key \
+is printed when every given filter selects it; a repeated filter selects any of its values \
+(--key and --key-regex together: any of the patterns). --expired compares expire times \
+with --now, by default the file's ctime aux field (when the RDB was written), else the \
+current time. Sizes are the value's stored bytes in the file.\n\n\
 AOF inputs (a file, a manifest or an appendonlydir): one line per command, \
 {\"file\":F,\"offset\":N,\"db\":D,\"command\":[...]}, after the keys of an RDB base or \
 preamble printed as for an RDB; \"record\": \"aof-file\" and \"annotation\" lines mark \
-each file and each #TS annotation. --db selects commands by database; --key and --type \
-do not apply to commands. --format resp passes the commands through byte for byte.\n\n\
-Examples:\n  rdbscope dump dump.rdb > keys.jsonl\n  \
+each file and each #TS annotation. --db selects commands by database; every key filter \
+applies to the keys of an RDB base or preamble, but only --db to commands. --format resp \
+passes the commands through byte for byte.\n\n\
+With -o, the file is written only if the whole dump succeeds (a corrupt input leaves no \
+file; dump to standard output to keep the records before the problem); interrupted by \
+Ctrl-C or SIGTERM, no file is left either.\n\n\
+Examples:\n  rdbscope dump dump.rdb -o keys.jsonl\n  \
 rdbscope dump --keys-only dump.rdb | jq -r .key\n  \
 rdbscope dump --key 'session:*' --type hash dump.rdb\n  \
+rdbscope dump --key 'user:*' --key 'acct:*' --not-key '*:tmp' dump.rdb\n  \
+rdbscope dump --key-regex '^order:[0-9]{8}$' --db 2 dump.rdb\n  \
+rdbscope dump --expired --now 2025-01-01T00:00:00Z dump.rdb | jq -r .key\n  \
+rdbscope dump --min-size 1M --format resp dump.rdb > big-keys.resp\n  \
+rdbscope dump --slot 0-5460 --format resp dump.rdb | redis-cli -p 7000 --pipe\n  \
 rdbscope dump --format json dump.rdb > all.json\n  \
 rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  \
 cat dump.rdb | rdbscope dump -\n  \
@@ -61,16 +77,23 @@ and \"... is valid\" or \"... is not valid\", with the same ok_up_to; an RDB bas
 preamble is checked as an RDB. A truncated AOF is a problem (exit 1), even though the \
 server loads it when only its last file is truncated; the report says which.\n\n\
 Several inputs are checked in parallel; reports come out whole, in argument order.\n\n\
+check takes no key filters: it verifies every key and the whole file. With -o, the \
+report goes to a file (kept also when it reports problems).\n\n\
 Exit codes: 0 every input is OK, 1 some input has a problem, 2 usage or I/O error.\n\n\
 Examples:\n  rdbscope check dump.rdb\n  rdbscope check --format json backups/*.rdb | jq -c \
 'select(.verdict != \"ok\")'\n  rdbscope check --ignore-checksum dump.rdb\n  \
+rdbscope check --quiet -o report.txt dump.rdb\n  \
 rdbscope check /var/lib/redis/appendonlydir\n  \
 rdbscope check --format json appendonlydir | jq -c '.files[] | [.name, .verdict, .ok_up_to]'"
     )]
     Check(CheckArgs),
     /// Summarize a file: format, aux fields, functions, keys per database.
     #[command(after_help = "Reads every record header but decodes no value.\n\n\
-Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq .dbs")]
+With key filters, counts only the selected keys (the other records are summarized as \
+without filters).\n\n\
+Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq .dbs\n  \
+rdbscope info --key 'session:*' --expiry dump.rdb\n  \
+rdbscope info --slot 0-5460 --format json -o shard0.json dump.rdb")]
     Info(InfoArgs),
 }
 
@@ -82,16 +105,6 @@ pub struct DumpArgs {
     /// Output layout.
     #[arg(long, value_enum, default_value_t = DumpFormat::Jsonl)]
     pub format: DumpFormat,
-    /// Only keys in this database (repeatable).
-    #[arg(long = "db", value_name = "N")]
-    pub dbs: Vec<u64>,
-    /// Only keys of this type: string, list, set, zset, hash, stream, module
-    /// (repeatable).
-    #[arg(long = "type", value_name = "TYPE", value_parser = parse_type)]
-    pub types: Vec<rdbscope_rdb::KeyType>,
-    /// Only keys matching this Redis glob pattern (`*`, `?`, `[a-z]`, `\x`).
-    #[arg(long = "key", value_name = "GLOB")]
-    pub key: Option<String>,
     /// Print key records only, not header/aux/function/... records.
     #[arg(long)]
     pub keys_only: bool,
@@ -101,6 +114,10 @@ pub struct DumpArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub keys: KeyFilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -118,6 +135,8 @@ pub struct CheckArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +147,10 @@ pub struct InfoArgs {
     pub format: InfoFormat,
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub keys: KeyFilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -158,46 +181,9 @@ pub enum InfoFormat {
     Json,
 }
 
-fn parse_type(s: &str) -> Result<rdbscope_rdb::KeyType, String> {
-    rdbscope_rdb::KeyType::from_name(s).ok_or_else(|| {
-        format!("unknown type {s:?}; expected string, list, set, zset, hash, stream or module")
-    })
-}
-
-/// `123`, `64K`, `512M`, `4G` (powers of 1024).
-fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m = match c.to_ascii_uppercase() {
-                'K' => 1u64 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'T' => 1 << 40,
-                _ => return Err(format!("unknown size suffix in {s:?}")),
-            };
-            (&s[..i], m)
-        }
-        _ => (s, 1),
-    };
-    num.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("invalid size {s:?}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("10"), Ok(10));
-        assert_eq!(parse_size("4G"), Ok(4 << 30));
-        assert_eq!(parse_size("512m"), Ok(512 << 20));
-        assert!(parse_size("x").is_err());
-        assert!(parse_size("1Q").is_err());
-    }
 
     #[test]
     fn cli_is_well_formed() {

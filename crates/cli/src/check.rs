@@ -3,12 +3,14 @@
 //! `rdbscope_aof`; which is which is decided by content.
 
 use crate::args::{CheckArgs, InfoFormat};
+use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::Kind;
 use rdbscope_aof::Aof;
 use rdbscope_check::{check_source, Options};
 use rdbscope_rdb::input::display_name;
+use rdbscope_select::Output;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
@@ -37,16 +39,28 @@ pub fn run(a: &CheckArgs) -> Outcome {
         threads: threads / jobs,
         ..Options::default()
     };
+    // Check verifies every key: it takes no key filters.
+    let inputs = options::with_aof_parts(&a.inputs);
+    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
+    let mut out = match options::open_output(&a.output, &inputs) {
+        Ok(out) => out,
+        Err(outcome) => return outcome,
+    };
+    let worst = check_all(a, jobs, &opts, &mut out);
+    // A report of problems is a complete report: it is kept.
+    options::finish_output(out, worst, true)
+}
+
+fn check_all(a: &CheckArgs, jobs: usize, opts: &Options, out: &mut Output) -> Outcome {
     let mut worst = Outcome::Ok;
     if jobs == 1 {
         // On the calling thread: one job needs no other (and a thread of
         // its own would reserve a malloc arena, which counts against a
         // `ulimit -v` the caller may run us under).
-        let mut out = io::stdout().lock();
         for path in &a.inputs {
-            let (text, outcome) = check_one(path, &opts, a.format);
+            let (text, outcome) = check_one(path, opts, a.format);
             worst = worst.max(outcome);
-            if let Err(failed) = print_report(&mut out, &text) {
+            if let Err(failed) = print_report(out, &text) {
                 return worst.max(failed);
             }
         }
@@ -57,7 +71,7 @@ pub fn run(a: &CheckArgs) -> Outcome {
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, inputs, opts, format) = (&next, &a.inputs, &opts, a.format);
+            let (next, inputs, format) = (&next, &a.inputs, a.format);
             scope.spawn(move || loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = inputs.get(index) else { break };
@@ -78,12 +92,11 @@ pub fn run(a: &CheckArgs) -> Outcome {
         // Print in argument order as soon as each report is complete.
         let mut pending = BTreeMap::new();
         let mut printed = 0;
-        let mut out = io::stdout().lock();
         for done in rx {
             pending.insert(done.index, done);
             while let Some(d) = pending.remove(&printed) {
                 worst = worst.max(d.outcome);
-                if let Err(failed) = print_report(&mut out, &d.text) {
+                if let Err(failed) = print_report(out, &d.text) {
                     worst = worst.max(failed);
                     return;
                 }

@@ -1,100 +1,103 @@
-//! `rdbscope dump`: records to JSON. AOF inputs go to `dump_aof`.
+//! `rdbscope dump`: records to JSON. AOF inputs go to `dump_aof`, JSON
+//! inputs to `dump_json`.
 
 use crate::args::{DumpArgs, DumpFormat};
+use crate::options;
 use crate::progress::Progress;
 use crate::report::{print_error, print_open_error, Outcome};
 use crate::source::Kind;
 use rdbscope_engine::Source;
-use rdbscope_printer::dump::{Format, KeyFilter, Options};
+use rdbscope_printer::dump::{Format, KeyFilter as KeySelect, Options};
 use rdbscope_printer::PrintError;
-use rdbscope_rdb::glob::Glob;
 use rdbscope_rdb::input::{display_name, Input};
 use rdbscope_rdb::KeyRecord;
-use std::io::{self, Write};
+use rdbscope_select::KeyFilter;
+use std::io::Write;
 
-/// Which keys to print.
-struct Filter {
-    dbs: Vec<u64>,
-    types: Vec<rdbscope_rdb::KeyType>,
-    key: Option<Glob>,
-    /// The pattern has no glob characters: one key per db at most.
-    exact: bool,
+/// The shared key filters as the printer asks them, one per thread.
+pub(crate) struct Selected {
+    filter: KeyFilter,
     key_buf: Vec<u8>,
+    max_key_size: u64,
 }
 
-impl Filter {
-    fn new(a: &DumpArgs) -> Filter {
-        let exact = a
-            .key
-            .as_deref()
-            .is_some_and(|k| !k.contains(['*', '?', '[', '\\']));
-        Filter {
-            dbs: a.dbs.clone(),
-            types: a.types.clone(),
-            key: a.key.as_ref().map(|k| Glob::new(k.as_bytes())),
-            exact,
+impl Selected {
+    /// `filter` (with the file's time settled), decoding compressed keys
+    /// of at most `max_key_size` bytes.
+    pub(crate) fn new(filter: &KeyFilter, max_key_size: u64) -> Selected {
+        Selected {
+            filter: filter.clone(),
             key_buf: Vec::new(),
+            max_key_size,
         }
-    }
-
-    fn any(a: &DumpArgs) -> bool {
-        !a.dbs.is_empty() || !a.types.is_empty() || a.key.is_some()
     }
 }
 
-impl KeyFilter for Filter {
-    /// Cheapest tests first: db and type need no decoding.
+impl KeySelect for Selected {
     fn accepts(&mut self, k: &KeyRecord<'_>) -> rdbscope_rdb::Result<bool> {
-        if !self.dbs.is_empty() && !self.dbs.contains(&k.db) {
-            return Ok(false);
-        }
-        if !self.types.is_empty() && !self.types.contains(&k.value.key_type()) {
-            return Ok(false);
-        }
-        match &self.key {
-            None => Ok(true),
-            Some(g) => Ok(g.matches(k.key.bytes(&mut self.key_buf)?)),
-        }
+        self.filter
+            .matches_record(k, &mut self.key_buf, self.max_key_size)
     }
 
-    /// After a match, whether no later key can match: an exact key in the
-    /// only selected db.
     fn done_after_match(&self) -> bool {
-        self.exact && self.dbs.len() == 1
+        self.filter.stops_after_match()
     }
 }
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
+    let (filter, mut out) = match options::key_filter(&a.keys)
+        .and_then(|f| Ok((f, options::open_output(&a.output, &[&a.input])?)))
+    {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    if let Some(layout) = crate::dump_json::sniff_file(&a.input) {
+        let outcome = crate::dump_json::run(&a.input, layout, a, &filter, &name, &mut out);
+        return options::finish_output(out, outcome, false);
+    }
     let input = match crate::source::open(&a.input) {
         Ok(Kind::Rdb(i)) => i,
-        Ok(Kind::Aof(aof)) => return crate::dump_aof::run(&aof, a, &name),
+        Ok(Kind::Aof(aof)) => {
+            let outcome = crate::dump_aof::run(&aof, a, &filter, &name, &mut out);
+            return options::finish_output(out, outcome, false);
+        }
         Err(e) => return print_open_error(&name, &e),
     };
+    let filter = options::settle_file_time(filter, input.head());
     let mut progress = Progress::new(&name, input.size().unwrap_or(0));
     // The printer buffers and writes whole blocks itself.
-    let result = input.with_source(|s| dump_source(s, a, &mut |o| progress.at(o), io::stdout()));
+    let result =
+        input.with_source(|s| dump_source(s, a, &filter, &mut |o| progress.at(o), &mut out));
     drop(progress);
-    match result {
+    let outcome = match result {
         Ok(()) => Outcome::Ok,
         Err(e) => print_error(&name, &e),
-    }
+    };
+    options::finish_output(out, outcome, false)
 }
 
 /// Dumps the RDB in `input` (for an RDB-preamble AOF: its RDB part, whose
 /// eof record counts the command tail as trailing bytes).
-pub(crate) fn dump<W: Write + Send>(input: &Input, a: &DumpArgs, out: W) -> Result<(), PrintError> {
+pub(crate) fn dump<W: Write + Send>(
+    input: &Input,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    out: W,
+) -> Result<(), PrintError> {
+    let filter = options::settle_file_time(filter.clone(), input.bytes());
     let release = |offset: u64| input.release_before(offset);
     let source = Source::Mapped {
         bytes: input.bytes(),
         release: Some(&release),
     };
-    dump_source(source, a, &mut |_| {}, out)
+    dump_source(source, a, &filter, &mut |_| {}, out)
 }
 
 fn dump_source<W: Write>(
     source: Source<'_>,
     a: &DumpArgs,
+    filter: &KeyFilter,
     on_progress: &mut dyn FnMut(u64),
     out: W,
 ) -> Result<(), PrintError> {
@@ -108,7 +111,8 @@ fn dump_source<W: Write>(
             DumpFormat::Json => Format::Json,
             DumpFormat::Resp => Format::Resp,
         },
-        records_too: !a.keys_only && !Filter::any(a),
+        // When any filter is given, only keys are printed.
+        records_too: !a.keys_only && !filter.is_active(),
         max_decompressed: a.common.max_value_size,
         engine: rdbscope_engine::Options {
             threads,
@@ -116,13 +120,20 @@ fn dump_source<W: Write>(
             ..rdbscope_engine::Options::default()
         },
     };
-    let stats = rdbscope_printer::dump::dump(source, &opts, || Filter::new(a), on_progress, out)?;
+    let max = a.common.max_value_size;
+    let stats = rdbscope_printer::dump::dump(
+        source,
+        &opts,
+        || Selected::new(filter, max),
+        on_progress,
+        out,
+    )?;
     note_skipped(stats.skipped_empty);
     Ok(())
 }
 
 fn note_skipped(skipped: u64) {
-    if skipped > 0 {
+    if skipped > 0 && !options::quiet() {
         eprintln!(
             "rdbscope: note: {skipped} empty collection(s) left out (Redis skips them on load, RESTORE refuses them)"
         );

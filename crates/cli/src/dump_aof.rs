@@ -10,13 +10,16 @@ use rdbscope_aof::source::{rdb_end, starts_with_rdb_magic};
 use rdbscope_aof::{Aof, Part};
 use rdbscope_printer::json::write_bytes;
 use rdbscope_rdb::input::Input;
+use rdbscope_select::{KeyFilter, Output};
 use std::io::{self, Write};
+use std::path::Path;
 
-pub fn run(aof: &Aof, a: &DumpArgs, name: &str) -> Outcome {
-    if a.key.is_some() || !a.types.is_empty() {
-        eprintln!(
-            "rdbscope: {name}: --key and --type select keys of an RDB; an AOF holds commands (select them with --db, or with jq)"
-        );
+/// Key filters other than `--db` select keys of an RDB base or preamble;
+/// commands are selected by `--db` alone.
+pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Output) -> Outcome {
+    let parts: Vec<&Path> = aof.parts().iter().map(|p| p.path.as_path()).collect();
+    if let Err(e) = out.check_inputs(&parts) {
+        eprintln!("rdbscope: {e}");
         return Outcome::Failure;
     }
     if a.format == DumpFormat::Json {
@@ -33,17 +36,16 @@ pub fn run(aof: &Aof, a: &DumpArgs, name: &str) -> Outcome {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let records_too = !a.keys_only && a.dbs.is_empty();
+    let records_too = !a.keys_only && !filter.is_active();
     let opts = Options {
         format: match a.format {
             DumpFormat::Resp => Format::Resp,
             _ => Format::JsonLines,
         },
-        dbs: a.dbs.clone(),
+        dbs: filter.dbs().to_vec(),
         annotations: records_too,
         threads,
     };
-    let mut out = io::stdout();
     for part in aof.parts() {
         let opened;
         let input = match aof {
@@ -62,7 +64,7 @@ pub fn run(aof: &Aof, a: &DumpArgs, name: &str) -> Outcome {
                 }
             },
         };
-        let outcome = dump_part(input, part, a, &opts, records_too, &mut out);
+        let outcome = dump_part(input, part, a, filter, &opts, records_too, out);
         if outcome != Outcome::Ok {
             return outcome;
         }
@@ -75,9 +77,10 @@ fn dump_part(
     input: &Input,
     part: &Part,
     a: &DumpArgs,
+    filter: &KeyFilter,
     opts: &Options,
     records_too: bool,
-    out: &mut io::Stdout,
+    out: &mut Output,
 ) -> Outcome {
     // Messages name the path; records name the file as the AOF does (the
     // manifest's entry, or the argument of a single file): every command
@@ -93,7 +96,7 @@ fn dump_part(
     }
     let mut start = 0;
     if rdb {
-        if let Err(e) = dump(input, a, &mut *out) {
+        if let Err(e) = dump(input, a, filter, &mut *out) {
             return print_error(file, &e);
         }
         start = match rdb_end(bytes) {

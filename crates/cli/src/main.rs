@@ -6,7 +6,9 @@ mod args;
 mod check;
 mod dump;
 mod dump_aof;
+mod dump_json;
 mod info;
+mod options;
 mod progress;
 mod report;
 mod source;
@@ -16,6 +18,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    options::setup(match &cli.command {
+        args::Command::Dump(a) => &a.output,
+        args::Command::Check(a) => &a.output,
+        args::Command::Info(a) => &a.output,
+    });
     let outcome = match cli.command {
         args::Command::Dump(a) => dump::run(&a),
         args::Command::Check(a) => check::run(&a),

@@ -17,7 +17,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(name: &str, total: u64) -> Progress {
-        let on = total >= MIN_SIZE && std::io::stderr().is_terminal();
+        let on = !crate::options::quiet() && total >= MIN_SIZE && std::io::stderr().is_terminal();
         Progress {
             name: name.to_string(),
             total,

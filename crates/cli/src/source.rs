@@ -19,7 +19,8 @@ const PEEK: usize = 64 << 10;
 /// An RDB input, ready to walk.
 pub enum RdbInput {
     Mapped(Input),
-    Stream(Box<dyn Read + Send>),
+    /// A stream, and a copy of its first bytes (already in the reader).
+    Stream(Box<dyn Read + Send>, Vec<u8>),
 }
 
 /// What an argument turned out to be.
@@ -50,7 +51,13 @@ fn peek(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
 /// Opens an RDB (`info`): no AOF detection.
 pub fn open_rdb(path: &Path) -> io::Result<RdbInput> {
     if is_stream(path) {
-        return Ok(RdbInput::Stream(open_reader(path)?));
+        let mut r = open_reader(path)?;
+        let head = peek(&mut r, PEEK)?;
+        let copy = head.clone();
+        return Ok(RdbInput::Stream(
+            Box::new(io::Cursor::new(head).chain(r)),
+            copy,
+        ));
     }
     Ok(RdbInput::Mapped(Input::open(path)?))
 }
@@ -67,9 +74,13 @@ pub fn open(path: &Path) -> io::Result<Kind> {
     let head = peek(&mut r, PEEK)?;
     let name = display_name(path);
     match rdbscope_aof::source::detect(&head, &name) {
-        rdbscope_aof::source::Content::Rdb if !head.is_empty() => Ok(Kind::Rdb(RdbInput::Stream(
-            Box::new(io::Cursor::new(head).chain(r)),
-        ))),
+        rdbscope_aof::source::Content::Rdb if !head.is_empty() => {
+            let copy = head.clone();
+            Ok(Kind::Rdb(RdbInput::Stream(
+                Box::new(io::Cursor::new(head).chain(r)),
+                copy,
+            )))
+        }
         _ => {
             let mut all = head;
             r.read_to_end(&mut all)?;
@@ -87,7 +98,15 @@ impl RdbInput {
     pub fn size(&self) -> Option<u64> {
         match self {
             RdbInput::Mapped(i) => Some(i.bytes().len() as u64),
-            RdbInput::Stream(_) => None,
+            RdbInput::Stream(..) => None,
+        }
+    }
+
+    /// The input's first bytes (all of a mapped input).
+    pub fn head(&self) -> &[u8] {
+        match self {
+            RdbInput::Mapped(i) => i.bytes(),
+            RdbInput::Stream(_, head) => head,
         }
     }
 
@@ -101,7 +120,7 @@ impl RdbInput {
                     release: Some(&release),
                 })
             }
-            RdbInput::Stream(r) => f(Source::Stream(r)),
+            RdbInput::Stream(r, _) => f(Source::Stream(r)),
         }
     }
 }

@@ -33,6 +33,7 @@
 
 use rdbscope_rdb::cursor::{parse, Cursor};
 use rdbscope_rdb::rdb_string::StringEncoding;
+use rdbscope_rdb::write;
 use rdbscope_rdb::{Encoding, KeyRecord, Rdb, RdbString, Record};
 use rdbscope_testkit::TempDir;
 use serde_json::Value;
@@ -633,7 +634,7 @@ impl Sites {
         Ok(())
     }
 
-    /// Follows the value layouts of FORMAT.md §3 (as the decoder's own
+    /// Follows the value layouts of docs/format.md#object-types (as the decoder's own
     /// skim does) and records every length prefix on the way.
     fn value(&mut self, file: &[u8], k: &KeyRecord<'_>, of: &str) -> rdbscope_rdb::Result<()> {
         use Encoding::*;
@@ -720,7 +721,7 @@ impl Sites {
         Ok(())
     }
 
-    /// FORMAT.md §3.6: listpacks, metadata, groups, PELs, consumers (the
+    /// docs/format.md#streams: listpacks, metadata, groups, PELs, consumers (the
     /// IDMP block of type 26 is left alone).
     fn stream(
         &mut self,
@@ -1155,7 +1156,7 @@ struct Crafted {
 /// (a), (b): LZF strings claiming 4 GiB.
 #[test]
 fn crafted_lzf_claims() {
-    // (a) 9 bytes of LZF data (FORMAT.md §9: 100 x "a") claiming 4 GiB.
+    // (a) 9 bytes of LZF data (docs/format.md#worked-examples: 100 x "a") claiming 4 GiB.
     let small = [0x01, 0x61, 0x61, 0xe0, 0x57, 0x00, 0x01, 0x61, 0x61];
     // (b) 2 MiB of back references, each 3 bytes (`e0 ff 00`: copy 264
     // bytes from 1 back) after one literal: ~184 MB of real output, far
@@ -1235,7 +1236,7 @@ fn crafted_lzf_claims() {
 /// (c), (d): collections and quicklists claiming 2^32 (or 2^32-1) items.
 #[test]
 fn crafted_collection_claims() {
-    let two32 = len64(1 << 32);
+    let two32 = rdb_len(1 << 32);
     let elems = [&[1, b'a'][..], &[1, b'b'], &[1, b'c']].concat();
     let lp = listpack(&[&[0x81, b'a', 0x02], &[0x01, 0x01]], 2);
     let zl = [
@@ -1291,7 +1292,7 @@ fn crafted_blob_header_claims() {
     let pair = [&[0x81, b'a', 0x02][..], &[0x01, 0x01]];
     let mut lp_huge_total = listpack(&pair, 2);
     lp_huge_total[..4].copy_from_slice(&[0xff; 4]);
-    // FORMAT.md §9's ziplist ["2", "5"], then variants of it.
+    // The ziplist of docs/format.md#worked-examples, ["2", "5"], then variants of it.
     let zl = [
         0x0f, 0, 0, 0, 0x0c, 0, 0, 0, 0x02, 0, 0x00, 0xf3, 0x02, 0xf6, 0xff,
     ];
@@ -1372,7 +1373,7 @@ fn crafted_blob_header_claims() {
 /// (f): streams claiming 2^32 listpacks, groups, PEL entries, consumers.
 #[test]
 fn crafted_stream_claims() {
-    let two32 = len64(1 << 32);
+    let two32 = rdb_len(1 << 32);
     // Stream type 21 (v3) with no listpacks: length 0, last 0-0, first 0-0,
     // max deleted 0-0, entries added 0 (valid: a MKSTREAM stream), then
     // `groups`.
@@ -1522,7 +1523,7 @@ fn run_crafted(cases: &[Crafted]) {
     report(failures);
 }
 
-/// The cap must not break normal work: a valid file (FORMAT.md §9's
+/// The cap must not break normal work: a valid file (docs/format.md#worked-examples:
 /// minimal RDB) dumps and checks fine under it.
 fn assert_cap_is_usable() {
     let minimal = rdb_file(&string_key(b"k", b"\x01v"));
@@ -1573,18 +1574,17 @@ fn capped(args: &[&str], dir: &Path) -> Command {
 }
 
 // ---------------------------------------------------------------------------
-// Building RDB files by hand (FORMAT.md §4, §9)
+// Building RDB files by hand (docs/format.md#length-encoding, #worked-examples)
 // ---------------------------------------------------------------------------
 
 /// `REDIS0011`, SELECTDB 0, RESIZEDB 1 0, `body`, EOF, CRC-64 (LE) of
-/// everything up to and including the EOF byte.
+/// everything up to and including the EOF byte, by the library's writer.
 fn rdb_file(body: &[u8]) -> Vec<u8> {
-    let mut f = b"REDIS0011\xfe\x00\xfb\x01\x00".to_vec();
-    f.extend_from_slice(body);
-    f.push(0xff);
-    let crc = rdbscope_rdb::crc::crc64(&f);
-    f.extend_from_slice(&crc.to_le_bytes());
-    f
+    let mut w = write::records::Writer::redis(Vec::new(), 11).expect("header");
+    w.select_db(0).expect("SELECTDB");
+    w.resize_db(1, 0).expect("RESIZEDB");
+    w.raw(body).expect("body");
+    w.finish().expect("EOF")
 }
 
 /// A key record: type byte, key, value bytes.
@@ -1599,47 +1599,36 @@ fn string_key(name: &[u8], value: &[u8]) -> Vec<u8> {
 
 /// Shortest RDB length encoding.
 fn rdb_len(n: u64) -> Vec<u8> {
-    match n {
-        0..=63 => vec![n as u8],
-        64..=16383 => vec![0x40 | (n >> 8) as u8, n as u8],
-        16384..=0xffff_ffff => [&[0x80][..], &(n as u32).to_be_bytes()].concat(),
-        _ => len64(n),
-    }
-}
-
-/// The 9-byte form `81` + u64 BE.
-fn len64(n: u64) -> Vec<u8> {
-    [&[0x81][..], &n.to_be_bytes()].concat()
+    let mut v = Vec::new();
+    write::cursor::length(&mut v, n);
+    v
 }
 
 /// A plain RDB string.
 fn rdb_str(bytes: &[u8]) -> Vec<u8> {
-    [&rdb_len(bytes.len() as u64)[..], bytes].concat()
+    let mut v = Vec::new();
+    write::rdb_string::string(&mut v, bytes);
+    v
 }
 
 /// An LZF RDB string: `c3`, compressed length, claimed length, data.
 fn lzf_string(data: &[u8], claimed: u64) -> Vec<u8> {
-    [
-        &[0xc3][..],
-        &rdb_len(data.len() as u64),
-        &rdb_len(claimed),
-        data,
-    ]
-    .concat()
+    let mut v = Vec::new();
+    write::rdb_string::lzf(&mut v, data, claimed);
+    v
 }
 
 /// A listpack of already-encoded entries (each with its backlen) whose
-/// header says `count` elements.
+/// header says `count` elements: the writer's empty listpack with the
+/// entries put before its terminator and its header patched.
 fn listpack(entries: &[&[u8]], count: u16) -> Vec<u8> {
-    let body: Vec<u8> = entries.concat();
-    let total = (6 + body.len() + 1) as u32;
-    [
-        &total.to_le_bytes()[..],
-        &count.to_le_bytes(),
-        &body,
-        &[0xff],
-    ]
-    .concat()
+    let mut lp = write::listpack::to_vec([]).expect("empty listpack");
+    let end = lp.len() - 1;
+    lp.splice(end..end, entries.concat());
+    let total = lp.len() as u32;
+    lp[..4].copy_from_slice(&total.to_le_bytes());
+    lp[4..6].copy_from_slice(&count.to_le_bytes());
+    lp
 }
 
 // ===========================================================================

@@ -96,7 +96,7 @@ fn restore_stream_rebuilds_the_same_dataset() {
             std::env::var("REQUIRE_REDIS").as_deref() != Ok("1"),
             "REQUIRE_REDIS=1 but redis-cli is missing"
         );
-        eprintln!("SKIPPED resp_roundtrip: no redis-cli");
+        rdbscope_testkit::skipped("resp_roundtrip: no redis-cli");
         return;
     }
     let Some(corpus) = corpus() else { return };

@@ -4,7 +4,7 @@
 //! * [`third_party_files_without_truth`]: every third-party RDB without a
 //!   `.truth.jsonl` is listed in [`NO_TRUTH`] and marked valid (exit 0, dumped
 //!   to the EOF record, plus content checks written from SOURCES.md,
-//!   FORMAT.md §9 and the bytes) or broken (exit 1, stderr names an offset
+//!   docs/format.md#worked-examples and the bytes) or broken (exit 1, stderr names an offset
 //!   and what is wrong). A file on disk that is not in the table fails the
 //!   test, so new files cannot slip by. (Not RDB files, so not listed: the
 //!   AOF `leonchen83-redis-replicator/appendonly6.aof` and upstash's
@@ -72,12 +72,12 @@ const NO_TRUTH: &[NoTruth] = &[
     NoTruth {
         file: "HDT3213-rdb/valkey_hash2_with_hfe.rdb",
         verdict: Verdict::Valid(check_valkey_hash2),
-        why: "VALKEY080, type 22 = Valkey HASH_2 (per-field TTLs); CRC matches (FORMAT.md §9)",
+        why: "VALKEY080, type 22 = Valkey HASH_2 (per-field TTLs); CRC matches (docs/format.md#worked-examples)",
     },
     NoTruth {
         file: "HDT3213-rdb/valkey_cluster_slot_import.rdb",
         verdict: Verdict::Valid(check_valkey_slot_import),
-        why: "VALKEY080, opcode 243 = SLOT_IMPORT, empty keyspace (FORMAT.md §9)",
+        why: "VALKEY080, opcode 243 = SLOT_IMPORT, empty keyspace (docs/format.md#worked-examples)",
     },
     NoTruth {
         file: "HDT3213-rdb/valkey_cluster_slot_info.rdb",
@@ -125,7 +125,7 @@ const NO_TRUTH: &[NoTruth] = &[
         },
         why: "Redis 4.0 RC file: key 'key' (type byte at offset 1257) is a type 6 \
               MODULE_PRE_GA value (hellotype). Type 6 has no opcode tags, so its end \
-              cannot be found without the module (FORMAT.md §3.8; Redis >= 4.0 GA \
+              cannot be found without the module (docs/format.md#modules; Redis >= 4.0 GA \
               rejects the type too): it must end in a clear 'unsupported' error after \
               the 17 keys before it",
     },
@@ -201,12 +201,12 @@ const NO_TRUTH: &[NoTruth] = &[
     NoTruth {
         file: "redis-librdb/stream_v13.rdb",
         verdict: Verdict::Valid(check_librdb_stream_v13),
-        why: "RDB 13: 49 type-26 streams with IDMP blocks (FORMAT.md §3.10.1)",
+        why: "RDB 13: 49 type-26 streams with IDMP blocks (docs/format.md#stream-idmp-block)",
     },
     NoTruth {
         file: "redis-librdb/stream_v13_idmp.rdb",
         verdict: Verdict::Valid(check_librdb_stream_v13_idmp),
-        why: "RDB 13: one type-26 stream with IDMP producers (FORMAT.md §9)",
+        why: "RDB 13: one type-26 stream with IDMP producers (docs/format.md#worked-examples)",
     },
     // ---- upstash/rdb
     NoTruth {
@@ -261,7 +261,7 @@ fn check_valkey_hash2(c: &mut Chk) {
     c.header("VALKEY", 80);
     c.aux_is("valkey-ver", "9.0.1");
     c.key_count(1);
-    // FORMAT.md §9: F1/V1 2715785640000, F2/V2 2400425640000, F3/V3 -1 (none).
+    // docs/format.md#worked-examples: F1/V1 2715785640000, F2/V2 2400425640000, F3/V3 -1 (none).
     c.key_is(
         "hash2-hfe",
         spec_hash(
@@ -501,7 +501,7 @@ fn check_librdb_stream_v13(c: &mut Chk) {
     c.type_counts(&[("stream", 49)]);
     // The generator encodes its parameters in the key name
     // `stream_lp1_cg{G}_pel{P}_prod{N}_ent{E}`; the IDMP blocks below were
-    // confirmed by an independent byte walk (FORMAT.md §3.10.1):
+    // confirmed by an independent byte walk (docs/format.md#stream-idmp-block):
     // G groups of P consumers, 1 + N*E entries, N producers of E IIDs each
     // (none when E = 0), IDMP config 100/100 when N = 0 else 7200 s/1000.
     let d = c.d;
@@ -623,7 +623,7 @@ fn check_librdb_stream_v13_idmp(c: &mut Chk) {
     c.header("REDIS", 13);
     c.aux_is("redis-ver", "255.255.255");
     c.key_count(1);
-    // FORMAT.md §9, byte for byte.
+    // docs/format.md#worked-examples, byte for byte.
     let id = |seq: u32| s(format!("1771945454291-{seq}"));
     let group = |g: &str, consumer: &str| {
         obj(vec![
@@ -1854,7 +1854,7 @@ struct ExpKey {
 /// it: an entry's fields form a map (a repeated field name keeps its last
 /// value; Redis itself keeps both, see stream_listpacks_1.rdb's truth),
 /// and a consumer without a stored active time (RDB types 15 and 19) gets
-/// its seen time, as the loader does (FORMAT.md §3.6).
+/// its seen time, as the loader does (docs/format.md#streams).
 fn loader_view(key: &mut J) {
     let Some(J::Obj(f)) = key_value_mut(key) else {
         return;
@@ -3208,54 +3208,36 @@ fn parse_resp(b: &[u8]) -> Result<Vec<Vec<Vec<u8>>>, String> {
     Ok(cmds)
 }
 
-// ---- RDB bytes ---------------------------------------------------------
+// ---- RDB bytes (the library's writer) ------------------------------------
 
 fn rdb_len(n: u64) -> Vec<u8> {
-    if n < 64 {
-        vec![n as u8]
-    } else if n < 16384 {
-        vec![0x40 | (n >> 8) as u8, n as u8]
-    } else if n <= u32::MAX as u64 {
-        let mut v = vec![0x80];
-        v.extend((n as u32).to_be_bytes());
-        v
-    } else {
-        let mut v = vec![0x81];
-        v.extend(n.to_be_bytes());
-        v
-    }
+    let mut v = Vec::new();
+    rdbscope_rdb::write::cursor::length(&mut v, n);
+    v
 }
 
 fn rdb_str(b: &[u8]) -> Vec<u8> {
-    let mut v = rdb_len(b.len() as u64);
-    v.extend(b);
+    let mut v = Vec::new();
+    rdbscope_rdb::write::rdb_string::string(&mut v, b);
     v
 }
 
 /// An RDB of `version` around `body`: EOF, and a zero (disabled) checksum
 /// from version 5 on.
 fn mini_rdb(version: u64, body: &[u8]) -> Vec<u8> {
-    let mut v = format!("REDIS{version:04}").into_bytes();
-    v.extend(body);
-    v.push(0xff);
-    if version >= 5 {
-        v.extend([0u8; 8]);
-    }
-    v
+    let version = u32::try_from(version).expect("RDB version");
+    let mut w = rdbscope_rdb::write::records::Writer::redis(Vec::new(), version).expect("header");
+    w.raw(body).expect("body");
+    w.finish_unchecked().expect("EOF")
 }
 
 /// The 64-bit module id of a 9-character name and encoding version
-/// (FORMAT.md §3.8).
+/// (docs/format.md#modules).
 fn module_id(name: &str, encver: u64) -> Option<u64> {
-    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    if name.len() != 9 || encver > 1023 {
-        return None;
-    }
-    let mut id = 0u64;
-    for c in name.bytes() {
-        id = (id << 6) | CHARSET.iter().position(|&x| x == c)? as u64;
-    }
-    Some((id << 10) | encver)
+    let encver = u32::try_from(encver).ok()?;
+    rdbscope_rdb::write::module::module_id(name, encver)
+        .ok()
+        .map(|id| id.0)
 }
 
 // =====================================================================

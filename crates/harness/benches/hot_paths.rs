@@ -5,11 +5,13 @@
 //! at least 200 ms, five times, and the median throughput is printed (MB/s
 //! of input, or of output for LZF). Inputs are built here, deterministic.
 
-use rdbscope_printer::json::write_bytes;
+use rdbscope_json::write::write_bytes;
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::elem::BlobLoc;
 use rdbscope_rdb::listpack::Listpack;
+use rdbscope_rdb::write;
 use rdbscope_rdb::ziplist::Ziplist;
+use rdbscope_rdb::{Elem, Encoding, Scratch, Typed, Value};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -42,18 +44,13 @@ fn lengths() -> Vec<u8> {
     let mut v = Vec::new();
     let mut s = 7;
     for _ in 0..100_000 {
-        match rng(&mut s) % 4 {
-            0 => v.push((rng(&mut s) % 64) as u8),
-            1 => v.extend([0x40 | (rng(&mut s) % 64) as u8, rng(&mut s) as u8]),
-            2 => {
-                v.push(0x80);
-                v.extend((rng(&mut s) as u32).to_be_bytes());
-            }
-            _ => {
-                v.push(0x81);
-                v.extend(rng(&mut s).to_be_bytes());
-            }
-        }
+        let n = match rng(&mut s) % 4 {
+            0 => rng(&mut s) % 64,
+            1 => (rng(&mut s) % 64) << 8 | (rng(&mut s) & 0xff),
+            2 => u64::from(rng(&mut s) as u32),
+            _ => rng(&mut s),
+        };
+        write::cursor::length(&mut v, n);
     }
     v
 }
@@ -66,14 +63,10 @@ fn strings() -> Vec<u8> {
         match i % 3 {
             0 => {
                 let n = (rng(&mut s) % 40) as usize;
-                v.push(n as u8);
-                v.extend(std::iter::repeat_n(b'x', n));
+                write::rdb_string::string(&mut v, &vec![b'x'; n]);
             }
-            1 => {
-                v.extend([0x41, 0x00]);
-                v.extend(std::iter::repeat_n(b'y', 256));
-            }
-            _ => v.extend([0xc1, 0x39, 0x30]),
+            1 => write::rdb_string::string(&mut v, &[b'y'; 256]),
+            _ => write::rdb_string::int(&mut v, 12345),
         }
     }
     v
@@ -81,67 +74,46 @@ fn strings() -> Vec<u8> {
 
 /// A listpack of mixed entries, as Redis encodes them.
 fn listpack() -> Vec<u8> {
-    let mut body = Vec::new();
+    let mut lp = Vec::new();
+    let mut w = write::listpack::Writer::new(&mut lp);
     let mut s = 3;
-    let mut count = 0u16;
-    while body.len() < 60_000 {
-        let (enc, len): (Vec<u8>, usize) = match rng(&mut s) % 4 {
-            0 => (vec![(rng(&mut s) % 128) as u8], 1),
-            1 => {
-                let n = (rng(&mut s) % 40) as usize;
-                let mut e = vec![0x80 | n as u8];
-                e.extend(std::iter::repeat_n(b'f', n));
-                (e, 1 + n)
-            }
-            2 => (vec![0xf1, 0x34, 0x12], 3),
-            _ => {
-                let n = 100;
-                let mut e = vec![0xe0 | (n >> 8) as u8, n as u8];
-                e.extend(std::iter::repeat_n(b'v', n));
-                (e, 2 + n)
-            }
+    let (f, v) = ([b'f'; 40], [b'v'; 100]);
+    let mut size = 0;
+    while size < 60_000 {
+        let e = match rng(&mut s) % 4 {
+            0 => Elem::Int((rng(&mut s) % 128) as i64),
+            1 => Elem::Str(&f[..(rng(&mut s) % 40) as usize]),
+            2 => Elem::Int(0x1234),
+            _ => Elem::Str(&v),
         };
-        body.extend(enc);
-        body.push(len as u8); // all entries here are < 128 bytes
-        count += 1;
+        w.push(e).unwrap();
+        size = w.size() - 6;
     }
-    let mut lp = ((body.len() + 7) as u32).to_le_bytes().to_vec();
-    lp.extend(count.to_le_bytes());
-    lp.extend(body);
-    lp.push(0xff);
+    w.finish().unwrap();
     lp
 }
 
 /// A ziplist of short strings and small integers.
 fn ziplist() -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut prev = 0usize;
-    let mut last = 10usize;
-    let mut count = 0u16;
+    let mut zl = Vec::new();
+    let mut w = write::ziplist::Writer::new(&mut zl);
     let mut s = 5;
-    while body.len() < 60_000 {
-        last = 10 + body.len();
-        let entry: Vec<u8> = if rng(&mut s) % 2 == 0 {
-            let n = (rng(&mut s) % 40) as usize;
-            let mut e = vec![prev as u8, n as u8];
-            e.extend(std::iter::repeat_n(b'z', n));
-            e
+    let z = [b'z'; 40];
+    let mut size = 0;
+    while size < 60_000 {
+        let e = if rng(&mut s) % 2 == 0 {
+            Elem::Str(&z[..(rng(&mut s) % 40) as usize])
         } else {
-            vec![prev as u8, 0xf1 + (rng(&mut s) % 12) as u8]
+            Elem::Int((rng(&mut s) % 12) as i64)
         };
-        prev = entry.len();
-        body.extend(entry);
-        count += 1;
+        w.push(e).unwrap();
+        size = w.size() - 10;
     }
-    let mut zl = ((body.len() + 11) as u32).to_le_bytes().to_vec();
-    zl.extend((last as u32).to_le_bytes());
-    zl.extend(count.to_le_bytes());
-    zl.extend(body);
-    zl.push(0xff);
+    w.finish().unwrap();
     zl
 }
 
-/// An AOF as a rewrite without preamble writes it (FORMAT.md 7.1): SELECT,
+/// An AOF as a rewrite without preamble writes it (docs/format.md#aof-command-stream): SELECT,
 /// then SET / RPUSH / HMSET / ZADD batches and PEXPIREATs, with
 /// short keys and word-like values, plus some live-traffic MULTI/EXEC.
 fn aof() -> Vec<u8> {
@@ -229,10 +201,46 @@ fn main() {
         }
     });
 
+    let elems: Vec<Elem> = Listpack::new(&lp, BlobLoc::raw(0))
+        .unwrap()
+        .iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut written = Vec::with_capacity(lp.len());
+    bench("listpack write (output)", lp.len(), || {
+        written.clear();
+        write::listpack::listpack(&mut written, elems.iter().copied()).unwrap();
+        black_box(&written);
+    });
+
     let zl = ziplist();
     bench("ziplist walk", zl.len(), || {
         for e in Ziplist::new(&zl, BlobLoc::raw(0)).unwrap().iter() {
             black_box(e.unwrap());
+        }
+    });
+
+    // The listpack as a set value (RDB string with a 32-bit length): the
+    // push walk against the pull cursor over the same elements.
+    let mut body = vec![0x80];
+    body.extend((lp.len() as u32).to_be_bytes());
+    body.extend(&lp);
+    let v = Value::from_body(&body, 0, Encoding::SetListpack, 20).unwrap();
+    let mut s = Scratch::new();
+    bench("set value walk, push", lp.len(), || {
+        v.for_each_member(&mut s, |e| {
+            black_box(e);
+            Ok::<_, rdbscope_rdb::Error>(())
+        })
+        .unwrap();
+    });
+    bench("set value walk, cursor", lp.len(), || {
+        let Typed::Set(set) = v.typed() else {
+            return;
+        };
+        let mut c = set.cursor(&mut s).unwrap();
+        while let Some(e) = c.next().unwrap() {
+            black_box(e);
         }
     });
 
@@ -262,6 +270,17 @@ fn main() {
     bench("lzf validate (output)", text.len(), || {
         rdbscope_rdb::lzf::validate(&packed, text.len() as u64, 0, u64::MAX).unwrap();
     });
+    let mut packed_here = Vec::new();
+    bench("lzf compress, write side (input)", text.len(), || {
+        packed_here.clear();
+        black_box(write::lzf::compress(&text, &mut packed_here));
+    });
+    println!(
+        "  (write::lzf: {} bytes from {}; the lzf crate: {})",
+        packed_here.len(),
+        text.len(),
+        packed.len()
+    );
 
     let big: Vec<u8> = (0..64u32 << 20)
         .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
@@ -328,7 +347,7 @@ fn main() {
         black_box(r);
     });
     let json = rdbscope_aof::render::JsonLines::new("bench.aof", &[], true);
-    let mut out = rdbscope_printer::out::OutBuf::with_capacity(64 << 20);
+    let mut out = rdbscope_json::out::OutBuf::with_capacity(64 << 20);
     bench("aof json lines render (input)", aof.len(), || {
         out.clear();
         for item in rdbscope_aof::Reader::new(&aof, 0) {

@@ -10,6 +10,8 @@
 //! agreeing with the `lzf` crate's; an AOF the checker calls valid reading
 //! to its end.
 
+#![warn(missing_docs)]
+
 use rdbscope_check::{check, Options, ValueChecker};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError};
 use rdbscope_rdb::elem::BlobLoc;
@@ -42,6 +44,8 @@ pub const TARGETS: &[Target] = &[
     ("stream_listpack", stream_listpack),
     ("aof_file", aof_file),
     ("aof_manifest", aof_manifest),
+    ("json_dump", json_dump),
+    ("value_cursors", value_cursors),
 ];
 
 fn dump_all(data: &[u8]) -> Result<(), PrintError> {
@@ -89,6 +93,8 @@ fn loc() -> BlobLoc {
     BlobLoc::raw(0)
 }
 
+/// Fuzz target: walks a ziplist blob to its end, and checks that a walk that succeeds
+/// agreed with `zllen`. Any input may fail; only a panic is a bug.
 pub fn ziplist(data: &[u8]) {
     if let Ok(zl) = Ziplist::new(data, loc()) {
         let mut n = 0u64;
@@ -106,6 +112,8 @@ pub fn ziplist(data: &[u8]) {
     }
 }
 
+/// Fuzz target: walks a listpack blob to its end, and checks that a walk that succeeds
+/// agreed with `num_elements`. Any input may fail; only a panic is a bug.
 pub fn listpack(data: &[u8]) {
     if let Ok(lp) = Listpack::new(data, loc()) {
         let mut n = 0u64;
@@ -123,12 +131,14 @@ pub fn listpack(data: &[u8]) {
     }
 }
 
+/// Fuzz target: walks an intset blob, and checks that it yields `len()` elements. Any input may fail; only a panic is a bug.
 pub fn intset(data: &[u8]) {
     if let Ok(is) = Intset::new(data, loc()) {
         assert_eq!(is.iter().count(), is.len());
     }
 }
 
+/// Fuzz target: walks a zipmap blob to its end. Any input may fail; only a panic is a bug.
 pub fn zipmap(data: &[u8]) {
     if let Ok(zm) = Zipmap::new(data, loc()) {
         for p in zm.iter() {
@@ -207,7 +217,7 @@ pub fn aof_file(data: &[u8]) {
     assert!(r.ok_up_to <= data.len() as u64, "ok_up_to past the end");
     let start = (r.resp_start as usize).min(data.len());
     let json = rdbscope_aof::render::JsonLines::new("fuzz.aof", &[], true);
-    let mut out = rdbscope_printer::out::OutBuf::with_capacity(0);
+    let mut out = rdbscope_json::out::OutBuf::with_capacity(0);
     let mut commands = 0u64;
     let mut failed = None;
     for item in rdbscope_aof::Reader::new(data, start) {
@@ -240,5 +250,117 @@ pub fn aof_manifest(data: &[u8]) {
     }
     for line in data.split(|&b| b == b'\n') {
         let _ = rdbscope_aof::manifest::split_args(line);
+    }
+}
+
+/// What `dump` writes, read back (both layouts): any bytes give records or
+/// a located error. Differential: what was read whole prints the same
+/// when read a second time.
+pub fn json_dump(data: &[u8]) {
+    use rdbscope_json::read::{JsonLayout, JsonReader};
+    let reprint = |input: &[u8], layout: JsonLayout| -> Option<Vec<u8>> {
+        let mut p = JsonPrinter::new(Vec::new(), Layout::Lines, Scratch::new());
+        for r in JsonReader::new(input, layout) {
+            let r = r.ok()?;
+            p.owned_record(&r)
+                .expect("printing an owned record to a Vec");
+        }
+        Some(p.finish().expect("writing to a Vec"))
+    };
+    for layout in [JsonLayout::Lines, JsonLayout::Document] {
+        if let Some(once) = reprint(data, layout) {
+            let twice = reprint(&once, JsonLayout::Lines);
+            assert!(
+                twice.as_deref() == Some(&once[..]),
+                "a dump read back does not print the same the second time"
+            );
+        }
+    }
+}
+
+/// Every value of an RDB walked by pull cursor and by push walk:
+/// the same elements, and the same verdict on whether it is broken.
+pub fn value_cursors(data: &[u8]) {
+    use rdbscope_rdb::{Elem, Record, Typed};
+    type Seq = Vec<(Vec<u8>, Vec<u8>, u64)>;
+    fn pushed(v: &rdbscope_rdb::Value<'_>, s: &mut Scratch) -> rdbscope_rdb::Result<Seq> {
+        let mut out = Vec::new();
+        match v.typed() {
+            Typed::List(l) => l.for_each(s, |e: Elem<'_>| {
+                out.push((e.to_vec(), Vec::new(), 0));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?,
+            Typed::Set(l) => l.for_each(s, |e: Elem<'_>| {
+                out.push((e.to_vec(), Vec::new(), 0));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?,
+            Typed::Zset(z) => z.for_each(s, |m: Elem<'_>, sc| {
+                out.push((m.to_vec(), Vec::new(), sc.value().to_bits()));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?,
+            Typed::Hash(h) => h.for_each(s, |f: Elem<'_>, v: Elem<'_>, t| {
+                out.push((f.to_vec(), v.to_vec(), t.unwrap_or(-7) as u64));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?,
+            Typed::Stream(st) => st.stream()?.for_each_entry(s, |e| {
+                out.push((e.id.to_string().into_bytes(), Vec::new(), e.fields().len()));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?,
+            Typed::String(_) | Typed::Module(_) => {}
+        }
+        Ok(out)
+    }
+    fn pulled(v: &rdbscope_rdb::Value<'_>, s: &mut Scratch) -> rdbscope_rdb::Result<Seq> {
+        let mut out = Vec::new();
+        match v.typed() {
+            Typed::List(l) => {
+                let mut c = l.cursor(s)?;
+                while let Some(e) = c.next()? {
+                    out.push((e.to_vec(), Vec::new(), 0));
+                }
+            }
+            Typed::Set(l) => {
+                let mut c = l.cursor(s)?;
+                while let Some(e) = c.next()? {
+                    out.push((e.to_vec(), Vec::new(), 0));
+                }
+            }
+            Typed::Zset(z) => {
+                let mut c = z.cursor(s)?;
+                while let Some((m, sc)) = c.next()? {
+                    out.push((m.to_vec(), Vec::new(), sc.value().to_bits()));
+                }
+            }
+            Typed::Hash(h) => {
+                let mut c = h.cursor(s)?;
+                while let Some((f, v, t)) = c.next()? {
+                    out.push((f.to_vec(), v.to_vec(), t.unwrap_or(-7) as u64));
+                }
+            }
+            Typed::Stream(st) => {
+                let st = st.stream()?;
+                let mut c = st.entries(s)?;
+                while let Some(e) = c.next()? {
+                    out.push((e.id.to_string().into_bytes(), Vec::new(), e.fields().len()));
+                }
+            }
+            Typed::String(_) | Typed::Module(_) => {}
+        }
+        Ok(out)
+    }
+    let Ok(rdb) = Rdb::new(data) else { return };
+    let mut s1 = Scratch::with_limit(FUZZ_MAX_DECOMPRESSED);
+    let mut s2 = Scratch::with_limit(FUZZ_MAX_DECOMPRESSED);
+    for r in rdb.verify_checksum(false).records() {
+        let k = match r {
+            Ok(Record::Key(k)) => k,
+            Ok(_) => continue,
+            Err(_) => break,
+        };
+        match (pushed(&k.value, &mut s1), pulled(&k.value, &mut s2)) {
+            (Ok(a), Ok(b)) => assert!(a == b, "cursor and push walk disagree"),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("push walk {:?}, cursor {:?}", a.is_ok(), b.is_ok()),
+        }
     }
 }

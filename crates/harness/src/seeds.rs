@@ -2,7 +2,6 @@
 //! value of an RDB file, each in the input form of its target; AOF files
 //! and manifests whole.
 
-use rdbscope_rdb::crc::crc64;
 use rdbscope_rdb::cursor::Cursor;
 use rdbscope_rdb::{Encoding, Rdb, RdbString, Record};
 
@@ -24,10 +23,29 @@ pub fn from_file(name: &str, data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 
 /// (target name, input) pairs found in `rdb`.
 pub fn from_rdb(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
-    let mut out = vec![("rdb_file", data.to_vec())];
+    let mut out = vec![
+        ("rdb_file", data.to_vec()),
+        ("value_cursors", data.to_vec()),
+    ];
     let Ok(rdb) = Rdb::new(data) else {
         return out;
     };
+    // What `dump` writes of it, for the JSON reader.
+    let mut p = rdbscope_printer::JsonPrinter::new(
+        Vec::new(),
+        rdbscope_printer::Layout::Lines,
+        rdbscope_rdb::Scratch::new(),
+    );
+    let _ = p.header(&rdb.header());
+    for r in rdb.records() {
+        match r {
+            Ok(r) if p.record(&r).is_ok() => {}
+            _ => break,
+        }
+    }
+    if let Ok(json) = p.finish() {
+        out.push(("json_dump", json));
+    }
     let version = rdb.header().version.min(u32::from(u16::MAX)) as u16;
     for r in rdb.records() {
         let Ok(Record::Key(k)) = r else {
@@ -38,11 +56,8 @@ pub fn from_rdb(data: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         };
         let v = k.value;
         // The value as a DUMP payload.
-        let mut p = vec![v.type_byte()];
-        p.extend_from_slice(v.raw());
-        p.extend(version.to_le_bytes());
-        let crc = crc64(&p);
-        p.extend(crc.to_le_bytes());
+        let mut p = Vec::new();
+        rdbscope_rdb::write::payload::payload(&mut p, v.type_byte(), v.raw(), version);
         out.push(("dump_payload", p));
         let mut c = Cursor::new(v.raw(), 0);
         let target = match v.encoding() {

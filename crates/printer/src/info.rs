@@ -1,6 +1,7 @@
 //! `info`: a summary of a file gathered from its records without decoding
 //! values (types and counts come from the record headers).
 
+use crate::dump::KeyFilter;
 use crate::error::PrintError;
 use crate::json::{write_bytes, write_json_str};
 use crate::keyspace::Keyspace;
@@ -14,26 +15,39 @@ pub struct FunctionSummary {
     /// Library name from the `#!<engine> name=<lib>` line (FUNCTION2), or
     /// the function name (7.0 RC format).
     pub name: Vec<u8>,
+    /// The engine name (e.g. `LUA`).
     pub engine: Vec<u8>,
+    /// Size of the library source in bytes.
     pub code_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
+/// What `info` reports about one file.
 pub struct Summary {
+    /// The magic and version.
     pub header: Header,
+    /// The input's size in bytes.
     pub file_size: u64,
+    /// AUX fields (name, value), in file order.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Function libraries, in file order.
     pub functions: Vec<FunctionSummary>,
     /// (module name, encoding version, when, raw bytes).
     pub module_aux: Vec<(String, u32, u64, u64)>,
+    /// Number of SLOT_INFO records.
     pub slot_info_records: u64,
+    /// Number of Valkey SLOT_IMPORT records.
     pub slot_imports: u64,
+    /// Key counts per database.
     pub keyspace: Keyspace,
+    /// What the CRC-64 trailer held, once reached.
     pub checksum: Option<Checksum>,
+    /// Bytes after the trailer.
     pub trailing_bytes: u64,
 }
 
 impl Summary {
+    /// An empty summary, to be fed records.
     pub fn new(header: Header, file_size: u64) -> Summary {
         Summary {
             header,
@@ -104,6 +118,7 @@ impl Summary {
         }
     }
 
+    /// Keys in every database.
     pub fn total_keys(&self) -> u64 {
         self.keyspace.keys()
     }
@@ -248,9 +263,10 @@ impl Summary {
 
 /// Summarizes `source` with the walking engine (`opts.threads` threads).
 /// `on_progress` gets the offset reached, on the calling thread.
-pub fn summarize(
+pub fn summarize<F: KeyFilter>(
     source: Source<'_>,
     opts: &rdbscope_engine::Options,
+    make_filter: impl Fn() -> F + Sync,
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, PrintError> {
     let mut collector = SummaryCollector {
@@ -263,6 +279,7 @@ pub fn summarize(
         on_progress,
         |h: &Header| SummarySink {
             part: Summary::new(*h, 0),
+            filter: make_filter(),
             error: None,
         },
         &mut collector,
@@ -284,15 +301,27 @@ pub fn summarize(
 }
 
 /// `info`'s per-record work: a partial summary per chunk.
-struct SummarySink {
+struct SummarySink<F> {
     part: Summary,
+    /// Which keys count (every other record always does).
+    filter: F,
     error: Option<PrintError>,
 }
 
-impl Sink for SummarySink {
+impl<F: KeyFilter> Sink for SummarySink<F> {
     type Chunk = (Summary, Option<PrintError>);
 
     fn record(&mut self, r: &Record<'_>, at: &At) -> Flow {
+        if let Record::Key(k) = r {
+            match self.filter.accepts(k) {
+                Ok(true) => {}
+                Ok(false) => return Flow::Continue,
+                Err(e) => {
+                    self.error = Some(e.into());
+                    return Flow::Stop;
+                }
+            }
+        }
         match self.part.add(r, at.db) {
             Ok(()) => Flow::Continue,
             Err(e) => {

@@ -11,8 +11,16 @@
 
 use crate::error::PrintError;
 use crate::out::OutBuf;
+pub use rdbscope_json::write::{
+    write_base64, write_bytes, write_elem, write_json_str, write_rdb_string, write_score, write_u64,
+};
+use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64};
+use rdbscope_rdb::owned::OwnedStream;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
-use rdbscope_rdb::{Elem, Header, KeyRecord, KeyType, RdbString, Record, Scratch, Stage};
+use rdbscope_rdb::{
+    FieldWalk, Header, KeyRecord, MemberWalk, OwnedKey, OwnedRecord, OwnedValue, RdbString, Record,
+    ScoredWalk, Scratch, Stage, Typed,
+};
 use std::io::Write;
 
 /// Output layout.
@@ -110,6 +118,7 @@ pub struct JsonPrinter<W: Write> {
 }
 
 impl<W: Write> JsonPrinter<W> {
+    /// A printer writing `layout` to `out`, decoding values with `scratch`.
     pub fn new(out: W, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
         JsonPrinter::with_out(
             Out {
@@ -298,12 +307,19 @@ impl<W: Write> JsonPrinter<W> {
         o.write_all(b",\"key\":")?;
         write_rdb_string(o, &k.key, &mut self.key_buf)?;
         let v = &k.value;
-        let encoding = match v.key_type() {
-            KeyType::String => match v.string()?.as_int() {
-                Some(_) => "int",
-                None => "raw",
-            },
-            _ => v.encoding().name(),
+        let typed = v.typed();
+        // A string is parsed once, here: its form names the encoding.
+        let (encoding, string) = match typed {
+            Typed::String(st) => {
+                let st = st.string()?;
+                (if st.as_int().is_some() { "int" } else { "raw" }, Some(st))
+            }
+            Typed::List(_)
+            | Typed::Set(_)
+            | Typed::Zset(_)
+            | Typed::Hash(_)
+            | Typed::Stream(_)
+            | Typed::Module(_) => (v.encoding().name(), None),
         };
         o.write_all(b",\"type\":\"")?;
         o.write_all(v.key_type().as_str().as_bytes())?;
@@ -316,77 +332,19 @@ impl<W: Write> JsonPrinter<W> {
         }
         o.write_all(b",\"value\":")?;
         let s = &mut self.scratch;
-        match v.key_type() {
-            KeyType::String => write_rdb_string(o, &v.string()?, &mut self.val_buf)?,
-            KeyType::List | KeyType::Set => {
-                o.write_all(b"[")?;
-                let mut first = true;
-                v.for_each_member(s, |e| {
-                    if !std::mem::take(&mut first) {
-                        o.write_all(b",")?;
-                    }
-                    write_elem(o, e)?;
-                    Ok::<_, PrintError>(())
-                })?;
-                o.write_all(b"]")?;
-            }
-            KeyType::ZSet => {
-                o.write_all(b"[")?;
-                let mut first = true;
-                v.for_each_scored(s, |m, score| {
-                    if !std::mem::take(&mut first) {
-                        o.write_all(b",")?;
-                    }
-                    o.write_all(b"[")?;
-                    write_elem(o, m)?;
-                    o.write_all(b",")?;
-                    write_score(o, score.value())?;
-                    o.write_all(b"]")?;
-                    Ok::<_, PrintError>(())
-                })?;
-                o.write_all(b"]")?;
-            }
-            KeyType::Hash => {
-                o.write_all(b"[")?;
-                let mut first = true;
-                let mut any_ttl = false;
-                v.for_each_field(s, |f, val, ttl| {
-                    if !std::mem::take(&mut first) {
-                        o.write_all(b",")?;
-                    }
-                    any_ttl |= ttl.is_some();
-                    o.write_all(b"[")?;
-                    write_elem(o, f)?;
-                    o.write_all(b",")?;
-                    write_elem(o, val)?;
-                    o.write_all(b"]")?;
-                    Ok::<_, PrintError>(())
-                })?;
-                o.write_all(b"]")?;
-                if any_ttl {
-                    // A second walk rather than remembering fields: only
-                    // hashes with field TTLs pay for it, and nothing grows.
-                    o.write_all(b",\"field_expire_at_ms\":[")?;
-                    let mut first = true;
-                    v.for_each_field(s, |f, _, ttl| {
-                        if let Some(ms) = ttl {
-                            if !std::mem::take(&mut first) {
-                                o.write_all(b",")?;
-                            }
-                            o.write_all(b"[")?;
-                            write_elem(o, f)?;
-                            o.write_all(b",")?;
-                            write_i64(o, ms)?;
-                            o.write_all(b"]")?;
-                        }
-                        Ok::<_, PrintError>(())
-                    })?;
-                    o.write_all(b"]")?;
+        match typed {
+            Typed::String(_) => {
+                if let Some(st) = &string {
+                    write_rdb_string(o, st, &mut self.val_buf)?;
                 }
             }
-            KeyType::Stream => write_stream(o, &v.stream()?, s, &mut self.val_buf)?,
-            KeyType::Module => {
-                let m = v.module()?;
+            Typed::List(l) => write_members(o, &l, s)?,
+            Typed::Set(l) => write_members(o, &l, s)?,
+            Typed::Zset(z) => write_zset(o, &z, s)?,
+            Typed::Hash(h) => write_hash(o, &h, s)?,
+            Typed::Stream(st) => write_stream(o, &st.stream()?, s, &mut self.val_buf)?,
+            Typed::Module(m) => {
+                let m = m.module()?;
                 write!(
                     o,
                     "{{\"module\":\"{}\",\"encver\":{},\"raw\":",
@@ -426,6 +384,288 @@ impl<W: Write> JsonPrinter<W> {
     }
 }
 
+/// Owned records ([`OwnedRecord`]), as the JSON reader and replay produce
+/// them: the same layout, through the same element writers
+/// (`write_members`, `write_zset`, `write_hash`, generic over the walk
+/// traits that borrowed views and owned values both implement).
+impl<W: Write> JsonPrinter<W> {
+    /// Any owned record. On error nothing of it stays in the output.
+    pub fn owned_record(&mut self, r: &OwnedRecord) -> Result<(), PrintError> {
+        let written = self.written;
+        self.out.start_record();
+        self.owned_inner(r).inspect_err(|_| {
+            self.out.abort_record();
+            self.written = written;
+        })
+    }
+
+    fn owned_inner(&mut self, r: &OwnedRecord) -> Result<(), PrintError> {
+        self.begin()?;
+        let o = &mut self.out;
+        match r {
+            OwnedRecord::Header { magic, version } => {
+                o.write_all(b"{\"record\":\"header\",\"magic\":")?;
+                write_json_str(o, magic)?;
+                write!(o, ",\"version\":{version}}}")?;
+            }
+            OwnedRecord::Aux { name, value } => {
+                o.write_all(b"{\"record\":\"aux\",\"name\":")?;
+                write_bytes(o, name)?;
+                o.write_all(b",\"value\":")?;
+                write_bytes(o, value)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::SelectDb { db } => write!(o, "{{\"record\":\"selectdb\",\"db\":{db}}}")?,
+            OwnedRecord::ResizeDb { keys, expires } => write!(
+                o,
+                "{{\"record\":\"resizedb\",\"keys\":{keys},\"expires\":{expires}}}"
+            )?,
+            OwnedRecord::SlotInfo {
+                slot,
+                size,
+                expires_size,
+            } => write!(
+                o,
+                "{{\"record\":\"slot_info\",\"slot\":{slot},\"size\":{size},\"expires_size\":{expires_size}}}"
+            )?,
+            OwnedRecord::Function { code } => {
+                o.write_all(b"{\"record\":\"function\",\"code\":")?;
+                write_bytes(o, code)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::FunctionPreGa {
+                name,
+                engine,
+                description,
+                code,
+            } => {
+                o.write_all(b"{\"record\":\"function_pre_ga\",\"name\":")?;
+                write_bytes(o, name)?;
+                o.write_all(b",\"engine\":")?;
+                write_bytes(o, engine)?;
+                o.write_all(b",\"description\":")?;
+                match description {
+                    Some(d) => write_bytes(o, d)?,
+                    None => o.write_all(b"null")?,
+                }
+                o.write_all(b",\"code\":")?;
+                write_bytes(o, code)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::ModuleAux { module, when } => {
+                o.write_all(b"{\"record\":\"module_aux\",\"module\":")?;
+                write_json_str(o, &module.name)?;
+                write!(o, ",\"encver\":{},\"when\":{when},\"raw\":", module.encver)?;
+                write_bytes(o, &module.raw)?;
+                o.write_all(b"}")?;
+            }
+            OwnedRecord::SlotImport { job, ranges } => {
+                o.write_all(b"{\"record\":\"slot_import\",\"job\":")?;
+                write_bytes(o, job)?;
+                o.write_all(b",\"ranges\":[")?;
+                for (i, (a, b)) in ranges.iter().enumerate() {
+                    if i > 0 {
+                        o.write_all(b",")?;
+                    }
+                    write!(o, "[{a},{b}]")?;
+                }
+                o.write_all(b"]}")?;
+            }
+            OwnedRecord::Eof {
+                checksum,
+                trailing_bytes,
+            } => {
+                o.write_all(b"{\"record\":\"eof\",\"checksum\":")?;
+                write_json_str(o, checksum)?;
+                write!(o, ",\"trailing_bytes\":{trailing_bytes}}}")?;
+            }
+            OwnedRecord::Key(k) => write_owned_key(o, k, &mut self.scratch)?,
+        }
+        self.end()
+    }
+}
+
+fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey, s: &mut Scratch) -> Result<(), PrintError> {
+    o.write_all(b"{\"db\":")?;
+    write_u64(o, k.db)?;
+    o.write_all(b",\"key\":")?;
+    write_bytes(o, &k.key)?;
+    let v = &k.value;
+    let type_name = match v {
+        OwnedValue::String(_) => "string",
+        OwnedValue::List(_) => "list",
+        OwnedValue::Set(_) => "set",
+        OwnedValue::Zset(_) => "zset",
+        OwnedValue::Hash(_) => "hash",
+        OwnedValue::Stream(_) => "stream",
+        OwnedValue::Module(_) => "module",
+    };
+    o.write_all(b",\"type\":\"")?;
+    o.write_all(type_name.as_bytes())?;
+    o.write_all(b"\",\"encoding\":")?;
+    write_json_str(o, k.encoding)?;
+    o.write_all(b",\"expire_at_ms\":")?;
+    match k.expire_at_ms {
+        Some(ms) => write_i64(o, ms)?,
+        None => o.write_all(b"null")?,
+    }
+    o.write_all(b",\"value\":")?;
+    match v {
+        OwnedValue::String(b) => write_bytes(o, b)?,
+        OwnedValue::List(p) | OwnedValue::Set(p) => write_members(o, p, s)?,
+        OwnedValue::Zset(z) => write_zset(o, z, s)?,
+        OwnedValue::Hash(h) => write_hash(o, h, s)?,
+        OwnedValue::Stream(st) => write_owned_stream(o, st)?,
+        OwnedValue::Module(m) => {
+            o.write_all(b"{\"module\":")?;
+            write_json_str(o, &m.name)?;
+            write!(o, ",\"encver\":{},\"raw\":", m.encver)?;
+            write_bytes(o, &m.raw)?;
+            o.write_all(b"}")?;
+        }
+    }
+    if let Some(idle) = k.idle_s {
+        write!(o, ",\"idle_s\":{idle}")?;
+    }
+    if let Some(freq) = k.freq {
+        write!(o, ",\"freq\":{freq}")?;
+    }
+    if let Some(meta) = &k.key_meta {
+        o.write_all(b",\"key_meta_raw\":")?;
+        write_bytes(o, meta)?;
+    }
+    o.write_all(b"}")?;
+    Ok(())
+}
+
+fn write_owned_stream<W: Write>(o: &mut W, st: &OwnedStream) -> Result<(), PrintError> {
+    o.write_all(b"{\"entries\":[")?;
+    let mut fields = st.fields.cursor();
+    for (i, e) in st.entries.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"[")?;
+        write_id(o, e.id)?;
+        o.write_all(b",[")?;
+        for j in 0..e.fields {
+            let (Some(f), Some(v)) = (fields.next(), fields.next()) else {
+                break;
+            };
+            if j > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_bytes(o, f)?;
+            o.write_all(b",")?;
+            write_bytes(o, v)?;
+            o.write_all(b"]")?;
+        }
+        o.write_all(b"]]")?;
+    }
+    write!(o, "],\"length\":{},\"last_id\":", st.length)?;
+    write_id(o, st.last_id)?;
+    o.write_all(b",\"first_id\":")?;
+    write_opt_id(o, st.first_id)?;
+    o.write_all(b",\"max_deleted_id\":")?;
+    write_opt_id(o, st.max_deleted_id)?;
+    o.write_all(b",\"entries_added\":")?;
+    write_opt_u64(o, st.entries_added)?;
+    o.write_all(b",\"groups\":[")?;
+    for (gi, g) in st.groups.iter().enumerate() {
+        if gi > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"{\"name\":")?;
+        write_bytes(o, &g.name)?;
+        o.write_all(b",\"last_delivered_id\":")?;
+        write_id(o, g.last_delivered_id)?;
+        o.write_all(b",\"entries_read\":")?;
+        write_opt_u64(o, g.entries_read)?;
+        o.write_all(b",\"pending\":[")?;
+        for (i, p) in g.pending.iter().enumerate() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"[")?;
+            write_id(o, p.id)?;
+            o.write_all(b",")?;
+            match &p.consumer {
+                Some(c) => write_bytes(o, c)?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b",")?;
+            write_i64(o, p.delivery_time_ms)?;
+            o.write_all(b",")?;
+            write_u64(o, p.delivery_count)?;
+            o.write_all(b"]")?;
+        }
+        o.write_all(b"],\"consumers\":[")?;
+        for (ci, c) in g.consumers.iter().enumerate() {
+            if ci > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"{\"name\":")?;
+            write_bytes(o, &c.name)?;
+            write!(
+                o,
+                ",\"seen_time_ms\":{},\"active_time_ms\":",
+                c.seen_time_ms
+            )?;
+            match c.active_time_ms {
+                Some(t) => write!(o, "{t}")?,
+                None => o.write_all(b"null")?,
+            }
+            o.write_all(b",\"pending\":[")?;
+            for (i, id) in c.pending.iter().enumerate() {
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                write_id(o, *id)?;
+            }
+            o.write_all(b"]}")?;
+        }
+        o.write_all(b"]}")?;
+    }
+    o.write_all(b"],\"idmp\":")?;
+    match &st.idmp {
+        None => o.write_all(b"null")?,
+        Some(idmp) => {
+            write!(
+                o,
+                "{{\"duration_s\":{},\"maxsize\":{},\"producers\":[",
+                idmp.duration_s, idmp.maxsize
+            )?;
+            for (i, (pid, iids)) in idmp.producers.iter().enumerate() {
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                o.write_all(b"{\"pid\":")?;
+                write_bytes(o, pid)?;
+                o.write_all(b",\"iids\":[")?;
+                for (j, (iid, id)) in iids.iter().enumerate() {
+                    if j > 0 {
+                        o.write_all(b",")?;
+                    }
+                    o.write_all(b"[")?;
+                    write_bytes(o, iid)?;
+                    o.write_all(b",")?;
+                    write_id(o, *id)?;
+                    o.write_all(b"]")?;
+                }
+                o.write_all(b"]}")?;
+            }
+            write!(
+                o,
+                "],\"iids_added\":{},\"iids_duplicates\":{}}}",
+                idmp.iids_added, idmp.iids_duplicates
+            )?;
+        }
+    }
+    o.write_all(b"}")?;
+    Ok(())
+}
+
 impl JsonPrinter<std::io::Sink> {
     /// A printer that keeps all its output in memory, in `buf` (emptied
     /// first, its allocation reused), for [`JsonPrinter::into_buffer`]:
@@ -462,26 +702,89 @@ impl JsonPrinter<std::io::Sink> {
     }
 }
 
-fn write_id<W: Write>(o: &mut W, id: StreamId) -> std::io::Result<()> {
-    o.write_all(b"\"")?;
-    write_u64(o, id.ms)?;
-    o.write_all(b"-")?;
-    write_u64(o, id.seq)?;
-    o.write_all(b"\"")
+/// `[S, ...]`: the elements of a list or the members of a set, borrowed
+/// or owned.
+fn write_members<W: Write, V: MemberWalk>(
+    o: &mut W,
+    v: &V,
+    s: &mut Scratch,
+) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    v.walk_members(s, |e| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        write_elem(o, e)?;
+        Ok::<_, PrintError>(())
+    })?;
+    o.write_all(b"]")?;
+    Ok(())
 }
 
-fn write_opt_id<W: Write>(o: &mut W, id: Option<StreamId>) -> std::io::Result<()> {
-    match id {
-        Some(id) => write_id(o, id),
-        None => o.write_all(b"null"),
-    }
+/// `[[S, score], ...]`: a sorted set, borrowed or owned.
+fn write_zset<W: Write, V: ScoredWalk>(
+    o: &mut W,
+    v: &V,
+    s: &mut Scratch,
+) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    v.walk_scored(s, |m, score| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"[")?;
+        write_elem(o, m)?;
+        o.write_all(b",")?;
+        write_score(o, score.value())?;
+        o.write_all(b"]")?;
+        Ok::<_, PrintError>(())
+    })?;
+    o.write_all(b"]")?;
+    Ok(())
 }
 
-fn write_opt_u64<W: Write>(o: &mut W, v: Option<u64>) -> std::io::Result<()> {
-    match v {
-        Some(v) => write_u64(o, v),
-        None => o.write_all(b"null"),
+/// `[[S, S], ...]` and, when a field has a TTL,
+/// `,"field_expire_at_ms":[[S, ms], ...]`: a hash, borrowed or owned.
+fn write_hash<W: Write, V: FieldWalk>(o: &mut W, v: &V, s: &mut Scratch) -> Result<(), PrintError> {
+    o.write_all(b"[")?;
+    let mut first = true;
+    let mut any_ttl = false;
+    v.walk_fields(s, |f, val, ttl| {
+        if !std::mem::take(&mut first) {
+            o.write_all(b",")?;
+        }
+        any_ttl |= ttl.is_some();
+        o.write_all(b"[")?;
+        write_elem(o, f)?;
+        o.write_all(b",")?;
+        write_elem(o, val)?;
+        o.write_all(b"]")?;
+        Ok::<_, PrintError>(())
+    })?;
+    o.write_all(b"]")?;
+    if any_ttl {
+        // A second walk rather than remembering fields: only hashes with
+        // field TTLs pay for it, and nothing grows.
+        o.write_all(b",\"field_expire_at_ms\":[")?;
+        let mut first = true;
+        v.walk_fields(s, |f, _, ttl| {
+            if let Some(ms) = ttl {
+                if !std::mem::take(&mut first) {
+                    o.write_all(b",")?;
+                }
+                o.write_all(b"[")?;
+                write_elem(o, f)?;
+                o.write_all(b",")?;
+                write_i64(o, ms)?;
+                o.write_all(b"]")?;
+            }
+            Ok::<_, PrintError>(())
+        })?;
+        o.write_all(b"]")?;
     }
+    Ok(())
 }
 
 fn write_stream<W: Write>(
@@ -643,290 +946,4 @@ fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Resu
     }
     o.write_all(b"]")?;
     Ok(())
-}
-
-/// A zset score: a JSON number, or a string for values JSON cannot hold.
-pub fn write_score<W: Write>(o: &mut W, score: f64) -> std::io::Result<()> {
-    if score.is_nan() {
-        o.write_all(b"\"nan\"")
-    } else if score == f64::INFINITY {
-        o.write_all(b"\"inf\"")
-    } else if score == f64::NEG_INFINITY {
-        o.write_all(b"\"-inf\"")
-    } else {
-        // serde_json prints the shortest text that reads back to the same
-        // double, e.g. 0.1, 1e+300, 5e-324, -0.0.
-        serde_json::to_writer(&mut *o, &score).map_err(std::io::Error::other)
-    }
-}
-
-/// An element as a binary-safe JSON string.
-#[inline]
-pub fn write_elem<W: Write>(o: &mut W, e: Elem<'_>) -> std::io::Result<()> {
-    match e {
-        Elem::Str(s) => write_bytes(o, s),
-        Elem::Int(v) => write_quoted_int(o, v),
-    }
-}
-
-/// A JSON number from a signed integer, without `fmt`.
-#[inline]
-fn write_i64<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
-    let mut digits = [0u8; 20];
-    o.write_all(rdbscope_rdb::rdb_string::int_text(v, &mut digits))
-}
-
-/// A JSON number from an unsigned integer, without `fmt`.
-#[inline]
-pub fn write_u64<W: Write>(o: &mut W, v: u64) -> std::io::Result<()> {
-    if let Ok(v) = i64::try_from(v) {
-        return write_i64(o, v);
-    }
-    write!(o, "{v}")
-}
-
-/// `"123"`: an integer that stands for a string.
-#[inline]
-fn write_quoted_int<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
-    let mut tmp = [0u8; 22];
-    let mut digits = [0u8; 20];
-    let text = rdbscope_rdb::rdb_string::int_text(v, &mut digits);
-    tmp[0] = b'"';
-    tmp[1..=text.len()].copy_from_slice(text);
-    tmp[text.len() + 1] = b'"';
-    o.write_all(&tmp[..text.len() + 2])
-}
-
-/// An RDB string as a binary-safe JSON string (decoding LZF into `buf`).
-pub fn write_rdb_string<W: Write>(
-    o: &mut W,
-    s: &RdbString<'_>,
-    buf: &mut Vec<u8>,
-) -> Result<(), PrintError> {
-    if let Some(v) = s.as_int() {
-        write_quoted_int(o, v)?;
-        return Ok(());
-    }
-    let b = s.bytes(buf)?;
-    write_bytes(o, b)?;
-    Ok(())
-}
-
-/// Bytes as a JSON string when they are UTF-8, else `{"base64":"..."}`.
-#[inline]
-pub fn write_bytes<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
-    // Most keys and values are plain ASCII with nothing to escape: one scan
-    // proves it and the bytes go out as they are.
-    if is_plain_ascii(b) {
-        o.write_all(b"\"")?;
-        o.write_all(b)?;
-        return o.write_all(b"\"");
-    }
-    match std::str::from_utf8(b) {
-        Ok(s) => write_json_str(o, s),
-        Err(_) => {
-            o.write_all(b"{\"base64\":\"")?;
-            write_base64(o, b)?;
-            o.write_all(b"\"}")
-        }
-    }
-}
-
-/// Bytes that a JSON string cannot hold as they are (controls, `"`, `\\`),
-/// or that need a UTF-8 check (>= 0x80).
-static SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = i < 0x20 || i >= 0x80 || i == b'"' as usize || i == b'\\' as usize;
-        i += 1;
-    }
-    t
-};
-
-/// Whether `b` is ASCII without control characters, `"` or `\\`: eight
-/// bytes at a time, the last word overlapping the one before it (strings
-/// of 4-7 bytes are two overlapping 4-byte reads), by table below 4.
-#[inline]
-fn is_plain_ascii(b: &[u8]) -> bool {
-    let n = b.len();
-    if n >= 8 {
-        let mut i = 0;
-        while i + 8 <= n {
-            if special_bytes(word8(b, i)) != 0 {
-                return false;
-            }
-            i += 8;
-        }
-        i == n || special_bytes(word8(b, n - 8)) == 0
-    } else if n >= 4 {
-        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
-        special_bytes(u64::from(lo) | (u64::from(hi) << 32)) == 0
-    } else {
-        !b.iter().any(|&c| SPECIAL[c as usize])
-    }
-}
-
-#[inline(always)]
-fn word8(b: &[u8], at: usize) -> u64 {
-    let c = &b[at..at + 8];
-    u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-}
-
-/// Non-zero when a byte of `w` is special (see [`SPECIAL`]).
-#[inline(always)]
-fn special_bytes(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    #[inline(always)]
-    fn has_zero_byte(v: u64) -> u64 {
-        v.wrapping_sub(ONES) & !v & HIGH
-    }
-    // A byte < 0x20 (with bit 7 clear) makes `w - 0x20..` borrow into its
-    // bit 7; bytes >= 0x80 are caught by `w & HIGH` either way.
-    (w & HIGH)
-        | (w.wrapping_sub(0x2020_2020_2020_2020) & !w & HIGH)
-        | has_zero_byte(w ^ (ONES * u64::from(b'"')))
-        | has_zero_byte(w ^ (ONES * u64::from(b'\\')))
-}
-
-/// A JSON string literal, escaping only what JSON requires.
-pub fn write_json_str<W: Write>(o: &mut W, s: &str) -> std::io::Result<()> {
-    let b = s.as_bytes();
-    o.write_all(b"\"")?;
-    let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => {
-                o.write_all(&b[start..i])?;
-                write!(o, "\\u{c:04x}")?;
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        o.write_all(&b[start..i])?;
-        o.write_all(esc)?;
-        start = i + 1;
-    }
-    o.write_all(&b[start..])?;
-    o.write_all(b"\"")
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub fn write_base64<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
-    let mut out = [0u8; 4 * 256];
-    for chunk in b.chunks(3 * 256) {
-        let mut n = 0;
-        for t in chunk.chunks(3) {
-            let v = (u32::from(t[0]) << 16)
-                | (u32::from(*t.get(1).unwrap_or(&0)) << 8)
-                | u32::from(*t.get(2).unwrap_or(&0));
-            out[n] = B64[(v >> 18) as usize & 63];
-            out[n + 1] = B64[(v >> 12) as usize & 63];
-            out[n + 2] = if t.len() > 1 {
-                B64[(v >> 6) as usize & 63]
-            } else {
-                b'='
-            };
-            out[n + 3] = if t.len() > 2 {
-                B64[v as usize & 63]
-            } else {
-                b'='
-            };
-            n += 4;
-        }
-        o.write_all(&out[..n])?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
-        let mut v = Vec::new();
-        f(&mut v).unwrap();
-        String::from_utf8(v).unwrap()
-    }
-
-    #[test]
-    fn strings_escape_and_base64() {
-        assert_eq!(
-            s(|o| write_bytes(o, b"a\"b\\c\n\x01")),
-            r#""a\"b\\c\n\u0001""#
-        );
-        assert_eq!(
-            s(|o| write_bytes(o, b"\x00bin\xffkey\x80")),
-            r#"{"base64":"AGJpbv9rZXmA"}"#
-        );
-        assert_eq!(s(|o| write_base64(o, b"")), "");
-        assert_eq!(s(|o| write_base64(o, b"f")), "Zg==");
-        assert_eq!(s(|o| write_base64(o, b"fo")), "Zm8=");
-        assert_eq!(s(|o| write_base64(o, b"foo")), "Zm9v");
-        let big: Vec<u8> = (0..2000u32).map(|i| i as u8).collect();
-        let enc = s(|o| write_base64(o, &big));
-        assert_eq!(enc.len(), 2000_usize.div_ceil(3) * 4);
-    }
-
-    #[test]
-    fn plain_ascii_scan_agrees_with_bytewise() {
-        let bytewise = |b: &[u8]| {
-            b.iter()
-                .all(|&c| (0x20..0x80).contains(&c) && c != b'"' && c != b'\\')
-        };
-        let samples: [&[u8]; 9] = [
-            b"",
-            b"plain text here!",
-            b"0123456789abcdef0",
-            b"with \"quote\" ok",
-            b"back\\slash12345",
-            b"tab\there 12345",
-            b"\x7f del ok 1234",
-            "ümlaut 12345678".as_bytes(),
-            b"\x1f",
-        ];
-        for s in samples {
-            assert_eq!(is_plain_ascii(s), bytewise(s), "{s:?}");
-        }
-        // Every length around the word and half-word paths, every position.
-        for len in 1..=25 {
-            for c in 0u8..=255 {
-                for pos in 0..len {
-                    let mut v = vec![b'a'; len];
-                    v[pos] = c;
-                    assert_eq!(
-                        is_plain_ascii(&v),
-                        bytewise(&v),
-                        "byte {c:#x} at {pos} of {len}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn scores() {
-        assert_eq!(s(|o| write_score(o, f64::INFINITY)), "\"inf\"");
-        assert_eq!(s(|o| write_score(o, f64::NEG_INFINITY)), "\"-inf\"");
-        assert_eq!(s(|o| write_score(o, 0.1)), "0.1");
-        assert_eq!(s(|o| write_score(o, 3.0)), "3.0");
-        // Shortest round-trip text, valid JSON, exact when read back.
-        for v in [0.1, 1e300, 5e-324, -0.0, 3.0, -7.25, 0.1 + 0.2, f64::MAX] {
-            let text = s(|o| write_score(o, v));
-            let back: f64 = serde_json::from_str(&text).unwrap();
-            assert_eq!(back.to_bits(), v.to_bits(), "{text}");
-        }
-    }
 }

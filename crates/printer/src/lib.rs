@@ -4,14 +4,20 @@
 //! The printer never reads files; it is handed records by the caller, as
 //! ripgrep's printer is handed matches by its searcher.
 
+#![warn(missing_docs)]
+
 pub mod dump;
-pub mod error;
 pub mod info;
 pub mod json;
-pub mod keyspace;
-pub mod out;
 pub mod resp;
 
-pub use error::PrintError;
+pub use rdbscope_json::WriteError as PrintError;
+/// The JSON crate's output buffer, error type and key counts, under the
+/// names the printer's users know.
+pub use rdbscope_json::{keyspace, out};
+/// Errors of printing, see [`PrintError`].
+pub mod error {
+    pub use rdbscope_json::WriteError as PrintError;
+}
 pub use json::{JsonPrinter, Layout};
 pub use resp::RespPrinter;

@@ -21,6 +21,7 @@ use std::io::Write;
 /// Hand output to the writer in blocks of about this size.
 const FLUSH_AT: usize = 256 << 10;
 
+/// Writes records as Redis commands (`SELECT`, `RESTORE`, `FUNCTION LOAD`).
 pub struct RespPrinter<W: Write> {
     /// None: everything stays in `out` (see [`RespPrinter::in_memory`]).
     sink: Option<W>,
@@ -35,6 +36,8 @@ pub struct RespPrinter<W: Write> {
 }
 
 impl<W: Write> RespPrinter<W> {
+    /// A printer writing to `sink` for a file with `header` (its RDB version goes
+    /// into every payload).
     pub fn new(sink: W, header: &Header) -> RespPrinter<W> {
         RespPrinter::with_out(
             Some(sink),
@@ -169,6 +172,7 @@ impl<W: Write> RespPrinter<W> {
         Ok(self.sink.expect("finish is for printers with a writer"))
     }
 
+    /// Hands everything written so far to the sink.
     pub fn flush(&mut self) -> Result<(), PrintError> {
         if let Some(sink) = &mut self.sink {
             sink.write_all(self.out.as_slice())?;
@@ -219,7 +223,7 @@ mod tests {
 
     #[test]
     fn restore_command_for_the_minimal_file() {
-        // FORMAT.md's minimal RDB: db 0, "k" = "v".
+        // the minimal RDB of docs/format.md#worked-examples: db 0, "k" = "v".
         let file =
             b"REDIS0011\xfe\x00\xfb\x01\x00\x00\x01k\x01v\xff\x82\x0b\x95\x88\x5e\x25\x63\x13";
         let rdb = Rdb::new(file).unwrap();

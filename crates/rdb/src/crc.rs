@@ -1,5 +1,5 @@
 //! CRC-64/REDIS ("CRC-64/Jones": reflected, poly 0xad93d23594c935a9, init 0,
-//! xorout 0), the checksum of RDB files and DUMP payloads (FORMAT.md 6).
+//! xorout 0), the checksum of RDB files and DUMP payloads (docs/format.md#crc-64-trailer).
 //!
 //! Computed by `crc-fast`, which carries these parameters as
 //! `CrcAlgorithm::Crc64Redis` and uses carry-less multiplication (PCLMULQDQ,
@@ -13,15 +13,18 @@ use crc_fast::{CrcAlgorithm, Digest};
 pub struct Crc64(Digest);
 
 impl Crc64 {
+    /// A checksum over no bytes yet.
     pub fn new() -> Crc64 {
         Crc64(Digest::new(CrcAlgorithm::Crc64Redis))
     }
 
     #[inline]
+    /// Feeds the next bytes of the input.
     pub fn update(&mut self, data: &[u8]) {
         self.0.update(data);
     }
 
+    /// The CRC of everything fed so far.
     pub fn value(&self) -> u64 {
         self.0.finalize()
     }

@@ -13,7 +13,10 @@ use crate::rdb_string::RdbString;
 /// encoding (`11xxxxxx`), which is only valid where a string is expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Len {
+    /// A plain length.
     Num(u64),
+    /// A special string encoding: the low 6 bits of the `11xxxxxx` byte
+    /// (0-2 integers, 3 LZF).
     Special(u8),
 }
 
@@ -24,7 +27,7 @@ pub mod parse {
     use nom::number::complete::{be_u32, be_u64, be_u8};
     use nom::IResult;
 
-    /// RDB length encoding (FORMAT.md 4.1). `Err(Failure)` marks the invalid
+    /// RDB length encoding (docs/format.md#length-encoding). `Err(Failure)` marks the invalid
     /// first bytes 0x82..=0xBF; `Err(Error)` a short input.
     pub fn length(i: &[u8]) -> IResult<&[u8], Len> {
         let (rest, b0) = be_u8(i)?;
@@ -80,17 +83,20 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
+    /// Moves to `pos` (relative to the start of `data`), clamped to its end.
     pub fn set_pos(&mut self, pos: usize) {
         debug_assert!(pos <= self.data.len());
         self.pos = pos.min(self.data.len());
     }
 
     #[inline]
+    /// Bytes left after the current position.
     pub fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
     #[inline]
+    /// Whether no bytes are left.
     pub fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
@@ -127,6 +133,7 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
+    /// Reads one byte; `what` names it in the error if the input ends.
     pub fn u8(&mut self, what: &'static str) -> Result<u8> {
         self.need(1, what)?;
         let b = self.data[self.pos];
@@ -135,6 +142,7 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
+    /// The next byte without consuming it, or `None` at the end.
     pub fn peek_u8(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
@@ -157,6 +165,7 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
+    /// Reads exactly `N` bytes into an array.
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N]> {
         let s = self.take(N as u64, what)?;
         let mut a = [0u8; N];
@@ -165,21 +174,25 @@ impl<'a> Cursor<'a> {
     }
 
     #[inline]
+    /// Reads a little-endian `u32`.
     pub fn u32_le(&mut self, what: &'static str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
     #[inline]
+    /// Reads a little-endian `u64`.
     pub fn u64_le(&mut self, what: &'static str) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
 
     #[inline]
+    /// Reads a little-endian `i64` (expiry times, stream times).
     pub fn i64_le(&mut self, what: &'static str) -> Result<i64> {
         Ok(i64::from_le_bytes(self.array(what)?))
     }
 
     #[inline]
+    /// Reads a big-endian `u64` (the halves of a 16-byte stream ID).
     pub fn u64_be(&mut self, what: &'static str) -> Result<u64> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }

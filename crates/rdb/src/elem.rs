@@ -6,8 +6,12 @@ use crate::error::Error;
 use crate::rdb_string::write_int;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An element: bytes as stored, or an integer that stands for its decimal
+/// text.
 pub enum Elem<'b> {
+    /// A string element, borrowed from the blob.
     Str(&'b [u8]),
+    /// An integer element (the string of its decimal digits).
     Int(i64),
 }
 
@@ -20,6 +24,7 @@ impl<'b> Elem<'b> {
         }
     }
 
+    /// The element's string form as a new vector.
     pub fn to_vec(&self) -> Vec<u8> {
         let mut v = Vec::new();
         self.append_to(&mut v);
@@ -52,7 +57,9 @@ impl<'b> Elem<'b> {
 /// whether it is NaN; so the text is parsed only by [`Score::value`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Score<'b> {
+    /// A number already in binary form.
     Double(f64),
+    /// Decimal text, known to read as a double.
     Text(&'b [u8]),
 }
 
@@ -86,6 +93,7 @@ pub struct BlobLoc {
 }
 
 impl BlobLoc {
+    /// A blob stored uncompressed, starting at `file_offset`.
     pub fn raw(file_offset: usize) -> BlobLoc {
         BlobLoc {
             file_offset,
@@ -93,6 +101,8 @@ impl BlobLoc {
         }
     }
 
+    /// A blob inside the decompressed form of the LZF string at
+    /// `string_offset`.
     pub fn decompressed(string_offset: usize) -> BlobLoc {
         BlobLoc {
             file_offset: string_offset,

@@ -58,8 +58,13 @@ impl Stage {
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// The input ended while `needed` more bytes were expected.
-    Truncated { needed: u64, what: &'static str },
+    /// The input ended while more bytes were expected.
+    Truncated {
+        /// How many more bytes the item needed.
+        needed: u64,
+        /// What was being read.
+        what: &'static str,
+    },
     /// A structural rule of the format was broken; the text says what was
     /// expected and what was found.
     Invalid(String),
@@ -69,7 +74,12 @@ pub enum ErrorKind {
     /// A declared size is above a configured limit (see [`crate::Limits`]).
     Limit(String),
     /// The CRC-64 trailer does not match the data.
-    ChecksumMismatch { stored: u64, computed: u64 },
+    ChecksumMismatch {
+        /// The value in the trailer.
+        stored: u64,
+        /// The value computed over the file.
+        computed: u64,
+    },
 }
 
 /// A decoding error with its location.
@@ -87,6 +97,7 @@ pub struct Error {
     pub rdb_type: Option<u8>,
     /// Offset of the record's first byte, when inside a key record.
     pub record_offset: Option<u64>,
+    /// What went wrong.
     pub kind: ErrorKind,
 }
 
@@ -136,6 +147,7 @@ impl Error {
         Error::new(offset, ErrorKind::Unsupported(msg.into()))
     }
 
+    /// Sets what the decoder was doing when the error happened.
     pub fn with_stage(mut self, stage: Stage) -> Error {
         self.stage = stage;
         self

@@ -76,6 +76,7 @@ impl Input {
         }
     }
 
+    /// The whole input.
     pub fn bytes(&self) -> &[u8] {
         match &self.source {
             Source::Mapped(m) => m,
@@ -88,6 +89,8 @@ impl Input {
         &self.name
     }
 
+    /// Whether the input is a memory map (a regular file) rather than bytes
+    /// read into memory (standard input, pipes).
     pub fn is_mapped(&self) -> bool {
         matches!(self.source, Source::Mapped(_))
     }

@@ -1,10 +1,12 @@
-//! Intsets (`intset.c`, FORMAT.md 5.3): sorted arrays of 16, 32 or 64-bit
+//! Intsets (`intset.c`, docs/format.md#intset): sorted arrays of 16, 32 or 64-bit
 //! integers, the compact encoding of small integer sets.
 
 use crate::elem::BlobLoc;
 use crate::error::Result;
 
 #[derive(Debug, Clone, Copy)]
+/// A validated intset header over its bytes; the elements are read on
+/// demand.
 pub struct Intset<'b> {
     body: &'b [u8],
     width: usize,
@@ -46,10 +48,12 @@ impl<'b> Intset<'b> {
         })
     }
 
+    /// Number of elements.
     pub fn len(&self) -> usize {
         self.body.len() / self.width
     }
 
+    /// Whether the intset has no elements (never, once validated).
     pub fn is_empty(&self) -> bool {
         self.body.is_empty()
     }
@@ -59,10 +63,24 @@ impl<'b> Intset<'b> {
         self.width
     }
 
+    /// Where the intset is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }
 
+    /// The `i`th integer, if there is one.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<i64> {
+        let w = self.width;
+        let c = self.body.get(i.checked_mul(w)?..(i + 1).checked_mul(w)?)?;
+        Some(match w {
+            2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+            4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        })
+    }
+
+    /// The elements in stored order (ascending when the intset is valid).
     pub fn iter(&self) -> impl Iterator<Item = i64> + 'b {
         let width = self.width;
         self.body.chunks_exact(width).map(move |c| match width {

@@ -1,4 +1,4 @@
-//! Listpacks (`listpack.c`, FORMAT.md 5.4): the compact encoding of small
+//! Listpacks (`listpack.c`, docs/format.md#listpack): the compact encoding of small
 //! hashes, sets, zsets, quicklist v2 nodes and stream nodes.
 //!
 //! [`Listpack::new`] applies Redis's shallow checks (header size, total
@@ -11,7 +11,9 @@
 use crate::elem::{BlobLoc, Elem};
 use crate::error::{Error, Result};
 
+/// Bytes of the header: `total_bytes:u32le` and `num_elements:u16le`.
 pub const HEADER_SIZE: usize = 6;
+/// The terminator byte.
 pub const EOF_BYTE: u8 = 0xff;
 /// `num_elements` value meaning "count unknown, walk to find out".
 pub const COUNT_UNKNOWN: u16 = u16::MAX;
@@ -62,14 +64,17 @@ impl<'b> Listpack<'b> {
         u16::from_le_bytes([self.data[4], self.data[5]])
     }
 
+    /// The whole listpack, header to terminator.
     pub fn bytes(&self) -> &'b [u8] {
         self.data
     }
 
+    /// Where the listpack is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }
 
+    /// Walks the entries from the first.
     pub fn iter(&self) -> ListpackIter<'b> {
         ListpackIter {
             data: self.data,
@@ -92,6 +97,18 @@ pub struct ListpackIter<'b> {
 }
 
 impl<'b> ListpackIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ListpackIter<'c> {
+        ListpackIter {
+            data,
+            pos: self.pos,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
     /// Offset of the next entry inside the listpack.
     pub fn pos(&self) -> usize {
         self.pos
@@ -102,12 +119,14 @@ impl<'b> ListpackIter<'b> {
         self.seen
     }
 
+    /// Where the listpack is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }
 
     /// The next element, failing at the end of the listpack: for fixed
     /// layouts (stream entries) where an element must follow.
+    #[inline]
     pub fn expect(&mut self, what: &'static str) -> Result<Elem<'b>> {
         let at = self.pos;
         match self.next() {
@@ -119,6 +138,7 @@ impl<'b> ListpackIter<'b> {
     }
 
     /// The next element, which must be an integer.
+    #[inline]
     pub fn expect_int(&mut self, what: &'static str) -> Result<i64> {
         let at = self.pos;
         match self.expect(what)? {
@@ -222,7 +242,19 @@ impl<'b> ListpackIter<'b> {
         };
         // backlen: the entry's encoding+data length, 1..5 bytes, readable
         // right to left.
-        let blen = backlen_size(len);
+        let mut blen = backlen_size(len);
+        if is_backlen_boundary(len) {
+            // Valkey 9 stores a backlen of exactly 2^14-1, 2^21-1 or 2^28-1
+            // in the fewest bytes that hold it, one byte fewer than Redis
+            // does (docs/format.md#listpack). Both walk back to the same
+            // entry start, so both are the same listpack. The backlen's
+            // first (most significant) byte tells them apart: Redis's extra
+            // byte holds 0, the minimal form's first byte 127.
+            need(len + blen - 1, "listpack backlen")?;
+            if d[p + len] != 0 {
+                blen -= 1;
+            }
+        }
         need(len + blen, "listpack backlen")?;
         let stored = decode_backlen(&d[p + len..p + len + blen]);
         if stored != Some(len as u64) {
@@ -312,6 +344,14 @@ pub fn backlen_size(len: usize) -> usize {
     }
 }
 
+/// Whether an entry of `len` bytes has a backlen that Redis stores in one
+/// byte more than its value needs (`lpEncodeBacklen` compares with `<`
+/// where seven bits a byte would allow `<=`), and that Valkey 9 stores in
+/// the minimal size.
+fn is_backlen_boundary(len: usize) -> bool {
+    matches!(len, 16_383 | 2_097_151 | 268_435_455)
+}
+
 /// Decodes a backlen stored in exactly `bytes` (read right to left: every
 /// byte but the leftmost has bit 7 set). `None` when the bytes do not form
 /// one backlen of exactly that size.
@@ -383,6 +423,32 @@ mod tests {
                 Elem::Int(1 << 40)
             ]
         );
+    }
+
+    #[test]
+    fn minimal_backlen_at_redis_boundaries_is_read_as_valkey_9_writes_it() {
+        // One entry of 16383 bytes: a 32-bit string header (5 bytes) and
+        // 16378 bytes of data, then its backlen in 2 bytes (Valkey 9) or
+        // 3 (Redis); both must read back the same element.
+        for redis_form in [false, true] {
+            let len = 16_383usize;
+            let mut lp = vec![0u8; 6];
+            lp.push(0xf0);
+            lp.extend_from_slice(&16_378u32.to_le_bytes());
+            lp.extend(std::iter::repeat_n(b'x', 16_378));
+            if redis_form {
+                lp.extend_from_slice(&[0x00, 0xff, 0xff]);
+            } else {
+                lp.extend_from_slice(&[(len >> 7) as u8, (len & 0x7f) as u8 | 0x80]);
+            }
+            lp.push(0xff);
+            let total = lp.len() as u32;
+            lp[..4].copy_from_slice(&total.to_le_bytes());
+            lp[4..6].copy_from_slice(&1u16.to_le_bytes());
+            let got = elems(&lp).unwrap();
+            assert_eq!(got.len(), 1, "redis form: {redis_form}");
+            assert!(matches!(got[0], Elem::Str(s) if s.len() == 16_378));
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! LZF decompression (the format of `lzf_d.c`, FORMAT.md 4.2), into a
+//! LZF decompression (the format of `lzf_d.c`, docs/format.md#lzf), into a
 //! caller-owned buffer so that decoding a file allocates once for its largest
 //! compressed string, not once per string.
 //!
@@ -7,7 +7,7 @@
 //! declared size above that bound is rejected before any work, and the buffer
 //! grows with what the data really produces.
 //!
-//! Speed: the output buffer keeps [`SLACK`] spare bytes past the write
+//! Speed: the output buffer keeps `SLACK` (32) spare bytes past the write
 //! position, so that short literal runs and back references are copied in
 //! whole 32- and 16-byte blocks (a few vector moves) instead of a `memcpy`
 //! call per token; the bytes copied past a token's end are overwritten by

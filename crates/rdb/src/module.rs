@@ -1,5 +1,5 @@
 //! Module values (type 7), module AUX records and the tagged opcode stream
-//! they share (FORMAT.md 3.8). Without the module we cannot interpret the
+//! they share (docs/format.md#modules). Without the module we cannot interpret the
 //! payload, but the tags let us find its end and keep its bytes verbatim.
 
 use crate::cursor::Cursor;
@@ -9,11 +9,17 @@ const CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 /// Module opcodes inside a module value.
 pub mod module_opcode {
+    /// End of the value.
     pub const EOF: u64 = 0;
+    /// A signed integer, stored as a length.
     pub const SINT: u64 = 1;
+    /// An unsigned integer, stored as a length.
     pub const UINT: u64 = 2;
+    /// A 4-byte little-endian float.
     pub const FLOAT: u64 = 3;
+    /// An 8-byte little-endian double.
     pub const DOUBLE: u64 = 4;
+    /// An RDB string.
     pub const STRING: u64 = 5;
 }
 
@@ -30,6 +36,8 @@ impl ModuleId {
             .collect()
     }
 
+    /// The encoding version (low 10 bits), which the module's loader is
+    /// given.
     pub fn encver(&self) -> u32 {
         (self.0 & 1023) as u32
     }
@@ -39,6 +47,7 @@ impl ModuleId {
 /// opcode stream, ending with (and including) the final `0` opcode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModuleValue<'a> {
+    /// The module type that wrote the value.
     pub id: ModuleId,
     /// The opcode stream after the id, as stored; writing these bytes back
     /// after the id reproduces the value exactly.
@@ -102,7 +111,7 @@ mod tests {
 
     #[test]
     fn names_from_ids() {
-        // FORMAT.md: "AAAAAAAAB" version 0 = 1 << 10.
+        // docs/format.md#worked-examples: "AAAAAAAAB" version 0 = 1 << 10.
         assert_eq!(ModuleId(1 << 10).name(), "AAAAAAAAB");
         assert_eq!(ModuleId(1 << 10).encver(), 0);
         // Encode "hellotype" v0 by hand and read it back.

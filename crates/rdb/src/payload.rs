@@ -1,4 +1,4 @@
-//! DUMP / RESTORE payloads (FORMAT.md 3.9): one value without key or file
+//! DUMP / RESTORE payloads (docs/format.md#dump-and-restore-payloads): one value, no key or file
 //! framing, as `DUMP key` returns it and `RESTORE` accepts it:
 //!
 //! ```text
@@ -20,9 +20,11 @@ use crate::value::Value;
 pub struct Payload<'a> {
     /// The RDB version of the server that produced it.
     pub rdb_version: u16,
+    /// The value, as in a file.
     pub value: Value<'a>,
     /// Redis 8.6 per-key metadata, raw.
     pub key_meta: Option<&'a [u8]>,
+    /// The CRC-64 stored in the footer.
     pub crc: u64,
 }
 

@@ -1,4 +1,4 @@
-//! RDB strings (FORMAT.md 4.2), kept undecoded until asked.
+//! RDB strings (docs/format.md#string-encoding), kept undecoded until asked.
 
 use crate::error::{Error, Result};
 use crate::lzf;
@@ -26,8 +26,11 @@ enum Repr<'a> {
 /// How a string is stored in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StringEncoding {
+    /// Length-prefixed bytes.
     Raw,
+    /// An 8, 16 or 32-bit integer standing for its decimal text.
     Int,
+    /// LZF-compressed bytes.
     Lzf,
 }
 
@@ -88,6 +91,7 @@ impl<'a> RdbString<'a> {
         }
     }
 
+    /// How the string is stored.
     pub fn encoding(&self) -> StringEncoding {
         match self.repr {
             Repr::Raw(_) => StringEncoding::Raw,
@@ -105,6 +109,7 @@ impl<'a> RdbString<'a> {
         }
     }
 
+    /// Whether the decoded string is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -113,6 +118,15 @@ impl<'a> RdbString<'a> {
     pub fn lzf_parts(&self) -> Option<(&'a [u8], u64)> {
         match self.repr {
             Repr::Lzf { data, len } => Some((data, len)),
+            _ => None,
+        }
+    }
+
+    /// The stored bytes, for a string stored raw (neither an integer nor
+    /// LZF): borrowed from the input for as long as the input lives.
+    pub fn as_raw(&self) -> Option<&'a [u8]> {
+        match self.repr {
+            Repr::Raw(b) => Some(b),
             _ => None,
         }
     }

@@ -45,11 +45,14 @@ pub const MAX_VALKEY_VERSION: u32 = 81;
 /// The 9-byte magic and version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// Whose numbering of contested type bytes applies.
     pub flavor: Flavor,
+    /// The RDB version from the magic (1-13 for `REDIS`, 80+ for `VALKEY`).
     pub version: u32,
 }
 
 impl Header {
+    /// The magic without the digits: `"REDIS"` or `"VALKEY"`.
     pub fn magic(&self) -> &'static str {
         match self.flavor {
             Flavor::Redis => "REDIS",
@@ -124,10 +127,12 @@ pub enum Checksum {
 }
 
 impl Checksum {
+    /// False only when the checksum was not verified.
     pub fn is_ok(&self) -> bool {
         !matches!(self, Checksum::NotVerified(_))
     }
 
+    /// A word for reports: `absent`, `disabled`, `ok` or `not-verified`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Checksum::Absent => "absent",
@@ -143,6 +148,7 @@ impl Checksum {
 pub struct Eof {
     /// Offset of the EOF opcode.
     pub offset: u64,
+    /// What the trailer held and whether it matched.
     pub checksum: Checksum,
     /// Bytes after the trailer (an old-style AOF's commands, or garbage).
     pub trailing: u64,
@@ -151,7 +157,9 @@ pub struct Eof {
 /// One key and its value, with the opcodes that prefixed it.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyRecord<'a> {
+    /// The database the key is in (from the last SELECTDB, 0 before any).
     pub db: u64,
+    /// The key name.
     pub key: RdbString<'a>,
     /// Absolute Unix time in ms (EXPIRETIME seconds are converted).
     pub expire_at_ms: Option<i64>,
@@ -161,6 +169,7 @@ pub struct KeyRecord<'a> {
     pub freq: Option<u8>,
     /// Redis 8.6 per-key module metadata (KEY_META), raw.
     pub key_meta: Option<&'a [u8]>,
+    /// The value, decoded on demand.
     pub value: Value<'a>,
     /// File offset of the record's first byte (its first prefix opcode, or
     /// its type byte).
@@ -190,9 +199,13 @@ impl<'a> KeyRecord<'a> {
 /// A Redis 7.0 RC function (FUNCTION_PRE_GA).
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionPreGa<'a> {
+    /// Function name.
     pub name: RdbString<'a>,
+    /// Engine name (e.g. `LUA`).
     pub engine: RdbString<'a>,
+    /// Description, when the record has one.
     pub description: Option<RdbString<'a>>,
+    /// The library's source code.
     pub code: RdbString<'a>,
 }
 
@@ -201,40 +214,58 @@ pub struct FunctionPreGa<'a> {
 pub enum Record<'a> {
     /// AUX field.
     Aux {
+        /// Field name.
         name: RdbString<'a>,
+        /// Field value.
         value: RdbString<'a>,
     },
+    /// SELECTDB: the keys that follow are in database `db`.
     SelectDb {
+        /// Database number.
         db: u64,
     },
+    /// RESIZEDB: a sizing hint for the current database.
     ResizeDb {
+        /// Keys in the database.
         keys: u64,
+        /// Keys with an expiry.
         expires: u64,
     },
     /// Redis 7.4 cluster slot info.
     SlotInfo {
+        /// Cluster slot number.
         slot: u64,
+        /// Keys in the slot.
         size: u64,
+        /// Keys with an expiry in the slot.
         expires_size: u64,
     },
     /// A function library (FUNCTION2): its full source.
     Function {
+        /// The library source, starting with its `#!` line.
         code: RdbString<'a>,
     },
+    /// A function from a Redis 7.0 release candidate (FUNCTION_PRE_GA).
     FunctionPreGa(FunctionPreGa<'a>),
     /// Module AUX data; `when` is 1 (before the keyspace) or 2 (after).
     ModuleAux {
+        /// The module id and its tagged data.
         module: ModuleValue<'a>,
+        /// 1: load before the keyspace; 2: after.
         when: u64,
     },
     /// Valkey 9 slot import job.
     SlotImport {
+        /// The import job's name (40 hex characters).
         job: RdbString<'a>,
         /// (start, end) slot ranges.
         ranges: &'a [u8],
+        /// Number of ranges in `ranges`.
         range_count: u64,
     },
+    /// A key and its value.
     Key(KeyRecord<'a>),
+    /// The EOF opcode and the checksum trailer; always the last record.
     Eof(Eof),
 }
 
@@ -290,14 +321,17 @@ impl<'a> Rdb<'a> {
         self
     }
 
+    /// The parsed magic and version.
     pub fn header(&self) -> Header {
         self.header
     }
 
+    /// The whole input.
     pub fn data(&self) -> &'a [u8] {
         self.data
     }
 
+    /// An iterator over the records from the first after the header.
     pub fn records(&self) -> Records<'a> {
         let mut c = Cursor::new(self.data, 0);
         c.set_pos(9.min(self.data.len()));

@@ -1,8 +1,8 @@
-//! Streams (types 15, 19, 21, 26; FORMAT.md 3.6 and 3.10.1): a list of
+//! Streams (types 15, 19, 21, 26; docs/format.md#streams): a list of
 //! (master ID, stream listpack) nodes, then metadata, consumer groups with
 //! their PELs and consumers, and for type 26 the IDMP block.
 //!
-//! The layout is checked once when the record is read ([`skim_stream`]);
+//! The layout is checked once when the record is read (`skim_stream`);
 //! [`Stream`] then gives lazy views: entries are decoded node by node when
 //! walked, groups and consumers are parsed as they are iterated.
 
@@ -16,14 +16,18 @@ use std::fmt;
 
 /// Entry flag bits (`t_stream.c`).
 pub const FLAG_DELETED: i64 = 1;
+/// Entry flag: the entry has the master entry's fields (values only).
 pub const FLAG_SAMEFIELDS: i64 = 2;
 
 /// `SCG_INVALID_ENTRIES_READ`: a group's `entries_read` is unknown.
 pub const ENTRIES_READ_UNKNOWN: u64 = u64::MAX;
 
+/// A stream entry ID: milliseconds and sequence number (`ms-seq`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct StreamId {
+    /// Milliseconds part.
     pub ms: u64,
+    /// Sequence part.
     pub seq: u64,
 }
 
@@ -52,6 +56,7 @@ impl fmt::Display for StreamId {
 pub struct StreamMeta {
     /// Number of live entries.
     pub length: u64,
+    /// The last ID generated (`XADD *` continues after it).
     pub last_id: StreamId,
     /// v2+.
     pub first_id: Option<StreamId>,
@@ -217,6 +222,7 @@ impl<'a> Stream<'a> {
         self.version
     }
 
+    /// Length, last ID and, from v2, first ID, max deleted ID, entries added.
     pub fn meta(&self) -> &StreamMeta {
         &self.meta
     }
@@ -226,6 +232,7 @@ impl<'a> Stream<'a> {
         self.node_count
     }
 
+    /// Number of consumer groups.
     pub fn group_count(&self) -> u64 {
         self.group_count
     }
@@ -265,6 +272,21 @@ impl<'a> Stream<'a> {
             let loc = lp.blob_loc();
             let bytes = lp.bytes_limited(blob, limit)?;
             walk_node(Listpack::new(bytes, loc)?, master_id, &mut f)
+        })
+    }
+
+    /// A cursor over the live entries, in stored (ID) order: the pull form
+    /// of [`Stream::for_each_entry`], with the same checks. Each entry
+    /// borrows the cursor (its node may be decompressed into `s`).
+    pub fn entries<'s>(&self, s: &'s mut Scratch) -> Result<EntryCursor<'a, 's>> {
+        let mut nodes = self.nodes;
+        nodes.len("stream listpack count")?;
+        Ok(EntryCursor {
+            nodes,
+            nodes_left: self.node_count,
+            s,
+            blob: NodeBlob::File(&[]),
+            node: None,
         })
     }
 
@@ -396,6 +418,215 @@ where
     Ok(())
 }
 
+/// Where the current node's listpack is.
+#[derive(Debug, Clone, Copy)]
+enum NodeBlob<'a> {
+    File(&'a [u8]),
+    /// The first `n` bytes of the scratch blob buffer.
+    Scratch(usize),
+}
+
+/// The walk through one node, its listpack's bytes detached (see
+/// `crate::view` for why).
+#[derive(Debug)]
+struct NodeWalk {
+    loc: crate::elem::BlobLoc,
+    master_id: StreamId,
+    it: ListpackIter<'static>,
+    master_field_iter: ListpackIter<'static>,
+    master_fields: i64,
+    count: i64,
+    /// Entries (live and deleted) still to read.
+    left: i64,
+    live: i64,
+}
+
+/// A cursor over the live entries of a stream (see [`Stream::entries`]).
+pub struct EntryCursor<'a, 's> {
+    nodes: Cursor<'a>,
+    nodes_left: u64,
+    s: &'s mut Scratch,
+    blob: NodeBlob<'a>,
+    node: Option<NodeWalk>,
+}
+
+/// What `EntryCursor` found, before it lends it out.
+enum Found {
+    Same(ListpackIter<'static>, ListpackIter<'static>),
+    Own(ListpackIter<'static>),
+}
+
+impl<'a> EntryCursor<'a, '_> {
+    fn bytes(&self) -> &[u8] {
+        match self.blob {
+            NodeBlob::File(b) => b,
+            NodeBlob::Scratch(n) => &self.s.blob[..n],
+        }
+    }
+
+    /// The next live entry, or `None` after the last. After an error the
+    /// cursor yields `None`.
+    // Not `Iterator::next`: the entry borrows the cursor (it lends).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<StreamEntry<'_>>> {
+        let (id, found, fields) = match self.advance() {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.nodes_left = 0;
+                self.node = None;
+                return Err(e);
+            }
+        };
+        let bytes = self.bytes();
+        let kind = match found {
+            Found::Same(n, v) => Fields::Same(n.rebind(bytes), v.rebind(bytes)),
+            Found::Own(it) => Fields::Own(it.rebind(bytes)),
+        };
+        Ok(Some(StreamEntry {
+            id,
+            fields: FieldIter {
+                kind,
+                left: fields as u64,
+            },
+        }))
+    }
+
+    fn open_node(&mut self) -> Result<()> {
+        let limit = self.s.max_decompressed;
+        let master = self.nodes.rdb_string("stream master ID")?;
+        let master_id = {
+            let b = master.bytes_limited(&mut self.s.a, limit)?;
+            let mut arr = [0u8; 16];
+            arr.copy_from_slice(b);
+            StreamId::from_be_bytes(&arr)
+        };
+        let lp = self.nodes.rdb_string("stream listpack")?;
+        let loc = lp.blob_loc();
+        self.blob = match lp.as_raw() {
+            Some(b) => NodeBlob::File(b),
+            None => NodeBlob::Scratch(lp.bytes_limited(&mut self.s.blob, limit)?.len()),
+        };
+        let lp = Listpack::new(self.bytes(), loc)?;
+        let mut it = lp.iter();
+        let count = it.expect_int("master entry count")?;
+        let deleted = it.expect_int("master entry deleted count")?;
+        let at = it.pos();
+        let master_fields = it.expect_int("master entry field count")?;
+        if count < 0 || deleted < 0 || master_fields < 0 {
+            return Err(loc.invalid(at, "stream master entry has a negative count"));
+        }
+        let master_field_iter = it.rebind(&[]);
+        for _ in 0..master_fields {
+            it.expect("master entry field")?;
+        }
+        let at = it.pos();
+        if it.expect_int("master entry terminator")? != 0 {
+            return Err(loc.invalid(at, "stream master entry does not end with 0"));
+        }
+        let total = count
+            .checked_add(deleted)
+            .ok_or_else(|| loc.invalid(0, "stream entry count overflows"))?;
+        self.node = Some(NodeWalk {
+            loc,
+            master_id,
+            it: it.rebind(&[]),
+            master_field_iter,
+            master_fields,
+            count,
+            left: total,
+            live: 0,
+        });
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<Option<(StreamId, Found, i64)>> {
+        loop {
+            if self.node.is_none() {
+                if self.nodes_left == 0 {
+                    return Ok(None);
+                }
+                self.nodes_left -= 1;
+                self.open_node()?;
+            }
+            let bytes = match self.blob {
+                NodeBlob::File(b) => b,
+                NodeBlob::Scratch(n) => &self.s.blob[..n],
+            };
+            let Some(n) = self.node.as_mut() else {
+                continue;
+            };
+            let loc = n.loc;
+            let mut it = n.it.rebind(bytes);
+            if n.left == 0 {
+                let at = it.pos();
+                if let Some(extra) = it.next() {
+                    extra?;
+                    return Err(
+                        loc.invalid(at, "stream listpack has elements after its last entry")
+                    );
+                }
+                if n.live != n.count {
+                    return Err(loc.invalid(
+                        0,
+                        format!(
+                            "stream master entry counts {} live entries, found {}",
+                            n.count, n.live
+                        ),
+                    ));
+                }
+                self.node = None;
+                continue;
+            }
+            n.left -= 1;
+            let flags = it.expect_int("entry flags")?;
+            let ms_diff = it.expect_int("entry ID ms delta")?;
+            let seq_diff = it.expect_int("entry ID seq delta")?;
+            let (fields, found, extra) = if flags & FLAG_SAMEFIELDS != 0 {
+                (
+                    n.master_fields,
+                    Found::Same(n.master_field_iter.clone(), it.rebind(&[])),
+                    3,
+                )
+            } else {
+                let at = it.pos();
+                let k = it.expect_int("entry field count")?;
+                if k < 0 {
+                    return Err(loc.invalid(at, "stream entry field count is negative"));
+                }
+                (k, Found::Own(it.rebind(&[])), k + 4)
+            };
+            let items = match found {
+                Found::Same(..) => fields,
+                Found::Own(_) => fields.saturating_mul(2),
+            };
+            for _ in 0..items {
+                it.expect("entry field or value")?;
+            }
+            let at = it.pos();
+            let lp_count = it.expect_int("entry lp-count")?;
+            if lp_count != fields.saturating_add(extra) {
+                return Err(loc.invalid(
+                    at,
+                    format!(
+                        "stream entry lp-count is {lp_count}, expected {}",
+                        fields.saturating_add(extra)
+                    ),
+                ));
+            }
+            n.it = it.rebind(&[]);
+            if flags & FLAG_DELETED == 0 {
+                n.live += 1;
+                let id = StreamId {
+                    ms: n.master_id.ms.wrapping_add(ms_diff as u64),
+                    seq: n.master_id.seq.wrapping_add(seq_diff as u64),
+                };
+                return Ok(Some((id, found, fields)));
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Fields<'b> {
     /// SAMEFIELDS: names from the master entry, values from the entry.
@@ -407,6 +638,7 @@ enum Fields<'b> {
 /// One live stream entry.
 #[derive(Debug, Clone)]
 pub struct StreamEntry<'b> {
+    /// The entry ID.
     pub id: StreamId,
     fields: FieldIter<'b>,
 }
@@ -426,10 +658,12 @@ pub struct FieldIter<'b> {
 }
 
 impl<'b> FieldIter<'b> {
+    /// (field, value) pairs not yet yielded.
     pub fn len(&self) -> u64 {
         self.left
     }
 
+    /// Whether all pairs were yielded.
     pub fn is_empty(&self) -> bool {
         self.left == 0
     }
@@ -461,7 +695,9 @@ impl<'b> Iterator for FieldIter<'b> {
 /// One consumer group.
 #[derive(Debug, Clone)]
 pub struct Group<'a> {
+    /// Group name.
     pub name: RdbString<'a>,
+    /// Last delivered ID.
     pub last_id: StreamId,
     /// v2+; [`ENTRIES_READ_UNKNOWN`] when the server did not know it.
     pub entries_read: Option<u64>,
@@ -475,16 +711,21 @@ pub struct Group<'a> {
 /// One entry of a group's pending entries list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PelEntry {
+    /// The pending entry's ID.
     pub id: StreamId,
+    /// Last delivery, Unix ms.
     pub delivery_time_ms: i64,
+    /// Times delivered.
     pub delivery_count: u64,
 }
 
 impl<'a> Group<'a> {
+    /// Entries in the group PEL.
     pub fn pel_count(&self) -> u64 {
         self.pel_count
     }
 
+    /// Number of consumers.
     pub fn consumer_count(&self) -> u64 {
         self.consumer_count
     }
@@ -530,7 +771,9 @@ impl<'a> Group<'a> {
 /// One consumer of a group.
 #[derive(Debug, Clone, Copy)]
 pub struct Consumer<'a> {
+    /// Consumer name.
     pub name: RdbString<'a>,
+    /// Last seen, Unix ms.
     pub seen_time_ms: i64,
     /// v3+.
     pub active_time_ms: Option<i64>,
@@ -539,6 +782,7 @@ pub struct Consumer<'a> {
 }
 
 impl<'a> Consumer<'a> {
+    /// Entries this consumer owns.
     pub fn pel_count(&self) -> u64 {
         (self.pel.len() / 16) as u64
     }
@@ -558,6 +802,7 @@ impl<'a> Consumer<'a> {
     }
 }
 
+/// The consumer groups of a stream, parsed as iterated.
 pub struct GroupIter<'a> {
     c: Cursor<'a>,
     left: u64,
@@ -622,8 +867,11 @@ impl<'a> Iterator for GroupIter<'a> {
 /// Idempotent-producer state of a type-26 stream (Redis 8.6).
 #[derive(Debug, Clone)]
 pub struct Idmp<'a> {
+    /// IID retention in seconds.
     pub duration_s: u64,
+    /// IIDs kept per producer.
     pub maxsize: u64,
+    /// Number of producers.
     pub producer_count: u64,
     c: Cursor<'a>,
 }
@@ -631,12 +879,14 @@ pub struct Idmp<'a> {
 /// One producer's IIDs.
 #[derive(Debug, Clone)]
 pub struct Producer<'a> {
+    /// Producer id.
     pub pid: RdbString<'a>,
     iids: Cursor<'a>,
     iid_count: u64,
 }
 
 impl<'a> Producer<'a> {
+    /// Number of IIDs.
     pub fn iid_count(&self) -> u64 {
         self.iid_count
     }
@@ -652,6 +902,7 @@ impl<'a> Producer<'a> {
 }
 
 impl<'a> Idmp<'a> {
+    /// The producers, in stored order.
     pub fn producers(&self) -> impl Iterator<Item = Result<Producer<'a>>> + 'a {
         let mut c = self.c;
         (0..self.producer_count).map(move |_| {

@@ -9,49 +9,85 @@ pub mod opcode {
     pub const UPDATE: u8 = 242;
     /// Redis RDB 13: per-key module metadata. Valkey 80: SLOT_IMPORT.
     pub const KEY_META_OR_SLOT_IMPORT: u8 = 243;
+    /// Redis 7.4+: slot number and key counts of the keys that follow (cluster mode).
     pub const SLOT_INFO: u8 = 244;
+    /// Redis 7.0+: one function library, its whole source.
     pub const FUNCTION2: u8 = 245;
+    /// Redis 7.0 release candidates: one function (name, engine, description, code).
     pub const FUNCTION_PRE_GA: u8 = 246;
+    /// Module data not tied to a key, loaded before or after the keyspace.
     pub const MODULE_AUX: u8 = 247;
+    /// Key prefix: LRU idle time in seconds.
     pub const IDLE: u8 = 248;
+    /// Key prefix: LFU counter.
     pub const FREQ: u8 = 249;
+    /// A metadata field: name and value strings.
     pub const AUX: u8 = 250;
+    /// Sizing hint for the current database: keys and keys with an expiry.
     pub const RESIZEDB: u8 = 251;
+    /// Key prefix: expiry as Unix milliseconds.
     pub const EXPIRETIME_MS: u8 = 252;
+    /// Key prefix: expiry as Unix seconds (written before Redis 2.6).
     pub const EXPIRETIME: u8 = 253;
+    /// The keys that follow are in this database.
     pub const SELECTDB: u8 = 254;
+    /// End of the records; the CRC-64 trailer follows (version 5+).
     pub const EOF: u8 = 255;
 }
 
 /// Object type bytes.
 pub mod rdb_type {
+    /// A string.
     pub const STRING: u8 = 0;
+    /// A list of strings (not written since Redis 3.2).
     pub const LIST: u8 = 1;
+    /// A set of strings.
     pub const SET: u8 = 2;
+    /// A sorted set with text scores.
     pub const ZSET: u8 = 3;
+    /// A hash of (field, value) strings.
     pub const HASH: u8 = 4;
+    /// A sorted set with binary double scores (RDB 8+).
     pub const ZSET_2: u8 = 5;
+    /// A module value from Redis 4.0 release candidates, without tags.
     pub const MODULE_PRE_GA: u8 = 6;
+    /// A module value: module id and tagged opcode stream.
     pub const MODULE_2: u8 = 7;
+    /// A hash in a zipmap (RDB 2-3).
     pub const HASH_ZIPMAP: u8 = 9;
+    /// A list in a ziplist.
     pub const LIST_ZIPLIST: u8 = 10;
+    /// A set of integers in an intset.
     pub const SET_INTSET: u8 = 11;
+    /// A sorted set in a ziplist.
     pub const ZSET_ZIPLIST: u8 = 12;
+    /// A hash in a ziplist.
     pub const HASH_ZIPLIST: u8 = 13;
+    /// A list as ziplist nodes (quicklist v1).
     pub const LIST_QUICKLIST: u8 = 14;
+    /// A stream, layout v1 (Redis 5.0 to 6.2).
     pub const STREAM_LISTPACKS: u8 = 15;
+    /// A hash in a listpack (Redis 7.0+).
     pub const HASH_LISTPACK: u8 = 16;
+    /// A sorted set in a listpack (Redis 7.0+).
     pub const ZSET_LISTPACK: u8 = 17;
+    /// A list as PLAIN or listpack nodes (quicklist v2, Redis 7.0+).
     pub const LIST_QUICKLIST_2: u8 = 18;
+    /// A stream, layout v2 (Redis 7.0).
     pub const STREAM_LISTPACKS_2: u8 = 19;
+    /// A set in a listpack (Redis 7.2+).
     pub const SET_LISTPACK: u8 = 20;
+    /// A stream, layout v3 (Redis 7.2+).
     pub const STREAM_LISTPACKS_3: u8 = 21;
     /// Redis 7.4 RCs: HASH_METADATA_PRE_GA. Valkey 80: HASH_2.
     pub const HASH_22: u8 = 22;
     /// Redis 7.4 RCs: HASH_LISTPACK_EX_PRE_GA. Valkey 81: PATH_HASH.
     pub const HASH_23: u8 = 23;
+    /// Redis 7.4+: a hashtable hash with field TTLs.
     pub const HASH_METADATA: u8 = 24;
+    /// Redis 7.4+: a listpack hash with field TTLs.
     pub const HASH_LISTPACK_EX: u8 = 25;
+    /// Redis 8.6+: a stream, layout v3 plus idempotent-producer state.
     pub const STREAM_LISTPACKS_4: u8 = 26;
 }
 
@@ -67,16 +103,24 @@ pub enum Flavor {
 /// The data type a key holds, as `TYPE key` would report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyType {
+    /// `string`
     String,
+    /// `list`
     List,
+    /// `set`
     Set,
+    /// `zset` (sorted set)
     ZSet,
+    /// `hash`
     Hash,
+    /// `stream`
     Stream,
+    /// `module` (a value of a module type)
     Module,
 }
 
 impl KeyType {
+    /// The name `TYPE key` answers with.
     pub fn as_str(self) -> &'static str {
         match self {
             KeyType::String => "string",
@@ -108,6 +152,7 @@ impl KeyType {
         self as usize
     }
 
+    /// Every key type, in the order of [`KeyType::index`].
     pub const ALL: [KeyType; 7] = [
         KeyType::String,
         KeyType::List,

@@ -29,6 +29,42 @@ use crate::types::{Encoding, KeyType};
 use crate::ziplist::Ziplist;
 use crate::zipmap::Zipmap;
 
+/// The encodings of each type, as patterns. Matches on [`Encoding`] in this
+/// crate name every encoding through these (never `_`), so that a new
+/// encoding is a compile error in each match until it is placed.
+macro_rules! encodings {
+    (string) => {
+        Encoding::String
+    };
+    (list) => {
+        Encoding::List | Encoding::ListZiplist | Encoding::ListQuicklist | Encoding::ListQuicklist2
+    };
+    (set) => {
+        Encoding::Set | Encoding::SetIntset | Encoding::SetListpack
+    };
+    (zset) => {
+        Encoding::ZSet | Encoding::ZSet2 | Encoding::ZSetZiplist | Encoding::ZSetListpack
+    };
+    (hash) => {
+        Encoding::Hash
+            | Encoding::HashZipmap
+            | Encoding::HashZiplist
+            | Encoding::HashListpack
+            | Encoding::HashMetadataPreGa
+            | Encoding::HashMetadata
+            | Encoding::HashListpackExPreGa
+            | Encoding::HashListpackEx
+            | Encoding::ValkeyHash2
+    };
+    (stream) => {
+        Encoding::Stream(_)
+    };
+    (module) => {
+        Encoding::Module2 | Encoding::ModulePreGa
+    };
+}
+pub(crate) use encodings;
+
 /// Reusable buffers for decoding values. Keep one per thread and pass it to
 /// every walk: it grows to the largest compressed blob and stays there.
 #[derive(Debug, Default)]
@@ -44,6 +80,7 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// Empty buffers with the default decompressed-size cap.
     pub fn new() -> Scratch {
         Scratch::with_limit(crate::rdb_string::DEFAULT_MAX_DECOMPRESSED)
     }
@@ -125,10 +162,12 @@ impl<'a> Value<'a> {
         Ok(v)
     }
 
+    /// How the value is stored (its RDB type, resolved by flavour).
     pub fn encoding(&self) -> Encoding {
         self.encoding
     }
 
+    /// The Redis type (`TYPE`).
     pub fn key_type(&self) -> KeyType {
         self.encoding.key_type()
     }
@@ -156,7 +195,12 @@ impl<'a> Value<'a> {
     pub fn string(&self) -> Result<RdbString<'a>> {
         match self.encoding {
             Encoding::String => self.cursor().rdb_string("string value"),
-            _ => Err(self.wrong_type("a string")),
+            encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(hash)
+            | encodings!(stream)
+            | encodings!(module) => Err(self.wrong_type("a string")),
         }
     }
 
@@ -164,7 +208,14 @@ impl<'a> Value<'a> {
     pub fn module(&self) -> Result<ModuleValue<'a>> {
         match self.encoding {
             Encoding::Module2 => read_module_value(&mut self.cursor()),
-            _ => Err(self.wrong_type("a module value")),
+            // Refused when the record is read; never a view.
+            Encoding::ModulePreGa => Err(self.wrong_type("a module value of the GA format")),
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(hash)
+            | encodings!(stream) => Err(self.wrong_type("a module value")),
         }
     }
 
@@ -172,7 +223,12 @@ impl<'a> Value<'a> {
     pub fn stream(&self) -> Result<Stream<'a>> {
         match self.encoding {
             Encoding::Stream(v) => Stream::parse(self.body, self.offset, v),
-            _ => Err(self.wrong_type("a stream")),
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(hash)
+            | encodings!(module) => Err(self.wrong_type("a stream")),
         }
     }
 
@@ -253,7 +309,11 @@ impl<'a> Value<'a> {
                     }
                 }
             }
-            _ => return Err(self.wrong_type("a list or set").into()),
+            encodings!(string)
+            | encodings!(zset)
+            | encodings!(hash)
+            | encodings!(stream)
+            | encodings!(module) => return Err(self.wrong_type("a list or set").into()),
         }
         Ok(())
     }
@@ -292,7 +352,12 @@ impl<'a> Value<'a> {
                     scored_pairs(lp.iter(), loc, &mut f)?;
                 }
             }
-            _ => return Err(self.wrong_type("a zset").into()),
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(hash)
+            | encodings!(stream)
+            | encodings!(module) => return Err(self.wrong_type("a zset").into()),
         }
         Ok(())
     }
@@ -406,7 +471,12 @@ impl<'a> Value<'a> {
                     f(k, v, (ttl != 0).then_some(ttl))?;
                 }
             }
-            _ => return Err(self.wrong_type("a hash").into()),
+            encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(stream)
+            | encodings!(module) => return Err(self.wrong_type("a hash").into()),
         }
         Ok(())
     }
@@ -418,7 +488,19 @@ impl<'a> Value<'a> {
             Encoding::HashMetadata | Encoding::HashListpackEx => {
                 self.cursor().i64_le("hash minimum expire time").ok()
             }
-            _ => None,
+            Encoding::Hash
+            | Encoding::HashZipmap
+            | Encoding::HashZiplist
+            | Encoding::HashListpack
+            | Encoding::HashMetadataPreGa
+            | Encoding::HashListpackExPreGa
+            | Encoding::ValkeyHash2
+            | encodings!(string)
+            | encodings!(list)
+            | encodings!(set)
+            | encodings!(zset)
+            | encodings!(stream)
+            | encodings!(module) => None,
         }
     }
 
@@ -468,26 +550,24 @@ impl<'a> Value<'a> {
                 }
             }
         }
-        struct Found;
-        impl From<Error> for Found {
-            fn from(_: Error) -> Found {
-                Found
-            }
-        }
-        // Stop at the first element; a decoding error also ends the walk
-        // and counts as "not empty" (RESTORE will judge the payload).
-        let any = match self.key_type() {
-            KeyType::List | KeyType::Set => self.for_each_member(s, |_| Err(Found)),
-            KeyType::ZSet => self.for_each_scored(s, |_, _| Err(Found)),
-            KeyType::Hash => self.for_each_field(s, |_, _, _| Err(Found)),
-            _ => return Ok(false),
+        // Pull the first element; a decoding error also counts as "not
+        // empty" (RESTORE will judge the payload).
+        use crate::view::Typed;
+        let empty = match self.typed() {
+            Typed::List(l) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::Set(l) => l.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::Zset(z) => z.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::Hash(h) => h.cursor(s).and_then(|mut c| c.next().map(|e| e.is_none())),
+            Typed::String(_) | Typed::Stream(_) | Typed::Module(_) => Ok(false),
         };
-        Ok(any.is_ok())
+        Ok(empty.unwrap_or(false))
     }
 }
 
-/// Quicklist v2 container kinds (`quicklist.h`).
+/// Quicklist v2 container kinds (`quicklist.h`): a node holding one
+/// element as a plain string.
 pub const QUICKLIST_PLAIN: u64 = 1;
+/// Quicklist v2 node holding a listpack of elements.
 pub const QUICKLIST_PACKED: u64 = 2;
 
 /// Walks a blob's elements two at a time (member and score, field and

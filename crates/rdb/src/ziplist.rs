@@ -1,4 +1,4 @@
-//! Ziplists (`ziplist.c`, FORMAT.md 5.2): the compact encoding of lists,
+//! Ziplists (`ziplist.c`, docs/format.md#ziplist): the compact encoding of lists,
 //! hashes and zsets before Redis 7, and of quicklist v1 nodes.
 //!
 //! [`Ziplist::new`] applies the shallow checks (size, `zlbytes`, `zltail`
@@ -10,18 +10,24 @@
 use crate::elem::{BlobLoc, Elem};
 use crate::error::Result;
 
+/// Bytes of the header: `zlbytes`, `zltail`, `zllen`.
 pub const HEADER_SIZE: usize = 10;
+/// The end marker.
 pub const END: u8 = 0xff;
 /// `zllen` value meaning "count unknown".
 pub const COUNT_UNKNOWN: u16 = u16::MAX;
 
 #[derive(Debug, Clone, Copy)]
+/// A ziplist whose header passed the shallow checks; entries are
+/// checked as they are walked.
 pub struct Ziplist<'b> {
     data: &'b [u8],
     loc: BlobLoc,
 }
 
 impl<'b> Ziplist<'b> {
+    /// Applies the shallow checks: at least 11 bytes, `zlbytes` equal to the
+    /// string length, `zltail` inside it, and the end marker last.
     pub fn new(data: &'b [u8], loc: BlobLoc) -> Result<Ziplist<'b>> {
         if data.len() < HEADER_SIZE + 1 {
             return Err(loc.invalid(
@@ -58,14 +64,17 @@ impl<'b> Ziplist<'b> {
         Ok(Ziplist { data, loc })
     }
 
+    /// `zllen` from the header (65535 = unknown).
     pub fn header_count(&self) -> u16 {
         u16::from_le_bytes([self.data[8], self.data[9]])
     }
 
+    /// Where the ziplist is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }
 
+    /// Walks the entries from the first.
     pub fn iter(&self) -> ZiplistIter<'b> {
         ZiplistIter {
             data: self.data,
@@ -80,6 +89,8 @@ impl<'b> Ziplist<'b> {
 }
 
 #[derive(Debug, Clone)]
+/// Walks a ziplist's entries, checking each `prevlen`, and at the end
+/// `zltail` and `zllen`. Yields `Err` once and then stops.
 pub struct ZiplistIter<'b> {
     data: &'b [u8],
     pos: usize,
@@ -91,6 +102,22 @@ pub struct ZiplistIter<'b> {
 }
 
 impl<'b> ZiplistIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ZiplistIter<'c> {
+        ZiplistIter {
+            data,
+            pos: self.pos,
+            prev_size: self.prev_size,
+            last_entry: self.last_entry,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
+
+    /// Number of entries yielded so far.
     pub fn seen(&self) -> u64 {
         self.seen
     }

@@ -1,18 +1,22 @@
-//! Zipmaps (`zipmap.c`, FORMAT.md 5.1): the small-hash encoding of RDB 2-3.
+//! Zipmaps (`zipmap.c`, docs/format.md#zipmap): the small-hash encoding of RDB 2-3.
 
 use crate::elem::BlobLoc;
 use crate::error::Result;
 
+/// The end marker.
 pub const END: u8 = 0xff;
 const BIGLEN: u8 = 254;
 
 #[derive(Debug, Clone, Copy)]
+/// A zipmap that passed the shallow checks; pairs are checked as they
+/// are walked.
 pub struct Zipmap<'b> {
     data: &'b [u8],
     loc: BlobLoc,
 }
 
 impl<'b> Zipmap<'b> {
+    /// Checks the size and the end marker.
     pub fn new(data: &'b [u8], loc: BlobLoc) -> Result<Zipmap<'b>> {
         if data.len() < 2 {
             return Err(loc.invalid(0, "zipmap is shorter than 2 bytes"));
@@ -28,6 +32,7 @@ impl<'b> Zipmap<'b> {
         self.data[0]
     }
 
+    /// Where the zipmap is, for error messages.
     pub fn loc(&self) -> BlobLoc {
         self.loc
     }
@@ -46,6 +51,7 @@ impl<'b> Zipmap<'b> {
         }
     }
 
+    /// Walks the (key, value) pairs.
     pub fn iter(&self) -> ZipmapIter<'b> {
         ZipmapIter {
             data: self.data,
@@ -58,6 +64,7 @@ impl<'b> Zipmap<'b> {
 }
 
 #[derive(Debug, Clone)]
+/// Walks a zipmap's pairs. Yields `Err` once and then stops.
 pub struct ZipmapIter<'b> {
     data: &'b [u8],
     pos: usize,
@@ -67,6 +74,18 @@ pub struct ZipmapIter<'b> {
 }
 
 impl<'b> ZipmapIter<'b> {
+    /// The same walk position over `data`, which must hold the bytes this
+    /// walk was made over: lets a cursor keep a walk's position while the
+    /// bytes live in a buffer the cursor also owns (see `crate::view`).
+    pub(crate) fn rebind<'c>(&self, data: &'c [u8]) -> ZipmapIter<'c> {
+        ZipmapIter {
+            data,
+            pos: self.pos,
+            seen: self.seen,
+            loc: self.loc,
+            done: self.done,
+        }
+    }
     /// Reads a zipmap length at `pos`; `None` for the end marker.
     fn length(&mut self, what: &'static str) -> Result<Option<usize>> {
         let d = self.data;

@@ -3,6 +3,8 @@
 //! scratch directories that clean up after themselves, and a real
 //! `redis-server` ([`redis`]).
 
+#![warn(missing_docs)]
+
 pub mod oracle;
 pub mod redis;
 
@@ -25,15 +27,27 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
         "{test}: REQUIRE_CORPUS=1 but there is no corpus at {} (set RDBSCOPE_CORPUS)",
         dir.display()
     );
-    eprintln!(
-        "SKIPPED {test}: no corpus at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this an error)",
+    skipped(&format!(
+        "{test}: no corpus at {} (set RDBSCOPE_CORPUS; REQUIRE_CORPUS=1 makes this an error)",
         dir.display()
-    );
+    ));
     None
+}
+
+/// Says that a test skipped, where the person running `cargo test` sees it.
+///
+/// libtest captures what the `print!` family writes from a test (and shows
+/// it only when the test fails), so a skipped test would pass silently and
+/// a run that tested nothing real would look complete. A direct write to
+/// the stderr handle bypasses that capture.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
 }
 
 /// A scratch directory, removed on drop (also when a test fails).
 pub struct TempDir {
+    /// The directory's path.
     pub path: PathBuf,
 }
 

@@ -78,7 +78,9 @@ impl Oracle {
                 "{test}: REQUIRE_REDIS=1 but {name} is not installed (run scripts/oracles.sh; \
                  Redis 7.0: apt-get install redis-server)"
             );
-            eprintln!("SKIPPED {test}: no {name} (run scripts/oracles.sh; REQUIRE_REDIS=1 makes this an error)");
+            crate::skipped(&format!(
+                "{test}: no {name} (run scripts/oracles.sh; REQUIRE_REDIS=1 makes this an error)"
+            ));
         }
         found
     }

@@ -36,9 +36,9 @@ pub fn redis_server(test: &str) -> Option<PathBuf> {
             std::env::var("REQUIRE_REDIS").as_deref() != Ok("1"),
             "{test}: REQUIRE_REDIS=1 but no redis-server was found ($PATH, /usr/bin, /usr/local/bin, $REDIS_SERVER)"
         );
-        eprintln!(
-            "SKIPPED {test}: no redis-server (set REDIS_SERVER; REQUIRE_REDIS=1 makes this an error)"
-        );
+        crate::skipped(&format!(
+            "{test}: no redis-server (set REDIS_SERVER; REQUIRE_REDIS=1 makes this an error)"
+        ));
     }
     found
 }

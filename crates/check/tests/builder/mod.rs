@@ -1,15 +1,22 @@
-//! A small RDB writer for tests: every encoding of FORMAT.md sections 2-6,
-//! built from parts, with correct headers, counts, `prevlen`s, `backlen`s,
-//! `zltail` and CRC-64 by default. Tests break one rule by changing one
-//! parameter or patching one byte of what these functions return.
+//! RDB files for the rule tests, built with the library's writer
+//! (`rdbscope_rdb::write`), plus what the writer deliberately cannot do:
+//! the malformed forms the rules are about (a listpack with a given
+//! header count, an intset of any width and order, an empty zipmap, a
+//! non-minimal length, a score as arbitrary text, a stream master key of
+//! any size) and byte patches. Correct encodings come from the library
+//! only; this file holds no second copy of one.
 //!
 //! Nothing here knows about the checker; `tests/rules.rs` checks that the
-//! output matches the byte-exact vectors of FORMAT.md section 9 before
-//! relying on it.
+//! output matches the byte-exact vectors of `docs/format.md` before relying
+//! on it.
 
 #![allow(dead_code)]
 
-use rdbscope_rdb::crc::crc64;
+use rdbscope_rdb::write::{self, rdb_string::Strings};
+use rdbscope_rdb::{Elem, StreamId};
+
+pub use rdbscope_rdb::stream::PelEntry;
+pub use rdbscope_rdb::write::stream::{Consumer, Group, Node, Stream};
 
 /// Concatenates byte slices, arrays and vectors.
 macro_rules! cat {
@@ -20,81 +27,58 @@ macro_rules! cat {
     }};
 }
 
+/// Runs an appending writer function into a new buffer.
+fn build(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut v = Vec::new();
+    f(&mut v);
+    v
+}
+
 // ---------------------------------------------------------------------------
-// Primitive encodings (FORMAT.md 4.1, 4.2)
+// Primitive encodings (docs/format.md#length-encoding, #string-encoding)
 // ---------------------------------------------------------------------------
 
 /// RDB length, shortest form.
 pub fn len(n: u64) -> Vec<u8> {
-    if n < 64 {
-        vec![n as u8]
-    } else if n < 16384 {
-        vec![0x40 | (n >> 8) as u8, n as u8]
-    } else if n <= u64::from(u32::MAX) {
-        cat![[0x80], (n as u32).to_be_bytes()]
-    } else {
-        cat![[0x81], n.to_be_bytes()]
-    }
+    build(|v| write::cursor::length(v, n))
 }
 
-/// RDB length in the 5-byte 32-bit form, whatever its size (Redis reads
-/// non-minimal forms).
+/// Mutation: an RDB length in the 5-byte 32-bit form whatever its size
+/// (Redis reads non-minimal forms; the writer never makes them).
 pub fn len32(n: u32) -> Vec<u8> {
     cat![[0x80], n.to_be_bytes()]
 }
 
 /// Plain RDB string: length, bytes.
 pub fn string(b: impl AsRef<[u8]>) -> Vec<u8> {
-    let b = b.as_ref();
-    cat![len(b.len() as u64), b]
+    build(|v| write::rdb_string::string(v, b.as_ref()))
 }
 
-/// Integer-encoded RDB string (0xC0 / 0xC1 / 0xC2), smallest that fits.
+/// Integer-encoded RDB string, smallest width that fits.
 pub fn int_string(v: i64) -> Vec<u8> {
-    if let Ok(x) = i8::try_from(v) {
-        cat![[0xc0], x.to_le_bytes()]
-    } else if let Ok(x) = i16::try_from(v) {
-        cat![[0xc1], x.to_le_bytes()]
-    } else {
-        let x = i32::try_from(v).expect("int_string: value does not fit in 32 bits");
-        cat![[0xc2], x.to_le_bytes()]
-    }
+    let v = i32::try_from(v).expect("int_string: value does not fit in 32 bits");
+    build(|out| write::rdb_string::int(out, v))
 }
 
-/// LZF-encoded RDB string: marker, compressed length, declared length,
-/// compressed bytes.
+/// LZF-encoded RDB string around `compressed`, declaring `declared_len`
+/// bytes out (tests pass lies on purpose).
 pub fn lzf_string(compressed: &[u8], declared_len: u64) -> Vec<u8> {
-    cat![
-        [0xc3],
-        len(compressed.len() as u64),
-        len(declared_len),
-        compressed
-    ]
+    build(|v| write::rdb_string::lzf(v, compressed, declared_len))
 }
 
-/// A valid LZF stream for `data` using literal runs only (what `lzf_d.c`
-/// reads just as well as real compression output).
-pub fn lzf_literal(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for chunk in data.chunks(32) {
-        out.push((chunk.len() - 1) as u8);
-        out.extend_from_slice(chunk);
-    }
-    out
-}
-
-/// `data` as an LZF-compressed RDB string (literal runs).
+/// `data` compressed by the library's LZF compressor, as an LZF string.
 pub fn lzf_of(data: &[u8]) -> Vec<u8> {
-    lzf_string(&lzf_literal(data), data.len() as u64)
+    build(|v| write::rdb_string::compressed(v, data))
 }
 
-/// Old-style ASCII double (type 3 scores): length byte and text.
+/// Mutation: an old-style (type 3) score as arbitrary text after its
+/// length byte (the writer only writes the text of a real double).
 pub fn ascii_double(text: &str) -> Vec<u8> {
     cat![[text.len() as u8], text.as_bytes()]
 }
 
 /// The ASCII-double length byte meaning NaN (no text follows).
-pub const ASCII_NAN: u8 = 253;
+pub const ASCII_NAN: u8 = write::cursor::ASCII_DOUBLE_NAN;
 
 pub fn put_u16(b: &mut [u8], at: usize, v: u16) {
     b[at..at + 2].copy_from_slice(&v.to_le_bytes());
@@ -132,12 +116,22 @@ pub fn unhex(s: &str) -> Vec<u8> {
 // Elements of the compact encodings
 // ---------------------------------------------------------------------------
 
-/// One element of a listpack or ziplist: stored as a string or as an
-/// integer encoding.
+/// One element of a listpack or ziplist, owned (tests build them from
+/// temporaries): stored as a string or as an integer encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum El {
     Str(Vec<u8>),
     Int(i64),
+}
+
+impl El {
+    /// The library's borrowed form.
+    pub fn elem(&self) -> Elem<'_> {
+        match self {
+            El::Str(b) => Elem::Str(b),
+            El::Int(v) => Elem::Int(*v),
+        }
+    }
 }
 
 /// A string element.
@@ -151,184 +145,88 @@ pub fn n(v: i64) -> El {
 }
 
 // ---------------------------------------------------------------------------
-// Listpack (FORMAT.md 5.4)
+// Listpack (docs/format.md#listpack)
 // ---------------------------------------------------------------------------
 
-/// Encoding + data of one listpack element, smallest encoding (as
-/// `lpAppend` picks it), without the backlen.
+/// Encoding + data of one listpack element, without the backlen.
 pub fn lp_enc(e: &El) -> Vec<u8> {
-    match e {
-        El::Int(v) => {
-            let v = *v;
-            if (0..=127).contains(&v) {
-                vec![v as u8]
-            } else if (-4096..=4095).contains(&v) {
-                let u = (v as u16) & 0x1fff;
-                vec![0xc0 | (u >> 8) as u8, u as u8]
-            } else if let Ok(x) = i16::try_from(v) {
-                cat![[0xf1], x.to_le_bytes()]
-            } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-                let b = (v as i32).to_le_bytes();
-                vec![0xf2, b[0], b[1], b[2]]
-            } else if let Ok(x) = i32::try_from(v) {
-                cat![[0xf3], x.to_le_bytes()]
-            } else {
-                cat![[0xf4], v.to_le_bytes()]
-            }
-        }
-        El::Str(b) => {
-            let l = b.len();
-            if l < 64 {
-                cat![[0x80 | l as u8], b]
-            } else if l < 4096 {
-                cat![[0xe0 | (l >> 8) as u8, l as u8], b]
-            } else {
-                cat![[0xf0], (l as u32).to_le_bytes(), b]
-            }
-        }
-    }
+    build(|v| {
+        write::listpack::element(v, e.elem()).unwrap();
+    })
 }
 
-/// The backlen of an entry whose encoding + data is `l` bytes
-/// (`lpEncodeBacklen`: most significant 7-bit group first, bit 7 set on
-/// every byte but the first).
+/// The backlen of an entry whose encoding + data is `l` bytes.
 pub fn backlen(l: usize) -> Vec<u8> {
-    let size = if l <= 127 {
-        1
-    } else if l < 16383 {
-        2
-    } else if l < 2_097_151 {
-        3
-    } else if l < 268_435_455 {
-        4
-    } else {
-        5
-    };
-    (0..size)
-        .map(|i| {
-            let group = ((l >> (7 * (size - 1 - i))) & 0x7f) as u8;
-            if i == 0 {
-                group
-            } else {
-                group | 0x80
-            }
-        })
-        .collect()
+    build(|v| write::listpack::backlen(v, l as u64))
 }
 
 /// One complete listpack entry: encoding, data, backlen.
 pub fn lp_entry(e: &El) -> Vec<u8> {
-    let enc = lp_enc(e);
-    let bl = backlen(enc.len());
-    cat![enc, bl]
+    build(|v| write::listpack::entry(v, e.elem()).unwrap())
 }
 
-/// A listpack around already-encoded entries; header count as given.
+/// Mutation: a listpack around already-encoded (possibly broken) entries
+/// whose header says `count` elements. The library's empty listpack with
+/// the entries put before its terminator and its header patched.
 pub fn listpack_raw(entries: &[Vec<u8>], count: u16) -> Vec<u8> {
-    let body: Vec<u8> = entries.concat();
-    let total = (6 + body.len() + 1) as u32;
-    cat![total.to_le_bytes(), count.to_le_bytes(), body, [0xff]]
+    let mut lp = listpack(&[]);
+    let end = lp.len() - 1;
+    lp.splice(end..end, entries.concat());
+    put_own_len(&mut lp, 0, 0);
+    put_u16(&mut lp, 4, count);
+    lp
 }
 
 /// A correct listpack of `elems`.
 pub fn listpack(elems: &[El]) -> Vec<u8> {
-    let entries: Vec<Vec<u8>> = elems.iter().map(lp_entry).collect();
-    listpack_raw(&entries, elems.len() as u16)
+    write::listpack::to_vec(elems.iter().map(El::elem)).unwrap()
 }
 
-/// File offsets (inside the listpack) of each entry.
+/// Offsets (inside the listpack) of each entry.
 pub fn listpack_offsets(elems: &[El]) -> Vec<usize> {
-    let mut at = 6;
-    elems
-        .iter()
-        .map(|e| {
-            let here = at;
-            at += lp_entry(e).len();
-            here
-        })
-        .collect()
+    let mut lp = Vec::new();
+    let mut w = write::listpack::Writer::new(&mut lp);
+    elems.iter().map(|e| w.push(e.elem()).unwrap()).collect()
 }
 
 // ---------------------------------------------------------------------------
-// Ziplist (FORMAT.md 5.2)
+// Ziplist (docs/format.md#ziplist)
 // ---------------------------------------------------------------------------
 
-/// Encoding + data of one ziplist entry, as `ziplistPush` picks it.
+/// Encoding + data of one ziplist entry.
 pub fn zl_enc(e: &El) -> Vec<u8> {
-    match e {
-        El::Int(v) => {
-            let v = *v;
-            if (0..=12).contains(&v) {
-                vec![0xf1 + v as u8]
-            } else if let Ok(x) = i8::try_from(v) {
-                cat![[0xfe], x.to_le_bytes()]
-            } else if let Ok(x) = i16::try_from(v) {
-                cat![[0xc0], x.to_le_bytes()]
-            } else if (-(1 << 23)..(1 << 23)).contains(&v) {
-                let b = (v as i32).to_le_bytes();
-                vec![0xf0, b[0], b[1], b[2]]
-            } else if let Ok(x) = i32::try_from(v) {
-                cat![[0xd0], x.to_le_bytes()]
-            } else {
-                cat![[0xe0], v.to_le_bytes()]
-            }
-        }
-        El::Str(b) => {
-            let l = b.len();
-            if l <= 63 {
-                cat![[l as u8], b]
-            } else if l <= 16383 {
-                cat![[0x40 | (l >> 8) as u8, l as u8], b]
-            } else {
-                cat![[0x80], (l as u32).to_be_bytes(), b]
-            }
-        }
-    }
+    build(|v| {
+        write::ziplist::element(v, e.elem()).unwrap();
+    })
 }
 
 /// A ziplist `prevlen` field.
 pub fn zl_prevlen(prev: usize) -> Vec<u8> {
-    if prev < 254 {
-        vec![prev as u8]
-    } else {
-        cat![[0xfe], (prev as u32).to_le_bytes()]
-    }
+    build(|v| write::ziplist::prevlen(v, prev as u32))
 }
 
 /// A correct ziplist of `elems` and the offset of each entry in it.
 pub fn ziplist_layout(elems: &[El]) -> (Vec<u8>, Vec<usize>) {
-    let mut body = Vec::new();
-    let mut offsets = Vec::new();
-    let mut prev = 0;
-    for e in elems {
-        let entry = cat![zl_prevlen(prev), zl_enc(e)];
-        offsets.push(10 + body.len());
-        prev = entry.len();
-        body.extend(entry);
-    }
-    let zlbytes = (10 + body.len() + 1) as u32;
-    let zltail = *offsets.last().unwrap_or(&10) as u32;
-    let zl = cat![
-        zlbytes.to_le_bytes(),
-        zltail.to_le_bytes(),
-        (elems.len() as u16).to_le_bytes(),
-        body,
-        [0xff]
-    ];
+    let mut zl = Vec::new();
+    let mut w = write::ziplist::Writer::new(&mut zl);
+    let offsets = elems.iter().map(|e| w.push(e.elem()).unwrap()).collect();
+    w.finish().unwrap();
     (zl, offsets)
 }
 
 /// A correct ziplist of `elems`.
 pub fn ziplist(elems: &[El]) -> Vec<u8> {
-    ziplist_layout(elems).0
+    write::ziplist::to_vec(elems.iter().map(El::elem)).unwrap()
 }
 
 // ---------------------------------------------------------------------------
-// Intset (5.3) and zipmap (5.1)
+// Intset (docs/format.md#intset) and zipmap (#zipmap)
 // ---------------------------------------------------------------------------
 
-/// An intset of `width`-byte integers (header as given: tests pass bad
-/// widths and orders on purpose).
+/// Mutation: an intset with the header and order as given (tests pass bad
+/// widths, orders, duplicates and empty sets on purpose; the writer sorts,
+/// picks the width and refuses empty sets). Checked against the writer in
+/// `builder_blobs_match_format_md` where the input is canonical.
 pub fn intset(width: u32, vals: &[i64]) -> Vec<u8> {
     let mut v = cat![width.to_le_bytes(), (vals.len() as u32).to_le_bytes()];
     for x in vals {
@@ -337,57 +235,39 @@ pub fn intset(width: u32, vals: &[i64]) -> Vec<u8> {
     v
 }
 
+/// The library's intset of `vals`.
+pub fn intset_of(vals: &[i64]) -> Vec<u8> {
+    build(|v| write::intset::intset(v, vals).unwrap())
+}
+
 /// A zipmap length: one byte below 254, else 0xFE + u32le.
 pub fn zm_len(l: usize) -> Vec<u8> {
-    if l < 254 {
-        vec![l as u8]
-    } else {
-        cat![[0xfe], (l as u32).to_le_bytes()]
-    }
+    build(|v| write::zipmap::length(v, l as u32))
 }
 
 /// A correct zipmap (no free space) of `pairs`.
 pub fn zipmap(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-    let mut v = vec![pairs.len().min(254) as u8];
-    for (k, val) in pairs {
-        v.extend(zm_len(k.len()));
-        v.extend_from_slice(k);
-        v.extend(zm_len(val.len()));
-        v.push(0); // free
-        v.extend_from_slice(val);
-    }
-    v.push(0xff);
-    v
+    build(|v| write::zipmap::zipmap(v, pairs.iter().copied()).unwrap())
 }
 
 // ---------------------------------------------------------------------------
-// Plain values (FORMAT.md 3)
+// Plain values (docs/format.md#plain-collections)
 // ---------------------------------------------------------------------------
 
-/// `n` then `n` RDB strings (types 1, 2): each element as an int-encoded
-/// string when it is `El::Int`.
+/// Types 1, 2: `n` strings, each `El::Int` as an int-encoded string.
 pub fn strings(elems: &[El]) -> Vec<u8> {
-    let mut v = len(elems.len() as u64);
-    for e in elems {
-        v.extend(match e {
-            El::Str(b) => string(b),
-            El::Int(x) => int_string(*x),
-        });
-    }
-    v
+    let elems: Vec<Elem> = elems.iter().map(El::elem).collect();
+    build(|v| write::value::strings(v, &elems, Strings::PLAIN))
 }
 
 /// Type 4: `n` (field, value) pairs.
 pub fn hash_pairs(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-    let mut v = len(pairs.len() as u64);
-    for (f, val) in pairs {
-        v.extend(string(f));
-        v.extend(string(val));
-    }
-    v
+    build(|v| write::value::hash(v, pairs, Strings::PLAIN))
 }
 
-/// Type 3: `n` (member, ASCII double). A score of `None` is NaN (253).
+/// Type 3: `n` (member, ASCII double) with each score as the text given;
+/// a score of `None` is NaN (253). A layout of library pieces around the
+/// mutation [`ascii_double`].
 pub fn zset_ascii(members: &[(&[u8], Option<&str>)]) -> Vec<u8> {
     let mut v = len(members.len() as u64);
     for (m, score) in members {
@@ -402,59 +282,48 @@ pub fn zset_ascii(members: &[(&[u8], Option<&str>)]) -> Vec<u8> {
 
 /// Type 5: `n` (member, binary double).
 pub fn zset_binary(members: &[(&[u8], f64)]) -> Vec<u8> {
-    let mut v = len(members.len() as u64);
-    for (m, score) in members {
-        v.extend(string(m));
-        v.extend(score.to_le_bytes());
-    }
-    v
+    build(|v| write::value::zset(v, members, Strings::PLAIN))
 }
 
-/// Type 24 HASH_METADATA: minExpire, then (ttl, field, value); `ttl` is
-/// the stored relative value (0 = none, else expireAt - minExpire + 1).
+/// Type 24 HASH_METADATA: minExpire, then (stored ttl, field, value).
 pub fn hash_metadata(min_expire: i64, fields: &[(u64, &[u8], &[u8])]) -> Vec<u8> {
-    let mut v = cat![min_expire.to_le_bytes(), len(fields.len() as u64)];
-    for (ttl, f, val) in fields {
-        v.extend(len(*ttl));
-        v.extend(string(f));
-        v.extend(string(val));
-    }
-    v
+    build(|v| write::value::hash_metadata(v, min_expire as u64, fields, Strings::PLAIN))
 }
 
 /// Redis type 22 (7.4 RCs): (absolute expireAt, field, value).
 pub fn hash_metadata_pre_ga(fields: &[(u64, &[u8], &[u8])]) -> Vec<u8> {
-    let mut v = len(fields.len() as u64);
-    for (at, f, val) in fields {
-        v.extend(len(*at));
-        v.extend(string(f));
-        v.extend(string(val));
-    }
-    v
+    build(|v| write::value::hash_metadata_pre_ga(v, fields, Strings::PLAIN))
 }
 
 /// Type 25 HASH_LISTPACK_EX: minExpire, then a listpack of
 /// (field, value, expireAt) triplets (expireAt 0 = no TTL).
 pub fn hash_listpack_ex(min_expire: i64, triplets: &[(&[u8], &[u8], i64)]) -> Vec<u8> {
-    let elems: Vec<El> = triplets
-        .iter()
-        .flat_map(|(f, v, t)| [s(f), s(v), n(*t)])
-        .collect();
-    cat![min_expire.to_le_bytes(), string(listpack(&elems))]
+    build(|v| {
+        write::value::hash_listpack_ex(v, min_expire as u64, triplets, Strings::PLAIN).unwrap()
+    })
+}
+
+/// Type 25 around a listpack given as elements (tests pass triplets cut
+/// short and TTLs that are not integers).
+pub fn hash_listpack_ex_of(min_expire: i64, elems: &[El]) -> Vec<u8> {
+    build(|v| {
+        write::value::hash_listpack_ex_blob(v, min_expire as u64, &listpack(elems), Strings::PLAIN)
+    })
+}
+
+/// Type 14 quicklist of the given (possibly broken) ziplist nodes.
+pub fn quicklist(nodes: &[&[u8]]) -> Vec<u8> {
+    build(|v| write::value::quicklist(v, nodes, Strings::PLAIN))
 }
 
 /// Valkey type 22 HASH_2 (RDB 80): (field, value, expire i64le; -1 = none).
 pub fn valkey_hash2(fields: &[(&[u8], &[u8], i64)]) -> Vec<u8> {
-    let mut v = len(fields.len() as u64);
-    for (f, val, exp) in fields {
-        v.extend(string(f));
-        v.extend(string(val));
-        v.extend(exp.to_le_bytes());
-    }
-    v
+    build(|v| write::value::valkey_hash2(v, fields, Strings::PLAIN))
 }
 
-/// Type 18 quicklist v2: (container, node string) pairs.
+/// Type 18 quicklist v2 of (container, node) pairs, each node an already
+/// encoded RDB string (tests pass empty and broken nodes and any container
+/// number): library lengths around the given nodes.
 pub fn quicklist2(nodes: &[(u64, Vec<u8>)]) -> Vec<u8> {
     let mut v = len(nodes.len() as u64);
     for (container, node) in nodes {
@@ -464,104 +333,47 @@ pub fn quicklist2(nodes: &[(u64, Vec<u8>)]) -> Vec<u8> {
     v
 }
 
-/// Module type id for a 9-character name (`moduleTypeEncodeId`).
+/// Module type id for a 9-character name.
 pub fn module_id(name: &str, encver: u64) -> u64 {
-    const CHARSET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    assert_eq!(name.len(), 9);
-    let mut id = 0u64;
-    for ch in name.bytes() {
-        id = (id << 6) | CHARSET.iter().position(|&c| c == ch).unwrap() as u64;
-    }
-    (id << 10) | encver
+    write::module::module_id(name, encver as u32).unwrap().0
 }
 
 // ---------------------------------------------------------------------------
-// Streams (FORMAT.md 3.6)
+// Streams (docs/format.md#streams)
 // ---------------------------------------------------------------------------
+
+/// A stream ID.
+pub fn id(ms: u64, seq: u64) -> StreamId {
+    StreamId { ms, seq }
+}
 
 /// A stream ID in the 16-byte big-endian form (master IDs, PELs).
 pub fn id16(ms: u64, seq: u64) -> Vec<u8> {
-    cat![ms.to_be_bytes(), seq.to_be_bytes()]
+    build(|v| write::stream::id16(v, id(ms, seq)))
 }
 
-#[derive(Debug, Clone)]
-pub struct Consumer {
-    pub name: Vec<u8>,
-    pub seen_ms: i64,
-    pub active_ms: i64,
-    pub pel: Vec<(u64, u64)>,
+/// Encoding a stream value with plain strings.
+pub trait Encode {
+    /// The value in the layout of `version` (1 = type 15, 2 = 19, 3 = 21,
+    /// 4 = 26).
+    fn encode(&self, version: u8) -> Vec<u8>;
 }
 
-#[derive(Debug, Clone)]
-pub struct Group {
-    pub name: Vec<u8>,
-    pub last_id: (u64, u64),
-    pub entries_read: u64,
-    /// (id, delivery time ms, delivery count).
-    pub pel: Vec<((u64, u64), i64, u64)>,
-    pub consumers: Vec<Consumer>,
-}
-
-/// A stream value. Nodes hold the raw master-ID string bytes (normally
-/// 16) and the listpack as RDB-string payload bytes.
-#[derive(Debug, Clone)]
-pub struct Stream {
-    pub nodes: Vec<(Vec<u8>, Vec<u8>)>,
-    pub length: u64,
-    pub last_id: (u64, u64),
-    pub first_id: (u64, u64),
-    pub max_deleted: (u64, u64),
-    pub entries_added: u64,
-    pub groups: Vec<Group>,
-}
-
-impl Stream {
-    /// The value in the layout of `version` (1 = type 15, 2 = 19, 3 = 21).
-    pub fn encode(&self, version: u8) -> Vec<u8> {
-        let mut v = len(self.nodes.len() as u64);
-        for (master, lp) in &self.nodes {
-            v.extend(string(master));
-            v.extend(string(lp));
-        }
-        v.extend(len(self.length));
-        v.extend(len(self.last_id.0));
-        v.extend(len(self.last_id.1));
-        if version >= 2 {
-            v.extend(len(self.first_id.0));
-            v.extend(len(self.first_id.1));
-            v.extend(len(self.max_deleted.0));
-            v.extend(len(self.max_deleted.1));
-            v.extend(len(self.entries_added));
-        }
-        v.extend(len(self.groups.len() as u64));
-        for g in &self.groups {
-            v.extend(string(&g.name));
-            v.extend(len(g.last_id.0));
-            v.extend(len(g.last_id.1));
-            if version >= 2 {
-                v.extend(len(g.entries_read));
-            }
-            v.extend(len(g.pel.len() as u64));
-            for ((ms, seq), time, count) in &g.pel {
-                v.extend(id16(*ms, *seq));
-                v.extend(time.to_le_bytes());
-                v.extend(len(*count));
-            }
-            v.extend(len(g.consumers.len() as u64));
-            for c in &g.consumers {
-                v.extend(string(&c.name));
-                v.extend(c.seen_ms.to_le_bytes());
-                if version >= 3 {
-                    v.extend(c.active_ms.to_le_bytes());
-                }
-                v.extend(len(c.pel.len() as u64));
-                for (ms, seq) in &c.pel {
-                    v.extend(id16(*ms, *seq));
-                }
-            }
-        }
-        v
+impl Encode for Stream {
+    fn encode(&self, version: u8) -> Vec<u8> {
+        build(|v| write::stream::stream(v, version, self, Strings::PLAIN).unwrap())
     }
+}
+
+/// Mutation: `st` in layout `version` with its first node's master key
+/// replaced by `key` (the writer only writes 16-byte IDs).
+pub fn with_master_key(st: &Stream, version: u8, key: &[u8]) -> Vec<u8> {
+    let mut v = st.encode(version);
+    // The node count (one byte for few nodes), then the 16-byte key as a
+    // plain string: a length byte of 16 and the ID.
+    assert_eq!(&v[1..2], len(16), "first node's master key");
+    v.splice(1..18, string(key));
+    v
 }
 
 pub const T0: i64 = 1_700_000_000_000;
@@ -569,24 +381,34 @@ pub const T0: i64 = 1_700_000_000_000;
 pub fn consumer(name: &str, pel: &[(u64, u64)]) -> Consumer {
     Consumer {
         name: name.as_bytes().to_vec(),
-        seen_ms: T0,
-        active_ms: T0,
-        pel: pel.to_vec(),
+        seen_time_ms: T0,
+        active_time_ms: T0,
+        pel: pel.iter().map(|&(ms, seq)| id(ms, seq)).collect(),
     }
 }
 
 pub fn group(name: &str, pel: &[(u64, u64)], consumers: Vec<Consumer>) -> Group {
     Group {
         name: name.as_bytes().to_vec(),
-        last_id: (1, 1),
+        last_id: id(1, 1),
         entries_read: 1,
-        pel: pel.iter().map(|id| (*id, T0, 1)).collect(),
+        pel: pel
+            .iter()
+            .map(|&(ms, seq)| PelEntry {
+                id: id(ms, seq),
+                delivery_time_ms: T0,
+                delivery_count: 1,
+            })
+            .collect(),
         consumers,
     }
 }
 
-/// The stream listpack elements of FORMAT.md section 9: `XADD s 1-1 a 1
-/// b x`, `XADD s 1-2 a 2 b y`, `XADD s 5-0 c z`, master ID 1-1.
+/// The stream listpack elements of the format example: `XADD s 1-1 a 1
+/// b x`, `XADD s 1-2 a 2 b y`, `XADD s 5-0 c z`, master ID 1-1, laid out
+/// by hand so that tests can change one element (the library's
+/// `write::stream::node_listpack` writes the same bytes; see
+/// `builder_stream_node_matches_format_md`).
 pub fn example_stream_elems() -> Vec<El> {
     vec![
         // master entry: count, deleted, 2 fields "a" "b", terminator 0
@@ -630,8 +452,8 @@ pub mod ex {
     pub const E3_FLAGS: usize = 18;
 }
 
-/// The whole stream of FORMAT.md section 9, with its group "g" whose
-/// consumer "alice" owns the pending entry 1-1.
+/// The whole example stream, with its group "g" whose consumer "alice"
+/// owns the pending entry 1-1.
 pub fn example_stream() -> Stream {
     stream_with_elems(example_stream_elems())
 }
@@ -639,18 +461,22 @@ pub fn example_stream() -> Stream {
 /// The example stream with its listpack built from `elems`.
 pub fn stream_with_elems(elems: Vec<El>) -> Stream {
     Stream {
-        nodes: vec![(id16(1, 1), listpack(&elems))],
+        nodes: vec![Node {
+            master_id: id(1, 1),
+            listpack: listpack(&elems),
+        }],
         length: 3,
-        last_id: (5, 0),
-        first_id: (1, 1),
-        max_deleted: (0, 0),
+        last_id: id(5, 0),
+        first_id: id(1, 1),
+        max_deleted_id: id(0, 0),
         entries_added: 3,
         groups: vec![group("g", &[(1, 1)], vec![consumer("alice", &[(1, 1)])])],
+        ..Stream::default()
     }
 }
 
 // ---------------------------------------------------------------------------
-// Files
+// Files (docs/format.md#header-and-versions, #opcodes, #crc-64)
 // ---------------------------------------------------------------------------
 
 /// A byte range of a built file: a key record, or another record the test
@@ -668,11 +494,10 @@ impl Span {
     }
 }
 
-/// An RDB file being written, record by record.
-#[derive(Debug, Clone)]
+/// An RDB file being written, record by record, by the library's
+/// [`write::records::Writer`], remembering where each record is.
 pub struct RdbFile {
-    bytes: Vec<u8>,
-    version: u32,
+    w: write::records::Writer<Vec<u8>>,
     spans: Vec<Span>,
 }
 
@@ -693,100 +518,114 @@ impl Built {
 impl RdbFile {
     /// `REDIS` + 4 digits.
     pub fn redis(version: u32) -> RdbFile {
-        RdbFile::with_header(format!("REDIS{version:04}").as_bytes(), version)
-    }
-
-    /// `VALKEY` + 3 digits.
-    pub fn valkey(version: u32) -> RdbFile {
-        RdbFile::with_header(format!("VALKEY{version:03}").as_bytes(), version)
-    }
-
-    /// Any 9 header bytes; `version` decides whether a CRC is written.
-    pub fn with_header(header: &[u8], version: u32) -> RdbFile {
         RdbFile {
-            bytes: header.to_vec(),
-            version,
+            w: write::records::Writer::redis(Vec::new(), version).unwrap(),
             spans: Vec::new(),
         }
     }
 
+    /// `VALKEY` + 3 digits.
+    pub fn valkey(version: u32) -> RdbFile {
+        RdbFile {
+            w: write::records::Writer::valkey(Vec::new(), version).unwrap(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Mutation: any 9 header bytes; `version` decides whether a CRC is
+    /// written.
+    pub fn with_header(header: &[u8], version: u32) -> RdbFile {
+        let mut w = write::records::Writer::without_header(Vec::new(), version >= 5);
+        w.raw(header).unwrap();
+        RdbFile {
+            w,
+            spans: Vec::new(),
+        }
+    }
+
+    fn pos(&self) -> usize {
+        self.w.position() as usize
+    }
+
     pub fn select_db(mut self, db: u64) -> RdbFile {
-        self.bytes.push(0xfe);
-        self.bytes.extend(len(db));
+        self.w.select_db(db).unwrap();
         self
     }
 
     pub fn resize_db(mut self, keys: u64, expires: u64) -> RdbFile {
-        self.bytes.push(0xfb);
-        self.bytes.extend(len(keys));
-        self.bytes.extend(len(expires));
+        self.w.resize_db(keys, expires).unwrap();
         self
     }
 
     pub fn aux(mut self, k: &str, v: &str) -> RdbFile {
-        self.bytes.push(0xfa);
-        self.bytes.extend(string(k));
-        self.bytes.extend(string(v));
+        self.w.aux(k.as_bytes(), v.as_bytes()).unwrap();
         self
     }
 
     /// Arbitrary bytes, recorded as a (non-key) span.
     pub fn raw(mut self, b: &[u8]) -> RdbFile {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(b);
+        let start = self.pos();
+        self.w.raw(b).unwrap();
         self.spans.push(Span {
             start,
-            end: self.bytes.len(),
+            end: self.pos(),
             key: false,
         });
         self
     }
 
-    /// A key record: type byte, key (an already encoded RDB string), value.
+    /// A key record: `prefix` (opcodes before the key, as bytes), type
+    /// byte, key (an already encoded RDB string), value.
     pub fn record(mut self, prefix: &[u8], t: u8, encoded_key: &[u8], value: &[u8]) -> RdbFile {
-        let start = self.bytes.len();
-        self.bytes.extend_from_slice(prefix);
-        self.bytes.push(t);
-        self.bytes.extend_from_slice(encoded_key);
-        self.bytes.extend_from_slice(value);
+        let start = self.pos();
+        self.w.raw(&cat![prefix, [t], encoded_key, value]).unwrap();
         self.spans.push(Span {
             start,
-            end: self.bytes.len(),
+            end: self.pos(),
             key: true,
         });
         self
     }
 
     /// A key record with a plain string key.
-    pub fn key(self, t: u8, key: &[u8], value: &[u8]) -> RdbFile {
-        self.record(&[], t, &string(key), value)
+    pub fn key(mut self, t: u8, key: &[u8], value: &[u8]) -> RdbFile {
+        let start = self.pos();
+        self.w.key(t, key, value).unwrap();
+        self.spans.push(Span {
+            start,
+            end: self.pos(),
+            key: true,
+        });
+        self
     }
 
     /// A key record prefixed by EXPIRETIME_MS.
-    pub fn key_expiring(self, at_ms: i64, t: u8, key: &[u8], value: &[u8]) -> RdbFile {
-        self.record(&cat![[0xfc], at_ms.to_le_bytes()], t, &string(key), value)
-    }
-
-    fn eof(mut self, crc: bool) -> Built {
-        self.bytes.push(0xff);
-        if self.version >= 5 {
-            let c = if crc { crc64(&self.bytes) } else { 0 };
-            self.bytes.extend(c.to_le_bytes());
-        }
-        Built {
-            bytes: self.bytes,
-            spans: self.spans,
-        }
+    pub fn key_expiring(mut self, at_ms: i64, t: u8, key: &[u8], value: &[u8]) -> RdbFile {
+        let start = self.pos();
+        self.w.expire_ms(at_ms).unwrap();
+        self.w.key(t, key, value).unwrap();
+        self.spans.push(Span {
+            start,
+            end: self.pos(),
+            key: true,
+        });
+        self
     }
 
     /// EOF and the CRC-64 trailer (RDB >= 5).
     pub fn finish(self) -> Built {
-        self.eof(true)
+        Built {
+            bytes: self.w.finish().unwrap(),
+            spans: self.spans,
+        }
     }
 
     /// EOF and 8 zero bytes: checksum disabled (`rdbchecksum no`).
     pub fn finish_unchecked(self) -> Built {
-        self.eof(false)
+        Built {
+            bytes: self.w.finish_unchecked().unwrap(),
+            spans: self.spans,
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! The printers' output buffer.
+//! The output buffer of every JSON and RESP writer.
 //!
 //! Output is built from many small pieces (quotes, keys, field names, a
 //! few digits), and a `Vec::extend_from_slice` of a few bytes costs a call
@@ -13,6 +13,7 @@
 
 use std::io::Write;
 
+/// A growable output buffer, initialized in full, for many small writes.
 pub struct OutBuf {
     /// Initialized in full; the output is `buf[..len]`.
     buf: Vec<u8>,
@@ -20,6 +21,7 @@ pub struct OutBuf {
 }
 
 impl OutBuf {
+    /// An empty buffer with `n` bytes ready.
     pub fn with_capacity(n: usize) -> OutBuf {
         OutBuf {
             buf: vec![0; n],
@@ -40,31 +42,37 @@ impl OutBuf {
         self.buf
     }
 
+    /// The output so far.
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
+    /// Bytes of output.
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether there is no output.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Cuts the output back to `len` bytes (a no-op when shorter).
     #[inline]
     pub fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
     }
 
+    /// Empties the output, keeping the memory.
     #[inline]
     pub fn clear(&mut self) {
         self.len = 0;
     }
 
+    /// Appends one byte.
     #[inline(always)]
     pub fn push(&mut self, b: u8) {
         if self.len == self.buf.len() {
@@ -74,6 +82,7 @@ impl OutBuf {
         self.len += 1;
     }
 
+    /// Appends bytes.
     #[inline(always)]
     pub fn put(&mut self, b: &[u8]) {
         let end = self.len + b.len();

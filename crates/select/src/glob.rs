@@ -10,18 +10,31 @@ pub struct Glob {
 }
 
 impl Glob {
+    /// A pattern from its bytes (any bytes: keys are binary).
     pub fn new(pattern: impl Into<Vec<u8>>) -> Glob {
         Glob {
             pattern: pattern.into(),
         }
     }
 
+    /// The pattern as given.
     pub fn pattern(&self) -> &[u8] {
         &self.pattern
     }
 
+    /// Whether `s` matches the whole pattern.
+    #[inline]
     pub fn matches(&self, s: &[u8]) -> bool {
         glob_match(&self.pattern, s, false)
+    }
+
+    /// The pattern has no special character (`*`, `?`, `[`, `\\`), so it
+    /// matches exactly one key: itself.
+    pub fn is_literal(&self) -> bool {
+        !self
+            .pattern
+            .iter()
+            .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
     }
 }
 
@@ -95,7 +108,7 @@ fn match_one(pat: &[u8], mut p: usize, c: u8, nocase: bool) -> Option<usize> {
     }
 }
 
-/// Whether `s` matches `pat`.
+/// Whether `s` matches `pat` (ASCII case-insensitively when `nocase`).
 pub fn glob_match(pat: &[u8], s: &[u8], nocase: bool) -> bool {
     let (mut p, mut i) = (0usize, 0usize);
     // Where to resume after the last `*`: (pattern pos after it, string pos).

@@ -1,4 +1,7 @@
-//! Key counts per database, as `info` and `check` report them.
+//! Key counts per database, as `info` and `check` report them, and their
+//! JSON form. They live beside the JSON writers, not in the printer, so that
+//! `check` (and anything else that reports a keyspace) shares one schema
+//! without depending on the dump printer.
 
 use rdbscope_rdb::{Encoding, KeyRecord, KeyType};
 use std::collections::BTreeMap;
@@ -7,7 +10,9 @@ use std::io::{self, Write};
 /// Counts for one database.
 #[derive(Debug, Default, Clone)]
 pub struct DbCounts {
+    /// Keys.
     pub keys: u64,
+    /// Keys with an expire time.
     pub expires: u64,
     /// Keys per type, indexed by [`KeyType::index`] (an array, not a map:
     /// this is updated for every key).
@@ -40,10 +45,12 @@ impl DbCounts {
 /// Counts for every database that has keys or was selected.
 #[derive(Debug, Default, Clone)]
 pub struct Keyspace {
+    /// Counts by database number.
     pub dbs: BTreeMap<u64, DbCounts>,
 }
 
 impl Keyspace {
+    /// Counts one key record.
     pub fn add_key(&mut self, k: &KeyRecord<'_>) {
         let d = self.dbs.entry(k.db).or_default();
         d.keys += 1;
@@ -71,14 +78,17 @@ impl Keyspace {
         }
     }
 
+    /// The counts of database `db`, created empty when new.
     pub fn db(&mut self, db: u64) -> &mut DbCounts {
         self.dbs.entry(db).or_default()
     }
 
+    /// Keys in all databases.
     pub fn keys(&self) -> u64 {
         self.dbs.values().map(|d| d.keys).sum()
     }
 
+    /// Keys with an expire time in all databases.
     pub fn expires(&self) -> u64 {
         self.dbs.values().map(|d| d.expires).sum()
     }

@@ -1,0 +1,121 @@
+//! `rdbscope dump` of a JSON input: what `dump` itself wrote (JSON Lines or
+//! one JSON document), read back record by record into owned records and
+//! printed again, so that a dump can be filtered or re-laid-out without the
+//! RDB it came from.
+
+use crate::args::{DumpArgs, DumpFormat};
+use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
+use rdbscope_printer::{JsonPrinter, Layout, PrintError};
+use rdbscope_rdb::{KeyType, OwnedRecord, OwnedValue, Scratch};
+use rdbscope_select::{KeyFacts, KeyFilter, Output};
+use std::io::{self, BufReader, Read, Write};
+use std::path::Path;
+
+use crate::report::Outcome;
+
+/// The JSON layout of the file at `path`, if its first non-space byte
+/// says it is JSON. Standard input is left to the RDB/AOF path.
+pub fn sniff_file(path: &Path) -> Option<JsonLayout> {
+    if path.as_os_str() == "-" {
+        return None;
+    }
+    let mut f = std::fs::File::open(path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut head = [0u8; 256];
+    let n = f.read(&mut head).ok()?;
+    sniff(&head[..n])
+}
+
+fn type_of(v: &OwnedValue) -> KeyType {
+    match v {
+        OwnedValue::String(_) => KeyType::String,
+        OwnedValue::List(_) => KeyType::List,
+        OwnedValue::Set(_) => KeyType::Set,
+        OwnedValue::Zset(_) => KeyType::ZSet,
+        OwnedValue::Hash(_) => KeyType::Hash,
+        OwnedValue::Stream(_) => KeyType::Stream,
+        OwnedValue::Module(_) => KeyType::Module,
+    }
+}
+
+/// Dumps the JSON input at `path` as `a` asks (JSON Lines or JSON), the
+/// keys `filter` selects, to `out`.
+pub fn run(
+    path: &Path,
+    layout: JsonLayout,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    name: &str,
+    out: &mut Output,
+) -> Outcome {
+    if a.format == DumpFormat::Resp {
+        eprintln!("rdbscope: {name}: --format resp needs an RDB or AOF input, not JSON (there is no RDB payload to RESTORE)");
+        return Outcome::Failure;
+    }
+    if filter.uses_stored_size() {
+        eprintln!("rdbscope: {name}: --min-size/--max-size need an RDB or AOF input: a JSON dump does not hold the values' stored sizes");
+        return Outcome::Failure;
+    }
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return crate::report::print_open_error(name, &e),
+    };
+    let out_layout = if a.format == DumpFormat::Json {
+        Layout::Document
+    } else {
+        Layout::Lines
+    };
+    let mut filter = filter.clone();
+    let mut p = JsonPrinter::new(out, out_layout, Scratch::new());
+    let records_too = !a.keys_only && !filter.is_active();
+    let mut reader = JsonReader::new(BufReader::with_capacity(1 << 16, file), layout);
+    let result = (|| -> Result<(), String> {
+        while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
+            let keep = match &r {
+                OwnedRecord::Key(k) => filter.matches(&KeyFacts {
+                    db: k.db,
+                    key: &k.key,
+                    key_type: type_of(&k.value),
+                    expire_at_ms: k.expire_at_ms,
+                    stored_size: 0,
+                }),
+                OwnedRecord::Aux { name, value } => {
+                    // The file's time, the default `--now` (as for an RDB).
+                    if name == b"ctime" {
+                        if let Some(t) =
+                            std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
+                        {
+                            filter.set_file_time(t);
+                        }
+                    }
+                    records_too
+                }
+                _ => records_too,
+            };
+            if keep {
+                p.owned_record(&r).map_err(|e| match e {
+                    PrintError::Io(e) => format!("write error: {e}"),
+                    PrintError::Rdb(e) => e.to_string(),
+                })?;
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => match p.finish().map(|w| w.flush()) {
+            Ok(_) => Outcome::Ok,
+            Err(PrintError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Ok,
+            Err(e) => {
+                eprintln!("rdbscope: {name}: write error: {e}");
+                Outcome::Failure
+            }
+        },
+        Err(msg) => {
+            let _ = p.flush();
+            eprintln!("rdbscope: {name}: {msg}");
+            Outcome::Problem
+        }
+    }
+}
