@@ -9,7 +9,7 @@ use crate::report::Outcome;
 use crate::source::Kind;
 use rdbscope_aof::Aof;
 use rdbscope_check::{check_source, Options};
-use rdbscope_rdb::input::display_name;
+use rdbscope_input::display_name;
 use rdbscope_select::Output;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -125,12 +125,13 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
     let input = match crate::source::open(path) {
         Ok(Kind::Rdb(i)) => i,
         Ok(Kind::Aof(aof)) => return check_aof(&aof, &name, opts, format),
-        Err(e) => {
-            eprintln!("rdbscope: {name}: {e}");
+        Ok(Kind::Json(_)) => {
+            eprintln!("rdbscope: {name}: a JSON dump: `check` reads RDB and AOF files (`dump` reads JSON back)");
             return (Vec::new(), Outcome::Failure);
         }
+        Err(e) => return (Vec::new(), e.report(&name)),
     };
-    let mut progress = Progress::new(&name, input.size().unwrap_or(0));
+    let mut progress = Progress::for_input(&name, input.size(), input.progress());
     let report = input.with_source(|s| check_source(s, &name, opts, &mut |o| progress.at(o)));
     drop(progress);
     let mut text = Vec::new();

@@ -4,12 +4,12 @@
 use crate::args::{DumpArgs, DumpFormat};
 use crate::options;
 use crate::progress::Progress;
-use crate::report::{print_error, print_open_error, Outcome};
+use crate::report::{print_error, Outcome};
 use crate::source::Kind;
 use rdbscope_engine::Source;
+use rdbscope_input::{display_name, Mapped};
 use rdbscope_printer::dump::{Format, KeyFilter as KeySelect, Options};
 use rdbscope_printer::PrintError;
-use rdbscope_rdb::input::{display_name, Input};
 use rdbscope_rdb::KeyRecord;
 use rdbscope_select::KeyFilter;
 use std::io::Write;
@@ -52,20 +52,23 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    if let Some(layout) = crate::dump_json::sniff_file(&a.input) {
-        let outcome = crate::dump_json::run(&a.input, layout, a, &filter, &name, &mut out);
-        return options::finish_output(out, outcome, false);
-    }
     let input = match crate::source::open(&a.input) {
         Ok(Kind::Rdb(i)) => i,
         Ok(Kind::Aof(aof)) => {
             let outcome = crate::dump_aof::run(&aof, a, &filter, &name, &mut out);
             return options::finish_output(out, outcome, false);
         }
-        Err(e) => return print_open_error(&name, &e),
+        Ok(Kind::Json(input)) => {
+            let outcome = crate::dump_json::run(input, a, &filter, &name, &mut out);
+            return options::finish_output(out, outcome, false);
+        }
+        Err(e) => {
+            let outcome = e.report(&name);
+            return options::finish_output(out, outcome, false);
+        }
     };
     let filter = options::settle_file_time(filter, input.head());
-    let mut progress = Progress::new(&name, input.size().unwrap_or(0));
+    let mut progress = Progress::for_input(&name, input.size(), input.progress());
     // The printer buffers and writes whole blocks itself.
     let result =
         input.with_source(|s| dump_source(s, a, &filter, &mut |o| progress.at(o), &mut out));
@@ -80,7 +83,7 @@ pub fn run(a: &DumpArgs) -> Outcome {
 /// Dumps the RDB in `input` (for an RDB-preamble AOF: its RDB part, whose
 /// eof record counts the command tail as trailing bytes).
 pub(crate) fn dump<W: Write + Send>(
-    input: &Input,
+    input: &Mapped,
     a: &DumpArgs,
     filter: &KeyFilter,
     out: W,

@@ -4,11 +4,11 @@ use crate::args::{InfoArgs, InfoFormat};
 use crate::dump::Selected;
 use crate::options;
 use crate::progress::Progress;
-use crate::report::{print_error, print_open_error, Outcome};
+use crate::report::{print_error, Outcome};
 use crate::source::open_rdb;
+use rdbscope_input::display_name;
 use rdbscope_printer::info::summarize;
 use rdbscope_printer::PrintError;
-use rdbscope_rdb::input::display_name;
 
 pub fn run(a: &InfoArgs) -> Outcome {
     let name = display_name(&a.input);
@@ -20,7 +20,10 @@ pub fn run(a: &InfoArgs) -> Outcome {
     };
     let input = match open_rdb(&a.input) {
         Ok(i) => i,
-        Err(e) => return print_open_error(&name, &e),
+        Err(e) => {
+            let outcome = e.report(&name);
+            return options::finish_output(out, outcome, false);
+        }
     };
     let filter = options::settle_file_time(filter, input.head());
     let opts = rdbscope_engine::Options {
@@ -28,7 +31,7 @@ pub fn run(a: &InfoArgs) -> Outcome {
         ..rdbscope_engine::Options::default()
     };
     let max = a.common.max_value_size;
-    let mut progress = Progress::new(&name, input.size().unwrap_or(0));
+    let mut progress = Progress::for_input(&name, input.size(), input.progress());
     // Counts the selected keys (every key without filters) and every other
     // record.
     let summary = input.with_source(|s| {

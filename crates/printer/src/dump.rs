@@ -130,7 +130,10 @@ where
             w.out.flush()?;
             return Err(e.into());
         }
-        Some(WalkError::Io(e)) => return Err(PrintError::Io(e)),
+        Some(WalkError::Io(e)) => {
+            w.out.flush()?;
+            return Err(read_error(walked.size, e));
+        }
         None => {}
     }
     if opts.format == Format::Json {
@@ -139,6 +142,19 @@ where
     }
     w.out.flush()?;
     Ok(stats)
+}
+
+/// A failure to read the input (a broken compressed stream, a device
+/// error) at content offset `offset`: a problem with the input, reported as
+/// decoding errors are, not as a failure to write.
+pub fn read_error(offset: u64, e: std::io::Error) -> PrintError {
+    PrintError::Rdb(
+        rdbscope_rdb::Error::invalid(
+            usize::try_from(offset).unwrap_or(usize::MAX),
+            format!("read error: {e}"),
+        )
+        .with_stage(rdbscope_rdb::Stage::ReadType),
+    )
 }
 
 /// One chunk, rendered.

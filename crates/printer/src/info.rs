@@ -289,7 +289,9 @@ pub fn summarize<F: KeyFilter>(
     }
     match walked.error {
         Some(rdbscope_engine::WalkError::Decode(e)) => return Err(e.into()),
-        Some(rdbscope_engine::WalkError::Io(e)) => return Err(PrintError::Io(e)),
+        Some(rdbscope_engine::WalkError::Io(e)) => {
+            return Err(crate::dump::read_error(walked.size, e))
+        }
         None => {}
     }
     let mut summary = collector

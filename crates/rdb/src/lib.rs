@@ -1,7 +1,8 @@
 //! Zero-copy reading of Redis and Valkey RDB files.
 //!
-//! The decoder works over a byte slice (a memory map for files, see
-//! [`input`]) and yields one [`Record`] at a time; values are views into the
+//! The decoder works over a byte slice (a memory map for files, or a
+//! window of a stream; how bytes arrive is `rdbscope-input`'s and the
+//! engine's job) and yields one [`Record`] at a time; values are views into the
 //! input, decoded on demand. Nothing here prints or exits; consumers (the
 //! JSON printer, the checker, the CLI) sit on top.
 //!
@@ -31,7 +32,6 @@ pub mod crc;
 pub mod cursor;
 pub mod elem;
 pub mod error;
-pub mod input;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;

@@ -80,8 +80,8 @@ impl Header {
             (Flavor::Valkey, &data[6..9])
         } else {
             return Err(err(format!(
-                "wrong signature: expected \"REDIS\" or \"VALKEY\", found {:?}",
-                String::from_utf8_lossy(&data[..9])
+                "wrong signature: expected \"REDIS\" or \"VALKEY\", found {}",
+                hex_ascii(&data[..data.len().min(16)])
             )));
         };
         if !digits.iter().all(u8::is_ascii_digit) {
@@ -836,4 +836,21 @@ impl<'a> Iterator for Records<'a> {
         }
         Some(r)
     }
+}
+
+/// Bytes as hex and printable ASCII (`1f 8b 08 00 |....|`): what an
+/// unexpected signature is shown as, never the raw bytes.
+fn hex_ascii(bytes: &[u8]) -> String {
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let ascii: String = bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{} |{ascii}|", hex.join(" "))
 }
