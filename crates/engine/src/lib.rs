@@ -98,6 +98,10 @@ pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 /// corpus's small files into many chunks.
 pub const CHUNK_SIZE_ENV: &str = "RDBSCOPE_TEST_CHUNK_SIZE";
 
+/// Tests set this environment variable (a number of bytes) to make a
+/// stream's window small, so that small files refill it many times.
+pub const WINDOW_ENV: &str = "RDBSCOPE_TEST_WINDOW";
+
 /// How to walk.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -108,6 +112,8 @@ pub struct Options {
     pub chunk_size: usize,
     /// Compute and compare the CRC-64 (default yes).
     pub verify_checksum: bool,
+    /// A stream's window, in bytes ([`WINDOW`]; tests make it small).
+    pub window: usize,
 }
 
 impl Default for Options {
@@ -116,6 +122,11 @@ impl Default for Options {
             threads: 1,
             chunk_size: default_chunk_size(),
             verify_checksum: true,
+            window: std::env::var(WINDOW_ENV)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or(WINDOW),
         }
     }
 }
@@ -163,7 +174,9 @@ pub struct Walked {
     pub end: u64,
     /// Up to [`TRAILING_HEAD`] first bytes after the checksum.
     pub trailing_head: Vec<u8>,
-    /// Bytes of input: the file size, or what a stream delivered.
+    /// Bytes of input: the file size, or what a stream delivered (a
+    /// stream whose walk ended early, at an error or a stop, is not read
+    /// to its end: then the bytes read so far).
     pub size: u64,
     /// A sink or the collector said stop.
     pub stopped: bool,

@@ -2,7 +2,7 @@
 
 use crate::segment::{segment, SegEnd};
 use crate::sink::{At, Collector, Flow, Sink};
-use crate::{finish_eof, Options, WalkError, Walked, TRAILING_HEAD, WINDOW};
+use crate::{finish_eof, Options, WalkError, Walked, TRAILING_HEAD};
 use rdbscope_rdb::{Header, Rdb, Record, Resume};
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -18,6 +18,8 @@ struct Window<'r> {
     base: u64,
     /// The stream has ended.
     eof: bool,
+    /// The window's usual size.
+    size: usize,
 }
 
 impl Window<'_> {
@@ -49,8 +51,8 @@ impl Window<'_> {
         self.buf.copy_within(k..self.len, 0);
         self.len -= k;
         self.base += k as u64;
-        if self.buf.len() > 2 * WINDOW && self.len <= WINDOW {
-            self.buf.truncate(WINDOW);
+        if self.buf.len() > 2 * self.size && self.len <= self.size {
+            self.buf.truncate(self.size);
             self.buf.shrink_to_fit();
         }
     }
@@ -91,10 +93,11 @@ where
     let mut walked = Walked::default();
     let mut w = Window {
         reader,
-        buf: vec![0; WINDOW],
+        buf: vec![0; opts.window.max(64)],
         len: 0,
         base: 0,
         eof: false,
+        size: opts.window.max(64),
     };
     // The whole first window before the header: a wrong signature is
     // reported as soon as the first bytes are in.

@@ -46,6 +46,8 @@ fn listing(bytes: &[u8], threads: usize, chunk_size: usize, stream: bool) -> (St
         threads,
         chunk_size,
         verify_checksum: true,
+        // Small, so that the stream's window is refilled many times.
+        window: 97,
     };
     let source = if stream {
         Source::stream(std::io::Cursor::new(bytes.to_vec()))
