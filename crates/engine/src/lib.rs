@@ -261,6 +261,43 @@ where
     }
 }
 
+/// A worker's panic, kept to be raised again on the calling thread.
+pub(crate) type Panic = std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>;
+
+/// Runs a worker's loop. A panic is kept in `panicked` (the calling thread
+/// raises it again once the workers are done) so that the calling thread
+/// stops waiting for a result that will never come, instead of hanging.
+pub(crate) fn guarded(panicked: &Panic, work: impl FnOnce()) {
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        if let Ok(mut kept) = panicked.lock() {
+            kept.get_or_insert(p);
+        }
+    }
+}
+
+/// The next worker result; `None` once a worker panicked (or all are gone).
+pub(crate) fn receive<T>(rx: &std::sync::mpsc::Receiver<T>, panicked: &Panic) -> Option<T> {
+    use std::sync::mpsc::RecvTimeoutError;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(t) => return Some(t),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {
+                if panicked.lock().map_or(true, |p| p.is_some()) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Raises a worker's panic again, on the calling thread.
+pub(crate) fn raise(panicked: Panic) {
+    if let Some(p) = panicked.into_inner().ok().flatten() {
+        std::panic::resume_unwind(p);
+    }
+}
+
 /// What a serial stretch of a mapped walk came to.
 pub(crate) enum SerialEnd {
     /// Reached `until` (a record boundary at or past it) with this state.
