@@ -109,6 +109,7 @@ pub fn check_source(
         threads: opts.threads.max(1),
         chunk_size: opts.chunk_size,
         verify_checksum: !opts.ignore_checksum,
+        ..rdbscope_engine::Options::default()
     };
     let mut collector = Merge {
         report: Report::new(name, size.unwrap_or(0)),

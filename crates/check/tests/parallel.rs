@@ -32,9 +32,23 @@ fn summary(r: &Report) -> String {
     String::from_utf8(text).expect("JSON is UTF-8")
 }
 
+/// A report without its `size_bytes`: a stream that breaks is not read
+/// to its end, so its report counts the bytes read.
+fn without_size(report: &str) -> String {
+    let Some(at) = report.find("\"size_bytes\":") else {
+        return report.to_string();
+    };
+    let rest = &report[at + 13..];
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    format!("{}{}", &report[..at], &rest[digits..])
+}
+
 #[test]
 fn threads_do_not_change_reports() {
     let Some(dir) = corpus() else { return };
+    // Streams below are read through a small window, refilled many times
+    // (the only test in this file: nothing else sees the variable).
+    std::env::set_var(rdbscope_engine::WINDOW_ENV, "200");
     let mut files = Vec::new();
     rdb_files(&dir, &mut files);
     files.sort();
@@ -88,7 +102,11 @@ fn threads_do_not_change_reports() {
                     &mut |_| {},
                 ));
                 if !want.contains("duplicate-key") {
-                    assert_eq!(streamed, want, "{name}: streamed, {threads} threads");
+                    assert_eq!(
+                        without_size(&streamed),
+                        without_size(&want),
+                        "{name}: streamed, {threads} threads"
+                    );
                 }
             }
             compared += 1;

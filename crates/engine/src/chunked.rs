@@ -22,7 +22,10 @@
 
 use crate::segment::{segment, SegEnd};
 use crate::sink::{Collector, Flow, Sink};
-use crate::{finish_eof, mapped_serial, Options, SerialEnd, WalkError, Walked, TRAILING_HEAD};
+use crate::{
+    finish_eof, guarded, mapped_serial, raise, receive, Options, Panic, SerialEnd, WalkError,
+    Walked, TRAILING_HEAD,
+};
 use rdbscope_rdb::crc::Crc64;
 use rdbscope_rdb::{Header, Rdb, Record, Records, Resume};
 use std::collections::BTreeMap;
@@ -212,46 +215,51 @@ pub(crate) fn walk<S, C, F>(
     let (job_tx, job_rx) = mpsc::channel::<usize>();
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<Walked1<S::Chunk>>();
+    let panicked = Panic::default();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let (job_rx, done_tx) = (&job_rx, done_tx.clone());
             let (starts, settled_db, stop) = (&starts, &settled_db, &stop);
+            let panicked = &panicked;
             scope.spawn(move || {
-                let mut sink = make_sink(&header);
-                loop {
-                    let job = match job_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(index) = job else { break };
-                    if stop.load(Ordering::Relaxed) {
-                        break;
+                guarded(panicked, || {
+                    let mut sink = make_sink(&header);
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(index) = job else { break };
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let start = starts.start(index);
+                        let limit = starts.start(index + 1);
+                        let assumed_db = settled_db.load(Ordering::Relaxed);
+                        let state = Resume::at(header, start, assumed_db);
+                        sink.begin(start, assumed_db);
+                        let (end, how) =
+                            segment(&bytes[start as usize..], &state, limit, &mut sink);
+                        let how = match how {
+                            SegEnd::Limit => How::Limit,
+                            SegEnd::Stopped => How::Stopped,
+                            SegEnd::Error(e) => How::Error(e),
+                            SegEnd::Eof(..) => How::Eof,
+                        };
+                        let value = sink.end();
+                        let report = Walked1 {
+                            index,
+                            start,
+                            assumed_db,
+                            end,
+                            how,
+                            value,
+                        };
+                        if done_tx.send(report).is_err() {
+                            break;
+                        }
                     }
-                    let start = starts.start(index);
-                    let limit = starts.start(index + 1);
-                    let assumed_db = settled_db.load(Ordering::Relaxed);
-                    let state = Resume::at(header, start, assumed_db);
-                    sink.begin(start, assumed_db);
-                    let (end, how) = segment(&bytes[start as usize..], &state, limit, &mut sink);
-                    let how = match how {
-                        SegEnd::Limit => How::Limit,
-                        SegEnd::Stopped => How::Stopped,
-                        SegEnd::Error(e) => How::Error(e),
-                        SegEnd::Eof(..) => How::Eof,
-                    };
-                    let value = sink.end();
-                    let report = Walked1 {
-                        index,
-                        start,
-                        assumed_db,
-                        end,
-                        how,
-                        value,
-                    };
-                    if done_tx.send(report).is_err() {
-                        break;
-                    }
-                }
+                })
             });
         }
         drop(done_tx);
@@ -263,6 +271,7 @@ pub(crate) fn walk<S, C, F>(
             ahead,
             &job_tx,
             &done_rx,
+            &panicked,
             &settled_db,
             release,
             on_progress,
@@ -273,6 +282,7 @@ pub(crate) fn walk<S, C, F>(
         stop.store(true, Ordering::Relaxed);
         drop(job_tx);
     });
+    raise(panicked);
 }
 
 /// The calling thread's part: hands out chunks, settles them in order,
@@ -286,6 +296,7 @@ fn settle<S, C, F>(
     ahead: usize,
     job_tx: &mpsc::Sender<usize>,
     done_rx: &mpsc::Receiver<Walked1<S::Chunk>>,
+    panicked: &Panic,
     settled_db: &AtomicU64,
     release: &dyn Fn(u64),
     on_progress: &mut dyn FnMut(u64),
@@ -340,27 +351,17 @@ fn settle<S, C, F>(
             if let Some(r) = pending.remove(&next) {
                 break Some(r);
             }
-            match done_rx.recv() {
-                Ok(r) => {
+            match receive(done_rx, panicked) {
+                Some(r) => {
                     pending.insert(r.index, r);
                 }
-                Err(_) => break None,
+                None => break None,
             }
         };
+        // No result: a worker panicked; the panic is raised again when
+        // the workers are done.
         let Some(r) = r else {
-            // The workers are gone (one panicked): finish alone.
-            let sink = own_sink.get_or_insert_with(|| make_sink(&rdb.header()));
-            mapped_serial(
-                bytes,
-                state,
-                u64::MAX,
-                chunk,
-                release,
-                on_progress,
-                sink,
-                collector,
-                walked,
-            );
+            walked.stopped = true;
             return;
         };
         next += 1;

@@ -98,6 +98,10 @@ pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 /// corpus's small files into many chunks.
 pub const CHUNK_SIZE_ENV: &str = "RDBSCOPE_TEST_CHUNK_SIZE";
 
+/// Tests set this environment variable (a number of bytes) to make a
+/// stream's window small, so that small files refill it many times.
+pub const WINDOW_ENV: &str = "RDBSCOPE_TEST_WINDOW";
+
 /// How to walk.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -108,6 +112,8 @@ pub struct Options {
     pub chunk_size: usize,
     /// Compute and compare the CRC-64 (default yes).
     pub verify_checksum: bool,
+    /// A stream's window, in bytes ([`WINDOW`]; tests make it small).
+    pub window: usize,
 }
 
 impl Default for Options {
@@ -116,6 +122,11 @@ impl Default for Options {
             threads: 1,
             chunk_size: default_chunk_size(),
             verify_checksum: true,
+            window: std::env::var(WINDOW_ENV)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or(WINDOW),
         }
     }
 }
@@ -163,7 +174,9 @@ pub struct Walked {
     pub end: u64,
     /// Up to [`TRAILING_HEAD`] first bytes after the checksum.
     pub trailing_head: Vec<u8>,
-    /// Bytes of input: the file size, or what a stream delivered.
+    /// Bytes of input: the file size, or what a stream delivered (a
+    /// stream whose walk ended early, at an error or a stop, is not read
+    /// to its end: then the bytes read so far).
     pub size: u64,
     /// A sink or the collector said stop.
     pub stopped: bool,
@@ -245,6 +258,43 @@ where
             walked
         }
         Source::Stream(reader) => window::walk(reader, opts, on_progress, &make_sink, collector),
+    }
+}
+
+/// A worker's panic, kept to be raised again on the calling thread.
+pub(crate) type Panic = std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>;
+
+/// Runs a worker's loop. A panic is kept in `panicked` (the calling thread
+/// raises it again once the workers are done) so that the calling thread
+/// stops waiting for a result that will never come, instead of hanging.
+pub(crate) fn guarded(panicked: &Panic, work: impl FnOnce()) {
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        if let Ok(mut kept) = panicked.lock() {
+            kept.get_or_insert(p);
+        }
+    }
+}
+
+/// The next worker result; `None` once a worker panicked (or all are gone).
+pub(crate) fn receive<T>(rx: &std::sync::mpsc::Receiver<T>, panicked: &Panic) -> Option<T> {
+    use std::sync::mpsc::RecvTimeoutError;
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(t) => return Some(t),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {
+                if panicked.lock().map_or(true, |p| p.is_some()) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Raises a worker's panic again, on the calling thread.
+pub(crate) fn raise(panicked: Panic) {
+    if let Some(p) = panicked.into_inner().ok().flatten() {
+        std::panic::resume_unwind(p);
     }
 }
 

@@ -2,7 +2,9 @@
 
 use crate::segment::{segment, SegEnd};
 use crate::sink::{At, Collector, Flow, Sink};
-use crate::{finish_eof, Options, WalkError, Walked, TRAILING_HEAD, WINDOW};
+use crate::{
+    finish_eof, guarded, raise, receive, Options, Panic, WalkError, Walked, TRAILING_HEAD,
+};
 use rdbscope_rdb::{Header, Rdb, Record, Resume};
 use std::collections::BTreeMap;
 use std::io::{self, Read};
@@ -18,6 +20,8 @@ struct Window<'r> {
     base: u64,
     /// The stream has ended.
     eof: bool,
+    /// The window's usual size.
+    size: usize,
 }
 
 impl Window<'_> {
@@ -49,8 +53,8 @@ impl Window<'_> {
         self.buf.copy_within(k..self.len, 0);
         self.len -= k;
         self.base += k as u64;
-        if self.buf.len() > 2 * WINDOW && self.len <= WINDOW {
-            self.buf.truncate(WINDOW);
+        if self.buf.len() > 2 * self.size && self.len <= self.size {
+            self.buf.truncate(self.size);
             self.buf.shrink_to_fit();
         }
     }
@@ -91,10 +95,11 @@ where
     let mut walked = Walked::default();
     let mut w = Window {
         reader,
-        buf: vec![0; WINDOW],
+        buf: vec![0; opts.window.max(64)],
         len: 0,
         base: 0,
         eof: false,
+        size: opts.window.max(64),
     };
     // The whole first window before the header: a wrong signature is
     // reported as soon as the first bytes are in.
@@ -136,34 +141,38 @@ where
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let (done_tx, done_rx) = mpsc::channel::<Done<S::Chunk>>();
         let job_rx = Mutex::new(job_rx);
+        let panicked = Panic::default();
         std::thread::scope(|scope| {
             for _ in 0..threads {
-                let (job_rx, done_tx) = (&job_rx, done_tx.clone());
+                let (job_rx, done_tx, panicked) = (&job_rx, done_tx.clone(), &panicked);
                 scope.spawn(move || {
-                    let mut sink = make_sink(&header);
-                    loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(job) = job else { break };
-                        sink.begin(job.start.offset, job.start.db);
-                        let end = job.start.offset + job.bytes.len() as u64;
-                        let (_, how) = segment(&job.bytes, &job.start, end, &mut sink);
-                        let done = Done {
-                            index: job.index,
-                            value: sink.end(),
-                            stopped: matches!(how, SegEnd::Stopped),
-                            bytes: job.bytes,
-                        };
-                        if done_tx.send(done).is_err() {
-                            break;
+                    guarded(panicked, || {
+                        let mut sink = make_sink(&header);
+                        loop {
+                            let job = match job_rx.lock() {
+                                Ok(rx) => rx.recv(),
+                                Err(_) => break,
+                            };
+                            let Ok(job) = job else { break };
+                            sink.begin(job.start.offset, job.start.db);
+                            let end = job.start.offset + job.bytes.len() as u64;
+                            let (_, how) = segment(&job.bytes, &job.start, end, &mut sink);
+                            let done = Done {
+                                index: job.index,
+                                value: sink.end(),
+                                stopped: matches!(how, SegEnd::Stopped),
+                                bytes: job.bytes,
+                            };
+                            if done_tx.send(done).is_err() {
+                                break;
+                            }
                         }
-                    }
+                    })
                 });
             }
             drop(done_tx);
             let mut stage = Parallel {
+                panicked: &panicked,
                 header,
                 make_sink,
                 last: None,
@@ -188,6 +197,7 @@ where
             // Workers end when the jobs channel closes.
             stage.job_tx = None;
         });
+        raise(panicked);
     }
     if walked.eof.is_none() {
         walked.size = w.base + w.len as u64;
@@ -261,6 +271,7 @@ struct Done<T> {
 
 /// The calling thread skims; workers run the command's sinks.
 struct Parallel<'f, S: Sink, F> {
+    panicked: &'f Panic,
     header: Header,
     make_sink: &'f F,
     /// The calling thread's own sink, for the EOF record.
@@ -300,12 +311,12 @@ where
             if let Some(d) = self.pending.remove(&self.next) {
                 break d;
             }
-            match self.done_rx.recv() {
-                Ok(d) => {
+            match receive(&self.done_rx, self.panicked) {
+                Some(d) => {
                     self.pending.insert(d.index, d);
                 }
-                // The workers are gone (one panicked).
-                Err(_) => return Flow::Stop,
+                // A worker panicked: raised again once the workers are done.
+                None => return Flow::Stop,
             }
         };
         self.next += 1;

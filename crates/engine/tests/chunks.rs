@@ -46,6 +46,8 @@ fn listing(bytes: &[u8], threads: usize, chunk_size: usize, stream: bool) -> (St
         threads,
         chunk_size,
         verify_checksum: true,
+        // Small, so that the stream's window is refilled many times.
+        window: 97,
     };
     let source = if stream {
         Source::stream(std::io::Cursor::new(bytes.to_vec()))
@@ -192,4 +194,67 @@ fn stream_window_grows_for_a_record_larger_than_it() {
     lie.extend_from_slice(b"short");
     let (s, _) = listing(&lie, 1, 1 << 20, true);
     assert!(s.contains("error") && s.contains("end of input"), "{s}");
+}
+
+/// Panics at the record of key `real7`.
+struct Panicky;
+
+impl Sink for Panicky {
+    type Chunk = ();
+
+    fn record(&mut self, r: &Record<'_>, _: &At) -> Flow {
+        if let Record::Key(k) = r {
+            assert_ne!(
+                k.key.to_vec().unwrap_or_default(),
+                b"real7",
+                "planted panic"
+            );
+        }
+        Flow::Continue
+    }
+
+    fn end(&mut self) {}
+}
+
+struct Nothing;
+
+impl Collector<()> for Nothing {
+    fn collect(&mut self, _: ()) -> Flow {
+        Flow::Continue
+    }
+}
+
+/// A sink that panics on a worker thread makes the walk panic on the
+/// calling thread, instead of waiting forever for the lost chunk.
+fn panicking_walk(stream: bool) {
+    let file = crafted();
+    let opts = Options {
+        threads: 2,
+        chunk_size: 500,
+        ..Options::default()
+    };
+    let source = if stream {
+        Source::stream(std::io::Cursor::new(file))
+    } else {
+        Source::slice(&file)
+    };
+    walk(
+        source,
+        &opts,
+        &mut |_| {},
+        |_: &Header| Panicky,
+        &mut Nothing,
+    );
+}
+
+#[test]
+#[should_panic(expected = "planted panic")]
+fn a_panic_on_a_worker_reaches_the_caller_mapped() {
+    panicking_walk(false);
+}
+
+#[test]
+#[should_panic(expected = "planted panic")]
+fn a_panic_on_a_worker_reaches_the_caller_streamed() {
+    panicking_walk(true);
 }

@@ -85,6 +85,8 @@ fn threads_and_chunks_do_not_change_output() {
                             threads: 1,
                             chunk_size: usize::MAX,
                             verify_checksum: true,
+                            // Small, so that streams refill it often.
+                            window: 300,
                         },
                     };
                     let want = render(v, &one, db0, false);
