@@ -100,15 +100,15 @@ pub fn open(path: &Path) -> Result<Kind, OpenError> {
     }
     let content = match input.source() {
         rdbscope_input::Source::Mapped(m) => detect(m.bytes(), &name),
-        rdbscope_input::Source::Stream(s) => {
-            detect(s.peek(PEEK).map_err(OpenError::Content)?, &name)
-        }
+        rdbscope_input::Source::Stream(s) => head_of(s)
+            .map(|head| detect(head, &name))
+            .map_err(OpenError::Content)?,
     };
     if content == Content::Rdb {
         return Ok(Kind::Rdb(match input.into_source() {
             rdbscope_input::Source::Mapped(m) => RdbInput::Mapped(m),
             rdbscope_input::Source::Stream(mut s) => {
-                let head = s.peek(PEEK).map_err(OpenError::Content)?.to_vec();
+                let head = head_of(&mut s).map_err(OpenError::Content)?.to_vec();
                 RdbInput::Stream(s, head)
             }
         }));
@@ -119,6 +119,17 @@ pub fn open(path: &Path) -> Result<Kind, OpenError> {
         Opened::Rdb(i) => Kind::Rdb(RdbInput::Mapped(i)),
         Opened::Aof(a) => Kind::Aof(a),
     })
+}
+
+/// The first bytes of a stream, up to [`PEEK`]. When the stream breaks
+/// within them (a corrupt compressed input), the bytes that did arrive:
+/// the broken stream then goes on to the reader, whose report says where
+/// it broke, as it would for a break further on.
+fn head_of(s: &mut Stream) -> io::Result<&[u8]> {
+    if s.peek(PEEK).is_err() {
+        return s.peek(rdbscope_input::SIGNATURE_BYTES);
+    }
+    s.peek(PEEK)
 }
 
 /// A JSON input as a buffered reader, whatever its source.
