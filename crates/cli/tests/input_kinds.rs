@@ -130,7 +130,9 @@ fn same_for_every_kind(files: &[PathBuf], commands: &[&[&str]]) -> usize {
                     a.push(plain);
                     let (want, _, want_code) = run(&a, None);
                     let want = normalise(&want, &[plain]);
-                    assert!(!want.is_empty(), "{plain}: {args:?} wrote nothing");
+                    if args.len() <= 3 {
+                        assert!(!want.is_empty(), "{plain}: {args:?} wrote nothing");
+                    }
                     for (path, stdin) in &inputs {
                         let mut a = args.to_vec();
                         a.push(path);
@@ -165,9 +167,20 @@ fn every_corpus_rdb_reads_the_same_from_every_input_kind() {
             &["dump"],
             &["check", "--format", "json"],
             &["info", "--format", "json"],
+            // Filters, with `--now` from the file's ctime aux field, which
+            // a stream's walk settles from its first bytes.
+            &[
+                "dump",
+                "--format",
+                "resp",
+                "--not-expired",
+                "--type",
+                "string",
+            ],
+            &["info", "--format", "json", "--expired", "--db", "0"],
         ],
     );
-    assert_eq!(runs, files.len() * 3 * 9);
+    assert_eq!(runs, files.len() * 5 * 9);
 }
 
 #[test]
@@ -413,5 +426,53 @@ fn a_long_gzipped_stream_cut_mid_record_stays_small() {
         );
         assert!(peak_kb <= PEAK_LIMIT_KB, "{args:?}: peak RSS {peak_kb} KiB");
         eprintln!("{args:?} through gzip: peak RSS {peak_kb} KiB");
+    }
+}
+
+/// `--expired` is relative to the file's `ctime` aux field when `--now` is
+/// not given, for a stream too (whose walk settles it from the first
+/// bytes before any chunk is handed out): a key that expires after the
+/// file was written but before today is not expired.
+#[test]
+fn expired_is_relative_to_the_files_ctime_from_every_input_kind() {
+    let mut rdb = b"REDIS0009".to_vec();
+    // AUX ctime = 1000000000 (2001), a 32-bit integer string.
+    rdb.extend_from_slice(b"\xfa\x05ctime\xc2");
+    rdb.extend_from_slice(&1_000_000_000u32.to_le_bytes());
+    rdb.extend_from_slice(b"\xfe\x00");
+    // "k1" expires in 2017: after ctime, before now.
+    rdb.push(0xfc);
+    rdb.extend_from_slice(&1_500_000_000_000u64.to_le_bytes());
+    rdb.extend_from_slice(b"\x00\x02k1\x01v");
+    rdb.extend_from_slice(b"\x00\x02k2\x01v");
+    // EOF and a zero checksum (checksums disabled).
+    rdb.extend_from_slice(&[0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let tmp = rdbscope_testkit::TempDir::new("input-kinds-ctime");
+    for kind in KINDS {
+        let data = compress(kind, &rdb);
+        let path = tmp.path.join(format!("ctime.{kind}"));
+        std::fs::write(&path, &data).unwrap();
+        let path = path.to_str().unwrap();
+        for (input, stdin) in [(path, None), ("-", Some(data))] {
+            let (out, err, code) = run(&["dump", "--expired", input], stdin.clone());
+            assert_eq!(code, Some(0), "{kind} {input}: {err}");
+            assert!(
+                out.is_empty(),
+                "{kind} {input}: {}",
+                String::from_utf8_lossy(&out)
+            );
+            let (out, err, code) = run(&["dump", "--not-expired", input], stdin.clone());
+            assert_eq!(code, Some(0), "{kind} {input}: {err}");
+            assert_eq!(
+                out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(),
+                2
+            );
+            let (out, _, _) = run(&["info", "--format", "json", "--expired", input], stdin);
+            assert!(
+                String::from_utf8_lossy(&out).contains("\"keys\":0"),
+                "{kind} {input}: {}",
+                String::from_utf8_lossy(&out)
+            );
+        }
     }
 }
