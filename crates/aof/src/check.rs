@@ -15,7 +15,7 @@ use crate::manifest::{FileType, ManifestError};
 use crate::resp::{Item, Kind, Reader};
 use crate::rule::Rule;
 use crate::source::{starts_with_rdb_magic, Aof, Part};
-use rdbscope_rdb::input::{Input, WORKER_LAG};
+use rdbscope_input::{Mapped, WORKER_LAG};
 use std::collections::BTreeMap;
 
 /// What to check, and how.
@@ -309,7 +309,7 @@ fn check_parts(parts: &[Part], opts: &Options) -> Vec<FileReport> {
 }
 
 fn open_and_check(part: &Part, opts: &Options) -> FileReport {
-    match Input::open(&part.path) {
+    match rdbscope_input::open_whole(&part.path) {
         Ok(input) => check_input(&input, part, opts),
         Err(e) => {
             let mut r = FileReport::new(part);
@@ -338,11 +338,11 @@ pub fn check_file(bytes: &[u8], part: &Part, rdb_opts: &rdbscope_check::Options)
 
 /// Checks one opened file with `opts.threads` threads, releasing its
 /// mapped pages behind the walk (memory stays flat however big the file).
-pub fn check_input(input: &Input, part: &Part, opts: &Options) -> FileReport {
+pub fn check_input(input: &Mapped, part: &Part, opts: &Options) -> FileReport {
     let mapped = input.is_mapped();
     let reopen = move || {
         if mapped {
-            Input::open(&part.path).ok()
+            rdbscope_input::open_whole(&part.path).ok()
         } else {
             None
         }
@@ -367,7 +367,7 @@ fn check_bytes(
     rdb_opts: &rdbscope_check::Options,
     threads: usize,
     release: &mut dyn FnMut(u64),
-    reopen: &(dyn Fn() -> Option<Input> + Sync),
+    reopen: &(dyn Fn() -> Option<Mapped> + Sync),
 ) -> FileReport {
     let mut r = FileReport::new(part);
     r.size = bytes.len() as u64;
@@ -673,7 +673,7 @@ fn check_resp(
     r: &mut FileReport,
     threads: usize,
     release: &mut dyn FnMut(u64),
-    reopen: &(dyn Fn() -> Option<Input> + Sync),
+    reopen: &(dyn Fn() -> Option<Mapped> + Sync),
 ) {
     let len = bytes.len();
     let mut cuts = vec![start];

@@ -3,7 +3,7 @@
 //! An AOF is a stream of commands in RESP (docs/format.md#aof-command-stream),
 //! maybe after an RDB preamble (#rdb-preamble), and since Redis 7.0 a set of
 //! files named by a manifest (#aof-manifest). Everything here works over
-//! the bytes of a file as they are mapped (`rdbscope_rdb::input`): commands
+//! the bytes of a file as they are mapped (`rdbscope_input`): commands
 //! and their arguments are views into the input, read without copying or
 //! allocating.
 //!

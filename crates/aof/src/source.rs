@@ -12,7 +12,7 @@
 //!   `*.manifest` are AOF), since the content cannot tell.
 
 use crate::manifest::{self, FileType, Manifest, ManifestError};
-use rdbscope_rdb::input::{display_name, Input};
+use rdbscope_input::{display_name, Mapped};
 use rdbscope_rdb::{Rdb, Record};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -105,7 +105,7 @@ pub enum Aof {
     /// One file: commands, or an RDB preamble and commands, or nothing.
     Single {
         /// The file's bytes.
-        input: Input,
+        input: Mapped,
         /// The file's place in the AOF (the only one, and the last).
         part: Part,
     },
@@ -146,7 +146,7 @@ impl Aof {
 /// What an argument turned out to be.
 pub enum Opened {
     /// An RDB file: the caller's RDB path takes it (the input is open).
-    Rdb(Input),
+    Rdb(Mapped),
     /// An AOF, one file or many.
     Aof(Aof),
 }
@@ -158,9 +158,13 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         let bytes = std::fs::read(&manifest_path)?;
         return Ok(Opened::Aof(from_manifest(manifest_path, &bytes)));
     }
-    let input = Input::open(path)?;
+    Ok(classify(rdbscope_input::open_whole(path)?, path))
+}
+
+/// Decides what the bytes of `input`, opened from `path`, are.
+pub fn classify(input: Mapped, path: &Path) -> Opened {
     let name = display_name(path);
-    Ok(match detect(input.bytes(), &name) {
+    match detect(input.bytes(), &name) {
         Content::Rdb => Opened::Rdb(input),
         Content::Manifest => {
             let aof = from_manifest(path.to_path_buf(), input.bytes());
@@ -177,7 +181,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
                 last: true,
             },
         }),
-    })
+    }
 }
 
 fn from_manifest(manifest_path: PathBuf, bytes: &[u8]) -> Aof {

@@ -16,7 +16,6 @@ use rdbscope_aof::check::Verdict;
 use rdbscope_aof::resp::Kind;
 use rdbscope_aof::source::{rdb_end, starts_with_rdb_magic};
 use rdbscope_aof::{Aof, Item, Opened, Reader};
-use rdbscope_rdb::input::Input;
 use rdbscope_rdb::{Rdb, Record};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,7 +39,7 @@ fn read_all(aof: &Aof) -> Contents {
         let input = match aof {
             Aof::Single { input, .. } => input,
             _ => {
-                opened = Input::open(&part.path).unwrap();
+                opened = rdbscope_input::open_whole(&part.path).unwrap();
                 &opened
             }
         };

@@ -2,11 +2,20 @@
 //!
 //! A key may appear once per database. Finding repeats among millions of
 //! keys without holding the keys means remembering a fingerprint of each
-//! (8 bytes: the database in the top 16 bits, 48 bits of the key's hash
-//! below) and sorting them: equal neighbours are suspects, which a second
-//! walk confirms by comparing real bytes (`find_duplicate_keys` in the
-//! crate root), so a chance collision costs a comparison, never a false
-//! report.
+//! (8 bytes for a file, [`key_print`]; 16 for a stream, [`wide_key_print`])
+//! and sorting them: equal prints (for wide ones: equal in their top
+//! [`MATCH_BITS`] bits) are suspects.
+//!
+//! * For a mapped file a print is the database and 48 bits of the key's
+//!   hash, and a second walk confirms the suspects by comparing real bytes
+//!   (`find_duplicate_keys` in the crate root), so a chance collision
+//!   costs a comparison, never a false report.
+//! * A stream cannot be walked twice. Its prints add 24 bits of a second,
+//!   independent hash (72 bits of hash in all: a chance collision among
+//!   10^8 keys of one database has a probability of about 10^-6, among
+//!   10^7 about 10^-8) and the record's offset in the low 40 bits, so a
+//!   duplicate is reported without a second walk, at the offset of its
+//!   second occurrence, though without the key's bytes.
 //!
 //! The prints are the one thing in a check that grows with the file. So
 //! that memory does not, at most [`KeyPrints::budget`] of them are held:
@@ -19,25 +28,114 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
-/// Prints held in memory before a run is spilled (16 MB).
+/// Prints held in memory before a run is spilled (16 MB of narrow prints;
+/// wide ones are held half as many).
 pub const DEFAULT_BUDGET: usize = 2 << 20;
 
-/// A key's print: database tag in the top 16 bits, key hash below. A
-/// database number too big for 16 bits is folded into them: two databases
-/// that share a tag only share suspects, which confirmation sorts out.
-pub fn key_print(db: u64, key: &[u8]) -> u64 {
+/// Two prints are the same key when these top bits agree (the low bits of
+/// a stream's print are the record's offset).
+pub const MATCH_BITS: u32 = 88;
+
+/// Low bits of a wide print that hold the record's offset.
+const OFFSET_BITS: u32 = 128 - MATCH_BITS;
+
+/// The database tag: the database in 16 bits. A database number too big
+/// for 16 bits is folded into them: two databases that share a tag only
+/// share suspects, which confirmation sorts out.
+fn db_tag(db: u64) -> u128 {
     let tag = if db < 1 << 16 {
         db
     } else {
         crate::dups::fingerprint(&db.to_le_bytes()) >> 48
     };
-    (tag << 48) | (crate::dups::fingerprint(key) >> 16)
+    u128::from(tag) << 112
 }
 
-/// The key prints of a whole file, held up to a budget and spilled to
-/// sorted temporary files beyond it; yields the prints that occur twice.
-pub struct KeyPrints {
-    held: Vec<u64>,
+/// A key's print for a mapped file: database tag in the top 16 bits, 48
+/// bits of the key's hash below.
+pub fn key_print(db: u64, key: &[u8]) -> u64 {
+    ((db_tag(db) >> 64) as u64) | (crate::dups::fingerprint(key) >> 16)
+}
+
+/// A key's print for a stream: [`key_print`] in the top 64 bits, then 24
+/// bits of a second hash, then the record offset (saturated at 2^40 - 1).
+pub fn wide_key_print(db: u64, key: &[u8], offset: u64) -> u128 {
+    let second = u128::from(second_hash(key) >> 40) << OFFSET_BITS;
+    let offset = u128::from(offset.min((1 << OFFSET_BITS) - 1));
+    (u128::from(key_print(db, key)) << 64) | second | offset
+}
+
+/// A fingerprint as [`KeyPrints`] holds and spills it.
+pub trait Print: Copy + Ord + std::hash::Hash + Send + 'static {
+    /// Bytes in a spilled run.
+    const BYTES: usize;
+    /// Little-endian bytes (the first [`Print::BYTES`] of the array).
+    fn to_bytes(self) -> [u8; 16];
+    /// From the first [`Print::BYTES`] bytes.
+    fn from_bytes(b: &[u8; 16]) -> Self;
+    /// Whether two prints stand for the same key.
+    fn same(a: Self, b: Self) -> bool;
+}
+
+impl Print for u64 {
+    const BYTES: usize = 8;
+    fn to_bytes(self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&self.to_le_bytes());
+        b
+    }
+    fn from_bytes(b: &[u8; 16]) -> Self {
+        let mut w = [0; 8];
+        w.copy_from_slice(&b[..8]);
+        u64::from_le_bytes(w)
+    }
+    fn same(a: Self, b: Self) -> bool {
+        a == b
+    }
+}
+
+/// A wide print: equal in the top [`MATCH_BITS`] bits is the same key.
+impl Print for u128 {
+    const BYTES: usize = 16;
+    fn to_bytes(self) -> [u8; 16] {
+        self.to_le_bytes()
+    }
+    fn from_bytes(b: &[u8; 16]) -> Self {
+        u128::from_le_bytes(*b)
+    }
+    fn same(a: Self, b: Self) -> bool {
+        a >> OFFSET_BITS == b >> OFFSET_BITS
+    }
+}
+
+/// The 48 bits of the first hash and 24 of the second make 72 bits of
+/// hash beside the tag in the match; [`second_hash`] is independent of
+/// [`crate::dups::fingerprint`] (other constants and mixing).
+fn second_hash(b: &[u8]) -> u64 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ (b.len() as u64).rotate_left(17);
+    for c in b.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w))
+            .wrapping_mul(0x2127_599b_f432_5c37)
+            .rotate_left(31);
+    }
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 32;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 29)
+}
+
+/// The offset held in a wide print.
+pub fn print_offset(print: u128) -> u64 {
+    (print & ((1 << OFFSET_BITS) - 1)) as u64
+}
+
+/// Key prints of one input, held up to a budget and spilled to sorted
+/// temporary files beyond it; yields the prints that occur twice.
+pub struct KeyPrints<P: Print = u64> {
+    held: Vec<P>,
     budget: usize,
     runs: Vec<Run>,
     /// Why spilling stopped working (then everything stays in memory).
@@ -56,9 +154,9 @@ impl Drop for Run {
     }
 }
 
-impl KeyPrints {
+impl<P: Print> KeyPrints<P> {
     /// Holds at most `budget` prints in memory (at least one).
-    pub fn new(budget: usize) -> KeyPrints {
+    pub fn new(budget: usize) -> KeyPrints<P> {
         KeyPrints {
             held: Vec::new(),
             budget: budget.max(1),
@@ -81,7 +179,7 @@ impl KeyPrints {
 
     #[inline]
     /// Adds one key's print, spilling a sorted run when the budget is full.
-    pub fn push(&mut self, print: u64) {
+    pub fn push(&mut self, print: P) {
         self.held.push(print);
         if self.held.len() >= self.budget && self.spill_failed.is_none() {
             if let Err(e) = self.spill() {
@@ -114,7 +212,7 @@ impl KeyPrints {
             .open(&run.path)?;
         let mut w = BufWriter::with_capacity(1 << 16, file);
         for p in &self.held {
-            w.write_all(&p.to_le_bytes())?;
+            w.write_all(&p.to_bytes()[..P::BYTES])?;
         }
         w.flush()?;
         self.runs.push(run);
@@ -129,19 +227,21 @@ impl KeyPrints {
     }
 
     /// The prints that occur more than once: the suspects.
-    pub fn repeated(mut self) -> std::io::Result<HashSet<u64>> {
+    pub fn repeated(mut self) -> std::io::Result<HashSet<P>> {
         let mut out = HashSet::new();
         self.held.sort_unstable();
+        let same = P::same;
         if self.runs.is_empty() {
             for w in self.held.windows(2) {
-                if w[0] == w[1] {
+                if same(w[0], w[1]) {
                     out.insert(w[0]);
+                    out.insert(w[1]);
                 }
             }
             return Ok(out);
         }
         // Merge the runs and what is held, smallest first.
-        let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len() + 1);
+        let mut sources: Vec<Source<P>> = Vec::with_capacity(self.runs.len() + 1);
         for run in &self.runs {
             sources.push(Source::File {
                 r: BufReader::with_capacity(1 << 16, File::open(&run.path)?),
@@ -160,7 +260,8 @@ impl KeyPrints {
         }
         let mut last = None;
         while let Some(std::cmp::Reverse((p, i))) = heap.pop() {
-            if last == Some(p) {
+            if let Some(l) = last.filter(|&l| same(l, p)) {
+                out.insert(l);
                 out.insert(p);
             }
             last = Some(p);
@@ -172,22 +273,22 @@ impl KeyPrints {
     }
 }
 
-enum Source {
+enum Source<P> {
     File { r: BufReader<File>, left: u64 },
-    Held { v: Vec<u64>, at: usize },
+    Held { v: Vec<P>, at: usize },
 }
 
-impl Source {
-    fn next(&mut self) -> std::io::Result<Option<u64>> {
+impl<P: Print> Source<P> {
+    fn next(&mut self) -> std::io::Result<Option<P>> {
         match self {
             Source::File { r, left } => {
                 if *left == 0 {
                     return Ok(None);
                 }
                 *left -= 1;
-                let mut b = [0u8; 8];
-                r.read_exact(&mut b)?;
-                Ok(Some(u64::from_le_bytes(b)))
+                let mut b = [0u8; 16];
+                r.read_exact(&mut b[..P::BYTES])?;
+                Ok(Some(P::from_bytes(&b)))
             }
             Source::Held { v, at } => {
                 let p = v.get(*at).copied();
@@ -252,7 +353,7 @@ mod tests {
     #[test]
     fn runs_are_removed() {
         let mut k = KeyPrints::new(2);
-        for p in [3, 1, 3, 2, 9] {
+        for p in [3u64, 1, 3, 2, 9] {
             k.push(p);
         }
         let paths: Vec<PathBuf> = k.runs.iter().map(|r| r.path.clone()).collect();
@@ -267,5 +368,23 @@ mod tests {
         assert_ne!(key_print(0, b"k"), key_print(1, b"k"));
         assert_eq!(key_print(3, b"k") >> 48, 3);
         assert_eq!(key_print(5, b"same"), key_print(5, b"same"));
+    }
+
+    #[test]
+    fn wide_prints_match_on_the_key_not_the_offset() {
+        let a = wide_key_print(0, b"key", 100);
+        let b = wide_key_print(0, b"key", 200);
+        assert_ne!(a, b);
+        assert_eq!(a >> OFFSET_BITS, b >> OFFSET_BITS);
+        assert_eq!((print_offset(a), print_offset(b)), (100, 200));
+        assert_ne!(
+            a >> OFFSET_BITS,
+            wide_key_print(0, b"kex", 100) >> OFFSET_BITS
+        );
+        let mut k = KeyPrints::<u128>::new(10);
+        for p in [a, wide_key_print(0, b"other", 150), b] {
+            k.push(p);
+        }
+        assert_eq!(k.repeated().unwrap(), HashSet::from([a, b]));
     }
 }

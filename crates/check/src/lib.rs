@@ -2,8 +2,9 @@
 //! to the rules Redis applies with `sanitize-dump-payload yes` (see
 //! docs/format.md#validation-rules), plus the CRC-64 trailer and what follows it.
 //!
-//! The checker is a consumer of the decoder's record stream, like the JSON
-//! printer. Structural rules (bounds, header counts, `prevlen`, `backlen`,
+//! The checker is a consumer of the walking engine (`rdbscope-engine`),
+//! like the JSON printer: a [`Sink`] checks the records of one chunk into
+//! a partial report, and the reports are put together in file order. Structural rules (bounds, header counts, `prevlen`, `backlen`,
 //! `zltail`, terminators, stream listpack layout, `lp_count`) are enforced
 //! by the decoder's walkers themselves; this crate adds the semantic rules
 //! (duplicates, order, NaN, TTL ranges, PEL ownership, duplicate keys,
@@ -25,8 +26,10 @@ pub mod rules;
 pub use report::{Problem, Report};
 pub use rules::{ValueChecker, ValueStats};
 
-use keyprints::{key_print, KeyPrints};
-use rdbscope_rdb::{Error, KeyRecord, Rdb, Record, Scratch, Stage};
+use keyprints::{key_print, print_offset, wide_key_print, KeyPrints, Print};
+use rdbscope_engine::{At, Collector, Flow, Sink, Source, WalkError};
+use rdbscope_rdb::{Error, Header, KeyRecord, Rdb, Record, Rule, Scratch, Stage};
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -39,13 +42,14 @@ pub struct Options {
     pub max_decompressed: u64,
     /// "Now", for counting already-expired keys (Unix ms).
     pub now_ms: i64,
-    /// Threads that check values. 1: everything on the calling thread.
-    /// More: the calling thread walks records and computes the CRC while
-    /// the others decode and check values.
+    /// Threads that walk and check chunks of a mapped file (see
+    /// `rdbscope-engine`). 1: everything on the calling thread.
     pub threads: usize,
     /// Key fingerprints held in memory before they are spilled to a
-    /// temporary file (8 bytes each).
+    /// temporary file (16 bytes each).
     pub key_print_budget: usize,
+    /// Bytes per chunk of the walk (tests make it small).
+    pub chunk_size: usize,
 }
 
 impl Default for Options {
@@ -59,38 +63,150 @@ impl Default for Options {
                 .unwrap_or(0),
             threads: 1,
             key_print_budget: keyprints::DEFAULT_BUDGET,
+            chunk_size: rdbscope_engine::default_chunk_size(),
         }
     }
 }
 
-/// Checks one file held in `bytes`. `on_progress` is called after each
-/// record with the offset before which the walk will not read again (to
-/// release mapped pages, show progress). When duplicate keys are suspected,
-/// a second walk confirms them, and the offsets start again from 0.
-pub fn check(bytes: &[u8], name: &str, opts: &Options, mut on_progress: impl FnMut(u64)) -> Report {
-    let mut report = Report::new(name, bytes.len() as u64);
-    let rdb = match Rdb::new(bytes) {
-        Ok(r) => r.verify_checksum(!opts.ignore_checksum),
-        Err(e) => {
+/// Checks one file held in `bytes`. `release` is called on the calling
+/// thread with offsets before which no thread will read again (to release
+/// mapped pages). When duplicate keys are suspected, a second walk
+/// confirms them, and the offsets start again from 0.
+pub fn check(bytes: &[u8], name: &str, opts: &Options, release: impl FnMut(u64)) -> Report {
+    let release = RefCell::new(release);
+    let release = |offset: u64| (release.borrow_mut())(offset);
+    check_source(
+        Source::Mapped {
+            bytes,
+            release: Some(&release),
+        },
+        name,
+        opts,
+        &mut |_| {},
+    )
+}
+
+/// Checks one input, mapped or streamed. `on_progress` gets the offset
+/// reached, on the calling thread.
+///
+/// Duplicate keys: a mapped file's suspects (equal 48-bit fingerprints)
+/// are confirmed by a second walk that compares the keys' bytes. A stream
+/// cannot be walked twice: its fingerprints are wider (see [`keyprints`])
+/// and equal ones are reported as duplicates at the offset of the later
+/// record, without the key's name.
+pub fn check_source(
+    source: Source<'_>,
+    name: &str,
+    opts: &Options,
+    on_progress: &mut dyn FnMut(u64),
+) -> Report {
+    let mapped = match &source {
+        Source::Mapped { bytes, release } => Some((*bytes, *release)),
+        Source::Stream(_) => None,
+    };
+    let size = source.size();
+    let engine_opts = rdbscope_engine::Options {
+        threads: opts.threads.max(1),
+        chunk_size: opts.chunk_size,
+        verify_checksum: !opts.ignore_checksum,
+        ..rdbscope_engine::Options::default()
+    };
+    let mut collector = Merge {
+        report: Report::new(name, size.unwrap_or(0)),
+        prints: KeyPrints::new(opts.key_print_budget),
+        wide: KeyPrints::new((opts.key_print_budget / 2).max(1)),
+        size,
+    };
+    let wide = mapped.is_none();
+    let walked = rdbscope_engine::walk(
+        source,
+        &engine_opts,
+        on_progress,
+        |_: &Header| ChunkCheck::new(opts, wide),
+        &mut collector,
+    );
+    let Merge {
+        mut report,
+        prints,
+        wide: wide_prints,
+        ..
+    } = collector;
+    report.size = walked.size;
+    report.header = walked.header;
+    match walked.error {
+        Some(WalkError::Decode(e)) => {
+            if let rdbscope_rdb::ErrorKind::ChecksumMismatch { .. } = e.kind {
+                report.checksum_mismatch = true;
+            }
             report.fail(Problem::from_error(&e));
-            return report;
         }
-    };
-    report.header = Some(rdb.header());
-    let key_prints = if opts.threads <= 1 {
-        let mut tally = Tally::new(opts);
-        let prints = walk(&rdb, bytes, opts, &mut report, &mut on_progress, |k| {
-            tally.check(k)
-        });
-        tally.into_report(&mut report);
-        prints
-    } else {
-        check_in_parallel(&rdb, bytes, opts, &mut report, &mut on_progress)
-    };
-    if report.problems == 0 || !report.structural_failure {
-        find_duplicate_keys(&rdb, key_prints, &mut report, &mut on_progress);
+        Some(WalkError::Io(e)) => {
+            let e = Error::invalid(
+                Rule::InputRead,
+                walked.size as usize,
+                format!("read error: {e}"),
+            )
+            .with_stage(Stage::ReadType);
+            report.fail(Problem::new(e, "io"));
+        }
+        None => {}
+    }
+    if let Some(eof) = walked.eof {
+        report.checksum = Some(eof.checksum);
+        report.end_offset = Some(walked.end);
+        if is_diskless_eof_mark(&walked.trailing_head, eof.trailing) {
+            // A file captured from a diskless replication stream
+            // (`$EOF:<mark>` ... RDB ... `<mark>`): the mark is not data.
+            report.notes.push(format!(
+                "the {} bytes after the checksum are a diskless-replication EOF mark",
+                eof.trailing
+            ));
+        } else if eof.trailing > 0 {
+            let e = Error::invalid(
+                Rule::TrailingData,
+                walked.end as usize,
+                format!(
+                    "{} bytes of trailing data after the checksum (expected the end of the file)",
+                    eof.trailing
+                ),
+            );
+            report.fail(Problem::new(e.with_stage(Stage::Trailer), "trailing-data"));
+        }
+    }
+    if report.header.is_some() && (report.problems == 0 || !report.structural_failure) {
+        match mapped {
+            Some((bytes, release)) => {
+                if let Ok(rdb) = Rdb::new(bytes) {
+                    let release = |o: u64| {
+                        if let Some(r) = release {
+                            r(o)
+                        }
+                    };
+                    find_duplicate_keys(&rdb, prints, &mut report, &release);
+                }
+            }
+            None => report_wide_duplicates(wide_prints, &mut report),
+        }
     }
     report
+}
+
+/// Notes why duplicate keys could not be looked for, or the suspects.
+fn suspects<P: Print>(prints: KeyPrints<P>, report: &mut Report) -> Option<HashSet<P>> {
+    if let Some(why) = prints.spill_failure() {
+        report.notes.push(format!(
+            "key fingerprints could not be spilled to a temporary file ({why}); they were held in memory"
+        ));
+    }
+    match prints.repeated() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            report.notes.push(format!(
+                "duplicate keys were not looked for: reading back spilled key fingerprints failed ({e})"
+            ));
+            None
+        }
+    }
 }
 
 /// Sorts the key fingerprints; equal neighbours are suspects, confirmed by
@@ -99,21 +215,10 @@ fn find_duplicate_keys(
     rdb: &Rdb<'_>,
     prints: KeyPrints,
     report: &mut Report,
-    on_progress: &mut impl FnMut(u64),
+    release: &dyn Fn(u64),
 ) {
-    if let Some(why) = prints.spill_failure() {
-        report.notes.push(format!(
-            "key fingerprints could not be spilled to a temporary file ({why}); they were held in memory"
-        ));
-    }
-    let suspects = match prints.repeated() {
-        Ok(s) => s,
-        Err(e) => {
-            report.notes.push(format!(
-                "duplicate keys were not looked for: reading back spilled key fingerprints failed ({e})"
-            ));
-            return;
-        }
+    let Some(suspects) = suspects(prints, report) else {
+        return;
     };
     if suspects.is_empty() {
         return;
@@ -124,7 +229,7 @@ fn find_duplicate_keys(
     while let Some(r) = records.next() {
         // Release pages behind this walk too: a 48-bit collision among
         // millions of keys is enough to make it happen.
-        on_progress(records.settled_offset());
+        release(records.settled_offset());
         let Ok(Record::Key(k)) = r else {
             if r.is_err() {
                 break;
@@ -153,232 +258,184 @@ fn find_duplicate_keys(
     }
 }
 
-/// Value checking on one thread: the results of every value it was given.
-struct Tally {
+/// A stream's duplicates: every print but the first of a group of equal
+/// wide prints is a key seen before.
+fn report_wide_duplicates(prints: KeyPrints<u128>, report: &mut Report) {
+    let Some(suspects) = suspects(prints, report) else {
+        return;
+    };
+    let mut all: Vec<u128> = suspects.into_iter().collect();
+    all.sort_unstable();
+    for w in all.windows(2) {
+        if u128::same(w[0], w[1]) {
+            let db = (w[1] >> 112) as u64;
+            let e = Error::invalid(
+                Rule::DuplicateKey,
+                print_offset(w[1]) as usize,
+                format!(
+                    "duplicate key in database {db} (a key may appear once per database): the key \
+                     of the record at offset {} appears again here (a streamed input is not read \
+                     twice, so the key is named by its 72-bit fingerprint only)",
+                    print_offset(w[0])
+                ),
+            );
+            let mut e = e.with_stage(Stage::ReadKey);
+            e.record_offset = Some(print_offset(w[1]));
+            report.fail(Problem::new(e, "duplicate-key"));
+        }
+    }
+}
+
+/// What one chunk's check comes to.
+struct Checked {
+    part: Report,
+    problems: Vec<Problem>,
+    prints: Vec<u64>,
+    wide: Vec<u128>,
+    /// The last RESIZEDB's key count and the offset after it.
+    resize: Option<(u64, u64)>,
+}
+
+/// The per-record work of `check`, on one chunk.
+struct ChunkCheck {
     checker: ValueChecker,
     scratch: Scratch,
-    subexpires: u64,
-    empty_keys: u64,
-    problems: Vec<Problem>,
+    now_ms: i64,
+    wide: bool,
+    key_buf: Vec<u8>,
+    out: Checked,
 }
 
-impl Tally {
-    fn new(opts: &Options) -> Tally {
-        Tally {
+impl ChunkCheck {
+    fn new(opts: &Options, wide: bool) -> ChunkCheck {
+        ChunkCheck {
             checker: ValueChecker::default(),
             scratch: Scratch::with_limit(opts.max_decompressed),
-            subexpires: 0,
-            empty_keys: 0,
-            problems: Vec::new(),
+            now_ms: opts.now_ms,
+            wide,
+            key_buf: Vec::new(),
+            out: Checked::new(),
         }
     }
 
-    fn check(&mut self, k: &KeyRecord<'_>) {
+    fn key(&mut self, k: &KeyRecord<'_>) {
+        let out = &mut self.out;
+        out.part.count_key(k, self.now_ms);
+        match k.key.bytes(&mut self.key_buf) {
+            Ok(key) if self.wide => out.wide.push(wide_key_print(k.db, key, k.offset)),
+            Ok(key) => out.prints.push(key_print(k.db, key)),
+            Err(e) => out.problems.push(Problem::from_error(&k.annotate(e))),
+        }
         match self.checker.check_value(&k.value, &mut self.scratch) {
             Ok(st) => {
-                self.subexpires += st.subexpires;
-                self.empty_keys += u64::from(st.empty);
+                out.part.subexpires += st.subexpires;
+                out.part.empty_keys += u64::from(st.empty);
             }
-            Err(e) => self.problems.push(Problem::from_error(&k.annotate(e))),
-        }
-    }
-
-    fn into_report(self, report: &mut Report) {
-        report.subexpires += self.subexpires;
-        report.empty_keys += self.empty_keys;
-        for p in self.problems {
-            report.fail(p);
+            Err(e) => out.problems.push(Problem::from_error(&k.annotate(e))),
         }
     }
 }
 
-/// Key records travel to the checking threads in batches of about this
-/// many value bytes, so the hand-over costs little per record.
-const BATCH_BYTES: usize = 256 << 10;
-
-/// The calling thread walks the records (skim, CRC, counts, key
-/// fingerprints); `opts.threads` others check the values. Results do not
-/// depend on who checked what: each thread keeps its own tally, and the
-/// report takes the earliest problem by offset.
-fn check_in_parallel<'a>(
-    rdb: &Rdb<'a>,
-    bytes: &'a [u8],
-    opts: &Options,
-    report: &mut Report,
-    on_progress: impl FnMut(u64),
-) -> KeyPrints {
-    use std::sync::{mpsc, Mutex};
-    let (tx, rx) = mpsc::sync_channel::<Vec<KeyRecord<'a>>>(opts.threads * 2);
-    let rx = Mutex::new(rx);
-    // Checked batches come back to be filled again: a fresh batch vector
-    // (hundreds of KB) is a fresh mapping, faulted in and zeroed page by
-    // page, every time.
-    let (back_tx, back_rx) = mpsc::channel::<Vec<KeyRecord<'a>>>();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..opts.threads)
-            .map(|_| {
-                let rx = &rx;
-                let back_tx = back_tx.clone();
-                scope.spawn(move || {
-                    let mut tally = Tally::new(opts);
-                    loop {
-                        // The lock is held only to take one batch.
-                        let batch = match rx.lock() {
-                            Ok(r) => r.recv(),
-                            Err(_) => break,
-                        };
-                        let Ok(mut batch) = batch else { break };
-                        for k in &batch {
-                            tally.check(k);
-                        }
-                        batch.clear();
-                        let _ = back_tx.send(batch);
-                    }
-                    tally
-                })
-            })
-            .collect();
-        let mut batch = Vec::new();
-        let mut batch_bytes = 0;
-        let mut prints = walk(rdb, bytes, opts, report, on_progress, |k| {
-            batch_bytes += k.value.raw().len() + 64;
-            batch.push(*k);
-            if batch_bytes >= BATCH_BYTES {
-                batch_bytes = 0;
-                // A send fails only if every worker is gone, which cannot
-                // happen before the channel closes.
-                let next = back_rx.try_recv().unwrap_or_default();
-                let _ = tx.send(std::mem::replace(&mut batch, next));
-            }
-        });
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
+impl Checked {
+    fn new() -> Checked {
+        Checked {
+            part: Report::new("", 0),
+            problems: Vec::new(),
+            prints: Vec::new(),
+            wide: Vec::new(),
+            resize: None,
         }
-        drop(tx);
-        // While the workers finish the last batches.
-        prints.sort_held();
-        for w in workers {
-            match w.join() {
-                Ok(tally) => tally.into_report(report),
-                Err(_) => report.fail(Problem::new(
-                    Error::invalid(
-                        rdbscope_rdb::Rule::Other,
-                        0,
-                        "internal error: a checking thread panicked",
-                    ),
-                    "internal",
-                )),
-            }
-        }
-        prints
-    })
+    }
 }
 
-/// Walks every record of `rdb`: counts, AUX and SELECTDB lines, key
-/// fingerprints, EOF and trailer; hands each key record to `value` and
-/// returns the key fingerprints per database.
-fn walk<'a>(
-    rdb: &Rdb<'a>,
-    bytes: &[u8],
-    opts: &Options,
-    report: &mut Report,
-    mut on_progress: impl FnMut(u64),
-    mut value: impl FnMut(&KeyRecord<'a>),
-) -> KeyPrints {
-    let mut key_prints = KeyPrints::new(opts.key_print_budget);
-    let mut key_buf = Vec::new();
-    let mut records = rdb.records();
-    while let Some(r) = records.next() {
-        let r = match r {
-            Ok(r) => r,
-            Err(e) => {
-                if let rdbscope_rdb::ErrorKind::ChecksumMismatch { .. } = e.kind {
-                    report.checksum_mismatch = true;
-                }
-                report.fail(Problem::from_error(&e));
-                break;
-            }
-        };
-        let end = records.offset();
-        match &r {
+impl Sink for ChunkCheck {
+    type Chunk = Checked;
+
+    fn record(&mut self, r: &Record<'_>, at: &At) -> Flow {
+        let out = &mut self.out;
+        let fail = |out: &mut Checked, e: Error| out.problems.push(Problem::from_error(&e));
+        match r {
             // Strings outside key records are decoded too: an AUX value or
             // a function's code can be LZF-compressed, and broken.
             Record::Aux { name, value } => match (name.to_vec(), value.to_vec()) {
-                (Ok(n), Ok(v)) => report.aux.push((end, n, v)),
-                (Err(e), _) | (_, Err(e)) => {
-                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadAux)))
-                }
+                (Ok(n), Ok(v)) => out.part.aux.push((at.end, n, v)),
+                (Err(e), _) | (_, Err(e)) => fail(out, e.with_stage(Stage::ReadAux)),
             },
             Record::Function { code } => {
-                if let Err(e) = code.bytes(&mut key_buf) {
-                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadFunction)));
+                if let Err(e) = code.bytes(&mut self.key_buf) {
+                    fail(out, e.with_stage(Stage::ReadFunction));
                 }
             }
             Record::FunctionPreGa(f) => {
                 let fields = [Some(f.name), Some(f.engine), f.description, Some(f.code)];
                 if let Some(e) = fields.iter().flatten().find_map(|s| s.to_vec().err()) {
-                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadFunction)));
+                    fail(out, e.with_stage(Stage::ReadFunction));
                 }
             }
             Record::SlotImport { job, .. } => {
-                if let Err(e) = job.bytes(&mut key_buf) {
-                    report.fail(Problem::from_error(&e.with_stage(Stage::ReadOpcode)));
+                if let Err(e) = job.bytes(&mut self.key_buf) {
+                    fail(out, e.with_stage(Stage::ReadOpcode));
                 }
             }
             Record::SelectDb { db } => {
-                report.selects.push((end, *db));
-                report.keyspace.db(*db);
+                out.part.selects.push((at.end, *db));
+                out.part.keyspace.db(*db);
             }
             Record::ResizeDb { keys, expires } => {
-                report.keyspace.db(records.db()).resize_hint = Some((*keys, *expires));
-                // Size the fingerprint list once instead of doubling it (up
-                // to twice the memory); a lying hint can ask for no more
-                // than the rest of the file could hold (3+ bytes per key).
-                let left = (bytes.len() as u64).saturating_sub(end) / 3;
-                key_prints.expect((*keys).min(left));
+                out.part.keyspace.db(at.db).resize_hint = Some((*keys, *expires));
+                out.resize = Some((*keys, at.end));
             }
-            Record::Key(k) => {
-                report.count_key(k, opts.now_ms);
-                match k.key.bytes(&mut key_buf) {
-                    Ok(key) => key_prints.push(key_print(k.db, key)),
-                    Err(e) => report.fail(Problem::from_error(&k.annotate(e))),
-                }
-                value(k);
-            }
-            Record::Eof(eof) => {
-                report.checksum = Some(eof.checksum);
-                report.end_offset = Some(end);
-                let tail = &bytes[(end as usize).min(bytes.len())..];
-                if is_diskless_eof_mark(tail) {
-                    // A file captured from a diskless replication stream
-                    // (`$EOF:<mark>` ... RDB ... `<mark>`): the mark is not data.
-                    report.notes.push(format!(
-                        "the {} bytes after the checksum are a diskless-replication EOF mark",
-                        tail.len()
-                    ));
-                } else if eof.trailing > 0 {
-                    let e = Error::invalid(
-                        rdbscope_rdb::Rule::TrailingData,
-                        end as usize,
-                        format!(
-                            "{} bytes of trailing data after the checksum (expected the end of the file)",
-                            eof.trailing
-                        ),
-                    );
-                    report.fail(Problem::new(e.with_stage(Stage::Trailer), "trailing-data"));
-                }
-            }
+            Record::Key(k) => self.key(k),
+            // The EOF record is the engine's to verify; the caller reads
+            // it from the walk's result.
             _ => {}
         }
-        // Report how far the walk will never read again (not `end`: the
-        // CRC still has to read up to a chunk behind it).
-        on_progress(records.settled_offset());
+        Flow::Continue
     }
-    key_prints
+
+    fn end(&mut self) -> Checked {
+        std::mem::replace(&mut self.out, Checked::new())
+    }
+}
+
+/// Puts the chunks' partial reports together, in file order.
+struct Merge {
+    report: Report,
+    prints: KeyPrints<u64>,
+    wide: KeyPrints<u128>,
+    size: Option<u64>,
+}
+
+impl Collector<Checked> for Merge {
+    fn collect(&mut self, c: Checked) -> Flow {
+        let r = &mut self.report;
+        if let Some((keys, end)) = c.resize {
+            // Size the fingerprint list once instead of doubling it (up to
+            // twice the memory); a lying hint can ask for no more than the
+            // rest of the file could hold (3+ bytes per key).
+            let left = self.size.map_or(u64::MAX, |s| s.saturating_sub(end) / 3);
+            if c.wide.is_empty() {
+                self.prints.expect(keys.min(left));
+            } else {
+                self.wide.expect(keys.min(left));
+            }
+        }
+        for p in c.prints {
+            self.prints.push(p);
+        }
+        for p in c.wide {
+            self.wide.push(p);
+        }
+        r.absorb(c.part);
+        for p in c.problems {
+            r.fail(p);
+        }
+        Flow::Continue
+    }
 }
 
 /// The 40 random hex characters that end an RDB sent by diskless
 /// replication (`rdbSaveRioWithEOFMark`).
-fn is_diskless_eof_mark(tail: &[u8]) -> bool {
-    tail.len() == 40 && tail.iter().all(u8::is_ascii_hexdigit)
+fn is_diskless_eof_mark(head: &[u8], trailing: u64) -> bool {
+    trailing == 40 && head.len() == 40 && head.iter().all(u8::is_ascii_hexdigit)
 }

@@ -157,6 +157,19 @@ impl Report {
         }
     }
 
+    /// Adds the counts and lines of `part`, which covers a later stretch
+    /// of the same file (its problems are added one by one with `fail`).
+    pub(crate) fn absorb(&mut self, part: Report) {
+        self.aux.extend(part.aux);
+        self.selects.extend(part.selects);
+        self.keyspace.merge(part.keyspace);
+        self.keys += part.keys;
+        self.expires += part.expires;
+        self.already_expired += part.already_expired;
+        self.subexpires += part.subexpires;
+        self.empty_keys += part.empty_keys;
+    }
+
     pub(crate) fn count_key(&mut self, k: &KeyRecord<'_>, now_ms: i64) {
         self.keys += 1;
         self.keyspace.add_key(k);

@@ -6,9 +6,10 @@ use crate::args::{CheckArgs, InfoFormat};
 use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
-use rdbscope_aof::{Aof, Opened};
-use rdbscope_check::{check, Options};
-use rdbscope_rdb::input::{display_name, WORKER_LAG};
+use crate::source::Kind;
+use rdbscope_aof::Aof;
+use rdbscope_check::{check_source, Options};
+use rdbscope_input::display_name;
 use rdbscope_select::Output;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -121,21 +122,17 @@ fn print_report(out: &mut impl Write, text: &[u8]) -> Result<(), Outcome> {
 
 fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
     let name = display_name(path);
-    let input = match rdbscope_aof::open(path) {
-        Ok(Opened::Rdb(i)) => i,
-        Ok(Opened::Aof(aof)) => return check_aof(&aof, &name, opts, format),
-        Err(e) => {
-            eprintln!("rdbscope: {name}: {e}");
+    let input = match crate::source::open(path) {
+        Ok(Kind::Rdb(i)) => i,
+        Ok(Kind::Aof(aof)) => return check_aof(&aof, &name, opts, format),
+        Ok(Kind::Json(_)) => {
+            eprintln!("rdbscope: {name}: a JSON dump: `check` reads RDB and AOF files (`dump` reads JSON back)");
             return (Vec::new(), Outcome::Failure);
         }
+        Err(e) => return (Vec::new(), e.report(&name)),
     };
-    let mut progress = Progress::new(&name, input.bytes().len() as u64);
-    // Worker threads check values behind the walk: keep their pages mapped.
-    let lag = if opts.threads > 1 { WORKER_LAG } else { 0 };
-    let report = check(input.bytes(), &name, opts, |offset| {
-        input.release_before(offset.saturating_sub(lag));
-        progress.at(offset);
-    });
+    let mut progress = Progress::for_input(&name, input.size(), input.progress());
+    let report = input.with_source(|s| check_source(s, &name, opts, &mut |o| progress.at(o)));
     drop(progress);
     let mut text = Vec::new();
     let _ = match format {

@@ -1,16 +1,48 @@
-//! `rdbscope dump`: records to JSON. AOF inputs go to `dump_aof`.
+//! `rdbscope dump`: records to JSON. AOF inputs go to `dump_aof`, JSON
+//! inputs to `dump_json`.
 
 use crate::args::{DumpArgs, DumpFormat};
 use crate::options;
 use crate::progress::Progress;
-use crate::report::{print_error, print_open_error, Outcome};
-use rdbscope_aof::Opened;
-use rdbscope_printer::parallel::{print_parallel, Format};
-use rdbscope_printer::{JsonPrinter, Layout, PrintError, RespPrinter};
-use rdbscope_rdb::input::{display_name, Input, WORKER_LAG};
-use rdbscope_rdb::{Rdb, Record, Records, Scratch};
-use rdbscope_select::{KeyFilter, RecordFilter};
+use crate::report::{print_error, Outcome};
+use crate::source::Kind;
+use rdbscope_engine::Source;
+use rdbscope_input::{display_name, Mapped};
+use rdbscope_printer::dump::{Format, KeyFilter as KeySelect, Options};
+use rdbscope_printer::PrintError;
+use rdbscope_rdb::KeyRecord;
+use rdbscope_select::KeyFilter;
 use std::io::Write;
+
+/// The shared key filters as the printer asks them, one per thread.
+pub(crate) struct Selected {
+    filter: KeyFilter,
+    key_buf: Vec<u8>,
+    max_key_size: u64,
+}
+
+impl Selected {
+    /// `filter` (with the file's time settled), decoding compressed keys
+    /// of at most `max_key_size` bytes.
+    pub(crate) fn new(filter: &KeyFilter, max_key_size: u64) -> Selected {
+        Selected {
+            filter: filter.clone(),
+            key_buf: Vec::new(),
+            max_key_size,
+        }
+    }
+}
+
+impl KeySelect for Selected {
+    fn accepts(&mut self, k: &KeyRecord<'_>) -> rdbscope_rdb::Result<bool> {
+        self.filter
+            .matches_record(k, &mut self.key_buf, self.max_key_size)
+    }
+
+    fn done_after_match(&self) -> bool {
+        self.filter.stops_after_match()
+    }
+}
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
@@ -20,128 +52,87 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    if let Some(layout) = crate::dump_json::sniff_file(&a.input) {
-        let outcome = crate::dump_json::run(&a.input, layout, a, &filter, &name, &mut out);
-        return options::finish_output(out, outcome, false);
-    }
-    let input = match rdbscope_aof::open(&a.input) {
-        Ok(Opened::Rdb(i)) => i,
-        Ok(Opened::Aof(aof)) => {
+    let input = match crate::source::open(&a.input) {
+        Ok(Kind::Rdb(i)) => i,
+        Ok(Kind::Aof(aof)) => {
             let outcome = crate::dump_aof::run(&aof, a, &filter, &name, &mut out);
             return options::finish_output(out, outcome, false);
         }
-        Err(e) => return print_open_error(&name, &e),
+        Ok(Kind::Json(input)) => {
+            let outcome = crate::dump_json::run(input, a, &filter, &name, &mut out);
+            return options::finish_output(out, outcome, false);
+        }
+        Err(e) => {
+            let outcome = e.report(&name);
+            return options::finish_output(out, outcome, false);
+        }
     };
-    let outcome = match dump(&input, a, &filter, &mut out) {
+    let filter = options::settle_file_time(filter, input.head());
+    let mut progress = Progress::for_input(&name, input.size(), input.progress());
+    // The printer buffers and writes whole blocks itself.
+    let result =
+        input.with_source(|s| dump_source(s, a, &filter, &mut |o| progress.at(o), &mut out));
+    drop(progress);
+    let outcome = match result {
         Ok(()) => Outcome::Ok,
         Err(e) => print_error(&name, &e),
     };
     options::finish_output(out, outcome, false)
 }
 
-/// Where records go: JSON or RESP.
-enum Printer<W: Write> {
-    Json(JsonPrinter<W>),
-    Resp(RespPrinter<W>),
-}
-
-impl<W: Write> Printer<W> {
-    fn record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
-        match self {
-            Printer::Json(p) => p.record(r),
-            Printer::Resp(p) => p.record(r),
-        }
-    }
-
-    fn flush(&mut self) -> Result<(), PrintError> {
-        match self {
-            Printer::Json(p) => p.flush(),
-            Printer::Resp(p) => p.flush(),
-        }
-    }
-
-    fn finish(self) -> Result<(), PrintError> {
-        match self {
-            Printer::Json(p) => p.finish().map(drop),
-            Printer::Resp(p) => {
-                let skipped = p.skipped_empty();
-                p.finish()?;
-                note_skipped(skipped);
-                Ok(())
-            }
-        }
-    }
-}
-
 /// Dumps the RDB in `input` (for an RDB-preamble AOF: its RDB part, whose
 /// eof record counts the command tail as trailing bytes).
 pub(crate) fn dump<W: Write + Send>(
-    input: &Input,
+    input: &Mapped,
     a: &DumpArgs,
     filter: &KeyFilter,
-    mut out: W,
+    out: W,
 ) -> Result<(), PrintError> {
-    let rdb = Rdb::new(input.bytes())?.verify_checksum(!a.common.ignore_checksum);
-    // When any filter is given, only keys are printed.
-    let records_too = !a.keys_only && !filter.is_active();
-    let filter =
-        RecordFilter::new(filter.clone(), records_too).with_max_key_size(a.common.max_value_size);
+    let filter = options::settle_file_time(filter.clone(), input.bytes());
+    let release = |offset: u64| input.release_before(offset);
+    let source = Source::Mapped {
+        bytes: input.bytes(),
+        release: Some(&release),
+    };
+    dump_source(source, a, &filter, &mut |_| {}, out)
+}
+
+fn dump_source<W: Write>(
+    source: Source<'_>,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    on_progress: &mut dyn FnMut(u64),
+    out: W,
+) -> Result<(), PrintError> {
     let threads = a
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let parallel = threads > 1 && a.format != DumpFormat::Json;
-    let walk = Walk::new(input, &rdb, filter, parallel);
-    if parallel {
-        let format = match a.format {
-            DumpFormat::Resp => Format::Resp(rdb.header()),
-            _ => {
-                if records_too {
-                    let mut p = JsonPrinter::new(&mut out, Layout::Lines, Scratch::new());
-                    p.header(&rdb.header())?;
-                    p.finish()?;
-                }
-                Format::JsonLines
-            }
-        };
-        let stats = print_parallel(walk, format, threads, a.common.max_value_size, out)?;
-        note_skipped(stats.skipped_empty);
-        return Ok(());
-    }
-    let mut printer = match a.format {
-        DumpFormat::Resp => Printer::Resp(RespPrinter::new(out, &rdb.header())),
-        DumpFormat::Jsonl | DumpFormat::Json => {
-            let layout = if a.format == DumpFormat::Json {
-                Layout::Document
-            } else {
-                Layout::Lines
-            };
-            let scratch = Scratch::with_limit(a.common.max_value_size);
-            let mut p = JsonPrinter::new(out, layout, scratch);
-            if records_too {
-                p.header(&rdb.header())?;
-            }
-            Printer::Json(p)
-        }
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let opts = Options {
+        format: match a.format {
+            DumpFormat::Jsonl => Format::JsonLines,
+            DumpFormat::Json => Format::Json,
+            DumpFormat::Resp => Format::Resp,
+        },
+        // When any filter is given, only keys are printed.
+        records_too: !a.keys_only && !filter.is_active(),
+        max_decompressed: a.common.max_value_size,
+        engine: rdbscope_engine::Options {
+            threads,
+            verify_checksum: !a.common.ignore_checksum,
+            ..rdbscope_engine::Options::default()
+        },
     };
-    let mut result = Ok(());
-    for r in walk {
-        if let Err(e) = r.and_then(|r| printer.record(&r)) {
-            result = Err(e);
-            break;
-        }
-    }
-    match result {
-        Ok(()) => printer.finish(),
-        Err(e) => {
-            // Keep every complete record read before the problem; then
-            // report it. (A `--format json` document stays unterminated, so
-            // no reader mistakes it for a whole file.)
-            if let Err(PrintError::Io(io)) = printer.flush() {
-                return Err(PrintError::Io(io));
-            }
-            Err(e)
-        }
-    }
+    let max = a.common.max_value_size;
+    let stats = rdbscope_printer::dump::dump(
+        source,
+        &opts,
+        || Selected::new(filter, max),
+        on_progress,
+        out,
+    )?;
+    note_skipped(stats.skipped_empty);
+    Ok(())
 }
 
 fn note_skipped(skipped: u64) {
@@ -149,63 +140,5 @@ fn note_skipped(skipped: u64) {
         eprintln!(
             "rdbscope: note: {skipped} empty collection(s) left out (Redis skips them on load, RESTORE refuses them)"
         );
-    }
-}
-
-/// The records to print, in file order: filtered, with pages behind the
-/// walk released and progress shown as it goes.
-struct Walk<'i, 'a> {
-    input: &'i Input,
-    records: Records<'a>,
-    filter: RecordFilter,
-    /// Bytes behind the walk kept mapped, for records still being
-    /// rendered on other threads.
-    lag: u64,
-    progress: Progress,
-    done: bool,
-}
-
-impl<'i, 'a> Walk<'i, 'a> {
-    fn new(input: &'i Input, rdb: &Rdb<'a>, filter: RecordFilter, parallel: bool) -> Self {
-        Walk {
-            input,
-            records: rdb.records(),
-            filter,
-            lag: if parallel { WORKER_LAG } else { 0 },
-            progress: Progress::new(input.name(), input.bytes().len() as u64),
-            done: false,
-        }
-    }
-}
-
-impl<'a> Iterator for Walk<'_, 'a> {
-    type Item = Result<Record<'a>, PrintError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
-            let r = match self.records.next()? {
-                Ok(r) => r,
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e.into()));
-                }
-            };
-            // Pages behind the walk are not needed again: keep memory flat.
-            let settled = self.records.settled_offset();
-            self.input.release_before(settled.saturating_sub(self.lag));
-            self.progress.at(self.records.offset());
-            match self.filter.keep(&r) {
-                Ok(true) => {
-                    self.done = self.filter.is_done();
-                    return Some(Ok(r));
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e.into()));
-                }
-            }
-        }
-        None
     }
 }

@@ -8,8 +8,8 @@ use crate::report::{print_error, Outcome};
 use rdbscope_aof::render::{print_commands, Format, Options, RenderError};
 use rdbscope_aof::source::{rdb_end, starts_with_rdb_magic};
 use rdbscope_aof::{Aof, Part};
+use rdbscope_input::Mapped;
 use rdbscope_printer::json::write_bytes;
-use rdbscope_rdb::input::Input;
 use rdbscope_select::{KeyFilter, Output};
 use std::io::{self, Write};
 use std::path::Path;
@@ -50,7 +50,7 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
         let opened;
         let input = match aof {
             Aof::Single { input, .. } => input,
-            _ => match Input::open(&part.path) {
+            _ => match rdbscope_input::open_whole(&part.path) {
                 Ok(i) => {
                     opened = i;
                     &opened
@@ -74,7 +74,7 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
 
 /// One file: its `aof-file` record, its RDB part, its commands.
 fn dump_part(
-    input: &Input,
+    input: &Mapped,
     part: &Part,
     a: &DumpArgs,
     filter: &KeyFilter,

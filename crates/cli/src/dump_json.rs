@@ -4,29 +4,14 @@
 //! RDB it came from.
 
 use crate::args::{DumpArgs, DumpFormat};
+use rdbscope_input::Input;
 use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError};
 use rdbscope_rdb::{KeyType, OwnedRecord, OwnedValue, Scratch};
 use rdbscope_select::{KeyFacts, KeyFilter, Output};
-use std::io::{self, BufReader, Read, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
 use crate::report::Outcome;
-
-/// The JSON layout of the file at `path`, if its first non-space byte
-/// says it is JSON. Standard input is left to the RDB/AOF path.
-pub fn sniff_file(path: &Path) -> Option<JsonLayout> {
-    if path.as_os_str() == "-" {
-        return None;
-    }
-    let mut f = std::fs::File::open(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut head = [0u8; 256];
-    let n = f.read(&mut head).ok()?;
-    sniff(&head[..n])
-}
 
 fn type_of(v: &OwnedValue) -> KeyType {
     match v {
@@ -40,11 +25,10 @@ fn type_of(v: &OwnedValue) -> KeyType {
     }
 }
 
-/// Dumps the JSON input at `path` as `a` asks (JSON Lines or JSON), the
-/// keys `filter` selects, to `out`.
+/// Dumps the JSON input (a file, standard input, compressed or not) as
+/// `a` asks (JSON Lines or JSON), the keys `filter` selects, to `out`.
 pub fn run(
-    path: &Path,
-    layout: JsonLayout,
+    mut input: Input,
     a: &DumpArgs,
     filter: &KeyFilter,
     name: &str,
@@ -58,9 +42,13 @@ pub fn run(
         eprintln!("rdbscope: {name}: --min-size/--max-size need an RDB or AOF input: a JSON dump does not hold the values' stored sizes");
         return Outcome::Failure;
     }
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return crate::report::print_open_error(name, &e),
+    // The input's content said JSON, so its first bytes do.
+    let layout = match input.head() {
+        Ok(head) => sniff(head).unwrap_or(JsonLayout::Lines),
+        Err(e) => {
+            eprintln!("rdbscope: {name}: read error: {e}");
+            return Outcome::Problem;
+        }
     };
     let out_layout = if a.format == DumpFormat::Json {
         Layout::Document
@@ -70,7 +58,7 @@ pub fn run(
     let mut filter = filter.clone();
     let mut p = JsonPrinter::new(out, out_layout, Scratch::new());
     let records_too = !a.keys_only && !filter.is_active();
-    let mut reader = JsonReader::new(BufReader::with_capacity(1 << 16, file), layout);
+    let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
     let result = (|| -> Result<(), String> {
         while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
             let keep = match &r {

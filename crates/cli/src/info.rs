@@ -1,13 +1,14 @@
 //! `rdbscope info`: a summary without decoding values.
 
 use crate::args::{InfoArgs, InfoFormat};
+use crate::dump::Selected;
 use crate::options;
-use crate::report::{print_error, print_open_error, Outcome};
-use rdbscope_printer::info::Summary;
+use crate::progress::Progress;
+use crate::report::{print_error, Outcome};
+use crate::source::open_rdb;
+use rdbscope_input::display_name;
+use rdbscope_printer::info::summarize;
 use rdbscope_printer::PrintError;
-use rdbscope_rdb::input::{display_name, Input};
-use rdbscope_rdb::Rdb;
-use rdbscope_select::{KeyFilter, RecordFilter};
 
 pub fn run(a: &InfoArgs) -> Outcome {
     let name = display_name(&a.input);
@@ -17,11 +18,29 @@ pub fn run(a: &InfoArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let input = match Input::open(&a.input) {
+    let input = match open_rdb(&a.input) {
         Ok(i) => i,
-        Err(e) => return print_open_error(&name, &e),
+        Err(e) => {
+            let outcome = e.report(&name);
+            return options::finish_output(out, outcome, false);
+        }
     };
-    let outcome = match summarize(&input, a, filter) {
+    let filter = options::settle_file_time(filter, input.head());
+    let opts = rdbscope_engine::Options {
+        verify_checksum: !a.common.ignore_checksum,
+        ..rdbscope_engine::Options::default()
+    };
+    let max = a.common.max_value_size;
+    let mut progress = Progress::for_input(&name, input.size(), input.progress());
+    // Counts the selected keys (every key without filters) and every other
+    // record.
+    let summary = input.with_source(|s| {
+        summarize(s, &opts, || Selected::new(&filter, max), &mut |o| {
+            progress.at(o)
+        })
+    });
+    drop(progress);
+    let outcome = match summary {
         Ok(summary) => {
             let written = match a.format {
                 InfoFormat::Text => summary.write_text(&mut out, &name),
@@ -35,23 +54,4 @@ pub fn run(a: &InfoArgs) -> Outcome {
         Err(e) => print_error(&name, &e),
     };
     options::finish_output(out, outcome, false)
-}
-
-/// Counts the selected keys (every key without filters) and every other
-/// record.
-fn summarize(input: &Input, a: &InfoArgs, filter: KeyFilter) -> Result<Summary, PrintError> {
-    let bytes = input.bytes();
-    let rdb = Rdb::new(bytes)?.verify_checksum(!a.common.ignore_checksum);
-    let mut summary = Summary::new(rdb.header(), bytes.len() as u64);
-    let mut select = RecordFilter::new(filter, true).with_max_key_size(a.common.max_value_size);
-    let mut records = rdb.records();
-    while let Some(r) = records.next() {
-        let db = records.db();
-        let r = r?;
-        if select.keep(&r)? {
-            summary.add(&r, db)?;
-        }
-        input.release_before(records.settled_offset());
-    }
-    Ok(summary)
 }

@@ -11,6 +11,7 @@ mod info;
 mod options;
 mod progress;
 mod report;
+mod source;
 
 use clap::Parser;
 use std::process::ExitCode;

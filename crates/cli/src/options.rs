@@ -110,3 +110,24 @@ pub fn finish_output(out: Output, outcome: Outcome, keep_on_problem: bool) -> Ou
         }
     }
 }
+
+/// `filter` with the time the file was written (its `ctime` aux field) as
+/// the default `--now`. The aux fields come first in an RDB, so `head` (the
+/// input's first bytes) holds them; chunks walked on other threads never
+/// see them, hence this is settled before the walk.
+pub fn settle_file_time(filter: KeyFilter, head: &[u8]) -> KeyFilter {
+    let Ok(rdb) = rdbscope_rdb::Rdb::new(head) else {
+        return filter;
+    };
+    let mut select = rdbscope_select::RecordFilter::new(filter, true);
+    let mut records = rdb.records();
+    while let Some(Ok(r)) = records.next() {
+        match r {
+            rdbscope_rdb::Record::Aux { .. } => {
+                let _ = select.keep(&r);
+            }
+            _ => break,
+        }
+    }
+    select.key_filter().clone()
+}

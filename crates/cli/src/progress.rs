@@ -1,11 +1,21 @@
 //! Progress on stderr for long jobs: only when stderr is a terminal (never
-//! in pipes, logs or CI), only for inputs big enough to take a while, and
-//! updated by whole percents so the walk pays next to nothing for it.
+//! in pipes, logs or CI) and not with `--quiet`.
+//!
+//! * A mapped file: for inputs big enough to take a while, updated by whole
+//!   percents so the walk pays next to nothing for it.
+//! * A stream (standard input, a pipe, a compressed file): the raw bytes
+//!   read so far and the rate, and where the raw size is known (a
+//!   compressed file) a percentage and the time left; updated a few times
+//!   a second.
 
 use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
 
 /// Inputs smaller than this finish too fast to need a progress line.
 const MIN_SIZE: u64 = 64 << 20;
+
+/// How often a stream's line is redrawn.
+const EVERY: Duration = Duration::from_millis(250);
 
 pub struct Progress {
     name: String,
@@ -13,16 +23,48 @@ pub struct Progress {
     /// Offset at which the next update is due (u64::MAX: disabled).
     next: u64,
     shown: bool,
+    /// A stream's raw-byte counter; `None` for a mapped file.
+    stream: Option<rdbscope_input::Progress>,
+    start: Instant,
+    last: Instant,
+}
+
+fn enabled() -> bool {
+    !crate::options::quiet() && std::io::stderr().is_terminal()
 }
 
 impl Progress {
+    /// Progress through a mapped input of `total` bytes.
     pub fn new(name: &str, total: u64) -> Progress {
-        let on = !crate::options::quiet() && total >= MIN_SIZE && std::io::stderr().is_terminal();
+        let on = total >= MIN_SIZE && enabled();
         Progress {
             name: name.to_string(),
             total,
             next: if on { 0 } else { u64::MAX },
             shown: false,
+            stream: None,
+            start: Instant::now(),
+            last: Instant::now(),
+        }
+    }
+
+    /// Progress of an input: by offset for a mapped one (`size`), by raw
+    /// bytes read for a stream.
+    pub fn for_input(name: &str, size: Option<u64>, raw: rdbscope_input::Progress) -> Progress {
+        match size {
+            Some(total) => Progress::new(name, total),
+            None => {
+                let on = enabled() && raw.total().is_none_or(|t| t >= MIN_SIZE / 4);
+                Progress {
+                    name: name.to_string(),
+                    total: 0,
+                    next: if on { 0 } else { u64::MAX },
+                    shown: false,
+                    stream: Some(raw),
+                    start: Instant::now(),
+                    last: Instant::now(),
+                }
+            }
         }
     }
 
@@ -36,6 +78,35 @@ impl Progress {
 
     #[cold]
     fn update(&mut self, offset: u64) {
+        if let Some(raw) = &self.stream {
+            let now = Instant::now();
+            if self.shown && now.duration_since(self.last) < EVERY {
+                return;
+            }
+            self.last = now;
+            let read = raw.bytes_read();
+            let secs = now.duration_since(self.start).as_secs_f64().max(1e-3);
+            let rate = read as f64 / secs;
+            let mut line = format!(
+                "\r{}: {} MB read, {:.0} MB/s",
+                self.name,
+                read >> 20,
+                rate / 1e6
+            );
+            if let (Some(f), Some(total)) = (raw.fraction(), raw.total()) {
+                let left = total.saturating_sub(read) as f64 / rate.max(1.0);
+                line += &format!(
+                    ", {:>3.0}% of {} MB, {:.0} s left",
+                    f * 100.0,
+                    total >> 20,
+                    left
+                );
+            }
+            eprint!("{line}   ");
+            let _ = std::io::stderr().flush();
+            self.shown = true;
+            return;
+        }
         let pct = offset.saturating_mul(100) / self.total.max(1);
         eprint!(
             "\r{}: {pct:>3}% ({} of {} MB)",

@@ -298,6 +298,22 @@ impl Input {
     pub fn into_source(self) -> Source {
         self.source
     }
+
+    /// The whole content as one slice: a mapped file as it is; a stream
+    /// (decompressed) read to its end into memory. For readers that still
+    /// need the whole input at once (a single-file AOF arriving through a
+    /// pipe or compressed, for now): memory then grows with the input.
+    pub fn into_mapped(self) -> io::Result<Mapped> {
+        match self.source {
+            Source::Mapped(m) => Ok(m),
+            Source::Stream(mut s) => {
+                let name = s.name().to_string();
+                let mut bytes = Vec::new();
+                s.read_to_end(&mut bytes)?;
+                Ok(Mapped::owned(bytes, name))
+            }
+        }
+    }
 }
 
 /// A reader that fails once with a stored error, then reports the end.
@@ -310,6 +326,12 @@ impl Read for Failed {
             None => Ok(0),
         }
     }
+}
+
+/// Opens `path` (`-` is standard input) as one slice: see
+/// [`Input::into_mapped`].
+pub fn open_whole(path: &Path) -> io::Result<Mapped> {
+    Input::open(path)?.into_mapped()
 }
 
 /// The display name for a path argument: `<stdin>` for `-`, else the path.

@@ -59,6 +59,25 @@ impl Keyspace {
         *d.by_encoding.entry(k.value.encoding()).or_default() += 1;
     }
 
+    /// Adds the counts of `other`, gathered over a later part of the same
+    /// file (a later RESIZEDB hint replaces an earlier one, as in one walk).
+    pub fn merge(&mut self, other: Keyspace) {
+        for (db, d) in other.dbs {
+            let m = self.dbs.entry(db).or_default();
+            m.keys += d.keys;
+            m.expires += d.expires;
+            for (a, b) in m.by_type.iter_mut().zip(d.by_type) {
+                *a += b;
+            }
+            for (e, n) in d.by_encoding {
+                *m.by_encoding.entry(e).or_default() += n;
+            }
+            if d.resize_hint.is_some() {
+                m.resize_hint = d.resize_hint;
+            }
+        }
+    }
+
     /// The counts of database `db`, created empty when new.
     pub fn db(&mut self, db: u64) -> &mut DbCounts {
         self.dbs.entry(db).or_default()

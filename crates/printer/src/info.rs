@@ -1,9 +1,11 @@
 //! `info`: a summary of a file gathered from its records without decoding
 //! values (types and counts come from the record headers).
 
+use crate::dump::KeyFilter;
 use crate::error::PrintError;
 use crate::json::{write_bytes, write_json_str};
 use crate::keyspace::Keyspace;
+use rdbscope_engine::{At, Collector, Flow, Sink, Source};
 use rdbscope_rdb::{Checksum, Header, Record};
 use std::io::Write;
 
@@ -100,6 +102,20 @@ impl Summary {
             }
         }
         Ok(())
+    }
+
+    /// Adds what `other` gathered over a later part of the same file.
+    pub fn merge(&mut self, other: Summary) {
+        self.aux.extend(other.aux);
+        self.functions.extend(other.functions);
+        self.module_aux.extend(other.module_aux);
+        self.slot_info_records += other.slot_info_records;
+        self.slot_imports += other.slot_imports;
+        self.keyspace.merge(other.keyspace);
+        if other.checksum.is_some() {
+            self.checksum = other.checksum;
+            self.trailing_bytes = other.trailing_bytes;
+        }
     }
 
     /// Keys in every database.
@@ -242,6 +258,103 @@ impl Summary {
         )?;
         self.keyspace.write_json(o)?;
         o.write_all(b"}\n")
+    }
+}
+
+/// Summarizes `source` with the walking engine (`opts.threads` threads).
+/// `on_progress` gets the offset reached, on the calling thread.
+pub fn summarize<F: KeyFilter>(
+    source: Source<'_>,
+    opts: &rdbscope_engine::Options,
+    make_filter: impl Fn() -> F + Sync,
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<Summary, PrintError> {
+    let mut collector = SummaryCollector {
+        summary: None,
+        error: None,
+    };
+    let walked = rdbscope_engine::walk(
+        source,
+        opts,
+        on_progress,
+        |h: &Header| SummarySink {
+            part: Summary::new(*h, 0),
+            filter: make_filter(),
+            error: None,
+        },
+        &mut collector,
+    );
+    if let Some(e) = collector.error {
+        return Err(e);
+    }
+    match walked.error {
+        Some(rdbscope_engine::WalkError::Decode(e)) => return Err(e.into()),
+        Some(rdbscope_engine::WalkError::Io(e)) => {
+            return Err(crate::dump::read_error(walked.size, e))
+        }
+        None => {}
+    }
+    let mut summary = collector
+        .summary
+        .or_else(|| walked.header.map(|h| Summary::new(h, 0)))
+        .ok_or_else(|| PrintError::Io(std::io::Error::other("no header read")))?;
+    summary.file_size = walked.size;
+    Ok(summary)
+}
+
+/// `info`'s per-record work: a partial summary per chunk.
+struct SummarySink<F> {
+    part: Summary,
+    /// Which keys count (every other record always does).
+    filter: F,
+    error: Option<PrintError>,
+}
+
+impl<F: KeyFilter> Sink for SummarySink<F> {
+    type Chunk = (Summary, Option<PrintError>);
+
+    fn record(&mut self, r: &Record<'_>, at: &At) -> Flow {
+        if let Record::Key(k) = r {
+            match self.filter.accepts(k) {
+                Ok(true) => {}
+                Ok(false) => return Flow::Continue,
+                Err(e) => {
+                    self.error = Some(e.into());
+                    return Flow::Stop;
+                }
+            }
+        }
+        match self.part.add(r, at.db) {
+            Ok(()) => Flow::Continue,
+            Err(e) => {
+                self.error = Some(e);
+                Flow::Stop
+            }
+        }
+    }
+
+    fn end(&mut self) -> Self::Chunk {
+        let fresh = Summary::new(self.part.header, 0);
+        (std::mem::replace(&mut self.part, fresh), self.error.take())
+    }
+}
+
+struct SummaryCollector {
+    summary: Option<Summary>,
+    error: Option<PrintError>,
+}
+
+impl Collector<(Summary, Option<PrintError>)> for SummaryCollector {
+    fn collect(&mut self, (part, error): (Summary, Option<PrintError>)) -> Flow {
+        match &mut self.summary {
+            Some(s) => s.merge(part),
+            None => self.summary = Some(part),
+        }
+        if error.is_some() {
+            self.error = error;
+            return Flow::Stop;
+        }
+        Flow::Continue
     }
 }
 

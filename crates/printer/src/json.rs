@@ -680,6 +680,20 @@ impl JsonPrinter<std::io::Sink> {
         JsonPrinter::with_out(out, layout, scratch)
     }
 
+    /// Makes this printer write as if `n` records had been written before
+    /// it (so that a [`Layout::Document`] printer for a later chunk of a
+    /// file separates its first record with a comma).
+    pub fn after_records(mut self, n: u64) -> Self {
+        self.written = n;
+        self
+    }
+
+    /// The output of an [`JsonPrinter::in_memory`] printer (whole
+    /// records), without closing a document, and its scratch space.
+    pub fn into_parts(self) -> (Vec<u8>, Scratch) {
+        (self.out.buf.into_vec(), self.scratch)
+    }
+
     /// The output of an [`JsonPrinter::in_memory`] printer (whole
     /// records), and its scratch space for the next printer.
     pub fn into_buffer(mut self) -> Result<(Vec<u8>, Scratch), PrintError> {

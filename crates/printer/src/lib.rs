@@ -6,9 +6,9 @@
 
 #![warn(missing_docs)]
 
+pub mod dump;
 pub mod info;
 pub mod json;
-pub mod parallel;
 pub mod resp;
 
 pub use rdbscope_json::WriteError as PrintError;

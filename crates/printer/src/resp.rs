@@ -64,6 +64,16 @@ impl<W: Write> RespPrinter<W> {
         self.skipped_empty
     }
 
+    /// The database the output has selected (None: no SELECT yet).
+    pub fn selected(&self) -> Option<u64> {
+        self.selected
+    }
+
+    /// Bytes held in the buffer (all output, for an in-memory printer).
+    pub fn buffered(&self) -> usize {
+        self.out.len()
+    }
+
     fn flush_if_full(&mut self) -> Result<(), PrintError> {
         if self.out.len() >= FLUSH_AT {
             if let Some(sink) = &mut self.sink {

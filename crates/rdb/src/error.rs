@@ -134,6 +134,22 @@ impl Error {
         }
     }
 
+    /// For a truncation: the absolute offset the input would have had to
+    /// reach (the failed read's offset plus the bytes it was missing).
+    pub fn needed_end(&self) -> Option<u64> {
+        match self.kind {
+            ErrorKind::Truncated { needed, .. } if self.inner_offset.is_none() => {
+                Some(self.offset.saturating_add(needed))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the input ran out (as opposed to breaking a rule).
+    pub fn is_truncation(&self) -> bool {
+        matches!(self.kind, ErrorKind::Truncated { .. })
+    }
+
     /// A broken `rule` of the format at `offset`; `msg` says what was
     /// expected and what was found.
     pub fn invalid(rule: Rule, offset: usize, msg: impl Into<String>) -> Error {

@@ -1,7 +1,8 @@
 //! Zero-copy reading of Redis and Valkey RDB files.
 //!
-//! The decoder works over a byte slice (a memory map for files, see
-//! [`input`]) and yields one [`Record`] at a time; values are views into the
+//! The decoder works over a byte slice (a memory map for files, or a
+//! window of a stream; how bytes arrive is `rdbscope-input`'s and the
+//! engine's job) and yields one [`Record`] at a time; values are views into the
 //! input, decoded on demand. Nothing here prints or exits; consumers (the
 //! JSON printer, the checker, the CLI) sit on top.
 //!
@@ -33,7 +34,6 @@ pub mod crc;
 pub mod cursor;
 pub mod elem;
 pub mod error;
-pub mod input;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;
@@ -56,7 +56,7 @@ pub use error::{Error, ErrorKind, Result, Stage};
 pub use module::{ModuleId, ModuleValue};
 pub use owned::{OwnedKey, OwnedRecord, OwnedValue};
 pub use rdb_string::RdbString;
-pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records};
+pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records, Resume};
 pub use rule::Rule;
 pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};

@@ -82,8 +82,8 @@ impl Header {
             return Err(err(
                 crate::Rule::HeaderSignature,
                 format!(
-                    "wrong signature: expected \"REDIS\" or \"VALKEY\", found {:?}",
-                    String::from_utf8_lossy(&data[..9])
+                    "wrong signature: expected \"REDIS\" or \"VALKEY\", found {}",
+                    hex_ascii(&data[..data.len().min(16)])
                 ),
             ));
         };
@@ -355,6 +355,51 @@ impl<'a> Rdb<'a> {
             done: false,
         }
     }
+
+    /// Where a walk of this file stands just after its header: to walk it
+    /// over other bytes than one slice of the whole (see [`Resume`]).
+    pub fn resume_state(&self) -> Resume {
+        let crc = (self.verify_checksum && self.header.has_checksum())
+            .then(|| crate::crc::crc64(&self.data[..9]));
+        Resume {
+            header: self.header,
+            offset: 9,
+            db: 0,
+            crc,
+        }
+    }
+}
+
+/// Where a walk stands between two records, so that it can go on over
+/// other bytes: a refilled window of a stream, or a chunk of a file
+/// walked by another thread. A walk resumed from a `Resume` yields the
+/// same records, errors (at the same absolute offsets) and checksum as
+/// one walk of the whole input would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// The file's header (version and flavor decide the encodings).
+    pub header: Header,
+    /// Absolute offset of the next record.
+    pub offset: u64,
+    /// The database selected at `offset`.
+    pub db: u64,
+    /// CRC-64 of every byte before `offset`; `None` when the checksum is
+    /// not verified (or this walk is a chunk whose bytes another thread
+    /// feeds to the checksum).
+    pub crc: Option<u64>,
+}
+
+impl Resume {
+    /// A walk from a record boundary at `offset` with `db` selected, not
+    /// computing the checksum.
+    pub fn at(header: Header, offset: u64, db: u64) -> Resume {
+        Resume {
+            header,
+            offset,
+            db,
+            crc: None,
+        }
+    }
 }
 
 /// Iterator over the records after the header. See the module docs.
@@ -378,6 +423,44 @@ const PREFETCH_AHEAD: usize = 2048;
 const CRC_CHUNK: usize = 1 << 20;
 
 impl<'a> Records<'a> {
+    /// Goes on with a walk at `state.offset`, over `data`, whose first byte
+    /// is the one at `state.offset`. Error offsets stay absolute. `data`
+    /// may end anywhere: a record that runs past its end fails with
+    /// [`ErrorKind::Truncated`], which a caller with more bytes to come
+    /// retries from the record's start with more data (every read of the
+    /// record iterator is bounded by the end of `data`, not by a length
+    /// found inside it, so a truncation here always means "the bytes ran
+    /// out"; [`Error::needed_end`] hints how far they must reach).
+    pub fn resume(data: &'a [u8], state: &Resume) -> Records<'a> {
+        Records {
+            c: Cursor::new(data, state.offset as usize),
+            header: state.header,
+            db: state.db,
+            crc: state.crc.map(Crc64::resume),
+            crc_pos: 0,
+            prefetched: 0,
+            done: false,
+        }
+    }
+
+    /// The state of this walk at `offset`, the start of a record it has
+    /// not yielded yet, or of one whose decoding failed (the state is the
+    /// one before that record): the checksum is brought up to `offset`.
+    /// `offset` must lie between the end of the last record yielded and
+    /// the end of the data.
+    pub fn suspend(&mut self, offset: u64) -> Resume {
+        let rel = (offset as usize)
+            .saturating_sub(self.c.base())
+            .min(self.c.data().len());
+        self.feed_crc(rel);
+        Resume {
+            header: self.header,
+            offset,
+            db: self.db,
+            crc: self.crc.as_ref().map(Crc64::value),
+        }
+    }
+
     /// Offset of the next record.
     pub fn offset(&self) -> u64 {
         self.c.offset() as u64
@@ -388,11 +471,12 @@ impl<'a> Records<'a> {
     /// only up to here (see `Input::release_before`), or the CRC would
     /// fault released pages back in.
     pub fn settled_offset(&self) -> u64 {
-        let pos = self.c.offset();
-        match self.crc {
-            Some(_) => pos.min(self.crc_pos) as u64,
-            None => pos as u64,
-        }
+        let pos = self.c.pos();
+        let settled = match self.crc {
+            Some(_) => pos.min(self.crc_pos),
+            None => pos,
+        };
+        (self.c.base() + settled) as u64
     }
 
     /// The currently selected database.
@@ -660,6 +744,7 @@ impl<'a> Records<'a> {
 
     fn eof(&mut self, eof_at: usize) -> Result<Record<'a>> {
         let after_eof = self.c.pos();
+        let after_eof_at = self.c.offset();
         if !self.header.has_checksum() {
             return Ok(Record::Eof(Eof {
                 offset: eof_at as u64,
@@ -679,7 +764,7 @@ impl<'a> Records<'a> {
                 let computed = crc.value();
                 if computed != s {
                     return Err(Error::new(
-                        after_eof,
+                        after_eof_at,
                         ErrorKind::ChecksumMismatch {
                             stored: s,
                             computed,
@@ -767,4 +852,21 @@ impl<'a> Iterator for Records<'a> {
         }
         Some(r)
     }
+}
+
+/// Bytes as hex and printable ASCII (`1f 8b 08 00 |....|`): what an
+/// unexpected signature is shown as, never the raw bytes.
+fn hex_ascii(bytes: &[u8]) -> String {
+    let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let ascii: String = bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("{} |{ascii}|", hex.join(" "))
 }

@@ -55,6 +55,8 @@ rules! {
     TrailingData => "trailing-data", "nothing follows the checksum";
     /// A key appears twice in one database.
     DuplicateKey => "duplicate-key", "a key appears at most once per database";
+    /// The input could not be read to its end.
+    InputRead => "input-read", "the input can be read to its end (no I/O error, and a compressed input decompresses with its checksums right)";
     /// A declared size is above a configured limit.
     SizeLimit => "size-limit", "a declared size is within the configured decoding limits";
     // --- Primitive encodings ---------------------------------------------

@@ -1,0 +1,478 @@
+//! Every input kind gives the same answers: for each corpus RDB and each
+//! single-file AOF of the servers that write one (up to 6.2), as a plain
+//! file, as `.gz`, `.bz2`, `.zst` and `.lz4` files, and each of those
+//! piped into standard input, `dump`, `check --format json` and (for RDB)
+//! `info --format json` write byte-identical output to the plain file's,
+//! once the input's name is normalised. A JSON Lines dump, plain or
+//! gzip'd, dumps back to the same records. Broken compression is reported
+//! by the compression layer with where it broke; a stream of zeros is
+//! refused at once; 2 GiB of key records gzip'd into `check -` stay in
+//! bounded memory.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const KINDS: [&str; 5] = ["plain", "gz", "bz2", "zst", "lz4"];
+
+fn compress(kind: &str, bytes: &[u8]) -> Vec<u8> {
+    match kind {
+        "plain" => bytes.to_vec(),
+        "gz" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "bz2" => {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "zst" => zstd::encode_all(bytes, 1).unwrap(),
+        "lz4" => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        _ => unreachable!("{kind}"),
+    }
+}
+
+/// Runs rdbscope; with `stdin`, those bytes are written into a pipe (not
+/// a redirected file) by a thread while the child runs.
+fn run(args: &[&str], stdin: Option<Vec<u8>>) -> (Vec<u8>, String, Option<i32>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+    cmd.args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().expect("spawn rdbscope");
+    let writer = stdin.map(|bytes| {
+        let mut pipe = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            // The child may stop reading early (an error): a broken pipe
+            // is fine.
+            let _ = pipe.write_all(&bytes);
+        })
+    });
+    let out = child.wait_with_output().expect("wait");
+    if let Some(w) = writer {
+        w.join().unwrap();
+    }
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// The output with the input's name (as given, JSON-escaped or not) and
+/// standard input's name replaced by `INPUT`.
+fn normalise(out: &[u8], names: &[&str]) -> String {
+    let mut s = String::from_utf8_lossy(out).into_owned();
+    for name in names.iter().filter(|n| **n != "-") {
+        s = s.replace(name, "INPUT");
+    }
+    s.replace("<stdin>", "INPUT")
+        .replace("\"path\":\"-\"", "\"path\":\"INPUT\"")
+        .replace("\"file\":\"-\"", "\"file\":\"INPUT\"")
+}
+
+fn corpus_files(sub: &str, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let Some(dir) = rdbscope_testkit::corpus("input_kinds") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut walk = vec![dir.join(sub)];
+    while let Some(d) = walk.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk.push(p);
+            } else if keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs every command on every kind of `files`, comparing with the plain
+/// file, on two threads.
+fn same_for_every_kind(files: &[PathBuf], commands: &[&[&str]]) -> usize {
+    let tmp = rdbscope_testkit::TempDir::new("input-kinds");
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let runs = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(file) = files.get(i) else { return };
+                let plain = file.to_str().unwrap();
+                let bytes = std::fs::read(file).unwrap();
+                let mut inputs = Vec::new();
+                for kind in KINDS {
+                    let data = compress(kind, &bytes);
+                    if kind != "plain" {
+                        let p = tmp.path.join(format!("{i}.{kind}"));
+                        std::fs::write(&p, &data).unwrap();
+                        inputs.push((p.to_str().unwrap().to_string(), None));
+                    }
+                    inputs.push(("-".to_string(), Some(data)));
+                }
+                for args in commands {
+                    let mut a = args.to_vec();
+                    a.push(plain);
+                    let (want, _, want_code) = run(&a, None);
+                    let want = normalise(&want, &[plain]);
+                    if args.len() <= 3 {
+                        assert!(!want.is_empty(), "{plain}: {args:?} wrote nothing");
+                    }
+                    for (path, stdin) in &inputs {
+                        let mut a = args.to_vec();
+                        a.push(path);
+                        let (got, err, code) = run(&a, stdin.clone());
+                        let got = normalise(&got, &[path]);
+                        let how = if stdin.is_some() { "stdin" } else { path };
+                        assert_eq!(code, want_code, "{plain} as {how}: {args:?}: {err}");
+                        assert!(
+                            got == want,
+                            "{plain} as {how}: {args:?} differs from the plain file's; stderr: {err}\n--- got\n{}\n--- want\n{}",
+                            &got[..got.len().min(2000)],
+                            &want[..want.len().min(2000)]
+                        );
+                        runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    runs.into_inner()
+}
+
+#[test]
+fn every_corpus_rdb_reads_the_same_from_every_input_kind() {
+    let files = corpus_files("rdb", |p| p.extension().is_some_and(|e| e == "rdb"));
+    if files.is_empty() {
+        return;
+    }
+    let runs = same_for_every_kind(
+        &files,
+        &[
+            &["dump"],
+            &["check", "--format", "json"],
+            &["info", "--format", "json"],
+            // Filters, with `--now` from the file's ctime aux field, which
+            // a stream's walk settles from its first bytes.
+            &[
+                "dump",
+                "--format",
+                "resp",
+                "--not-expired",
+                "--type",
+                "string",
+            ],
+            &["info", "--format", "json", "--expired", "--db", "0"],
+        ],
+    );
+    assert_eq!(runs, files.len() * 5 * 9);
+}
+
+#[test]
+fn every_single_file_aof_reads_the_same_from_every_input_kind() {
+    // Servers up to 6.2 write one appendonly.aof; 7.0 and later a
+    // directory with a manifest (read from files only).
+    let files = corpus_files("aof", |p| {
+        p.file_name().is_some_and(|n| n == "appendonly.aof")
+            && ["redis-3.", "redis-4.", "redis-5.", "redis-6."]
+                .iter()
+                .any(|v| p.to_str().unwrap().contains(v))
+    });
+    if files.is_empty() {
+        return;
+    }
+    assert!(files.len() >= 10, "{files:?}");
+    let runs = same_for_every_kind(&files, &[&["dump"], &["check", "--format", "json"]]);
+    assert_eq!(runs, files.len() * 2 * 9);
+}
+
+#[test]
+fn a_json_lines_dump_dumps_back_to_the_same_records_plain_and_gzipped() {
+    let files = corpus_files("rdb", |p| p.extension().is_some_and(|e| e == "rdb"));
+    let tmp = rdbscope_testkit::TempDir::new("input-kinds-json");
+    for (i, file) in files.iter().enumerate().step_by(3) {
+        let (first, err, code) = run(&["dump", file.to_str().unwrap()], None);
+        assert_eq!(code, Some(0), "{}: {err}", file.display());
+        let plain = tmp.path.join(format!("{i}.jsonl"));
+        let gz = tmp.path.join(format!("{i}.jsonl.gz"));
+        std::fs::write(&plain, &first).unwrap();
+        std::fs::write(&gz, compress("gz", &first)).unwrap();
+        for (path, stdin) in [
+            (plain.to_str().unwrap(), None),
+            (gz.to_str().unwrap(), None),
+            ("-", Some(compress("gz", &first))),
+        ] {
+            let (again, err, code) = run(&["dump", path], stdin);
+            assert_eq!(code, Some(0), "{path}: {err}");
+            assert!(first == again, "{}: dump of {path} differs", file.display());
+        }
+    }
+}
+
+/// The first corpus RDB of a good size, for the broken-compression tests.
+fn sample_rdb() -> Option<Vec<u8>> {
+    let files = corpus_files("rdb", |p| p.extension().is_some_and(|e| e == "rdb"));
+    files
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .find(|b| b.len() > 64 << 10)
+}
+
+#[test]
+fn a_corrupt_gz_is_a_gzip_error_with_an_offset() {
+    let Some(rdb) = sample_rdb() else { return };
+    let mut gz = compress("gz", &rdb);
+    let mid = gz.len() / 2;
+    for b in &mut gz[mid..mid + 16] {
+        *b ^= 0x5a;
+    }
+    let tmp = rdbscope_testkit::TempDir::new("input-kinds-corrupt");
+    let path = tmp.path.join("corrupt.rdb.gz");
+    std::fs::write(&path, &gz).unwrap();
+    let path = path.to_str().unwrap();
+    for (args, stdin) in [
+        (vec!["check", path], None),
+        (vec!["check", "-"], Some(gz.clone())),
+        (vec!["dump", path], None),
+        (vec!["info", path], None),
+    ] {
+        let (out, err, code) = run(&args, stdin);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        let all = format!("{}{err}", String::from_utf8_lossy(&out));
+        assert!(all.contains("gzip"), "{args:?}: {all}");
+        assert!(all.contains("compressed offset"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn a_truncated_zst_says_truncated() {
+    let Some(rdb) = sample_rdb() else { return };
+    let mut zst = compress("zst", &rdb);
+    zst.truncate(zst.len() / 2);
+    let tmp = rdbscope_testkit::TempDir::new("input-kinds-truncated");
+    let path = tmp.path.join("cut.rdb.zst");
+    std::fs::write(&path, &zst).unwrap();
+    let path = path.to_str().unwrap();
+    for (args, stdin) in [
+        (vec!["check", "--format", "json", path], None),
+        (vec!["check", "-"], Some(zst.clone())),
+        (vec!["dump", path], None),
+        (vec!["info", path], None),
+    ] {
+        let (out, err, code) = run(&args, stdin);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        let all = format!("{}{err}", String::from_utf8_lossy(&out));
+        assert!(all.contains("truncated zstd"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn zeros_through_a_pipe_are_refused_at_once() {
+    for cmd in ["check", "dump", "info"] {
+        let start = std::time::Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .args([cmd, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        // An endless stream, as `cat /dev/zero |`: only the child's exit
+        // ends it.
+        let writer = std::thread::spawn(move || {
+            let zeros = vec![0u8; 1 << 16];
+            while pipe.write_all(&zeros).is_ok() {}
+        });
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        writer.join().unwrap();
+        assert_eq!(status.code(), Some(1), "{cmd}: {err}");
+        assert!(err.contains("all zero bytes"), "{cmd}: {err}");
+        assert!(err.contains("wrong signature"), "{cmd}: {err}");
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "{cmd}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+const PEAK_LIMIT_KB: i64 = 64 * 1024;
+
+/// One string key record: type 0, a 16-byte key, a 1000-byte value.
+fn record(i: u64, out: &mut Vec<u8>) {
+    out.push(0);
+    out.push(16);
+    out.extend_from_slice(format!("key:{i:012}").as_bytes());
+    out.extend_from_slice(&[0x40 | (1000 >> 8) as u8, (1000 & 0xff) as u8]);
+    let fill = b'a' + (i % 26) as u8;
+    out.extend(std::iter::repeat_n(fill, 1000));
+}
+
+/// Runs `rdbscope <args> -` with a generated RDB stream (a header, then
+/// `RDBSCOPE_STREAM_TEST_MB` MiB of key records, 2048 by default, then
+/// half a record) gzip'd by a thread into its stdin; returns (stdout tail,
+/// stderr, exit code, peak RSS in KiB).
+fn run_streamed_gzip(args: &[&str]) -> (String, String, i32, i64) {
+    let total = std::env::var("RDBSCOPE_STREAM_TEST_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2048u64)
+        << 20;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rdbscope");
+    let pid = child.id() as libc::pid_t;
+    let stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let mut gz = flate2::write::GzEncoder::new(stdin, flate2::Compression::fast());
+        let mut buf = b"REDIS0011\xfe\x00".to_vec();
+        let (mut sent, mut i) = (0u64, 0u64);
+        while sent < total {
+            while buf.len() < 1 << 20 {
+                record(i, &mut buf);
+                i += 1;
+            }
+            if gz.write_all(&buf).is_err() {
+                return;
+            }
+            sent += buf.len() as u64;
+            buf.clear();
+        }
+        // Cut mid-record (a type byte, a key length, half the key), in a
+        // gzip stream that is itself whole.
+        let _ = gz.write_all(b"\x00\x10key:0000");
+        let _ = gz.finish();
+    });
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let (mut tail, mut buf) = (Vec::new(), vec![0u8; 1 << 16]);
+        while let Ok(n @ 1..) = out.read(&mut buf) {
+            tail.extend_from_slice(&buf[..n]);
+            if tail.len() > 1 << 17 {
+                tail.drain(..tail.len() - (1 << 16));
+            }
+        }
+        String::from_utf8_lossy(&tail).into_owned()
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    writer.join().expect("writer");
+    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
+    // `Child` is not waited on afterwards.
+    let (status, usage) = unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let r = libc::wait4(pid, &mut status, 0, &mut usage);
+        assert_eq!(r, pid, "wait4");
+        (status, usage)
+    };
+    std::mem::forget(child);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (
+        out_reader.join().expect("stdout reader"),
+        err_reader.join().expect("stderr reader"),
+        code,
+        usage.ru_maxrss,
+    )
+}
+
+#[test]
+fn a_long_gzipped_stream_cut_mid_record_stays_small() {
+    for args in [&["check", "--format", "json"][..], &["dump"][..]] {
+        let (out, err, code, peak_kb) = run_streamed_gzip(args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        if args[0] == "check" {
+            assert!(out.contains("\"truncated\""), "report: {out}");
+        }
+        assert!(
+            err.contains("end of") || err.contains("truncat"),
+            "{args:?}: {err}"
+        );
+        assert!(peak_kb <= PEAK_LIMIT_KB, "{args:?}: peak RSS {peak_kb} KiB");
+        eprintln!("{args:?} through gzip: peak RSS {peak_kb} KiB");
+    }
+}
+
+/// `--expired` is relative to the file's `ctime` aux field when `--now` is
+/// not given, for a stream too (whose walk settles it from the first
+/// bytes before any chunk is handed out): a key that expires after the
+/// file was written but before today is not expired.
+#[test]
+fn expired_is_relative_to_the_files_ctime_from_every_input_kind() {
+    let mut rdb = b"REDIS0009".to_vec();
+    // AUX ctime = 1000000000 (2001), a 32-bit integer string.
+    rdb.extend_from_slice(b"\xfa\x05ctime\xc2");
+    rdb.extend_from_slice(&1_000_000_000u32.to_le_bytes());
+    rdb.extend_from_slice(b"\xfe\x00");
+    // "k1" expires in 2017: after ctime, before now.
+    rdb.push(0xfc);
+    rdb.extend_from_slice(&1_500_000_000_000u64.to_le_bytes());
+    rdb.extend_from_slice(b"\x00\x02k1\x01v");
+    rdb.extend_from_slice(b"\x00\x02k2\x01v");
+    // EOF and a zero checksum (checksums disabled).
+    rdb.extend_from_slice(&[0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let tmp = rdbscope_testkit::TempDir::new("input-kinds-ctime");
+    for kind in KINDS {
+        let data = compress(kind, &rdb);
+        let path = tmp.path.join(format!("ctime.{kind}"));
+        std::fs::write(&path, &data).unwrap();
+        let path = path.to_str().unwrap();
+        for (input, stdin) in [(path, None), ("-", Some(data))] {
+            let (out, err, code) = run(&["dump", "--expired", input], stdin.clone());
+            assert_eq!(code, Some(0), "{kind} {input}: {err}");
+            assert!(
+                out.is_empty(),
+                "{kind} {input}: {}",
+                String::from_utf8_lossy(&out)
+            );
+            let (out, err, code) = run(&["dump", "--not-expired", input], stdin.clone());
+            assert_eq!(code, Some(0), "{kind} {input}: {err}");
+            assert_eq!(
+                out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(),
+                2
+            );
+            let (out, _, _) = run(&["info", "--format", "json", "--expired", input], stdin);
+            assert!(
+                String::from_utf8_lossy(&out).contains("\"keys\":0"),
+                "{kind} {input}: {}",
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Streamed input in bounded memory: a generator behind a pipe writes a
+//! valid header and then hundreds of megabytes of small valid key records
+//! into `rdbscope check -` and `rdbscope dump -`, then cuts the stream in
+//! the middle of a record. The report must name the truncation, and the
+//! process's peak resident set (from `wait4`'s rusage) must stay at most
+//! 64 MB, however much was streamed.
+//!
+//! The stream is 2 GiB by default (a few seconds per command for the debug
+//! binary: string values cost little to check);
+//! `RDBSCOPE_STREAM_TEST_MB` changes it.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const PEAK_LIMIT_KB: i64 = 64 * 1024;
+
+fn stream_mb() -> u64 {
+    std::env::var("RDBSCOPE_STREAM_TEST_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2048)
+}
+
+/// One string key record: type 0, a 16-byte key, a 1000-byte value.
+fn record(i: u64, out: &mut Vec<u8>) {
+    out.push(0);
+    out.push(16);
+    out.extend_from_slice(format!("key:{i:012}").as_bytes());
+    out.extend_from_slice(&[0x40 | (1000 >> 8) as u8, (1000 & 0xff) as u8]);
+    let fill = b'a' + (i % 26) as u8;
+    out.extend(std::iter::repeat_n(fill, 1000));
+}
+
+/// Runs `rdbscope <args> -` with the generated stream on stdin; returns
+/// (stdout, stderr, exit code, peak RSS in KiB, bytes streamed).
+fn run_streamed(args: &[&str]) -> (String, String, i32, i64, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rdbscope");
+    let pid = child.id() as libc::pid_t;
+    let mut stdin = child.stdin.take().expect("stdin");
+    let total = stream_mb() << 20;
+    let writer = std::thread::spawn(move || {
+        let mut buf = b"REDIS0011\xfe\x00".to_vec();
+        let mut sent = 0u64;
+        let mut i = 0u64;
+        while sent < total {
+            while buf.len() < 1 << 20 {
+                record(i, &mut buf);
+                i += 1;
+            }
+            if stdin.write_all(&buf).is_err() {
+                return sent;
+            }
+            sent += buf.len() as u64;
+            buf.clear();
+        }
+        // Cut mid-record: a type byte, a key length, half the key.
+        let _ = stdin.write_all(b"\x00\x10key:0000");
+        sent + 9
+    });
+    // Drain the outputs while the child runs (a full pipe would block it).
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        // Keep only the last 64 KiB of stdout (dump writes gigabytes).
+        loop {
+            match std::io::Read::read(&mut out, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    s.extend_from_slice(&buf[..n]);
+                    if s.len() > 1 << 17 {
+                        s.drain(..s.len() - (1 << 16));
+                    }
+                }
+            }
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
+        s
+    });
+    let sent = writer.join().expect("writer");
+    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
+    // `Child` is not waited on afterwards.
+    let (status, usage) = unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let r = libc::wait4(pid, &mut status, 0, &mut usage);
+        assert_eq!(r, pid, "wait4");
+        (status, usage)
+    };
+    std::mem::forget(child);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (
+        out_reader.join().expect("stdout reader"),
+        err_reader.join().expect("stderr reader"),
+        code,
+        usage.ru_maxrss,
+        sent,
+    )
+}
+
+#[test]
+fn check_of_a_long_stream_cut_mid_record_stays_small() {
+    let (out, err, code, peak_kb, sent) = run_streamed(&["check", "--format", "json"]);
+    assert_eq!(code, 1, "stderr: {err}");
+    assert!(out.contains("\"truncated\""), "report: {out}");
+    assert!(
+        err.contains("end of") || err.contains("truncat"),
+        "stderr: {err}"
+    );
+    assert!(
+        peak_kb <= PEAK_LIMIT_KB,
+        "peak RSS {peak_kb} KiB after streaming {sent} bytes"
+    );
+    eprintln!("check: {sent} bytes streamed, peak RSS {peak_kb} KiB");
+}
+
+#[test]
+fn dump_of_a_long_stream_cut_mid_record_stays_small() {
+    let (_out, err, code, peak_kb, sent) = run_streamed(&["dump"]);
+    assert_eq!(code, 1, "stderr: {err}");
+    assert!(
+        err.contains("end of") || err.contains("truncat"),
+        "stderr: {err}"
+    );
+    assert!(
+        peak_kb <= PEAK_LIMIT_KB,
+        "peak RSS {peak_kb} KiB after streaming {sent} bytes"
+    );
+    eprintln!("dump: {sent} bytes streamed, peak RSS {peak_kb} KiB");
+}
+
+#[test]
+fn dev_zero_on_stdin_is_refused_at_once() {
+    let start = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(["check", "-"])
+        .stdin(std::fs::File::open("/dev/zero").expect("/dev/zero"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong signature"), "{err}");
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+    for cmd in ["dump", "info"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .args([cmd, "-"])
+            .stdin(std::fs::File::open("/dev/zero").expect("/dev/zero"))
+            .output()
+            .expect("run");
+        assert_ne!(out.status.code(), Some(0), "{cmd}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("wrong signature"));
+    }
+}
