@@ -5,7 +5,6 @@
 //! not cryptographic; hostile input can make them collide, which costs a
 //! confirmation walk, never a false report.
 
-use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::Elem;
 
 /// 64-bit fingerprint of a byte string (FNV-1a over 8-byte words, then a
@@ -41,15 +40,64 @@ pub fn fingerprint(b: &[u8]) -> u64 {
     h ^ (h >> 33)
 }
 
-/// Fingerprint of an element's string form (so `Int(5)` and `Str("5")`
-/// are the same member, as they are to Redis).
+/// Fingerprint of an element as a member: `Int(5)` and `Str("5")` are the
+/// same member, as they are to Redis, so an integer and a string that is
+/// an integer's canonical decimal text ([`canonical_int`]) are both
+/// fingerprinted by value ([`int_fingerprint`], without formatting the
+/// integer as text); any other string by its bytes. Most strings are
+/// ruled out as integers by their first byte.
+#[inline]
 pub fn elem_fingerprint(e: Elem<'_>) -> u64 {
     match e {
-        Elem::Str(s) => fingerprint(s),
-        Elem::Int(v) => {
-            let mut tmp = [0u8; 20];
-            fingerprint(int_text(v, &mut tmp))
+        Elem::Str(s) => match canonical_int(s) {
+            Some(v) => int_fingerprint(v),
+            None => fingerprint(s),
+        },
+        Elem::Int(v) => int_fingerprint(v),
+    }
+}
+
+/// Fingerprint of an integer member (see [`elem_fingerprint`]): the
+/// value, offset so that small integers do not map near 0, through the
+/// murmur3 finalizer (a bijection, so distinct integers never collide).
+#[inline]
+fn int_fingerprint(v: i64) -> u64 {
+    let mut h = (v as u64) ^ 0x9e37_79b9_7f4a_7c15;
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// The integer whose canonical decimal text (what `int_text` writes: no
+/// `+`, no leading zeros, no `-0`) is exactly `s`, if there is one.
+#[inline]
+fn canonical_int(s: &[u8]) -> Option<i64> {
+    let (&first, _) = s.split_first()?;
+    if first != b'-' && !first.is_ascii_digit() || s.len() > 20 {
+        return None;
+    }
+    let neg = first == b'-';
+    let digits = if neg { &s[1..] } else { s };
+    match digits {
+        [] => return None,
+        [b'0', ..] if neg || digits.len() > 1 => return None,
+        _ => {}
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
         }
+        v = v.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    if neg {
+        // Down to i64::MIN, whose magnitude is 2^63.
+        (v <= 1 << 63).then_some(0i64.wrapping_sub_unsigned(v))
+    } else {
+        i64::try_from(v).ok()
     }
 }
 
@@ -128,6 +176,7 @@ impl Seen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdbscope_rdb::rdb_string::int_text;
 
     #[test]
     fn int_and_text_forms_agree() {
@@ -146,6 +195,53 @@ mod tests {
                 other[i] ^= 0x40;
                 assert_ne!(fingerprint(&base), fingerprint(&other), "len {n} byte {i}");
             }
+        }
+    }
+
+    #[test]
+    fn integers_and_their_text_agree_and_nothing_else_does() {
+        let mut ints = vec![0, 1, -1, 9, 10, -10, i64::MAX, i64::MIN, i64::MIN + 1];
+        let mut seed = 0x5851_f42d_4c95_7f2d_u64;
+        for _ in 0..100_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            ints.push(seed as i64 >> (seed % 64));
+        }
+        for v in ints {
+            let mut tmp = [0u8; 20];
+            let text = int_text(v, &mut tmp);
+            assert_eq!(canonical_int(text), Some(v));
+            assert_eq!(
+                elem_fingerprint(Elem::Int(v)),
+                elem_fingerprint(Elem::Str(text))
+            );
+        }
+        for text in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"00",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"--1",
+            b"9223372036854775808",
+            b"-9223372036854775809",
+            b"99999999999999999999",
+            b"-99999999999999999999",
+            b"123456789012345678901",
+            b"1.0",
+            b"0x1",
+        ] {
+            assert_eq!(
+                canonical_int(text),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 

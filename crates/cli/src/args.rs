@@ -145,6 +145,10 @@ pub struct InfoArgs {
     pub input: PathBuf,
     #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
     pub format: InfoFormat,
+    /// Threads that walk the file (default: the number of CPUs; the
+    /// summary is the same either way). `-j1` uses one thread.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]

@@ -26,7 +26,13 @@ pub fn run(a: &InfoArgs) -> Outcome {
         }
     };
     let filter = options::settle_file_time(filter, input.head());
+    // Chunks are summarized on every core and merged in file order, so the
+    // summary is the same with any number of threads.
     let opts = rdbscope_engine::Options {
+        threads: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
         verify_checksum: !a.common.ignore_checksum,
         ..rdbscope_engine::Options::default()
     };
