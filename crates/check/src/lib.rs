@@ -321,7 +321,7 @@ impl ChunkCheck {
     fn key(&mut self, k: &KeyRecord<'_>) {
         let out = &mut self.out;
         out.part.count_key(k, self.now_ms);
-        match k.key.bytes(&mut self.key_buf) {
+        match k.key.bytes_limited(&mut self.key_buf, self.scratch.limit()) {
             Ok(key) if self.wide => out.wide.push(wide_key_print(k.db, key, k.offset)),
             Ok(key) => out.prints.push(key_print(k.db, key)),
             Err(e) => out.problems.push(Problem::from_error(&k.annotate(e))),
@@ -354,26 +354,33 @@ impl Sink for ChunkCheck {
     fn record(&mut self, r: &Record<'_>, at: &At) -> Flow {
         let out = &mut self.out;
         let fail = |out: &mut Checked, e: Error| out.problems.push(Problem::from_error(&e));
+        // Every string is decoded under the same --max-value-size as
+        // values, as `dump` decodes them.
+        let limit = self.scratch.limit();
+        let owned = |s: &rdbscope_rdb::RdbString<'_>| {
+            let mut v = Vec::new();
+            s.bytes_limited(&mut v, limit).map(<[u8]>::to_vec)
+        };
         match r {
             // Strings outside key records are decoded too: an AUX value or
             // a function's code can be LZF-compressed, and broken.
-            Record::Aux { name, value } => match (name.to_vec(), value.to_vec()) {
+            Record::Aux { name, value } => match (owned(name), owned(value)) {
                 (Ok(n), Ok(v)) => out.part.aux.push((at.end, n, v)),
                 (Err(e), _) | (_, Err(e)) => fail(out, e.with_stage(Stage::ReadAux)),
             },
             Record::Function { code } => {
-                if let Err(e) = code.bytes(&mut self.key_buf) {
+                if let Err(e) = code.bytes_limited(&mut self.key_buf, limit) {
                     fail(out, e.with_stage(Stage::ReadFunction));
                 }
             }
             Record::FunctionPreGa(f) => {
                 let fields = [Some(f.name), Some(f.engine), f.description, Some(f.code)];
-                if let Some(e) = fields.iter().flatten().find_map(|s| s.to_vec().err()) {
+                if let Some(e) = fields.iter().flatten().find_map(|s| owned(s).err()) {
                     fail(out, e.with_stage(Stage::ReadFunction));
                 }
             }
             Record::SlotImport { job, .. } => {
-                if let Err(e) = job.bytes(&mut self.key_buf) {
+                if let Err(e) = job.bytes_limited(&mut self.key_buf, limit) {
                     fail(out, e.with_stage(Stage::ReadOpcode));
                 }
             }

@@ -87,17 +87,20 @@ pub fn write_quoted_int<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
     o.write_all(&tmp[..text.len() + 2])
 }
 
-/// An RDB string as a binary-safe JSON string (decoding LZF into `buf`).
+/// An RDB string as a binary-safe JSON string (decoding LZF into `buf`,
+/// refusing to decompress more than `limit` bytes: the reader's
+/// `--max-value-size`, so that `dump` prints what `check` accepts).
 pub fn write_rdb_string<W: Write>(
     o: &mut W,
     s: &RdbString<'_>,
     buf: &mut Vec<u8>,
+    limit: u64,
 ) -> Result<(), WriteError> {
     if let Some(v) = s.as_int() {
         write_quoted_int(o, v)?;
         return Ok(());
     }
-    let b = s.bytes(buf)?;
+    let b = s.bytes_limited(buf, limit)?;
     write_bytes(o, b)?;
     Ok(())
 }

@@ -210,14 +210,15 @@ impl<W: Write> JsonPrinter<W> {
 
     fn other_record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
         self.begin()?;
+        let limit = self.scratch.limit();
         let o = &mut self.out;
         let buf = &mut self.val_buf;
         match r {
             Record::Aux { name, value } => {
                 o.write_all(b"{\"record\":\"aux\",\"name\":")?;
-                write_rdb_string(o, name, buf)?;
+                write_rdb_string(o, name, buf, limit)?;
                 o.write_all(b",\"value\":")?;
-                write_rdb_string(o, value, buf)?;
+                write_rdb_string(o, value, buf, limit)?;
                 o.write_all(b"}")?;
             }
             Record::SelectDb { db } => write!(o, "{{\"record\":\"selectdb\",\"db\":{db}}}")?,
@@ -235,21 +236,21 @@ impl<W: Write> JsonPrinter<W> {
             )?,
             Record::Function { code } => {
                 o.write_all(b"{\"record\":\"function\",\"code\":")?;
-                write_rdb_string(o, code, buf)?;
+                write_rdb_string(o, code, buf, limit)?;
                 o.write_all(b"}")?;
             }
             Record::FunctionPreGa(f) => {
                 o.write_all(b"{\"record\":\"function_pre_ga\",\"name\":")?;
-                write_rdb_string(o, &f.name, buf)?;
+                write_rdb_string(o, &f.name, buf, limit)?;
                 o.write_all(b",\"engine\":")?;
-                write_rdb_string(o, &f.engine, buf)?;
+                write_rdb_string(o, &f.engine, buf, limit)?;
                 o.write_all(b",\"description\":")?;
                 match &f.description {
-                    Some(d) => write_rdb_string(o, d, buf)?,
+                    Some(d) => write_rdb_string(o, d, buf, limit)?,
                     None => o.write_all(b"null")?,
                 }
                 o.write_all(b",\"code\":")?;
-                write_rdb_string(o, &f.code, buf)?;
+                write_rdb_string(o, &f.code, buf, limit)?;
                 o.write_all(b"}")?;
             }
             Record::ModuleAux { module, when } => {
@@ -264,7 +265,7 @@ impl<W: Write> JsonPrinter<W> {
             }
             Record::SlotImport { job, ranges, .. } => {
                 o.write_all(b"{\"record\":\"slot_import\",\"job\":")?;
-                write_rdb_string(o, job, buf)?;
+                write_rdb_string(o, job, buf, limit)?;
                 o.write_all(b",\"ranges\":[")?;
                 for (i, (a, b)) in Record::slot_ranges(ranges).enumerate() {
                     if i > 0 {
@@ -305,7 +306,7 @@ impl<W: Write> JsonPrinter<W> {
         o.write_all(b"{\"db\":")?;
         write_u64(o, k.db)?;
         o.write_all(b",\"key\":")?;
-        write_rdb_string(o, &k.key, &mut self.key_buf)?;
+        write_rdb_string(o, &k.key, &mut self.key_buf, self.scratch.limit())?;
         let v = &k.value;
         let typed = v.typed();
         // A string is parsed once, here: its form names the encoding.
@@ -335,7 +336,7 @@ impl<W: Write> JsonPrinter<W> {
         match typed {
             Typed::String(_) => {
                 if let Some(st) = &string {
-                    write_rdb_string(o, st, &mut self.val_buf)?;
+                    write_rdb_string(o, st, &mut self.val_buf, s.limit())?;
                 }
             }
             Typed::List(l) => write_members(o, &l, s)?,
@@ -793,6 +794,7 @@ fn write_stream<W: Write>(
     s: &mut Scratch,
     buf: &mut Vec<u8>,
 ) -> Result<(), PrintError> {
+    let limit = s.limit();
     o.write_all(b"{\"entries\":[")?;
     let mut first = true;
     st.for_each_entry(s, |entry| {
@@ -826,7 +828,7 @@ fn write_stream<W: Write>(
     o.write_all(b",\"entries_added\":")?;
     write_opt_u64(o, m.entries_added)?;
     o.write_all(b",\"groups\":")?;
-    write_groups(o, st, buf)?;
+    write_groups(o, st, buf, limit)?;
     o.write_all(b",\"idmp\":")?;
     match st.idmp() {
         None => o.write_all(b"null")?,
@@ -842,7 +844,7 @@ fn write_stream<W: Write>(
                     o.write_all(b",")?;
                 }
                 o.write_all(b"{\"pid\":")?;
-                write_rdb_string(o, &p.pid, buf)?;
+                write_rdb_string(o, &p.pid, buf, limit)?;
                 o.write_all(b",\"iids\":[")?;
                 for (j, iid) in p.iids().enumerate() {
                     let (iid, id) = iid?;
@@ -850,7 +852,7 @@ fn write_stream<W: Write>(
                         o.write_all(b",")?;
                     }
                     o.write_all(b"[")?;
-                    write_rdb_string(o, &iid, buf)?;
+                    write_rdb_string(o, &iid, buf, limit)?;
                     o.write_all(b",")?;
                     write_id(o, id)?;
                     o.write_all(b"]")?;
@@ -870,7 +872,12 @@ fn write_stream<W: Write>(
 /// (id, consumer) pair per pending entry of this group, sorted for lookup.
 /// That is memory proportional to the group's PEL, which the value itself
 /// already takes in the file.
-fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Result<(), PrintError> {
+fn write_groups<W: Write>(
+    o: &mut W,
+    st: &Stream<'_>,
+    buf: &mut Vec<u8>,
+    limit: u64,
+) -> Result<(), PrintError> {
     o.write_all(b"[")?;
     let mut owners: Vec<(StreamId, usize)> = Vec::new();
     let mut names: Vec<RdbString<'_>> = Vec::new();
@@ -880,7 +887,7 @@ fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Resu
             o.write_all(b",")?;
         }
         o.write_all(b"{\"name\":")?;
-        write_rdb_string(o, &g.name, buf)?;
+        write_rdb_string(o, &g.name, buf, limit)?;
         o.write_all(b",\"last_delivered_id\":")?;
         write_id(o, g.last_id)?;
         o.write_all(b",\"entries_read\":")?;
@@ -907,7 +914,7 @@ fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Resu
                 .ok()
                 .map(|i| owners[i].1);
             match owner {
-                Some(ci) => write_rdb_string(o, &names[ci], buf)?,
+                Some(ci) => write_rdb_string(o, &names[ci], buf, limit)?,
                 None => o.write_all(b"null")?,
             }
             o.write_all(b",")?;
@@ -923,7 +930,7 @@ fn write_groups<W: Write>(o: &mut W, st: &Stream<'_>, buf: &mut Vec<u8>) -> Resu
                 o.write_all(b",")?;
             }
             o.write_all(b"{\"name\":")?;
-            write_rdb_string(o, &c.name, buf)?;
+            write_rdb_string(o, &c.name, buf, limit)?;
             write!(
                 o,
                 ",\"seen_time_ms\":{},\"active_time_ms\":",
