@@ -146,7 +146,7 @@ for n in $NAMES; do
     dump-j1) label="rdbscope dump -j1";;
     dump-resp) label="rdbscope dump --format resp";;
     zcat) label="zcat F.gz > /dev/null";;
-    check-gz-pipe) label="zcat F.gz | rdbscope check -";;
+    check-gz-pipe) label="zcat F.gz \\| rdbscope check -";;
     zstd-d) label="zstd -dc F.zst > /dev/null";;
     check-zst) label="rdbscope check F.zst";;
   esac
