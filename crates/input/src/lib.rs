@@ -93,6 +93,7 @@
 
 #![warn(missing_docs)]
 
+mod ahead;
 mod compression;
 mod mapped;
 mod raw;
@@ -237,7 +238,10 @@ impl Input {
 
     fn decoding(compression: Compression, raw: RawReader, name: String) -> io::Result<Input> {
         let progress = raw.progress().clone();
-        let inner = decoder(compression, raw)?;
+        // Decoding runs a few blocks ahead on a thread of its own, so it
+        // overlaps with whatever reads the bytes (docs/inputs.md).
+        let inner: Box<dyn std::io::Read + Send> =
+            Box::new(ahead::ReadAhead::new(decoder(compression, raw)?)?);
         Ok(Input {
             source: Source::Stream(Stream::new(inner, name, Some(compression), progress)),
         })
