@@ -42,8 +42,8 @@ pub fn fingerprint(b: &[u8]) -> u64 {
 
 /// Fingerprint of an element as a member: `Int(5)` and `Str("5")` are the
 /// same member, as they are to Redis, so an integer and a string that is
-/// an integer's canonical decimal text ([`canonical_int`]) are both
-/// fingerprinted by value ([`int_fingerprint`], without formatting the
+/// an integer's canonical decimal text (`canonical_int`) are both
+/// fingerprinted by value (`int_fingerprint`, without formatting the
 /// integer as text); any other string by its bytes. Most strings are
 /// ruled out as integers by their first byte.
 #[inline]
