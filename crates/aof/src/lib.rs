@@ -15,6 +15,7 @@
 //! * [`mod@check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
+//! * [`fix`]: where to cut a damaged AOF, as `redis-check-aof --fix` does.
 //! * [`rule`]: the rules of the format, each with a stable id.
 //!
 //! Nothing here prints to the terminal or exits; no input makes it panic
@@ -24,6 +25,7 @@
 
 pub mod check;
 pub mod error;
+pub mod fix;
 pub mod manifest;
 pub mod render;
 pub mod report;

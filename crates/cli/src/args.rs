@@ -95,6 +95,64 @@ Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq
 rdbscope info --key 'session:*' --expiry dump.rdb\n  \
 rdbscope info --slot 0-5460 --format json -o shard0.json dump.rdb")]
     Info(InfoArgs),
+    /// Repair a damaged AOF as `redis-check-aof --fix` would, into a copy
+    /// (or in place with a backup): cut the broken tail of its last file.
+    #[command(
+        after_help = "Cuts where redis-check-aof --fix (Redis 7.0) cuts: the last whole \
+command outside a transaction, so an unfinished MULTI is dropped whole; a nested MULTI is \
+cut at the outer MULTI, an EXEC without MULTI at that EXEC. Only the last file of a \
+multi-part AOF may be cut; a broken RDB preamble or base, a refused manifest or a missing \
+file cannot be repaired by cutting (exit 1, nothing written). Every mode prints what is \
+removed: the byte range and the commands.\n\n\
+Choose one: --output PATH writes a repaired copy (a file, or for an appendonlydir or \
+manifest a new directory with the manifest and every file); --in-place --yes replaces \
+the file cut, keeping the original as FILE.bak; --dry-run only prints. Writes go to a \
+temporary file renamed into place, so an interrupted run leaves the input and the \
+target as they were.\n\n\
+--truncate-to-timestamp T cuts at the first #TS annotation later than T (Unix seconds), \
+with redis-check-aof's refusals (nothing before it, not the last file, a malformed \
+annotation, a file broken before it).\n\n\
+Exit codes: 0 nothing to fix, or fixed; 1 cannot be fixed, or (--dry-run) something \
+would be cut; 2 usage or I/O error.\n\n\
+Examples:\n  rdbscope fix --dry-run appendonly.aof\n  \
+rdbscope fix appendonly.aof -o appendonly.fixed.aof\n  \
+rdbscope fix /var/lib/redis/appendonlydir -o /backup/appendonlydir.fixed\n  \
+rdbscope fix --in-place --yes appendonly.aof\n  \
+rdbscope fix --truncate-to-timestamp 1733150000 appendonlydir -o restored\n  \
+rdbscope fix --dry-run --format json appendonlydir | jq .removed_commands"
+    )]
+    Fix(FixArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FixArgs {
+    /// The AOF file, its manifest or its appendonlydir.
+    pub input: PathBuf,
+    /// Write the repaired AOF here (a directory for a multi-part AOF); the
+    /// input is left untouched.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Replace the file that is cut (needs --yes); the original is kept as
+    /// FILE.bak.
+    #[arg(long)]
+    pub in_place: bool,
+    /// Confirm --in-place.
+    #[arg(long)]
+    pub yes: bool,
+    /// Only print what would be cut.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace an existing --output, or an existing FILE.bak.
+    #[arg(long)]
+    pub force: bool,
+    /// Cut at the first #TS annotation later than this Unix time.
+    #[arg(long, value_name = "UNIX_SECONDS", allow_hyphen_values = true)]
+    pub truncate_to_timestamp: Option<i64>,
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
+    pub format: InfoFormat,
+    /// Print nothing but errors (text format).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

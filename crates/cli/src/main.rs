@@ -7,6 +7,7 @@ mod check;
 mod dump;
 mod dump_aof;
 mod dump_json;
+mod fix;
 mod info;
 mod options;
 mod progress;
@@ -18,15 +19,28 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    let fix_output;
     options::setup(match &cli.command {
         args::Command::Dump(a) => &a.output,
         args::Command::Check(a) => &a.output,
         args::Command::Info(a) => &a.output,
+        args::Command::Fix(a) => {
+            fix_output = rdbscope_select::OutputArgs {
+                output: a
+                    .output
+                    .clone()
+                    .or_else(|| a.in_place.then(|| a.input.clone())),
+                force: a.force,
+                quiet: a.quiet,
+            };
+            &fix_output
+        }
     });
     let outcome = match cli.command {
         args::Command::Dump(a) => dump::run(&a),
         args::Command::Check(a) => check::run(&a),
         args::Command::Info(a) => info::run(&a),
+        args::Command::Fix(a) => fix::run(&a),
     };
     outcome.exit_code()
 }

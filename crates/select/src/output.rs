@@ -121,6 +121,14 @@ impl Output {
         }
     }
 
+    /// A file that replaces `target` when finished, though it may be an
+    /// input: for a repair in place that the user asked for in so many
+    /// words. Written to a temporary file beside it, renamed over it by
+    /// [`Output::finish`]; dropped unfinished, the target is untouched.
+    pub fn replacing(target: &Path) -> Result<Output, OutputError> {
+        Output::file(target, true, &[])
+    }
+
     fn file(target: &Path, force: bool, inputs: &[&Path]) -> Result<Output, OutputError> {
         check_not_input(target, inputs)?;
         match fs::metadata(target) {
