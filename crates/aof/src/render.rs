@@ -20,7 +20,7 @@
 //! fraction of a core and the workers do the rest.
 
 use crate::error::Error;
-use crate::resp::{Annotation, Command, Item, Kind, Reader};
+use crate::resp::{Annotation, Command, Item, Kind, Reader, Transactions};
 use rdbscope_json::out::OutBuf;
 use rdbscope_json::write::{write_bytes, write_u64};
 use std::collections::BTreeMap;
@@ -205,9 +205,16 @@ fn print_json<W: Write>(
     let mut stats = Stats::default();
     let mut reader = Reader::new(bytes, start);
     let mut result = Ok(());
+    let mut transactions = Transactions::default();
     while let Some(item) = reader.read() {
         match item {
             Ok(item) => {
+                if let Item::Command(c) = &item {
+                    if let Err(e) = transactions.see(c) {
+                        result = Err(RenderError::Aof(e));
+                        break;
+                    }
+                }
                 count(&mut stats, &item);
                 json.item(&mut out, &item);
                 if out.len() >= FLUSH_AT {
@@ -224,7 +231,9 @@ fn print_json<W: Write>(
     }
     sink.write_all(out.as_slice())?;
     on_written(reader.offset());
-    result.map(|()| stats)
+    result?;
+    transactions.end(bytes.len()).map_err(RenderError::Aof)?;
+    Ok(stats)
 }
 
 fn count(stats: &mut Stats, item: &Item<'_>) {
@@ -248,6 +257,7 @@ fn print_resp<W: Write>(
     let mut run: Option<(usize, usize)> = None;
     let mut selected = false;
     let mut result = Ok(());
+    let mut transactions = Transactions::default();
     let mut flush = |sink: &mut W, run: &mut Option<(usize, usize)>| -> io::Result<()> {
         if let Some((a, b)) = run.take() {
             sink.write_all(&bytes[a..b])?;
@@ -268,6 +278,10 @@ fn print_resp<W: Write>(
                 break;
             }
         };
+        if let Err(e) = transactions.see(&c) {
+            result = Err(RenderError::Aof(e));
+            break;
+        }
         stats.commands += 1;
         let keep = opts.dbs.is_empty() || c.kind == Kind::Select || opts.dbs.contains(&c.db);
         if !keep {
@@ -288,7 +302,9 @@ fn print_resp<W: Write>(
         };
     }
     flush(sink, &mut run)?;
-    result.map(|()| stats)
+    result?;
+    transactions.end(bytes.len()).map_err(RenderError::Aof)?;
+    Ok(stats)
 }
 
 /// One batch of the parallel JSON walk: commands in `start..end`, the
@@ -378,6 +394,7 @@ fn print_json_parallel<W: Write>(
             let mut batch_start = start;
             let mut batch_db = 0;
             let mut error = None;
+            let mut transactions = Transactions::default();
             loop {
                 let at = reader.offset() as usize;
                 if at - batch_start >= BATCH_BYTES {
@@ -399,7 +416,13 @@ fn print_json_parallel<W: Write>(
                 }
                 match reader.read() {
                     None => break,
-                    Some(Ok(_)) => {}
+                    Some(Ok(Item::Command(c))) => {
+                        if let Err(e) = transactions.see(&c) {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                    Some(Ok(Item::Annotation(_))) => {}
                     Some(Err(e)) => {
                         error = Some(e);
                         break;
@@ -409,6 +432,11 @@ fn print_json_parallel<W: Write>(
             let end = error
                 .as_ref()
                 .map_or(reader.offset() as usize, |e| e.record_offset as usize);
+            // A file that ends inside a transaction: everything is printed
+            // (as the serial walks do), then it is an error.
+            if error.is_none() {
+                error = transactions.end(bytes.len()).err();
+            }
             if end > batch_start {
                 let _ = work_tx.send(Batch {
                     index,

@@ -146,6 +146,68 @@ impl<'a> Iterator for Args<'a> {
 
 impl ExactSizeIterator for Args<'_> {}
 
+/// The loader's transaction rules over the commands of one file, in
+/// order: no MULTI inside a transaction, no EXEC without one. Whether a
+/// file may end inside a transaction is the caller's to judge (only the
+/// last file of an AOF may, with `aof-load-truncated yes`); [`Self::end`]
+/// says it does.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Transactions {
+    open: Option<u64>,
+}
+
+impl Transactions {
+    /// Takes the next command; the error names the rule it breaks.
+    pub fn see(&mut self, c: &Command<'_>) -> Result<(), Error> {
+        match c.kind {
+            Kind::Multi => match self.open {
+                Some(open) => Err(Error::format(
+                    Rule::MultiNested,
+                    c.offset as usize,
+                    c.offset as usize,
+                    format!("unexpected MULTI inside the transaction opened at offset {open} (MULTI calls can not be nested)"),
+                )),
+                None => {
+                    self.open = Some(c.offset);
+                    Ok(())
+                }
+            },
+            Kind::Exec => match self.open.take() {
+                Some(_) => Ok(()),
+                None => Err(Error::format(
+                    Rule::ExecWithoutMulti,
+                    c.offset as usize,
+                    c.offset as usize,
+                    "unexpected EXEC without MULTI",
+                )),
+            },
+            Kind::Other | Kind::Select => Ok(()),
+        }
+    }
+
+    /// Where the open transaction started, if one is open.
+    pub fn open(&self) -> Option<u64> {
+        self.open
+    }
+
+    /// The error for a file of `len` bytes that ends here, if a
+    /// transaction is open.
+    pub fn end(&self, len: usize) -> Result<(), Error> {
+        match self.open {
+            None => Ok(()),
+            Some(open) => {
+                let mut e = Error::truncated(
+                    len,
+                    open as usize,
+                    format!("the file ends inside the transaction opened at offset {open} (MULTI without EXEC)"),
+                );
+                e.rule = Rule::MultiWithoutExec;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// A `#` line: skipped by the server's loader; Redis 7+ writes
 /// `#TS:<unix seconds>` ones with `aof-timestamp-enabled yes`.
 #[derive(Debug, Clone, Copy)]

@@ -163,7 +163,10 @@ pub struct DumpArgs {
     /// Output layout.
     #[arg(long, value_enum, default_value_t = DumpFormat::Jsonl)]
     pub format: DumpFormat,
-    /// Print key records only, not header/aux/function/... records.
+    /// Print key records only (not header/aux/function/... records), and
+    /// without their values: db, key, type, encoding, expiry and the
+    /// value's size ("elements" of a collection or a stream's entries,
+    /// "length" of a string in bytes). JSON only.
     #[arg(long)]
     pub keys_only: bool,
     /// Threads that render values (default: the number of CPUs; output

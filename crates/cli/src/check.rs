@@ -126,10 +126,21 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
         Ok(Kind::Rdb(i)) => i,
         Ok(Kind::Aof(aof)) => return check_aof(&aof, &name, opts, format),
         Ok(Kind::Json(_)) => {
-            eprintln!("rdbscope: {name}: a JSON dump: `check` reads RDB and AOF files (`dump` reads JSON back)");
-            return (Vec::new(), Outcome::Failure);
+            let why = "a JSON dump: `check` reads RDB and AOF files (`dump` reads JSON back)";
+            eprintln!("rdbscope: {name}: {why}");
+            return (
+                unreadable_json(&name, format, "usage", why),
+                Outcome::Failure,
+            );
         }
-        Err(e) => return (Vec::new(), e.report(&name)),
+        Err(e) => {
+            let outcome = e.report(&name);
+            let (kind, why) = match &e {
+                crate::source::OpenError::Io(e) => ("io", e.to_string()),
+                crate::source::OpenError::Content(e) => ("read", e.to_string()),
+            };
+            return (unreadable_json(&name, format, kind, &why), outcome);
+        }
     };
     let mut progress = Progress::for_input(&name, input.size(), input.progress());
     let report = input.with_source(|s| check_source(s, &name, opts, &mut |o| progress.at(o)));
@@ -160,6 +171,25 @@ fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outco
         Outcome::Problem
     };
     (text, outcome)
+}
+
+/// The JSON report of an input that could not be read at all, so that a
+/// script filtering `.verdict` sees every argument: `"unreadable"` with
+/// the error (the line on stderr says the same). Nothing in text mode:
+/// stderr has it.
+fn unreadable_json(name: &str, format: InfoFormat, kind: &str, why: &str) -> Vec<u8> {
+    if format != InfoFormat::Json {
+        return Vec::new();
+    }
+    let mut o = Vec::new();
+    o.extend_from_slice(b"{\"file\":");
+    let _ = rdbscope_json::write::write_bytes(&mut o, name.as_bytes());
+    o.extend_from_slice(b",\"verdict\":\"unreadable\",\"error\":{\"kind\":");
+    let _ = rdbscope_json::write::write_bytes(&mut o, kind.as_bytes());
+    o.extend_from_slice(b",\"message\":");
+    let _ = rdbscope_json::write::write_bytes(&mut o, why.as_bytes());
+    o.extend_from_slice(b"}}\n");
+    o
 }
 
 /// An AOF: every file of it, with `redis-check-aof`'s verdicts.

@@ -46,6 +46,10 @@ impl KeySelect for Selected {
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
+    if a.keys_only && a.format == DumpFormat::Resp {
+        eprintln!("rdbscope: --keys-only prints key records without values, as JSON: --format resp needs the values (RESTORE payloads)");
+        return Outcome::Failure;
+    }
     let (filter, mut out) = match options::key_filter(&a.keys)
         .and_then(|f| Ok((f, options::open_output(&a.output, &[&a.input])?)))
     {
@@ -116,6 +120,7 @@ fn dump_source<W: Write>(
         },
         // When any filter is given, only keys are printed.
         records_too: !a.keys_only && !filter.is_active(),
+        values: !a.keys_only,
         max_decompressed: a.common.max_value_size,
         engine: rdbscope_engine::Options {
             threads,

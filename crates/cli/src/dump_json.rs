@@ -57,6 +57,9 @@ pub fn run(
     };
     let mut filter = filter.clone();
     let mut p = JsonPrinter::new(out, out_layout, Scratch::new());
+    if a.keys_only {
+        p = p.without_values();
+    }
     let records_too = !a.keys_only && !filter.is_active();
     let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
     let result = (|| -> Result<(), String> {

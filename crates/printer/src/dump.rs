@@ -59,6 +59,9 @@ pub struct Options {
     /// Write non-key records (header, AUX, ...) too (JSON); when keys are
     /// filtered, only key records are written.
     pub records_too: bool,
+    /// Key records carry their values (JSON); without, their size
+    /// (`--keys-only`, [`JsonPrinter::without_values`]).
+    pub values: bool,
     /// Largest decompressed LZF string accepted.
     pub max_decompressed: u64,
     /// Threads, chunk size, checksum.
@@ -107,6 +110,7 @@ where
             header: *h,
             format: opts.format,
             records_too: opts.records_too,
+            values: opts.values,
             filter: make_filter(),
             limit: opts.max_decompressed,
             scratch: Some(Scratch::with_limit(opts.max_decompressed)),
@@ -177,6 +181,7 @@ struct ChunkRender<'p, F> {
     header: Header,
     format: Format,
     records_too: bool,
+    values: bool,
     filter: F,
     /// Largest decompressed LZF string accepted.
     limit: u64,
@@ -218,9 +223,16 @@ impl<F: KeyFilter> ChunkRender<'_, F> {
                     Layout::Lines
                 };
                 let (spare, scratch, limit) = (&mut self.spare, &mut self.scratch, self.limit);
+                let values = self.values;
                 let p = self.json.get_or_insert_with(|| {
                     let scratch = scratch.take().unwrap_or_else(|| Scratch::with_limit(limit));
-                    JsonPrinter::in_memory(std::mem::take(spare), layout, scratch).after_records(1)
+                    let p = JsonPrinter::in_memory(std::mem::take(spare), layout, scratch)
+                        .after_records(1);
+                    if values {
+                        p
+                    } else {
+                        p.without_values()
+                    }
                 });
                 p.record(r)
             }

@@ -115,6 +115,8 @@ pub struct JsonPrinter<W: Write> {
     key_buf: Vec<u8>,
     val_buf: Vec<u8>,
     written: u64,
+    /// Whether key records carry their value (else a size: `--keys-only`).
+    values: bool,
 }
 
 impl<W: Write> JsonPrinter<W> {
@@ -132,6 +134,15 @@ impl<W: Write> JsonPrinter<W> {
         )
     }
 
+    /// Key records without their value: db, key, type, encoding, expiry,
+    /// and the value's size instead (`"elements"` of a collection or a
+    /// stream's entries, `"length"` of a string in bytes), for `dump
+    /// --keys-only`. Elements are counted by walking them, never printed.
+    pub fn without_values(mut self) -> Self {
+        self.values = false;
+        self
+    }
+
     fn with_out(out: Out<W>, layout: Layout, scratch: Scratch) -> JsonPrinter<W> {
         JsonPrinter {
             out,
@@ -140,6 +151,7 @@ impl<W: Write> JsonPrinter<W> {
             key_buf: Vec::new(),
             val_buf: Vec::new(),
             written: 0,
+            values: true,
         }
     }
 
@@ -331,9 +343,55 @@ impl<W: Write> JsonPrinter<W> {
             Some(ms) => write_i64(o, ms)?,
             None => o.write_all(b"null")?,
         }
-        o.write_all(b",\"value\":")?;
+        if !self.values {
+            let s = &mut self.scratch;
+            match typed {
+                Typed::String(_) => {
+                    if let Some(st) = &string {
+                        write!(o, ",\"length\":{}", st.len())?;
+                    }
+                }
+                Typed::List(l) => {
+                    let mut n = 0u64;
+                    l.for_each(s, |_| -> Result<(), rdbscope_rdb::Error> {
+                        n += 1;
+                        Ok(())
+                    })?;
+                    write!(o, ",\"elements\":{n}")?
+                }
+                Typed::Set(l) => {
+                    let mut n = 0u64;
+                    l.for_each(s, |_| -> Result<(), rdbscope_rdb::Error> {
+                        n += 1;
+                        Ok(())
+                    })?;
+                    write!(o, ",\"elements\":{n}")?
+                }
+                Typed::Zset(z) => {
+                    let mut n = 0u64;
+                    z.for_each(s, |_, _| -> Result<(), rdbscope_rdb::Error> {
+                        n += 1;
+                        Ok(())
+                    })?;
+                    write!(o, ",\"elements\":{n}")?
+                }
+                Typed::Hash(h) => {
+                    let mut n = 0u64;
+                    h.for_each(s, |_, _, _| -> Result<(), rdbscope_rdb::Error> {
+                        n += 1;
+                        Ok(())
+                    })?;
+                    write!(o, ",\"elements\":{n}")?
+                }
+                Typed::Stream(st) => write!(o, ",\"elements\":{}", st.stream()?.meta().length)?,
+                Typed::Module(_) => {}
+            }
+        } else {
+            o.write_all(b",\"value\":")?;
+        }
         let s = &mut self.scratch;
         match typed {
+            _ if !self.values => {}
             Typed::String(_) => {
                 if let Some(st) = &string {
                     write_rdb_string(o, st, &mut self.val_buf, s.limit())?;
@@ -480,13 +538,18 @@ impl<W: Write> JsonPrinter<W> {
                 write_json_str(o, checksum)?;
                 write!(o, ",\"trailing_bytes\":{trailing_bytes}}}")?;
             }
-            OwnedRecord::Key(k) => write_owned_key(o, k, &mut self.scratch)?,
+            OwnedRecord::Key(k) => write_owned_key(o, k, &mut self.scratch, self.values)?,
         }
         self.end()
     }
 }
 
-fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey, s: &mut Scratch) -> Result<(), PrintError> {
+fn write_owned_key<W: Write>(
+    o: &mut W,
+    k: &OwnedKey,
+    s: &mut Scratch,
+    values: bool,
+) -> Result<(), PrintError> {
     o.write_all(b"{\"db\":")?;
     write_u64(o, k.db)?;
     o.write_all(b",\"key\":")?;
@@ -510,8 +573,20 @@ fn write_owned_key<W: Write>(o: &mut W, k: &OwnedKey, s: &mut Scratch) -> Result
         Some(ms) => write_i64(o, ms)?,
         None => o.write_all(b"null")?,
     }
-    o.write_all(b",\"value\":")?;
+    if !values {
+        match v {
+            OwnedValue::String(b) => write!(o, ",\"length\":{}", b.len())?,
+            OwnedValue::List(p) | OwnedValue::Set(p) => write!(o, ",\"elements\":{}", p.len())?,
+            OwnedValue::Zset(z) => write!(o, ",\"elements\":{}", z.len())?,
+            OwnedValue::Hash(h) => write!(o, ",\"elements\":{}", h.len())?,
+            OwnedValue::Stream(st) => write!(o, ",\"elements\":{}", st.length)?,
+            OwnedValue::Module(_) => {}
+        }
+    } else {
+        o.write_all(b",\"value\":")?;
+    }
     match v {
+        _ if !values => {}
         OwnedValue::String(b) => write_bytes(o, b)?,
         OwnedValue::List(p) | OwnedValue::Set(p) => write_members(o, p, s)?,
         OwnedValue::Zset(z) => write_zset(o, z, s)?,

@@ -80,6 +80,7 @@ fn threads_and_chunks_do_not_change_output() {
                     let one = Options {
                         format,
                         records_too,
+                        values: true,
                         max_decompressed: 1 << 30,
                         engine: rdbscope_engine::Options {
                             threads: 1,
