@@ -613,6 +613,34 @@ fn length_encoding_0x82_to_0xbf_is_invalid() {
 }
 
 #[test]
+fn length_error_value_is_refused_where_redis_refuses_it() {
+    // 2^64-1 in the 64-bit form: RDB_LENERR. As a set's size ...
+    let lenerr = cat![[0x81], u64::MAX.to_be_bytes()];
+    broken(&file(SET, &lenerr), "read-error value").rule_is("length-error-value");
+    // ... and in SELECTDB and RESIZEDB, which read no bytes by it.
+    let good = RdbFile::redis(12).raw(&[0xfe, 0x00]).finish();
+    let bad = RdbFile::redis(12).raw(&cat![[0xfe], lenerr]).finish();
+    rule(&good, &bad, "SELECTDB").rule_is("length-error-value");
+    let good = RdbFile::redis(12)
+        .raw(&[0xfe, 0x00, 0xfb, 0x00, 0x00])
+        .finish();
+    let bad = RdbFile::redis(12)
+        .raw(&cat![[0xfe, 0x00, 0xfb], lenerr, [0x00]])
+        .finish();
+    rule(&good, &bad, "RESIZEDB").rule_is("length-error-value");
+    // One less is only a big number.
+    let big = RdbFile::redis(12)
+        .raw(&cat![
+            [0xfe, 0x00, 0xfb],
+            [0x81],
+            (u64::MAX - 1).to_be_bytes(),
+            [0x00]
+        ])
+        .finish();
+    ok(&big);
+}
+
+#[test]
 fn string_encoding_0xc4_and_up_is_invalid() {
     // In a value ...
     ok(&file(STRING, &[0xc0, 0x05]));

@@ -65,6 +65,11 @@ pub struct Cursor<'a> {
     base: usize,
 }
 
+/// `RDB_LENERR`: what Redis's `rdbLoadLen` returns when it cannot read a
+/// length, so the loader refuses a length that decodes to it wherever it
+/// compares with it ([`Cursor::length`]).
+pub const LENERR: u64 = u64::MAX;
+
 impl<'a> Cursor<'a> {
     /// A cursor over `data`, whose first byte is at file offset `base`.
     pub fn new(data: &'a [u8], base: usize) -> Cursor<'a> {
@@ -290,13 +295,31 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A length the loader compares with `RDB_LENERR` ([`LENERR`]): every
+    /// string length and count, and the numbers of the SELECTDB,
+    /// RESIZEDB, IDLE, SLOT_INFO and MODULE_AUX opcodes. 2^64-1 there is
+    /// the loader's read-error value, so the server refuses the file.
+    #[inline]
+    pub fn length(&mut self, what: &'static str) -> Result<u64> {
+        let start = self.offset();
+        let n = self.len(what)?;
+        if n == LENERR {
+            return Err(Error::invalid(
+                Rule::LengthError,
+                start,
+                format!("{what} is 2^64-1, the loader's read-error value (RDB_LENERR): the server refuses it"),
+            ));
+        }
+        Ok(n)
+    }
+
     /// A length used as a count of items that each take at least
     /// `min_item_bytes` bytes: rejected at once if the rest of the input
     /// cannot hold that many, so no count can make a loop outlive its input.
     #[inline]
     pub fn count(&mut self, min_item_bytes: u64, what: &'static str) -> Result<u64> {
         let start = self.offset();
-        let n = self.len(what)?;
+        let n = self.length(what)?;
         if n.saturating_mul(min_item_bytes) > self.remaining() as u64 {
             return Err(Error::truncated(
                 start,
@@ -312,6 +335,11 @@ impl<'a> Cursor<'a> {
     pub fn rdb_string(&mut self, what: &'static str) -> Result<RdbString<'a>> {
         let start = self.offset();
         match self.len_or_special(what)? {
+            Len::Num(LENERR) => Err(Error::invalid(
+                Rule::LengthError,
+                start,
+                format!("the length of {what} is 2^64-1, the loader's read-error value (RDB_LENERR): the server refuses it"),
+            )),
             Len::Num(n) => {
                 let data_start = self.offset();
                 Ok(RdbString::raw(self.take(n, what)?, start, data_start))
@@ -328,8 +356,8 @@ impl<'a> Cursor<'a> {
                 5,
             )),
             Len::Special(3) => {
-                let clen = self.len("LZF compressed length")?;
-                let len = self.len("LZF uncompressed length")?;
+                let clen = self.length("LZF compressed length")?;
+                let len = self.length("LZF uncompressed length")?;
                 let data_start = self.offset();
                 let data = self.take(clen, "LZF compressed data")?;
                 RdbString::lzf(data, len, start, data_start)

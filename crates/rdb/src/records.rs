@@ -523,7 +523,7 @@ impl<'a> Records<'a> {
                     );
                 }
                 opcode::IDLE => {
-                    idle_s = Some(c.len("IDLE").map_err(stage_err(Stage::ReadOpcode))?);
+                    idle_s = Some(c.length("IDLE").map_err(stage_err(Stage::ReadOpcode))?);
                 }
                 opcode::FREQ => {
                     freq = Some(c.u8("FREQ").map_err(stage_err(Stage::ReadOpcode))?);
@@ -551,13 +551,13 @@ impl<'a> Records<'a> {
                 }
                 opcode::EOF => return self.eof(type_at),
                 opcode::SELECTDB => {
-                    let db = c.len("SELECTDB").map_err(stage_err(Stage::ReadOpcode))?;
+                    let db = c.length("SELECTDB").map_err(stage_err(Stage::ReadOpcode))?;
                     self.db = db;
                     return Ok(Record::SelectDb { db });
                 }
                 opcode::RESIZEDB => {
-                    let keys = c.len("RESIZEDB").map_err(stage_err(Stage::ReadOpcode))?;
-                    let expires = c.len("RESIZEDB").map_err(stage_err(Stage::ReadOpcode))?;
+                    let keys = c.length("RESIZEDB").map_err(stage_err(Stage::ReadOpcode))?;
+                    let expires = c.length("RESIZEDB").map_err(stage_err(Stage::ReadOpcode))?;
                     return Ok(Record::ResizeDb { keys, expires });
                 }
                 opcode::AUX => {
@@ -571,9 +571,9 @@ impl<'a> Records<'a> {
                 }
                 opcode::SLOT_INFO => {
                     let e = stage_err(Stage::ReadOpcode);
-                    let slot = c.len("SLOT_INFO slot").map_err(e)?;
-                    let size = c.len("SLOT_INFO size").map_err(e)?;
-                    let expires_size = c.len("SLOT_INFO expires size").map_err(e)?;
+                    let slot = c.length("SLOT_INFO slot").map_err(e)?;
+                    let size = c.length("SLOT_INFO size").map_err(e)?;
+                    let expires_size = c.length("SLOT_INFO expires size").map_err(e)?;
                     return Ok(Record::SlotInfo {
                         slot,
                         size,
@@ -607,9 +607,9 @@ impl<'a> Records<'a> {
                 opcode::MODULE_AUX => {
                     let e = stage_err(Stage::ReadModuleAux);
                     let at = c.offset();
-                    let id = c.len("module id").map_err(e)?;
+                    let id = c.length("module id").map_err(e)?;
                     let when_at = c.offset();
-                    let when_opcode = c.len("module AUX when opcode").map_err(e)?;
+                    let when_opcode = c.length("module AUX when opcode").map_err(e)?;
                     if when_opcode != crate::module::module_opcode::UINT {
                         return Err(Error::invalid(
                             crate::Rule::ModuleAuxWhen,
@@ -618,7 +618,7 @@ impl<'a> Records<'a> {
                         )
                         .with_stage(Stage::ReadModuleAux));
                     }
-                    let when = c.len("module AUX when").map_err(e)?;
+                    let when = c.length("module AUX when").map_err(e)?;
                     let raw_offset = c.offset();
                     let start = c.pos();
                     crate::module::skip_opcode_stream(c).map_err(e)?;
@@ -787,7 +787,7 @@ impl<'a> Records<'a> {
 /// module opcode stream.
 pub(crate) fn read_key_meta(c: &mut Cursor<'_>) -> Result<()> {
     let at = c.offset();
-    let n = c.len("KEY_META class count")?;
+    let n = c.length("KEY_META class count")?;
     if n > 7 {
         return Err(Error::invalid(
             crate::Rule::KeyMetaClasses,

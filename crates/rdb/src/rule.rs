@@ -62,6 +62,9 @@ rules! {
     // --- Primitive encodings ---------------------------------------------
     /// The two top bits of a length byte and the special lengths.
     LengthEncoding => "length-encoding", "a length uses one of the defined length encodings";
+    /// 2^64-1, the value `rdbLoadLen` returns on a read error
+    /// (`RDB_LENERR`), where the loader compares a length with it.
+    LengthError => "length-error-value", "a length or count is not 2^64-1, the loader's read-error value";
     /// Special string encodings (0xc0..0xc3).
     StringEncoding => "string-encoding", "a string uses plain, integer or LZF encoding";
     /// A number written as text (old doubles, scores, integers).

@@ -251,7 +251,7 @@ impl<'a> Stream<'a> {
         F: FnMut(RdbString<'a>, RdbString<'a>) -> Result<(), E>,
     {
         let mut c = self.nodes;
-        c.len("stream listpack count")?;
+        c.length("stream listpack count")?;
         for _ in 0..self.node_count {
             let master = c.rdb_string("stream master ID")?;
             let lp = c.rdb_string("stream listpack")?;
@@ -287,7 +287,7 @@ impl<'a> Stream<'a> {
     /// borrows the cursor (its node may be decompressed into `s`).
     pub fn entries<'s>(&self, s: &'s mut Scratch) -> Result<EntryCursor<'a, 's>> {
         let mut nodes = self.nodes;
-        nodes.len("stream listpack count")?;
+        nodes.length("stream listpack count")?;
         Ok(EntryCursor {
             nodes,
             nodes_left: self.node_count,
@@ -301,7 +301,7 @@ impl<'a> Stream<'a> {
     pub fn groups(&self) -> GroupIter<'a> {
         let mut c = self.groups;
         // Validated when the record was read.
-        let _ = c.len("stream consumer group count");
+        let _ = c.length("stream consumer group count");
         GroupIter {
             c,
             left: self.group_count,
@@ -795,7 +795,7 @@ impl<'a> Group<'a> {
             } else {
                 None
             };
-            let n = c.len("consumer PEL size")?;
+            let n = c.length("consumer PEL size")?;
             let pel_offset = c.offset();
             let pel = c.take(n.saturating_mul(16), "consumer PEL")?;
             Ok(Consumer {
@@ -860,19 +860,19 @@ impl<'a> GroupIter<'a> {
         } else {
             None
         };
-        let pel_count = c.len("consumer group PEL size")?;
+        let pel_count = c.length("consumer group PEL size")?;
         let pel_start = c.pos();
         for _ in 0..pel_count {
             c.take(24, "PEL entry")?;
             c.len("PEL delivery count")?;
         }
         let pel = Cursor::new(&c.data()[pel_start..c.pos()], c.base() + pel_start);
-        let consumer_count = c.len("consumer count")?;
+        let consumer_count = c.length("consumer count")?;
         let cons_start = c.pos();
         for _ in 0..consumer_count {
             c.rdb_string("consumer name")?;
             c.take(if self.version >= 3 { 16 } else { 8 }, "consumer times")?;
-            let n = c.len("consumer PEL size")?;
+            let n = c.length("consumer PEL size")?;
             c.take(n.saturating_mul(16), "consumer PEL")?;
         }
         let consumers = Cursor::new(&c.data()[cons_start..c.pos()], c.base() + cons_start);

@@ -256,7 +256,7 @@ impl<'a> Value<'a> {
         let mut c = self.cursor();
         match self.encoding {
             Encoding::List | Encoding::Set => {
-                let n = c.len("element count")?;
+                let n = c.length("element count")?;
                 for _ in 0..n {
                     let e = c.rdb_string("element")?;
                     f(string_elem(&e, &mut s.a, limit)?)?;
@@ -284,7 +284,7 @@ impl<'a> Value<'a> {
                 }
             }
             Encoding::ListQuicklist => {
-                let n = c.len("quicklist node count")?;
+                let n = c.length("quicklist node count")?;
                 for _ in 0..n {
                     let blob = c.rdb_string("quicklist node")?;
                     let zl = Ziplist::new(blob_bytes(&blob, &mut s.blob, limit)?, blob.blob_loc())?;
@@ -294,9 +294,9 @@ impl<'a> Value<'a> {
                 }
             }
             Encoding::ListQuicklist2 => {
-                let n = c.len("quicklist node count")?;
+                let n = c.length("quicklist node count")?;
                 for _ in 0..n {
-                    let container = c.len("quicklist container")?;
+                    let container = c.length("quicklist container")?;
                     let blob = c.rdb_string("quicklist node")?;
                     match container {
                         QUICKLIST_PLAIN => f(string_elem(&blob, &mut s.blob, limit)?)?,
@@ -332,7 +332,7 @@ impl<'a> Value<'a> {
         let mut c = self.cursor();
         match self.encoding {
             Encoding::ZSet | Encoding::ZSet2 => {
-                let n = c.len("zset size")?;
+                let n = c.length("zset size")?;
                 for _ in 0..n {
                     let m = c.rdb_string("zset member")?;
                     let score = if self.encoding == Encoding::ZSet {
@@ -377,7 +377,7 @@ impl<'a> Value<'a> {
         let mut c = self.cursor();
         match self.encoding {
             Encoding::Hash => {
-                let n = c.len("hash size")?;
+                let n = c.length("hash size")?;
                 for _ in 0..n {
                     let k = c.rdb_string("hash field")?;
                     let v = c.rdb_string("hash value")?;
@@ -394,7 +394,7 @@ impl<'a> Value<'a> {
                 } else {
                     None
                 };
-                let n = c.len("hash size")?;
+                let n = c.length("hash size")?;
                 for _ in 0..n {
                     let at = c.offset();
                     let ttl = c.len("hash field TTL")?;
@@ -425,7 +425,7 @@ impl<'a> Value<'a> {
                 }
             }
             Encoding::ValkeyHash2 => {
-                let n = c.len("hash size")?;
+                let n = c.length("hash size")?;
                 for _ in 0..n {
                     let k = c.rdb_string("hash field")?;
                     let v = c.rdb_string("hash value")?;
@@ -551,11 +551,11 @@ impl<'a> Value<'a> {
                 // No nodes: empty. A first node longer than an empty
                 // ziplist/listpack, or a PLAIN node (a single element),
                 // holds an element: not empty, without decompressing it.
-                if c.len("quicklist node count")? == 0 {
+                if c.length("quicklist node count")? == 0 {
                     return Ok(true);
                 }
                 let plain = self.encoding == ListQuicklist2
-                    && c.len("quicklist container")? == QUICKLIST_PLAIN;
+                    && c.length("quicklist container")? == QUICKLIST_PLAIN;
                 if plain || c.rdb_string("quicklist node")?.len() > 11 {
                     return Ok(false);
                 }
@@ -686,7 +686,7 @@ fn skim_body(c: &mut Cursor<'_>, encoding: Encoding) -> Result<()> {
             let n = c.count(2, "quicklist node count")?;
             for _ in 0..n {
                 let at = c.offset();
-                let container = c.len("quicklist container")?;
+                let container = c.length("quicklist container")?;
                 if container != QUICKLIST_PLAIN && container != QUICKLIST_PACKED {
                     return Err(Error::invalid(
                         Rule::QuicklistContainer,
