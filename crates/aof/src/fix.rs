@@ -96,7 +96,7 @@ fn refuse(file: Option<&str>, offset: Option<u64>, message: String) -> Refusal {
 }
 
 /// Decides the repair of `aof`, given its check `report` (from
-/// [`crate::check`], which must be of this `aof`).
+/// [`crate::check()`], which must be of this `aof`).
 pub fn plan(aof: &Aof, report: &Report, mode: Mode) -> Result<Plan, Refusal> {
     if let Some(e) = &report.manifest_error {
         return Err(refuse(

@@ -15,6 +15,7 @@
 //! * [`mod@check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
+//! * [`info`]: counts of an AOF file's commands, for `info` and health reports.
 //! * [`fix`]: where to cut a damaged AOF, as `redis-check-aof --fix` does.
 //! * [`rule`]: the rules of the format, each with a stable id.
 //!
@@ -26,6 +27,7 @@
 pub mod check;
 pub mod error;
 pub mod fix;
+pub mod info;
 pub mod manifest;
 pub mod render;
 pub mod report;

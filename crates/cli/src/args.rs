@@ -87,13 +87,36 @@ rdbscope check /var/lib/redis/appendonlydir\n  \
 rdbscope check --format json appendonlydir | jq -c '.files[] | [.name, .verdict, .ok_up_to]'"
     )]
     Check(CheckArgs),
-    /// Summarize a file: format, aux fields, functions, keys per database.
-    #[command(after_help = "Reads every record header but decodes no value.\n\n\
-With key filters, counts only the selected keys (the other records are summarized as \
-without filters).\n\n\
+    /// Summarize a file (format, aux fields, functions, keys per database;
+    /// an AOF's files and commands), or report on the health of a data
+    /// directory.
+    #[command(
+        visible_alias = "health",
+        after_help = "Reads every record header but decodes no value. On a damaged file, \
+prints what was read before the error, then the error (exit 1).\n\n\
+With key filters, counts only the selected keys of an RDB (the other records are \
+summarized as without filters).\n\n\
+An AOF (a file or a manifest): its files (type, sequence, size, format), commands, \
+transactions, databases written to, the first and last #TS time, and its RDB base's or \
+preamble's summary.\n\n\
+A directory (a Redis data directory with dump.rdb and/or appendonlydir/, or any \
+backup folder of RDB and AOF files, compressed or not): a health report, as INFO \
+persistence would give it, from the files alone: per RDB the last save time (ctime) \
+and its age, the server and RDB version, which servers can read it, keys per db, \
+whether the checksum matches; per AOF the base and incr sizes, the growth since the last \
+rewrite and whether a rewrite is due (--aof-rewrite-percentage, --aof-rewrite-min-size), \
+and the base's keys (commands of the incr files are not replayed, so not counted). \
+--max-age and --min-keys (also given a single file) make a stale or emptied backup exit \
+1, for cron jobs and probes: age is that of the newest data in the directory, keys \
+those of the newest snapshot.\n\n\
 Examples:\n  rdbscope info dump.rdb\n  rdbscope info --format json dump.rdb | jq .dbs\n  \
 rdbscope info --key 'session:*' --expiry dump.rdb\n  \
-rdbscope info --slot 0-5460 --format json -o shard0.json dump.rdb")]
+rdbscope info --slot 0-5460 --format json -o shard0.json dump.rdb\n  \
+rdbscope info appendonlydir/appendonly.aof.manifest\n  \
+rdbscope info /var/lib/redis\n  \
+rdbscope health --max-age 26h --min-keys 1000 /backups/redis || alert\n  \
+rdbscope info --format json /var/lib/redis | jq '.rdbs[] | {file, age_s, keys}'"
+    )]
     Info(InfoArgs),
     /// Repair a damaged AOF as `redis-check-aof --fix` would, into a copy
     /// (or in place with a backup): cut the broken tail of its last file.
@@ -202,8 +225,32 @@ pub struct CheckArgs {
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    /// The RDB file; `-` reads standard input.
+    /// An RDB or AOF file, a manifest, or a directory (a data directory
+    /// with dump.rdb and/or appendonlydir, an appendonlydir, or a backup
+    /// folder): a health report. `-` reads standard input.
     pub input: PathBuf,
+    /// Health: exit 1 when the newest backup is older than this
+    /// (e.g. 90m, 26h, 7d; plain seconds too).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Health")]
+    pub max_age: Option<i64>,
+    /// Health: exit 1 when the newest snapshot holds fewer keys.
+    #[arg(long, value_name = "N", help_heading = "Health")]
+    pub min_keys: Option<u64>,
+    /// Health: also run the full check on every file (decodes every value).
+    #[arg(long, help_heading = "Health")]
+    pub deep: bool,
+    /// Health: the server's auto-aof-rewrite-percentage, to say whether an
+    /// AOF rewrite is due.
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 100,
+        help_heading = "Health"
+    )]
+    pub aof_rewrite_percentage: u64,
+    /// Health: the server's auto-aof-rewrite-min-size.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M", help_heading = "Health")]
+    pub aof_rewrite_min_size: u64,
     #[arg(long, value_enum, default_value_t = InfoFormat::Text)]
     pub format: InfoFormat,
     /// Threads that walk the file (default: the number of CPUs; the
@@ -226,6 +273,31 @@ pub struct CommonArgs {
     /// Largest decompressed LZF string to accept, in bytes (e.g. 512M, 4G).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
     pub max_value_size: u64,
+}
+
+/// A duration: plain seconds, or a number with s, m, h, d or w.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let (num, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        "w" => 7 * 86400,
+        _ => {
+            return Err(format!(
+                "invalid duration {s:?}: expected e.g. 90s, 15m, 26h, 7d"
+            ))
+        }
+    };
+    num.parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("invalid duration {s:?}: expected e.g. 90s, 15m, 26h, 7d"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,14 +1,20 @@
-//! `rdbscope info`: a summary without decoding values.
+//! `rdbscope info`: a summary without decoding values, of an RDB (also a
+//! damaged one: what was read, then the error), of an AOF (its files and
+//! commands, via `rdbscope_health::aof_health`), or the health report of a
+//! data directory (`rdbscope_health::inspect`). This file only renders.
 
 use crate::args::{InfoArgs, InfoFormat};
 use crate::dump::Selected;
 use crate::options;
 use crate::progress::Progress;
 use crate::report::{print_error, Outcome};
-use crate::source::open_rdb;
+use crate::source::{open, Kind};
+use rdbscope_health::{AofHealth, RdbHealth, Report};
 use rdbscope_input::display_name;
-use rdbscope_printer::info::summarize;
+use rdbscope_json::write::write_bytes;
+use rdbscope_printer::info::{summarize_partial, Summary};
 use rdbscope_printer::PrintError;
+use std::io::{self, Write};
 
 pub fn run(a: &InfoArgs) -> Outcome {
     let name = display_name(&a.input);
@@ -18,8 +24,38 @@ pub fn run(a: &InfoArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let input = match open_rdb(&a.input) {
-        Ok(i) => i,
+    let health_flags = a.max_age.is_some() || a.min_keys.is_some() || a.deep;
+    let is_dir = a.input.as_os_str() != "-" && a.input.is_dir();
+    if is_dir || health_flags {
+        if a.input.as_os_str() == "-" {
+            eprintln!("rdbscope: --max-age, --min-keys and --deep read files: give a path, not -");
+            return options::finish_output(out, Outcome::Failure, false);
+        }
+        let outcome = health(a, &mut out);
+        return options::finish_output(out, outcome, false);
+    }
+    let input = match open(&a.input) {
+        Ok(Kind::Rdb(i)) => i,
+        Ok(Kind::Aof(_)) => {
+            let h = rdbscope_health::aof_health(&a.input, &health_options(a));
+            let written = match a.format {
+                InfoFormat::Text => aof_text(&mut out, &h),
+                InfoFormat::Json => aof_json(&mut out, &h).and_then(|()| out.write_all(b"\n")),
+            };
+            let outcome = match written {
+                Err(e) => print_error(&name, &PrintError::Io(e)),
+                Ok(()) if aof_problem(&h).is_some() => {
+                    eprintln!("rdbscope: {name}: {}", aof_problem(&h).unwrap_or_default());
+                    Outcome::Problem
+                }
+                Ok(()) => Outcome::Ok,
+            };
+            return options::finish_output(out, outcome, true);
+        }
+        Ok(Kind::Json(_)) => {
+            eprintln!("rdbscope: {name}: a JSON dump: `info` reads RDB and AOF files (`dump` reads JSON back)");
+            return options::finish_output(out, Outcome::Failure, false);
+        }
         Err(e) => {
             let outcome = e.report(&name);
             return options::finish_output(out, outcome, false);
@@ -29,35 +65,500 @@ pub fn run(a: &InfoArgs) -> Outcome {
     // Chunks are summarized on every core and merged in file order, so the
     // summary is the same with any number of threads.
     let opts = rdbscope_engine::Options {
-        threads: a
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1),
+        threads: threads(a),
         verify_checksum: !a.common.ignore_checksum,
         ..rdbscope_engine::Options::default()
     };
     let max = a.common.max_value_size;
     let mut progress = Progress::for_input(&name, input.size(), input.progress());
     // Counts the selected keys (every key without filters) and every other
-    // record.
-    let summary = input.with_source(|s| {
-        summarize(s, &opts, || Selected::new(&filter, max), &mut |o| {
+    // record; on an error, what was read before it.
+    let (summary, error) = input.with_source(|s| {
+        summarize_partial(s, &opts, || Selected::new(&filter, max), &mut |o| {
             progress.at(o)
         })
     });
     drop(progress);
-    let outcome = match summary {
-        Ok(summary) => {
-            let written = match a.format {
-                InfoFormat::Text => summary.write_text(&mut out, &name),
-                InfoFormat::Json => summary.write_json(&mut out, &name),
-            };
-            match written {
-                Ok(()) => Outcome::Ok,
-                Err(e) => print_error(&name, &PrintError::Io(e)),
-            }
+    if let Some(summary) = &summary {
+        let written = match a.format {
+            InfoFormat::Text => summary.write_text(&mut out, &name),
+            InfoFormat::Json => summary.write_json(&mut out, &name),
+        };
+        if let Err(e) = written {
+            return options::finish_output(out, print_error(&name, &PrintError::Io(e)), false);
         }
-        Err(e) => print_error(&name, &e),
+    }
+    let outcome = match error {
+        None => Outcome::Ok,
+        Some(e) => print_error(&name, &e),
     };
-    options::finish_output(out, outcome, false)
+    // The partial summary is the report of a damaged file: kept.
+    options::finish_output(out, outcome, summary.is_some())
+}
+
+fn threads(a: &InfoArgs) -> usize {
+    a.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+fn health_options(a: &InfoArgs) -> rdbscope_health::Options {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    rdbscope_health::Options {
+        deep: a.deep,
+        now,
+        max_age: a.max_age,
+        min_keys: a.min_keys,
+        rewrite_percentage: a.aof_rewrite_percentage,
+        rewrite_min_size: a.aof_rewrite_min_size,
+        threads: threads(a),
+    }
+}
+
+fn health(a: &InfoArgs, out: &mut impl Write) -> Outcome {
+    let report = match rdbscope_health::inspect(&a.input, &health_options(a)) {
+        Ok(r) => r,
+        Err(e) => return crate::report::print_open_error(&display_name(&a.input), &e),
+    };
+    let problems = report.problems();
+    let written = match a.format {
+        InfoFormat::Text => health_text(out, &report, &problems),
+        InfoFormat::Json => health_json(out, &report, &problems),
+    };
+    if let Err(e) = written {
+        return print_error(&display_name(&a.input), &PrintError::Io(e));
+    }
+    if problems.is_empty() {
+        Outcome::Ok
+    } else {
+        for p in &problems {
+            eprintln!("rdbscope: {p}");
+        }
+        Outcome::Problem
+    }
+}
+
+/// Why an AOF is not healthy, if it is not.
+fn aof_problem(h: &AofHealth) -> Option<String> {
+    if let Some(e) = &h.error {
+        return Some(e.clone());
+    }
+    if let Some(b) = h.base.as_ref().and_then(|b| b.error.as_ref()) {
+        return Some(format!("the RDB base or preamble: {b}"));
+    }
+    h.files
+        .iter()
+        .find_map(|f| f.error.as_ref().map(|e| format!("{}: {e}", f.part.name)))
+}
+
+fn when(t: Option<i64>, now: i64) -> String {
+    match t {
+        Some(t) => format!("{} ({} ago)", utc(t), age(now - t)),
+        None => "unknown".to_string(),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc(t: i64) -> String {
+    let days = t.div_euclid(86400);
+    let secs = t.rem_euclid(86400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn age(s: i64) -> String {
+    match s {
+        s if s < 0 => format!("{}s in the future", -s),
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn keys_line(s: &Summary) -> String {
+    let dbs: Vec<String> = s
+        .keyspace
+        .dbs
+        .iter()
+        .map(|(db, c)| format!("db{db}: keys={} expires={}", c.keys, c.expires))
+        .collect();
+    format!("{} ({})", s.total_keys(), dbs.join(", "))
+}
+
+fn rdb_text(o: &mut impl Write, r: &RdbHealth, now: i64) -> io::Result<()> {
+    writeln!(o, "rdb {}", r.path.display())?;
+    writeln!(
+        o,
+        "  size:        {} bytes, modified {}",
+        r.size,
+        when(r.modified, now)
+    )?;
+    if let Some(e) = &r.error {
+        writeln!(o, "  error:       {e}")?;
+    }
+    if let Some(s) = &r.summary {
+        writeln!(
+            o,
+            "  format:      {} version {} ({}), written by {}",
+            s.header.magic(),
+            s.header.version,
+            r.readable_by(),
+            r.server_version()
+                .unwrap_or_else(|| "an unknown server".to_string())
+        )?;
+        writeln!(o, "  last save:   {}", when(r.saved_at(), now))?;
+        writeln!(o, "  keys:        {}", keys_line(s))?;
+        writeln!(
+            o,
+            "  checksum:    {}",
+            s.checksum.map_or("not reached", |c| c.as_str())
+        )?;
+        if let Some(e) = &s.error {
+            writeln!(o, "  error:       {e}")?;
+        }
+    }
+    if let Some(d) = &r.deep {
+        writeln!(o, "  deep check:  {}", d.as_deref().unwrap_or("ok"))?;
+    }
+    writeln!(o, "  loads:       {}", if r.loads() { "yes" } else { "no" })
+}
+
+fn aof_text(o: &mut impl Write, h: &AofHealth) -> io::Result<()> {
+    let layout = if h.manifest.is_some() {
+        "multi-part"
+    } else {
+        "single-file"
+    };
+    writeln!(o, "aof {} ({layout})", h.path.display())?;
+    if let Some(m) = &h.manifest {
+        writeln!(o, "  manifest:    {}", m.display())?;
+    }
+    if let Some(e) = &h.error {
+        writeln!(o, "  error:       {e}")?;
+    }
+    let (mut commands, mut transactions, mut first, mut last) = (0, 0, None, None);
+    let mut dbs = std::collections::BTreeSet::new();
+    for f in &h.files {
+        let kind = f.part.file_type.map_or("file", |t| t.as_str());
+        let seq = f.part.seq.map_or(String::new(), |s| format!(" seq {s}"));
+        write!(
+            o,
+            "  {kind}{seq}: {} {} bytes {}",
+            f.part.name, f.size, f.format
+        )?;
+        if let Some(c) = &f.commands {
+            write!(
+                o,
+                ", {} commands, {} transactions",
+                c.commands, c.transactions
+            )?;
+            commands += c.commands;
+            transactions += c.transactions;
+            dbs.extend(c.dbs.keys().copied());
+            first = first.or(c.first_timestamp);
+            last = c.last_timestamp.or(last);
+        }
+        writeln!(o)?;
+        if let Some(e) = &f.error {
+            writeln!(o, "    error: {e}")?;
+        }
+    }
+    let dbs: Vec<String> = dbs.iter().map(u64::to_string).collect();
+    writeln!(
+        o,
+        "  commands:    {commands} ({transactions} transactions), databases {}",
+        if dbs.is_empty() {
+            "none".to_string()
+        } else {
+            dbs.join(", ")
+        }
+    )?;
+    if let (Some(f), Some(l)) = (first, last) {
+        writeln!(o, "  timestamps:  {} .. {}", utc(f), utc(l))?;
+    }
+    writeln!(
+        o,
+        "  size:        {} bytes in all, base {}",
+        h.current_size(),
+        h.base_size()
+            .map_or("unknown".to_string(), |b| format!("{b} bytes"))
+    )?;
+    if let Some(b) = &h.base {
+        writeln!(
+            o,
+            "  base:        {} version {}, {} keys (the incr files' commands are not counted)",
+            b.header.magic(),
+            b.header.version,
+            keys_line(b)
+        )?;
+    }
+    if let Some(d) = &h.deep {
+        writeln!(o, "  deep check:  {}", d.as_deref().unwrap_or("ok"))?;
+    }
+    writeln!(o, "  loads:       {}", if h.loads() { "yes" } else { "no" })
+}
+
+fn health_text(o: &mut impl Write, r: &Report, problems: &[String]) -> io::Result<()> {
+    let now = r.options.now;
+    writeln!(o, "health of {}", r.dir.display())?;
+    for rdb in &r.rdbs {
+        rdb_text(o, rdb, now)?;
+    }
+    for a in &r.aofs {
+        aof_text(o, a)?;
+        writeln!(o, "  last write:  {}", when(a.last_write(), now))?;
+        writeln!(
+            o,
+            "  rewrite:     {} (growth {} since the last rewrite; due at {}% and {} bytes)",
+            if a.rewrite_due(&r.options) {
+                "due"
+            } else {
+                "not due"
+            },
+            a.growth_percent()
+                .map_or("unknown".to_string(), |g| format!("{g}%")),
+            r.options.rewrite_percentage,
+            r.options.rewrite_min_size
+        )?;
+    }
+    for (p, what) in &r.others {
+        writeln!(o, "other {}: {what}", p.display())?;
+    }
+    if let Some((age_s, p)) = r.newest() {
+        writeln!(o, "newest:      {} ({} old)", p.display(), age(age_s))?;
+    }
+    if problems.is_empty() {
+        writeln!(o, "status:      ok")
+    } else {
+        for p in problems {
+            writeln!(o, "problem:     {p}")?;
+        }
+        Ok(())
+    }
+}
+
+fn str_or_null(o: &mut impl Write, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => write_bytes(o, s.as_bytes()),
+        None => o.write_all(b"null"),
+    }
+}
+
+fn num_or_null(o: &mut impl Write, n: Option<impl std::fmt::Display>) -> io::Result<()> {
+    match n {
+        Some(n) => write!(o, "{n}"),
+        None => o.write_all(b"null"),
+    }
+}
+
+fn rdb_json(o: &mut impl Write, r: &RdbHealth, now: i64) -> io::Result<()> {
+    o.write_all(b"{\"file\":")?;
+    write_bytes(o, r.path.as_os_str().as_encoded_bytes())?;
+    write!(o, ",\"size_bytes\":{},\"modified\":", r.size)?;
+    num_or_null(o, r.modified)?;
+    o.write_all(b",\"last_save_time\":")?;
+    num_or_null(o, r.saved_at())?;
+    o.write_all(b",\"age_s\":")?;
+    num_or_null(o, r.saved_at().or(r.modified).map(|t| now - t))?;
+    o.write_all(b",\"server_version\":")?;
+    str_or_null(o, r.server_version().as_deref())?;
+    o.write_all(b",\"readable_by\":")?;
+    str_or_null(o, Some(r.readable_by()))?;
+    write!(o, ",\"keys\":{},\"loads\":{}", r.keys(), r.loads())?;
+    o.write_all(b",\"deep_check\":")?;
+    match &r.deep {
+        None => o.write_all(b"null")?,
+        Some(None) => o.write_all(b"\"ok\"")?,
+        Some(Some(e)) => write_bytes(o, e.as_bytes())?,
+    }
+    o.write_all(b",\"error\":")?;
+    str_or_null(o, r.error.as_deref())?;
+    o.write_all(b",\"summary\":")?;
+    match &r.summary {
+        Some(s) => s.write_json_object(o, &r.path.display().to_string())?,
+        None => o.write_all(b"null")?,
+    }
+    o.write_all(b"}")
+}
+
+fn aof_json(o: &mut impl Write, h: &AofHealth) -> io::Result<()> {
+    o.write_all(b"{\"file\":")?;
+    write_bytes(o, h.path.as_os_str().as_encoded_bytes())?;
+    write!(
+        o,
+        ",\"format\":\"aof\",\"layout\":\"{}\",\"manifest\":",
+        if h.manifest.is_some() {
+            "multi-part"
+        } else {
+            "single-file"
+        }
+    )?;
+    str_or_null(
+        o,
+        h.manifest
+            .as_ref()
+            .map(|m| m.display().to_string())
+            .as_deref(),
+    )?;
+    o.write_all(b",\"files\":[")?;
+    let (mut commands, mut transactions, mut annotations) = (0, 0, 0);
+    let (mut first, mut last) = (None, None);
+    let mut dbs = std::collections::BTreeSet::new();
+    for (i, f) in h.files.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"{\"name\":")?;
+        write_bytes(o, f.part.name.as_bytes())?;
+        o.write_all(b",\"type\":")?;
+        str_or_null(o, f.part.file_type.map(|t| t.as_str()))?;
+        o.write_all(b",\"seq\":")?;
+        num_or_null(o, f.part.seq)?;
+        write!(
+            o,
+            ",\"size_bytes\":{},\"format\":\"{}\",\"modified\":",
+            f.size, f.format
+        )?;
+        num_or_null(o, f.modified)?;
+        if let Some(c) = &f.commands {
+            write!(
+                o,
+                ",\"commands\":{},\"annotations\":{},\"transactions\":{},\"dbs\":{{",
+                c.commands, c.annotations, c.transactions
+            )?;
+            for (j, (db, n)) in c.dbs.iter().enumerate() {
+                write!(o, "{}\"{db}\":{n}", if j > 0 { "," } else { "" })?;
+            }
+            o.write_all(b"},\"first_timestamp\":")?;
+            num_or_null(o, c.first_timestamp)?;
+            o.write_all(b",\"last_timestamp\":")?;
+            num_or_null(o, c.last_timestamp)?;
+            commands += c.commands;
+            transactions += c.transactions;
+            annotations += c.annotations;
+            dbs.extend(c.dbs.keys().copied());
+            first = first.or(c.first_timestamp);
+            last = c.last_timestamp.or(last);
+        }
+        o.write_all(b",\"error\":")?;
+        str_or_null(o, f.error.as_deref())?;
+        o.write_all(b"}")?;
+    }
+    write!(
+        o,
+        "],\"commands\":{commands},\"annotations\":{annotations},\"transactions\":{transactions},\"dbs\":["
+    )?;
+    for (i, db) in dbs.iter().enumerate() {
+        write!(o, "{}{db}", if i > 0 { "," } else { "" })?;
+    }
+    o.write_all(b"],\"first_timestamp\":")?;
+    num_or_null(o, first)?;
+    o.write_all(b",\"last_timestamp\":")?;
+    num_or_null(o, last)?;
+    write!(o, ",\"current_size\":{},\"base_size\":", h.current_size())?;
+    num_or_null(o, h.base_size())?;
+    o.write_all(b",\"base\":")?;
+    match &h.base {
+        Some(s) => s.write_json_object(o, "base")?,
+        None => o.write_all(b"null")?,
+    }
+    write!(
+        o,
+        ",\"base_keys\":{},\"incr_keys_counted\":false,\"loads\":{}",
+        h.base_keys(),
+        h.loads()
+    )?;
+    o.write_all(b",\"deep_check\":")?;
+    match &h.deep {
+        None => o.write_all(b"null")?,
+        Some(None) => o.write_all(b"\"ok\"")?,
+        Some(Some(e)) => write_bytes(o, e.as_bytes())?,
+    }
+    o.write_all(b",\"error\":")?;
+    str_or_null(o, aof_problem(h).as_deref())?;
+    o.write_all(b"}")
+}
+
+fn health_json(o: &mut impl Write, r: &Report, problems: &[String]) -> io::Result<()> {
+    let now = r.options.now;
+    o.write_all(b"{\"dir\":")?;
+    write_bytes(o, r.dir.as_os_str().as_encoded_bytes())?;
+    write!(o, ",\"now\":{now},\"rdbs\":[")?;
+    for (i, rdb) in r.rdbs.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        rdb_json(o, rdb, now)?;
+    }
+    o.write_all(b"],\"aofs\":[")?;
+    for (i, a) in r.aofs.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        // The AOF object, with the health fields added before its end.
+        let mut buf = Vec::new();
+        aof_json(&mut buf, a)?;
+        buf.pop();
+        o.write_all(&buf)?;
+        o.write_all(b",\"last_write\":")?;
+        num_or_null(o, a.last_write())?;
+        o.write_all(b",\"growth_percent\":")?;
+        num_or_null(o, a.growth_percent())?;
+        write!(o, ",\"rewrite_due\":{}}}", a.rewrite_due(&r.options))?;
+    }
+    o.write_all(b"],\"others\":[")?;
+    for (i, (p, what)) in r.others.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"{\"file\":")?;
+        write_bytes(o, p.as_os_str().as_encoded_bytes())?;
+        o.write_all(b",\"looks_like\":")?;
+        write_bytes(o, what.as_bytes())?;
+        o.write_all(b"}")?;
+    }
+    o.write_all(b"],\"newest\":")?;
+    match r.newest() {
+        Some((age_s, p)) => {
+            o.write_all(b"{\"file\":")?;
+            write_bytes(o, p.as_os_str().as_encoded_bytes())?;
+            write!(o, ",\"age_s\":{age_s}}}")?;
+        }
+        None => o.write_all(b"null")?,
+    }
+    o.write_all(b",\"problems\":[")?;
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        write_bytes(o, p.as_bytes())?;
+    }
+    writeln!(o, "],\"ok\":{}}}", problems.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
 }

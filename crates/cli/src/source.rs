@@ -60,22 +60,6 @@ impl OpenError {
     }
 }
 
-/// Opens an RDB (`info`): anything else is refused by the RDB reader.
-pub fn open_rdb(path: &Path) -> Result<RdbInput, OpenError> {
-    match open(path)? {
-        Kind::Rdb(i) => Ok(i),
-        Kind::Aof(Aof::Single { input, .. }) => Ok(RdbInput::Mapped(input)),
-        Kind::Aof(_) => Err(OpenError::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a multi-part AOF (manifest or appendonlydir): `info` reads RDB files",
-        ))),
-        Kind::Json(_) => Err(OpenError::Io(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a JSON dump: `info` reads RDB files (`dump` reads JSON back)",
-        ))),
-    }
-}
-
 /// Opens `path` (`-` is standard input) and decides what it is.
 pub fn open(path: &Path) -> Result<Kind, OpenError> {
     if path.as_os_str() != "-" && path.is_dir() {

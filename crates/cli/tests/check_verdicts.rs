@@ -665,10 +665,19 @@ fn command_line_contract() {
         }
     }
 
-    // A missing file is an I/O error: exit 2, named on stderr, and the other
-    // inputs are still checked and reported.
+    // A missing file is an I/O error: exit 2, named on stderr and in a JSON
+    // object of its own (so that `select(.verdict != "ok")` sees it), and
+    // the other inputs are still checked and reported.
     let run = check_json(&tmp.path, &[], &[rel(&missing)]);
-    if run.code != Some(2) || !run.stdout.trim().is_empty() || !run.stderr.contains("missing.rdb") {
+    let unreadable = |l: &str| {
+        serde_json::from_str::<Value>(l)
+            .is_ok_and(|v| v["file"] == "missing.rdb" && v["verdict"] == "unreadable")
+    };
+    if run.code != Some(2)
+        || run.stdout.lines().count() != 1
+        || !unreadable(run.stdout.trim())
+        || !run.stderr.contains("missing.rdb")
+    {
         failures.push(format!("missing file: {}", run.describe()));
     }
     let files = [rel(&good), rel(&missing), rel(&bad_crc)];
@@ -679,9 +688,10 @@ fn command_line_contract() {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     if run.code != Some(2)
-        || lines.len() != 2
+        || lines.len() != 3
         || lines[0]["file"] != "good.rdb"
-        || lines[1]["file"] != "bad-crc.rdb"
+        || lines[1]["verdict"] != "unreadable"
+        || lines[2]["file"] != "bad-crc.rdb"
     {
         failures.push(format!("good + missing + bad: {}", run.describe()));
     }

@@ -1,5 +1,5 @@
 //! Acceptance criterion 1: every RDB in the shared corpus that has live-server
-//! ground truth (`<file>.truth.jsonl`) is dumped with `rdbscope dump --keys-only`
+//! ground truth (`<file>.truth.jsonl`) is dumped with `rdbscope dump --key '*'` (key records with their values)
 //! and compared key by key with that truth.
 //!
 //! The truth was read from a live Redis/Valkey server with ordinary commands
@@ -359,9 +359,9 @@ fn run_rdbscope(args: &[&str], file: &Path) -> Result<String, String> {
         .map_err(|e| format!("`rdbscope {}` output is not UTF-8: {e}", args.join(" ")))
 }
 
-/// The keys of `rdbscope dump --keys-only FILE`.
+/// The keys of `rdbscope dump --key '*' FILE` (with their values).
 fn dump(rdb: &Path) -> Result<Dumped, String> {
-    let text = run_rdbscope(&["dump", "--keys-only"], rdb)?;
+    let text = run_rdbscope(&["dump", "--key", "*"], rdb)?;
 
     let mut dumped = Dumped {
         keys: BTreeMap::new(),

@@ -564,7 +564,7 @@ fn a_literal_key_in_one_db_stops_the_walk() {
     let tmp = rdbscope_testkit::TempDir::new("literal-key-stop");
     for server in SERVERS {
         let path = dir.join(format!("rdb/{server}/all-types.rdb"));
-        let (code, out, err) = rdbscope(&["dump".into(), "--keys-only".into()], &path);
+        let (code, out, err) = rdbscope(&["dump".into(), "--key".into(), "*".into()], &path);
         assert_eq!(code, 0, "{err}");
         let first = lines(&out).into_iter().next().unwrap();
         let (db, key) = (

@@ -6,7 +6,7 @@
 //! 1. writes pseudo-random data of every type and encoding, from a fixed seed,
 //!    into several databases;
 //! 2. runs `SAVE` and copies `dump.rdb`;
-//! 3. runs `rdbscope dump --keys-only <copy>`;
+//! 3. runs `rdbscope dump --key '*' <copy>`;
 //! 4. compares every key the server reports (SCAN over every database) with
 //!    the JSON line the dump produced for it, and checks the dump contains no
 //!    other keys.
@@ -2698,7 +2698,7 @@ fn dump_matches_live_redis() {
         std::fs::copy(server.dir().join("dump.rdb"), &rdb).expect("copy dump.rdb");
 
         let out = Command::new(rdbscope)
-            .args(["dump", "--keys-only"])
+            .args(["dump", "--key", "*"])
             .arg(&rdb)
             .output()
             .expect("run rdbscope");
@@ -2706,7 +2706,7 @@ fn dump_matches_live_redis() {
             report.note(
                 round.name,
                 format!(
-                    "`rdbscope dump --keys-only` exited with {}; stderr: {}",
+                    "`rdbscope dump --key *` exited with {}; stderr: {}",
                     out.status,
                     String::from_utf8_lossy(&out.stderr)
                 ),

@@ -44,6 +44,10 @@ pub struct Summary {
     pub checksum: Option<Checksum>,
     /// Bytes after the trailer.
     pub trailing_bytes: u64,
+    /// Why the walk ended before the end of the file, when it did: the
+    /// summary then holds everything read before (see
+    /// [`summarize_partial`]).
+    pub error: Option<String>,
 }
 
 impl Summary {
@@ -60,6 +64,7 @@ impl Summary {
             keyspace: Keyspace::default(),
             checksum: None,
             trailing_bytes: 0,
+            error: None,
         }
     }
 
@@ -201,11 +206,24 @@ impl Summary {
             }
             writeln!(o)?;
         }
+        if let Some(e) = &self.error {
+            writeln!(o, "error:     {e}")?;
+            writeln!(
+                o,
+                "(the summary above holds what was read before the error)"
+            )?;
+        }
         Ok(())
     }
 
-    /// One JSON object.
+    /// One JSON object, on a line of its own.
     pub fn write_json<W: Write>(&self, o: &mut W, name: &str) -> std::io::Result<()> {
+        self.write_json_object(o, name)?;
+        o.write_all(b"\n")
+    }
+
+    /// One JSON object, to embed in another document.
+    pub fn write_json_object<W: Write>(&self, o: &mut W, name: &str) -> std::io::Result<()> {
         o.write_all(b"{\"file\":")?;
         write_json_str(o, name)?;
         write!(
@@ -257,7 +275,12 @@ impl Summary {
             self.total_keys()
         )?;
         self.keyspace.write_json(o)?;
-        o.write_all(b"}\n")
+        o.write_all(b",\"error\":")?;
+        match &self.error {
+            Some(e) => write_json_str(o, e)?,
+            None => o.write_all(b"null")?,
+        }
+        o.write_all(b"}")
     }
 }
 
@@ -269,6 +292,22 @@ pub fn summarize<F: KeyFilter>(
     make_filter: impl Fn() -> F + Sync,
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, PrintError> {
+    match summarize_partial(source, opts, make_filter, on_progress) {
+        (Some(s), None) => Ok(s),
+        (_, Some(e)) => Err(e),
+        (None, None) => Err(PrintError::Io(std::io::Error::other("no header read"))),
+    }
+}
+
+/// [`summarize`], keeping what was read when the walk ends early: the
+/// summary of every record before the error (when the header was read,
+/// with [`Summary::error`] set), and the error.
+pub fn summarize_partial<F: KeyFilter>(
+    source: Source<'_>,
+    opts: &rdbscope_engine::Options,
+    make_filter: impl Fn() -> F + Sync,
+    on_progress: &mut dyn FnMut(u64),
+) -> (Option<Summary>, Option<PrintError>) {
     let mut collector = SummaryCollector {
         summary: None,
         error: None,
@@ -284,22 +323,20 @@ pub fn summarize<F: KeyFilter>(
         },
         &mut collector,
     );
-    if let Some(e) = collector.error {
-        return Err(e);
-    }
-    match walked.error {
-        Some(rdbscope_engine::WalkError::Decode(e)) => return Err(e.into()),
-        Some(rdbscope_engine::WalkError::Io(e)) => {
-            return Err(crate::dump::read_error(walked.size, e))
-        }
-        None => {}
-    }
-    let mut summary = collector
+    let error = collector.error.or(match walked.error {
+        Some(rdbscope_engine::WalkError::Decode(e)) => Some(e.into()),
+        Some(rdbscope_engine::WalkError::Io(e)) => Some(crate::dump::read_error(walked.size, e)),
+        None => None,
+    });
+    let summary = collector
         .summary
         .or_else(|| walked.header.map(|h| Summary::new(h, 0)))
-        .ok_or_else(|| PrintError::Io(std::io::Error::other("no header read")))?;
-    summary.file_size = walked.size;
-    Ok(summary)
+        .map(|mut s| {
+            s.file_size = walked.size;
+            s.error = error.as_ref().map(|e| e.to_string());
+            s
+        });
+    (summary, error)
 }
 
 /// `info`'s per-record work: a partial summary per chunk.
