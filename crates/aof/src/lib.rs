@@ -16,6 +16,7 @@
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
 //! * [`info`]: counts of an AOF file's commands, for `info` and health reports.
+//! * [`keys`]: which keys a command writes, for the key filters of `dump`.
 //! * [`fix`]: where to cut a damaged AOF, as `redis-check-aof --fix` does.
 //! * [`rule`]: the rules of the format, each with a stable id.
 //!
@@ -28,6 +29,7 @@ pub mod check;
 pub mod error;
 pub mod fix;
 pub mod info;
+pub mod keys;
 pub mod manifest;
 pub mod render;
 pub mod report;

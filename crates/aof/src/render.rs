@@ -38,7 +38,7 @@ pub enum Format {
 }
 
 /// What to print.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// The output format.
     pub format: Format,
@@ -49,6 +49,57 @@ pub struct Options {
     pub annotations: bool,
     /// Rendering threads (JSON); 1 renders on the calling thread.
     pub threads: usize,
+    /// Which commands to print, beyond `dbs` (key filters, times); `None`:
+    /// every command. When set, annotations are not printed.
+    pub select: Option<Select>,
+    /// The last `#TS` time of the files before this one (files are loaded
+    /// in order, so a command's time may come from an earlier file).
+    pub start_ts: Option<i64>,
+}
+
+/// A command selector: the command, and the time of the last `#TS`
+/// annotation before it. Called on any rendering thread.
+pub type Select = std::sync::Arc<dyn Fn(&Command<'_>, Option<i64>) -> bool + Send + Sync>;
+
+/// Where a command stands: after which `#TS` time, inside a transaction
+/// or not. Carried from record to record, and into each batch of the
+/// parallel walk from the walker, so every command gets the same with any
+/// number of threads.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Context {
+    /// The last `#TS:` time read.
+    pub ts: Option<i64>,
+    /// Inside MULTI ... EXEC (both included).
+    pub multi: bool,
+    /// The previous command was EXEC: the transaction is over.
+    closing: bool,
+}
+
+impl Context {
+    /// Moves past `item`; for a command, returns its `multi` flag.
+    #[inline]
+    pub fn step(&mut self, item: &Item<'_>) -> bool {
+        if self.closing {
+            self.multi = false;
+            self.closing = false;
+        }
+        match item {
+            Item::Annotation(a) => {
+                if let Some(t) = a.timestamp() {
+                    self.ts = Some(t);
+                }
+                false
+            }
+            Item::Command(c) => {
+                match c.kind {
+                    Kind::Multi => self.multi = true,
+                    Kind::Exec => self.closing = true,
+                    Kind::Other | Kind::Select => {}
+                }
+                self.multi
+            }
+        }
+    }
 }
 
 /// Why printing stopped.
@@ -73,6 +124,9 @@ pub struct Stats {
     pub commands: u64,
     /// Annotations printed.
     pub annotations: u64,
+    /// The last `#TS` time read (or `Options::start_ts`): the next file's
+    /// start.
+    pub last_ts: Option<i64>,
 }
 
 /// Output goes to the sink in blocks of about this size.
@@ -89,6 +143,7 @@ pub struct JsonLines {
     annotation_prefix: Vec<u8>,
     dbs: Vec<u64>,
     annotations: bool,
+    select: Option<Select>,
 }
 
 impl JsonLines {
@@ -109,18 +164,34 @@ impl JsonLines {
             annotation_prefix,
             dbs: dbs.to_vec(),
             annotations,
+            select: None,
         }
     }
 
-    /// Appends one item's line to `out`, if the filters let it through.
+    /// Prints only the commands `select` accepts (and no annotations).
+    pub fn selecting(mut self, select: Option<Select>) -> JsonLines {
+        if select.is_some() {
+            self.annotations = false;
+        }
+        self.select = select;
+        self
+    }
+
+    /// Appends one item's line to `out`, if the filters let it through;
+    /// `cx` is where the walk stands, moved past the item.
     #[inline]
-    pub fn item(&self, out: &mut OutBuf, item: &Item<'_>) -> bool {
+    pub fn item(&self, out: &mut OutBuf, item: &Item<'_>, cx: &mut Context) -> bool {
+        let ts = cx.ts;
+        let multi = cx.step(item);
         match item {
             Item::Command(c) => {
                 if !self.dbs.is_empty() && !self.dbs.contains(&c.db) {
                     return false;
                 }
-                self.command(out, c);
+                if self.select.as_ref().is_some_and(|s| !s(c, ts)) {
+                    return false;
+                }
+                self.command(out, c, ts, multi);
                 true
             }
             Item::Annotation(a) if self.annotations && self.dbs.is_empty() => {
@@ -131,15 +202,31 @@ impl JsonLines {
         }
     }
 
-    /// `{"file":F,"offset":N,"db":D,"command":[...]}\n`
+    /// `{"file":F,"offset":N,"db":D,"ts":T,"multi":B,"command":[...]}\n`:
+    /// `ts` is the time of the last `#TS` annotation before it (or null),
+    /// `multi` whether it is part of a MULTI ... EXEC block.
     #[inline]
-    pub fn command(&self, out: &mut OutBuf, c: &Command<'_>) {
+    pub fn command(&self, out: &mut OutBuf, c: &Command<'_>, ts: Option<i64>, multi: bool) {
         // Writing to an OutBuf cannot fail.
         out.put(&self.command_prefix);
         let _ = write_u64(out, c.offset);
         out.put(b",\"db\":");
         let _ = write_u64(out, c.db);
-        out.put(b",\"command\":[");
+        out.put(b",\"ts\":");
+        match ts {
+            Some(t) => {
+                if t < 0 {
+                    out.push(b'-');
+                }
+                let _ = write_u64(out, t.unsigned_abs());
+            }
+            None => out.put(b"null"),
+        }
+        out.put(if multi {
+            b",\"multi\":true,\"command\":[" as &[u8]
+        } else {
+            b",\"multi\":false,\"command\":["
+        });
         for (i, arg) in c.args().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -200,12 +287,16 @@ fn print_json<W: Write>(
     sink: &mut W,
     on_written: &mut dyn FnMut(u64),
 ) -> Result<Stats, RenderError> {
-    let json = JsonLines::new(file, &opts.dbs, opts.annotations);
+    let json = JsonLines::new(file, &opts.dbs, opts.annotations).selecting(opts.select.clone());
     let mut out = OutBuf::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
     let mut stats = Stats::default();
     let mut reader = Reader::new(bytes, start);
     let mut result = Ok(());
     let mut transactions = Transactions::default();
+    let mut cx = Context {
+        ts: opts.start_ts,
+        ..Context::default()
+    };
     while let Some(item) = reader.read() {
         match item {
             Ok(item) => {
@@ -216,7 +307,7 @@ fn print_json<W: Write>(
                     }
                 }
                 count(&mut stats, &item);
-                json.item(&mut out, &item);
+                json.item(&mut out, &item, &mut cx);
                 if out.len() >= FLUSH_AT {
                     sink.write_all(out.as_slice())?;
                     out.clear();
@@ -233,6 +324,7 @@ fn print_json<W: Write>(
     on_written(reader.offset());
     result?;
     transactions.end(bytes.len()).map_err(RenderError::Aof)?;
+    stats.last_ts = cx.ts;
     Ok(stats)
 }
 
@@ -258,6 +350,10 @@ fn print_resp<W: Write>(
     let mut selected = false;
     let mut result = Ok(());
     let mut transactions = Transactions::default();
+    let mut cx = Context {
+        ts: opts.start_ts,
+        ..Context::default()
+    };
     let mut flush = |sink: &mut W, run: &mut Option<(usize, usize)>| -> io::Result<()> {
         if let Some((a, b)) = run.take() {
             sink.write_all(&bytes[a..b])?;
@@ -268,8 +364,9 @@ fn print_resp<W: Write>(
     while let Some(item) = reader.read() {
         let c = match item {
             Ok(Item::Command(c)) => c,
-            Ok(Item::Annotation(_)) => {
+            Ok(item @ Item::Annotation(_)) => {
                 stats.annotations += 1;
+                cx.step(&item);
                 flush(sink, &mut run)?;
                 continue;
             }
@@ -283,7 +380,11 @@ fn print_resp<W: Write>(
             break;
         }
         stats.commands += 1;
-        let keep = opts.dbs.is_empty() || c.kind == Kind::Select || opts.dbs.contains(&c.db);
+        let ts = cx.ts;
+        cx.step(&Item::Command(c));
+        let keep = c.kind == Kind::Select
+            || ((opts.dbs.is_empty() || opts.dbs.contains(&c.db))
+                && opts.select.as_ref().is_none_or(|s| s(&c, ts)));
         if !keep {
             flush(sink, &mut run)?;
             continue;
@@ -304,6 +405,7 @@ fn print_resp<W: Write>(
     flush(sink, &mut run)?;
     result?;
     transactions.end(bytes.len()).map_err(RenderError::Aof)?;
+    stats.last_ts = cx.ts;
     Ok(stats)
 }
 
@@ -314,6 +416,8 @@ struct Batch {
     start: usize,
     end: usize,
     db: u64,
+    /// Where the walk stood at `start`.
+    cx: Context,
 }
 
 struct Rendered {
@@ -332,7 +436,7 @@ fn print_json_parallel<W: Write>(
     on_written: &mut dyn FnMut(u64),
 ) -> Result<Stats, RenderError> {
     let threads = opts.threads.max(1);
-    let json = JsonLines::new(file, &opts.dbs, opts.annotations);
+    let json = JsonLines::new(file, &opts.dbs, opts.annotations).selecting(opts.select.clone());
     let (work_tx, work_rx) = mpsc::sync_channel::<Batch>(threads * 2);
     let (done_tx, done_rx) = mpsc::sync_channel::<Rendered>(threads * 2);
     let work_rx = Mutex::new(work_rx);
@@ -370,9 +474,10 @@ fn print_json_parallel<W: Write>(
                 let mut stats = Stats::default();
                 // The walker validated this range: no error can come up.
                 let items = Reader::resume(&bytes[..b.end], b.start, b.db).flatten();
+                let mut cx = b.cx;
                 for item in items.take_while(|_| !stop.load(Ordering::Relaxed)) {
                     count(&mut stats, &item);
-                    json.item(&mut out, &item);
+                    json.item(&mut out, &item, &mut cx);
                 }
                 let done = Rendered {
                     index: b.index,
@@ -395,6 +500,11 @@ fn print_json_parallel<W: Write>(
             let mut batch_db = 0;
             let mut error = None;
             let mut transactions = Transactions::default();
+            let mut cx = Context {
+                ts: opts.start_ts,
+                ..Context::default()
+            };
+            let mut batch_cx = cx;
             loop {
                 let at = reader.offset() as usize;
                 if at - batch_start >= BATCH_BYTES {
@@ -403,26 +513,31 @@ fn print_json_parallel<W: Write>(
                         start: batch_start,
                         end: at,
                         db: batch_db,
+                        cx: batch_cx,
                     };
                     if stop.load(Ordering::Relaxed)
                         || token_rx.recv().is_err()
                         || work_tx.send(b).is_err()
                     {
-                        return None;
+                        return (None, cx.ts);
                     }
                     index += 1;
                     batch_start = at;
                     batch_db = reader.db();
+                    batch_cx = cx;
                 }
                 match reader.read() {
                     None => break,
-                    Some(Ok(Item::Command(c))) => {
+                    Some(Ok(item @ Item::Command(c))) => {
                         if let Err(e) = transactions.see(&c) {
                             error = Some(e);
                             break;
                         }
+                        cx.step(&item);
                     }
-                    Some(Ok(Item::Annotation(_))) => {}
+                    Some(Ok(item @ Item::Annotation(_))) => {
+                        cx.step(&item);
+                    }
                     Some(Err(e)) => {
                         error = Some(e);
                         break;
@@ -443,9 +558,10 @@ fn print_json_parallel<W: Write>(
                     start: batch_start,
                     end,
                     db: batch_db,
+                    cx: batch_cx,
                 });
             }
-            error
+            (error, cx.ts)
         });
         // Write in file order as batches complete.
         let mut pending = BTreeMap::new();
@@ -474,10 +590,11 @@ fn print_json_parallel<W: Write>(
                 let _ = token_tx.try_send(());
             }
         }
-        let walk_error = walker.join().unwrap_or(None);
+        let (walk_error, last_ts) = walker.join().unwrap_or((None, None));
         if let Some(e) = io_error {
             return Err(RenderError::Io(e));
         }
+        stats.last_ts = last_ts;
         match walk_error {
             Some(e) => Err(RenderError::Aof(e)),
             None => Ok(stats),
@@ -521,6 +638,8 @@ mod tests {
             dbs,
             annotations: true,
             threads,
+            select: None,
+            start_ts: None,
         };
         let mut out = Vec::new();
         let r = print_commands(bytes, 0, "f.aof", &opts, &mut out, &mut |_| {});
@@ -576,6 +695,8 @@ mod tests {
             dbs: vec![],
             annotations: true,
             threads: 1,
+            select: None,
+            start_ts: None,
         };
         let mut out = Vec::new();
         print_commands(&f, 0, "f", &opts, &mut out, &mut |_| {}).unwrap();

@@ -73,8 +73,9 @@ fn check(bytes: &[u8]) -> FileReport {
     // Rendering what is there never panics either.
     let json = JsonLines::new("hostile.aof", &[], true);
     let mut out = rdbscope_json::out::OutBuf::with_capacity(0);
+    let mut cx = rdbscope_aof::render::Context::default();
     for item in Reader::new(bytes, r.resp_start as usize).map_while(Result::ok) {
-        json.item(&mut out, &item);
+        json.item(&mut out, &item, &mut cx);
     }
     r
 }

@@ -40,11 +40,16 @@ is printed when every given filter selects it; a repeated filter selects any of 
 with --now, by default the file's ctime aux field (when the RDB was written), else the \
 current time. Sizes are the value's stored bytes in the file.\n\n\
 AOF inputs (a file, a manifest or an appendonlydir): one line per command, \
-{\"file\":F,\"offset\":N,\"db\":D,\"command\":[...]}, after the keys of an RDB base or \
+{\"file\":F,\"offset\":N,\"db\":D,\"ts\":T,\"multi\":B,\"command\":[...]} (ts: the last #TS \
+time before it; multi: part of a MULTI/EXEC block), after the keys of an RDB base or \
 preamble printed as for an RDB; \"record\": \"aof-file\" and \"annotation\" lines mark \
-each file and each #TS annotation. --db selects commands by database; every key filter \
-applies to the keys of an RDB base or preamble, but only --db to commands. --format resp \
-passes the commands through byte for byte.\n\n\
+each file and each #TS annotation. --db, --key, --key-regex, --not-key, --slot and --type \
+select commands too: a command is printed when one of the keys it writes matches \
+(DEL a b: a or b) and its data type is selected (DEL, EXPIRE, RENAME and other commands \
+of any type are left out by --type; commands that write no key, by any key filter). \
+--since/--until select by #TS time. --expiry, --expired and the size filters apply to \
+RDB keys only and are refused for an AOF. --format json writes one JSON array. \
+--format resp passes the selected commands through byte for byte.\n\n\
 With -o, the file is written only if the whole dump succeeds (a corrupt input leaves no \
 file; dump to standard output to keep the records before the problem); interrupted by \
 Ctrl-C or SIGTERM, no file is left either.\n\n\
@@ -60,7 +65,9 @@ rdbscope dump --format json dump.rdb > all.json\n  \
 rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  \
 cat dump.rdb | rdbscope dump -\n  \
 rdbscope dump appendonlydir | jq -c 'select(.command[0] == \"DEL\")'\n  \
-rdbscope dump --db 3 --format resp appendonlydir | redis-cli --pipe"
+rdbscope dump --db 3 --format resp appendonlydir | redis-cli --pipe\n  \
+rdbscope dump --key 'user:42' --since 2026-12-01T09:00:00Z appendonlydir\n  \
+rdbscope dump --type hash --until 1733150000 --format json appendonly.aof | jq length"
     )]
     Dump(DumpArgs),
     /// Verify files completely: CRC-64 and every deep-sanitization rule of
@@ -178,7 +185,7 @@ pub struct FixArgs {
     pub quiet: bool,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct DumpArgs {
     /// The RDB or AOF file, AOF manifest or appendonlydir; `-` reads
     /// standard input.
@@ -196,6 +203,14 @@ pub struct DumpArgs {
     /// order is the file's either way). `-j1` uses one thread.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// AOF: only commands whose time (the last #TS annotation before them)
+    /// is at or after TIME: Unix seconds, 1700000000000ms or
+    /// YYYY-MM-DDTHH:MM:SSZ. Commands before any #TS have no time.
+    #[arg(long, value_name = "TIME", value_parser = rdbscope_select::units::parse_time_ms)]
+    pub since: Option<i64>,
+    /// AOF: only commands whose time is at or before TIME.
+    #[arg(long, value_name = "TIME", value_parser = rdbscope_select::units::parse_time_ms)]
+    pub until: Option<i64>,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
@@ -265,7 +280,7 @@ pub struct InfoArgs {
     pub output: OutputArgs,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
     /// Do not compute or compare the CRC-64 trailer.
     #[arg(long)]

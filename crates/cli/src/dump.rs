@@ -56,7 +56,12 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let input = match crate::source::open(&a.input) {
+    let opened = crate::source::open(&a.input);
+    if (a.since.is_some() || a.until.is_some()) && !matches!(opened, Ok(Kind::Aof(_)) | Err(_)) {
+        eprintln!("rdbscope: {name}: --since/--until select AOF commands by their #TS time: this input is not an AOF");
+        return options::finish_output(out, Outcome::Failure, false);
+    }
+    let input = match opened {
         Ok(Kind::Rdb(i)) => i,
         Ok(Kind::Aof(aof)) => {
             let outcome = crate::dump_aof::run(&aof, a, &filter, &name, &mut out);
@@ -74,8 +79,8 @@ pub fn run(a: &DumpArgs) -> Outcome {
     let filter = options::settle_file_time(filter, input.head());
     let mut progress = Progress::for_input(&name, input.size(), input.progress());
     // The printer buffers and writes whole blocks itself.
-    let result =
-        input.with_source(|s| dump_source(s, a, &filter, &mut |o| progress.at(o), &mut out));
+    let result = input
+        .with_source(|s| dump_source(s, a, a.format, &filter, &mut |o| progress.at(o), &mut out));
     drop(progress);
     let outcome = match result {
         Ok(()) => Outcome::Ok,
@@ -89,6 +94,7 @@ pub fn run(a: &DumpArgs) -> Outcome {
 pub(crate) fn dump<W: Write + Send>(
     input: &Mapped,
     a: &DumpArgs,
+    format: DumpFormat,
     filter: &KeyFilter,
     out: W,
 ) -> Result<(), PrintError> {
@@ -98,12 +104,13 @@ pub(crate) fn dump<W: Write + Send>(
         bytes: input.bytes(),
         release: Some(&release),
     };
-    dump_source(source, a, &filter, &mut |_| {}, out)
+    dump_source(source, a, format, &filter, &mut |_| {}, out)
 }
 
 fn dump_source<W: Write>(
     source: Source<'_>,
     a: &DumpArgs,
+    format: DumpFormat,
     filter: &KeyFilter,
     on_progress: &mut dyn FnMut(u64),
     out: W,
@@ -113,7 +120,7 @@ fn dump_source<W: Write>(
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let opts = Options {
-        format: match a.format {
+        format: match format {
             DumpFormat::Jsonl => Format::JsonLines,
             DumpFormat::Json => Format::Json,
             DumpFormat::Resp => Format::Resp,

@@ -5,7 +5,8 @@
 use crate::args::{DumpArgs, DumpFormat};
 use crate::dump::dump;
 use crate::report::{print_error, Outcome};
-use rdbscope_aof::render::{print_commands, Format, Options, RenderError};
+use rdbscope_aof::render::{print_commands, Format, Options, RenderError, Select};
+use rdbscope_aof::resp::Command;
 use rdbscope_aof::source::{rdb_end, starts_with_rdb_magic};
 use rdbscope_aof::{Aof, Part};
 use rdbscope_input::Mapped;
@@ -14,20 +15,44 @@ use rdbscope_select::{KeyFilter, Output};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Key filters other than `--db` select keys of an RDB base or preamble;
-/// commands are selected by `--db` alone.
+/// Key filters select keys of an RDB base or preamble as for an RDB, and
+/// commands by the keys they write ([`command_selector`]).
 pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Output) -> Outcome {
     let parts: Vec<&Path> = aof.parts().iter().map(|p| p.path.as_path()).collect();
     if let Err(e) = out.check_inputs(&parts) {
         eprintln!("rdbscope: {e}");
         return Outcome::Failure;
     }
-    if a.format == DumpFormat::Json {
+    if filter.uses_value_facts() {
         eprintln!(
-            "rdbscope: {name}: --format json (one document) is for RDB files; an AOF dumps as JSON Lines (the default) or RESP"
+            "rdbscope: {name}: --expiry, --expired, --min-size and --max-size need an RDB key record's expire time and stored size: an AOF's commands have neither"
         );
         return Outcome::Failure;
     }
+    if a.format == DumpFormat::Json {
+        // One JSON array: the JSON Lines, each line an element.
+        let mut array = JsonArray::new(&mut *out);
+        let jsonl = DumpArgs {
+            format: DumpFormat::Jsonl,
+            ..a.clone()
+        };
+        let outcome = run_parts(aof, &jsonl, filter, name, &mut array);
+        return match array.finish() {
+            Ok(()) => outcome,
+            Err(e) => outcome.max(write_error(name, e)),
+        };
+    }
+    run_parts(aof, a, filter, name, out)
+}
+
+/// Every file of the AOF, in load order.
+fn run_parts<W: Write + Send>(
+    aof: &Aof,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    name: &str,
+    out: &mut W,
+) -> Outcome {
     if let Aof::BadManifest { error, .. } = aof {
         eprintln!("rdbscope: {name}: {error}");
         return Outcome::Problem;
@@ -36,7 +61,7 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let records_too = !a.keys_only && !filter.is_active();
+    let records_too = !a.keys_only && !filter.is_active() && a.since.is_none() && a.until.is_none();
     let opts = Options {
         format: match a.format {
             DumpFormat::Resp => Format::Resp,
@@ -45,7 +70,10 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
         dbs: filter.dbs().to_vec(),
         annotations: records_too,
         threads,
+        select: command_selector(filter, a.since, a.until),
+        start_ts: None,
     };
+    let mut opts = opts;
     for part in aof.parts() {
         let opened;
         let input = match aof {
@@ -64,12 +92,101 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
                 }
             },
         };
-        let outcome = dump_part(input, part, a, filter, &opts, records_too, out);
-        if outcome != Outcome::Ok {
-            return outcome;
+        match dump_part(input, part, a, filter, &opts, records_too, &mut *out) {
+            Ok(last_ts) => opts.start_ts = last_ts,
+            Err(outcome) => return outcome,
         }
     }
     Outcome::Ok
+}
+
+/// The commands the key filters and `--since`/`--until` select (`--db`
+/// goes through `Options::dbs`): one of the keys a command writes matches
+/// (`rdbscope_aof::keys`), its data type is selected (a command of any
+/// type, such as DEL, only without `--type`), and its time is in range.
+fn command_selector(filter: &KeyFilter, since: Option<i64>, until: Option<i64>) -> Option<Select> {
+    let by_key = filter.selects_within_db();
+    if !by_key && since.is_none() && until.is_none() {
+        return None;
+    }
+    let f = filter.clone();
+    Some(std::sync::Arc::new(
+        move |c: &Command<'_>, ts: Option<i64>| {
+            if since.is_some() || until.is_some() {
+                let Some(ms) = ts.and_then(|t| t.checked_mul(1000)) else {
+                    return false;
+                };
+                if since.is_some_and(|s| ms < s) || until.is_some_and(|u| ms > u) {
+                    return false;
+                }
+            }
+            if !by_key {
+                return true;
+            }
+            let Some((key_type, mut keys)) = rdbscope_aof::keys::keys(c) else {
+                return false;
+            };
+            match key_type {
+                Some(t) if !f.matches_meta(c.db, t, None, 0) => return false,
+                None if f.selects_type() => return false,
+                _ => {}
+            }
+            keys.any(|k| f.matches_key(k))
+        },
+    ))
+}
+
+/// Turns JSON Lines into one JSON array, whatever the blocks written.
+struct JsonArray<W: Write> {
+    out: W,
+    lines: u64,
+    at_line_start: bool,
+}
+
+impl<W: Write> JsonArray<W> {
+    fn new(out: W) -> JsonArray<W> {
+        JsonArray {
+            out,
+            lines: 0,
+            at_line_start: true,
+        }
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.lines == 0 { b"[]\n" } else { b"]\n" })?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Write for JsonArray<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while !rest.is_empty() {
+            if self.at_line_start {
+                self.out
+                    .write_all(if self.lines == 0 { b"[" } else { b"," })?;
+                self.lines += 1;
+                self.at_line_start = false;
+            }
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.out.write_all(&rest[..=i])?;
+                    self.at_line_start = true;
+                    rest = &rest[i + 1..];
+                }
+                None => {
+                    self.out.write_all(rest)?;
+                    rest = &[];
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// One file: its `aof-file` record, its RDB part, its commands.
@@ -80,8 +197,8 @@ fn dump_part(
     filter: &KeyFilter,
     opts: &Options,
     records_too: bool,
-    out: &mut Output,
-) -> Outcome {
+    out: &mut (impl Write + Send),
+) -> Result<Option<i64>, Outcome> {
     // Messages name the path; records name the file as the AOF does (the
     // manifest's entry, or the argument of a single file): every command
     // line carries it, so it is kept short.
@@ -91,24 +208,24 @@ fn dump_part(
     let rdb = starts_with_rdb_magic(bytes);
     if records_too && opts.format == Format::JsonLines {
         if let Err(e) = file_record(out, part, bytes.len(), rdb) {
-            return write_error(file, e);
+            return Err(write_error(file, e));
         }
     }
     let mut start = 0;
     if rdb {
-        if let Err(e) = dump(input, a, filter, &mut *out) {
-            return print_error(file, &e);
+        if let Err(e) = dump(input, a, a.format, filter, &mut *out) {
+            return Err(print_error(file, &e));
         }
         start = match rdb_end(bytes) {
             Ok(end) => end as usize,
-            Err(e) => return print_error(file, &e.into()),
+            Err(e) => return Err(print_error(file, &e.into())),
         };
     }
     let released = |offset: u64| input.release_before(offset);
     let mut released = released;
     match print_commands(bytes, start, &part.name, opts, out, &mut released) {
-        Ok(_) => Outcome::Ok,
-        Err(RenderError::Io(e)) => write_error(file, e),
+        Ok(stats) => Ok(stats.last_ts),
+        Err(RenderError::Io(e)) => Err(write_error(file, e)),
         Err(RenderError::Aof(e)) => {
             let _ = out.flush();
             let note = if e.is_truncation() && part.last {
@@ -117,7 +234,7 @@ fn dump_part(
                 ""
             };
             eprintln!("rdbscope: {file}: {e}{note}");
-            Outcome::Problem
+            Err(Outcome::Problem)
         }
     }
 }

@@ -350,8 +350,9 @@ fn main() {
     let mut out = rdbscope_json::out::OutBuf::with_capacity(64 << 20);
     bench("aof json lines render (input)", aof.len(), || {
         out.clear();
+        let mut cx = rdbscope_aof::render::Context::default();
         for item in rdbscope_aof::Reader::new(&aof, 0) {
-            json.item(&mut out, &item.unwrap());
+            json.item(&mut out, &item.unwrap(), &mut cx);
         }
         black_box(out.as_slice());
     });

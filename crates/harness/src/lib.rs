@@ -217,6 +217,7 @@ pub fn aof_file(data: &[u8]) {
     assert!(r.ok_up_to <= data.len() as u64, "ok_up_to past the end");
     let start = (r.resp_start as usize).min(data.len());
     let json = rdbscope_aof::render::JsonLines::new("fuzz.aof", &[], true);
+    let mut cx = rdbscope_aof::render::Context::default();
     let mut out = rdbscope_json::out::OutBuf::with_capacity(0);
     let mut commands = 0u64;
     let mut failed = None;
@@ -224,7 +225,7 @@ pub fn aof_file(data: &[u8]) {
         match item {
             Ok(item) => {
                 commands += u64::from(matches!(item, rdbscope_aof::Item::Command(_)));
-                json.item(&mut out, &item);
+                json.item(&mut out, &item, &mut cx);
             }
             Err(e) => {
                 failed = Some(e);

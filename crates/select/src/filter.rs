@@ -193,6 +193,17 @@ impl KeyFilter {
             || self.uses_stored_size()
     }
 
+    /// Whether `--type` is given.
+    pub fn selects_type(&self) -> bool {
+        self.types != 0
+    }
+
+    /// Whether a filter on expire times or stored sizes is given: facts
+    /// that only an RDB's key records carry.
+    pub fn uses_value_facts(&self) -> bool {
+        self.expiry.is_some() || self.expired.is_some() || self.uses_stored_size()
+    }
+
     /// The selected databases; empty: all.
     pub fn dbs(&self) -> &[u64] {
         &self.dbs
