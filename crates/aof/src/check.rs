@@ -196,10 +196,64 @@ pub struct Report {
     pub manifest_path: Option<String>,
     /// Why the manifest was refused, when it was.
     pub manifest_error: Option<ManifestError>,
-    /// One report per file, in load order.
+    /// One report per file, in load order ([`check`]); empty after
+    /// [`check_each`], which hands them out instead.
     pub files: Vec<FileReport>,
+    /// What every file adds up to.
+    pub totals: Totals,
     /// The worst verdict of any file (or of the manifest).
     pub verdict: Verdict,
+}
+
+/// The sums over the files of an AOF, and its first broken file: what the
+/// end of a report needs, kept while the files themselves are not (a
+/// manifest may list 100,000 of them).
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Files checked.
+    pub files: u64,
+    /// Bytes in every file.
+    pub size: u64,
+    /// Commands.
+    pub commands: u64,
+    /// Annotations.
+    pub annotations: u64,
+    /// Closed transactions.
+    pub transactions: u64,
+    /// Keys of the RDB parts.
+    pub keys: u64,
+    /// Commands per database.
+    pub dbs: BTreeMap<u64, u64>,
+    /// Files with a problem.
+    pub problems: u64,
+    /// The earliest `#TS:` time.
+    pub first_timestamp: Option<i64>,
+    /// The latest `#TS:` time.
+    pub last_timestamp: Option<i64>,
+    /// The first file with a problem, in load order.
+    pub first_bad: Option<Box<FileReport>>,
+}
+
+impl Totals {
+    fn add(&mut self, f: &FileReport) {
+        self.files += 1;
+        self.size += f.size;
+        self.commands += f.commands;
+        self.annotations += f.annotations;
+        self.transactions += f.transactions;
+        self.keys += f.rdb.as_ref().map_or(0, |r| r.keys);
+        for (db, n) in &f.dbs {
+            *self.dbs.entry(*db).or_default() += n;
+        }
+        self.problems += u64::from(f.problem.is_some());
+        for t in [f.first_timestamp, f.last_timestamp].into_iter().flatten() {
+            self.first_timestamp = Some(self.first_timestamp.map_or(t, |m| m.min(t)));
+            self.last_timestamp = Some(self.last_timestamp.map_or(t, |m| m.max(t)));
+        }
+        if self.first_bad.is_none() && !f.verdict.is_ok() {
+            self.first_bad = Some(Box::new(f.clone()));
+        }
+    }
 }
 
 impl Report {
@@ -210,7 +264,7 @@ impl Report {
 
     /// The first file with a problem, in load order.
     pub fn first_bad(&self) -> Option<&FileReport> {
-        self.files.iter().find(|f| !f.verdict.is_ok())
+        self.totals.first_bad.as_deref()
     }
 
     /// Whether the server would load this AOF, as far as the format goes
@@ -232,56 +286,59 @@ impl Report {
 
     /// Bytes in every file.
     pub fn size(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
+        self.totals.size
     }
 
     /// Commands in every file.
     pub fn commands(&self) -> u64 {
-        self.files.iter().map(|f| f.commands).sum()
+        self.totals.commands
     }
 }
 
-/// Checks every file of `aof`, several at a time when `opts.threads > 1`.
+/// The manifest's path of a multi-part AOF, as reports print it.
+pub fn manifest_path(aof: &Aof) -> Option<String> {
+    match aof {
+        Aof::MultiPart { manifest_path, .. } | Aof::BadManifest { manifest_path, .. } => {
+            Some(manifest_path.display().to_string())
+        }
+        Aof::Single { .. } => None,
+    }
+}
+
+/// Checks every file of `aof` and keeps their reports in `files`.
 pub fn check(aof: &Aof, name: &str, opts: &Options) -> Report {
+    let mut files = Vec::new();
+    let mut report = check_each(aof, name, opts, &mut |f| files.push(f));
+    report.files = files;
+    report
+}
+
+/// Checks the files of `aof` one after the other, handing each file's
+/// report to `on_file` as soon as it is complete, in load order, and
+/// keeping only the [`Totals`]: memory does not grow with the number of
+/// files. Each big file is cut into chunks checked on all `opts.threads`
+/// threads, which pays more than checking files side by side (a base is
+/// usually far bigger than the incr files after it).
+pub fn check_each(
+    aof: &Aof,
+    name: &str,
+    opts: &Options,
+    on_file: &mut dyn FnMut(FileReport),
+) -> Report {
     let mut report = Report {
         name: name.to_string(),
         multi_part: aof.is_multi_part(),
-        manifest_path: None,
+        manifest_path: manifest_path(aof),
         manifest_error: None,
         files: Vec::new(),
+        totals: Totals::default(),
         verdict: Verdict::Valid,
     };
-    match aof {
-        Aof::BadManifest {
-            manifest_path,
-            error,
-        } => {
-            report.manifest_path = Some(manifest_path.display().to_string());
-            report.manifest_error = Some(error.clone());
-            report.verdict = Verdict::FormatError;
-            return report;
-        }
-        Aof::Single { input, part } => {
-            report
-                .files
-                .push(check_file(input.bytes(), part, &opts.rdb));
-        }
-        Aof::MultiPart {
-            manifest_path,
-            parts,
-            ..
-        } => {
-            report.manifest_path = Some(manifest_path.display().to_string());
-            report.files = check_parts(parts, opts);
-        }
-    }
     // `redis-check-aof`'s line counter runs on from file to file.
     let mut lines = 0;
-    for f in &mut report.files {
+    let mut each = |mut f: FileReport, totals: &mut Totals| {
         lines += f.lines;
         f.ok_up_to_line = lines + 1;
-    }
-    for f in &mut report.files {
         if f.verdict == Verdict::Truncated && !f.part.last {
             if let Some(p) = &mut f.problem {
                 p.message.push_str(
@@ -291,6 +348,26 @@ pub fn check(aof: &Aof, name: &str, opts: &Options) -> Report {
                 p.rule = Rule::TruncatedNotLast;
             }
         }
+        totals.add(&f);
+        on_file(f);
+    };
+    match aof {
+        Aof::BadManifest { error, .. } => {
+            report.manifest_error = Some(error.clone());
+            report.verdict = Verdict::FormatError;
+            return report;
+        }
+        Aof::Single { input, part } => {
+            each(
+                check_file(input.bytes(), part, &opts.rdb),
+                &mut report.totals,
+            );
+        }
+        Aof::MultiPart { parts, .. } => {
+            for p in parts {
+                each(open_and_check(p, opts), &mut report.totals);
+            }
+        }
     }
     report.verdict = match report.first_bad() {
         Some(f) => f.verdict,
@@ -298,14 +375,6 @@ pub fn check(aof: &Aof, name: &str, opts: &Options) -> Report {
         None => Verdict::Valid,
     };
     report
-}
-
-/// The files of a manifest, one after the other: each big file is cut
-/// into chunks checked on all `opts.threads` threads, which pays more than
-/// checking files side by side (a base is usually far bigger than the
-/// incr files after it).
-fn check_parts(parts: &[Part], opts: &Options) -> Vec<FileReport> {
-    parts.iter().map(|p| open_and_check(p, opts)).collect()
 }
 
 fn open_and_check(part: &Part, opts: &Options) -> FileReport {
@@ -835,7 +904,7 @@ mod tests {
 
     fn run(bytes: &[u8], threads: usize) -> FileReport {
         let part = Part {
-            path: "t.aof".into(),
+            path: std::path::Path::new("t.aof").into(),
             name: "t.aof".into(),
             file_type: None,
             seq: None,

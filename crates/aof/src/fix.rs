@@ -163,8 +163,8 @@ fn plan_fix(report: &Report) -> Result<Plan, Refusal> {
     }
     Ok(Plan::Cut(Cut {
         file: i,
-        path: f.part.path.clone(),
-        name: f.part.name.clone(),
+        path: f.part.path.to_path_buf(),
+        name: f.part.name.to_string(),
         size: f.size,
         at: f.ok_up_to,
         reason: f.problem.as_ref().map_or_else(String::new, |p| {
@@ -210,8 +210,8 @@ fn plan_timestamp(aof: &Aof, report: &Report, t: i64) -> Result<Plan, Refusal> {
                 }
                 return Ok(Plan::Cut(Cut {
                     file: i,
-                    path: part.path.clone(),
-                    name: part.name.clone(),
+                    path: part.path.to_path_buf(),
+                    name: part.name.to_string(),
                     size: f.size,
                     at,
                     reason: format!("offset {at}: the first #TS annotation later than {t}"),

@@ -13,56 +13,177 @@ use std::io::{self, Write};
 impl Report {
     /// The `redis-check-aof` grammar.
     pub fn write_text<W: Write>(&self, o: &mut W) -> io::Result<()> {
-        if let Some(e) = &self.manifest_error {
-            writeln!(o, "Start checking Multi Part AOF")?;
-            writeln!(
-                o,
-                "[manifest {}] {e}",
-                self.manifest_path.as_deref().unwrap_or(&self.name)
-            )?;
-            writeln!(
-                o,
-                "AOF manifest {} is not valid (the server refuses to start)",
-                self.manifest_path.as_deref().unwrap_or(&self.name)
-            )?;
-            return Ok(());
-        }
-        if self.multi_part {
-            writeln!(o, "Start checking Multi Part AOF")?;
-        } else {
-            writeln!(o, "Start checking Old-Style AOF")?;
-        }
-        let mut incr_header = false;
+        self.write_with(o, ReportWriter::text())
+    }
+
+    /// One JSON object (one line).
+    pub fn write_json<W: Write>(&self, o: &mut W) -> io::Result<()> {
+        self.write_with(o, ReportWriter::json())
+    }
+
+    fn write_with<W: Write>(&self, o: &mut W, mut w: ReportWriter) -> io::Result<()> {
+        w.head(
+            o,
+            &self.name,
+            self.multi_part,
+            self.manifest_path.as_deref(),
+        )?;
         for f in &self.files {
-            let label = match f.part.file_type {
-                Some(FileType::Base) => {
-                    writeln!(
-                        o,
-                        "Start to check BASE AOF ({} format).",
-                        if f.format == Format::Rdb {
-                            "RDB"
-                        } else {
-                            "RESP"
-                        }
-                    )?;
-                    "BASE AOF"
-                }
-                Some(_) => {
-                    if !incr_header {
-                        writeln!(o, "Start to check INCR files.")?;
-                        incr_header = true;
-                    }
-                    "INCR AOF"
-                }
-                None => "AOF",
-            };
-            f.write_text(o, label)?;
+            w.file(o, f)?;
         }
-        match self.first_bad() {
-            None if self.multi_part => writeln!(o, "All AOF files and manifest are valid")?,
+        w.tail(o, self)
+    }
+}
+
+/// Writes a report while the files are checked ([`crate::check::check_each`]):
+/// the head, each file's part as it comes, then the end from the
+/// [`Report`]'s totals. [`Report::write_text`] and [`Report::write_json`]
+/// are the same writer over kept files, so the output is the same.
+#[derive(Debug)]
+pub struct ReportWriter {
+    json: bool,
+    files: u64,
+    incr_header: bool,
+}
+
+impl ReportWriter {
+    /// The `redis-check-aof` grammar.
+    pub fn text() -> ReportWriter {
+        ReportWriter {
+            json: false,
+            files: 0,
+            incr_header: false,
+        }
+    }
+
+    /// One JSON object per input, on one line.
+    pub fn json() -> ReportWriter {
+        ReportWriter {
+            json: true,
+            ..ReportWriter::text()
+        }
+    }
+
+    /// What comes before the files.
+    pub fn head<W: Write>(
+        &mut self,
+        o: &mut W,
+        name: &str,
+        multi_part: bool,
+        manifest_path: Option<&str>,
+    ) -> io::Result<()> {
+        if self.json {
+            o.write_all(b"{\"file\":")?;
+            json_str(o, name)?;
+            write!(
+                o,
+                ",\"format\":\"aof\",\"layout\":\"{}\",\"manifest\":",
+                if multi_part {
+                    "multi-part"
+                } else {
+                    "single-file"
+                }
+            )?;
+            opt_str(o, manifest_path)?;
+            return o.write_all(b",\"files\":[");
+        }
+        if multi_part {
+            writeln!(o, "Start checking Multi Part AOF")
+        } else {
+            writeln!(o, "Start checking Old-Style AOF")
+        }
+    }
+
+    /// One file's part.
+    pub fn file<W: Write>(&mut self, o: &mut W, f: &FileReport) -> io::Result<()> {
+        self.files += 1;
+        if self.json {
+            if self.files > 1 {
+                o.write_all(b",")?;
+            }
+            return f.write_json(o);
+        }
+        let label = match f.part.file_type {
+            Some(FileType::Base) => {
+                writeln!(
+                    o,
+                    "Start to check BASE AOF ({} format).",
+                    if f.format == Format::Rdb {
+                        "RDB"
+                    } else {
+                        "RESP"
+                    }
+                )?;
+                "BASE AOF"
+            }
+            Some(_) => {
+                if !self.incr_header {
+                    writeln!(o, "Start to check INCR files.")?;
+                    self.incr_header = true;
+                }
+                "INCR AOF"
+            }
+            None => "AOF",
+        };
+        f.write_text(o, label)
+    }
+
+    /// What comes after the files: verdicts and totals.
+    pub fn tail<W: Write>(&mut self, o: &mut W, r: &Report) -> io::Result<()> {
+        let t = &r.totals;
+        if self.json {
+            write!(
+                o,
+                "],\"verdict\":\"{}\",\"aof_verdict\":\"{}\",\"server_loads\":{},\"size_bytes\":{},\"commands\":{},\"annotations\":{},\"transactions\":{},\"keys\":{},\"dbs\":{{",
+                if r.is_ok() { "ok" } else { "problem" },
+                r.verdict.as_str(),
+                r.server_loads(),
+                t.size,
+                t.commands,
+                t.annotations,
+                t.transactions,
+                t.keys,
+            )?;
+            for (i, (db, n)) in t.dbs.iter().enumerate() {
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "\"{db}\":{{\"commands\":{n}}}")?;
+            }
+            let problems = t.problems + u64::from(r.manifest_error.is_some());
+            write!(o, "}},\"problems\":{problems},\"error\":")?;
+            if let Some(e) = &r.manifest_error {
+                o.write_all(b"{\"file\":")?;
+                opt_str(o, r.manifest_path.as_deref())?;
+                write!(
+                    o,
+                    ",\"offset\":null,\"ok_up_to\":null,\"line\":{},\"kind\":\"manifest\",\"rule\":\"{}\",\"message\":",
+                    e.line,
+                    crate::Rule::Manifest.id()
+                )?;
+                json_str(o, &e.to_string())?;
+                o.write_all(b"}")?;
+            } else {
+                match r.first_bad() {
+                    Some(f) => f.write_json_error(o)?,
+                    None => o.write_all(b"null")?,
+                }
+            }
+            return o.write_all(b"}\n");
+        }
+        if let Some(e) = &r.manifest_error {
+            let path = r.manifest_path.as_deref().unwrap_or(&r.name);
+            writeln!(o, "[manifest {path}] {e}")?;
+            return writeln!(
+                o,
+                "AOF manifest {path} is not valid (the server refuses to start)"
+            );
+        }
+        match r.first_bad() {
+            None if r.multi_part => writeln!(o, "All AOF files and manifest are valid")?,
             None => {}
             Some(f) => {
-                if f.verdict == Verdict::Truncated && self.server_loads() {
+                if f.verdict == Verdict::Truncated && r.server_loads() {
                     writeln!(
                         o,
                         "[info] the server loads this AOF (aof-load-truncated yes, the default) and drops the last {} bytes of {}",
@@ -74,98 +195,15 @@ impl Report {
                 }
             }
         }
-        let ts: Vec<i64> = self
-            .files
-            .iter()
-            .flat_map(|f| [f.first_timestamp, f.last_timestamp])
-            .flatten()
-            .collect();
         writeln!(
             o,
             "[info] {} commands, {} annotations, {} transactions in {} file(s), {} bytes",
-            self.commands(),
-            self.files.iter().map(|f| f.annotations).sum::<u64>(),
-            self.files.iter().map(|f| f.transactions).sum::<u64>(),
-            self.files.len(),
-            self.size()
+            t.commands, t.annotations, t.transactions, t.files, t.size
         )?;
-        if let (Some(first), Some(last)) = (ts.iter().min(), ts.iter().max()) {
+        if let (Some(first), Some(last)) = (t.first_timestamp, t.last_timestamp) {
             writeln!(o, "[info] timestamp annotations from {first} to {last}")?;
         }
         Ok(())
-    }
-
-    /// One JSON object (one line).
-    pub fn write_json<W: Write>(&self, o: &mut W) -> io::Result<()> {
-        o.write_all(b"{\"file\":")?;
-        json_str(o, &self.name)?;
-        write!(
-            o,
-            ",\"format\":\"aof\",\"layout\":\"{}\",\"manifest\":",
-            if self.multi_part {
-                "multi-part"
-            } else {
-                "single-file"
-            }
-        )?;
-        opt_str(o, self.manifest_path.as_deref())?;
-        write!(
-            o,
-            ",\"verdict\":\"{}\",\"aof_verdict\":\"{}\",\"server_loads\":{},\"size_bytes\":{},\"commands\":{},\"annotations\":{},\"transactions\":{},\"keys\":{}",
-            if self.is_ok() { "ok" } else { "problem" },
-            self.verdict.as_str(),
-            self.server_loads(),
-            self.size(),
-            self.commands(),
-            self.files.iter().map(|f| f.annotations).sum::<u64>(),
-            self.files.iter().map(|f| f.transactions).sum::<u64>(),
-            self.files
-                .iter()
-                .filter_map(|f| f.rdb.as_ref())
-                .map(|r| r.keys)
-                .sum::<u64>(),
-        )?;
-        o.write_all(b",\"dbs\":{")?;
-        let mut dbs = std::collections::BTreeMap::<u64, u64>::new();
-        for f in &self.files {
-            for (db, n) in &f.dbs {
-                *dbs.entry(*db).or_default() += n;
-            }
-        }
-        for (i, (db, n)) in dbs.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            write!(o, "\"{db}\":{{\"commands\":{n}}}")?;
-        }
-        let problems = self.files.iter().filter(|f| f.problem.is_some()).count()
-            + usize::from(self.manifest_error.is_some());
-        write!(o, "}},\"problems\":{problems},\"error\":")?;
-        if let Some(e) = &self.manifest_error {
-            o.write_all(b"{\"file\":")?;
-            opt_str(o, self.manifest_path.as_deref())?;
-            write!(
-                o,
-                ",\"offset\":null,\"ok_up_to\":null,\"line\":{},\"kind\":\"manifest\",\"rule\":\"{}\",\"message\":",
-                e.line,
-                crate::Rule::Manifest.id()
-            )?;
-            json_str(o, &e.to_string())?;
-            o.write_all(b"}")?;
-        } else {
-            match self.first_bad() {
-                Some(f) => f.write_json_error(o)?,
-                None => o.write_all(b"null")?,
-            }
-        }
-        o.write_all(b",\"files\":[")?;
-        for (i, f) in self.files.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            f.write_json(o)?;
-        }
-        o.write_all(b"]}\n")
     }
 }
 

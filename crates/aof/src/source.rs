@@ -87,11 +87,12 @@ fn has_aof_preamble_flag(bytes: &[u8]) -> bool {
 /// One file of an AOF.
 #[derive(Debug, Clone)]
 pub struct Part {
-    /// Where the file is.
-    pub path: PathBuf,
+    /// Where the file is (boxed, exact size: a manifest may list 100,000
+    /// files).
+    pub path: Box<Path>,
     /// The name as `redis-check-aof` prints it: the manifest's entry, or
     /// the path given.
-    pub name: String,
+    pub name: Box<str>,
     /// `None` for a single-file AOF.
     pub file_type: Option<FileType>,
     /// The manifest's `seq`; `None` for a single-file AOF.
@@ -113,9 +114,8 @@ pub enum Aof {
     MultiPart {
         /// The manifest file.
         manifest_path: PathBuf,
-        /// What it says.
-        manifest: Manifest,
-        /// The files to load, in load order.
+        /// The files it lists that the server loads (the base, then every
+        /// incr file), in load order.
         parts: Vec<Part>,
     },
     /// A manifest the server would refuse to load.
@@ -156,7 +156,10 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     if path.as_os_str() != "-" && path.is_dir() {
         let manifest_path = find_manifest(path)?;
         let bytes = std::fs::read(&manifest_path)?;
-        return Ok(Opened::Aof(from_manifest(manifest_path, &bytes)));
+        let parsed = manifest::parse(&bytes);
+        // The text goes before the parts are made.
+        drop(bytes);
+        return Ok(Opened::Aof(from_manifest(manifest_path, parsed)));
     }
     Ok(classify(rdbscope_input::open_whole(path)?, path))
 }
@@ -167,15 +170,15 @@ pub fn classify(input: Mapped, path: &Path) -> Opened {
     match detect(input.bytes(), &name) {
         Content::Rdb => Opened::Rdb(input),
         Content::Manifest => {
-            let aof = from_manifest(path.to_path_buf(), input.bytes());
+            let aof = from_manifest(path.to_path_buf(), manifest::parse(input.bytes()));
             Opened::Aof(aof)
         }
         Content::Empty if !name_says_aof(&name) => Opened::Rdb(input),
         Content::RdbPreamble | Content::Resp | Content::Empty => Opened::Aof(Aof::Single {
             input,
             part: Part {
-                path: path.to_path_buf(),
-                name,
+                path: path.into(),
+                name: name.into(),
                 file_type: None,
                 seq: None,
                 last: true,
@@ -184,8 +187,8 @@ pub fn classify(input: Mapped, path: &Path) -> Opened {
     }
 }
 
-fn from_manifest(manifest_path: PathBuf, bytes: &[u8]) -> Aof {
-    let manifest = match manifest::parse(bytes) {
+fn from_manifest(manifest_path: PathBuf, parsed: Result<Manifest, ManifestError>) -> Aof {
+    let manifest = match parsed {
         Ok(m) => m,
         Err(error) => {
             return Aof::BadManifest {
@@ -198,21 +201,39 @@ fn from_manifest(manifest_path: PathBuf, bytes: &[u8]) -> Aof {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let order: Vec<_> = manifest.load_order().collect();
-    let parts = order
-        .iter()
-        .enumerate()
-        .map(|(i, e)| Part {
-            path: dir.join(bytes_to_path(&e.name)),
-            name: e.name_str(),
+    // The manifest's entries become the parts, moved rather than copied,
+    // and the entries' vector shrinks as the parts' grows: a manifest may
+    // list 100,000 files, and both at full size would double the memory.
+    let Manifest {
+        base, mut incrs, ..
+    } = manifest;
+    let part = |e: manifest::Entry| {
+        let path = dir.join(bytes_to_path(&e.name)).into_boxed_path();
+        let name = String::from_utf8(e.name)
+            .unwrap_or_else(|b| String::from_utf8_lossy(b.as_bytes()).into_owned())
+            .into_boxed_str();
+        Part {
+            path,
+            name,
             file_type: Some(e.file_type),
             seq: Some(e.seq),
-            last: i + 1 == order.len(),
-        })
-        .collect();
+            last: false,
+        }
+    };
+    let mut parts = Vec::with_capacity(usize::from(base.is_some()) + incrs.len());
+    while let Some(e) = incrs.pop() {
+        parts.push(part(e));
+        if incrs.len() % 8192 == 0 {
+            incrs.shrink_to_fit();
+        }
+    }
+    parts.extend(base.map(part));
+    parts.reverse();
+    if let Some(p) = parts.last_mut() {
+        p.last = true;
+    }
     Aof::MultiPart {
         manifest_path,
-        manifest,
         parts,
     }
 }

@@ -54,7 +54,7 @@ fn synthetic() -> Vec<u8> {
 
 fn part() -> Part {
     Part {
-        path: "hostile.aof".into(),
+        path: std::path::Path::new("hostile.aof").into(),
         name: "hostile.aof".into(),
         file_type: None,
         seq: None,

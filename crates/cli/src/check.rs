@@ -7,6 +7,7 @@ use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::Kind;
+use rdbscope_aof::report::ReportWriter;
 use rdbscope_aof::Aof;
 use rdbscope_check::{check_source, Options};
 use rdbscope_input::display_name;
@@ -40,7 +41,18 @@ pub fn run(a: &CheckArgs) -> Outcome {
         ..Options::default()
     };
     // Check verifies every key: it takes no key filters.
-    let inputs = options::with_aof_parts(&a.inputs);
+    // The files an AOF lists matter only to refuse `-o` over one of them
+    // (listing them costs memory per file of a manifest).
+    let to_file = a
+        .output
+        .output
+        .as_ref()
+        .is_some_and(|p| p.as_os_str() != "-");
+    let inputs = if to_file {
+        options::with_aof_parts(&a.inputs)
+    } else {
+        a.inputs.clone()
+    };
     let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
     let mut out = match options::open_output(&a.output, &inputs) {
         Ok(out) => out,
@@ -58,7 +70,9 @@ fn check_all(a: &CheckArgs, jobs: usize, opts: &Options, out: &mut Output) -> Ou
         // its own would reserve a malloc arena, which counts against a
         // `ulimit -v` the caller may run us under).
         for path in &a.inputs {
-            let (text, outcome) = check_one(path, opts, a.format);
+            // An AOF's report goes out file by file (a manifest may list
+            // 100,000 files: no report is held whole).
+            let (text, outcome) = check_one(path, opts, a.format, Some(&mut *out));
             worst = worst.max(outcome);
             if let Err(failed) = print_report(out, &text) {
                 return worst.max(failed);
@@ -75,7 +89,7 @@ fn check_all(a: &CheckArgs, jobs: usize, opts: &Options, out: &mut Output) -> Ou
             scope.spawn(move || loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = inputs.get(index) else { break };
-                let (text, outcome) = check_one(path, opts, format);
+                let (text, outcome) = check_one(path, opts, format, None);
                 if tx
                     .send(Done {
                         index,
@@ -120,11 +134,18 @@ fn print_report(out: &mut impl Write, text: &[u8]) -> Result<(), Outcome> {
     }
 }
 
-fn check_one(path: &Path, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
+/// One input's report: returned, or for an AOF with `direct`, written
+/// there as it is made.
+fn check_one(
+    path: &Path,
+    opts: &Options,
+    format: InfoFormat,
+    direct: Option<&mut Output>,
+) -> (Vec<u8>, Outcome) {
     let name = display_name(path);
     let input = match crate::source::open(path) {
         Ok(Kind::Rdb(i)) => i,
-        Ok(Kind::Aof(aof)) => return check_aof(&aof, &name, opts, format),
+        Ok(Kind::Aof(aof)) => return check_aof(&aof, &name, opts, format, direct),
         Ok(Kind::Json(_)) => {
             let why = "a JSON dump: `check` reads RDB and AOF files (`dump` reads JSON back)";
             eprintln!("rdbscope: {name}: {why}");
@@ -193,7 +214,13 @@ fn unreadable_json(name: &str, format: InfoFormat, kind: &str, why: &str) -> Vec
 }
 
 /// An AOF: every file of it, with `redis-check-aof`'s verdicts.
-fn check_aof(aof: &Aof, name: &str, opts: &Options, format: InfoFormat) -> (Vec<u8>, Outcome) {
+fn check_aof(
+    aof: &Aof,
+    name: &str,
+    opts: &Options,
+    format: InfoFormat,
+    direct: Option<&mut Output>,
+) -> (Vec<u8>, Outcome) {
     let aof_opts = rdbscope_aof::Options {
         rdb: Options {
             threads: 1,
@@ -201,12 +228,37 @@ fn check_aof(aof: &Aof, name: &str, opts: &Options, format: InfoFormat) -> (Vec<
         },
         threads: opts.threads,
     };
-    let report = rdbscope_aof::check(aof, name, &aof_opts);
     let mut text = Vec::new();
-    let _ = match format {
-        InfoFormat::Text => report.write_text(&mut text),
-        InfoFormat::Json => report.write_json(&mut text),
+    let mut failed = None;
+    let report = {
+        let mut o: &mut dyn Write = match direct {
+            Some(out) => out,
+            None => &mut text,
+        };
+        let mut w = match format {
+            InfoFormat::Text => ReportWriter::text(),
+            InfoFormat::Json => ReportWriter::json(),
+        };
+        let manifest = rdbscope_aof::check::manifest_path(aof);
+        let mut note = |r: io::Result<()>| {
+            if let Err(e) = r {
+                failed.get_or_insert(e);
+            }
+        };
+        note(w.head(&mut o, name, aof.is_multi_part(), manifest.as_deref()));
+        let report = rdbscope_aof::check::check_each(aof, name, &aof_opts, &mut |f| {
+            note(w.file(&mut o, &f))
+        });
+        note(w.tail(&mut o, &report));
+        report
     };
+    if let Some(e) = failed {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return (text, Outcome::Ok);
+        }
+        eprintln!("rdbscope: write error: {e}");
+        return (text, Outcome::Failure);
+    }
     if report.is_ok() {
         return (text, Outcome::Ok);
     }

@@ -18,7 +18,7 @@ use std::path::Path;
 /// Key filters select keys of an RDB base or preamble as for an RDB, and
 /// commands by the keys they write ([`command_selector`]).
 pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Output) -> Outcome {
-    let parts: Vec<&Path> = aof.parts().iter().map(|p| p.path.as_path()).collect();
+    let parts: Vec<&Path> = aof.parts().iter().map(|p| &*p.path).collect();
     if let Err(e) = out.check_inputs(&parts) {
         eprintln!("rdbscope: {e}");
         return Outcome::Failure;

@@ -81,7 +81,7 @@ pub fn with_aof_parts(inputs: &[PathBuf]) -> Vec<PathBuf> {
             continue;
         }
         if let Ok(Opened::Aof(aof)) = rdbscope_aof::open(path) {
-            all.extend(aof.parts().iter().map(|p| p.path.clone()));
+            all.extend(aof.parts().iter().map(|p| p.path.to_path_buf()));
         }
     }
     all

@@ -334,7 +334,7 @@ fn main() {
         black_box(n);
     });
     let part = rdbscope_aof::Part {
-        path: "bench.aof".into(),
+        path: std::path::Path::new("bench.aof").into(),
         name: "bench.aof".into(),
         file_type: None,
         seq: None,

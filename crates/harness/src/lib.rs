@@ -202,7 +202,7 @@ pub fn stream_listpack(data: &[u8]) {
 /// valid reads to its end without an error, as many commands as counted.
 pub fn aof_file(data: &[u8]) {
     let part = rdbscope_aof::Part {
-        path: "fuzz.aof".into(),
+        path: std::path::Path::new("fuzz.aof").into(),
         name: "fuzz.aof".into(),
         file_type: None,
         seq: None,
