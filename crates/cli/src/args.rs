@@ -103,6 +103,8 @@ rdbscope check --format json appendonlydir | jq -c '.files[] | [.name, .verdict,
 prints what was read before the error, then the error (exit 1).\n\n\
 With key filters, counts only the selected keys of an RDB (the other records are \
 summarized as without filters).\n\n\
+A JSON dump (what dump writes): the header, aux fields, functions and keys per \
+database and type it holds (no checksum or sizes: a dump has none).\n\n\
 An AOF (a file or a manifest): its files (type, sequence, size, format), commands, \
 transactions, databases written to, the first and last #TS time, and its RDB base's or \
 preamble's summary.\n\n\

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use crate::report::Outcome;
 
-fn type_of(v: &OwnedValue) -> KeyType {
+pub(crate) fn type_of(v: &OwnedValue) -> KeyType {
     match v {
         OwnedValue::String(_) => KeyType::String,
         OwnedValue::List(_) => KeyType::List,

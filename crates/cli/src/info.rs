@@ -52,9 +52,9 @@ pub fn run(a: &InfoArgs) -> Outcome {
             };
             return options::finish_output(out, outcome, true);
         }
-        Ok(Kind::Json(_)) => {
-            eprintln!("rdbscope: {name}: a JSON dump: `info` reads RDB and AOF files (`dump` reads JSON back)");
-            return options::finish_output(out, Outcome::Failure, false);
+        Ok(Kind::Json(input)) => {
+            let outcome = json_info(input, a, &filter, &name, &mut out);
+            return options::finish_output(out, outcome, true);
         }
         Err(e) => {
             let outcome = e.report(&name);
@@ -560,5 +560,173 @@ mod tests {
         assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::utc(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
+
+/// `info` of one of our JSON dumps: read record by record (memory holds
+/// one), counting what the dump says of the file it came from: header, aux
+/// fields, functions, keys per database by type, expires. (No checksum or
+/// sizes: a dump does not carry them.) On a read error, what was read,
+/// then the error, exit 1.
+fn json_info(
+    input: rdbscope_input::Input,
+    a: &InfoArgs,
+    filter: &rdbscope_select::KeyFilter,
+    name: &str,
+    out: &mut impl Write,
+) -> Outcome {
+    use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
+    use rdbscope_rdb::{KeyType, OwnedRecord};
+    use std::collections::BTreeMap;
+    if filter.uses_stored_size() {
+        eprintln!("rdbscope: {name}: --min-size/--max-size need an RDB or AOF input: a JSON dump does not hold the values' stored sizes");
+        return Outcome::Failure;
+    }
+    let mut input = input;
+    let layout = match input.head() {
+        Ok(head) => sniff(head).unwrap_or(JsonLayout::Lines),
+        Err(e) => {
+            eprintln!("rdbscope: {name}: read error: {e}");
+            return Outcome::Problem;
+        }
+    };
+    let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
+    let mut header: Option<(String, u32)> = None;
+    let mut aux: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut functions = 0u64;
+    // db -> (keys, expires, keys per type)
+    let mut dbs: BTreeMap<u64, (u64, u64, [u64; 7])> = BTreeMap::new();
+    let mut filter = filter.clone();
+    let mut error = None;
+    loop {
+        match reader.next_record() {
+            Ok(None) => break,
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+            Ok(Some(r)) => match r {
+                OwnedRecord::Header { magic, version } => {
+                    header = Some((magic.to_string(), version))
+                }
+                OwnedRecord::Aux { name, value } => {
+                    if &*name == b"ctime" {
+                        if let Some(t) = std::str::from_utf8(&value)
+                            .ok()
+                            .and_then(|v| v.parse().ok())
+                        {
+                            filter.set_file_time(t);
+                        }
+                    }
+                    aux.push((name.to_vec(), value.to_vec()));
+                }
+                OwnedRecord::Function { .. } | OwnedRecord::FunctionPreGa { .. } => functions += 1,
+                OwnedRecord::Key(k) => {
+                    let ty = crate::dump_json::type_of(&k.value);
+                    let selected = filter.matches(&rdbscope_select::KeyFacts {
+                        db: k.db,
+                        key: &k.key,
+                        key_type: ty,
+                        expire_at_ms: k.expire_at_ms,
+                        stored_size: 0,
+                    });
+                    if selected {
+                        let d = dbs.entry(k.db).or_default();
+                        d.0 += 1;
+                        d.1 += u64::from(k.expire_at_ms.is_some());
+                        d.2[ty.index()] += 1;
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+    let keys: u64 = dbs.values().map(|d| d.0).sum();
+    let type_counts = |c: &[u64; 7]| -> Vec<(&'static str, u64)> {
+        KeyType::ALL
+            .iter()
+            .filter(|t| c[t.index()] > 0)
+            .map(|t| (t.as_str(), c[t.index()]))
+            .collect()
+    };
+    let written = (|| -> io::Result<()> {
+        if a.format == InfoFormat::Json {
+            let mut o = Vec::new();
+            o.extend_from_slice(b"{\"file\":");
+            write_bytes(&mut o, name.as_bytes())?;
+            o.extend_from_slice(b",\"format\":\"json-dump\",\"magic\":");
+            str_or_null(&mut o, header.as_ref().map(|h| h.0.as_str()))?;
+            o.extend_from_slice(b",\"version\":");
+            num_or_null(&mut o, header.as_ref().map(|h| h.1))?;
+            o.extend_from_slice(b",\"aux\":{");
+            for (i, (k, v)) in aux.iter().enumerate() {
+                if i > 0 {
+                    o.push(b',');
+                }
+                write_bytes(
+                    &mut o,
+                    &String::from_utf8_lossy(k).into_owned().into_bytes(),
+                )?;
+                o.push(b':');
+                write_bytes(&mut o, v)?;
+            }
+            write!(o, "}},\"functions\":{functions},\"keys\":{keys},\"dbs\":{{")?;
+            for (i, (db, (k, e, t))) in dbs.iter().enumerate() {
+                if i > 0 {
+                    o.push(b',');
+                }
+                write!(o, "\"{db}\":{{\"keys\":{k},\"expires\":{e},\"types\":{{")?;
+                for (j, (name, n)) in type_counts(t).iter().enumerate() {
+                    write!(o, "{}\"{name}\":{n}", if j > 0 { "," } else { "" })?;
+                }
+                o.extend_from_slice(b"}}");
+            }
+            o.extend_from_slice(b"},\"error\":");
+            str_or_null(&mut o, error.as_deref())?;
+            o.extend_from_slice(b"}\n");
+            return out.write_all(&o);
+        }
+        writeln!(out, "file:      {name} (a JSON dump)")?;
+        if let Some((m, v)) = &header {
+            writeln!(out, "format:    {m} version {v} (of the dumped file)")?;
+        }
+        if !aux.is_empty() {
+            writeln!(out, "aux:")?;
+            for (k, v) in &aux {
+                writeln!(
+                    out,
+                    "  {} = {}",
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(v)
+                )?;
+            }
+        }
+        if functions > 0 {
+            writeln!(out, "functions: {functions}")?;
+        }
+        writeln!(out, "keys:      {keys} total")?;
+        for (db, (k, e, t)) in &dbs {
+            let types: Vec<String> = type_counts(t)
+                .iter()
+                .map(|(n, c)| format!("{n}={c}"))
+                .collect();
+            writeln!(out, "  db{db}: keys={k} expires={e} {}", types.join(" "))?;
+        }
+        if let Some(e) = &error {
+            writeln!(out, "error:     {e}")?;
+            writeln!(
+                out,
+                "(the summary above holds what was read before the error)"
+            )?;
+        }
+        Ok(())
+    })();
+    match (written, error) {
+        (Err(e), _) => print_error(name, &PrintError::Io(e)),
+        (Ok(()), Some(e)) => {
+            eprintln!("rdbscope: {name}: {e}");
+            Outcome::Problem
+        }
+        (Ok(()), None) => Outcome::Ok,
     }
 }

@@ -262,3 +262,42 @@ fn info_reads_aofs_and_damaged_files() {
     assert!(v["commands"].as_u64().unwrap() > 100);
     assert!(v["error"].as_str().unwrap().contains("28974"), "{v}");
 }
+
+#[test]
+fn info_of_a_json_dump_counts_what_info_of_the_rdb_counts() {
+    let Some(corpus) =
+        rdbscope_testkit::corpus("info_of_a_json_dump_counts_what_info_of_the_rdb_counts")
+    else {
+        return;
+    };
+    let tmp = TempDir::new("info-json");
+    let mut files = 0;
+    for server in std::fs::read_dir(corpus.join("rdb")).unwrap() {
+        for f in std::fs::read_dir(server.unwrap().path()).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_none_or(|x| x != "rdb") {
+                continue;
+            }
+            let p = f.to_str().unwrap();
+            let rdb = rdbscope(&["info", "--format", "json", p]);
+            if rdb.status.code() != Some(0) {
+                continue;
+            }
+            let dump = tmp.path.join("d.jsonl");
+            let d = rdbscope(&["dump", "--force", "-o", dump.to_str().unwrap(), p]);
+            assert_eq!(d.status.code(), Some(0));
+            let out = rdbscope(&["info", "--format", "json", dump.to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(0), "{p}: {}", text(&out.stderr));
+            let (r, j) = (json(&rdb), json(&out));
+            assert_eq!(r["keys"], j["keys"], "{p}");
+            assert_eq!(r["aux"], j["aux"], "{p}");
+            for (db, counts) in r["dbs"].as_object().unwrap() {
+                for field in ["keys", "expires", "types"] {
+                    assert_eq!(counts[field], j["dbs"][db][field], "{p} db{db} {field}");
+                }
+            }
+            files += 1;
+        }
+    }
+    assert!(files >= 10, "{files}");
+}
