@@ -553,16 +553,6 @@ fn health_json(o: &mut impl Write, r: &Report, problems: &[String]) -> io::Resul
     writeln!(o, "],\"ok\":{}}}", problems.is_empty())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_dates() {
-        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::utc(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
-    }
-}
-
 /// `info` of one of our JSON dumps: read record by record (memory holds
 /// one), counting what the dump says of the file it came from: header, aux
 /// fields, functions, keys per database by type, expires. (No checksum or
@@ -728,5 +718,15 @@ fn json_info(
             Outcome::Problem
         }
         (Ok(()), None) => Outcome::Ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 }
