@@ -4,6 +4,7 @@
 
 mod args;
 mod check;
+mod digest;
 mod dump;
 mod dump_aof;
 mod dump_json;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         args::Command::Dump(a) => &a.output,
         args::Command::Check(a) => &a.output,
         args::Command::Info(a) => &a.output,
+        args::Command::Digest(a) => &a.output,
         args::Command::Fix(a) => {
             fix_output = rdbscope_select::OutputArgs {
                 output: a
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         args::Command::Check(a) => check::run(&a),
         args::Command::Info(a) => info::run(&a),
         args::Command::Fix(a) => fix::run(&a),
+        args::Command::Digest(a) => digest::run(&a),
     };
     outcome.exit_code()
 }

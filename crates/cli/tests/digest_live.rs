@@ -1,0 +1,583 @@
+//! `rdbscope digest` against the servers' own `DEBUG DIGEST` and `DEBUG
+//! DIGEST-VALUE`: Redis 6.2, Redis 7.0 and Valkey 9.1 each take a seeded
+//! random workload of every type (binary keys and values, integers, long
+//! and short elements, scores from every corner of the double range, key
+//! TTLs, stream groups and pending entries; hash field TTLs on Valkey), in
+//! two configurations (default and tiny encoding thresholds), then SAVE:
+//!
+//! * the file's digest equals the server's `DEBUG DIGEST`, and `--per-key`
+//!   equals `DEBUG DIGEST-VALUE` of every key (also through the file's
+//!   JSON dump);
+//! * the same after `DEBUG RELOAD`;
+//! * a file written by one server, loaded into another that can read it
+//!   (`DEBUG RELOAD NOSAVE`), gives that server's digest under
+//!   `--server-version` of that server;
+//! * `--as-loaded` equals what a server holds after loading a file whose
+//!   key TTLs (and Valkey field TTLs) have passed.
+//!
+//! The seed is printed; `RDBSCOPE_DIGEST_SEED` changes it. Skipped without
+//! the servers (said so), failed under `REQUIRE_REDIS=1`.
+
+use rdbscope_testkit::oracle::Oracle;
+use rdbscope_testkit::redis::RedisServer;
+use rdbscope_testkit::TempDir;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const DEFAULT_SEED: u64 = 0xD16E_57D1_6E57_0001;
+const FAR_FUTURE_MS: i64 = 4_102_444_800_000;
+
+fn rdbscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(args)
+        .output()
+        .expect("run rdbscope")
+}
+
+fn ok_stdout(args: &[&str]) -> String {
+    let out = rdbscope(args);
+    assert!(
+        out.status.success(),
+        "rdbscope {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[derive(Debug)]
+enum Reply {
+    Status(Vec<u8>),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Vec<Reply>),
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        match self {
+            Reply::Status(b) | Reply::Bulk(Some(b)) => String::from_utf8_lossy(b).into_owned(),
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+}
+
+struct Conn(BufReader<TcpStream>);
+
+impl Conn {
+    fn new(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+        Conn(BufReader::new(s))
+    }
+
+    fn call(&mut self, args: &[&[u8]]) -> Reply {
+        let mut req = Vec::new();
+        rdbscope_aof::resp::write_command(&mut req, args);
+        self.0.get_mut().write_all(&req).unwrap();
+        self.reply()
+            .unwrap_or_else(|e| panic!("{:?}: {e}", String::from_utf8_lossy(args[0])))
+    }
+
+    fn cmd(&mut self, args: &[&str]) -> Reply {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.call(&a)
+    }
+
+    fn reply(&mut self) -> Result<Reply, String> {
+        let mut line = Vec::new();
+        self.0.read_until(b'\n', &mut line).unwrap();
+        line.truncate(line.len().saturating_sub(2));
+        let rest = || String::from_utf8_lossy(&line[1..]).into_owned();
+        Ok(match line.first() {
+            Some(b'+') => Reply::Status(line[1..].to_vec()),
+            Some(b'-') => return Err(rest()),
+            Some(b':') => Reply::Int(rest().parse().unwrap()),
+            Some(b'$') => {
+                let n: i64 = rest().parse().unwrap();
+                if n < 0 {
+                    Reply::Bulk(None)
+                } else {
+                    let mut b = vec![0; n as usize + 2];
+                    self.0.read_exact(&mut b).unwrap();
+                    b.truncate(n as usize);
+                    Reply::Bulk(Some(b))
+                }
+            }
+            Some(b'*') => {
+                let n: i64 = rest().parse().unwrap();
+                let mut v = Vec::new();
+                for _ in 0..n.max(0) {
+                    v.push(self.reply()?);
+                }
+                Reply::Array(v)
+            }
+            _ => panic!("bad reply {:?}", String::from_utf8_lossy(&line)),
+        })
+    }
+
+    /// Every key of every database: db -> keys.
+    fn keys(&mut self) -> BTreeMap<u64, Vec<Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        for db in 0..16u64 {
+            self.cmd(&["SELECT", &db.to_string()]);
+            let mut cursor = "0".to_string();
+            loop {
+                let Reply::Array(r) = self.cmd(&["SCAN", &cursor, "COUNT", "1000"]) else {
+                    panic!("SCAN")
+                };
+                cursor = r[0].text();
+                if let Reply::Array(keys) = &r[1] {
+                    for k in keys {
+                        if let Reply::Bulk(Some(k)) = k {
+                            out.entry(db).or_insert_with(Vec::new).push(k.clone());
+                        }
+                    }
+                }
+                if cursor == "0" {
+                    break;
+                }
+            }
+        }
+        self.cmd(&["SELECT", "0"]);
+        out
+    }
+
+    /// `DEBUG DIGEST-VALUE` of every key: (db, key) -> hex.
+    fn value_digests(&mut self) -> BTreeMap<(u64, Vec<u8>), String> {
+        let mut out = BTreeMap::new();
+        for (db, keys) in self.keys() {
+            self.cmd(&["SELECT", &db.to_string()]);
+            for chunk in keys.chunks(200) {
+                let mut args: Vec<&[u8]> = vec![b"DEBUG", b"DIGEST-VALUE"];
+                args.extend(chunk.iter().map(Vec::as_slice));
+                let Reply::Array(r) = self.call(&args) else {
+                    panic!("DIGEST-VALUE")
+                };
+                for (k, d) in chunk.iter().zip(r) {
+                    out.insert((db, k.clone()), d.text());
+                }
+            }
+        }
+        self.cmd(&["SELECT", "0"]);
+        out
+    }
+
+    fn digest(&mut self) -> String {
+        self.cmd(&["DEBUG", "DIGEST"]).text()
+    }
+}
+
+/// xorshift64*.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn bytes(&mut self) -> Vec<u8> {
+        match self.below(6) {
+            0 => (self.next() as i64 >> self.below(60))
+                .to_string()
+                .into_bytes(),
+            1 => (0..self.below(4)).map(|_| self.next() as u8).collect(),
+            2 => (0..100 + self.below(300))
+                .map(|i| b'a' + (i % 7) as u8)
+                .collect(),
+            3 => format!("v{}", self.below(1000)).into_bytes(),
+            4 => (0..self.below(80)).map(|_| self.next() as u8).collect(),
+            _ => "ünïcødé-".repeat(1 + self.below(3) as usize).into_bytes(),
+        }
+    }
+    /// A score from every corner: integers, short decimals, random bit
+    /// patterns, huge and tiny magnitudes, infinities, -0.
+    fn score(&mut self) -> String {
+        match self.below(9) {
+            0 => (self.next() as i64 >> self.below(63)).to_string(),
+            1 => format!("{}.{}", self.below(1000) as i64 - 500, self.below(100)),
+            2 => loop {
+                let d = f64::from_bits(self.next());
+                if d.is_finite() {
+                    break format!("{d:e}");
+                }
+            },
+            3 => ["inf", "-inf", "-0", "0"][self.below(4) as usize].to_string(),
+            4 => format!("{}e{}", self.below(99) + 1, self.below(600) as i64 - 300),
+            5 => format!("{}", (self.next() >> 11) as f64 / (1u64 << 53) as f64),
+            6 => format!("0.{}", self.below(1_000_000_000)),
+            7 => format!("{}", self.below(1 << 53) as f64 * 1024.0),
+            _ => format!("{}", self.below(100) as f64 / 3.0),
+        }
+    }
+}
+
+/// Writes the workload; returns the number of keys.
+fn workload(c: &mut Conn, rng: &mut Rng, field_ttls: bool) -> usize {
+    let dbs = [0u64, 3, 9, 15];
+    let mut n = 0;
+    for i in 0..600u64 {
+        let db = dbs[(i % 4) as usize];
+        c.cmd(&["SELECT", &db.to_string()]);
+        let mut key = format!("k:{i}:").into_bytes();
+        if i % 37 == 0 {
+            key.extend_from_slice(&[0xff, 0x00, 0xfe]);
+        }
+        let k = key.as_slice();
+        let many = |rng: &mut Rng| match rng.below(4) {
+            0 => 1 + rng.below(3),
+            1 => 1 + rng.below(20),
+            2 => 100 + rng.below(200),
+            _ => 5 + rng.below(10),
+        };
+        match i % 7 {
+            0 => {
+                let v = rng.bytes();
+                c.call(&[b"SET", k, &v]);
+            }
+            1 => {
+                for _ in 0..many(rng) {
+                    let v = rng.bytes();
+                    c.call(&[b"RPUSH", k, &v]);
+                }
+            }
+            2 => {
+                let ints = rng.below(2) == 0;
+                for _ in 0..many(rng) {
+                    let v = if ints {
+                        (rng.next() as i64 >> rng.below(63))
+                            .to_string()
+                            .into_bytes()
+                    } else {
+                        rng.bytes()
+                    };
+                    c.call(&[b"SADD", k, &v]);
+                }
+            }
+            3 => {
+                for _ in 0..many(rng) {
+                    let (s, m) = (rng.score(), rng.bytes());
+                    c.call(&[b"ZADD", k, s.as_bytes(), &m]);
+                }
+            }
+            4 => {
+                for _ in 0..many(rng) {
+                    let (f, v) = (rng.bytes(), rng.bytes());
+                    c.call(&[b"HSET", k, &f, &v]);
+                    if field_ttls && rng.below(3) == 0 {
+                        let t = (FAR_FUTURE_MS + rng.below(1 << 30) as i64).to_string();
+                        c.call(&[b"HPEXPIREAT", k, t.as_bytes(), b"FIELDS", b"1", &f]);
+                    }
+                }
+            }
+            5 => {
+                let entries = many(rng);
+                for e in 0..entries {
+                    let id = format!("{}-{}", 1_700_000_000_000 + e / 3, e % 3);
+                    let mut args: Vec<Vec<u8>> =
+                        vec![b"XADD".to_vec(), k.to_vec(), id.into_bytes()];
+                    // Same fields often (the master-entry form), sometimes not.
+                    for f in 0..1 + rng.below(3) {
+                        args.push(if rng.below(4) == 0 {
+                            rng.bytes()
+                        } else {
+                            format!("f{f}").into_bytes()
+                        });
+                        args.push(rng.bytes());
+                    }
+                    let a: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                    c.call(&a);
+                }
+                if rng.below(2) == 0 {
+                    c.call(&[b"XGROUP", b"CREATE", k, b"g1", b"0"]);
+                    c.call(&[
+                        b"XREADGROUP",
+                        b"GROUP",
+                        b"g1",
+                        b"alice",
+                        b"COUNT",
+                        b"3",
+                        b"STREAMS",
+                        k,
+                        b">",
+                    ]);
+                }
+                if entries > 2 {
+                    c.call(&[b"XDEL", k, b"1700000000000-1"]);
+                }
+            }
+            _ => {
+                // A counter: an integer-encoded string.
+                let v = (rng.next() as i64 >> rng.below(63)).to_string();
+                c.call(&[b"SET", k, v.as_bytes()]);
+            }
+        }
+        if rng.below(4) == 0 {
+            let t = (FAR_FUTURE_MS + rng.below(1 << 30) as i64).to_string();
+            c.call(&[b"PEXPIREAT", k, t.as_bytes()]);
+        }
+        n += 1;
+    }
+    c.cmd(&["SELECT", "0"]);
+    n
+}
+
+/// (db, key) -> digest, from `--per-key` output.
+fn per_key(out: &str) -> BTreeMap<(u64, Vec<u8>), String> {
+    out.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let key = match &v["key"] {
+                serde_json::Value::String(s) => s.as_bytes().to_vec(),
+                o => rdbscope_json::read::decode_base64(o["base64"].as_str().unwrap()).unwrap(),
+            };
+            (
+                (v["db"].as_u64().unwrap(), key),
+                v["digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn server_name(o: Oracle) -> &'static str {
+    match o {
+        Oracle::Redis62 => "redis-6.2",
+        Oracle::Redis70 => "redis-7.0",
+        Oracle::Valkey91 => "valkey-9.1",
+    }
+}
+
+/// Which RDB versions a server loads.
+fn loads(o: Oracle, rdb: &Path) -> bool {
+    let head = std::fs::read(rdb).unwrap();
+    let (valkey, version) = if head.starts_with(b"VALKEY") {
+        (
+            true,
+            std::str::from_utf8(&head[6..9])
+                .unwrap()
+                .parse::<u32>()
+                .unwrap(),
+        )
+    } else {
+        (
+            false,
+            std::str::from_utf8(&head[5..9])
+                .unwrap()
+                .parse::<u32>()
+                .unwrap(),
+        )
+    };
+    match o {
+        Oracle::Redis62 => !valkey && version <= 9,
+        Oracle::Redis70 => !valkey && version <= 10,
+        Oracle::Valkey91 => valkey || version <= 11,
+    }
+}
+
+#[test]
+fn digest_equals_debug_digest_on_every_server() {
+    let seed = std::env::var("RDBSCOPE_DIGEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEED);
+    eprintln!("digest_live seed: {seed} (RDBSCOPE_DIGEST_SEED)");
+    let servers: Vec<(Oracle, std::path::PathBuf)> = Oracle::ALL
+        .iter()
+        .filter_map(|&o| o.server("digest_live").map(|b| (o, b)))
+        .collect();
+    let tmp = TempDir::new("digest-live");
+    let mut written = Vec::new();
+    for (o, bin) in &servers {
+        for (round, small) in [(0u64, false), (1, true)] {
+            let mut config: Vec<(&str, &str)> = Vec::new();
+            if small {
+                config.extend([
+                    ("hash-max-ziplist-entries", "4"),
+                    ("zset-max-ziplist-entries", "4"),
+                    ("set-max-intset-entries", "4"),
+                    ("list-max-ziplist-size", "4"),
+                    ("stream-node-max-entries", "3"),
+                ]);
+            }
+            let server = RedisServer::start(bin, None, &config);
+            let mut c = Conn::new(server.port);
+            let mut rng = Rng(seed ^ (round + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let keys = workload(&mut c, &mut rng, *o == Oracle::Valkey91);
+            let what = format!("{} round {round}", server_name(*o));
+            c.cmd(&["SAVE"]);
+            let file = tmp.path.join(format!("{}-{round}.rdb", server_name(*o)));
+            std::fs::copy(server.dir().join("dump.rdb"), &file).unwrap();
+            let f = file.to_str().unwrap();
+            let want = c.digest();
+            let want_values = c.value_digests();
+            assert_eq!(want_values.len(), keys, "{what}");
+
+            assert_eq!(
+                ok_stdout(&["digest", "-q", f]).trim(),
+                want,
+                "{what}: digest"
+            );
+            assert_eq!(
+                ok_stdout(&["digest", "-q", "-j1", f]).trim(),
+                want,
+                "{what}: -j1"
+            );
+            let got = per_key(&ok_stdout(&["digest", "-q", "--per-key", f]));
+            assert_eq!(got.len(), want_values.len(), "{what}: per-key count");
+            for (k, d) in &want_values {
+                assert_eq!(got.get(k), Some(d), "{what}: DIGEST-VALUE of {k:?}");
+            }
+            // Through the file's JSON dump.
+            let json = tmp.path.join(format!("{}-{round}.jsonl", server_name(*o)));
+            ok_stdout(&["dump", f, "-o", json.to_str().unwrap()]);
+            assert_eq!(
+                ok_stdout(&["digest", "-q", json.to_str().unwrap()]).trim(),
+                want,
+                "{what}: JSON dump"
+            );
+
+            // After DEBUG RELOAD (saves, then loads): the same.
+            c.cmd(&["DEBUG", "RELOAD"]);
+            assert_eq!(
+                c.digest(),
+                want,
+                "{what}: the server's own digest after reload"
+            );
+            let reloaded = tmp
+                .path
+                .join(format!("{}-{round}-reloaded.rdb", server_name(*o)));
+            std::fs::copy(server.dir().join("dump.rdb"), &reloaded).unwrap();
+            assert_eq!(
+                ok_stdout(&["digest", "-q", reloaded.to_str().unwrap()]).trim(),
+                want,
+                "{what}: after DEBUG RELOAD"
+            );
+            written.push((*o, file));
+            eprintln!("digest_live: {what}: {keys} keys, digest {want} matches");
+        }
+    }
+
+    // Across servers: each file into every other server that reads it.
+    let mut crossed = 0;
+    for (reader, bin) in &servers {
+        let server = RedisServer::start(bin, None, &[]);
+        let mut c = Conn::new(server.port);
+        for (writer, file) in &written {
+            if writer == reader || !loads(*reader, file) {
+                continue;
+            }
+            std::fs::copy(file, server.dir().join("dump.rdb")).unwrap();
+            c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]);
+            let want = c.digest();
+            let got = ok_stdout(&[
+                "digest",
+                "-q",
+                "--server-version",
+                server_name(*reader),
+                file.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                got.trim(),
+                want,
+                "{} file in {}",
+                server_name(*writer),
+                server_name(*reader)
+            );
+            crossed += 1;
+        }
+    }
+    if servers.len() == 3 {
+        // 6.2's RDB 9 into 7.0 and Valkey; 7.0's RDB 10 into Valkey (two
+        // rounds each).
+        assert_eq!(crossed, 6, "cross-server loads");
+    }
+    eprintln!("digest_live: {crossed} files digested as another server loads them");
+}
+
+#[test]
+fn as_loaded_equals_what_a_server_holds_after_loading() {
+    for o in Oracle::ALL {
+        let Some(bin) = o.server("digest_live as_loaded") else {
+            continue;
+        };
+        let server = RedisServer::start(&bin, None, &[]);
+        let mut c = Conn::new(server.port);
+        let now_ms = |c: &mut Conn| -> i64 {
+            let Reply::Array(t) = c.cmd(&["TIME"]) else {
+                panic!("TIME")
+            };
+            t[0].text().parse::<i64>().unwrap() * 1000 + t[1].text().parse::<i64>().unwrap() / 1000
+        };
+        let soon = (now_ms(&mut c) + 1500).to_string();
+        for i in 0..50 {
+            let k = format!("k{i}");
+            c.cmd(&["SET", &k, "v"]);
+            c.cmd(&["HSET", &format!("h{i}"), "a", "1", "b", "2"]);
+            if i % 2 == 0 {
+                c.cmd(&["PEXPIREAT", &k, &soon]);
+            }
+            if o == Oracle::Valkey91 && i % 3 == 0 {
+                c.cmd(&["HPEXPIREAT", &format!("h{i}"), &soon, "FIELDS", "1", "a"]);
+            }
+            if o == Oracle::Valkey91 && i % 5 == 0 {
+                c.cmd(&[
+                    "HPEXPIREAT",
+                    &format!("h{i}"),
+                    &soon,
+                    "FIELDS",
+                    "2",
+                    "a",
+                    "b",
+                ]);
+            }
+        }
+        c.cmd(&["SAVE"]);
+        let tmp = TempDir::new("digest-as-loaded");
+        let file = tmp.path.join("dump.rdb");
+        std::fs::copy(server.dir().join("dump.rdb"), &file).unwrap();
+        std::thread::sleep(Duration::from_millis(2000));
+        // Loaded with active expiry off, so only what loading drops is gone.
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]);
+        let want = c.digest();
+        let at = format!("--as-loaded={}ms", now_ms(&mut c));
+        let out = rdbscope(&["digest", &at, "--format", "json", file.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["digest"].as_str().unwrap(),
+            want,
+            "{}: {v}",
+            server_name(o)
+        );
+        assert_eq!(v["as_loaded"]["dropped_keys"], 25, "{v}");
+        let Reply::Int(held) = c.cmd(&["DBSIZE"]) else {
+            panic!("DBSIZE")
+        };
+        assert_eq!(
+            v["keys"].as_i64(),
+            Some(held),
+            "{}: keys held after loading",
+            server_name(o)
+        );
+        // Without --as-loaded the file's digest is another.
+        assert_ne!(
+            ok_stdout(&["digest", "-q", file.to_str().unwrap()]).trim(),
+            want
+        );
+        eprintln!("digest_live: {} as loaded: {v}", server_name(o));
+    }
+}
