@@ -4,6 +4,7 @@
 
 mod args;
 mod check;
+mod diff;
 mod digest;
 mod dump;
 mod dump_aof;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         args::Command::Check(a) => &a.output,
         args::Command::Info(a) => &a.output,
         args::Command::Digest(a) => &a.output,
+        args::Command::Diff(a) => &a.output,
         args::Command::Fix(a) => {
             fix_output = rdbscope_select::OutputArgs {
                 output: a
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         args::Command::Info(a) => info::run(&a),
         args::Command::Fix(a) => fix::run(&a),
         args::Command::Digest(a) => digest::run(&a),
+        args::Command::Diff(a) => diff::run(&a),
     };
     outcome.exit_code()
 }

@@ -1,0 +1,213 @@
+//! `rdbscope diff A B`: the keys two inputs hold differently. The passes,
+//! prints and comparisons are `rdbscope_diff`'s; this file opens the inputs
+//! (again for each pass: an RDB through the engine, a JSON dump through its
+//! reader; standard input saved to a temporary file first, since it can
+//! be read only once) and prints.
+
+use crate::args::{DiffArgs, DiffFormat};
+use crate::options;
+use crate::report::Outcome;
+use crate::source::{open, Kind};
+use rdbscope_diff::index::Index;
+use rdbscope_diff::print::PrintOptions;
+use rdbscope_diff::{DiffError, Input, PassError, PassOptions};
+use rdbscope_input::display_name;
+use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
+use rdbscope_rdb::OwnedKey;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// An input path, opened anew for each pass.
+struct PathInput {
+    path: PathBuf,
+    /// Standard input saved here (removed on drop).
+    saved: Option<PathBuf>,
+}
+
+impl Drop for PathInput {
+    fn drop(&mut self) {
+        if let Some(p) = &self.saved {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl PathInput {
+    fn new(path: &Path, temp_dir: &Path) -> io::Result<PathInput> {
+        if path.as_os_str() != "-" {
+            return Ok(PathInput {
+                path: path.to_path_buf(),
+                saved: None,
+            });
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let saved = temp_dir.join(format!(
+            ".rdbscope-diff-stdin-{}-{nanos}",
+            std::process::id()
+        ));
+        let mut f = std::fs::File::create(&saved)?;
+        let input = PathInput {
+            path: saved.clone(),
+            saved: Some(saved),
+        };
+        io::copy(&mut io::stdin().lock(), &mut f)?;
+        f.flush()?;
+        Ok(input)
+    }
+
+    /// Opens the input and gives `f` its RDB source or its JSON reader.
+    fn with<T>(
+        &self,
+        opts: &PassOptions,
+        rdb: impl FnOnce(rdbscope_engine::Source<'_>, &PassOptions) -> Result<T, PassError>,
+        json: impl FnOnce(&mut JsonReader<Box<dyn io::BufRead + Send>>) -> Result<T, PassError>,
+    ) -> Result<T, PassError> {
+        let name = display_name(&self.path);
+        match open(&self.path) {
+            Ok(Kind::Rdb(input)) => {
+                let mut o = opts.clone();
+                o.filter = options::settle_file_time(o.filter, input.head());
+                input.with_source(|s| rdb(s, &o))
+            }
+            Ok(Kind::Json(mut input)) => {
+                let layout = match input.head() {
+                    Ok(h) => sniff(h).unwrap_or(JsonLayout::Lines),
+                    Err(e) => return Err(PassError::Input(format!("read error: {e}"))),
+                };
+                let mut r = JsonReader::new(crate::source::json_reader(input), layout);
+                json(&mut r)
+            }
+            Ok(Kind::Aof(_)) => Err(PassError::Input(format!(
+                "{name} is an AOF: comparing it needs its commands replayed, which rdbscope cannot do yet"
+            ))),
+            Err(crate::source::OpenError::Io(e)) | Err(crate::source::OpenError::Content(e)) => {
+                Err(PassError::Input(e.to_string()))
+            }
+        }
+    }
+}
+
+impl Input for PathInput {
+    fn index(&mut self, opts: &PassOptions, index: &mut Index) -> Result<(), PassError> {
+        // Both closures need the index; only one runs.
+        let index = std::cell::RefCell::new(index);
+        self.with(
+            opts,
+            |s, o| rdbscope_diff::walk::index_rdb(s, o, &mut index.borrow_mut(), &mut |_| {}),
+            |r| rdbscope_diff::walk::index_json(r, opts, &mut index.borrow_mut()),
+        )
+    }
+
+    fn fetch(
+        &mut self,
+        opts: &PassOptions,
+        wanted: Vec<u64>,
+        f: &mut dyn FnMut(u64, OwnedKey) -> bool,
+    ) -> Result<(), PassError> {
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let f = std::cell::RefCell::new(f);
+        let w2 = wanted.clone();
+        self.with(
+            opts,
+            |s, o| rdbscope_diff::walk::fetch_rdb(s, o, wanted, &mut **f.borrow_mut()),
+            |r| rdbscope_diff::walk::fetch_json(r, opts, &w2, &mut **f.borrow_mut()),
+        )
+    }
+}
+
+pub fn run(a: &DiffArgs) -> Outcome {
+    let (filter, mut out) = match options::key_filter(&a.keys)
+        .and_then(|f| Ok((f, options::open_output(&a.output, &[&a.a, &a.b])?)))
+    {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    if a.a.as_os_str() == "-" && a.b.as_os_str() == "-" {
+        eprintln!("rdbscope: diff: only one input can be standard input");
+        return options::finish_output(out, Outcome::Failure, false);
+    }
+    if filter.uses_stored_size() {
+        // Stored sizes exist in an RDB only; a JSON side would select
+        // differently and report every key.
+        eprintln!("rdbscope: diff: --min-size/--max-size compare stored sizes, which a JSON dump does not have; not supported by diff");
+        return options::finish_output(out, Outcome::Failure, false);
+    }
+    let temp_dir = std::env::temp_dir();
+    let inputs =
+        PathInput::new(&a.a, &temp_dir).and_then(|x| Ok((x, PathInput::new(&a.b, &temp_dir)?)));
+    let (mut ia, mut ib) = match inputs {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("rdbscope: diff: saving standard input: {e}");
+            return options::finish_output(out, Outcome::Failure, false);
+        }
+    };
+    let opts = rdbscope_diff::Options {
+        pass: PassOptions {
+            filter,
+            print: PrintOptions {
+                ignore_ttl: a.ignore_ttl,
+            },
+            max_decompressed: a.common.max_value_size,
+            engine: rdbscope_engine::Options {
+                threads: a
+                    .jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+                    .max(1),
+                verify_checksum: !a.common.ignore_checksum,
+                ..rdbscope_engine::Options::default()
+            },
+        },
+        keys_only: a.keys_only,
+        detect_renames: a.detect_renames,
+        memory: a.memory as usize,
+        temp_dir,
+    };
+    let mut w = io::BufWriter::with_capacity(1 << 16, &mut out);
+    let format = a.format;
+    let result = rdbscope_diff::diff(&mut ia, &mut ib, &opts, &mut |r| match format {
+        DiffFormat::Jsonl => {
+            serde_json::to_writer(&mut w, r).map_err(io::Error::other)?;
+            w.write_all(b"\n")
+        }
+        DiffFormat::Text => rdbscope_diff::text::write_record(&mut w, r),
+    });
+    let outcome = match result {
+        Ok(summary) => {
+            let s = summary.to_json();
+            let written = match format {
+                DiffFormat::Jsonl => serde_json::to_writer(&mut w, &s)
+                    .map_err(io::Error::other)
+                    .and_then(|()| w.write_all(b"\n")),
+                DiffFormat::Text => rdbscope_diff::text::write_summary(&mut w, &s),
+            }
+            .and_then(|()| w.flush());
+            match written {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Ok,
+                Err(e) => {
+                    eprintln!("rdbscope: diff: write error: {e}");
+                    Outcome::Failure
+                }
+                Ok(()) if summary.differs() => Outcome::Problem,
+                Ok(()) => Outcome::Ok,
+            }
+        }
+        Err(DiffError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Ok,
+        Err(DiffError::Write(e)) => {
+            eprintln!("rdbscope: diff: write error: {e}");
+            Outcome::Failure
+        }
+        Err(DiffError::Input(i, e)) => {
+            let name = display_name(if i == 0 { &a.a } else { &a.b });
+            eprintln!("rdbscope: {name}: {e}");
+            Outcome::Failure
+        }
+    };
+    let _ = w.flush();
+    drop(w);
+    options::finish_output(out, outcome, outcome == Outcome::Problem)
+}
