@@ -2,7 +2,17 @@
 # Throughput and peak memory on a big, realistic RDB or AOF, against
 # Redis's own checker in the same run.
 #
-#   scripts/bench.sh [SIZE] [mixed|strings|aof]      (default 256M mixed)
+#   scripts/bench.sh [SIZE] [mixed|strings|aof|diff]      (default 256M mixed)
+#
+# diff: the mixed RDB (A) and a copy with about 1% of its keys changed by a
+# real redis-server (B, scripts/make-diff-pair.sh; cached as
+# /tmp/rdbscope-bench-mixed-SIZE-b.rdb), timed as
+#   rdbscope check A, rdbscope check B   the anchor: checking both files
+#   rdbscope diff A B                    key index in memory
+#   rdbscope diff --memory 32M A B       the index partitioned on disk
+#   rdbscope digest A                    DEBUG DIGEST computed from the file
+#   redis-server: load A + DEBUG DIGEST  what the server takes for the same
+# with the ratio of diff to checking both files, and peak RSS.
 #
 # aof: a multi-part AOF written by a real redis-server
 # (scripts/make-big-aof.sh: a mixed RDB rewritten as commands, plus live
@@ -41,7 +51,13 @@ KIND=${2:-mixed}
 RUNS=${RUNS:-5}
 FILE=${BIG_RDB:-/tmp/rdbscope-bench-$KIND-$SIZE.rdb}
 BENCH_DIR=${BENCH_DIR:-../shared/bench}
-if [ "$KIND" = aof ]; then
+if [ "$KIND" = diff ]; then
+  FILE=${BIG_RDB:-/tmp/rdbscope-bench-mixed-$SIZE.rdb}
+  [ -s "$FILE" ] || "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
+  FILE_B=${FILE%.rdb}-b.rdb
+  [ -s "$FILE_B" ] || scripts/make-diff-pair.sh "$FILE" "$FILE_B"
+  COMPRESSED=0
+elif [ "$KIND" = aof ]; then
   FILE=${BIG_AOF:-/tmp/rdbscope-bench-aof-$SIZE}
   if [ ! -s "$FILE/appendonlydir/appendonly.aof.manifest" ]; then
     echo "making $FILE/appendonlydir ($SIZE) ..." >&2
@@ -54,7 +70,7 @@ elif [ ! -s "$FILE" ]; then
   case $KIND in
     mixed) "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2 ;;
     strings) scripts/make-strings-rdb.sh "$FILE" "$SIZE" >&2 ;;
-    *) echo "kind must be mixed, strings or aof" >&2; exit 2 ;;
+    *) echo "kind must be mixed, strings, aof or diff" >&2; exit 2 ;;
   esac
 fi
 cargo build --release -q -p rdbscope-cli
@@ -77,6 +93,7 @@ else
     COMPRESSED=0
   fi
   cat "$FILE" > /dev/null   # page cache warm for everyone
+  [ "$KIND" = diff ] && cat "$FILE_B" > /dev/null
 fi
 
 TMP=$(mktemp -d)
@@ -87,12 +104,43 @@ measure() { # name cmd...   appends "seconds peak-RSS-KB" to $TMP/name
   # runs of a tenth of a second); peak RSS from /usr/bin/time.
   local t0 t1
   t0=$(date +%s%N)
-  /usr/bin/time -f "%M" -o "$TMP/t" "$@" > /dev/null 2> "$TMP/err" || {
-    echo "$name failed:" >&2; cat "$TMP/err" >&2; exit 1; }
+  local rc=0
+  /usr/bin/time -f "%M" -o "$TMP/t" "$@" > /dev/null 2> "$TMP/err" || rc=$?
+  # diff exits 1 when the files differ, as they do here.
+  if [ $rc -ne 0 ] && ! { [ $rc -eq 1 ] && [ "${name#diff}" != "$name" ]; }; then
+    echo "$name failed:" >&2; cat "$TMP/err" >&2; exit 1
+  fi
+  grep -v '^Command exited with non-zero status' "$TMP/t" | tail -1 > "$TMP/t2"; mv "$TMP/t2" "$TMP/t"
   t1=$(date +%s%N)
   echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') $(cat "$TMP/t")" >> "$TMP/$name"
 }
-if [ "$KIND" = aof ]; then
+server_digest() { # FILE: a redis-server loads it, answers DEBUG DIGEST, stops
+  local dir port=27779
+  dir=$(mktemp -d)
+  ln -s "$(realpath "$1")" "$dir/dump.rdb"
+  redis-server --port $port --bind 127.0.0.1 --dir "$dir" --dbfilename dump.rdb \
+    --save '' --appendonly no --enable-debug-command yes --logfile "$dir/log" &
+  local pid=$!
+  until [ "$(redis-cli -p $port ping 2>/dev/null)" = PONG ]; do sleep 0.01; done
+  redis-cli -p $port debug digest
+  redis-cli -p $port shutdown nosave >/dev/null 2>&1 || true
+  wait $pid || true
+  rm -rf "$dir"
+}
+export -f server_digest
+if [ "$KIND" = diff ]; then
+  ANCHOR_NAME=-
+  CHECK=""
+  NAMES="check-a check-b diff diff-32M digest server-digest"
+  for _ in $(seq "$RUNS"); do
+    measure check-a "$BIN" check "$FILE"
+    measure check-b "$BIN" check "$FILE_B"
+    measure diff "$BIN" diff --keys-only "$FILE" "$FILE_B"
+    measure diff-32M "$BIN" diff --keys-only --memory 32M "$FILE" "$FILE_B"
+    measure digest "$BIN" digest -q "$FILE"
+    measure server-digest bash -c "server_digest '$FILE'"
+  done
+elif [ "$KIND" = aof ]; then
   ANCHOR_NAME=redis-check-aof
   NAMES="check check-j1 dump dump-resp"
   [ -n "$CHECK" ] && NAMES="check check-j1 redis-check-aof dump dump-resp"
@@ -149,13 +197,28 @@ for n in $NAMES; do
     check-gz-pipe) label="zcat F.gz \\| rdbscope check -";;
     zstd-d) label="zstd -dc F.zst > /dev/null";;
     check-zst) label="rdbscope check F.zst";;
+    check-a) label="rdbscope check A";;
+    check-b) label="rdbscope check B";;
+    diff) label="rdbscope diff A B";;
+    diff-32M) label="rdbscope diff --memory 32M";;
+    digest) label="rdbscope digest A";;
+    server-digest) label="server load A + DEBUG DIGEST";;
   esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
   printf "| %-26s | %9s | %8.0f | %11s | %10s |\n" "$label" "$t" \
     "$(awk -v b="$BYTES" -v t="$t" 'BEGIN { print b/1e6/t }')" "$(maxrss "$n")" "$ratio"
 done
-if [ "$KIND" != aof ] && [ "${COMPRESSED:-1}" = 1 ]; then
+if [ "$KIND" = diff ]; then
+  both=$(awk -v a="$(median check-a)" -v b="$(median check-b)" 'BEGIN { print a + b }')
+  for n in diff diff-32M; do
+    awk -v d="$(median $n)" -v both="$both" -v n="$n" -v m="$(maxrss $n)" \
+      'BEGIN { printf "%s: %.2fx the time of checking both files (%.3f s), peak RSS %s MB\n", n, d / both, both, m }'
+  done
+  awk -v d="$(median digest)" -v s="$(median server-digest)" \
+    'BEGIN { printf "digest: %.2fx faster than a server loading the file and answering DEBUG DIGEST\n", s / d }'
+fi
+if [ "$KIND" != aof ] && [ "$KIND" != diff ] && [ "${COMPRESSED:-1}" = 1 ]; then
   # The overlap target: each pair within 1.25x of the slower of its halves.
   c=$(median check)
   for pair in "check-gz-pipe zcat" "check-zst zstd-d"; do

@@ -6,6 +6,7 @@
 
 use crate::args::{DiffArgs, DiffFormat};
 use crate::options;
+use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::{open, Kind};
 use rdbscope_diff::index::Index;
@@ -61,7 +62,11 @@ impl PathInput {
     fn with<T>(
         &self,
         opts: &PassOptions,
-        rdb: impl FnOnce(rdbscope_engine::Source<'_>, &PassOptions) -> Result<T, PassError>,
+        rdb: impl FnOnce(
+            rdbscope_engine::Source<'_>,
+            &PassOptions,
+            &mut Progress,
+        ) -> Result<T, PassError>,
         json: impl FnOnce(&mut JsonReader<Box<dyn io::BufRead + Send>>) -> Result<T, PassError>,
     ) -> Result<T, PassError> {
         let name = display_name(&self.path);
@@ -69,7 +74,8 @@ impl PathInput {
             Ok(Kind::Rdb(input)) => {
                 let mut o = opts.clone();
                 o.filter = options::settle_file_time(o.filter, input.head());
-                input.with_source(|s| rdb(s, &o))
+                let mut progress = Progress::for_input(&name, input.size(), input.progress());
+                input.with_source(|s| rdb(s, &o, &mut progress))
             }
             Ok(Kind::Json(mut input)) => {
                 let layout = match input.head() {
@@ -95,7 +101,9 @@ impl Input for PathInput {
         let index = std::cell::RefCell::new(index);
         self.with(
             opts,
-            |s, o| rdbscope_diff::walk::index_rdb(s, o, &mut index.borrow_mut(), &mut |_| {}),
+            |s, o, p| {
+                rdbscope_diff::walk::index_rdb(s, o, &mut index.borrow_mut(), &mut |at| p.at(at))
+            },
             |r| rdbscope_diff::walk::index_json(r, opts, &mut index.borrow_mut()),
         )
     }
@@ -113,7 +121,7 @@ impl Input for PathInput {
         let w2 = wanted.clone();
         self.with(
             opts,
-            |s, o| rdbscope_diff::walk::fetch_rdb(s, o, wanted, &mut **f.borrow_mut()),
+            |s, o, _| rdbscope_diff::walk::fetch_rdb(s, o, wanted, &mut **f.borrow_mut()),
             |r| rdbscope_diff::walk::fetch_json(r, opts, &w2, &mut **f.borrow_mut()),
         )
     }

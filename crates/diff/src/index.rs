@@ -202,8 +202,11 @@ pub fn merge(mut a: Index, mut b: Index) -> io::Result<Differences> {
     for p in 0..parts {
         let mut x = a.part(p)?;
         let mut y = b.part(p)?;
-        x.sort_unstable();
-        y.sort_unstable();
+        // By key print only: the cheapest order that lines the two up (a
+        // side's duplicate prints, from a collision or a broken file,
+        // pair up in any order; details sort them out).
+        x.sort_unstable_by_key(|e| e.key);
+        y.sort_unstable_by_key(|e| e.key);
         let (mut i, mut j) = (0, 0);
         while i < x.len() || j < y.len() {
             match (x.get(i), y.get(j)) {

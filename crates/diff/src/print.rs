@@ -84,6 +84,42 @@ mod tag {
     pub const MODULE: u64 = 7;
 }
 
+/// An order-free collection: the sum of its elements' mixed hashes, and
+/// their count.
+#[derive(Clone, Copy, Default)]
+struct Bag {
+    sum: u64,
+    n: u64,
+}
+
+impl Bag {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.sum = self.sum.wrapping_add(mix(x));
+        self.n += 1;
+    }
+    fn finish(self, tag: u64) -> u64 {
+        mix(self.sum ^ mix(self.n ^ tag))
+    }
+}
+
+#[inline]
+fn member(e: &Elem<'_>) -> u64 {
+    h_elem(e) ^ 0x5e7
+}
+
+#[inline]
+fn scored(e: &Elem<'_>, score: f64) -> u64 {
+    h_elem(e) ^ mix(score.to_bits() ^ 0x2e7)
+}
+
+#[inline]
+fn field(f: &Elem<'_>, v: &Elem<'_>, ttl: Option<i64>, opts: &PrintOptions) -> u64 {
+    let ttl = if opts.ignore_ttl { None } else { ttl };
+    let t = ttl.map_or(0x7711, |t| mix(t as u64 ^ 0x77));
+    h_elem(f) ^ mix(h_elem(v) ^ t).rotate_left(17)
+}
+
 fn list<M: Members>(m: &mut M) -> rdbscope_rdb::Result<u64> {
     let mut s = Seq::new(tag::LIST);
     while let Some(e) = m.next_member()? {
@@ -93,33 +129,27 @@ fn list<M: Members>(m: &mut M) -> rdbscope_rdb::Result<u64> {
 }
 
 fn set<M: Members>(m: &mut M) -> rdbscope_rdb::Result<u64> {
-    let (mut sum, mut n) = (0u64, 0u64);
+    let mut b = Bag::default();
     while let Some(e) = m.next_member()? {
-        sum = sum.wrapping_add(mix(h_elem(&e) ^ 0x5e7));
-        n += 1;
+        b.add(member(&e));
     }
-    Ok(mix(sum ^ mix(n ^ tag::SET)))
+    Ok(b.finish(tag::SET))
 }
 
 fn zset<S: Scored>(m: &mut S) -> rdbscope_rdb::Result<u64> {
-    let (mut sum, mut n) = (0u64, 0u64);
+    let mut b = Bag::default();
     while let Some((e, score)) = m.next_scored()? {
-        let bits = score.value().to_bits();
-        sum = sum.wrapping_add(mix(h_elem(&e) ^ mix(bits ^ 0x2e7)));
-        n += 1;
+        b.add(scored(&e, score.value()));
     }
-    Ok(mix(sum ^ mix(n ^ tag::ZSET)))
+    Ok(b.finish(tag::ZSET))
 }
 
 fn hash<F: Fields>(m: &mut F, opts: &PrintOptions) -> rdbscope_rdb::Result<u64> {
-    let (mut sum, mut n) = (0u64, 0u64);
+    let mut b = Bag::default();
     while let Some((f, v, ttl)) = m.next_field()? {
-        let ttl = if opts.ignore_ttl { None } else { ttl };
-        let t = ttl.map_or(0x7711, |t| mix(t as u64 ^ 0x77));
-        sum = sum.wrapping_add(mix(h_elem(&f) ^ mix(h_elem(&v) ^ t).rotate_left(17)));
-        n += 1;
+        b.add(field(&f, &v, ttl, opts));
     }
-    Ok(mix(sum ^ mix(n ^ tag::HASH)))
+    Ok(b.finish(tag::HASH))
 }
 
 fn id(s: &mut Seq, id: rdbscope_rdb::StreamId) {
@@ -127,6 +157,8 @@ fn id(s: &mut Seq, id: rdbscope_rdb::StreamId) {
     s.add(mix(id.seq ^ 0x2d));
 }
 
+/// A stream's print. A PEL entry's owner is not hashed with the entry: the
+/// consumers' own pending lists, hashed after, say who owns what.
 fn stream(st: &rdbscope_rdb::owned::OwnedStream) -> u64 {
     let mut s = Seq::new(tag::STREAM);
     let mut fields = st.fields.cursor();
@@ -145,7 +177,6 @@ fn stream(st: &rdbscope_rdb::owned::OwnedStream) -> u64 {
         s.add(g.pending.len() as u64);
         for p in &g.pending {
             id(&mut s, p.id);
-            s.add(p.consumer.as_deref().map_or(1, h));
             s.add(p.delivery_time_ms as u64);
             s.add(p.delivery_count);
         }
@@ -162,6 +193,51 @@ fn stream(st: &rdbscope_rdb::owned::OwnedStream) -> u64 {
     s.0
 }
 
+/// [`stream`] over a stream read from a file, without building it.
+fn record_stream(
+    st: &rdbscope_rdb::Stream<'_>,
+    sc: &mut Scratch,
+    buf: &mut Vec<u8>,
+) -> rdbscope_rdb::Result<u64> {
+    let mut s = Seq::new(tag::STREAM);
+    st.for_each_entry(sc, |e| {
+        id(&mut s, e.id);
+        let fields = e.fields();
+        s.add(fields.len());
+        for p in fields {
+            let (f, v) = p?;
+            s.add(h_elem(&f));
+            s.add(h_elem(&v));
+        }
+        Ok::<_, rdbscope_rdb::Error>(())
+    })?;
+    id(&mut s, st.meta().last_id);
+    s.add(st.group_count());
+    for g in st.groups() {
+        let g = g?;
+        s.add(h(g.name.bytes(buf)?));
+        id(&mut s, g.last_id);
+        s.add(g.pel_count());
+        for p in g.pel() {
+            let p = p?;
+            id(&mut s, p.id);
+            s.add(p.delivery_time_ms as u64);
+            s.add(p.delivery_count);
+        }
+        s.add(g.consumer_count());
+        for c in g.consumers() {
+            let c = c?;
+            s.add(h(c.name.bytes(buf)?));
+            s.add(c.seen_time_ms as u64);
+            s.add(c.pel_count());
+            for p in c.pel() {
+                id(&mut s, p);
+            }
+        }
+    }
+    Ok(s.0)
+}
+
 fn owned_value(v: &OwnedValue, opts: &PrintOptions) -> rdbscope_rdb::Result<u64> {
     Ok(match v {
         OwnedValue::String(b) => mix(h(b) ^ tag::STRING),
@@ -170,14 +246,16 @@ fn owned_value(v: &OwnedValue, opts: &PrintOptions) -> rdbscope_rdb::Result<u64>
         OwnedValue::Zset(z) => zset(&mut z.cursor())?,
         OwnedValue::Hash(hh) => hash(&mut hh.cursor(), opts)?,
         OwnedValue::Stream(st) => stream(st),
-        OwnedValue::Module(m) => {
-            let mut s = Seq::new(tag::MODULE);
-            s.add(h(m.name.as_bytes()));
-            s.add(u64::from(m.encver));
-            s.add(h(&m.raw));
-            s.0
-        }
+        OwnedValue::Module(m) => module(m.name.as_bytes(), m.encver, &m.raw),
     })
+}
+
+fn module(name: &[u8], encver: u32, raw: &[u8]) -> u64 {
+    let mut s = Seq::new(tag::MODULE);
+    s.add(h(name));
+    s.add(u64::from(encver));
+    s.add(h(raw));
+    s.0
 }
 
 fn with_expire(v: u64, expire: Option<i64>, opts: &PrintOptions) -> u64 {
@@ -197,8 +275,8 @@ pub fn owned_print(k: &OwnedKey, opts: &PrintOptions) -> rdbscope_rdb::Result<u6
 }
 
 /// The print of a key read from a file: the same number as
-/// [`owned_print`] gives for its owned form, computed on the encoded
-/// value without building it (streams and modules excepted).
+/// [`owned_print`] gives for its owned form, computed on the encoded value
+/// with the decoder's tuned push walks, without building it.
 pub fn record_print(
     k: &KeyRecord<'_>,
     s: &mut Scratch,
@@ -207,11 +285,96 @@ pub fn record_print(
 ) -> rdbscope_rdb::Result<u64> {
     let v = match k.value.typed() {
         Typed::String(v) => mix(h(v.string()?.bytes(buf)?) ^ tag::STRING),
-        Typed::List(v) => list(&mut v.cursor(s)?)?,
-        Typed::Set(v) => set(&mut v.cursor(s)?)?,
-        Typed::Zset(v) => zset(&mut v.cursor(s)?)?,
-        Typed::Hash(v) => hash(&mut v.cursor(s)?, opts)?,
-        Typed::Stream(_) | Typed::Module(_) => owned_value(&k.value.to_owned(s)?, opts)?,
+        Typed::List(_) => {
+            let mut q = Seq::new(tag::LIST);
+            k.value.for_each_member(s, |e| {
+                q.add(h_elem(&e));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?;
+            q.0
+        }
+        Typed::Set(_) => {
+            let mut b = Bag::default();
+            k.value.for_each_member(s, |e| {
+                b.add(member(&e));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?;
+            b.finish(tag::SET)
+        }
+        Typed::Zset(_) => {
+            let mut b = Bag::default();
+            k.value.for_each_scored(s, |e, score| {
+                b.add(scored(&e, score.value()));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?;
+            b.finish(tag::ZSET)
+        }
+        Typed::Hash(_) => {
+            let mut b = Bag::default();
+            k.value.for_each_field(s, |f, v, ttl| {
+                b.add(field(&f, &v, ttl, opts));
+                Ok::<_, rdbscope_rdb::Error>(())
+            })?;
+            b.finish(tag::HASH)
+        }
+        Typed::Stream(v) => record_stream(&v.stream()?, s, buf)?,
+        Typed::Module(v) => {
+            let m = v.module()?;
+            module(m.id.name().as_bytes(), m.id.encver(), m.raw)
+        }
     };
     Ok(with_expire(v, k.expire_at_ms, opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed and the owned prints agree on every corpus value.
+    #[test]
+    fn record_and_owned_prints_agree() {
+        let Some(corpus) = std::env::var_os("RDBSCOPE_CORPUS")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                Some(
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+                )
+            })
+            .filter(|p| p.join("rdb").is_dir())
+        else {
+            return;
+        };
+        let mut n = 0;
+        for server in std::fs::read_dir(corpus.join("rdb")).unwrap() {
+            for f in std::fs::read_dir(server.unwrap().path()).unwrap() {
+                let p = f.unwrap().path();
+                if p.extension().is_none_or(|e| e != "rdb") {
+                    continue;
+                }
+                let bytes = std::fs::read(&p).unwrap();
+                let rdb = rdbscope_rdb::Rdb::new(&bytes).unwrap();
+                let (mut s, mut buf) = (Scratch::new(), Vec::new());
+                for r in rdb.records() {
+                    if let rdbscope_rdb::Record::Key(k) = r.unwrap() {
+                        for opts in [
+                            PrintOptions { ignore_ttl: false },
+                            PrintOptions { ignore_ttl: true },
+                        ] {
+                            let a = record_print(&k, &mut s, &mut buf, &opts).unwrap();
+                            let o = k.to_owned(&mut s).unwrap();
+                            assert_eq!(
+                                a,
+                                owned_print(&o, &opts).unwrap(),
+                                "{} {:?}",
+                                p.display(),
+                                o.key
+                            );
+                        }
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 2000);
+    }
 }

@@ -279,9 +279,14 @@ pub fn fetch_rdb(
 ) -> Result<(), PassError> {
     let wanted = Arc::new(wanted);
     let mut c = FetchCollector { f, error: None };
+    // The checksum was verified by the index pass.
+    let engine = rdbscope_engine::Options {
+        verify_checksum: false,
+        ..opts.engine
+    };
     let walked = rdbscope_engine::walk(
         source,
-        &opts.engine,
+        &engine,
         &mut |_| {},
         |_: &Header| FetchSink {
             wanted: wanted.clone(),
