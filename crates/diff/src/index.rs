@@ -202,11 +202,12 @@ pub fn merge(mut a: Index, mut b: Index) -> io::Result<Differences> {
     for p in 0..parts {
         let mut x = a.part(p)?;
         let mut y = b.part(p)?;
-        // By key print only: the cheapest order that lines the two up (a
-        // side's duplicate prints, from a collision or a broken file,
-        // pair up in any order; details sort them out).
-        x.sort_unstable_by_key(|e| e.key);
-        y.sort_unstable_by_key(|e| e.key);
+        // By key print, then value print: two keys that share a key print
+        // (a 64-bit collision, or a duplicate key in a broken file) line
+        // up with their own values when those did not change; a pair that
+        // still mismatches is caught in pass 2, where names are compared.
+        x.sort_unstable_by_key(|e| (e.key, e.value));
+        y.sort_unstable_by_key(|e| (e.key, e.value));
         let (mut i, mut j) = (0, 0);
         while i < x.len() || j < y.len() {
             match (x.get(i), y.get(j)) {

@@ -243,11 +243,14 @@ pub fn diff(
             let Some(old) = held.remove(&from) else {
                 return true;
             };
-            if rename {
+            // A rename is confirmed on the values (and TTLs) themselves.
+            let same_value =
+                detail::changed(&old, &k, opts.pass.print.ignore_ttl, false).is_none();
+            if rename && same_value {
                 summary.count(&k, 3);
                 return emit(&detail::renamed(&old, &k), &mut write_error);
             }
-            if old.key != k.key || old.db != k.db {
+            if rename || old.key != k.key || old.db != k.db {
                 // Two names with one print: not the same key after all.
                 summary.count(&old, 1);
                 summary.count(&k, 0);
