@@ -214,6 +214,84 @@ rdbscope diff dump.rdb dump.jsonl && echo same\n  \
 rdbscope diff --memory 32M big-a.rdb big-b.rdb"
     )]
     Diff(DiffArgs),
+    /// Write an RDB or a JSON dump as an RDB of another version (or for
+    /// another server), or as JSON / JSON Lines.
+    #[command(
+        after_help = "Converts key by key, in flat memory. To RDB, each value is written in \
+the encoding the target server would choose under its default thresholds (listpacks, \
+ziplists, intsets, quicklists, stream layouts, binary zset scores, field-TTL hash types \
+24/25 for Redis 7.4+ or HASH_2 for Valkey 9), with integer-encoded and LZF-compressed \
+strings as redis-server writes them, AUX fields, functions, module values verbatim, and a \
+correct CRC-64.\n\n\
+The target: --target redis-6.2|redis-7.0|redis-7.2|redis-7.4|valkey-8.0|valkey-9.1|... \
+(the newest RDB version that server reads) or --rdb-version N (6 to 13, or 80 for \
+VALKEY080). Both together must agree.\n\n\
+Data the target cannot hold stops the conversion, naming the first key and counting all: \
+hash field TTLs (Redis before 7.4, Valkey before 9), streams (before RDB 9), functions \
+(before RDB 10), module values (before RDB 9). --drop field-ttl keeps the fields without \
+their TTLs; --drop streams|functions|modules leaves those keys or records out; the report \
+on stderr says what was dropped. Metadata the target has no place for (stream counters and \
+consumer active times of newer layouts, slot info, LRU/LFU before RDB 9) is left out with \
+a warning.\n\n\
+The output format comes from --to or from OUTPUT's name (.rdb, .json, .jsonl); a name \
+ending .gz, .zst, .bz2 or .lz4 is written compressed. OUTPUT is written to a temporary \
+file renamed into place when complete; never over the input; an existing file only with \
+--force; - writes to standard output.\n\n\
+Exit codes: 0 written, 1 the input is broken or holds what the target cannot (nothing \
+written), 2 usage or I/O error.\n\n\
+Examples:\n  rdbscope convert dump-7.4.rdb dump-7.2.rdb --target redis-7.2\n  \
+rdbscope convert dump.rdb for-valkey.rdb --target valkey-9.1\n  \
+rdbscope convert dump.rdb old.rdb --rdb-version 9 --drop field-ttl\n  \
+rdbscope convert edited.jsonl restored.rdb --target redis-7.0\n  \
+rdbscope convert dump.rdb.gz keys.jsonl.zst --key 'user:*'\n  \
+rdbscope convert dump.rdb - --target redis-6.2 | ssh host 'cat > /var/lib/redis/dump.rdb'"
+    )]
+    Convert(ConvertArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvertTo {
+    Rdb,
+    Json,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The input: an RDB or a JSON dump (`-` reads standard input).
+    pub input: PathBuf,
+    /// The output file (`-`: standard output).
+    pub output: PathBuf,
+    /// Output format (default: from OUTPUT's name, else rdb).
+    #[arg(long, value_enum)]
+    pub to: Option<ConvertTo>,
+    /// Write this RDB version (6 to 13; 80 for VALKEY080).
+    #[arg(long, value_name = "N")]
+    pub rdb_version: Option<u32>,
+    /// Write what this server reads: redis-6.2, redis-7.0, redis-7.2,
+    /// redis-7.4, valkey-8.0, valkey-9.1, ...
+    #[arg(long, value_name = "SERVER", value_parser = rdbscope_digest::ServerVersion::parse)]
+    pub target: Option<rdbscope_digest::ServerVersion>,
+    /// Leave out what the target cannot hold, by name (repeatable, or
+    /// comma-separated): field-ttl, streams, functions, modules.
+    #[arg(long, value_name = "WHAT")]
+    pub drop: Vec<String>,
+    /// Write strings uncompressed (as rdbcompression no).
+    #[arg(long)]
+    pub no_compression: bool,
+    /// Replace OUTPUT if it exists (never the input).
+    #[arg(long)]
+    pub force: bool,
+    /// No report or progress on standard error (errors still).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Threads that encode values (default: the number of CPUs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub keys: KeyFilterArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

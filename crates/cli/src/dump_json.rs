@@ -28,13 +28,26 @@ pub(crate) fn type_of(v: &OwnedValue) -> KeyType {
 /// Dumps the JSON input (a file, standard input, compressed or not) as
 /// `a` asks (JSON Lines or JSON), the keys `filter` selects, to `out`.
 pub fn run(
-    mut input: Input,
+    input: Input,
     a: &DumpArgs,
     filter: &KeyFilter,
     name: &str,
     out: &mut Output,
 ) -> Outcome {
-    if a.format == DumpFormat::Resp {
+    run_to(input, a.format, a.keys_only, filter, name, out)
+}
+
+/// [`run`] onto any writer, with the two choices it takes from `dump`'s
+/// arguments (`convert` writes JSON through it too).
+pub(crate) fn run_to<W: Write>(
+    mut input: Input,
+    format: DumpFormat,
+    keys_only: bool,
+    filter: &KeyFilter,
+    name: &str,
+    out: W,
+) -> Outcome {
+    if format == DumpFormat::Resp {
         eprintln!("rdbscope: {name}: --format resp needs an RDB or AOF input, not JSON (there is no RDB payload to RESTORE)");
         return Outcome::Failure;
     }
@@ -50,17 +63,17 @@ pub fn run(
             return Outcome::Problem;
         }
     };
-    let out_layout = if a.format == DumpFormat::Json {
+    let out_layout = if format == DumpFormat::Json {
         Layout::Document
     } else {
         Layout::Lines
     };
     let mut filter = filter.clone();
     let mut p = JsonPrinter::new(out, out_layout, Scratch::new());
-    if a.keys_only {
+    if keys_only {
         p = p.without_values();
     }
-    let records_too = !a.keys_only && !filter.is_active();
+    let records_too = !keys_only && !filter.is_active();
     let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
     let result = (|| -> Result<(), String> {
         while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
@@ -95,7 +108,7 @@ pub fn run(
         Ok(())
     })();
     match result {
-        Ok(()) => match p.finish().map(|w| w.flush()) {
+        Ok(()) => match p.finish().map(|mut w| w.flush()) {
             Ok(_) => Outcome::Ok,
             Err(PrintError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Ok,
             Err(e) => {

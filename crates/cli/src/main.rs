@@ -4,6 +4,7 @@
 
 mod args;
 mod check;
+mod convert;
 mod diff;
 mod digest;
 mod dump;
@@ -28,6 +29,14 @@ fn main() -> ExitCode {
         args::Command::Info(a) => &a.output,
         args::Command::Digest(a) => &a.output,
         args::Command::Diff(a) => &a.output,
+        args::Command::Convert(a) => {
+            fix_output = rdbscope_select::OutputArgs {
+                output: Some(a.output.clone()),
+                force: a.force,
+                quiet: a.quiet,
+            };
+            &fix_output
+        }
         args::Command::Fix(a) => {
             fix_output = rdbscope_select::OutputArgs {
                 output: a
@@ -47,6 +56,7 @@ fn main() -> ExitCode {
         args::Command::Fix(a) => fix::run(&a),
         args::Command::Digest(a) => digest::run(&a),
         args::Command::Diff(a) => diff::run(&a),
+        args::Command::Convert(a) => convert::run(&a),
     };
     outcome.exit_code()
 }

@@ -244,8 +244,7 @@ pub fn diff(
                 return true;
             };
             // A rename is confirmed on the values (and TTLs) themselves.
-            let same_value =
-                detail::changed(&old, &k, opts.pass.print.ignore_ttl, false).is_none();
+            let same_value = detail::changed(&old, &k, opts.pass.print.ignore_ttl, false).is_none();
             if rename && same_value {
                 summary.count(&k, 3);
                 return emit(&detail::renamed(&old, &k), &mut write_error);

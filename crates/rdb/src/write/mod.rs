@@ -62,6 +62,7 @@
 #![warn(missing_docs)]
 
 pub mod cursor;
+pub mod encode;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;

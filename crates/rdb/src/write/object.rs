@@ -52,7 +52,8 @@ impl Default for Config {
             set_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
-            hash_max_listpack_entries: 128,
+            // config.c: 512, though redis.conf's example says 128.
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
         }
     }

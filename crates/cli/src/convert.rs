@@ -1,0 +1,500 @@
+//! `rdbscope convert INPUT OUTPUT`: an RDB or JSON dump written as an RDB
+//! of a chosen version (`rdbscope_convert`, on the engine) or as JSON /
+//! JSON Lines (the `dump` printers); an output named `*.gz`, `*.zst`,
+//! `*.bz2` or `*.lz4` is compressed on the way. This file picks the
+//! target, opens the input and output, and reports.
+
+use crate::args::{ConvertArgs, ConvertTo, DumpFormat};
+use crate::options;
+use crate::progress::Progress;
+use crate::report::Outcome;
+use crate::source::{open, Kind};
+use rdbscope_convert::{Converter, Drops, Encoder, Item, Options, Report};
+use rdbscope_digest::{ServerVersion, Vendor};
+use rdbscope_input::display_name;
+use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
+use rdbscope_rdb::write::encode::Target;
+use rdbscope_rdb::{Flavor, Header, OwnedRecord};
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The newest RDB version each server writes (and so the newest it reads).
+pub fn server_rdb(v: &ServerVersion) -> Result<Header, String> {
+    let redis = |version| Header {
+        flavor: Flavor::Redis,
+        version,
+    };
+    Ok(match (v.vendor, v.major, v.minor) {
+        (Vendor::Redis, 2, 6) | (Vendor::Redis, 2, 8) => redis(6),
+        (Vendor::Redis, 3, _) => redis(7),
+        (Vendor::Redis, 4, _) => redis(8),
+        (Vendor::Redis, 5, _) | (Vendor::Redis, 6, _) => redis(9),
+        (Vendor::Redis, 7, 0) | (Vendor::Redis, 7, 1) => redis(10),
+        (Vendor::Redis, 7, 2) | (Vendor::Redis, 7, 3) => redis(11),
+        (Vendor::Redis, 7, _) => redis(12),
+        (Vendor::Redis, 8, m) if m < 6 => redis(12),
+        (Vendor::Redis, 8, _) => redis(13),
+        (Vendor::Valkey, 7, 2) | (Vendor::Valkey, 8, _) => redis(11),
+        (Vendor::Valkey, m, _) if m >= 9 => Header {
+            flavor: Flavor::Valkey,
+            version: 80,
+        },
+        _ => {
+            return Err(format!(
+                "--target {v}: not a server version rdbscope knows the RDB version of"
+            ))
+        }
+    })
+}
+
+/// Whether `server` loads files with header `h`.
+fn loads(server: &ServerVersion, h: Header) -> bool {
+    let Ok(newest) = server_rdb(server) else {
+        return false;
+    };
+    match (h.flavor, newest.flavor) {
+        (Flavor::Redis, Flavor::Redis) => h.version <= newest.version,
+        // Valkey 9 reads RDB 11 and its own format.
+        (Flavor::Redis, Flavor::Valkey) => h.version <= 11,
+        (Flavor::Valkey, Flavor::Valkey) => h.version <= newest.version,
+        (Flavor::Valkey, Flavor::Redis) => false,
+    }
+}
+
+fn header_of(a: &ConvertArgs) -> Result<(Header, String), String> {
+    let given = match a.rdb_version {
+        None => None,
+        Some(80) => Some(Header {
+            flavor: Flavor::Valkey,
+            version: 80,
+        }),
+        Some(v @ 6..=13) => Some(Header {
+            flavor: Flavor::Redis,
+            version: v,
+        }),
+        Some(v) => {
+            return Err(format!(
+                "--rdb-version {v}: rdbscope writes RDB 6 to 13 (REDIS) and 80 (VALKEY080)"
+            ))
+        }
+    };
+    match (&a.target, given) {
+        (None, None) => {
+            Err("give --rdb-version N or --target SERVER (e.g. redis-7.0, valkey-9.1)".into())
+        }
+        (None, Some(h)) => Ok((
+            h,
+            match h.flavor {
+                Flavor::Redis => format!("REDIS{:04}", h.version),
+                Flavor::Valkey => format!("VALKEY{:03}", h.version),
+            },
+        )),
+        (Some(t), None) => server_rdb(t).map(|h| (h, format!("{t}"))),
+        (Some(t), Some(h)) if loads(t, h) => Ok((h, format!("{t}"))),
+        (Some(t), Some(h)) => Err(format!(
+            "{t} cannot load {}{:04}: it reads up to {}",
+            h.magic(),
+            h.version,
+            server_rdb(t).map_or("nothing known".into(), |n| format!(
+                "{}{:04}",
+                n.magic(),
+                n.version
+            ))
+        )),
+    }
+}
+
+/// What the output's name says: the format, and its compression.
+fn by_name(path: &Path) -> (Option<ConvertTo>, Option<&'static str>) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let mut stem = name.as_str();
+    let mut comp = None;
+    for (ext, c) in [
+        (".gz", "gzip"),
+        (".zst", "zstd"),
+        (".bz2", "bzip2"),
+        (".lz4", "lz4"),
+    ] {
+        if let Some(s) = stem.strip_suffix(ext) {
+            stem = s;
+            comp = Some(c);
+            break;
+        }
+    }
+    let to = if stem.ends_with(".rdb") {
+        Some(ConvertTo::Rdb)
+    } else if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") {
+        Some(ConvertTo::Jsonl)
+    } else if stem.ends_with(".json") {
+        Some(ConvertTo::Json)
+    } else {
+        None
+    };
+    (to, comp)
+}
+
+/// A compressing writer over the output.
+fn compressed<'o>(
+    out: &'o mut rdbscope_select::Output,
+    how: Option<&str>,
+) -> io::Result<Box<dyn Finish + 'o>> {
+    Ok(match how {
+        None => Box::new(Plain(out)),
+        Some("gzip") => Box::new(flate2::write::GzEncoder::new(
+            out,
+            flate2::Compression::default(),
+        )),
+        Some("zstd") => Box::new(zstd::Encoder::new(out, 3)?),
+        Some("bzip2") => Box::new(bzip2::write::BzEncoder::new(
+            out,
+            bzip2::Compression::default(),
+        )),
+        Some(_) => Box::new(lz4_flex::frame::FrameEncoder::new(out)),
+    })
+}
+
+/// A writer that has a last step (a compressor's trailer).
+trait Finish: Write + Send {
+    fn done(self: Box<Self>) -> io::Result<()>;
+}
+
+struct Plain<'o>(&'o mut rdbscope_select::Output);
+
+impl Write for Plain<'_> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0.write(b)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Finish for Plain<'_> {
+    fn done(self: Box<Self>) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Finish for flate2::write::GzEncoder<&mut rdbscope_select::Output> {
+    fn done(self: Box<Self>) -> io::Result<()> {
+        self.finish()?.flush()
+    }
+}
+
+impl Finish for zstd::Encoder<'_, &mut rdbscope_select::Output> {
+    fn done(self: Box<Self>) -> io::Result<()> {
+        self.finish()?.flush()
+    }
+}
+
+impl Finish for bzip2::write::BzEncoder<&mut rdbscope_select::Output> {
+    fn done(self: Box<Self>) -> io::Result<()> {
+        self.finish()?.flush()
+    }
+}
+
+impl Finish for lz4_flex::frame::FrameEncoder<&mut rdbscope_select::Output> {
+    fn done(self: Box<Self>) -> io::Result<()> {
+        self.finish().map_err(io::Error::other)?.flush()
+    }
+}
+
+pub fn run(a: &ConvertArgs) -> Outcome {
+    let name = display_name(&a.input);
+    let (to_by_name, compression) = by_name(&a.output);
+    let to = a.to.or(to_by_name).unwrap_or(ConvertTo::Rdb);
+    let mut drops = Drops::default();
+    for d in &a.drop {
+        if let Err(e) = drops.add(d) {
+            eprintln!("rdbscope: {e}");
+            return Outcome::Failure;
+        }
+    }
+    let target = if to == ConvertTo::Rdb {
+        match header_of(a) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("rdbscope: convert: {e}");
+                return Outcome::Failure;
+            }
+        }
+    } else {
+        None
+    };
+    let output_args = rdbscope_select::OutputArgs {
+        output: Some(a.output.clone()),
+        force: a.force,
+        quiet: a.quiet,
+    };
+    let (filter, mut out) = match options::key_filter(&a.keys)
+        .and_then(|f| Ok((f, options::open_output(&output_args, &[&a.input])?)))
+    {
+        Ok(x) => x,
+        Err(outcome) => return outcome,
+    };
+    let opened = open(&a.input);
+    let mut w = match compressed(&mut out, compression) {
+        Ok(w) => w,
+        Err(e) => {
+            // The unfinished output is removed when dropped.
+            eprintln!("rdbscope: {}: {e}", a.output.display());
+            return Outcome::Failure;
+        }
+    };
+    let outcome = match (opened, target) {
+        (Err(e), _) => e.report(&name),
+        (Ok(Kind::Aof(_)), _) => {
+            eprintln!("rdbscope: {name}: is an AOF: converting it needs its commands replayed, which rdbscope cannot do yet");
+            Outcome::Failure
+        }
+        (Ok(kind), None) => to_json(a, kind, to, &filter, &name, &mut *w),
+        (Ok(kind), Some((header, what))) => {
+            let mut t = Target::new(header);
+            if a.no_compression {
+                t.strings.compress = false;
+            }
+            let opts = Arc::new(Options {
+                target: t,
+                drops,
+                filter: filter.clone(),
+                max_decompressed: a.common.max_value_size,
+            });
+            to_rdb(a, kind, &opts, &what, &name, &mut *w)
+        }
+    };
+    let outcome = if outcome == Outcome::Ok {
+        match w.done() {
+            Ok(()) => Outcome::Ok,
+            Err(e) => {
+                eprintln!("rdbscope: {}: write error: {e}", a.output.display());
+                Outcome::Failure
+            }
+        }
+    } else {
+        drop(w);
+        outcome
+    };
+    options::finish_output(out, outcome, false)
+}
+
+fn to_json(
+    a: &ConvertArgs,
+    kind: Kind,
+    to: ConvertTo,
+    filter: &rdbscope_select::KeyFilter,
+    name: &str,
+    w: &mut dyn Finish,
+) -> Outcome {
+    let format = if to == ConvertTo::Json {
+        DumpFormat::Json
+    } else {
+        DumpFormat::Jsonl
+    };
+    match kind {
+        Kind::Json(input) => crate::dump_json::run_to(input, format, false, filter, name, w),
+        Kind::Rdb(input) => {
+            let filter = options::settle_file_time(filter.clone(), input.head());
+            let max = a.common.max_value_size;
+            let opts = rdbscope_printer::dump::Options {
+                format: if to == ConvertTo::Json {
+                    rdbscope_printer::dump::Format::Json
+                } else {
+                    rdbscope_printer::dump::Format::JsonLines
+                },
+                records_too: !filter.is_active(),
+                values: true,
+                max_decompressed: max,
+                engine: engine(a),
+            };
+            let mut progress = Progress::for_input(name, input.size(), input.progress());
+            let r = input.with_source(|s| {
+                rdbscope_printer::dump::dump(
+                    s,
+                    &opts,
+                    || crate::dump::Selected::new(&filter, max),
+                    &mut |o| progress.at(o),
+                    &mut *w,
+                )
+            });
+            match r {
+                Ok(_) => Outcome::Ok,
+                Err(e) => crate::report::print_error(name, &e),
+            }
+        }
+        Kind::Aof(_) => Outcome::Failure,
+    }
+}
+
+fn engine(a: &ConvertArgs) -> rdbscope_engine::Options {
+    rdbscope_engine::Options {
+        threads: a
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+        verify_checksum: !a.common.ignore_checksum,
+        ..rdbscope_engine::Options::default()
+    }
+}
+
+fn to_rdb(
+    a: &ConvertArgs,
+    kind: Kind,
+    opts: &Arc<Options>,
+    what: &str,
+    name: &str,
+    w: &mut dyn Finish,
+) -> Outcome {
+    let mut conv = match Converter::new(&mut *w, opts.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("rdbscope: convert: {e}");
+            return Outcome::Failure;
+        }
+    };
+    let keys = match kind {
+        Kind::Rdb(input) => {
+            let mut progress = Progress::for_input(name, input.size(), input.progress());
+            let r = input.with_source(|s| {
+                rdbscope_convert::convert_rdb(
+                    s,
+                    opts,
+                    &engine(a),
+                    &mut |o| progress.at(o),
+                    &mut conv,
+                )
+            });
+            drop(progress);
+            match r {
+                Err(e) => {
+                    eprintln!("rdbscope: {name}: {e}");
+                    return Outcome::Problem;
+                }
+                Ok((_, walked)) if walked.error.is_some() => {
+                    eprintln!(
+                        "rdbscope: {name}: {}",
+                        walked
+                            .error
+                            .as_ref()
+                            .map(|e| e.to_string())
+                            .unwrap_or_default()
+                    );
+                    return Outcome::Problem;
+                }
+                Ok((keys, _)) => keys,
+            }
+        }
+        Kind::Json(mut input) => {
+            let layout = match input.head() {
+                Ok(h) => sniff(h).unwrap_or(JsonLayout::Lines),
+                Err(e) => {
+                    eprintln!("rdbscope: {name}: read error: {e}");
+                    return Outcome::Problem;
+                }
+            };
+            let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
+            let mut enc = Encoder::new(opts.clone());
+            loop {
+                let r = match reader.next_record() {
+                    Ok(Some(r)) => r,
+                    Ok(None) => break,
+                    Err(e) => {
+                        eprintln!("rdbscope: {name}: {e}");
+                        return Outcome::Problem;
+                    }
+                };
+                let item = match r {
+                    OwnedRecord::Key(k) => {
+                        if !enc.selects(&k) {
+                            continue;
+                        }
+                        match enc.key(&k) {
+                            Ok(Some(item)) => item,
+                            Ok(None) => {
+                                if !enc.report.refused.is_empty() {
+                                    conv.halt();
+                                }
+                                continue;
+                            }
+                            Err(e) => {
+                                eprintln!("rdbscope: {name}: {e}");
+                                return Outcome::Problem;
+                            }
+                        }
+                    }
+                    other => Item::Other(other),
+                };
+                if let Err(e) = conv.item(item) {
+                    eprintln!("rdbscope: {}: write error: {e}", a.output.display());
+                    return Outcome::Failure;
+                }
+            }
+            std::mem::take(&mut enc.report)
+        }
+        Kind::Aof(_) => return Outcome::Failure,
+    };
+    match conv.finish(keys) {
+        (report, Ok(Some(_))) => {
+            if !a.quiet {
+                print_report(&report, what, &a.output, false);
+            }
+            Outcome::Ok
+        }
+        (report, Ok(None)) => {
+            print_report(&report, what, &a.output, true);
+            Outcome::Problem
+        }
+        (_, Err(e)) => {
+            eprintln!("rdbscope: {}: write error: {e}", a.output.display());
+            Outcome::Failure
+        }
+    }
+}
+
+fn print_report(r: &Report, what: &str, output: &Path, refused: bool) {
+    let e = |s: String| eprintln!("rdbscope: {s}");
+    if refused {
+        let counts: Vec<String> = r
+            .refused
+            .iter()
+            .map(|(k, n)| format!("{n} x {k}"))
+            .collect();
+        e(format!(
+            "cannot convert to {what}: {}; in all {}. Nothing was written. \
+             --drop field-ttl|streams|functions|modules writes the file without exactly that.",
+            r.first_refused
+                .as_deref()
+                .unwrap_or("data the target cannot hold"),
+            counts.join(", ")
+        ));
+        return;
+    }
+    e(format!(
+        "wrote {} keys as {what} to {}",
+        r.keys,
+        output.display()
+    ));
+    for (k, n) in &r.dropped_keys {
+        e(format!("dropped {n} keys holding {k} (--drop)"));
+    }
+    if r.dropped_field_ttls > 0 {
+        e(format!(
+            "dropped {} field TTLs from {} hashes, the fields kept (--drop field-ttl)",
+            r.dropped_field_ttls, r.hashes_without_ttls
+        ));
+    }
+    for (k, n) in &r.dropped_records {
+        e(format!("dropped {n} {k} records (--drop)"));
+    }
+    if !r.dropped_examples.is_empty() {
+        e(format!("  e.g. {}", r.dropped_examples.join(", ")));
+    }
+    for (k, n) in &r.warnings {
+        e(format!(
+            "warning: {n} x {k} have no place in {what}: left out"
+        ));
+    }
+}

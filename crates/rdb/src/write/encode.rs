@@ -1,0 +1,387 @@
+//! Any value, in the form a given server version saves it: the encoder of
+//! `convert`. [`Target`] is an RDB version (and flavour) with the
+//! encoding thresholds of the server that will load the file; [`value`]
+//! writes an [`OwnedValue`] as that server would (through
+//! [`super::object`] for collections) and says what the target cannot
+//! hold.
+//!
+//! What each RDB version can hold (`docs/format.md#object-types`):
+//! quicklists from 7, binary zset scores (type 5) from 8, streams and
+//! module values (type 7) from 9, listpacks and stream layout 2 from 10,
+//! set listpacks and stream layout 3 from 11, hash field TTLs from 12
+//! (types 24 and 25) in Redis and in `VALKEY080` (type 22, `HASH_2`), which
+//! otherwise holds what RDB 11 holds.
+
+use super::object::{self, Config};
+use super::rdb_string::{encoded, Strings};
+use super::stream::{self as wstream, Entry};
+use super::{value as wvalue, Error, Result};
+use crate::owned::{OwnedHash, OwnedStream, OwnedValue};
+use crate::stream::{PelEntry, ENTRIES_READ_UNKNOWN};
+use crate::types::rdb_type::*;
+use crate::{Flavor, Header, StreamId};
+
+/// The file to write: its header, and the thresholds of the server that
+/// will load it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// Magic and version.
+    pub header: Header,
+    /// Encoding thresholds (the server's `*-max-listpack-*` settings).
+    pub config: Config,
+    /// How strings are stored (`rdbcompression`).
+    pub strings: Strings,
+    /// `stream-node-max-entries`.
+    pub stream_node_max_entries: usize,
+    /// `stream-node-max-bytes`.
+    pub stream_node_max_bytes: usize,
+}
+
+/// Something a value holds that the target version has no form for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Missing {
+    /// Hash field TTLs (Redis RDB 12+, `VALKEY080`).
+    FieldTtl,
+    /// Streams (RDB 9+).
+    Stream,
+    /// Module values (type 7, RDB 9+).
+    Module,
+}
+
+impl Missing {
+    /// What it is, for messages.
+    pub fn what(self) -> &'static str {
+        match self {
+            Missing::FieldTtl => "hash field TTLs",
+            Missing::Stream => "a stream",
+            Missing::Module => "a module value",
+        }
+    }
+}
+
+/// What the target dropped from a value, by the caller's leave or because
+/// it is metadata the version has no place for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Field TTLs removed (the fields kept), `--drop field-ttl`.
+    pub field_ttls: u64,
+    /// Stream metadata the layout lacks (first/max-deleted ID, entries
+    /// added, entries read below layout 2; consumer active times below 3;
+    /// idempotent-producer state below 4).
+    pub stream_metadata: u64,
+}
+
+impl Target {
+    /// A target with Redis's default thresholds and compression.
+    pub fn new(header: Header) -> Target {
+        Target {
+            header,
+            config: Config::default(),
+            strings: Strings::REDIS,
+            stream_node_max_entries: 100,
+            stream_node_max_bytes: 4096,
+        }
+    }
+
+    /// The Redis RDB version whose encodings this target uses (`VALKEY080`
+    /// is RDB 11's plus `HASH_2`).
+    pub fn redis_version(&self) -> u32 {
+        match self.header.flavor {
+            Flavor::Redis => self.header.version,
+            Flavor::Valkey => 11,
+        }
+    }
+
+    /// Whether the target holds hash field TTLs.
+    pub fn has_field_ttls(&self) -> bool {
+        match self.header.flavor {
+            Flavor::Redis => self.header.version >= 12,
+            Flavor::Valkey => self.header.version >= 80,
+        }
+    }
+
+    /// The stream layout this target writes (0: none).
+    pub fn stream_layout(&self, s: &OwnedStream) -> u8 {
+        match self.redis_version() {
+            0..=8 => 0,
+            9 => 1,
+            10 => 2,
+            11 | 12 => 3,
+            _ if s.idmp.is_some() => 4,
+            _ => 3,
+        }
+    }
+
+    /// What in `v` this target cannot hold at all (data, not metadata).
+    pub fn missing(&self, v: &OwnedValue) -> Option<Missing> {
+        match v {
+            OwnedValue::Hash(h) if h.has_ttls() && !self.has_field_ttls() => {
+                Some(Missing::FieldTtl)
+            }
+            OwnedValue::Stream(_) if self.redis_version() < 9 => Some(Missing::Stream),
+            OwnedValue::Module(_) if self.redis_version() < 9 => Some(Missing::Module),
+            _ => None,
+        }
+    }
+}
+
+/// Writes `v` as the target's server saves it and returns its type byte.
+/// Hash field TTLs the target cannot hold are an error unless
+/// `drop_field_ttls`; other [`Missing`] data is an error (the caller
+/// leaves such keys out when asked to).
+pub fn value(
+    out: &mut Vec<u8>,
+    v: &OwnedValue,
+    t: &Target,
+    drop_field_ttls: bool,
+    dropped: &mut Dropped,
+) -> Result<u8> {
+    let version = t.redis_version();
+    let how = t.strings;
+    if let Some(m) = t.missing(v) {
+        if !(m == Missing::FieldTtl && drop_field_ttls) {
+            return Err(Error::Invalid(format!(
+                "{} has no form in {}{}",
+                m.what(),
+                t.header.magic(),
+                t.header.version
+            )));
+        }
+    }
+    match v {
+        OwnedValue::String(b) => {
+            encoded(out, b, how);
+            Ok(STRING)
+        }
+        OwnedValue::List(p) => {
+            let items = strings(p);
+            object::list(out, version, &items, &t.config, how)
+        }
+        OwnedValue::Set(p) => {
+            let members = strings(p);
+            object::set(out, version, &members, &t.config, how)
+        }
+        OwnedValue::Zset(z) => {
+            use crate::owned::Scored;
+            let mut c = z.cursor();
+            let mut owned: Vec<(Vec<u8>, f64)> = Vec::with_capacity(z.len() as usize);
+            while let Some((m, s)) = c.next_scored().map_err(|e| Error::Invalid(e.to_string()))? {
+                owned.push((m.to_vec(), s.value()));
+            }
+            let members: Vec<(&[u8], f64)> =
+                owned.iter().map(|(m, s)| (m.as_slice(), *s)).collect();
+            object::zset(out, version, &members, &t.config, how)
+        }
+        OwnedValue::Hash(h) => hash(out, h, t, drop_field_ttls, dropped),
+        OwnedValue::Stream(s) => stream(out, s, t, dropped),
+        OwnedValue::Module(m) => {
+            let id = super::module::module_id(&m.name, m.encver)?;
+            super::module::id(out, id);
+            out.extend_from_slice(&m.raw);
+            Ok(MODULE_2)
+        }
+    }
+}
+
+fn strings(p: &crate::owned::Packed) -> Vec<&[u8]> {
+    let mut c = p.cursor();
+    let mut out = Vec::with_capacity(p.len() as usize);
+    while let Some(e) = c.next() {
+        out.push(e);
+    }
+    out
+}
+
+fn hash(
+    out: &mut Vec<u8>,
+    h: &OwnedHash,
+    t: &Target,
+    drop_ttls: bool,
+    dropped: &mut Dropped,
+) -> Result<u8> {
+    use crate::owned::Fields;
+    let mut c = h.cursor();
+    let mut fields: Vec<(Vec<u8>, Vec<u8>, Option<i64>)> = Vec::with_capacity(h.len() as usize);
+    while let Some((f, v, ttl)) = c.next_field().map_err(|e| Error::Invalid(e.to_string()))? {
+        fields.push((f.to_vec(), v.to_vec(), ttl));
+    }
+    let with_ttl = fields.iter().filter(|f| f.2.is_some()).count() as u64;
+    if with_ttl == 0 || !t.has_field_ttls() {
+        // Only reached with TTLs when the caller asked them dropped.
+        debug_assert!(with_ttl == 0 || drop_ttls);
+        dropped.field_ttls += with_ttl;
+        let pairs: Vec<(&[u8], &[u8])> = fields
+            .iter()
+            .map(|(f, v, _)| (f.as_slice(), v.as_slice()))
+            .collect();
+        return object::hash(out, t.redis_version(), &pairs, &t.config, t.strings);
+    }
+    match t.header.flavor {
+        Flavor::Valkey => {
+            let triples: Vec<(&[u8], &[u8], i64)> = fields
+                .iter()
+                .map(|(f, v, ttl)| (f.as_slice(), v.as_slice(), ttl.unwrap_or(-1)))
+                .collect();
+            wvalue::valkey_hash2(out, &triples, t.strings);
+            Ok(HASH_22)
+        }
+        Flavor::Redis => {
+            // A listpackEx keeps fields in TTL order, those without one
+            // last (t_hash.c); a large hash is the metadata form (type 24).
+            fields.sort_by_key(|f| (f.2.is_none(), f.2.unwrap_or(0)));
+            let min = fields.iter().filter_map(|f| f.2).min().unwrap_or(0).max(0) as u64;
+            let cfg = &t.config;
+            let small = fields.len() <= cfg.hash_max_listpack_entries
+                && fields
+                    .iter()
+                    .all(|(f, v, _)| f.len().max(v.len()) <= cfg.hash_max_listpack_value);
+            if small {
+                let triplets: Vec<(&[u8], &[u8], i64)> = fields
+                    .iter()
+                    .map(|(f, v, ttl)| (f.as_slice(), v.as_slice(), ttl.unwrap_or(0)))
+                    .collect();
+                wvalue::hash_listpack_ex(out, min, &triplets, t.strings)?;
+                Ok(HASH_LISTPACK_EX)
+            } else {
+                let stored: Vec<(u64, &[u8], &[u8])> = fields
+                    .iter()
+                    .map(|(f, v, ttl)| {
+                        (
+                            wvalue::hash_metadata_ttl(min, ttl.map(|x| x.max(0) as u64)),
+                            f.as_slice(),
+                            v.as_slice(),
+                        )
+                    })
+                    .collect();
+                wvalue::hash_metadata(out, min, &stored, t.strings);
+                Ok(HASH_METADATA)
+            }
+        }
+    }
+}
+
+fn stream(out: &mut Vec<u8>, s: &OwnedStream, t: &Target, dropped: &mut Dropped) -> Result<u8> {
+    let layout = t.stream_layout(s);
+    let Some(type_byte) = wstream::type_byte(layout) else {
+        return Err(Error::Invalid("a stream has no form before RDB 9".into()));
+    };
+    // Entries, cut into nodes where XADD would start a new one.
+    let mut fields = s.fields.cursor();
+    let mut entries: Vec<Entry<'_>> = Vec::with_capacity(s.entries.len());
+    for e in &s.entries {
+        let mut f = Vec::with_capacity(e.fields as usize);
+        for _ in 0..e.fields {
+            match (fields.next(), fields.next()) {
+                (Some(a), Some(b)) => f.push((a, b)),
+                _ => return Err(Error::Invalid("stream entry fields cut short".into())),
+            }
+        }
+        entries.push(Entry {
+            id: e.id,
+            fields: f,
+            deleted: false,
+        });
+    }
+    let mut nodes = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0usize;
+    for (i, e) in entries.iter().enumerate() {
+        let size: usize = e.fields.iter().map(|(a, b)| a.len() + b.len()).sum();
+        if i > start
+            && (bytes + size >= t.stream_node_max_bytes.max(1)
+                || i - start >= t.stream_node_max_entries.max(1))
+        {
+            nodes.push(wstream::Node::of(&entries[start..i])?);
+            start = i;
+            bytes = 0;
+        }
+        // What XADD compares: the node listpack's size so far, roughly
+        // its entries' bytes plus a few bytes of header each.
+        bytes += size + 4 + 2 * e.fields.len();
+    }
+    if start < entries.len() {
+        nodes.push(wstream::Node::of(&entries[start..])?);
+    }
+    let zero = StreamId::default();
+    // Counters a layout 1 source lacks are what a server computes when it
+    // loads one (rdb.c): the first entry, no deletion, every entry added.
+    let first_id = s
+        .first_id
+        .unwrap_or_else(|| s.entries.first().map_or(zero, |e| e.id));
+    let mut lost = 0;
+    if layout < 2 {
+        lost += u64::from(s.max_deleted_id.is_some_and(|m| m != zero))
+            + u64::from(s.entries_added.is_some_and(|n| n != s.length))
+            + s.groups.iter().filter(|g| g.entries_read.is_some()).count() as u64;
+    }
+    let groups = s
+        .groups
+        .iter()
+        .map(|g| {
+            wstream::Group {
+                name: g.name.clone(),
+                last_id: g.last_delivered_id,
+                entries_read: g.entries_read.unwrap_or(ENTRIES_READ_UNKNOWN),
+                pel: g
+                    .pending
+                    .iter()
+                    .map(|p| PelEntry {
+                        id: p.id,
+                        delivery_time_ms: p.delivery_time_ms,
+                        delivery_count: p.delivery_count,
+                    })
+                    .collect(),
+                consumers: g
+                    .consumers
+                    .iter()
+                    .map(|c| {
+                        if layout < 3 && c.active_time_ms.is_some_and(|a| a != c.seen_time_ms) {
+                            lost += 1;
+                        }
+                        wstream::Consumer {
+                            name: c.name.clone(),
+                            seen_time_ms: c.seen_time_ms,
+                            // What a server loading an older layout sets.
+                            active_time_ms: c.active_time_ms.unwrap_or(c.seen_time_ms),
+                            pel: c.pending.clone(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let idmp = match (&s.idmp, layout) {
+        (Some(i), 4) => wstream::Idmp {
+            duration_s: i.duration_s,
+            maxsize: i.maxsize,
+            producers: i
+                .producers
+                .iter()
+                .map(|(name, iids)| wstream::Producer {
+                    name: name.clone(),
+                    iids: iids.clone(),
+                })
+                .collect(),
+            iids_added: i.iids_added,
+            duplicates: i.iids_duplicates,
+        },
+        (Some(_), _) => {
+            lost += 1;
+            wstream::Idmp::default()
+        }
+        (None, _) => wstream::Idmp::default(),
+    };
+    dropped.stream_metadata += lost;
+    let w = wstream::Stream {
+        nodes,
+        length: s.length,
+        last_id: s.last_id,
+        first_id,
+        max_deleted_id: s.max_deleted_id.unwrap_or(zero),
+        entries_added: s.entries_added.unwrap_or(s.length),
+        groups,
+        idmp,
+    };
+    wstream::stream(out, layout, &w, t.strings)?;
+    Ok(type_byte)
+}
