@@ -279,6 +279,13 @@ pub struct ConvertArgs {
     /// Write strings uncompressed (as rdbcompression no).
     #[arg(long)]
     pub no_compression: bool,
+    /// A setting of the server that will load the file, as NAME=VALUE with
+    /// redis.conf names (repeatable): the thresholds that choose encodings
+    /// (hash-max-listpack-entries=512, list-max-listpack-size=-2,
+    /// stream-node-max-entries=100, ...) and rdbcompression=yes|no.
+    /// Defaults: the servers' own.
+    #[arg(long = "config", value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
     /// Replace OUTPUT if it exists (never the input).
     #[arg(long)]
     pub force: bool,

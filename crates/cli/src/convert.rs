@@ -105,6 +105,21 @@ fn header_of(a: &ConvertArgs) -> Result<(Header, String), String> {
     }
 }
 
+/// The target with the loading server's settings.
+fn target_of(a: &ConvertArgs, header: Header) -> Result<Target, String> {
+    let mut t = Target::new(header);
+    if a.no_compression {
+        t.strings.compress = false;
+    }
+    for c in &a.config {
+        let (n, v) = c
+            .split_once('=')
+            .ok_or_else(|| format!("--config {c}: expected NAME=VALUE"))?;
+        rdbscope_convert::set_config(&mut t, n, v)?;
+    }
+    Ok(t)
+}
+
 /// What the output's name says: the format, and its compression.
 fn by_name(path: &Path) -> (Option<ConvertTo>, Option<&'static str>) {
     let name = path
@@ -215,7 +230,7 @@ pub fn run(a: &ConvertArgs) -> Outcome {
         }
     }
     let target = if to == ConvertTo::Rdb {
-        match header_of(a) {
+        match header_of(a).and_then(|(h, what)| Ok((target_of(a, h)?, what))) {
             Ok(t) => Some(t),
             Err(e) => {
                 eprintln!("rdbscope: convert: {e}");
@@ -252,11 +267,7 @@ pub fn run(a: &ConvertArgs) -> Outcome {
             Outcome::Failure
         }
         (Ok(kind), None) => to_json(a, kind, to, &filter, &name, &mut *w),
-        (Ok(kind), Some((header, what))) => {
-            let mut t = Target::new(header);
-            if a.no_compression {
-                t.strings.compress = false;
-            }
+        (Ok(kind), Some((t, what))) => {
             let opts = Arc::new(Options {
                 target: t,
                 drops,

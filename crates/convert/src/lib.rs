@@ -558,3 +558,45 @@ pub fn convert_rdb<W: Write>(
         None => Ok((c.keys, walked)),
     }
 }
+
+/// Sets one of the loading server's settings on `t`, by its `redis.conf`
+/// name (the `listpack` and the older `ziplist` names alike):
+/// `hash-max-listpack-entries`, `hash-max-listpack-value`,
+/// `zset-max-listpack-entries`, `zset-max-listpack-value`,
+/// `set-max-intset-entries`, `set-max-listpack-entries`,
+/// `set-max-listpack-value`, `list-max-listpack-size`,
+/// `stream-node-max-entries`, `stream-node-max-bytes`, `rdbcompression`,
+/// and `quicklist-packed-threshold` (the `DEBUG` setting).
+pub fn set_config(t: &mut Target, name: &str, value: &str) -> Result<(), String> {
+    let bad = || format!("--config {name}={value}: not a valid value");
+    let n = || value.trim().parse::<usize>().map_err(|_| bad());
+    let c = &mut t.config;
+    match name.trim().to_ascii_lowercase().replace("ziplist", "listpack").as_str() {
+        "hash-max-listpack-entries" => c.hash_max_listpack_entries = n()?,
+        "hash-max-listpack-value" => c.hash_max_listpack_value = n()?,
+        "zset-max-listpack-entries" => c.zset_max_listpack_entries = n()?,
+        "zset-max-listpack-value" => c.zset_max_listpack_value = n()?,
+        "set-max-intset-entries" => c.set_max_intset_entries = n()?,
+        "set-max-listpack-entries" => c.set_max_listpack_entries = n()?,
+        "set-max-listpack-value" => c.set_max_listpack_value = n()?,
+        "list-max-listpack-size" => {
+            c.list_max_listpack_size = value.trim().parse::<i32>().map_err(|_| bad())?
+        }
+        "quicklist-packed-threshold" => c.list_packed_threshold = n()?,
+        "stream-node-max-entries" => t.stream_node_max_entries = n()?,
+        "stream-node-max-bytes" => t.stream_node_max_bytes = n()?,
+        "rdbcompression" => {
+            t.strings.compress = match value.trim() {
+                "yes" => true,
+                "no" => false,
+                _ => return Err(bad()),
+            }
+        }
+        _ => {
+            return Err(format!(
+                "--config {name}: not a setting convert uses (hash-, zset-, set-, list- thresholds, stream-node-max-*, rdbcompression)"
+            ))
+        }
+    }
+    Ok(())
+}

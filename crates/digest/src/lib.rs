@@ -6,8 +6,9 @@
 //!   file or owned (from a JSON dump).
 //! * [`Dataset`]: the keys' digests put together per database
 //!   (`computeDatasetDigest`).
-//! * [`server`]: which server's rules apply; [`score`] and [`fpconv`]: the
-//!   two ways servers write a zset score into the digest.
+//! * [`server`]: which server's rules apply; [`score`] and [`fpconv`] (in
+//!   the RDB writer, which stores scores the same way): the two ways
+//!   servers write a zset score into the digest.
 //! * [`DigestSink`]: the engine consumer that digests an RDB's chunks on
 //!   every thread.
 //!
@@ -15,8 +16,8 @@
 
 #![warn(missing_docs)]
 
-pub mod fpconv;
-pub mod score;
+pub use rdbscope_rdb::write::fpconv;
+pub use rdbscope_rdb::write::score_text as score;
 pub mod server;
 pub mod value;
 

@@ -63,6 +63,7 @@
 
 pub mod cursor;
 pub mod encode;
+pub mod fpconv;
 pub mod intset;
 pub mod listpack;
 pub mod lzf;
@@ -71,6 +72,7 @@ pub mod object;
 pub mod payload;
 pub mod rdb_string;
 pub mod records;
+pub mod score_text;
 pub mod stream;
 pub mod value;
 pub mod ziplist;

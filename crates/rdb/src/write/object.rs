@@ -16,7 +16,7 @@
 use super::listpack::stored_form;
 use super::rdb_string::{canonical_int, Strings};
 use super::value::{self, QuicklistNode};
-use super::{atomically, cursor, Error, Result};
+use super::{atomically, Error, Result};
 use crate::types::rdb_type::*;
 use crate::Elem;
 
@@ -40,6 +40,10 @@ pub struct Config {
     pub hash_max_listpack_entries: usize,
     /// `hash-max-listpack-value`.
     pub hash_max_listpack_value: usize,
+    /// The quicklist's packed threshold (`DEBUG QUICKLIST-PACKED-THRESHOLD`,
+    /// 1 GiB unless changed): from RDB 10 an element at least this long is
+    /// a PLAIN node of its own.
+    pub list_packed_threshold: usize,
 }
 
 impl Default for Config {
@@ -55,6 +59,7 @@ impl Default for Config {
             // config.c: 512, though redis.conf's example says 128.
             hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
+            list_packed_threshold: 1 << 30,
         }
     }
 }
@@ -104,8 +109,9 @@ fn node_takes(cfg: &Config, version: u32, bytes: usize, count: usize, len: usize
 /// Writes a list of `items` (in order) as Redis of RDB `version` saves it
 /// and returns the type byte: quicklist v2 (RDB 10+, listpack nodes),
 /// quicklist (RDB 7-9, ziplist nodes) or the plain list. Nodes are cut
-/// where pushing the items one by one at the tail cuts them. (Elements of
-/// 1 GiB and more, which Redis 7 keeps in PLAIN nodes, are packed too.)
+/// where pushing the items one by one at the tail cuts them; from RDB 10
+/// an element of at least [`Config::list_packed_threshold`] bytes is a
+/// PLAIN node.
 pub fn list(
     out: &mut Vec<u8>,
     version: u32,
@@ -134,12 +140,27 @@ pub fn list(
     } else {
         crate::ziplist::HEADER_SIZE + 1
     };
-    let mut nodes: Vec<Vec<u8>> = Vec::new();
+    // Elements at least the packed threshold long are PLAIN nodes (RDB
+    // 10+): the packed node before one is closed, and the next element
+    // starts a new one (a PLAIN tail takes no more, quicklist.c).
+    enum Node<'i> {
+        Packed(Vec<u8>),
+        Plain(&'i [u8]),
+    }
+    let mut nodes: Vec<Node> = Vec::new();
     let (mut start, mut size, mut prev) = (0, empty, 0usize);
     let mut entry = Vec::new();
     for (i, item) in items.iter().enumerate() {
+        if packed && item.len() >= cfg.list_packed_threshold {
+            if i > start {
+                nodes.push(Node::Packed(blob(&items[start..i])?));
+            }
+            nodes.push(Node::Plain(item));
+            (start, size, prev) = (i + 1, empty, 0);
+            continue;
+        }
         if i > start && !node_takes(cfg, version, size, i - start, item.len()) {
-            nodes.push(blob(&items[start..i])?);
+            nodes.push(Node::Packed(blob(&items[start..i])?));
             (start, size, prev) = (i, empty, 0);
         }
         entry.clear();
@@ -153,14 +174,26 @@ pub fn list(
         size += entry.len();
     }
     if start < items.len() {
-        nodes.push(blob(&items[start..])?);
+        nodes.push(Node::Packed(blob(&items[start..])?));
     }
-    let refs: Vec<&[u8]> = nodes.iter().map(Vec::as_slice).collect();
     if packed {
-        let nodes: Vec<QuicklistNode> = refs.iter().map(|n| QuicklistNode::Packed(n)).collect();
+        let nodes: Vec<QuicklistNode> = nodes
+            .iter()
+            .map(|n| match n {
+                Node::Packed(b) => QuicklistNode::Packed(b),
+                Node::Plain(b) => QuicklistNode::Plain(b),
+            })
+            .collect();
         value::quicklist2(out, &nodes, how);
         Ok(LIST_QUICKLIST_2)
     } else {
+        let refs: Vec<&[u8]> = nodes
+            .iter()
+            .map(|n| match n {
+                Node::Packed(b) => b.as_slice(),
+                Node::Plain(b) => b,
+            })
+            .collect();
         value::quicklist(out, &refs, how);
         Ok(LIST_QUICKLIST)
     }
@@ -205,7 +238,8 @@ pub fn set(
 /// RDB `version` saves it and returns the type byte: a listpack (RDB 10+)
 /// or ziplist of (member, score) in score order when few and short, else
 /// type 5 (type 3 before RDB 8) from the highest score down. Compact
-/// scores are [`cursor::double_text`], which reads back the same as what
+/// scores are what the version's `d2string` writes
+/// ([`super::score_text::d2string`]), byte for byte as what
 /// Redis writes. A NaN score is an error: Redis refuses it.
 pub fn zset(
     out: &mut Vec<u8>,
@@ -224,14 +258,20 @@ pub fn zset(
             .iter()
             .all(|(m, _)| m.len() <= cfg.zset_max_listpack_value)
     {
-        let texts: Vec<String> = sorted
+        // The score as the server's `d2string` writes it (its version's
+        // formatter), stored as `lpAppend` stores text.
+        let texts: Vec<Vec<u8>> = sorted
             .iter()
-            .map(|(_, s)| cursor::double_text(*s))
+            .map(|(_, s)| {
+                let mut t = Vec::new();
+                super::score_text::d2string(version, *s, &mut t);
+                t
+            })
             .collect();
         let elems = sorted
             .iter()
             .zip(&texts)
-            .flat_map(|((m, _), t)| [stored_form(m), stored_form(t.as_bytes())]);
+            .flat_map(|((m, _), t)| [stored_form(m), stored_form(t)]);
         let (blob, t) = if version >= RDB_LISTPACK {
             (super::listpack::to_vec(elems)?, ZSET_LISTPACK)
         } else {

@@ -1,8 +1,9 @@
-//! How a server writes a zset score into a digest. Up to Redis 7.0 it is
-//! `snprintf("%.17g")`; from Redis 7.2, and in every Valkey, it is
-//! `fpconv_dtoa` ([`crate::fpconv`]). The two disagree on almost every
-//! score (`0.10000000000000001` against `0.1`), so the digest of a file
-//! with a zset depends on which server computes it.
+//! How a server writes a zset score as text: into a listpack or ziplist
+//! zset (`d2string`, `zzlInsertAt`) and into `DEBUG DIGEST`. Up to Redis
+//! 7.0 it is `snprintf("%.17g")`; from Redis 7.2, and in every Valkey, it
+//! is `fpconv_dtoa` ([`super::fpconv`]). The two disagree on almost every
+//! score (`0.10000000000000001` against `0.1`), so both a file's bytes and
+//! its digest depend on the server.
 
 /// A server's score formatter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,45 @@ impl ScoreText {
     pub fn write(self, score: f64, out: &mut Vec<u8>) {
         match self {
             ScoreText::Printf17g => write_17g(score, out),
-            ScoreText::Fpconv => crate::fpconv::write(score, out),
+            ScoreText::Fpconv => super::fpconv::write(score, out),
+        }
+    }
+}
+
+impl ScoreText {
+    /// The formatter a server writing RDB `version` (its Redis-equivalent
+    /// version; `VALKEY080` is 11) uses.
+    pub fn of_rdb_version(version: u32) -> ScoreText {
+        if version >= 11 {
+            ScoreText::Fpconv
+        } else {
+            ScoreText::Printf17g
+        }
+    }
+}
+
+/// `d2string` (util.c), how a compact zset stores a score as text:
+/// `nan`, `inf`, `-inf`, `-0`, `0`; an integral value in the server's
+/// safe range as an integer (Redis 6.2 and before: |v| < 2^52; 7.0 on,
+/// `double2ll`: |v| <= LLONG_MAX/2); else the version's formatter.
+pub fn d2string(version: u32, v: f64, out: &mut Vec<u8>) {
+    if v.is_nan() {
+        out.extend_from_slice(b"nan");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v < 0.0 { b"-inf" } else { b"inf" });
+    } else if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+    } else {
+        let integral = if version >= 10 {
+            let half = (i64::MAX / 2) as f64;
+            !(v < -half || v > half) && (v as i64) as f64 == v
+        } else {
+            v > -4503599627370495.0 && v < 4503599627370496.0 && (v as i64) as f64 == v
+        };
+        if integral {
+            out.extend_from_slice((v as i64).to_string().as_bytes());
+        } else {
+            ScoreText::of_rdb_version(version).write(v, out);
         }
     }
 }
