@@ -230,8 +230,16 @@ impl Encoder {
         }
         let mut dropped = Dropped::default();
         let mut value = Vec::new();
-        let type_byte = encode::value(&mut value, &k.value, t, drops.field_ttl, &mut dropped)
-            .map_err(|e| format!("{}: {e}", name(k.db, &k.key)))?;
+        let plain_order = k.encoding == "skiplist";
+        let type_byte = encode::value(
+            &mut value,
+            &k.value,
+            t,
+            drops.field_ttl,
+            plain_order,
+            &mut dropped,
+        )
+        .map_err(|e| format!("{}: {e}", name(k.db, &k.key)))?;
         if dropped.field_ttls > 0 {
             self.report.dropped_field_ttls += dropped.field_ttls;
             self.report.hashes_without_ttls += 1;
@@ -418,9 +426,20 @@ impl<W: Write> Converter<W> {
                 }
             }
             OwnedRecord::SlotImport { .. } => self.warn("slot-import records (Valkey 9)"),
-            // The writer chooses databases and ends the file itself;
-            // RESIZEDB is only a hint (left out: a filtered or converted
-            // file would carry wrong counts).
+            // Unfiltered, the source's database selection and sizing hints
+            // are kept where they stand; filtered, a database is selected
+            // at its first key and the hints (which would be wrong) left out.
+            OwnedRecord::SelectDb { db } if write && !self.opts.filter.is_active() => {
+                if self.db != Some(*db) {
+                    let w = self.writer.as_mut().ok_or("finished")?;
+                    w.select_db(*db).map_err(io)?;
+                    self.db = Some(*db);
+                }
+            }
+            OwnedRecord::ResizeDb { keys, expires } if write && !self.opts.filter.is_active() => {
+                let w = self.writer.as_mut().ok_or("finished")?;
+                w.resize_db(*keys, *expires).map_err(io)?;
+            }
             OwnedRecord::Header { .. }
             | OwnedRecord::SelectDb { .. }
             | OwnedRecord::ResizeDb { .. }
@@ -447,7 +466,12 @@ impl<W: Write> Converter<W> {
             return (self.report, Ok(None));
         }
         let w = self.writer.take().expect("not finished");
-        let r = w.finish().map(Some).map_err(|e| e.to_string());
+        let r = if self.opts.target.checksum {
+            w.finish()
+        } else {
+            w.finish_unchecked()
+        };
+        let r = r.map(Some).map_err(|e| e.to_string());
         (self.report, r)
     }
 }
@@ -566,6 +590,7 @@ pub fn convert_rdb<W: Write>(
 /// `set-max-intset-entries`, `set-max-listpack-entries`,
 /// `set-max-listpack-value`, `list-max-listpack-size`,
 /// `stream-node-max-entries`, `stream-node-max-bytes`, `rdbcompression`,
+/// `rdbchecksum`,
 /// and `quicklist-packed-threshold` (the `DEBUG` setting).
 pub fn set_config(t: &mut Target, name: &str, value: &str) -> Result<(), String> {
     let bad = || format!("--config {name}={value}: not a valid value");
@@ -585,6 +610,13 @@ pub fn set_config(t: &mut Target, name: &str, value: &str) -> Result<(), String>
         "quicklist-packed-threshold" => c.list_packed_threshold = n()?,
         "stream-node-max-entries" => t.stream_node_max_entries = n()?,
         "stream-node-max-bytes" => t.stream_node_max_bytes = n()?,
+        "rdbchecksum" => {
+            t.checksum = match value.trim() {
+                "yes" => true,
+                "no" => false,
+                _ => return Err(bad()),
+            }
+        }
         "rdbcompression" => {
             t.strings.compress = match value.trim() {
                 "yes" => true,

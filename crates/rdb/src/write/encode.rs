@@ -35,6 +35,8 @@ pub struct Target {
     pub stream_node_max_entries: usize,
     /// `stream-node-max-bytes`.
     pub stream_node_max_bytes: usize,
+    /// `rdbchecksum`: a CRC-64 trailer, or zeros.
+    pub checksum: bool,
 }
 
 /// Something a value holds that the target version has no form for.
@@ -80,6 +82,7 @@ impl Target {
             strings: Strings::REDIS,
             stream_node_max_entries: 100,
             stream_node_max_bytes: 4096,
+            checksum: true,
         }
     }
 
@@ -128,12 +131,15 @@ impl Target {
 /// Writes `v` as the target's server saves it and returns its type byte.
 /// Hash field TTLs the target cannot hold are an error unless
 /// `drop_field_ttls`; other [`Missing`] data is an error (the caller
-/// leaves such keys out when asked to).
+/// leaves such keys out when asked to). `plain_order`: the value was read
+/// from a plain (skiplist) zset, whose member order a plain zset written
+/// again keeps (Redis before 4.0 saved it in dict order).
 pub fn value(
     out: &mut Vec<u8>,
     v: &OwnedValue,
     t: &Target,
     drop_field_ttls: bool,
+    plain_order: bool,
     dropped: &mut Dropped,
 ) -> Result<u8> {
     let version = t.redis_version();
@@ -170,7 +176,7 @@ pub fn value(
             }
             let members: Vec<(&[u8], f64)> =
                 owned.iter().map(|(m, s)| (m.as_slice(), *s)).collect();
-            object::zset(out, version, &members, &t.config, how)
+            object::zset_ordered(out, version, &members, &t.config, how, plain_order)
         }
         OwnedValue::Hash(h) => hash(out, h, t, drop_field_ttls, dropped),
         OwnedValue::Stream(s) => stream(out, s, t, dropped),
@@ -226,9 +232,6 @@ fn hash(
             Ok(HASH_22)
         }
         Flavor::Redis => {
-            // A listpackEx keeps fields in TTL order, those without one
-            // last (t_hash.c); a large hash is the metadata form (type 24).
-            fields.sort_by_key(|f| (f.2.is_none(), f.2.unwrap_or(0)));
             let min = fields.iter().filter_map(|f| f.2).min().unwrap_or(0).max(0) as u64;
             let cfg = &t.config;
             let small = fields.len() <= cfg.hash_max_listpack_entries
@@ -236,6 +239,10 @@ fn hash(
                     .iter()
                     .all(|(f, v, _)| f.len().max(v.len()) <= cfg.hash_max_listpack_value);
             if small {
+                // A listpackEx keeps fields in TTL order, those without
+                // one last (t_hash.c); the metadata form (type 24) of a
+                // large hash keeps the order they came in.
+                fields.sort_by_key(|f| (f.2.is_none(), f.2.unwrap_or(0)));
                 let triplets: Vec<(&[u8], &[u8], i64)> = fields
                     .iter()
                     .map(|(f, v, ttl)| (f.as_slice(), v.as_slice(), ttl.unwrap_or(0)))

@@ -248,6 +248,20 @@ pub fn zset(
     cfg: &Config,
     how: Strings,
 ) -> Result<u8> {
+    zset_ordered(out, version, members, cfg, how, false)
+}
+
+/// [`zset`], but a plain zset keeps the order of `members` when
+/// `keep_plain_order` (a plain zset read from a file: Redis before 4.0
+/// saved it in its dict's order, and readers take any order).
+pub fn zset_ordered(
+    out: &mut Vec<u8>,
+    version: u32,
+    members: &[(&[u8], f64)],
+    cfg: &Config,
+    how: Strings,
+    keep_plain_order: bool,
+) -> Result<u8> {
     if members.iter().any(|(_, s)| s.is_nan()) {
         return Err(Error::Invalid("a zset score is NaN".into()));
     }
@@ -280,7 +294,11 @@ pub fn zset(
         value::blob(out, &blob, how);
         return Ok(t);
     }
-    sorted.reverse();
+    if keep_plain_order {
+        sorted = members.to_vec();
+    } else {
+        sorted.reverse();
+    }
     if version >= RDB_ZSET_2 {
         value::zset(out, &sorted, how);
         Ok(ZSET_2)
