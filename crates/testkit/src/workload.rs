@@ -15,6 +15,7 @@ pub struct Rng(pub u64);
 
 impl Rng {
     /// The next number.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
