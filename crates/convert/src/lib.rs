@@ -229,7 +229,7 @@ impl Encoder {
             }
         }
         let mut dropped = Dropped::default();
-        let mut value = Vec::new();
+        let mut value = Vec::with_capacity(k.value.heap_bytes() / 2 + 16);
         let plain_order = k.encoding == "skiplist";
         let type_byte = encode::value(
             &mut value,

@@ -296,6 +296,16 @@ impl OwnedZset {
             items: self.items.cursor(),
         }
     }
+
+    /// The (member, score) pairs, borrowed from the zset (so they can be
+    /// collected, unlike a cursor's).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], f64)> + '_ {
+        let mut c = self.items.cursor();
+        std::iter::from_fn(move || {
+            let (m, s) = (c.next()?, c.next()?);
+            Some((m, f64::from_le_bytes(s.try_into().unwrap_or([0xff; 8]))))
+        })
+    }
 }
 
 /// A hash: field and value packed alternately, TTLs only when any field
@@ -373,6 +383,20 @@ impl OwnedHash {
             pairs: self.pairs.cursor(),
             expires: self.expires.as_ref().map(|e| e.iter()),
         }
+    }
+
+    /// The (field, value, expire) triples, borrowed from the hash.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8], Option<i64>)> + '_ {
+        let mut c = self.pairs.cursor();
+        let mut ex = self.expires.as_ref().map(|e| e.iter());
+        std::iter::from_fn(move || {
+            let (f, v) = (c.next()?, c.next()?);
+            let t = match &mut ex {
+                Some(it) => it.next().copied().filter(|&t| t != NO_TTL),
+                None => None,
+            };
+            Some((f, v, t))
+        })
     }
 }
 

@@ -168,14 +168,7 @@ pub fn value(
             object::set(out, version, &members, &t.config, how)
         }
         OwnedValue::Zset(z) => {
-            use crate::owned::Scored;
-            let mut c = z.cursor();
-            let mut owned: Vec<(Vec<u8>, f64)> = Vec::with_capacity(z.len() as usize);
-            while let Some((m, s)) = c.next_scored().map_err(|e| Error::Invalid(e.to_string()))? {
-                owned.push((m.to_vec(), s.value()));
-            }
-            let members: Vec<(&[u8], f64)> =
-                owned.iter().map(|(m, s)| (m.as_slice(), *s)).collect();
+            let members: Vec<(&[u8], f64)> = z.iter().collect();
             object::zset_ordered(out, version, &members, &t.config, how, plain_order)
         }
         OwnedValue::Hash(h) => hash(out, h, t, drop_field_ttls, dropped),
@@ -205,28 +198,20 @@ fn hash(
     drop_ttls: bool,
     dropped: &mut Dropped,
 ) -> Result<u8> {
-    use crate::owned::Fields;
-    let mut c = h.cursor();
-    let mut fields: Vec<(Vec<u8>, Vec<u8>, Option<i64>)> = Vec::with_capacity(h.len() as usize);
-    while let Some((f, v, ttl)) = c.next_field().map_err(|e| Error::Invalid(e.to_string()))? {
-        fields.push((f.to_vec(), v.to_vec(), ttl));
-    }
+    let mut fields: Vec<(&[u8], &[u8], Option<i64>)> = h.iter().collect();
     let with_ttl = fields.iter().filter(|f| f.2.is_some()).count() as u64;
     if with_ttl == 0 || !t.has_field_ttls() {
         // Only reached with TTLs when the caller asked them dropped.
         debug_assert!(with_ttl == 0 || drop_ttls);
         dropped.field_ttls += with_ttl;
-        let pairs: Vec<(&[u8], &[u8])> = fields
-            .iter()
-            .map(|(f, v, _)| (f.as_slice(), v.as_slice()))
-            .collect();
+        let pairs: Vec<(&[u8], &[u8])> = fields.iter().map(|&(f, v, _)| (f, v)).collect();
         return object::hash(out, t.redis_version(), &pairs, &t.config, t.strings);
     }
     match t.header.flavor {
         Flavor::Valkey => {
             let triples: Vec<(&[u8], &[u8], i64)> = fields
                 .iter()
-                .map(|(f, v, ttl)| (f.as_slice(), v.as_slice(), ttl.unwrap_or(-1)))
+                .map(|&(f, v, ttl)| (f, v, ttl.unwrap_or(-1)))
                 .collect();
             wvalue::valkey_hash2(out, &triples, t.strings);
             Ok(HASH_22)
@@ -245,18 +230,18 @@ fn hash(
                 fields.sort_by_key(|f| (f.2.is_none(), f.2.unwrap_or(0)));
                 let triplets: Vec<(&[u8], &[u8], i64)> = fields
                     .iter()
-                    .map(|(f, v, ttl)| (f.as_slice(), v.as_slice(), ttl.unwrap_or(0)))
+                    .map(|&(f, v, ttl)| (f, v, ttl.unwrap_or(0)))
                     .collect();
                 wvalue::hash_listpack_ex(out, min, &triplets, t.strings)?;
                 Ok(HASH_LISTPACK_EX)
             } else {
                 let stored: Vec<(u64, &[u8], &[u8])> = fields
                     .iter()
-                    .map(|(f, v, ttl)| {
+                    .map(|&(f, v, ttl)| {
                         (
                             wvalue::hash_metadata_ttl(min, ttl.map(|x| x.max(0) as u64)),
-                            f.as_slice(),
-                            v.as_slice(),
+                            f,
+                            v,
                         )
                     })
                     .collect();

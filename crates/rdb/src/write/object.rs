@@ -274,18 +274,17 @@ pub fn zset_ordered(
     {
         // The score as the server's `d2string` writes it (its version's
         // formatter), stored as `lpAppend` stores text.
-        let texts: Vec<Vec<u8>> = sorted
-            .iter()
-            .map(|(_, s)| {
-                let mut t = Vec::new();
-                super::score_text::d2string(version, *s, &mut t);
-                t
-            })
-            .collect();
-        let elems = sorted
-            .iter()
-            .zip(&texts)
-            .flat_map(|((m, _), t)| [stored_form(m), stored_form(t)]);
+        // One buffer for all the texts (this runs for every small zset).
+        let mut text = Vec::with_capacity(sorted.len() * 8);
+        let mut ends = Vec::with_capacity(sorted.len());
+        for (_, s) in &sorted {
+            super::score_text::d2string(version, *s, &mut text);
+            ends.push(text.len());
+        }
+        let elems = sorted.iter().enumerate().flat_map(|(i, (m, _))| {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            [stored_form(m), stored_form(&text[start..ends[i]])]
+        });
         let (blob, t) = if version >= RDB_LISTPACK {
             (super::listpack::to_vec(elems)?, ZSET_LISTPACK)
         } else {

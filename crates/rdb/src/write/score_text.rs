@@ -55,7 +55,7 @@ pub fn d2string(version: u32, v: f64, out: &mut Vec<u8>) {
             v > -4503599627370495.0 && v < 4503599627370496.0 && (v as i64) as f64 == v
         };
         if integral {
-            out.extend_from_slice((v as i64).to_string().as_bytes());
+            crate::rdb_string::write_int(out, v as i64);
         } else {
             ScoreText::of_rdb_version(version).write(v, out);
         }
@@ -79,14 +79,30 @@ fn write_17g(d: f64, out: &mut Vec<u8>) {
         return;
     }
     // Rust's `{:.16e}` is exact (correctly rounded, ties to even like
-    // glibc's default rounding): "d.dddddddddddddddde<X>".
-    let e_form = format!("{:.16e}", d.abs());
-    let (mantissa, exp) = e_form.split_once('e').unwrap_or((&e_form, "0"));
+    // glibc's default rounding): "d.dddddddddddddddde<X>". Written into a
+    // stack buffer: this runs once per compact zset score.
+    let mut buf = [0u8; 40];
+    let n = {
+        use std::io::Write;
+        let mut w = &mut buf[..];
+        let _ = write!(w, "{:.16e}", d.abs());
+        40 - w.len()
+    };
+    let e_form = std::str::from_utf8(&buf[..n]).unwrap_or("0e0");
+    let (mantissa, exp) = e_form.split_once('e').unwrap_or((e_form, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let mut all = [0u8; 17];
+    let mut k = 0;
+    for c in mantissa.bytes().filter(u8::is_ascii_digit).take(17) {
+        all[k] = c;
+        k += 1;
+    }
     // Significant digits without trailing zeros (at least one).
-    let sig = digits.iter().rposition(|&c| c != b'0').map_or(1, |i| i + 1);
-    let digits = &digits[..sig];
+    let sig = all[..k]
+        .iter()
+        .rposition(|&c| c != b'0')
+        .map_or(1, |i| i + 1);
+    let digits = &all[..sig];
     if (-4..17).contains(&exp) {
         if exp < 0 {
             out.extend_from_slice(b"0.");
@@ -115,7 +131,13 @@ fn write_17g(d: f64, out: &mut Vec<u8>) {
         if a < 10 {
             out.push(b'0');
         }
-        out.extend_from_slice(a.to_string().as_bytes());
+        if a >= 100 {
+            out.push(b'0' + (a / 100) as u8);
+        }
+        if a >= 10 {
+            out.push(b'0' + (a / 10 % 10) as u8);
+        }
+        out.push(b'0' + (a % 10) as u8);
     }
 }
 
