@@ -2,7 +2,15 @@
 # Throughput and peak memory on a big, realistic RDB or AOF, against
 # Redis's own checker in the same run.
 #
-#   scripts/bench.sh [SIZE] [mixed|strings|aof|diff]      (default 256M mixed)
+#   scripts/bench.sh [SIZE] [mixed|strings|aof|diff|convert]      (default 256M mixed)
+#
+# convert: the mixed RDB (RDB 10, written by Redis 7.0) and its JSON Lines
+# dump (made once, cached beside it), timed as
+#   redis-server: load + SAVE          the anchor: a server rewriting it
+#   rdbscope convert F --rdb-version 10  the same version
+#   rdbscope convert F --target redis-6.2  another version (RDB 9)
+#   rdbscope convert F.jsonl --rdb-version 10  JSON Lines back to RDB
+# with ratios to the anchor and peak RSS.
 #
 # diff: the mixed RDB (A) and a copy with about 1% of its keys changed by a
 # real redis-server (B, scripts/make-diff-pair.sh; cached as
@@ -51,7 +59,11 @@ KIND=${2:-mixed}
 RUNS=${RUNS:-5}
 FILE=${BIG_RDB:-/tmp/rdbscope-bench-$KIND-$SIZE.rdb}
 BENCH_DIR=${BENCH_DIR:-../shared/bench}
-if [ "$KIND" = diff ]; then
+if [ "$KIND" = convert ]; then
+  FILE=${BIG_RDB:-/tmp/rdbscope-bench-mixed-$SIZE.rdb}
+  [ -s "$FILE" ] || "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
+  COMPRESSED=0
+elif [ "$KIND" = diff ]; then
   FILE=${BIG_RDB:-/tmp/rdbscope-bench-mixed-$SIZE.rdb}
   [ -s "$FILE" ] || "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
   FILE_B=${FILE%.rdb}-b.rdb
@@ -70,7 +82,7 @@ elif [ ! -s "$FILE" ]; then
   case $KIND in
     mixed) "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2 ;;
     strings) scripts/make-strings-rdb.sh "$FILE" "$SIZE" >&2 ;;
-    *) echo "kind must be mixed, strings, aof or diff" >&2; exit 2 ;;
+    *) echo "kind must be mixed, strings, aof, diff or convert" >&2; exit 2 ;;
   esac
 fi
 cargo build --release -q -p rdbscope-cli
@@ -94,6 +106,10 @@ else
   fi
   cat "$FILE" > /dev/null   # page cache warm for everyone
   [ "$KIND" = diff ] && cat "$FILE_B" > /dev/null
+  if [ "$KIND" = convert ]; then
+    [ -s "${FILE%.rdb}.jsonl" ] || "$BIN" dump "$FILE" -o "${FILE%.rdb}.jsonl" --force
+    cat "${FILE%.rdb}.jsonl" > /dev/null
+  fi
 fi
 
 TMP=$(mktemp -d)
@@ -128,7 +144,32 @@ server_digest() { # FILE: a redis-server loads it, answers DEBUG DIGEST, stops
   rm -rf "$dir"
 }
 export -f server_digest
-if [ "$KIND" = diff ]; then
+server_save() { # FILE: a redis-server loads it, SAVEs it again, stops
+  local dir port=27780
+  dir=$(mktemp -d)
+  cp "$1" "$dir/dump.rdb"
+  redis-server --port $port --bind 127.0.0.1 --dir "$dir" --dbfilename dump.rdb \
+    --save '' --appendonly no --logfile "$dir/log" &
+  local pid=$!
+  until [ "$(redis-cli -p $port ping 2>/dev/null)" = PONG ]; do sleep 0.01; done
+  redis-cli -p $port save >/dev/null
+  redis-cli -p $port shutdown nosave >/dev/null 2>&1 || true
+  wait $pid || true
+  rm -rf "$dir"
+}
+export -f server_save
+if [ "$KIND" = convert ]; then
+  ANCHOR_NAME=server-save
+  CHECK=server
+  NAMES="server-save convert-same convert-other convert-json"
+  OUT=$TMP/out.rdb
+  for _ in $(seq "$RUNS"); do
+    measure server-save bash -c "server_save '$FILE'"
+    measure convert-same "$BIN" convert -q --force "$FILE" "$OUT" --rdb-version 10
+    measure convert-other "$BIN" convert -q --force "$FILE" "$OUT" --target redis-6.2
+    measure convert-json "$BIN" convert -q --force "${FILE%.rdb}.jsonl" "$OUT" --rdb-version 10
+  done
+elif [ "$KIND" = diff ]; then
   ANCHOR_NAME=-
   CHECK=""
   NAMES="check-a check-b diff diff-32M digest server-digest"
@@ -203,6 +244,10 @@ for n in $NAMES; do
     diff-32M) label="rdbscope diff --memory 32M";;
     digest) label="rdbscope digest A";;
     server-digest) label="server load A + DEBUG DIGEST";;
+    server-save) label="server load F + SAVE";;
+    convert-same) label="rdbscope convert (RDB 10)";;
+    convert-other) label="rdbscope convert (to RDB 9)";;
+    convert-json) label="rdbscope convert F.jsonl";;
   esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
@@ -218,7 +263,7 @@ if [ "$KIND" = diff ]; then
   awk -v d="$(median digest)" -v s="$(median server-digest)" \
     'BEGIN { printf "digest: %.2fx faster than a server loading the file and answering DEBUG DIGEST\n", s / d }'
 fi
-if [ "$KIND" != aof ] && [ "$KIND" != diff ] && [ "${COMPRESSED:-1}" = 1 ]; then
+if [ "$KIND" != aof ] && [ "$KIND" != diff ] && [ "$KIND" != convert ] && [ "${COMPRESSED:-1}" = 1 ]; then
   # The overlap target: each pair within 1.25x of the slower of its halves.
   c=$(median check)
   for pair in "check-gz-pipe zcat" "check-zst zstd-d"; do
