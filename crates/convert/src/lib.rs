@@ -21,7 +21,7 @@
 use rdbscope_engine::{At, Collector, Flow, Sink, Source, Walked};
 use rdbscope_rdb::write::encode::{self, Dropped, Missing, Target};
 use rdbscope_rdb::write::records::Writer;
-use rdbscope_rdb::{Header, OwnedKey, OwnedRecord, OwnedValue, Record, Scratch};
+use rdbscope_rdb::{Header, KeyRecord, OwnedKey, OwnedRecord, OwnedValue, Record, Scratch};
 use rdbscope_select::{KeyFacts, KeyFilter};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -160,9 +160,11 @@ pub enum Item {
     Other(OwnedRecord),
 }
 
-/// Turns owned records into [`Item`]s; one per thread.
+/// Turns records into [`Item`]s; one per thread.
 pub struct Encoder {
     opts: Arc<Options>,
+    arena: encode::Arena,
+    key: Vec<u8>,
     /// What was left out so far.
     pub report: Report,
 }
@@ -172,6 +174,8 @@ impl Encoder {
     pub fn new(opts: Arc<Options>) -> Encoder {
         Encoder {
             opts,
+            arena: encode::Arena::default(),
+            key: Vec::new(),
             report: Report::default(),
         }
     }
@@ -204,7 +208,7 @@ impl Encoder {
     /// The item for a selected key, or `None` when it is left out (dropped
     /// or refused; the report says which). An encoding error is returned.
     pub fn key(&mut self, k: &OwnedKey) -> Result<Option<Item>, String> {
-        let t = &self.opts.target;
+        let t = self.opts.target;
         let drops = self.opts.drops;
         if let Some(m) = t.missing(&k.value) {
             let (what, dropped) = match m {
@@ -234,37 +238,20 @@ impl Encoder {
         let type_byte = encode::value(
             &mut value,
             &k.value,
-            t,
+            &t,
             drops.field_ttl,
             plain_order,
             &mut dropped,
         )
         .map_err(|e| format!("{}: {e}", name(k.db, &k.key)))?;
-        if dropped.field_ttls > 0 {
-            self.report.dropped_field_ttls += dropped.field_ttls;
-            self.report.hashes_without_ttls += 1;
-            if self.report.dropped_examples.len() < 10 {
-                self.report.dropped_examples.push(name(k.db, &k.key));
-            }
-        }
-        if dropped.stream_metadata > 0 {
-            *self.report.warnings.entry("stream metadata (counters, entries read, consumer active times, producer state)").or_default() += dropped.stream_metadata;
-        }
+        self.note(
+            &dropped,
+            k.db,
+            &k.key,
+            k.idle_s.is_some() || k.freq.is_some(),
+            k.key_meta.is_some(),
+        );
         let hints = t.redis_version() >= 9;
-        if !hints && (k.idle_s.is_some() || k.freq.is_some()) {
-            *self
-                .report
-                .warnings
-                .entry("LRU/LFU hints (RDB 9+)")
-                .or_default() += 1;
-        }
-        if k.key_meta.is_some() {
-            *self
-                .report
-                .warnings
-                .entry("key metadata (Redis 8.6 KEY_META)")
-                .or_default() += 1;
-        }
         self.report.keys += 1;
         Ok(Some(Item::Key {
             db: k.db,
@@ -275,6 +262,114 @@ impl Encoder {
             type_byte,
             value,
         }))
+    }
+}
+
+impl Encoder {
+    /// The item for a key read from a file, encoded straight from its
+    /// bytes (no owned copy), or `None` when it is not selected, dropped
+    /// or refused (the report says which).
+    pub fn record(
+        &mut self,
+        k: &KeyRecord<'_>,
+        scratch: &mut Scratch,
+    ) -> Result<Option<Item>, String> {
+        let max = self.opts.max_decompressed;
+        if !self
+            .opts
+            .filter
+            .matches_record(k, &mut self.key, max)
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(None);
+        }
+        let key: Box<[u8]> = k
+            .key
+            .bytes_limited(&mut self.key, max)
+            .map_err(|e| k.annotate(e).to_string())?
+            .into();
+        let t = self.opts.target;
+        let drops = self.opts.drops;
+        if let Some(m) = t.missing_type(k.value.key_type()) {
+            let (what, kind, dropped) = match m {
+                Missing::Stream => ("a stream", "streams", drops.streams),
+                _ => ("a module value", "modules", drops.modules),
+            };
+            if dropped {
+                self.dropped_key(kind, name(k.db, &key));
+            } else {
+                self.refuse(what, name(k.db, &key));
+            }
+            return Ok(None);
+        }
+        let mut dropped = Dropped::default();
+        let mut value = Vec::with_capacity(k.value.raw().len() + 16);
+        let type_byte = match encode::record_value(
+            &mut value,
+            k,
+            &t,
+            drops.field_ttl,
+            &mut dropped,
+            &mut self.arena,
+            scratch,
+        ) {
+            Ok(b) => b,
+            Err(rdbscope_rdb::write::Error::Missing(_)) => {
+                self.refuse("hash field TTLs", name(k.db, &key));
+                return Ok(None);
+            }
+            Err(e) => return Err(format!("{}: {e}", name(k.db, &key))),
+        };
+        self.note(
+            &dropped,
+            k.db,
+            &key,
+            k.idle_s.is_some() || k.freq.is_some(),
+            k.key_meta.is_some(),
+        );
+        let hints = t.redis_version() >= 9;
+        self.report.keys += 1;
+        Ok(Some(Item::Key {
+            db: k.db,
+            expire_at_ms: k.expire_at_ms,
+            idle_s: k.idle_s.filter(|_| hints),
+            freq: k.freq.filter(|_| hints),
+            key,
+            type_byte,
+            value,
+        }))
+    }
+
+    /// Counts what encoding one key dropped.
+    fn note(&mut self, dropped: &Dropped, db: u64, key: &[u8], has_hints: bool, has_meta: bool) {
+        if dropped.field_ttls > 0 {
+            self.report.dropped_field_ttls += dropped.field_ttls;
+            self.report.hashes_without_ttls += 1;
+            if self.report.dropped_examples.len() < 10 {
+                self.report.dropped_examples.push(name(db, key));
+            }
+        }
+        if dropped.stream_metadata > 0 {
+            *self
+                .report
+                .warnings
+                .entry("stream metadata (counters, entries read, consumer active times, producer state)")
+                .or_default() += dropped.stream_metadata;
+        }
+        if self.opts.target.redis_version() < 9 && has_hints {
+            *self
+                .report
+                .warnings
+                .entry("LRU/LFU hints (RDB 9+)")
+                .or_default() += 1;
+        }
+        if has_meta {
+            *self
+                .report
+                .warnings
+                .entry("key metadata (Redis 8.6 KEY_META)")
+                .or_default() += 1;
+        }
     }
 }
 
@@ -488,28 +583,23 @@ impl Sink for ConvertSink {
     type Chunk = (Vec<Item>, Report, Option<String>);
 
     fn record(&mut self, r: &Record<'_>, _at: &At) -> Flow {
-        let owned = match r.to_owned(&mut self.scratch) {
-            Ok(o) => o,
+        if let Record::Key(k) = r {
+            match self.enc.record(k, &mut self.scratch) {
+                Ok(Some(item)) => self.items.push(item),
+                Ok(None) => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    return Flow::Stop;
+                }
+            }
+            return Flow::Continue;
+        }
+        match r.to_owned(&mut self.scratch) {
+            Ok(other) => self.items.push(Item::Other(other)),
             Err(e) => {
                 self.error = Some(e.to_string());
                 return Flow::Stop;
             }
-        };
-        match owned {
-            OwnedRecord::Key(k) => {
-                if !self.enc.selects(&k) {
-                    return Flow::Continue;
-                }
-                match self.enc.key(&k) {
-                    Ok(Some(item)) => self.items.push(item),
-                    Ok(None) => {}
-                    Err(e) => {
-                        self.error = Some(e);
-                        return Flow::Stop;
-                    }
-                }
-            }
-            other => self.items.push(Item::Other(other)),
         }
         Flow::Continue
     }

@@ -19,7 +19,7 @@ use super::{value as wvalue, Error, Result};
 use crate::owned::{OwnedHash, OwnedStream, OwnedValue};
 use crate::stream::{PelEntry, ENTRIES_READ_UNKNOWN};
 use crate::types::rdb_type::*;
-use crate::{Flavor, Header, StreamId};
+use crate::{Elem, Flavor, Header, StreamId};
 
 /// The file to write: its header, and the thresholds of the server that
 /// will load it.
@@ -199,6 +199,17 @@ fn hash(
     dropped: &mut Dropped,
 ) -> Result<u8> {
     let mut fields: Vec<(&[u8], &[u8], Option<i64>)> = h.iter().collect();
+    hash_fields(out, &mut fields, t, drop_ttls, dropped)
+}
+
+/// A hash from its (field, value, TTL) triples in stored order.
+fn hash_fields(
+    out: &mut Vec<u8>,
+    fields: &mut [(&[u8], &[u8], Option<i64>)],
+    t: &Target,
+    drop_ttls: bool,
+    dropped: &mut Dropped,
+) -> Result<u8> {
     let with_ttl = fields.iter().filter(|f| f.2.is_some()).count() as u64;
     if with_ttl == 0 || !t.has_field_ttls() {
         // Only reached with TTLs when the caller asked them dropped.
@@ -376,4 +387,136 @@ fn stream(out: &mut Vec<u8>, s: &OwnedStream, t: &Target, dropped: &mut Dropped)
     };
     wstream::stream(out, layout, &w, t.strings)?;
     Ok(type_byte)
+}
+
+/// Reusable element buffers for [`record_value`], one per thread: a
+/// value's elements are copied in once (decompressed, integers as text)
+/// and written out, with nothing allocated per key once they have grown.
+#[derive(Debug, Default)]
+pub struct Arena {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    scores: Vec<f64>,
+    ttls: Vec<Option<i64>>,
+    buf: Vec<u8>,
+}
+
+impl Arena {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+        self.scores.clear();
+        self.ttls.clear();
+    }
+}
+
+fn slices<'a>(bytes: &'a [u8], spans: &[(usize, usize)]) -> Vec<&'a [u8]> {
+    spans.iter().map(|&(a, b)| &bytes[a..b]).collect()
+}
+
+/// [`value`] for a key read from a file, without building its owned form
+/// (streams and module values excepted, which are rare and built). A hash
+/// field TTL the target cannot hold, not dropped, is
+/// `Err(Error::Missing(Missing::FieldTtl))`; check
+/// [`Target::missing_type`] first for the rest.
+pub fn record_value(
+    out: &mut Vec<u8>,
+    k: &crate::KeyRecord<'_>,
+    t: &Target,
+    drop_field_ttls: bool,
+    dropped: &mut Dropped,
+    arena: &mut Arena,
+    scratch: &mut crate::Scratch,
+) -> Result<u8> {
+    use crate::view::Typed;
+    use crate::Encoding;
+    let version = t.redis_version();
+    let how = t.strings;
+    let read = |e: crate::Error| Error::Invalid(k.annotate(e).to_string());
+    arena.clear();
+    let Arena {
+        bytes,
+        spans,
+        scores,
+        ttls,
+        buf,
+    } = arena;
+    let push = |e: Elem<'_>, bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>| {
+        let start = bytes.len();
+        e.append_to(bytes);
+        spans.push((start, bytes.len()));
+    };
+    match k.value.typed() {
+        Typed::String(v) => {
+            let b = v.string().and_then(|s| s.bytes(buf)).map_err(read)?;
+            encoded(out, b, how);
+            Ok(STRING)
+        }
+        Typed::List(_) | Typed::Set(_) => {
+            k.value
+                .for_each_member(scratch, |e| {
+                    push(e, bytes, spans);
+                    Ok::<_, crate::Error>(())
+                })
+                .map_err(read)?;
+            let items = slices(bytes, spans);
+            if k.value.key_type() == crate::KeyType::List {
+                object::list(out, version, &items, &t.config, how)
+            } else {
+                object::set(out, version, &items, &t.config, how)
+            }
+        }
+        Typed::Zset(_) => {
+            let plain = matches!(k.value.encoding(), Encoding::ZSet | Encoding::ZSet2);
+            k.value
+                .for_each_scored(scratch, |e, sc| {
+                    push(e, bytes, spans);
+                    scores.push(sc.value());
+                    Ok::<_, crate::Error>(())
+                })
+                .map_err(read)?;
+            let members: Vec<(&[u8], f64)> = slices(bytes, spans)
+                .into_iter()
+                .zip(scores.iter().copied())
+                .collect();
+            object::zset_ordered(out, version, &members, &t.config, how, plain)
+        }
+        Typed::Hash(_) => {
+            k.value
+                .for_each_field(scratch, |f, v, ttl| {
+                    push(f, bytes, spans);
+                    push(v, bytes, spans);
+                    ttls.push(ttl);
+                    Ok::<_, crate::Error>(())
+                })
+                .map_err(read)?;
+            if ttls.iter().any(Option::is_some) && !t.has_field_ttls() && !drop_field_ttls {
+                return Err(Error::Missing(Missing::FieldTtl));
+            }
+            let s = slices(bytes, spans);
+            let mut fields: Vec<(&[u8], &[u8], Option<i64>)> = s
+                .chunks_exact(2)
+                .zip(ttls.iter().copied())
+                .map(|(p, ttl)| (p[0], p[1], ttl))
+                .collect();
+            hash_fields(out, &mut fields, t, drop_field_ttls, dropped)
+        }
+        Typed::Stream(_) | Typed::Module(_) => {
+            let owned = k.value.to_owned(scratch).map_err(read)?;
+            value(out, &owned, t, drop_field_ttls, false, dropped)
+        }
+    }
+}
+
+impl Target {
+    /// What a value of `key_type` cannot be in this target at all (streams
+    /// and module values before RDB 9); hash field TTLs are found while the
+    /// hash is read ([`record_value`]).
+    pub fn missing_type(&self, key_type: crate::KeyType) -> Option<Missing> {
+        match key_type {
+            crate::KeyType::Stream if self.redis_version() < 9 => Some(Missing::Stream),
+            crate::KeyType::Module if self.redis_version() < 9 => Some(Missing::Module),
+            _ => None,
+        }
+    }
 }

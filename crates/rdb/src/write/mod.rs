@@ -98,6 +98,8 @@ pub enum Error {
     Invalid(String),
     /// Writing to the output failed.
     Io(std::io::Error),
+    /// The value holds what the target version has no form for.
+    Missing(encode::Missing),
 }
 
 /// `Result` with the writer's [`Error`].
@@ -114,6 +116,7 @@ impl fmt::Display for Error {
             }
             Error::Invalid(m) => f.write_str(m),
             Error::Io(e) => write!(f, "write failed: {e}"),
+            Error::Missing(m) => write!(f, "{} has no form in the target version", m.what()),
         }
     }
 }
