@@ -432,6 +432,23 @@ pub struct DumpArgs {
     /// AOF: only commands whose time is at or before TIME.
     #[arg(long, value_name = "TIME", value_parser = rdbscope_select::units::parse_time_ms)]
     pub until: Option<i64>,
+    /// RESP: re-encode every RESTORE payload as RDB version N (6 to 13;
+    /// 80 for VALKEY080), as `convert` writes it, so an older server or
+    /// another vendor restores it.
+    #[arg(long, value_name = "N", help_heading = "RESTORE payloads")]
+    pub rdb_version: Option<u32>,
+    /// RESP: re-encode the payloads for what this server reads
+    /// (redis-6.2, redis-7.0, valkey-9.1, ...).
+    #[arg(long, value_name = "SERVER", value_parser = rdbscope_digest::ServerVersion::parse, help_heading = "RESTORE payloads")]
+    pub target: Option<rdbscope_digest::ServerVersion>,
+    /// RESP: leave out what the target cannot hold, by name: `field-ttl`
+    /// (hashes restored without those TTLs), `functions` (no FUNCTION
+    /// LOAD); else such a key or library is an error.
+    #[arg(long, value_name = "WHAT", help_heading = "RESTORE payloads")]
+    pub drop: Vec<String>,
+    /// RESP: RESTORE ... REPLACE (overwrite keys that exist).
+    #[arg(long, help_heading = "RESTORE payloads")]
+    pub replace: bool,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]

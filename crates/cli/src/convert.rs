@@ -63,7 +63,16 @@ fn loads(server: &ServerVersion, h: Header) -> bool {
 }
 
 fn header_of(a: &ConvertArgs) -> Result<(Header, String), String> {
-    let given = match a.rdb_version {
+    target_header(a.rdb_version, a.target.as_ref())
+}
+
+/// The header `--rdb-version` and `--target` ask for (both: they must
+/// agree), and how to name it.
+pub(crate) fn target_header(
+    rdb_version: Option<u32>,
+    target: Option<&ServerVersion>,
+) -> Result<(Header, String), String> {
+    let given = match rdb_version {
         None => None,
         Some(80) => Some(Header {
             flavor: Flavor::Valkey,
@@ -79,7 +88,7 @@ fn header_of(a: &ConvertArgs) -> Result<(Header, String), String> {
             ))
         }
     };
-    match (&a.target, given) {
+    match (target, given) {
         (None, None) => {
             Err("give --rdb-version N or --target SERVER (e.g. redis-7.0, valkey-9.1)".into())
         }
@@ -320,6 +329,7 @@ fn to_json(
                 values: true,
                 max_decompressed: max,
                 engine: engine(a),
+                restore: Default::default(),
             };
             let mut progress = Progress::for_input(name, input.size(), input.progress());
             let r = input.with_source(|s| {

@@ -46,6 +46,16 @@ impl KeySelect for Selected {
 
 pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
+    let restore_flags =
+        a.rdb_version.is_some() || a.target.is_some() || a.replace || !a.drop.is_empty();
+    if restore_flags && a.format != DumpFormat::Resp {
+        eprintln!("rdbscope: --rdb-version, --target, --drop and --replace shape RESTORE commands: they need --format resp");
+        return Outcome::Failure;
+    }
+    if let Err(e) = restore(a) {
+        eprintln!("rdbscope: {e}");
+        return Outcome::Failure;
+    }
     if a.keys_only && a.format == DumpFormat::Resp {
         eprintln!("rdbscope: --keys-only prints key records without values, as JSON: --format resp needs the values (RESTORE payloads)");
         return Outcome::Failure;
@@ -134,6 +144,9 @@ fn dump_source<W: Write>(
             verify_checksum: !a.common.ignore_checksum,
             ..rdbscope_engine::Options::default()
         },
+        restore: restore(a).map_err(|e| {
+            PrintError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+        })?,
     };
     let max = a.common.max_value_size;
     let stats = rdbscope_printer::dump::dump(
@@ -145,6 +158,37 @@ fn dump_source<W: Write>(
     )?;
     note_skipped(stats.skipped_empty);
     Ok(())
+}
+
+/// How RESTORE commands are made: re-encoded for `--rdb-version` /
+/// `--target`, with `--replace`.
+pub(crate) fn restore(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, String> {
+    let (mut drop_field_ttl, mut drop_functions) = (false, false);
+    for d in &a.drop {
+        for w in d.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            match w {
+                "field-ttl" | "field-ttls" => drop_field_ttl = true,
+                "functions" | "function" => drop_functions = true,
+                _ => {
+                    return Err(format!(
+                        "--drop {w}: dump --format resp drops field-ttl or functions"
+                    ))
+                }
+            }
+        }
+    }
+    let target = if a.rdb_version.is_some() || a.target.is_some() {
+        let (h, _) = crate::convert::target_header(a.rdb_version, a.target.as_ref())?;
+        Some(rdbscope_rdb::write::encode::Target::new(h))
+    } else {
+        None
+    };
+    Ok(rdbscope_printer::resp::Restore {
+        target,
+        drop_field_ttl,
+        drop_functions,
+        replace: a.replace,
+    })
 }
 
 fn note_skipped(skipped: u64) {

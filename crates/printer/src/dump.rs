@@ -66,6 +66,9 @@ pub struct Options {
     pub max_decompressed: u64,
     /// Threads, chunk size, checksum.
     pub engine: rdbscope_engine::Options,
+    /// RESP: how RESTORE commands are made (re-encoded for a target
+    /// version, REPLACE).
+    pub restore: crate::resp::Restore,
 }
 
 /// What a dump counted.
@@ -116,6 +119,7 @@ where
             scratch: Some(Scratch::with_limit(opts.max_decompressed)),
             json: None,
             resp: None,
+            restore: opts.restore,
             spare: Vec::new(),
             chunk: Rendered::default(),
         },
@@ -189,6 +193,7 @@ struct ChunkRender<'p, F> {
     scratch: Option<Scratch>,
     json: Option<JsonPrinter<std::io::Sink>>,
     resp: Option<RespPrinter<std::io::Sink>>,
+    restore: crate::resp::Restore,
     /// A written buffer to render into again.
     spare: Vec<u8>,
     chunk: Rendered,
@@ -203,10 +208,10 @@ impl<F: KeyFilter> ChunkRender<'_, F> {
         }
         match self.format {
             Format::Resp => {
-                let (spare, header) = (&mut self.spare, &self.header);
-                let p = self
-                    .resp
-                    .get_or_insert_with(|| RespPrinter::in_memory(std::mem::take(spare), header));
+                let (spare, header, restore) = (&mut self.spare, &self.header, self.restore);
+                let p = self.resp.get_or_insert_with(|| {
+                    RespPrinter::in_memory(std::mem::take(spare), header).with_restore(restore)
+                });
                 let (before, at) = (p.selected(), p.buffered());
                 let r = p.record(r);
                 if before.is_none() && self.chunk.first_select.is_none() {

@@ -33,6 +33,24 @@ pub struct RespPrinter<W: Write> {
     buf: Vec<u8>,
     scratch: rdbscope_rdb::Scratch,
     skipped_empty: u64,
+    restore: Restore,
+    arena: rdbscope_rdb::write::encode::Arena,
+    value: Vec<u8>,
+}
+
+/// How RESTORE commands are made.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Restore {
+    /// Re-encode each value for this target (its RDB version goes into the
+    /// payloads), as `convert` would write it; `None`: the file's bytes.
+    pub target: Option<rdbscope_rdb::write::encode::Target>,
+    /// With a target: write hashes without the field TTLs it cannot hold.
+    pub drop_field_ttl: bool,
+    /// Leave out `FUNCTION LOAD` (a target before RDB 10 has no functions:
+    /// without this, a function library is an error there).
+    pub drop_functions: bool,
+    /// Add `REPLACE`.
+    pub replace: bool,
 }
 
 impl<W: Write> RespPrinter<W> {
@@ -55,7 +73,19 @@ impl<W: Write> RespPrinter<W> {
             buf: Vec::new(),
             scratch: rdbscope_rdb::Scratch::new(),
             skipped_empty: 0,
+            restore: Restore::default(),
+            arena: Default::default(),
+            value: Vec::new(),
         }
+    }
+
+    /// Makes RESTORE commands as `r` says.
+    pub fn with_restore(mut self, r: Restore) -> Self {
+        if let Some(t) = r.target {
+            self.version = t.header.version.min(u32::from(u16::MAX)) as u16;
+        }
+        self.restore = r;
+        self
     }
 
     /// Empty collections left out (Redis skips them when loading a file,
@@ -89,6 +119,18 @@ impl<W: Write> RespPrinter<W> {
         match r {
             Record::Key(k) => self.key(k),
             Record::Function { code } => {
+                let old = self.restore.target.is_some_and(|t| t.redis_version() < 10);
+                if self.restore.drop_functions {
+                    return Ok(());
+                }
+                if old {
+                    return Err(PrintError::Rdb(rdbscope_rdb::Error::new(
+                        0,
+                        rdbscope_rdb::ErrorKind::Unsupported(
+                            "the file holds function libraries, which servers before Redis 7.0 do not have: --drop functions leaves them out".into(),
+                        ),
+                    )));
+                }
                 let code = code.bytes(&mut self.buf)?;
                 array(&mut self.out, 3);
                 bulk(&mut self.out, b"FUNCTION");
@@ -106,6 +148,51 @@ impl<W: Write> RespPrinter<W> {
             self.skipped_empty += 1;
             return Ok(());
         }
+        let reencoded = match self.restore.target {
+            None => None,
+            Some(t) => {
+                if let Some(m) = t.missing_type(k.value.key_type()) {
+                    return Err(PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
+                        k.offset as usize,
+                        rdbscope_rdb::ErrorKind::Unsupported(format!(
+                            "{} has no form in {}{}: no RESTORE payload for it",
+                            m.what(),
+                            t.header.magic(),
+                            t.header.version
+                        )),
+                    ))));
+                }
+                self.value.clear();
+                let mut dropped = rdbscope_rdb::write::encode::Dropped::default();
+                let r = rdbscope_rdb::write::encode::record_value(
+                    &mut self.value,
+                    k,
+                    &t,
+                    self.restore.drop_field_ttl,
+                    &mut dropped,
+                    &mut self.arena,
+                    &mut self.scratch,
+                );
+                match r {
+                    Ok(type_byte) => Some(type_byte),
+                    Err(e) => {
+                        let hint = if matches!(e, rdbscope_rdb::write::Error::Missing(_)) {
+                            " (--drop field-ttl restores the fields without them)"
+                        } else {
+                            ""
+                        };
+                        return Err(PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
+                            k.offset as usize,
+                            rdbscope_rdb::ErrorKind::Unsupported(format!(
+                                "{e} for {}{}{hint}",
+                                t.header.magic(),
+                                t.header.version
+                            )),
+                        ))));
+                    }
+                }
+            }
+        };
         let o = &mut self.out;
         if self.selected != Some(k.db) {
             let mut tmp = [0u8; 20];
@@ -114,7 +201,7 @@ impl<W: Write> RespPrinter<W> {
             bulk(o, int_text(k.db as i64, &mut tmp));
             self.selected = Some(k.db);
         }
-        let mut n = 5;
+        let mut n = 5 + usize::from(self.restore.replace);
         n += 2 * usize::from(k.idle_s.is_some()) + 2 * usize::from(k.freq.is_some());
         array(o, n);
         bulk(o, b"RESTORE");
@@ -127,9 +214,16 @@ impl<W: Write> RespPrinter<W> {
         // the command.
         let ttl = k.expire_at_ms.map_or(0, |t| t.max(1));
         bulk(o, int_text(ttl, &mut tmp));
-        // The payload: [KEY_META] type value version crc64.
-        let value = k.value.raw();
-        let meta = k.key_meta.map(|m| (m.len() + 1, m));
+        // The payload: [KEY_META] type value version crc64 (re-encoded: no
+        // key metadata, which only RDB 13 holds).
+        let (type_byte, value, meta) = match reencoded {
+            Some(t) => (t, self.value.as_slice(), None),
+            None => (
+                k.value.type_byte(),
+                k.value.raw(),
+                k.key_meta.map(|m| (m.len() + 1, m)),
+            ),
+        };
         let len = meta.map_or(0, |(n, _)| n) + 1 + value.len() + 10;
         bulk_header(o, len);
         // CRC of [meta] type value version: the few bytes around the value
@@ -144,7 +238,7 @@ impl<W: Write> RespPrinter<W> {
             );
             head = crc64_small(head, m);
         }
-        let t = [k.value.type_byte()];
+        let t = [type_byte];
         o.put(&t);
         o.put(value);
         let version = self.version.to_le_bytes();
@@ -155,6 +249,9 @@ impl<W: Write> RespPrinter<W> {
         o.put(&crc.to_le_bytes());
         o.put(b"\r\n");
         bulk(o, b"ABSTTL");
+        if self.restore.replace {
+            bulk(o, b"REPLACE");
+        }
         if let Some(idle) = k.idle_s {
             bulk(o, b"IDLETIME");
             bulk(o, int_text(idle.min(i64::MAX as u64) as i64, &mut tmp));

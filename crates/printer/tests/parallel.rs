@@ -89,6 +89,7 @@ fn threads_and_chunks_do_not_change_output() {
                             // Small, so that streams refill it often.
                             window: 300,
                         },
+                        restore: Default::default(),
                     };
                     let want = render(v, &one, db0, false);
                     for threads in [1, 2, 7] {

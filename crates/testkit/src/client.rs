@@ -91,6 +91,23 @@ impl Conn {
         })
     }
 
+    /// Sends raw RESP commands (as `redis-cli --pipe` does), then PING, and
+    /// reads every reply up to the PONG: the error replies, in order. For
+    /// a few thousand commands (the replies must fit the socket buffers
+    /// while the commands are written).
+    pub fn pipe(&mut self, commands: &[u8]) -> Vec<String> {
+        self.0.get_mut().write_all(commands).unwrap();
+        self.0.get_mut().write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+        let mut errors = Vec::new();
+        loop {
+            match self.reply() {
+                Ok(Reply::Status(s)) if s == b"PONG" => return errors,
+                Ok(_) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+
     /// Every key of databases 0-15: db -> keys.
     pub fn keys(&mut self) -> BTreeMap<u64, Vec<Vec<u8>>> {
         let mut out = BTreeMap::new();
