@@ -279,6 +279,11 @@ pub struct ConvertArgs {
     /// Write strings uncompressed (as rdbcompression no).
     #[arg(long)]
     pub no_compression: bool,
+    /// A damaged RDB input: write every record the damage did not touch
+    /// (skipping what cannot be read, resuming at the next provable record
+    /// boundary; the skipped ranges are reported). A valid file results.
+    #[arg(long)]
+    pub salvage: bool,
     /// A setting of the server that will load the file, as NAME=VALUE with
     /// redis.conf names (repeatable): the thresholds that choose encodings
     /// (hash-max-listpack-entries=512, list-max-listpack-size=-2,
@@ -420,6 +425,13 @@ pub struct DumpArgs {
     /// "length" of a string in bytes). JSON only.
     #[arg(long)]
     pub keys_only: bool,
+    /// Forensics on a damaged RDB: skip each record that cannot be read,
+    /// resume at the next record boundary that can be proven (3 records
+    /// in a row decode completely), and go on; every skipped byte range is
+    /// reported on stderr and as a {"record":"skipped"} line, with the
+    /// keys before and after it. Exit 1 when anything was skipped.
+    #[arg(long)]
+    pub salvage: bool,
     /// Threads that render values (default: the number of CPUs; output
     /// order is the file's either way). `-j1` uses one thread.
     #[arg(long, short = 'j', value_name = "N")]

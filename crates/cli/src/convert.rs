@@ -261,6 +261,7 @@ pub fn run(a: &ConvertArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     let opened = open(&a.input);
+    let mut salvaged = false;
     let mut w = match compressed(&mut out, compression) {
         Ok(w) => w,
         Err(e) => {
@@ -283,12 +284,16 @@ pub fn run(a: &ConvertArgs) -> Outcome {
                 filter: filter.clone(),
                 max_decompressed: a.common.max_value_size,
             });
-            to_rdb(a, kind, &opts, &what, &name, &mut *w)
+            let (o, whole) = to_rdb(a, kind, &opts, &what, &name, &mut *w);
+            // A salvaged file is whole even when something was skipped
+            // (a problem with the input, exit 1): it is kept.
+            salvaged = whole && o == Outcome::Problem && a.salvage;
+            o
         }
     };
-    let outcome = if outcome == Outcome::Ok {
-        match w.done() {
-            Ok(()) => Outcome::Ok,
+    let outcome = if outcome == Outcome::Ok || salvaged {
+        match w.done().map(|()| outcome) {
+            Ok(o) => o,
             Err(e) => {
                 eprintln!("rdbscope: {}: write error: {e}", a.output.display());
                 Outcome::Failure
@@ -298,7 +303,7 @@ pub fn run(a: &ConvertArgs) -> Outcome {
         drop(w);
         outcome
     };
-    options::finish_output(out, outcome, false)
+    options::finish_output(out, outcome, salvaged)
 }
 
 fn to_json(
@@ -368,15 +373,50 @@ fn to_rdb(
     what: &str,
     name: &str,
     w: &mut dyn Finish,
-) -> Outcome {
+) -> (Outcome, bool) {
+    // With --salvage: a problem (exit 1) when something was skipped, though
+    // the file written is whole.
+    let mut salvage_outcome = Outcome::Ok;
     let mut conv = match Converter::new(&mut *w, opts.clone()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rdbscope: convert: {e}");
-            return Outcome::Failure;
+            return (Outcome::Failure, false);
         }
     };
     let keys = match kind {
+        Kind::Rdb(_) if a.salvage => {
+            let mut enc = Encoder::new(opts.clone());
+            let mut failed = None;
+            let (outcome, _) = crate::salvage::run(&a.input, a.common.max_value_size, &mut |r| {
+                let item = match r {
+                    OwnedRecord::Key(k) => {
+                        if !enc.selects(&k) {
+                            return Ok(());
+                        }
+                        match enc.key(&k)? {
+                            Some(item) => item,
+                            None => {
+                                if !enc.report.refused.is_empty() {
+                                    conv.halt();
+                                }
+                                return Ok(());
+                            }
+                        }
+                    }
+                    // A salvaged file's own trailer is not copied: the new
+                    // one gets a correct checksum.
+                    OwnedRecord::Eof { .. } => return Ok(()),
+                    other => Item::Other(other),
+                };
+                conv.item(item).inspect_err(|e| failed = Some(e.clone()))
+            });
+            if outcome == Outcome::Failure || failed.is_some() {
+                return (Outcome::Failure, false);
+            }
+            salvage_outcome = outcome;
+            std::mem::take(&mut enc.report)
+        }
         Kind::Rdb(input) => {
             let mut progress = Progress::for_input(name, input.size(), input.progress());
             let r = input.with_source(|s| {
@@ -392,7 +432,7 @@ fn to_rdb(
             match r {
                 Err(e) => {
                     eprintln!("rdbscope: {name}: {e}");
-                    return Outcome::Problem;
+                    return (Outcome::Problem, false);
                 }
                 Ok((_, walked)) if walked.error.is_some() => {
                     eprintln!(
@@ -403,7 +443,7 @@ fn to_rdb(
                             .map(|e| e.to_string())
                             .unwrap_or_default()
                     );
-                    return Outcome::Problem;
+                    return (Outcome::Problem, false);
                 }
                 Ok((keys, _)) => keys,
             }
@@ -413,7 +453,7 @@ fn to_rdb(
                 Ok(h) => sniff(h).unwrap_or(JsonLayout::Lines),
                 Err(e) => {
                     eprintln!("rdbscope: {name}: read error: {e}");
-                    return Outcome::Problem;
+                    return (Outcome::Problem, false);
                 }
             };
             let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
@@ -424,7 +464,7 @@ fn to_rdb(
                     Ok(None) => break,
                     Err(e) => {
                         eprintln!("rdbscope: {name}: {e}");
-                        return Outcome::Problem;
+                        return (Outcome::Problem, false);
                     }
                 };
                 let item = match r {
@@ -442,7 +482,7 @@ fn to_rdb(
                             }
                             Err(e) => {
                                 eprintln!("rdbscope: {name}: {e}");
-                                return Outcome::Problem;
+                                return (Outcome::Problem, false);
                             }
                         }
                     }
@@ -450,27 +490,27 @@ fn to_rdb(
                 };
                 if let Err(e) = conv.item(item) {
                     eprintln!("rdbscope: {}: write error: {e}", a.output.display());
-                    return Outcome::Failure;
+                    return (Outcome::Failure, false);
                 }
             }
             std::mem::take(&mut enc.report)
         }
-        Kind::Aof(_) => return Outcome::Failure,
+        Kind::Aof(_) => return (Outcome::Failure, false),
     };
     match conv.finish(keys) {
         (report, Ok(Some(_))) => {
             if !a.quiet {
                 print_report(&report, what, &a.output, false);
             }
-            Outcome::Ok
+            (salvage_outcome, true)
         }
         (report, Ok(None)) => {
             print_report(&report, what, &a.output, true);
-            Outcome::Problem
+            (Outcome::Problem, false)
         }
         (_, Err(e)) => {
             eprintln!("rdbscope: {}: write error: {e}", a.output.display());
-            Outcome::Failure
+            (Outcome::Failure, false)
         }
     }
 }

@@ -66,6 +66,10 @@ pub fn run(a: &DumpArgs) -> Outcome {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
+    if a.salvage {
+        let outcome = salvage_dump(a, &filter, &mut out);
+        return options::finish_output(out, outcome, true);
+    }
     let opened = crate::source::open(&a.input);
     if (a.since.is_some() || a.until.is_some()) && !matches!(opened, Ok(Kind::Aof(_)) | Err(_)) {
         eprintln!("rdbscope: {name}: --since/--until select AOF commands by their #TS time: this input is not an AOF");
@@ -189,6 +193,69 @@ pub(crate) fn restore(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, S
         drop_functions,
         replace: a.replace,
     })
+}
+
+/// `dump --salvage`: the records of a damaged RDB the damage did not touch,
+/// as JSON, with `{"record":"skipped"}` lines where bytes were skipped.
+fn salvage_dump(a: &DumpArgs, filter: &KeyFilter, out: &mut rdbscope_select::Output) -> Outcome {
+    if a.format == DumpFormat::Resp {
+        eprintln!(
+            "rdbscope: --salvage writes JSON (or, with convert --salvage, a new RDB): not RESP"
+        );
+        return Outcome::Failure;
+    }
+    let layout = if a.format == DumpFormat::Json {
+        rdbscope_printer::Layout::Document
+    } else {
+        rdbscope_printer::Layout::Lines
+    };
+    let mut filter = filter.clone();
+    let records_too = !a.keys_only && !filter.is_active();
+    let mut p = rdbscope_printer::JsonPrinter::new(&mut *out, layout, rdbscope_rdb::Scratch::new());
+    if a.keys_only {
+        p = p.without_values();
+    }
+    let (outcome, skipped) = crate::salvage::run(&a.input, a.common.max_value_size, &mut |r| {
+        let keep = match &r {
+            rdbscope_rdb::OwnedRecord::Key(k) => filter.matches(&rdbscope_select::KeyFacts {
+                db: k.db,
+                key: &k.key,
+                key_type: crate::dump_json::type_of(&k.value),
+                expire_at_ms: k.expire_at_ms,
+                stored_size: 0,
+            }),
+            rdbscope_rdb::OwnedRecord::Aux { name, value } => {
+                if name == b"ctime" {
+                    if let Some(t) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
+                        filter.set_file_time(t);
+                    }
+                }
+                records_too
+            }
+            _ => records_too,
+        };
+        if keep {
+            p.owned_record(&r).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    });
+    let finished = p.finish();
+    match finished {
+        Ok(w) => {
+            if records_too && a.format == DumpFormat::Jsonl {
+                let mut lines = Vec::new();
+                for s in &skipped {
+                    crate::salvage::skipped_json(s, &mut lines);
+                }
+                if let Err(e) = w.write_all(&lines) {
+                    eprintln!("rdbscope: write error: {e}");
+                    return Outcome::Failure;
+                }
+            }
+            outcome
+        }
+        Err(e) => print_error(&display_name(&a.input), &e),
+    }
 }
 
 fn note_skipped(skipped: u64) {

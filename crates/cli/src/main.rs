@@ -15,6 +15,7 @@ mod info;
 mod options;
 mod progress;
 mod report;
+mod salvage;
 mod source;
 
 use clap::Parser;

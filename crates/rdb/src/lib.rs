@@ -43,6 +43,7 @@ pub mod payload;
 pub mod rdb_string;
 pub mod records;
 pub mod rule;
+pub mod salvage;
 pub mod stream;
 pub mod types;
 pub mod value;
