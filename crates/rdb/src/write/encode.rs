@@ -285,22 +285,30 @@ fn stream(out: &mut Vec<u8>, s: &OwnedStream, t: &Target, dropped: &mut Dropped)
             deleted: false,
         });
     }
+    // XADD (t_stream.c, streamAppendItem) starts a new node when the tail
+    // node's listpack bytes plus the new entry's field and value bytes
+    // reach stream-node-max-bytes, or when it holds stream-node-max-entries
+    // entries. The tail node's real size is measured by building it.
+    let max_bytes = match t.stream_node_max_bytes {
+        0 => usize::MAX,
+        b => b,
+    };
     let mut nodes = Vec::new();
     let mut start = 0;
-    let mut bytes = 0usize;
+    let mut lp_bytes = 0usize;
+    let mut lp = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let size: usize = e.fields.iter().map(|(a, b)| a.len() + b.len()).sum();
         if i > start
-            && (bytes + size >= t.stream_node_max_bytes.max(1)
-                || i - start >= t.stream_node_max_entries.max(1))
+            && (lp_bytes + size >= max_bytes
+                || (t.stream_node_max_entries > 0 && i - start >= t.stream_node_max_entries))
         {
             nodes.push(wstream::Node::of(&entries[start..i])?);
             start = i;
-            bytes = 0;
         }
-        // What XADD compares: the node listpack's size so far, roughly
-        // its entries' bytes plus a few bytes of header each.
-        bytes += size + 4 + 2 * e.fields.len();
+        lp.clear();
+        wstream::node_listpack(&mut lp, entries[start].id, &entries[start..=i])?;
+        lp_bytes = lp.len();
     }
     if start < entries.len() {
         nodes.push(wstream::Node::of(&entries[start..])?);
