@@ -89,11 +89,9 @@ impl<R: BufRead> Counting<R> {
     /// Consumes `n` bytes of the buffer, counting lines.
     fn consume(&mut self, n: usize) {
         if let Ok(buf) = self.inner.fill_buf() {
-            for (i, &c) in buf[..n].iter().enumerate() {
-                if c == b'\n' {
-                    self.line += 1;
-                    self.line_start = self.offset + i as u64 + 1;
-                }
+            for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+                self.line += 1;
+                self.line_start = self.offset + i as u64 + 1;
             }
         }
         self.inner.consume(n);
@@ -125,35 +123,59 @@ impl<R: BufRead> Counting<R> {
     /// input ends first. Memory: the value itself.
     fn take_value(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
         out.clear();
+        // The object ends at the brace that brings the brace depth back to
+        // 0 outside strings (brackets need no count: the value is an
+        // object). The scan jumps from one interesting byte to the next.
         let (mut depth, mut in_str, mut esc) = (0u64, false, false);
         loop {
             let buf = self.inner.fill_buf()?;
             if buf.is_empty() {
                 return Ok(false);
             }
+            let mut i = 0;
             let mut end = None;
-            for (i, &c) in buf.iter().enumerate() {
+            if esc && !buf.is_empty() {
+                // A backslash ended the previous block: skip what it escapes.
+                esc = false;
+                i = 1;
+            }
+            while i < buf.len() {
                 if in_str {
-                    if esc {
-                        esc = false;
-                    } else if c == b'\\' {
-                        esc = true;
-                    } else if c == b'"' {
-                        in_str = false;
-                    }
-                    continue;
-                }
-                match c {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            end = Some(i + 1);
-                            break;
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => i = buf.len(),
+                        Some(p) => {
+                            let c = buf[i + p];
+                            i += p + 1;
+                            if c == b'\\' {
+                                if i < buf.len() {
+                                    i += 1;
+                                } else {
+                                    esc = true;
+                                }
+                            } else {
+                                in_str = false;
+                            }
                         }
                     }
-                    _ => {}
+                } else {
+                    match memchr::memchr3(b'"', b'{', b'}', &buf[i..]) {
+                        None => i = buf.len(),
+                        Some(p) => {
+                            let c = buf[i + p];
+                            i += p + 1;
+                            match c {
+                                b'"' => in_str = true,
+                                b'{' => depth += 1,
+                                _ => {
+                                    depth = depth.saturating_sub(1);
+                                    if depth == 0 {
+                                        end = Some(i);
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             let n = end.unwrap_or(buf.len());
@@ -793,6 +815,33 @@ fn stream_of(v: &J) -> Conv<OwnedStream> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records whose strings hold braces, quotes and backslashes read the
+    /// same whatever the read buffer's size (the scan for a record's end
+    /// crosses block boundaries anywhere, an escape included).
+    #[test]
+    fn record_ends_found_across_any_block_boundary() {
+        let text = concat!(
+            r#"{"db":0,"key":"a{b}\"c\\","type":"string","encoding":"raw","expire_at_ms":null,"value":"}{\\\"x"}"#,
+            "\n",
+            r#"{"db":1,"key":"k","type":"hash","encoding":"listpack","expire_at_ms":null,"value":[["f{","\\"],["}","\"\""]]}"#,
+            "\n"
+        );
+        let read = |cap: usize| {
+            let r = io::BufReader::with_capacity(cap, text.as_bytes());
+            let mut j = JsonReader::new(r, JsonLayout::Lines);
+            let mut out = Vec::new();
+            while let Some(rec) = j.next_record().unwrap() {
+                out.push(rec);
+            }
+            out
+        };
+        let want = read(1 << 16);
+        assert_eq!(want.len(), 2);
+        for cap in 1..40 {
+            assert_eq!(read(cap), want, "buffer of {cap}");
+        }
+    }
 
     #[test]
     fn base64_round_trips() {
