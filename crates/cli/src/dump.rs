@@ -217,13 +217,7 @@ fn salvage_dump(a: &DumpArgs, filter: &KeyFilter, out: &mut rdbscope_select::Out
     }
     let (outcome, skipped) = crate::salvage::run(&a.input, a.common.max_value_size, &mut |r| {
         let keep = match &r {
-            rdbscope_rdb::OwnedRecord::Key(k) => filter.matches(&rdbscope_select::KeyFacts {
-                db: k.db,
-                key: &k.key,
-                key_type: crate::dump_json::type_of(&k.value),
-                expire_at_ms: k.expire_at_ms,
-                stored_size: 0,
-            }),
+            rdbscope_rdb::OwnedRecord::Key(k) => filter.matches_owned(k),
             rdbscope_rdb::OwnedRecord::Aux { name, value } => {
                 if name == b"ctime" {
                     if let Some(t) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {

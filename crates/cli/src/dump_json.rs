@@ -7,23 +7,11 @@ use crate::args::{DumpArgs, DumpFormat};
 use rdbscope_input::Input;
 use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
 use rdbscope_printer::{JsonPrinter, Layout, PrintError};
-use rdbscope_rdb::{KeyType, OwnedRecord, OwnedValue, Scratch};
-use rdbscope_select::{KeyFacts, KeyFilter, Output};
+use rdbscope_rdb::{OwnedRecord, Scratch};
+use rdbscope_select::{KeyFilter, Output};
 use std::io::{self, Write};
 
 use crate::report::Outcome;
-
-pub(crate) fn type_of(v: &OwnedValue) -> KeyType {
-    match v {
-        OwnedValue::String(_) => KeyType::String,
-        OwnedValue::List(_) => KeyType::List,
-        OwnedValue::Set(_) => KeyType::Set,
-        OwnedValue::Zset(_) => KeyType::ZSet,
-        OwnedValue::Hash(_) => KeyType::Hash,
-        OwnedValue::Stream(_) => KeyType::Stream,
-        OwnedValue::Module(_) => KeyType::Module,
-    }
-}
 
 /// Dumps the JSON input (a file, standard input, compressed or not) as
 /// `a` asks (JSON Lines or JSON), the keys `filter` selects, to `out`.
@@ -78,13 +66,7 @@ pub(crate) fn run_to<W: Write>(
     let result = (|| -> Result<(), String> {
         while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
             let keep = match &r {
-                OwnedRecord::Key(k) => filter.matches(&KeyFacts {
-                    db: k.db,
-                    key: &k.key,
-                    key_type: type_of(&k.value),
-                    expire_at_ms: k.expire_at_ms,
-                    stored_size: 0,
-                }),
+                OwnedRecord::Key(k) => filter.matches_owned(k),
                 OwnedRecord::Aux { name, value } => {
                     // The file's time, the default `--now` (as for an RDB).
                     if name == b"ctime" {

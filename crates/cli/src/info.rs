@@ -612,14 +612,8 @@ fn json_info(
                 }
                 OwnedRecord::Function { .. } | OwnedRecord::FunctionPreGa { .. } => functions += 1,
                 OwnedRecord::Key(k) => {
-                    let ty = crate::dump_json::type_of(&k.value);
-                    let selected = filter.matches(&rdbscope_select::KeyFacts {
-                        db: k.db,
-                        key: &k.key,
-                        key_type: ty,
-                        expire_at_ms: k.expire_at_ms,
-                        stored_size: 0,
-                    });
+                    let ty = k.value.key_type();
+                    let selected = filter.matches_owned(&k);
                     if selected {
                         let d = dbs.entry(k.db).or_default();
                         d.0 += 1;

@@ -21,8 +21,8 @@
 use rdbscope_engine::{At, Collector, Flow, Sink, Source, Walked};
 use rdbscope_rdb::write::encode::{self, Dropped, Missing, Target};
 use rdbscope_rdb::write::records::Writer;
-use rdbscope_rdb::{Header, KeyRecord, OwnedKey, OwnedRecord, OwnedValue, Record, Scratch};
-use rdbscope_select::{KeyFacts, KeyFilter};
+use rdbscope_rdb::{Header, KeyRecord, OwnedKey, OwnedRecord, Record, Scratch};
+use rdbscope_select::KeyFilter;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
@@ -196,13 +196,7 @@ impl Encoder {
 
     /// Whether the filter selects `k`.
     pub fn selects(&self, k: &OwnedKey) -> bool {
-        self.opts.filter.matches(&KeyFacts {
-            db: k.db,
-            key: &k.key,
-            key_type: key_type(&k.value),
-            expire_at_ms: k.expire_at_ms,
-            stored_size: 0,
-        })
+        self.opts.filter.matches_owned(k)
     }
 
     /// The item for a selected key, or `None` when it is left out (dropped
@@ -370,19 +364,6 @@ impl Encoder {
                 .entry("key metadata (Redis 8.6 KEY_META)")
                 .or_default() += 1;
         }
-    }
-}
-
-fn key_type(v: &OwnedValue) -> rdbscope_rdb::KeyType {
-    use rdbscope_rdb::KeyType;
-    match v {
-        OwnedValue::String(_) => KeyType::String,
-        OwnedValue::List(_) => KeyType::List,
-        OwnedValue::Set(_) => KeyType::Set,
-        OwnedValue::Zset(_) => KeyType::ZSet,
-        OwnedValue::Hash(_) => KeyType::Hash,
-        OwnedValue::Stream(_) => KeyType::Stream,
-        OwnedValue::Module(_) => KeyType::Module,
     }
 }
 

@@ -38,15 +38,7 @@ fn id(i: StreamId) -> Value {
 
 /// The type name of a value.
 pub fn type_name(v: &OwnedValue) -> &'static str {
-    match v {
-        OwnedValue::String(_) => "string",
-        OwnedValue::List(_) => "list",
-        OwnedValue::Set(_) => "set",
-        OwnedValue::Zset(_) => "zset",
-        OwnedValue::Hash(_) => "hash",
-        OwnedValue::Stream(_) => "stream",
-        OwnedValue::Module(_) => "module",
-    }
+    v.key_type().as_str()
 }
 
 /// A value's size: a string's bytes, a collection's elements, a stream's

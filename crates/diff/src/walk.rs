@@ -8,7 +8,7 @@ use crate::print::{key_print, owned_print, record_print, PrintOptions};
 use rdbscope_engine::{At, Collector, Flow, Sink, Source, Walked};
 use rdbscope_json::read::JsonReader;
 use rdbscope_rdb::{Header, KeyRecord, OwnedKey, OwnedRecord, Record, Scratch};
-use rdbscope_select::{KeyFacts, KeyFilter};
+use rdbscope_select::KeyFilter;
 use std::io::{self, BufRead};
 use std::sync::Arc;
 
@@ -150,24 +150,6 @@ pub fn index_rdb(
     }
 }
 
-fn selected(filter: &KeyFilter, k: &OwnedKey) -> bool {
-    filter.matches(&KeyFacts {
-        db: k.db,
-        key: &k.key,
-        key_type: match &k.value {
-            rdbscope_rdb::OwnedValue::String(_) => rdbscope_rdb::KeyType::String,
-            rdbscope_rdb::OwnedValue::List(_) => rdbscope_rdb::KeyType::List,
-            rdbscope_rdb::OwnedValue::Set(_) => rdbscope_rdb::KeyType::Set,
-            rdbscope_rdb::OwnedValue::Zset(_) => rdbscope_rdb::KeyType::ZSet,
-            rdbscope_rdb::OwnedValue::Hash(_) => rdbscope_rdb::KeyType::Hash,
-            rdbscope_rdb::OwnedValue::Stream(_) => rdbscope_rdb::KeyType::Stream,
-            rdbscope_rdb::OwnedValue::Module(_) => rdbscope_rdb::KeyType::Module,
-        },
-        expire_at_ms: k.expire_at_ms,
-        stored_size: 0,
-    })
-}
-
 /// Each key of a JSON dump with its ordinal (the locator of a JSON key).
 fn json_keys<R: BufRead>(
     reader: &mut JsonReader<R>,
@@ -180,7 +162,7 @@ fn json_keys<R: BufRead>(
             Ok(Some(OwnedRecord::Key(k))) => {
                 let loc = n;
                 n += 1;
-                if selected(filter, &k) && !f(loc, k)? {
+                if filter.matches_owned(&k) && !f(loc, k)? {
                     return Ok(());
                 }
             }

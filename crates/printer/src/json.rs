@@ -555,15 +555,7 @@ fn write_owned_key<W: Write>(
     o.write_all(b",\"key\":")?;
     write_bytes(o, &k.key)?;
     let v = &k.value;
-    let type_name = match v {
-        OwnedValue::String(_) => "string",
-        OwnedValue::List(_) => "list",
-        OwnedValue::Set(_) => "set",
-        OwnedValue::Zset(_) => "zset",
-        OwnedValue::Hash(_) => "hash",
-        OwnedValue::Stream(_) => "stream",
-        OwnedValue::Module(_) => "module",
-    };
+    let type_name = v.key_type().as_str();
     o.write_all(b",\"type\":\"")?;
     o.write_all(type_name.as_bytes())?;
     o.write_all(b"\",\"encoding\":")?;

@@ -24,6 +24,7 @@ use crate::elem::{Elem, Score};
 use crate::error::{Error, Result};
 use crate::records::{KeyRecord, Record};
 use crate::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
+use crate::types::KeyType;
 use crate::value::{Scratch, Value};
 use crate::view::{FieldCursor, MemberCursor, ScoredCursor, Typed};
 
@@ -649,6 +650,19 @@ pub enum OwnedRecord {
 }
 
 impl OwnedValue {
+    /// The value's data type.
+    pub fn key_type(&self) -> KeyType {
+        match self {
+            OwnedValue::String(_) => KeyType::String,
+            OwnedValue::List(_) => KeyType::List,
+            OwnedValue::Set(_) => KeyType::Set,
+            OwnedValue::Zset(_) => KeyType::ZSet,
+            OwnedValue::Hash(_) => KeyType::Hash,
+            OwnedValue::Stream(_) => KeyType::Stream,
+            OwnedValue::Module(_) => KeyType::Module,
+        }
+    }
+
     /// Heap bytes held (capacities, not lengths), for memory accounting.
     pub fn heap_bytes(&self) -> usize {
         match self {

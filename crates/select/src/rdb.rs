@@ -30,6 +30,21 @@ impl KeyFilter {
     }
 }
 
+impl KeyFilter {
+    /// Whether an owned key (read from a JSON dump, built by a reader) is
+    /// selected. It has no stored size: callers refuse size filters
+    /// first ([`KeyFilter::uses_stored_size`]).
+    pub fn matches_owned(&self, k: &rdbscope_rdb::OwnedKey) -> bool {
+        self.matches(&KeyFacts {
+            db: k.db,
+            key: &k.key,
+            key_type: k.value.key_type(),
+            expire_at_ms: k.expire_at_ms,
+            stored_size: 0,
+        })
+    }
+}
+
 /// The facts of a key record whose key bytes the caller has decoded.
 pub fn facts<'k>(k: &KeyRecord<'_>, key: &'k [u8]) -> KeyFacts<'k> {
     KeyFacts {
