@@ -160,6 +160,27 @@ pub enum Item {
     Other(OwnedRecord),
 }
 
+/// What a key record carries besides its name and value.
+struct Meta {
+    db: u64,
+    expire_at_ms: Option<i64>,
+    idle_s: Option<u64>,
+    freq: Option<u8>,
+    key_meta: bool,
+}
+
+impl Meta {
+    fn of_owned(k: &OwnedKey) -> Meta {
+        Meta {
+            db: k.db,
+            expire_at_ms: k.expire_at_ms,
+            idle_s: k.idle_s,
+            freq: k.freq,
+            key_meta: k.key_meta.is_some(),
+        }
+    }
+}
+
 /// Turns records into [`Item`]s; one per thread.
 pub struct Encoder {
     opts: Arc<Options>,
@@ -204,62 +225,19 @@ impl Encoder {
     pub fn key(&mut self, k: &OwnedKey) -> Result<Option<Item>, String> {
         let t = self.opts.target;
         let drops = self.opts.drops;
-        if let Some(m) = t.missing(&k.value) {
-            let (what, dropped) = match m {
-                Missing::FieldTtl => ("hash field TTLs", drops.field_ttl),
-                Missing::Stream => ("a stream", drops.streams),
-                Missing::Module => ("a module value", drops.modules),
-            };
-            if !dropped {
-                self.refuse(what, name(k.db, &k.key));
-                return Ok(None);
-            }
-            if m != Missing::FieldTtl {
-                self.dropped_key(
-                    if m == Missing::Stream {
-                        "streams"
-                    } else {
-                        "modules"
-                    },
-                    name(k.db, &k.key),
-                );
-                return Ok(None);
-            }
-        }
-        let mut dropped = Dropped::default();
-        let mut value = Vec::with_capacity(k.value.heap_bytes() / 2 + 16);
         let plain_order = k.encoding == "skiplist";
-        let type_byte = encode::value(
-            &mut value,
-            &k.value,
-            &t,
-            drops.field_ttl,
-            plain_order,
-            &mut dropped,
+        let capacity = k.value.heap_bytes() / 2 + 16;
+        self.encode_key(
+            Meta::of_owned(k),
+            k.key.clone(),
+            k.value.key_type(),
+            capacity,
+            |out, dropped, _| {
+                encode::value(out, &k.value, &t, drops.field_ttl, plain_order, dropped)
+            },
         )
-        .map_err(|e| format!("{}: {e}", name(k.db, &k.key)))?;
-        self.note(
-            &dropped,
-            k.db,
-            &k.key,
-            k.idle_s.is_some() || k.freq.is_some(),
-            k.key_meta.is_some(),
-        );
-        let hints = t.redis_version() >= 9;
-        self.report.keys += 1;
-        Ok(Some(Item::Key {
-            db: k.db,
-            expire_at_ms: k.expire_at_ms,
-            idle_s: k.idle_s.filter(|_| hints),
-            freq: k.freq.filter(|_| hints),
-            key: k.key.clone(),
-            type_byte,
-            value,
-        }))
     }
-}
 
-impl Encoder {
     /// The item for a key read from a file, encoded straight from its
     /// bytes (no owned copy), or `None` when it is not selected, dropped
     /// or refused (the report says which).
@@ -283,51 +261,78 @@ impl Encoder {
             .map_err(|e| k.annotate(e).to_string())?
             .into();
         let t = self.opts.target;
+        let drop_ttls = self.opts.drops.field_ttl;
+        let meta = Meta {
+            db: k.db,
+            expire_at_ms: k.expire_at_ms,
+            idle_s: k.idle_s,
+            freq: k.freq,
+            key_meta: k.key_meta.is_some(),
+        };
+        self.encode_key(
+            meta,
+            key,
+            k.value.key_type(),
+            k.value.raw().len() + 16,
+            |out, dropped, arena| {
+                encode::record_value(out, k, &t, drop_ttls, dropped, arena, scratch)
+            },
+        )
+    }
+
+    /// What both paths share: streams and module values the target cannot
+    /// hold left out (dropped by name, or refused), the value encoded by
+    /// `encode`, what it could not hold refused, what it dropped counted.
+    fn encode_key(
+        &mut self,
+        m: Meta,
+        key: Box<[u8]>,
+        key_type: rdbscope_rdb::KeyType,
+        capacity: usize,
+        encode: impl FnOnce(
+            &mut Vec<u8>,
+            &mut Dropped,
+            &mut encode::Arena,
+        ) -> rdbscope_rdb::write::Result<u8>,
+    ) -> Result<Option<Item>, String> {
+        let t = self.opts.target;
         let drops = self.opts.drops;
-        if let Some(m) = t.missing_type(k.value.key_type()) {
-            let (what, kind, dropped) = match m {
+        if let Some(missing) = t.missing_type(key_type) {
+            let (what, kind, dropped) = match missing {
                 Missing::Stream => ("a stream", "streams", drops.streams),
                 _ => ("a module value", "modules", drops.modules),
             };
             if dropped {
-                self.dropped_key(kind, name(k.db, &key));
+                self.dropped_key(kind, name(m.db, &key));
             } else {
-                self.refuse(what, name(k.db, &key));
+                self.refuse(what, name(m.db, &key));
             }
             return Ok(None);
         }
         let mut dropped = Dropped::default();
-        let mut value = Vec::with_capacity(k.value.raw().len() + 16);
-        let type_byte = match encode::record_value(
-            &mut value,
-            k,
-            &t,
-            drops.field_ttl,
-            &mut dropped,
-            &mut self.arena,
-            scratch,
-        ) {
+        let mut value = Vec::with_capacity(capacity);
+        let type_byte = match encode(&mut value, &mut dropped, &mut self.arena) {
             Ok(b) => b,
             Err(rdbscope_rdb::write::Error::Missing(_)) => {
-                self.refuse("hash field TTLs", name(k.db, &key));
+                self.refuse("hash field TTLs", name(m.db, &key));
                 return Ok(None);
             }
-            Err(e) => return Err(format!("{}: {e}", name(k.db, &key))),
+            Err(e) => return Err(format!("{}: {e}", name(m.db, &key))),
         };
         self.note(
             &dropped,
-            k.db,
+            m.db,
             &key,
-            k.idle_s.is_some() || k.freq.is_some(),
-            k.key_meta.is_some(),
+            m.idle_s.is_some() || m.freq.is_some(),
+            m.key_meta,
         );
         let hints = t.redis_version() >= 9;
         self.report.keys += 1;
         Ok(Some(Item::Key {
-            db: k.db,
-            expire_at_ms: k.expire_at_ms,
-            idle_s: k.idle_s.filter(|_| hints),
-            freq: k.freq.filter(|_| hints),
+            db: m.db,
+            expire_at_ms: m.expire_at_ms,
+            idle_s: m.idle_s.filter(|_| hints),
+            freq: m.freq.filter(|_| hints),
             key,
             type_byte,
             value,

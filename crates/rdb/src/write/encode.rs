@@ -121,17 +121,15 @@ impl Target {
             OwnedValue::Hash(h) if h.has_ttls() && !self.has_field_ttls() => {
                 Some(Missing::FieldTtl)
             }
-            OwnedValue::Stream(_) if self.redis_version() < 9 => Some(Missing::Stream),
-            OwnedValue::Module(_) if self.redis_version() < 9 => Some(Missing::Module),
-            _ => None,
+            _ => self.missing_type(v.key_type()),
         }
     }
 }
 
 /// Writes `v` as the target's server saves it and returns its type byte.
-/// Hash field TTLs the target cannot hold are an error unless
-/// `drop_field_ttls`; other [`Missing`] data is an error (the caller
-/// leaves such keys out when asked to). `plain_order`: the value was read
+/// What the target cannot hold is `Err(Error::Missing(_))` (hash field
+/// TTLs only unless `drop_field_ttls`; the caller leaves out streams and
+/// module values it is asked to drop), as [`record_value`] reports it. `plain_order`: the value was read
 /// from a plain (skiplist) zset, whose member order a plain zset written
 /// again keeps (Redis before 4.0 saved it in dict order).
 pub fn value(
@@ -146,12 +144,7 @@ pub fn value(
     let how = t.strings;
     if let Some(m) = t.missing(v) {
         if !(m == Missing::FieldTtl && drop_field_ttls) {
-            return Err(Error::Invalid(format!(
-                "{} has no form in {}{}",
-                m.what(),
-                t.header.magic(),
-                t.header.version
-            )));
+            return Err(Error::Missing(m));
         }
     }
     match v {
