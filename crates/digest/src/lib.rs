@@ -156,7 +156,7 @@ impl Digested {
                     self.lines.extend_from_slice(b",\"key\":");
                     let _ = rdbscope_json::write::write_bytes(&mut self.lines, key);
                     self.lines.extend_from_slice(b",\"digest\":\"");
-                    self.lines.extend_from_slice(hex(&d).as_bytes());
+                    value::hex_into(&d, &mut self.lines);
                     self.lines.extend_from_slice(b"\"}\n");
                 } else {
                     self.dataset.add(db, &d);
@@ -206,25 +206,31 @@ impl DigestSink {
             return Flow::Continue;
         }
         let cutoff = self.opts.field_cutoff();
-        let key = match k.key.bytes(&mut self.key) {
-            Ok(b) => b.to_vec(),
+        // The key's bytes borrow this sink's buffer, taken out for the
+        // call so that nothing is copied per key.
+        let mut buf = std::mem::take(&mut self.key);
+        let flow = match k.key.bytes(&mut buf) {
             Err(e) => {
                 self.part.error = Some(e.to_string());
-                return Flow::Stop;
+                Flow::Stop
+            }
+            Ok(key) => {
+                let before = self.digester.dropped_fields;
+                let d = if self.opts.per_key {
+                    self.digester.value(k, cutoff)
+                } else {
+                    self.digester.key(key, k, cutoff)
+                };
+                self.part.dropped_fields += self.digester.dropped_fields - before;
+                if self.part.key(&self.opts, k.db, key, d, Some(offset)) {
+                    Flow::Continue
+                } else {
+                    Flow::Stop
+                }
             }
         };
-        let before = self.digester.dropped_fields;
-        let d = if self.opts.per_key {
-            self.digester.value(k, cutoff)
-        } else {
-            self.digester.key(&key, k, cutoff)
-        };
-        self.part.dropped_fields += self.digester.dropped_fields - before;
-        if self.part.key(&self.opts, k.db, &key, d, Some(offset)) {
-            Flow::Continue
-        } else {
-            Flow::Stop
-        }
+        self.key = buf;
+        flow
     }
 }
 

@@ -43,7 +43,18 @@ pub fn mix_in(d: &mut Digest, s: &[u8]) {
 
 /// A digest as the servers print it: 40 lowercase hex digits.
 pub fn hex(d: &Digest) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = Vec::with_capacity(40);
+    hex_into(d, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the 40 hex digits of `d` (what `--per-key` writes per key).
+pub fn hex_into(d: &Digest, out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in d {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
+    }
 }
 
 /// Why a value has no digest here.
