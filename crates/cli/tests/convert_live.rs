@@ -17,7 +17,7 @@ use rdbscope_testkit::oracle::Oracle;
 use rdbscope_testkit::redis::RedisServer;
 use rdbscope_testkit::TempDir;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn rdbscope(args: &[&str]) -> Output {
@@ -25,25 +25,6 @@ fn rdbscope(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn rdbs(corpus: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rdb"))
-        .collect();
-    out.sort();
-    out
-}
-
-fn name(o: Oracle) -> &'static str {
-    match o {
-        Oracle::Redis62 => "redis-6.2",
-        Oracle::Redis70 => "redis-7.0",
-        Oracle::Valkey91 => "valkey-9.1",
-    }
 }
 
 fn now_ms() -> i64 {
@@ -68,12 +49,12 @@ fn every_corpus_rdb_loads_into_every_server_with_the_same_digest() {
         };
         let server = RedisServer::start(&bin, None, &[]);
         let mut c = Conn::new(server.port);
-        for src in rdbs(&corpus) {
+        for src in rdbscope_testkit::corpus_rdbs(&corpus) {
             let s = src.to_str().unwrap();
-            let out = tmp.path.join(format!("{}.rdb", name(o)));
+            let out = tmp.path.join(format!("{}.rdb", o.name()));
             let o_s = out.to_str().unwrap();
-            let first = rdbscope(&["convert", "-q", "--force", s, o_s, "--target", name(o)]);
-            let what = format!("{s} -> {}", name(o));
+            let first = rdbscope(&["convert", "-q", "--force", s, o_s, "--target", o.name()]);
+            let what = format!("{s} -> {}", o.name());
             let drops = if first.status.success() {
                 vec![]
             } else {
@@ -104,7 +85,7 @@ fn every_corpus_rdb_loads_into_every_server_with_the_same_digest() {
                     s,
                     o_s,
                     "--target",
-                    name(o),
+                    o.name(),
                     "--drop",
                     &drop,
                 ]);
@@ -133,7 +114,7 @@ fn every_corpus_rdb_loads_into_every_server_with_the_same_digest() {
                 "--format",
                 "json",
                 "--server-version",
-                name(o),
+                o.name(),
                 &at,
                 s,
             ]);
@@ -181,7 +162,7 @@ fn every_corpus_rdb_loads_into_every_server_with_the_same_digest() {
             c.cmd(&["SELECT", "0"]);
             converted += 1;
         }
-        eprintln!("convert_live: {}: corpus converted and loaded", name(o));
+        eprintln!("convert_live: {}: corpus converted and loaded", o.name());
     }
     eprintln!("convert_live: {converted} conversions loaded with equal digests; {refusals} refused until --drop");
 }
@@ -209,7 +190,7 @@ fn random_workloads_move_between_every_pair_of_servers() {
         let mut rng = Rng(seed ^ (*o as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         workload(&mut c, &mut rng, *o == Oracle::Valkey91);
         c.cmd(&["SAVE"]);
-        let f = tmp.path.join(format!("{}.rdb", name(*o)));
+        let f = tmp.path.join(format!("{}.rdb", o.name()));
         std::fs::copy(server.dir().join("dump.rdb"), &f).unwrap();
         files.push((*o, f));
     }
@@ -221,7 +202,7 @@ fn random_workloads_move_between_every_pair_of_servers() {
             if s == t {
                 continue;
             }
-            let what = format!("{} -> {}", name(*s), name(*t));
+            let what = format!("{} -> {}", s.name(), t.name());
             let out = tmp.path.join("moved.rdb");
             let (src_s, out_s) = (src.to_str().unwrap(), out.to_str().unwrap());
             let mut args = vec![
@@ -231,7 +212,7 @@ fn random_workloads_move_between_every_pair_of_servers() {
                 src_s,
                 out_s,
                 "--target",
-                name(*t),
+                t.name(),
             ];
             if *s == Oracle::Valkey91 {
                 // Field TTLs have no form in Redis 6.2/7.0: refused by name,
@@ -253,7 +234,7 @@ fn random_workloads_move_between_every_pair_of_servers() {
             std::fs::copy(&out, server.dir().join("dump.rdb")).unwrap();
             c.cmd(&["DEBUG", "RELOAD", "NOSAVE"]);
             let got = c.cmd(&["DEBUG", "DIGEST"]).text();
-            let want = rdbscope(&["digest", "-q", "--server-version", name(*t), src_s]);
+            let want = rdbscope(&["digest", "-q", "--server-version", t.name(), src_s]);
             assert_eq!(got, String::from_utf8_lossy(&want.stdout).trim(), "{what}");
             moved += 1;
         }
@@ -279,16 +260,16 @@ fn restore_payloads_re_encoded_for_each_server() {
         };
         let server = RedisServer::start(&bin, None, &[]);
         let mut c = Conn::new(server.port);
-        for src in rdbs(&corpus) {
+        for src in rdbscope_testkit::corpus_rdbs(&corpus) {
             let s = src.to_str().unwrap();
-            let what = format!("{s} as RESTOREs for {}", name(o));
+            let what = format!("{s} as RESTOREs for {}", o.name());
             let base = [
                 "dump",
                 "--format",
                 "resp",
                 "--replace",
                 "--target",
-                name(o),
+                o.name(),
                 s,
             ];
             let mut out = rdbscope(&base);
@@ -320,7 +301,7 @@ fn restore_payloads_re_encoded_for_each_server() {
             c.cmd(&["SELECT", "0"]);
             let got = c.cmd(&["DEBUG", "DIGEST"]).text();
             let at = format!("--as-loaded={now}ms");
-            let want = rdbscope(&["digest", "-q", "--server-version", name(o), &at, s]);
+            let want = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, s]);
             assert_eq!(got, String::from_utf8_lossy(&want.stdout).trim(), "{what}");
             restored += 1;
         }

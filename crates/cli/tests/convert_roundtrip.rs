@@ -7,7 +7,6 @@
 //! verdict). A JSON dump with an error at a known line is refused with
 //! that line, column and key, and nothing is written.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn rdbscope(args: &[String]) -> std::process::Output {
@@ -15,17 +14,6 @@ fn rdbscope(args: &[String]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn rdbs(corpus: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rdb"))
-        .collect();
-    out.sort();
-    out
 }
 
 fn s(x: &str) -> String {
@@ -39,7 +27,7 @@ fn rdb_json_rdb_json_is_identical_for_every_corpus_file() {
     };
     let tmp = rdbscope_testkit::TempDir::new("convert-roundtrip");
     let mut n = 0;
-    for src in rdbs(&corpus) {
+    for src in rdbscope_testkit::corpus_rdbs(&corpus) {
         let meta: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(format!("{}.meta.json", src.display())).unwrap(),
         )

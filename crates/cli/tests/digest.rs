@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn rdbscope(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -38,23 +37,12 @@ fn stdout_of(args: &[&str], stdin: Option<&[u8]>) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn rdbs(corpus: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rdb"))
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn every_corpus_rdb_as_file_gzip_stdin_and_json_dump() {
     let Some(corpus) = rdbscope_testkit::corpus("digest cli") else {
         return;
     };
-    for path in rdbs(&corpus) {
+    for path in rdbscope_testkit::corpus_rdbs(&corpus) {
         let meta: Value = serde_json::from_str(
             &std::fs::read_to_string(format!("{}.meta.json", path.display())).unwrap(),
         )

@@ -6,19 +6,7 @@
 //! decoding error). (`hostile_inputs.rs` does the same, at length, for
 //! `check` and `dump`, which share the decoder.)
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn rdbs(corpus: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
-        .unwrap()
-        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rdb"))
-        .collect();
-    out.sort();
-    out
-}
 
 struct Rng(u64);
 
@@ -56,7 +44,7 @@ fn mutated_corpus_files_give_clean_errors() {
     let tmp = rdbscope_testkit::TempDir::new("digest-diff-hostile");
     let mut rng = Rng(0x6057_11E5_D16E_5700);
     let (mut runs, mut problems) = (0, 0);
-    for path in rdbs(&corpus) {
+    for path in rdbscope_testkit::corpus_rdbs(&corpus) {
         let bytes = std::fs::read(&path).unwrap();
         for (i, m) in mutants(&bytes, &mut rng).into_iter().enumerate() {
             let f = tmp.path.join(format!("m{i}.rdb"));

@@ -97,14 +97,6 @@ fn per_key(out: &str) -> BTreeMap<(u64, Vec<u8>), String> {
         .collect()
 }
 
-fn server_name(o: Oracle) -> &'static str {
-    match o {
-        Oracle::Redis62 => "redis-6.2",
-        Oracle::Redis70 => "redis-7.0",
-        Oracle::Valkey91 => "valkey-9.1",
-    }
-}
-
 /// Which RDB versions a server loads.
 fn loads(o: Oracle, rdb: &Path) -> bool {
     let head = std::fs::read(rdb).unwrap();
@@ -161,9 +153,9 @@ fn digest_equals_debug_digest_on_every_server() {
             let mut c = Conn::new(server.port);
             let mut rng = Rng(seed ^ (round + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let keys = workload(&mut c, &mut rng, *o == Oracle::Valkey91);
-            let what = format!("{} round {round}", server_name(*o));
+            let what = format!("{} round {round}", o.name());
             c.cmd(&["SAVE"]);
-            let file = tmp.path.join(format!("{}-{round}.rdb", server_name(*o)));
+            let file = tmp.path.join(format!("{}-{round}.rdb", o.name()));
             std::fs::copy(server.dir().join("dump.rdb"), &file).unwrap();
             let f = file.to_str().unwrap();
             let want = c.digest();
@@ -186,7 +178,7 @@ fn digest_equals_debug_digest_on_every_server() {
                 assert_eq!(got.get(k), Some(d), "{what}: DIGEST-VALUE of {k:?}");
             }
             // Through the file's JSON dump.
-            let json = tmp.path.join(format!("{}-{round}.jsonl", server_name(*o)));
+            let json = tmp.path.join(format!("{}-{round}.jsonl", o.name()));
             ok_stdout(&["dump", f, "-o", json.to_str().unwrap()]);
             assert_eq!(
                 ok_stdout(&["digest", "-q", json.to_str().unwrap()]).trim(),
@@ -201,9 +193,7 @@ fn digest_equals_debug_digest_on_every_server() {
                 want,
                 "{what}: the server's own digest after reload"
             );
-            let reloaded = tmp
-                .path
-                .join(format!("{}-{round}-reloaded.rdb", server_name(*o)));
+            let reloaded = tmp.path.join(format!("{}-{round}-reloaded.rdb", o.name()));
             std::fs::copy(server.dir().join("dump.rdb"), &reloaded).unwrap();
             assert_eq!(
                 ok_stdout(&["digest", "-q", reloaded.to_str().unwrap()]).trim(),
@@ -231,15 +221,15 @@ fn digest_equals_debug_digest_on_every_server() {
                 "digest",
                 "-q",
                 "--server-version",
-                server_name(*reader),
+                reader.name(),
                 file.to_str().unwrap(),
             ]);
             assert_eq!(
                 got.trim(),
                 want,
                 "{} file in {}",
-                server_name(*writer),
-                server_name(*reader)
+                writer.name(),
+                reader.name()
             );
             crossed += 1;
         }
@@ -306,12 +296,7 @@ fn as_loaded_equals_what_a_server_holds_after_loading() {
             String::from_utf8_lossy(&out.stderr)
         );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(
-            v["digest"].as_str().unwrap(),
-            want,
-            "{}: {v}",
-            server_name(o)
-        );
+        assert_eq!(v["digest"].as_str().unwrap(), want, "{}: {v}", o.name());
         assert_eq!(v["as_loaded"]["dropped_keys"], 25, "{v}");
         let Reply::Int(held) = c.cmd(&["DBSIZE"]) else {
             panic!("DBSIZE")
@@ -320,13 +305,13 @@ fn as_loaded_equals_what_a_server_holds_after_loading() {
             v["keys"].as_i64(),
             Some(held),
             "{}: keys held after loading",
-            server_name(o)
+            o.name()
         );
         // Without --as-loaded the file's digest is another.
         assert_ne!(
             ok_stdout(&["digest", "-q", file.to_str().unwrap()]).trim(),
             want
         );
-        eprintln!("digest_live: {} as loaded: {v}", server_name(o));
+        eprintln!("digest_live: {} as loaded: {v}", o.name());
     }
 }

@@ -7,21 +7,6 @@ use rdbscope_digest::{digest_rdb, hex, writer_of, Options};
 use rdbscope_engine::Source;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn rdbs(corpus: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for server in std::fs::read_dir(corpus.join("rdb")).unwrap() {
-        for f in std::fs::read_dir(server.unwrap().path()).unwrap() {
-            let p = f.unwrap().path();
-            if p.extension().is_some_and(|e| e == "rdb") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn key_bytes(v: &Value) -> Vec<u8> {
     match v {
@@ -64,7 +49,7 @@ fn every_corpus_rdb_digest_matches_its_server() {
         return;
     };
     let (mut files, mut keys) = (0, 0);
-    for path in rdbs(&corpus) {
+    for path in rdbscope_testkit::corpus_rdbs(&corpus) {
         let meta: Value = serde_json::from_str(
             &std::fs::read_to_string(format!("{}.meta.json", path.display())).unwrap(),
         )

@@ -36,6 +36,18 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Every `*.rdb` of the corpus's `rdb/<server>/` folders, sorted.
+pub fn corpus_rdbs(corpus: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus.join("rdb"))
+        .expect("corpus rdb/")
+        .flat_map(|d| std::fs::read_dir(d.expect("server dir").path()).expect("server dir"))
+        .map(|f| f.expect("corpus file").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rdb"))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Says that a test skipped, where the person running `cargo test` sees it.
 ///
 /// libtest captures what the `print!` family writes from a test (and shows

@@ -24,6 +24,15 @@ impl Oracle {
     /// All three, oldest first.
     pub const ALL: [Oracle; 3] = [Oracle::Redis62, Oracle::Redis70, Oracle::Valkey91];
 
+    /// Its name as rdbscope's `--target` and `--server-version` take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Oracle::Redis62 => "redis-6.2",
+            Oracle::Redis70 => "redis-7.0",
+            Oracle::Valkey91 => "valkey-9.1",
+        }
+    }
+
     /// The version its `--version` line names.
     pub fn version(self) -> &'static str {
         match self {
