@@ -10,7 +10,7 @@ use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::{open, Kind};
 use rdbscope_convert::{Converter, Drops, Encoder, Item, Options, Report};
-use rdbscope_digest::{ServerVersion, Vendor};
+use rdbscope_digest::ServerVersion;
 use rdbscope_input::display_name;
 use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
 use rdbscope_rdb::write::encode::Target;
@@ -18,49 +18,6 @@ use rdbscope_rdb::{Flavor, Header, OwnedRecord};
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
-
-/// The newest RDB version each server writes (and so the newest it reads).
-pub fn server_rdb(v: &ServerVersion) -> Result<Header, String> {
-    let redis = |version| Header {
-        flavor: Flavor::Redis,
-        version,
-    };
-    Ok(match (v.vendor, v.major, v.minor) {
-        (Vendor::Redis, 2, 6) | (Vendor::Redis, 2, 8) => redis(6),
-        (Vendor::Redis, 3, _) => redis(7),
-        (Vendor::Redis, 4, _) => redis(8),
-        (Vendor::Redis, 5, _) | (Vendor::Redis, 6, _) => redis(9),
-        (Vendor::Redis, 7, 0) | (Vendor::Redis, 7, 1) => redis(10),
-        (Vendor::Redis, 7, 2) | (Vendor::Redis, 7, 3) => redis(11),
-        (Vendor::Redis, 7, _) => redis(12),
-        (Vendor::Redis, 8, m) if m < 6 => redis(12),
-        (Vendor::Redis, 8, _) => redis(13),
-        (Vendor::Valkey, 7, 2) | (Vendor::Valkey, 8, _) => redis(11),
-        (Vendor::Valkey, m, _) if m >= 9 => Header {
-            flavor: Flavor::Valkey,
-            version: 80,
-        },
-        _ => {
-            return Err(format!(
-                "--target {v}: not a server version rdbscope knows the RDB version of"
-            ))
-        }
-    })
-}
-
-/// Whether `server` loads files with header `h`.
-fn loads(server: &ServerVersion, h: Header) -> bool {
-    let Ok(newest) = server_rdb(server) else {
-        return false;
-    };
-    match (h.flavor, newest.flavor) {
-        (Flavor::Redis, Flavor::Redis) => h.version <= newest.version,
-        // Valkey 9 reads RDB 11 and its own format.
-        (Flavor::Redis, Flavor::Valkey) => h.version <= 11,
-        (Flavor::Valkey, Flavor::Valkey) => h.version <= newest.version,
-        (Flavor::Valkey, Flavor::Redis) => false,
-    }
-}
 
 fn header_of(a: &ConvertArgs) -> Result<(Header, String), String> {
     target_header(a.rdb_version, a.target.as_ref())
@@ -92,24 +49,14 @@ pub(crate) fn target_header(
         (None, None) => {
             Err("give --rdb-version N or --target SERVER (e.g. redis-7.0, valkey-9.1)".into())
         }
-        (None, Some(h)) => Ok((
-            h,
-            match h.flavor {
-                Flavor::Redis => format!("REDIS{:04}", h.version),
-                Flavor::Valkey => format!("VALKEY{:03}", h.version),
-            },
-        )),
-        (Some(t), None) => server_rdb(t).map(|h| (h, format!("{t}"))),
-        (Some(t), Some(h)) if loads(t, h) => Ok((h, format!("{t}"))),
+        (None, Some(h)) => Ok((h, h.to_string())),
+        (Some(t), None) => t.writes().map(|h| (h, format!("{t}"))).ok_or_else(|| {
+            format!("--target {t}: not a server version rdbscope knows the RDB version of")
+        }),
+        (Some(t), Some(h)) if t.reads(h) => Ok((h, format!("{t}"))),
         (Some(t), Some(h)) => Err(format!(
-            "{t} cannot load {}{:04}: it reads up to {}",
-            h.magic(),
-            h.version,
-            server_rdb(t).map_or("nothing known".into(), |n| format!(
-                "{}{:04}",
-                n.magic(),
-                n.version
-            ))
+            "{t} cannot load {h}: it reads up to {}",
+            t.writes().map_or("nothing known".into(), |n| n.to_string())
         )),
     }
 }

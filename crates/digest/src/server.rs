@@ -85,7 +85,8 @@ impl ServerVersion {
     pub fn from_header(h: &Header) -> ServerVersion {
         let (vendor, major, minor) = match (h.flavor, h.version) {
             (Flavor::Valkey, _) => (Vendor::Valkey, 9, 0),
-            (_, 0..=7) => (Vendor::Redis, 3, 2),
+            (_, 0..=6) => (Vendor::Redis, 2, 6),
+            (_, 7) => (Vendor::Redis, 3, 0),
             (_, 8) => (Vendor::Redis, 4, 0),
             (_, 9) => (Vendor::Redis, 5, 0),
             (_, 10) => (Vendor::Redis, 7, 0),
@@ -96,6 +97,47 @@ impl ServerVersion {
             vendor,
             major,
             minor,
+        }
+    }
+
+    /// The RDB version this server writes (and so the newest it reads):
+    /// the other direction of [`ServerVersion::from_header`], from the
+    /// same history (docs/format.md, "Writing for a server version").
+    pub fn writes(&self) -> Option<Header> {
+        let redis = |version| Header {
+            flavor: Flavor::Redis,
+            version,
+        };
+        Some(match (self.vendor, self.major, self.minor) {
+            (Vendor::Redis, 2, 6) | (Vendor::Redis, 2, 8) => redis(6),
+            (Vendor::Redis, 3, _) => redis(7),
+            (Vendor::Redis, 4, _) => redis(8),
+            (Vendor::Redis, 5, _) | (Vendor::Redis, 6, _) => redis(9),
+            (Vendor::Redis, 7, 0) | (Vendor::Redis, 7, 1) => redis(10),
+            (Vendor::Redis, 7, 2) | (Vendor::Redis, 7, 3) => redis(11),
+            (Vendor::Redis, 7, _) => redis(12),
+            (Vendor::Redis, 8, m) if m < 6 => redis(12),
+            (Vendor::Redis, 8, _) => redis(13),
+            (Vendor::Valkey, 7, 2) | (Vendor::Valkey, 8, _) => redis(11),
+            (Vendor::Valkey, m, _) if m >= 9 => Header {
+                flavor: Flavor::Valkey,
+                version: 80,
+            },
+            _ => return None,
+        })
+    }
+
+    /// Whether this server loads a file with header `h`.
+    pub fn reads(&self, h: Header) -> bool {
+        let Some(newest) = self.writes() else {
+            return false;
+        };
+        match (h.flavor, newest.flavor) {
+            (Flavor::Redis, Flavor::Redis) => h.version <= newest.version,
+            // Valkey 9 reads RDB 11 and its own format.
+            (Flavor::Redis, Flavor::Valkey) => h.version <= 11,
+            (Flavor::Valkey, Flavor::Valkey) => h.version <= newest.version,
+            (Flavor::Valkey, Flavor::Redis) => false,
         }
     }
 
@@ -171,5 +213,36 @@ mod tests {
         assert!(r("redis-7.4").field_ttl_mark);
         assert!(r("redis-8.0").field_ttl_mark);
         assert!(!r("valkey-9.1").field_ttl_mark);
+    }
+
+    #[test]
+    fn writes_and_reads() {
+        let v = |s: &str| ServerVersion::parse(s).unwrap();
+        assert_eq!(v("redis-7.0").writes().map(|h| h.version), Some(10));
+        assert_eq!(
+            v("valkey-9.1").writes().map(|h| h.flavor),
+            Some(Flavor::Valkey)
+        );
+        assert!(v("valkey-9.1").reads(Header {
+            flavor: Flavor::Redis,
+            version: 11
+        }));
+        assert!(!v("redis-7.0").reads(Header {
+            flavor: Flavor::Redis,
+            version: 11
+        }));
+        assert!(v("redis-2.4").writes().is_none());
+        // The oldest server of each version writes that version.
+        for ver in [6, 7, 8, 9, 10, 11, 12] {
+            let h = Header {
+                flavor: Flavor::Redis,
+                version: ver,
+            };
+            assert_eq!(
+                ServerVersion::from_header(&h).writes(),
+                Some(h),
+                "RDB {ver}"
+            );
+        }
     }
 }

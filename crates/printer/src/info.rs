@@ -134,11 +134,10 @@ impl Summary {
         writeln!(o, "size:      {} bytes", self.file_size)?;
         writeln!(
             o,
-            "format:    {} version {} ({}{:04})",
+            "format:    {} version {} ({})",
             self.header.magic(),
             self.header.version,
-            self.header.magic(),
-            self.header.version
+            self.header
         )?;
         let checksum = match self.checksum {
             None => "not reached".to_string(),

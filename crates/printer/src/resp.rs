@@ -155,10 +155,9 @@ impl<W: Write> RespPrinter<W> {
                     return Err(PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
                         k.offset as usize,
                         rdbscope_rdb::ErrorKind::Unsupported(format!(
-                            "{} has no form in {}{}: no RESTORE payload for it",
+                            "{} has no form in {}: no RESTORE payload for it",
                             m.what(),
-                            t.header.magic(),
-                            t.header.version
+                            t.header
                         )),
                     ))));
                 }
@@ -184,9 +183,8 @@ impl<W: Write> RespPrinter<W> {
                         return Err(PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
                             k.offset as usize,
                             rdbscope_rdb::ErrorKind::Unsupported(format!(
-                                "{e} for {}{}{hint}",
-                                t.header.magic(),
-                                t.header.version
+                                "{e} for {}{hint}",
+                                t.header
                             )),
                         ))));
                     }

@@ -51,6 +51,16 @@ pub struct Header {
     pub version: u32,
 }
 
+/// The header as a file spells it: `REDIS0011`, `VALKEY080`.
+impl std::fmt::Display for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.flavor {
+            Flavor::Redis => write!(f, "REDIS{:04}", self.version),
+            Flavor::Valkey => write!(f, "VALKEY{:03}", self.version),
+        }
+    }
+}
+
 impl Header {
     /// The magic without the digits: `"REDIS"` or `"VALKEY"`.
     pub fn magic(&self) -> &'static str {

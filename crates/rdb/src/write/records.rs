@@ -35,8 +35,8 @@ impl<W: Write> Writer<W> {
     /// for is an error.
     pub fn new(out: W, header: Header) -> Result<Writer<W>> {
         let magic = match header.flavor {
-            Flavor::Redis if header.version <= 9999 => format!("REDIS{:04}", header.version),
-            Flavor::Valkey if header.version <= 999 => format!("VALKEY{:03}", header.version),
+            Flavor::Redis if header.version <= 9999 => header.to_string(),
+            Flavor::Valkey if header.version <= 999 => header.to_string(),
             _ => {
                 return Err(Error::Invalid(format!(
                     "{} version {} does not fit the header",
