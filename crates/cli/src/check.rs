@@ -29,10 +29,7 @@ pub fn run(a: &CheckArgs) -> Outcome {
     // `-j N` is the number of threads in all: files are checked N at a
     // time, and threads left over check the values of the files in hand.
     // `-j1` runs everything on one thread.
-    let threads = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = crate::options::threads(a.jobs);
     let jobs = threads.min(a.inputs.len().max(1));
     let opts = Options {
         ignore_checksum: a.common.ignore_checksum,

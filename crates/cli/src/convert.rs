@@ -280,7 +280,7 @@ fn to_json(
                 records_too: !filter.is_active(),
                 values: true,
                 max_decompressed: max,
-                engine: engine(a),
+                engine: crate::options::engine(a.jobs, &a.common),
                 restore: Default::default(),
             };
             let mut progress = Progress::for_input(name, input.size(), input.progress());
@@ -299,17 +299,6 @@ fn to_json(
             }
         }
         Kind::Aof(_) => Outcome::Failure,
-    }
-}
-
-fn engine(a: &ConvertArgs) -> rdbscope_engine::Options {
-    rdbscope_engine::Options {
-        threads: a
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1),
-        verify_checksum: !a.common.ignore_checksum,
-        ..rdbscope_engine::Options::default()
     }
 }
 
@@ -370,7 +359,7 @@ fn to_rdb(
                 rdbscope_convert::convert_rdb(
                     s,
                     opts,
-                    &engine(a),
+                    &crate::options::engine(a.jobs, &a.common),
                     &mut |o| progress.at(o),
                     &mut conv,
                 )

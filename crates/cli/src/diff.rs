@@ -161,14 +161,7 @@ pub fn run(a: &DiffArgs) -> Outcome {
                 ignore_ttl: a.ignore_ttl,
             },
             max_decompressed: a.common.max_value_size,
-            engine: rdbscope_engine::Options {
-                threads: a
-                    .jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-                    .max(1),
-                verify_checksum: !a.common.ignore_checksum,
-                ..rdbscope_engine::Options::default()
-            },
+            engine: crate::options::engine(a.jobs, &a.common),
         },
         keys_only: a.keys_only,
         detect_renames: a.detect_renames,

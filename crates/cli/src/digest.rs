@@ -81,14 +81,7 @@ fn rdb(
     });
     let (server, from) = server(a, writer);
     let opts = options(a, server);
-    let engine = rdbscope_engine::Options {
-        threads: a
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1),
-        verify_checksum: !a.common.ignore_checksum,
-        ..rdbscope_engine::Options::default()
-    };
+    let engine = crate::options::engine(a.jobs, &a.common);
     let mut progress = Progress::for_input(name, input.size(), input.progress());
     let mut lines = io::BufWriter::with_capacity(1 << 16, &mut *out);
     let (digested, walked, write_error) = input.with_source(|s| {

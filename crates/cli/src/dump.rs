@@ -129,10 +129,7 @@ fn dump_source<W: Write>(
     on_progress: &mut dyn FnMut(u64),
     out: W,
 ) -> Result<(), PrintError> {
-    let threads = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = crate::options::threads(a.jobs);
     let opts = Options {
         format: match format {
             DumpFormat::Jsonl => Format::JsonLines,

@@ -57,10 +57,7 @@ fn run_parts<W: Write + Send>(
         eprintln!("rdbscope: {name}: {error}");
         return Outcome::Problem;
     }
-    let threads = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = crate::options::threads(a.jobs);
     let records_too = !a.keys_only && !filter.is_active() && a.since.is_none() && a.until.is_none();
     let opts = Options {
         format: match a.format {

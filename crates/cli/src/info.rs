@@ -97,9 +97,7 @@ pub fn run(a: &InfoArgs) -> Outcome {
 }
 
 fn threads(a: &InfoArgs) -> usize {
-    a.jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1)
+    crate::options::threads(a.jobs)
 }
 
 fn health_options(a: &InfoArgs) -> rdbscope_health::Options {

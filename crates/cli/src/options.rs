@@ -131,3 +131,18 @@ pub fn settle_file_time(filter: KeyFilter, head: &[u8]) -> KeyFilter {
     }
     select.key_filter().clone()
 }
+
+/// Threads for `-j N`: N, else the number of CPUs (at least 1).
+pub fn threads(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// The engine's settings from `-j` and `--ignore-checksum`.
+pub fn engine(jobs: Option<usize>, common: &crate::args::CommonArgs) -> rdbscope_engine::Options {
+    rdbscope_engine::Options {
+        threads: threads(jobs),
+        verify_checksum: !common.ignore_checksum,
+        ..rdbscope_engine::Options::default()
+    }
+}
