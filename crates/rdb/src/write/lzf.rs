@@ -96,20 +96,40 @@ fn match_len(input: &[u8], from: usize, at: usize, most: usize) -> usize {
 /// exactly `input`; for data that does not compress it is at most
 /// [`max_compressed_len`] bytes.
 pub fn compress(input: &[u8], out: &mut Vec<u8>) -> usize {
+    let mut table = Vec::new();
+    compress_within(input, out, usize::MAX, &mut table).unwrap_or(0)
+}
+
+/// [`compress`], giving up (`None`, `out` as it was) as soon as the
+/// compressed form would be longer than `most` bytes: Redis asks for at
+/// least 4 bytes saved and stops its own compressor the same way, so data
+/// that does not compress costs less than a full pass. `table` is the
+/// hash table's storage, reused between calls (a short string should not
+/// pay for allocating and clearing one).
+pub fn compress_within(
+    input: &[u8],
+    out: &mut Vec<u8>,
+    most: usize,
+    table: &mut Vec<u32>,
+) -> Option<usize> {
     let start = out.len();
     let n = input.len();
     // The most recent position of each 3-byte hash, in 32 bits (half the
     // cache of full positions): only positions within 8192 bytes are of
     // use, and those are recovered exactly from the low 32 bits. A slot
-    // that was never set, or that holds a position from 4 GiB back, only
-    // names some earlier position whose bytes are then compared, and any
-    // earlier position holding the same bytes is a valid reference. The
-    // table grows with the input up to 16384 slots: a short string (most
-    // values) does not pay for clearing a table it cannot fill.
+    // that was never set (0), or that holds a position from 4 GiB back,
+    // only names some earlier position whose bytes are then compared, and
+    // any earlier position holding the same bytes is a valid reference.
+    // The table grows with the input up to 16384 slots.
     let bits = (usize::BITS - n.leading_zeros()).clamp(MIN_HASH_BITS, MAX_HASH_BITS);
-    let mut table = vec![0u32; 1 << bits];
+    table.clear();
+    table.resize(1 << bits, 0);
+    let table = &mut table[..];
     let mut literal_from = 0;
     let mut at = 0;
+    // Past this many bytes written (counting pending literals) the budget
+    // is spent.
+    let limit = start.saturating_add(most);
     while at + MIN_MATCH <= n {
         let v = triple(input, at);
         let h = slot(v, bits);
@@ -121,10 +141,16 @@ pub fn compress(input: &[u8], out: &mut Vec<u8>) -> usize {
                 let len = match_len(input, from, at, (n - at).min(MAX_MATCH));
                 literals(out, &input[literal_from..at]);
                 back_reference(out, len, distance);
-                // Remember the positions inside the match too, so that
-                // repeats of them are found later.
+                if out.len() > limit {
+                    out.truncate(start);
+                    return None;
+                }
+                // Remember the last two positions inside the match, as
+                // Redis's compressor does in its default (VERY_FAST) mode:
+                // every position would find a few more matches in long
+                // runs at a cost per byte that does not pay.
                 let end = at + len;
-                for p in at + 1..end.min(n.saturating_sub(MIN_MATCH - 1)) {
+                for p in (end - 2).max(at + 1)..end.min(n.saturating_sub(MIN_MATCH - 1)) {
                     table[slot(triple(input, p), bits)] = p as u32;
                 }
                 at = end;
@@ -133,9 +159,18 @@ pub fn compress(input: &[u8], out: &mut Vec<u8>) -> usize {
             }
         }
         at += 1;
+        // Pending literals cost at least their own length.
+        if out.len() + (at - literal_from) > limit {
+            out.truncate(start);
+            return None;
+        }
     }
     literals(out, &input[literal_from..]);
-    out.len() - start
+    if out.len() - start > most {
+        out.truncate(start);
+        return None;
+    }
+    Some(out.len() - start)
 }
 
 /// The most bytes [`compress`] can write for `len` input bytes: every byte
@@ -228,6 +263,44 @@ mod tests {
         let theirs = time(&mut || lzf::compress(&text).map_or(0, |c| c.len()));
         println!("write::lzf {:.0} MB/s, {} bytes", ours.0, ours.1);
         println!("lzf crate  {:.0} MB/s, {} bytes", theirs.0, theirs.1);
+    }
+
+    #[test]
+    fn a_bound_gives_up_without_writing() {
+        let mut table = Vec::new();
+        let text = b"the quick brown fox jumps over the lazy dog; ".repeat(20);
+        let full = roundtrip(&text);
+        // Exactly the bound it needs, then one byte less.
+        let mut out = vec![7];
+        assert_eq!(
+            compress_within(&text, &mut out, full.len(), &mut table),
+            Some(full.len())
+        );
+        assert_eq!(&out[1..], &full[..]);
+        let mut out = vec![7];
+        assert_eq!(
+            compress_within(&text, &mut out, full.len() - 1, &mut table),
+            None
+        );
+        assert_eq!(out, [7]);
+        // Noise never saves 4 bytes; a table left from other input is fine.
+        let mut seed = 1u32;
+        let noise: Vec<u8> = (0..3000)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                seed as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        assert_eq!(
+            compress_within(&noise, &mut out, noise.len() - 4, &mut table),
+            None
+        );
+        assert!(out.is_empty());
+        assert!(compress_within(&text, &mut out, usize::MAX, &mut table).is_some());
+        assert_eq!(out, full);
     }
 
     #[test]

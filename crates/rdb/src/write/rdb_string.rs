@@ -66,15 +66,34 @@ pub fn compressed(out: &mut Vec<u8>, data: &[u8]) {
 /// the round trip `rdbTryIntegerEncoding` asks for: no sign but `-`, no
 /// leading zeros, no `-0`), if it is one.
 pub fn canonical_int(bytes: &[u8]) -> Option<i64> {
-    let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
-    if digits.is_empty()
-        || digits.len() > 19
-        || !digits.iter().all(u8::is_ascii_digit)
-        || (digits[0] == b'0' && (digits.len() > 1 || bytes[0] == b'-'))
-    {
-        return None;
+    // Every element of every compact value passes through here, so this
+    // is one pass over the bytes, not a UTF-8 check and a library parse.
+    let (negative, digits) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, bytes),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] => return (!negative).then_some(0),
+        [b'0', ..] => return None,
+        _ if digits.len() > 19 => return None,
+        _ => {}
     }
-    std::str::from_utf8(bytes).ok()?.parse().ok()
+    // 19 digits stay below 10^19 < 2^64: no overflow before the range check.
+    let mut v: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    if negative {
+        // -2^63 is the one magnitude that i64 holds only negated.
+        (v <= 1 << 63).then(|| (v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
 }
 
 /// Appends `bytes` as plain or, when `compress` is set, as LZF if that is
@@ -82,14 +101,36 @@ pub fn canonical_int(bytes: &[u8]) -> Option<i64> {
 /// keeps the result when it saves at least 4 bytes (`rdbSaveLzfStringObject`).
 pub fn plain_or_lzf(out: &mut Vec<u8>, bytes: &[u8], compress: bool) {
     if compress && bytes.len() > MIN_COMPRESS_LEN {
-        let mut c = Vec::new();
-        super::lzf::compress(bytes, &mut c);
-        if c.len() + 4 <= bytes.len() {
-            lzf(out, &c, bytes.len() as u64);
+        // Per-thread buffers: most values are short strings, and two
+        // allocations per string were a visible share of `convert`.
+        thread_local! {
+            static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u32>)> =
+                const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+        }
+        let done = BUFFERS.with_borrow_mut(|(c, table)| {
+            c.clear();
+            let most = bytes.len() - 4;
+            if super::lzf::compress_within(bytes, c, most, table).is_some() {
+                lzf(out, c, bytes.len() as u64);
+                true
+            } else {
+                false
+            }
+        });
+        if done {
             return;
         }
     }
     string(out, bytes);
+}
+
+/// Whether an LZF string of `compressed` bytes standing for `len` bytes is
+/// one Redis would have written itself when it compresses: longer than
+/// [`MIN_COMPRESS_LEN`] and saving at least 4 bytes. Such a string, read
+/// from a file, can be written again as it is (see
+/// [`super::encode::record_value`]).
+pub fn keeps_lzf(compressed: usize, len: u64) -> bool {
+    len > MIN_COMPRESS_LEN as u64 && (compressed as u64).saturating_add(4) <= len
 }
 
 /// How the strings inside a value are stored: the choices `rdbSaveRawString`
@@ -196,6 +237,10 @@ mod tests {
             b" 1",
             b"1 ",
             b"9223372036854775808",
+            b"-9223372036854775809",
+            b"99999999999999999999",
+            b"1a",
+            b"--1",
         ] {
             assert_eq!(canonical_int(s), None, "{s:?}");
         }
