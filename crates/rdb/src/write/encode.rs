@@ -281,27 +281,30 @@ fn stream(out: &mut Vec<u8>, s: &OwnedStream, t: &Target, dropped: &mut Dropped)
     // XADD (t_stream.c, streamAppendItem) starts a new node when the tail
     // node's listpack bytes plus the new entry's field and value bytes
     // reach stream-node-max-bytes, or when it holds stream-node-max-entries
-    // entries. The tail node's real size is measured by building it.
+    // entries. The tail node's real size is kept as entries join it.
     let max_bytes = match t.stream_node_max_bytes {
         0 => usize::MAX,
         b => b,
     };
     let mut nodes = Vec::new();
     let mut start = 0;
-    let mut lp_bytes = 0usize;
-    let mut lp = Vec::new();
+    let mut tail: Option<wstream::NodeSize> = None;
     for (i, e) in entries.iter().enumerate() {
         let size: usize = e.fields.iter().map(|(a, b)| a.len() + b.len()).sum();
+        let lp_bytes = tail.as_ref().map_or(0, |n| n.bytes());
         if i > start
             && (lp_bytes + size >= max_bytes
                 || (t.stream_node_max_entries > 0 && i - start >= t.stream_node_max_entries))
         {
             nodes.push(wstream::Node::of(&entries[start..i])?);
             start = i;
+            tail = None;
         }
-        lp.clear();
-        wstream::node_listpack(&mut lp, entries[start].id, &entries[start..=i])?;
-        lp_bytes = lp.len();
+        let node = match tail.as_mut() {
+            Some(n) => n,
+            None => tail.insert(wstream::NodeSize::new(&entries[start])?),
+        };
+        node.push(e)?;
     }
     if start < entries.len() {
         nodes.push(wstream::Node::of(&entries[start..])?);
@@ -400,6 +403,8 @@ pub struct Arena {
     scores: Vec<f64>,
     ttls: Vec<Option<i64>>,
     buf: Vec<u8>,
+    /// A compact value written uncompressed, before its blobs are.
+    plain: Vec<u8>,
 }
 
 impl Arena {
@@ -429,6 +434,142 @@ pub fn record_value(
     arena: &mut Arena,
     scratch: &mut crate::Scratch,
 ) -> Result<u8> {
+    if !(t.strings.compress && packed_nodes(k.value.type_byte()).is_some()) {
+        return record_value_as(out, k, t, drop_field_ttls, dropped, arena, scratch);
+    }
+    // A compact value: encode it uncompressed, then compress each blob,
+    // or keep the source's own compressed blob where it holds the same
+    // bytes (LZF is most of the cost of writing, and a file converted to
+    // its own version holds mostly unchanged blobs).
+    let before = dropped.clone();
+    let plain = Target {
+        strings: Strings {
+            compress: false,
+            ..t.strings
+        },
+        ..*t
+    };
+    let mut ours = std::mem::take(&mut arena.plain);
+    ours.clear();
+    let written = record_value_as(
+        &mut ours,
+        k,
+        &plain,
+        drop_field_ttls,
+        dropped,
+        arena,
+        scratch,
+    );
+    let result = match written {
+        Ok(type_byte) => {
+            let start = out.len();
+            match compress_blobs(out, &ours, type_byte, k, &mut arena.buf) {
+                Ok(true) => Ok(type_byte),
+                // Not blobs after all (other thresholds): write it again,
+                // compressed as it goes.
+                Ok(false) => {
+                    out.truncate(start);
+                    *dropped = before;
+                    record_value_as(out, k, t, drop_field_ttls, dropped, arena, scratch)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    arena.plain = ours;
+    result
+}
+
+/// For a type whose value is a run of compact blobs (one blob, or a
+/// quicklist's nodes), how each node starts: `None` for other types,
+/// `Some((has_count, has_container))`.
+fn packed_nodes(type_byte: u8) -> Option<(bool, bool)> {
+    match type_byte {
+        HASH_ZIPMAP | LIST_ZIPLIST | SET_INTSET | ZSET_ZIPLIST | HASH_ZIPLIST | HASH_LISTPACK
+        | ZSET_LISTPACK | SET_LISTPACK => Some((false, false)),
+        LIST_QUICKLIST => Some((true, false)),
+        LIST_QUICKLIST_2 => Some((true, true)),
+        _ => None,
+    }
+}
+
+/// Writes `plain` (a value of `type_byte` encoded with compression off)
+/// with its blobs compressed as Redis compresses them, taking the source
+/// key's compressed blob instead wherever it decompresses to the same
+/// bytes: Redis's compressor, given the same bytes, wrote those. `false`
+/// (nothing written) when `type_byte` is not made of blobs.
+fn compress_blobs(
+    out: &mut Vec<u8>,
+    plain: &[u8],
+    type_byte: u8,
+    k: &crate::KeyRecord<'_>,
+    buf: &mut Vec<u8>,
+) -> Result<bool> {
+    use crate::cursor::Cursor;
+    let Some((counted, containers)) = packed_nodes(type_byte) else {
+        return Ok(false);
+    };
+    let bad = |e: crate::Error| Error::Invalid(e.to_string());
+    let mut ours = Cursor::new(plain, 0);
+    // The source's blobs, walked beside ours while the two have the same
+    // shape (same type, same node count and containers).
+    let mut theirs =
+        (k.value.type_byte() == type_byte).then(|| Cursor::new(k.value.raw(), k.value.offset()));
+    let nodes = if counted {
+        let n = ours.length("node count").map_err(bad)?;
+        super::cursor::length(out, n);
+        if let Some(c) = theirs.as_mut() {
+            if c.length("node count").ok() != Some(n) {
+                theirs = None;
+            }
+        }
+        n
+    } else {
+        1
+    };
+    for _ in 0..nodes {
+        if containers {
+            let container = ours.length("container").map_err(bad)?;
+            super::cursor::length(out, container);
+            if let Some(c) = theirs.as_mut() {
+                if c.length("container").ok() != Some(container) {
+                    theirs = None;
+                }
+            }
+        }
+        let blob = ours.rdb_string("blob").map_err(bad)?;
+        let bytes = blob.as_raw().unwrap_or_default();
+        let source = theirs.as_mut().and_then(|c| c.rdb_string("blob").ok());
+        let start = source.map_or(0, |s| s.offset() - k.value.offset());
+        let same = source.is_some_and(|s| {
+            s.lzf_parts()
+                .is_some_and(|(c, len)| super::rdb_string::keeps_lzf(c.len(), len))
+                && s.len() == bytes.len() as u64
+                && s.bytes(buf).is_ok_and(|b| b == bytes)
+        });
+        if let (true, Some(c)) = (same, theirs.as_ref()) {
+            let end = c.offset() - k.value.offset();
+            out.extend_from_slice(&k.value.raw()[start..end]);
+        } else {
+            super::rdb_string::plain_or_lzf(out, bytes, true);
+        }
+    }
+    Ok(true)
+}
+
+/// [`record_value`] for the target `t` as it is, every string written in
+/// its final form.
+#[allow(clippy::too_many_arguments)]
+fn record_value_as(
+    out: &mut Vec<u8>,
+    k: &crate::KeyRecord<'_>,
+    t: &Target,
+    drop_field_ttls: bool,
+    dropped: &mut Dropped,
+    arena: &mut Arena,
+    scratch: &mut crate::Scratch,
+) -> Result<u8> {
     use crate::view::Typed;
     use crate::Encoding;
     let version = t.redis_version();
@@ -441,6 +582,7 @@ pub fn record_value(
         scores,
         ttls,
         buf,
+        ..
     } = arena;
     let push = |e: Elem<'_>, bytes: &mut Vec<u8>, spans: &mut Vec<(usize, usize)>| {
         let start = bytes.len();
@@ -449,7 +591,17 @@ pub fn record_value(
     };
     match k.value.typed() {
         Typed::String(v) => {
-            let b = v.string().and_then(|s| s.bytes(buf)).map_err(read)?;
+            let s = v.string().map_err(read)?;
+            // An LZF string Redis would have written as it is: keep it
+            // (checked to decompress), rather than compress it again.
+            if let Some((c, len)) = s.lzf_parts() {
+                if how.compress && super::rdb_string::keeps_lzf(c.len(), len) {
+                    s.validate(scratch.limit()).map_err(read)?;
+                    super::rdb_string::lzf(out, c, len);
+                    return Ok(STRING);
+                }
+            }
+            let b = s.bytes(buf).map_err(read)?;
             encoded(out, b, how);
             Ok(STRING)
         }
