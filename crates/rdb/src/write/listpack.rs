@@ -83,6 +83,32 @@ pub fn element(out: &mut Vec<u8>, e: Elem<'_>) -> Result<usize> {
     Ok(out.len() - start)
 }
 
+/// The number of bytes [`entry`] writes for `e`: encoding, data and
+/// backlen, without writing them.
+pub fn entry_size(e: Elem<'_>) -> usize {
+    let n = match e {
+        Elem::Int(v) => match v {
+            0..=127 => 1,
+            -4096..=4095 => 2,
+            -32768..=32767 => 3,
+            -8_388_608..=8_388_607 => 4,
+            -2_147_483_648..=2_147_483_647 => 5,
+            _ => 9,
+        },
+        Elem::Str(b) => {
+            let l = b.len();
+            l + if l < 64 {
+                1
+            } else if l < 4096 {
+                2
+            } else {
+                5
+            }
+        }
+    };
+    n + backlen_size(n as u64)
+}
+
 /// The number of bytes [`backlen`] writes for an entry of `len` bytes
 /// (`lpEncodeBacklen`).
 pub fn backlen_size(len: u64) -> usize {
@@ -205,6 +231,31 @@ mod tests {
     use super::*;
     use crate::elem::BlobLoc;
     use crate::listpack::Listpack;
+
+    #[test]
+    fn entry_size_is_what_entry_writes() {
+        let long = vec![b'x'; 70_000];
+        let mut ints = vec![i64::MIN, i64::MAX];
+        for b in [7, 12, 13, 16, 24, 32] {
+            ints.extend([
+                (1i64 << (b - 1)) - 1,
+                1i64 << (b - 1),
+                -(1i64 << (b - 1)),
+                -(1i64 << (b - 1)) - 1,
+            ]);
+        }
+        ints.extend([0, 127, 128, -1]);
+        let strs = [0, 1, 63, 64, 127, 128, 4095, 4096, 16_382, 16_383, 70_000];
+        let elems = ints
+            .iter()
+            .map(|&v| Elem::Int(v))
+            .chain(strs.iter().map(|&n| Elem::Str(&long[..n])));
+        for e in elems {
+            let mut out = Vec::new();
+            entry(&mut out, e).unwrap();
+            assert_eq!(entry_size(e), out.len(), "{e:?}");
+        }
+    }
 
     #[test]
     fn every_encoding_reads_back() {

@@ -57,42 +57,118 @@ pub fn node_listpack(out: &mut Vec<u8>, master_id: StreamId, entries: &[Entry<'_
         let mut w = ListpackWriter::new(out);
         w.push(Elem::Int(live as i64))?;
         w.push(Elem::Int(deleted as i64))?;
-        w.push(Elem::Int(master_fields.len() as i64))?;
-        for (f, _) in master_fields {
-            w.push(stored_form(f))?;
-        }
-        w.push(Elem::Int(0))?;
+        master_elems(master_fields, |e| w.push(e).map(drop))?;
         for e in entries {
-            let same = e.fields.len() == master_fields.len()
-                && e.fields.iter().zip(master_fields).all(|(a, b)| a.0 == b.0);
-            let mut flags = 0;
-            if e.deleted {
-                flags |= FLAG_DELETED;
-            }
-            if same {
-                flags |= FLAG_SAMEFIELDS;
-            }
-            w.push(Elem::Int(flags))?;
-            // The differences are stored as signed 64-bit integers.
-            w.push(Elem::Int(e.id.ms.wrapping_sub(master_id.ms) as i64))?;
-            w.push(Elem::Int(e.id.seq.wrapping_sub(master_id.seq) as i64))?;
-            let taken = if same {
-                for (_, v) in &e.fields {
-                    w.push(stored_form(v))?;
-                }
-                3 + e.fields.len()
-            } else {
-                w.push(Elem::Int(e.fields.len() as i64))?;
-                for (f, v) in &e.fields {
-                    w.push(stored_form(f))?;
-                    w.push(stored_form(v))?;
-                }
-                4 + 2 * e.fields.len()
-            };
-            w.push(Elem::Int(taken as i64))?;
+            entry_elems(e, master_id, master_fields, |e| w.push(e).map(drop))?;
         }
         w.finish()
     })
+}
+
+/// The master entry after its two counts: the master field count, the
+/// field names and the closing 0.
+fn master_elems(
+    master_fields: &[(&[u8], &[u8])],
+    mut push: impl FnMut(Elem<'_>) -> Result<()>,
+) -> Result<()> {
+    push(Elem::Int(master_fields.len() as i64))?;
+    for (f, _) in master_fields {
+        push(stored_form(f))?;
+    }
+    push(Elem::Int(0))
+}
+
+/// The listpack elements of one entry in a node under `master_id` whose
+/// master fields are `master_fields`.
+fn entry_elems(
+    e: &Entry<'_>,
+    master_id: StreamId,
+    master_fields: &[(&[u8], &[u8])],
+    mut push: impl FnMut(Elem<'_>) -> Result<()>,
+) -> Result<()> {
+    let same = e.fields.len() == master_fields.len()
+        && e.fields.iter().zip(master_fields).all(|(a, b)| a.0 == b.0);
+    let mut flags = 0;
+    if e.deleted {
+        flags |= FLAG_DELETED;
+    }
+    if same {
+        flags |= FLAG_SAMEFIELDS;
+    }
+    push(Elem::Int(flags))?;
+    // The differences are stored as signed 64-bit integers.
+    push(Elem::Int(e.id.ms.wrapping_sub(master_id.ms) as i64))?;
+    push(Elem::Int(e.id.seq.wrapping_sub(master_id.seq) as i64))?;
+    let taken = if same {
+        for (_, v) in &e.fields {
+            push(stored_form(v))?;
+        }
+        3 + e.fields.len()
+    } else {
+        push(Elem::Int(e.fields.len() as i64))?;
+        for (f, v) in &e.fields {
+            push(stored_form(f))?;
+            push(stored_form(v))?;
+        }
+        4 + 2 * e.fields.len()
+    };
+    push(Elem::Int(taken as i64))
+}
+
+/// The size in bytes of a node listpack as entries are added to it, without
+/// building it: what XADD compares with `stream-node-max-bytes` before it
+/// appends to the tail node. Each entry's elements depend only on itself,
+/// the master ID and the master fields, so the size grows by their sizes
+/// plus the change in the live count's own size.
+#[derive(Debug, Clone)]
+pub struct NodeSize<'e> {
+    master_id: StreamId,
+    master_fields: &'e [(&'e [u8], &'e [u8])],
+    live: i64,
+    deleted: i64,
+    /// Everything but the two counts.
+    rest: usize,
+}
+
+impl<'e> NodeSize<'e> {
+    /// An empty node that `first` (its first entry) will open.
+    pub fn new(first: &'e Entry<'e>) -> Result<NodeSize<'e>> {
+        let mut rest = crate::listpack::HEADER_SIZE + 1;
+        master_elems(&first.fields, |e| {
+            rest += super::listpack::entry_size(e);
+            Ok(())
+        })?;
+        Ok(NodeSize {
+            master_id: first.id,
+            master_fields: &first.fields,
+            live: 0,
+            deleted: 0,
+            rest,
+        })
+    }
+
+    /// Adds an entry.
+    pub fn push(&mut self, e: &Entry<'_>) -> Result<()> {
+        let mut rest = self.rest;
+        entry_elems(e, self.master_id, self.master_fields, |el| {
+            rest += super::listpack::entry_size(el);
+            Ok(())
+        })?;
+        self.rest = rest;
+        if e.deleted {
+            self.deleted += 1;
+        } else {
+            self.live += 1;
+        }
+        Ok(())
+    }
+
+    /// The node listpack's size now.
+    pub fn bytes(&self) -> usize {
+        self.rest
+            + super::listpack::entry_size(Elem::Int(self.live))
+            + super::listpack::entry_size(Elem::Int(self.deleted))
+    }
 }
 
 /// One node of a stream value: its master ID and its listpack.
@@ -293,6 +369,33 @@ mod tests {
 
     fn id(ms: u64, seq: u64) -> StreamId {
         StreamId { ms, seq }
+    }
+
+    #[test]
+    fn node_size_is_the_built_size() {
+        let long = vec![b'v'; 5000];
+        let mut entries = Vec::new();
+        for i in 0..300u64 {
+            let fields: Vec<(&[u8], &[u8])> = match i % 4 {
+                0 => vec![(b"a", b"1"), (b"b", b"x")],
+                1 => vec![(b"a", b"-70000"), (b"b", &long[..(i as usize * 17) % 5000])],
+                2 => vec![(b"c", b"12345678901")],
+                _ => vec![(b"a", b"y"), (b"b", b"-1")],
+            };
+            entries.push(Entry {
+                id: id(1000 + i * 1000, i % 3),
+                fields,
+                deleted: i % 7 == 3,
+            });
+        }
+        let mut size = NodeSize::new(&entries[0]).unwrap();
+        let mut lp = Vec::new();
+        for i in 0..entries.len() {
+            size.push(&entries[i]).unwrap();
+            lp.clear();
+            node_listpack(&mut lp, entries[0].id, &entries[..=i]).unwrap();
+            assert_eq!(size.bytes(), lp.len(), "after {} entries", i + 1);
+        }
     }
 
     /// The node of `docs/format.md#streams`: `XADD s 1-1 a 1 b x`,
