@@ -9,7 +9,7 @@ use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::{open, Kind};
-use rdbscope_convert::{Converter, Drops, Encoder, Item, Options, Report};
+use rdbscope_convert::{Converter, Drops, Encoder, Items, Options, Report};
 use rdbscope_digest::ServerVersion;
 use rdbscope_input::display_name;
 use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
@@ -324,28 +324,27 @@ fn to_rdb(
         Kind::Rdb(_) if a.salvage => {
             let mut enc = Encoder::new(opts.clone());
             let mut failed = None;
+            let mut items = Items::new();
             let (outcome, _) = crate::salvage::run(&a.input, a.common.max_value_size, &mut |r| {
-                let item = match r {
+                items.clear();
+                match r {
                     OwnedRecord::Key(k) => {
                         if !enc.selects(&k) {
                             return Ok(());
                         }
-                        match enc.key(&k)? {
-                            Some(item) => item,
-                            None => {
-                                if !enc.report.refused.is_empty() {
-                                    conv.halt();
-                                }
-                                return Ok(());
+                        if !enc.key(&k, &mut items)? {
+                            if !enc.report.refused.is_empty() {
+                                conv.halt();
                             }
+                            return Ok(());
                         }
                     }
                     // A salvaged file's own trailer is not copied: the new
                     // one gets a correct checksum.
                     OwnedRecord::Eof { .. } => return Ok(()),
-                    other => Item::Other(other),
+                    other => items.push_other(other),
                 };
-                conv.item(item).inspect_err(|e| failed = Some(e.clone()))
+                conv.write(&items).inspect_err(|e| failed = Some(e.clone()))
             });
             if outcome == Outcome::Failure || failed.is_some() {
                 return (Outcome::Failure, false);
@@ -394,6 +393,7 @@ fn to_rdb(
             };
             let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
             let mut enc = Encoder::new(opts.clone());
+            let mut items = Items::new();
             loop {
                 let r = match reader.next_record() {
                     Ok(Some(r)) => r,
@@ -403,14 +403,15 @@ fn to_rdb(
                         return (Outcome::Problem, false);
                     }
                 };
-                let item = match r {
+                items.clear();
+                match r {
                     OwnedRecord::Key(k) => {
                         if !enc.selects(&k) {
                             continue;
                         }
-                        match enc.key(&k) {
-                            Ok(Some(item)) => item,
-                            Ok(None) => {
+                        match enc.key(&k, &mut items) {
+                            Ok(true) => {}
+                            Ok(false) => {
                                 if !enc.report.refused.is_empty() {
                                     conv.halt();
                                 }
@@ -422,9 +423,9 @@ fn to_rdb(
                             }
                         }
                     }
-                    other => Item::Other(other),
+                    other => items.push_other(other),
                 };
-                if let Err(e) = conv.item(item) {
+                if let Err(e) = conv.write(&items) {
                     eprintln!("rdbscope: {}: write error: {e}", a.output.display());
                     return (Outcome::Failure, false);
                 }

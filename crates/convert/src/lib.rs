@@ -137,27 +137,56 @@ fn name(db: u64, key: &[u8]) -> String {
     format!("key {} (db {db})", String::from_utf8_lossy(&v))
 }
 
-/// One record, ready to be written.
-pub enum Item {
-    /// A key record, encoded.
+/// Records ready to be written, in order, their bytes in one buffer: a
+/// chunk's worth is encoded on one thread and written on another, and one
+/// buffer per chunk (rather than two allocations per key, each freed on
+/// another thread than made it) keeps that hand-over cheap.
+#[derive(Debug, Default)]
+pub struct Items {
+    bytes: Vec<u8>,
+    list: Vec<Item>,
+}
+
+/// One record of [`Items`].
+#[derive(Debug)]
+enum Item {
+    /// A key record, encoded: its key and value are ranges of the bytes.
     Key {
-        /// Its database.
         db: u64,
-        /// Expire time, ms.
         expire_at_ms: Option<i64>,
         /// LRU idle seconds (when the target holds it).
         idle_s: Option<u64>,
         /// LFU counter (when the target holds it).
         freq: Option<u8>,
-        /// The key.
-        key: Box<[u8]>,
-        /// Its type byte.
         type_byte: u8,
-        /// Its value's bytes.
-        value: Vec<u8>,
+        key: std::ops::Range<usize>,
+        value: std::ops::Range<usize>,
     },
     /// Any other record, to be written as the target allows.
     Other(OwnedRecord),
+}
+
+impl Items {
+    /// No items.
+    pub fn new() -> Items {
+        Items::default()
+    }
+
+    /// Adds a record other than a key, to be written as the target allows.
+    pub fn push_other(&mut self, r: OwnedRecord) {
+        self.list.push(Item::Other(r));
+    }
+
+    /// Empties it, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.list.clear();
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
 }
 
 /// What a key record carries besides its name and value.
@@ -181,7 +210,7 @@ impl Meta {
     }
 }
 
-/// Turns records into [`Item`]s; one per thread.
+/// Turns records into [`Items`]; one per thread.
 pub struct Encoder {
     opts: Arc<Options>,
     arena: encode::Arena,
@@ -220,32 +249,33 @@ impl Encoder {
         self.opts.filter.matches_owned(k)
     }
 
-    /// The item for a selected key, or `None` when it is left out (dropped
-    /// or refused; the report says which). An encoding error is returned.
-    pub fn key(&mut self, k: &OwnedKey) -> Result<Option<Item>, String> {
+    /// Adds the item for a selected key to `out`; `false` when it is left
+    /// out (dropped or refused; the report says which). An encoding error
+    /// is returned.
+    pub fn key(&mut self, k: &OwnedKey, out: &mut Items) -> Result<bool, String> {
         let t = self.opts.target;
         let drops = self.opts.drops;
         let plain_order = k.encoding == "skiplist";
-        let capacity = k.value.heap_bytes() / 2 + 16;
         self.encode_key(
+            out,
             Meta::of_owned(k),
-            k.key.clone(),
+            &k.key,
             k.value.key_type(),
-            capacity,
             |out, dropped, _| {
                 encode::value(out, &k.value, &t, drops.field_ttl, plain_order, dropped)
             },
         )
     }
 
-    /// The item for a key read from a file, encoded straight from its
-    /// bytes (no owned copy), or `None` when it is not selected, dropped
-    /// or refused (the report says which).
+    /// Adds the item for a key read from a file to `out`, encoded straight
+    /// from its bytes (no owned copy); `false` when it is not selected,
+    /// dropped or refused (the report says which).
     pub fn record(
         &mut self,
         k: &KeyRecord<'_>,
         scratch: &mut Scratch,
-    ) -> Result<Option<Item>, String> {
+        out: &mut Items,
+    ) -> Result<bool, String> {
         let max = self.opts.max_decompressed;
         if !self
             .opts
@@ -253,13 +283,26 @@ impl Encoder {
             .matches_record(k, &mut self.key, max)
             .map_err(|e| e.to_string())?
         {
-            return Ok(None);
+            return Ok(false);
         }
-        let key: Box<[u8]> = k
+        let mut key = std::mem::take(&mut self.key);
+        let r = self.record_as(k, scratch, out, &mut key);
+        self.key = key;
+        r
+    }
+
+    fn record_as(
+        &mut self,
+        k: &KeyRecord<'_>,
+        scratch: &mut Scratch,
+        out: &mut Items,
+        key_buf: &mut Vec<u8>,
+    ) -> Result<bool, String> {
+        let max = self.opts.max_decompressed;
+        let key = k
             .key
-            .bytes_limited(&mut self.key, max)
-            .map_err(|e| k.annotate(e).to_string())?
-            .into();
+            .bytes_limited(key_buf, max)
+            .map_err(|e| k.annotate(e).to_string())?;
         let t = self.opts.target;
         let drop_ttls = self.opts.drops.field_ttl;
         let meta = Meta {
@@ -269,15 +312,9 @@ impl Encoder {
             freq: k.freq,
             key_meta: k.key_meta.is_some(),
         };
-        self.encode_key(
-            meta,
-            key,
-            k.value.key_type(),
-            k.value.raw().len() + 16,
-            |out, dropped, arena| {
-                encode::record_value(out, k, &t, drop_ttls, dropped, arena, scratch)
-            },
-        )
+        self.encode_key(out, meta, key, k.value.key_type(), |out, dropped, arena| {
+            encode::record_value(out, k, &t, drop_ttls, dropped, arena, scratch)
+        })
     }
 
     /// What both paths share: streams and module values the target cannot
@@ -285,16 +322,16 @@ impl Encoder {
     /// `encode`, what it could not hold refused, what it dropped counted.
     fn encode_key(
         &mut self,
+        out: &mut Items,
         m: Meta,
-        key: Box<[u8]>,
+        key: &[u8],
         key_type: rdbscope_rdb::KeyType,
-        capacity: usize,
         encode: impl FnOnce(
             &mut Vec<u8>,
             &mut Dropped,
             &mut encode::Arena,
         ) -> rdbscope_rdb::write::Result<u8>,
-    ) -> Result<Option<Item>, String> {
+    ) -> Result<bool, String> {
         let t = self.opts.target;
         let drops = self.opts.drops;
         if let Some(missing) = t.missing_type(key_type) {
@@ -303,40 +340,46 @@ impl Encoder {
                 _ => ("a module value", "modules", drops.modules),
             };
             if dropped {
-                self.dropped_key(kind, name(m.db, &key));
+                self.dropped_key(kind, name(m.db, key));
             } else {
-                self.refuse(what, name(m.db, &key));
+                self.refuse(what, name(m.db, key));
             }
-            return Ok(None);
+            return Ok(false);
         }
         let mut dropped = Dropped::default();
-        let mut value = Vec::with_capacity(capacity);
-        let type_byte = match encode(&mut value, &mut dropped, &mut self.arena) {
+        let start = out.bytes.len();
+        out.bytes.extend_from_slice(key);
+        let key_end = out.bytes.len();
+        let type_byte = match encode(&mut out.bytes, &mut dropped, &mut self.arena) {
             Ok(b) => b,
-            Err(rdbscope_rdb::write::Error::Missing(_)) => {
-                self.refuse("hash field TTLs", name(m.db, &key));
-                return Ok(None);
+            Err(e) => {
+                out.bytes.truncate(start);
+                if let rdbscope_rdb::write::Error::Missing(_) = e {
+                    self.refuse("hash field TTLs", name(m.db, key));
+                    return Ok(false);
+                }
+                return Err(format!("{}: {e}", name(m.db, key)));
             }
-            Err(e) => return Err(format!("{}: {e}", name(m.db, &key))),
         };
         self.note(
             &dropped,
             m.db,
-            &key,
+            key,
             m.idle_s.is_some() || m.freq.is_some(),
             m.key_meta,
         );
         let hints = t.redis_version() >= 9;
         self.report.keys += 1;
-        Ok(Some(Item::Key {
+        out.list.push(Item::Key {
             db: m.db,
             expire_at_ms: m.expire_at_ms,
             idle_s: m.idle_s.filter(|_| hints),
             freq: m.freq.filter(|_| hints),
-            key,
             type_byte,
-            value,
-        }))
+            key: start..key_end,
+            value: key_end..out.bytes.len(),
+        });
+        Ok(true)
     }
 
     /// Counts what encoding one key dropped.
@@ -372,7 +415,7 @@ impl Encoder {
     }
 }
 
-/// Writes [`Item`]s in order into one RDB file.
+/// Writes [`Items`] in order into one RDB file.
 pub struct Converter<W: Write> {
     writer: Option<Writer<W>>,
     opts: Arc<Options>,
@@ -404,12 +447,19 @@ impl<W: Write> Converter<W> {
         self.halted = true;
     }
 
-    /// Writes one item. Once something was refused, nothing more is
-    /// written (the rest is only counted).
-    pub fn item(&mut self, item: Item) -> Result<(), String> {
+    /// Writes `items` in order. Once something was refused, nothing more
+    /// is written (the rest is only counted).
+    pub fn write(&mut self, items: &Items) -> Result<(), String> {
+        for item in &items.list {
+            self.item(item, &items.bytes)?;
+        }
+        Ok(())
+    }
+
+    fn item(&mut self, item: &Item, bytes: &[u8]) -> Result<(), String> {
         let io = |e: rdbscope_rdb::write::Error| e.to_string();
         if self.halted || !self.report.refused.is_empty() {
-            if let Item::Other(r) = &item {
+            if let Item::Other(r) = item {
                 self.other(r, false)?;
             }
             return Ok(());
@@ -425,22 +475,23 @@ impl<W: Write> Converter<W> {
                 value,
             } => {
                 let w = self.writer.as_mut().ok_or("finished")?;
-                if self.db != Some(db) {
-                    w.select_db(db).map_err(io)?;
-                    self.db = Some(db);
+                if self.db != Some(*db) {
+                    w.select_db(*db).map_err(io)?;
+                    self.db = Some(*db);
                 }
-                if let Some(t) = expire_at_ms {
+                if let Some(t) = *expire_at_ms {
                     w.expire_ms(t).map_err(io)?;
                 }
-                if let Some(s) = idle_s {
+                if let Some(s) = *idle_s {
                     w.idle(s).map_err(io)?;
                 }
-                if let Some(f) = freq {
+                if let Some(f) = *freq {
                     w.freq(f).map_err(io)?;
                 }
-                w.key(type_byte, &key, &value).map_err(io)
+                w.key(*type_byte, &bytes[key.clone()], &bytes[value.clone()])
+                    .map_err(io)
             }
-            Item::Other(r) => self.other(&r, true),
+            Item::Other(r) => self.other(r, true),
         }
     }
 
@@ -561,18 +612,17 @@ impl<W: Write> Converter<W> {
 struct ConvertSink {
     enc: Encoder,
     scratch: Scratch,
-    items: Vec<Item>,
+    items: Items,
     error: Option<String>,
 }
 
 impl Sink for ConvertSink {
-    type Chunk = (Vec<Item>, Report, Option<String>);
+    type Chunk = (Items, Report, Option<String>);
 
     fn record(&mut self, r: &Record<'_>, _at: &At) -> Flow {
         if let Record::Key(k) = r {
-            match self.enc.record(k, &mut self.scratch) {
-                Ok(Some(item)) => self.items.push(item),
-                Ok(None) => {}
+            match self.enc.record(k, &mut self.scratch, &mut self.items) {
+                Ok(_) => {}
                 Err(e) => {
                     self.error = Some(e);
                     return Flow::Stop;
@@ -581,7 +631,7 @@ impl Sink for ConvertSink {
             return Flow::Continue;
         }
         match r.to_owned(&mut self.scratch) {
-            Ok(other) => self.items.push(Item::Other(other)),
+            Ok(other) => self.items.push_other(other),
             Err(e) => {
                 self.error = Some(e.to_string());
                 return Flow::Stop;
@@ -591,8 +641,14 @@ impl Sink for ConvertSink {
     }
 
     fn end(&mut self) -> Self::Chunk {
+        // The next chunk is about as big: start it at this one's size
+        // rather than grow (and copy) its buffer from empty.
+        let next = Items {
+            bytes: Vec::with_capacity(self.items.bytes.len()),
+            list: Vec::with_capacity(self.items.list.len()),
+        };
         (
-            std::mem::take(&mut self.items),
+            std::mem::replace(&mut self.items, next),
             std::mem::take(&mut self.enc.report),
             self.error.take(),
         )
@@ -605,14 +661,12 @@ struct ConvertCollector<'c, W: Write> {
     error: Option<String>,
 }
 
-impl<W: Write> Collector<(Vec<Item>, Report, Option<String>)> for ConvertCollector<'_, W> {
-    fn collect(&mut self, (items, report, error): (Vec<Item>, Report, Option<String>)) -> Flow {
+impl<W: Write> Collector<(Items, Report, Option<String>)> for ConvertCollector<'_, W> {
+    fn collect(&mut self, (items, report, error): (Items, Report, Option<String>)) -> Flow {
         self.keys.merge(report);
-        for it in items {
-            if let Err(e) = self.conv.item(it) {
-                self.error = Some(e);
-                return Flow::Stop;
-            }
+        if let Err(e) = self.conv.write(&items) {
+            self.error = Some(e);
+            return Flow::Stop;
         }
         if let Some(e) = error {
             self.error = Some(e);
@@ -648,7 +702,7 @@ pub fn convert_rdb<W: Write>(
         |_: &Header| ConvertSink {
             enc: Encoder::new(opts.clone()),
             scratch: Scratch::with_limit(opts.max_decompressed),
-            items: Vec::new(),
+            items: Items::new(),
             error: None,
         },
         &mut c,
