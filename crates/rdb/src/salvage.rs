@@ -6,16 +6,33 @@
 //!
 //! A place is proven when `confirm` records in a row decode completely
 //! from it (values included), or when the records from it decode up to a
-//! proper end of file (the EOF opcode and its trailer, nothing after). The
-//! search only tries bytes that can start a record (an opcode or a known
-//! type byte). Bytes that happen to look like records inside the damage
-//! could only be taken for a boundary if they decoded completely as
-//! `confirm` records in a row. When nothing had to be skipped the CRC-64 is
-//! still verified: a mismatch means damage that decodes (a changed byte in
-//! a string), which salvage cannot locate.
+//! proper end of file (the EOF opcode and its trailer, nothing after).
+//! While proving, a key must be in an encoding the file's server version
+//! writes and not an empty collection: bytes inside a damaged value often
+//! decode as a record or two (a plain list in an RDB 10 file, an empty
+//! hash) before they join the real ones, and no server wrote those.
 //!
-//! Memory: the walk holds one record at a time; the input is a slice of the
-//! whole file (salvage needs to move backwards and forwards in it).
+//! Where to resume, in order of preference:
+//! 1. where the failed record ends by its own lengths, when only its value
+//!    was broken and the records from there prove;
+//! 2. a boundary inside the record before it whose records join the
+//!    proven ones (that record's length grew with the damage and swallowed
+//!    the records after it; it is the one dropped);
+//! 3. the first place after the failure that proves.
+//!
+//! Bytes of the damage can still decode as a few records that lead onto
+//! real ones. Two checks catch the copies of real keys among them: a key
+//! met twice within the first `confirm` records after a resync drops the
+//! first copy and what came before it, and a first walk over the whole
+//! file finds keys read just after a resync that turn up again later in
+//! the file, which the second walk (the one that gives records) leaves
+//! out. When nothing had to be skipped the CRC-64 is still verified: a
+//! mismatch means damage that decodes (a changed byte in a string), which
+//! salvage cannot locate.
+//!
+//! Memory: the walk holds one record at a time (a few after a resync);
+//! the input is a slice of the whole file (salvage needs to move backwards
+//! and forwards in it).
 
 use crate::{Error, Header, OwnedRecord, Rdb, Record, Records, Resume, Scratch};
 
@@ -41,6 +58,62 @@ fn can_start(b: u8) -> bool {
     b >= 0xF2 || b <= 26
 }
 
+/// Whether a server writing RDB files of `header`'s version saves values
+/// in `enc`: it converts whatever it loaded to its own encodings, so a
+/// record of any other encoding, met while looking for a boundary inside
+/// damaged bytes, is bytes that happen to decode, not a record of this
+/// file (`docs/format.md`, "Writing for a server version").
+fn written_by(header: Header, enc: crate::Encoding) -> bool {
+    use crate::Encoding::*;
+    let v = match header.flavor {
+        crate::Flavor::Redis => header.version,
+        // VALKEY080 is RDB 11 plus HASH_2.
+        crate::Flavor::Valkey => {
+            if enc == ValkeyHash2 {
+                return true;
+            }
+            11
+        }
+    };
+    match enc {
+        String | Set | Hash | SetIntset => true,
+        List | ListZiplist => v <= 6,
+        ListQuicklist => (7..=9).contains(&v),
+        ListQuicklist2 => v >= 10,
+        SetListpack => v >= 11,
+        ZSet => v <= 7,
+        ZSet2 => v >= 8,
+        ZSetZiplist | HashZiplist => v <= 9,
+        ZSetListpack | HashListpack => v >= 10,
+        HashZipmap => v <= 5,
+        ModulePreGa => v == 8,
+        Module2 => v >= 8,
+        Stream(layout) => match v {
+            9 => layout == 1,
+            10 => layout == 2,
+            11 | 12 => layout == 3,
+            _ => v >= 13 && layout >= 3,
+        },
+        HashMetadataPreGa | HashListpackExPreGa | HashMetadata | HashListpackEx => {
+            header.flavor == crate::Flavor::Redis && v >= 12
+        }
+        ValkeyHash2 => false,
+    }
+}
+
+/// Whether a record read while proving a boundary is one this file can
+/// hold: a key's encoding is one its server writes, and a collection is not
+/// empty (servers delete empty collections; only streams stay).
+fn plausible(header: Header, r: &Record<'_>, s: &mut Scratch) -> bool {
+    match r {
+        Record::Key(k) => {
+            written_by(header, k.value.encoding())
+                && k.value.is_empty_collection(s).ok() == Some(false)
+        }
+        _ => true,
+    }
+}
+
 /// What a salvage found.
 #[derive(Debug, Default)]
 pub struct Salvaged {
@@ -57,6 +130,110 @@ pub struct Salvaged {
     pub checksum_mismatch: bool,
 }
 
+/// What the walk gives, and the bookkeeping of giving it.
+struct Giver<'f, E> {
+    out: Salvaged,
+    on_record: &'f mut dyn FnMut(OwnedRecord) -> Result<(), E>,
+    last_key: Option<(u64, Vec<u8>)>,
+    /// The skipped stretch whose `key_after` is the next key given.
+    waiting_after: Option<usize>,
+    /// A key given once is not given again: a resync inside damaged bytes
+    /// can read a copy of a real key, and a file with a key twice does not
+    /// load. (Memory: every key's name, for the salvage of one file.)
+    seen: std::collections::HashSet<(u64, Box<[u8]>)>,
+    /// The first records after a resync, held back (start, end, record):
+    /// when one of them has the key of a later one among them, it and the
+    /// records before it were bytes of the damage that decoded (a real
+    /// file has each key once), and the skipped stretch grows over them.
+    provisional: Vec<(u64, u64, OwnedRecord)>,
+    /// Records still to hold back after the last resync.
+    window: usize,
+    /// Keys given from a window after a resync.
+    from_window: std::collections::HashSet<(u64, Box<[u8]>)>,
+    /// Keys given from a window and met again later in the file: the first
+    /// was bytes of the damage. Found by a first walk, used by the second.
+    strays: std::collections::HashSet<(u64, Box<[u8]>)>,
+}
+
+impl<E> Giver<'_, E> {
+    fn give(&mut self, r: OwnedRecord) -> Result<(), E> {
+        if let OwnedRecord::Key(k) = &r {
+            let id = (k.db, k.key.clone());
+            if self.seen.contains(&id) {
+                if self.from_window.contains(&id) {
+                    self.strays.insert(id);
+                }
+                self.out.duplicates += 1;
+                return Ok(());
+            }
+            self.seen.insert(id);
+            self.out.keys += 1;
+            self.last_key = Some((k.db, k.key.to_vec()));
+            if let Some(i) = self.waiting_after.take() {
+                self.out.skipped[i].key_after = self.last_key.clone();
+            }
+        }
+        self.out.records += 1;
+        (self.on_record)(r)
+    }
+
+    /// Gives `r` (read from `start` to `end`), or holds it back while the
+    /// window after a resync is open.
+    fn offer(&mut self, start: u64, end: u64, r: OwnedRecord) -> Result<(), E> {
+        if self.window == 0 {
+            return self.give(r);
+        }
+        if let OwnedRecord::Key(k) = &r {
+            if self.strays.contains(&(k.db, k.key.clone())) {
+                // This copy is the stray one: it and what came before it
+                // since the resync were damaged bytes.
+                self.provisional.clear();
+                self.grow_skip(end);
+                self.window -= 1;
+                return Ok(());
+            }
+            let twin = self.provisional.iter().rposition(
+                |(_, _, p)| matches!(p, OwnedRecord::Key(pk) if pk.db == k.db && pk.key == k.key),
+            );
+            if let Some(i) = twin {
+                let stray_end = self.provisional[i].1;
+                self.provisional.drain(..=i);
+                self.grow_skip(stray_end);
+            }
+        }
+        self.provisional.push((start, end, r));
+        self.window -= 1;
+        if self.window == 0 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The last skipped stretch now reaches `to` at least.
+    fn grow_skip(&mut self, to: u64) {
+        if let Some(last) = self.out.skipped.last_mut() {
+            last.to = last.to.max(to);
+        }
+    }
+
+    /// Gives what is held back.
+    fn flush(&mut self) -> Result<(), E> {
+        self.window = 0;
+        for (_, _, r) in std::mem::take(&mut self.provisional) {
+            let id = match &r {
+                OwnedRecord::Key(k) => Some((k.db, k.key.clone())),
+                _ => None,
+            };
+            let before = self.out.keys;
+            self.give(r)?;
+            if let Some(id) = id.filter(|_| self.out.keys > before) {
+                self.from_window.insert(id);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Walks `data` (a whole RDB file), giving every record that decodes in
 /// full to `on_record` in file order and skipping what does not. Returns
 /// an error only when the header itself is unreadable; `on_record`'s own
@@ -70,67 +247,96 @@ pub fn salvage<E>(
     let rdb = Rdb::new(data)?;
     let header = rdb.header();
     let mut scratch = Scratch::with_limit(max_decompressed);
-    let mut out = Salvaged::default();
-    // The first stretch is checked against the CRC-64 (it is the whole file
-    // when nothing is skipped); after a skip the checksum means nothing.
-    let mut state = rdb.resume_state();
-    let mut last_key: Option<(u64, Vec<u8>)> = None;
-    let mut waiting_after: Option<usize> = None;
+    // A first walk gives nothing and only learns which keys read just after
+    // a resync turn up again later (strays); the second gives the records
+    // without those copies. Salvage is for forensics: twice the decoding
+    // buys not losing a real key to a stray copy read before it.
+    let mut ignore = |_: OwnedRecord| Ok::<(), E>(());
+    let mut first = Giver::new(&mut ignore, Default::default());
+    let _ = walk(
+        data,
+        header,
+        confirm,
+        &mut scratch,
+        rdb.resume_state(),
+        &mut first,
+    )
+    .and_then(|()| first.flush());
+    let strays = first.strays;
+    let mut g = Giver::new(&mut on_record, strays);
+    let result = walk(
+        data,
+        header,
+        confirm,
+        &mut scratch,
+        rdb.resume_state(),
+        &mut g,
+    );
+    let result = result.and_then(|()| g.flush());
+    Ok((g.out, result))
+}
+
+impl<'f, E> Giver<'f, E> {
+    fn new(
+        on_record: &'f mut dyn FnMut(OwnedRecord) -> Result<(), E>,
+        strays: std::collections::HashSet<(u64, Box<[u8]>)>,
+    ) -> Giver<'f, E> {
+        Giver {
+            out: Salvaged::default(),
+            on_record,
+            last_key: None,
+            waiting_after: None,
+            seen: std::collections::HashSet::new(),
+            provisional: Vec::new(),
+            window: 0,
+            from_window: std::collections::HashSet::new(),
+            strays,
+        }
+    }
+}
+
+const JOIN_KEYS: usize = 3;
+
+fn walk<E>(
+    data: &[u8],
+    header: Header,
+    confirm: usize,
+    scratch: &mut Scratch,
+    mut state: Resume,
+    g: &mut Giver<'_, E>,
+) -> Result<(), E> {
     // The last record read is held back until the next one reads too: when
     // the next one cannot, the held one may be the damaged one (a length
     // grown by damage swallows the records after it), and a boundary
     // inside it then proves it so.
     let mut held: Option<(u64, u64, OwnedRecord)> = None;
-    // A key given once is not given again: a resync inside damaged bytes
-    // can read a copy of a real key, and a file with a key twice does not
-    // load. (Memory: every key's name, for the salvage of one file.)
-    let mut seen: std::collections::HashSet<(u64, Box<[u8]>)> = std::collections::HashSet::new();
-    let mut give = |r: OwnedRecord,
-                    out: &mut Salvaged,
-                    last_key: &mut Option<(u64, Vec<u8>)>,
-                    waiting: &mut Option<usize>|
-     -> Result<(), E> {
-        if let OwnedRecord::Key(k) = &r {
-            if !seen.insert((k.db, k.key.clone())) {
-                out.duplicates += 1;
-                return Ok(());
-            }
-            out.keys += 1;
-            *last_key = Some((k.db, k.key.to_vec()));
-            if let Some(i) = waiting.take() {
-                out.skipped[i].key_after = last_key.clone();
-            }
-        }
-        out.records += 1;
-        on_record(r)
-    };
     loop {
         let mut records = Records::resume(&data[state.offset as usize..], &state);
-        let failed: Option<(u64, String, u64)> = loop {
+        // Where the failed record starts, why, its database, and where it
+        // ends by its own lengths when those read (its value is what
+        // failed).
+        let failed: Option<(u64, String, u64, Option<u64>)> = loop {
             let start = records.offset();
             let db = records.db();
             match records.next() {
                 None => break None,
                 Some(Err(e)) if matches!(e.kind, crate::ErrorKind::ChecksumMismatch { .. }) => {
-                    out.checksum_mismatch = true;
+                    g.out.checksum_mismatch = true;
                     break None;
                 }
-                Some(Err(e)) => break Some((start, e.to_string(), db)),
-                Some(Ok(r)) => match r.to_owned(&mut scratch) {
+                Some(Err(e)) => break Some((start, e.to_string(), db, None)),
+                Some(Ok(r)) => match r.to_owned(scratch) {
                     Err(e) => {
                         let e = match &r {
                             Record::Key(k) => k.annotate(e),
                             _ => e,
                         };
-                        break Some((start, e.to_string(), db));
+                        break Some((start, e.to_string(), db, Some(records.offset())));
                     }
                     Ok(o) => {
                         let is_eof = matches!(o, OwnedRecord::Eof { .. });
-                        if let Some((_, _, prev)) = held.replace((start, records.offset(), o)) {
-                            if let Err(e) = give(prev, &mut out, &mut last_key, &mut waiting_after)
-                            {
-                                return Ok((out, Err(e)));
-                            }
+                        if let Some((s, e, prev)) = held.replace((start, records.offset(), o)) {
+                            g.offer(s, e, prev)?;
                         }
                         if is_eof {
                             break None;
@@ -139,51 +345,71 @@ pub fn salvage<E>(
                 },
             }
         };
-        let Some((from, error, db)) = failed else {
-            if let Some((_, _, prev)) = held.take() {
-                if let Err(e) = give(prev, &mut out, &mut last_key, &mut waiting_after) {
-                    return Ok((out, Err(e)));
-                }
+        let Some((from, error, db, framed_end)) = failed else {
+            if let Some((s, e, prev)) = held.take() {
+                g.offer(s, e, prev)?;
             }
-            return Ok((out, Ok(())));
+            return Ok(());
         };
-        // The next boundary after the failure; and, inside the held record,
-        // a boundary whose records lead exactly onto it: then the held
-        // record swallowed them (a length grown by damage) and is the one
-        // dropped.
-        let after = (from + 1..data.len() as u64)
-            .find(|&p| {
-                can_start(data[p as usize]) && proves(data, header, p, db, confirm, p, &mut scratch)
+        // What was held back after an earlier resync is proven by now.
+        g.flush()?;
+        // The next boundary after the failure: where the failed record
+        // ends by its own lengths, when the damage is inside its value and
+        // the records from there prove (bytes inside the damage that look
+        // like records are then never read); else the first place after it
+        // that proves. And, inside the held record, a boundary whose
+        // records join the ones from there: then the held record swallowed
+        // them (a length grown by damage) and is the one dropped.
+        let framed =
+            framed_end.filter(|&e| e > from && proves(data, header, e, db, confirm, e, scratch));
+        let after = framed
+            .or_else(|| {
+                (from + 1..data.len() as u64).find(|&p| {
+                    can_start(data[p as usize]) && proves(data, header, p, db, confirm, p, scratch)
+                })
             })
             .unwrap_or(data.len() as u64);
         let inside = held.as_ref().and_then(|h| {
-            (h.0 + 1..from).find(|&p| {
-                can_start(data[p as usize]) && lands_on(data, header, p, db, after, &mut scratch)
-            })
+            (h.0 + 1..from)
+                .find(|&p| {
+                    can_start(data[p as usize])
+                        && meets(data, header, p, db, after, scratch, 1, true)
+                })
+                .or_else(|| {
+                    (h.0 + 1..from).find(|&p| {
+                        can_start(data[p as usize])
+                            && meets(data, header, p, db, after, scratch, JOIN_KEYS, false)
+                    })
+                })
         });
-        let to = match inside {
-            Some(p) => p,
-            None => refine(data, header, after, db, confirm, &mut scratch),
+        let to = match (inside, framed) {
+            (Some(p), _) => p,
+            // The record's own end needs no refining.
+            (None, Some(end)) => end,
+            (None, None) => refine(data, header, after, db, confirm, scratch),
         };
         let mut skip_from = from;
         if let Some((h_start, _, prev)) = held.take() {
             if to < from {
                 skip_from = h_start;
-            } else if let Err(e) = give(prev, &mut out, &mut last_key, &mut waiting_after) {
-                return Ok((out, Err(e)));
+            } else {
+                g.give(prev)?;
             }
         }
-        out.skipped.push(Skipped {
+        g.out.skipped.push(Skipped {
             from: skip_from,
             to,
             error,
-            key_before: last_key.clone(),
+            key_before: g.last_key.clone(),
             key_after: None,
         });
-        waiting_after = Some(out.skipped.len() - 1);
+        g.waiting_after = Some(g.out.skipped.len() - 1);
         if to >= data.len() as u64 {
-            return Ok((out, Ok(())));
+            return Ok(());
         }
+        // The first records from here are held back for a while (see
+        // `Giver::provisional`).
+        g.window = confirm.max(1);
         state = Resume::at(header, to, db);
     }
 }
@@ -209,6 +435,7 @@ fn proves(
     while n < confirm.max(1) || records.offset() <= past {
         match records.next() {
             Some(Ok(Record::Eof(eof))) => return eof.trailing == 0,
+            Some(Ok(r)) if !plausible(header, &r, s) => return false,
             Some(Ok(r)) => match r.to_owned(s) {
                 Ok(OwnedRecord::Key(k)) => {
                     let id = (k.db, k.key.to_vec());
@@ -230,25 +457,56 @@ fn proves(
     !keys.is_empty()
 }
 
-/// Whether the records from `p` all decode and one of them ends exactly
-/// at `target` (at least one key among them).
-fn lands_on(data: &[u8], header: Header, p: u64, db: u64, target: u64, s: &mut Scratch) -> bool {
+/// Whether the records from `p` (at least one key among them) all decode
+/// until they reach a boundary at or past `target` that the records from
+/// `target` reach too: the two walks join. `target` itself may be a place
+/// inside a real record that merely proves (bytes of a value that read as
+/// records, joining the real ones a few records on); the walk from a real
+/// boundary before it still joins that chain.
+#[allow(clippy::too_many_arguments)]
+fn meets(
+    data: &[u8],
+    header: Header,
+    p: u64,
+    db: u64,
+    target: u64,
+    s: &mut Scratch,
+    min_keys: usize,
+    exact: bool,
+) -> bool {
     if target >= data.len() as u64 {
         return false;
     }
-    let mut records = Records::resume(&data[p as usize..], &Resume::at(header, p, db));
-    let mut key = false;
-    while records.offset() < target {
-        match records.next() {
+    let mut from_p = Records::resume(&data[p as usize..], &Resume::at(header, p, db));
+    let mut from_t = Records::resume(&data[target as usize..], &Resume::at(header, target, db));
+    let (mut at_p, mut at_t) = (p, target);
+    let mut keys = 0;
+    // Each step moves the walk that is behind; both only move forwards.
+    for _ in 0..100_000 {
+        if at_p == at_t {
+            return keys >= min_keys;
+        }
+        if exact && at_p > target {
+            return false;
+        }
+        let behind_is_p = at_p < at_t;
+        let (walk, at) = if behind_is_p {
+            (&mut from_p, &mut at_p)
+        } else {
+            (&mut from_t, &mut at_t)
+        };
+        match walk.next() {
             Some(Ok(Record::Eof(_))) | None | Some(Err(_)) => return false,
+            Some(Ok(r)) if !plausible(header, &r, s) => return false,
             Some(Ok(r)) => match r.to_owned(s) {
-                Ok(OwnedRecord::Key(_)) => key = true,
+                Ok(OwnedRecord::Key(_)) if behind_is_p => keys += 1,
                 Ok(_) => {}
                 Err(_) => return false,
             },
         }
+        *at = walk.offset();
     }
-    key && records.offset() == target
+    false
 }
 
 /// A boundary found inside damaged bytes can be the middle of a real key
