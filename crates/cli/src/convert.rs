@@ -392,45 +392,21 @@ fn to_rdb(
                 }
             };
             let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
-            let mut enc = Encoder::new(opts.clone());
-            let mut items = Items::new();
-            loop {
-                let r = match reader.next_record() {
-                    Ok(Some(r)) => r,
-                    Ok(None) => break,
-                    Err(e) => {
-                        eprintln!("rdbscope: {name}: {e}");
-                        return (Outcome::Problem, false);
-                    }
-                };
-                items.clear();
-                match r {
-                    OwnedRecord::Key(k) => {
-                        if !enc.selects(&k) {
-                            continue;
-                        }
-                        match enc.key(&k, &mut items) {
-                            Ok(true) => {}
-                            Ok(false) => {
-                                if !enc.report.refused.is_empty() {
-                                    conv.halt();
-                                }
-                                continue;
-                            }
-                            Err(e) => {
-                                eprintln!("rdbscope: {name}: {e}");
-                                return (Outcome::Problem, false);
-                            }
-                        }
-                    }
-                    other => items.push_other(other),
-                };
-                if let Err(e) = conv.write(&items) {
-                    eprintln!("rdbscope: {}: write error: {e}", a.output.display());
-                    return (Outcome::Failure, false);
+            let threads = crate::options::threads(a.jobs);
+            match rdbscope_convert::convert_json(&mut reader, opts, threads, &mut |_| {}, &mut conv)
+            {
+                Err(e) => {
+                    eprintln!("rdbscope: {name}: {e}");
+                    return (Outcome::Problem, false);
                 }
+                Ok((_, walked)) if walked.error.is_some() => {
+                    if let Some(e) = walked.error {
+                        eprintln!("rdbscope: {name}: {e}");
+                    }
+                    return (Outcome::Problem, false);
+                }
+                Ok((keys, _)) => keys,
             }
-            std::mem::take(&mut enc.report)
         }
         Kind::Aof(_) => return (Outcome::Failure, false),
     };

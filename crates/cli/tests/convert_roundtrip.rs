@@ -85,6 +85,27 @@ fn rdb_json_rdb_json_is_identical_for_every_corpus_file() {
             src.display(),
             String::from_utf8_lossy(&o.stderr)
         );
+        // One thread, and two threads with the JSON cut into batches of a
+        // few records: the same file, byte for byte.
+        let written = std::fs::read(&r2).unwrap();
+        for (jobs, batch) in [("-j1", None), ("-j2", Some("300"))] {
+            let r3 = tmp.path.join("3.rdb");
+            let mut again = args.clone();
+            again[4] = r3.display().to_string();
+            again.push(s(jobs));
+            let mut c = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+            c.args(&again);
+            if let Some(b) = batch {
+                c.env("RDBSCOPE_TEST_CHUNK_SIZE", b);
+            }
+            let o = c.output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(
+                std::fs::read(&r3).unwrap() == written,
+                "{}: {jobs} {batch:?} writes another file",
+                src.display()
+            );
+        }
         let o = rdbscope(&[s("dump"), r2s, s("-o"), j2s, s("--force")]);
         assert!(o.status.success());
         let (a, b) = (
@@ -126,6 +147,33 @@ fn a_json_error_names_line_column_and_key() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("line 2") && err.contains("column") && err.contains("broken"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+
+    // The same far into the input, read in many small batches on two
+    // threads: the error is still the first one, with its own line.
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "{{\"db\":0,\"key\":\"k{i}\",\"type\":\"string\",\"encoding\":\"raw\",\"expire_at_ms\":null,\"value\":\"v\"}}\n"
+        ));
+        if i == 1500 {
+            text.push_str("{\"db\":0,\"key\":\"late\",\"type\":\"set\",\"encoding\":\"hashtable\",\"expire_at_ms\":null,\"value\":[1]}\n");
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(["convert", "-j2", "--target", "redis-7.0"])
+        .arg(&input)
+        .arg(&out)
+        .env("RDBSCOPE_TEST_CHUNK_SIZE", "500")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("line 1502,") && err.contains("record 1502") && err.contains("late"),
         "{err}"
     );
     assert!(!out.exists(), "nothing written");

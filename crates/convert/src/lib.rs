@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+use rdbscope_engine::json::{walk_json, JsonWalked, RecordSink};
 use rdbscope_engine::{At, Collector, Flow, Sink, Source, Walked};
 use rdbscope_rdb::write::encode::{self, Dropped, Missing, Target};
 use rdbscope_rdb::write::records::Writer;
@@ -702,6 +703,73 @@ pub fn convert_rdb<W: Write>(
         |_: &Header| ConvertSink {
             enc: Encoder::new(opts.clone()),
             scratch: Scratch::with_limit(opts.max_decompressed),
+            items: Items::new(),
+            error: None,
+        },
+        &mut c,
+    );
+    match c.error {
+        Some(e) => Err(e),
+        None => Ok((c.keys, walked)),
+    }
+}
+
+/// The JSON walk's sink: one batch of owned records to items.
+struct JsonSink {
+    enc: Encoder,
+    items: Items,
+    error: Option<String>,
+}
+
+impl RecordSink for JsonSink {
+    type Chunk = (Items, Report, Option<String>);
+
+    fn record(&mut self, r: OwnedRecord) -> Flow {
+        match r {
+            OwnedRecord::Key(k) => {
+                if self.enc.selects(&k) {
+                    if let Err(e) = self.enc.key(&k, &mut self.items) {
+                        self.error = Some(e);
+                        return Flow::Stop;
+                    }
+                }
+            }
+            other => self.items.push_other(other),
+        }
+        Flow::Continue
+    }
+
+    fn end(&mut self) -> Self::Chunk {
+        (
+            std::mem::take(&mut self.items),
+            std::mem::take(&mut self.enc.report),
+            self.error.take(),
+        )
+    }
+}
+
+/// Converts the records of a JSON dump (`reader`) into `conv`, parsing
+/// and encoding on `threads` threads; returns the keys' report and how the
+/// walk went. A JSON error is in `JsonWalked::error`; an encoding or write
+/// error is the `Err`.
+pub fn convert_json<R: std::io::BufRead, W: Write>(
+    reader: &mut rdbscope_json::JsonReader<R>,
+    opts: &Arc<Options>,
+    threads: usize,
+    on_progress: &mut dyn FnMut(u64),
+    conv: &mut Converter<W>,
+) -> Result<(Report, JsonWalked), String> {
+    let mut c = ConvertCollector {
+        conv,
+        keys: Report::default(),
+        error: None,
+    };
+    let walked = walk_json(
+        reader,
+        threads,
+        on_progress,
+        || JsonSink {
+            enc: Encoder::new(opts.clone()),
             items: Items::new(),
             error: None,
         },

@@ -1,4 +1,5 @@
-//! The walking engine: how the records of an RDB input reach a command.
+//! The walking engine: how the records of an input (an RDB, or a JSON
+//! dump) reach a command.
 //!
 //! Every command that reads records (`info`, `check`, `dump`, and the ones
 //! to come) supplies only what it does per record, as a [`Sink`] (the work
@@ -71,9 +72,18 @@
 //!   checksum verified over the whole input and `trailing` counting every
 //!   byte after the checksum (a stream is read to its end for this).
 
+//!
+//! # JSON dumps
+//!
+//! [`json::walk_json`] walks the records of a JSON dump (what `dump`
+//! writes) the same way, to a [`json::RecordSink`] of owned records: the
+//! calling thread frames records' texts, workers parse and use them, and
+//! batch values are collected in input order.
+
 #![warn(missing_docs)]
 
 mod chunked;
+pub mod json;
 mod segment;
 pub mod sink;
 pub mod source;

@@ -17,4 +17,4 @@ pub mod write;
 
 pub use error::WriteError;
 pub use out::OutBuf;
-pub use read::{sniff, JsonLayout, JsonReader, ReadError};
+pub use read::{parse_record, sniff, JsonLayout, JsonReader, ReadError, RecordAt};

@@ -245,6 +245,11 @@ impl<R: BufRead> JsonReader<R> {
         r
     }
 
+    /// Bytes of the input read so far.
+    pub fn offset(&self) -> u64 {
+        self.r.offset
+    }
+
     /// The next record, `None` at the end of the input.
     pub fn next_record(&mut self) -> Result<Option<OwnedRecord>, ReadError> {
         if self.done {
@@ -258,6 +263,32 @@ impl<R: BufRead> JsonReader<R> {
     }
 
     fn next_inner(&mut self) -> Result<Option<OwnedRecord>, ReadError> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let r = match self.next_text_inner(&mut buf) {
+            Ok(Some(at)) => parse_record(&buf, at).map(Some),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        self.buf = buf;
+        r
+    }
+
+    /// The next record's text (one JSON object, not parsed yet) into
+    /// `out`, and where it starts; `None` at the end of the input. The
+    /// framing is checked as [`JsonReader::next_record`] checks it;
+    /// [`parse_record`] reads the text, on any thread.
+    pub fn next_text(&mut self, out: &mut Vec<u8>) -> Result<Option<RecordAt>, ReadError> {
+        if self.done {
+            return Ok(None);
+        }
+        let r = self.next_text_inner(out);
+        if !matches!(r, Ok(Some(_))) {
+            self.done = true;
+        }
+        r
+    }
+
+    fn next_text_inner(&mut self, buf: &mut Vec<u8>) -> Result<Option<RecordAt>, ReadError> {
         let next = self.r.peek_nonspace().map_err(|e| self.io_err(e))?;
         if self.layout == JsonLayout::Document {
             if !self.started {
@@ -274,14 +305,16 @@ impl<R: BufRead> JsonReader<R> {
                 let n = self.r.peek_nonspace().map_err(|e| self.io_err(e))?;
                 if n == Some(b']') {
                     self.r.consume(1);
-                    return self.expect_end();
+                    self.expect_end()?;
+                    return Ok(None);
                 }
             } else {
                 match next {
                     Some(b',') => self.r.consume(1),
                     Some(b']') => {
                         self.r.consume(1);
-                        return self.expect_end();
+                        self.expect_end()?;
+                        return Ok(None);
                     }
                     Some(c) => {
                         return Err(self.err(
@@ -319,39 +352,26 @@ impl<R: BufRead> JsonReader<R> {
         if next != Some(b'{') {
             return Err(self.err(line, column, None, "expected a JSON object (one record)"));
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        let whole = self.r.take_value(&mut buf).map_err(|e| self.io_err(e));
-        let parsed = match whole {
-            Ok(true) => serde_json::from_slice::<J>(&buf).map_err(|e| {
-                let (l, c) = (e.line() as u64, e.column() as u64);
-                let (al, ac) = if l <= 1 {
-                    (line, column + c.saturating_sub(1))
-                } else {
-                    (line + l - 1, c)
-                };
-                self.err(al, ac, None, format!("not valid JSON: {e}"))
-            }),
+        let at = RecordAt {
+            line,
+            column,
+            record: self.records,
+        };
+        match self.r.take_value(buf) {
+            Ok(true) => Ok(Some(at)),
             Ok(false) => Err(self.err(
                 self.r.line,
                 self.r.column(),
                 None,
                 "the record is cut short (truncated input?)",
             )),
-            Err(e) => Err(e),
-        };
-        self.buf = buf;
-        let value = parsed?;
-        let J::Object(obj) = value else {
-            return Err(self.err(line, column, None, "expected a JSON object (one record)"));
-        };
-        record(&obj)
-            .map(Some)
-            .map_err(|(key, msg)| self.err(line, column, key, msg))
+            Err(e) => Err(self.io_err(e)),
+        }
     }
 
-    fn expect_end(&mut self) -> Result<Option<OwnedRecord>, ReadError> {
+    fn expect_end(&mut self) -> Result<(), ReadError> {
         match self.r.peek_nonspace().map_err(|e| self.io_err(e))? {
-            None => Ok(None),
+            None => Ok(()),
             Some(c) => Err(self.err(
                 self.r.line,
                 self.r.column(),
@@ -371,6 +391,48 @@ impl<R: BufRead> Iterator for JsonReader<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_record().transpose()
     }
+}
+
+/// Where a record's text starts in the input, for its errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordAt {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column (bytes).
+    pub column: u64,
+    /// 1-based record number.
+    pub record: u64,
+}
+
+/// Reads one record from its text (see [`JsonReader::next_text`]): errors
+/// name the line and column in the input, counted from `at`.
+pub fn parse_record(text: &[u8], at: RecordAt) -> Result<OwnedRecord, ReadError> {
+    let err = |line, column, key, message: String| ReadError {
+        line,
+        column,
+        record: at.record,
+        key,
+        message,
+        io: None,
+    };
+    let value = serde_json::from_slice::<J>(text).map_err(|e| {
+        let (l, c) = (e.line() as u64, e.column() as u64);
+        let (al, ac) = if l <= 1 {
+            (at.line, at.column + c.saturating_sub(1))
+        } else {
+            (at.line + l - 1, c)
+        };
+        err(al, ac, None, format!("not valid JSON: {e}"))
+    })?;
+    let J::Object(obj) = value else {
+        return Err(err(
+            at.line,
+            at.column,
+            None,
+            "expected a JSON object (one record)".into(),
+        ));
+    };
+    record(&obj).map_err(|(key, msg)| err(at.line, at.column, key, msg))
 }
 
 type Conv<T> = Result<T, (Option<Vec<u8>>, String)>;
