@@ -58,56 +58,13 @@ fn can_start(b: u8) -> bool {
     b >= 0xF2 || b <= 26
 }
 
-/// Whether a server writing RDB files of `header`'s version saves values
-/// in `enc`: it converts whatever it loaded to its own encodings, so a
-/// record of any other encoding, met while looking for a boundary inside
-/// damaged bytes, is bytes that happen to decode, not a record of this
-/// file (`docs/format.md`, "Writing for a server version").
-fn written_by(header: Header, enc: crate::Encoding) -> bool {
-    use crate::Encoding::*;
-    let v = match header.flavor {
-        crate::Flavor::Redis => header.version,
-        // VALKEY080 is RDB 11 plus HASH_2.
-        crate::Flavor::Valkey => {
-            if enc == ValkeyHash2 {
-                return true;
-            }
-            11
-        }
-    };
-    match enc {
-        String | Set | Hash | SetIntset => true,
-        List | ListZiplist => v <= 6,
-        ListQuicklist => (7..=9).contains(&v),
-        ListQuicklist2 => v >= 10,
-        SetListpack => v >= 11,
-        ZSet => v <= 7,
-        ZSet2 => v >= 8,
-        ZSetZiplist | HashZiplist => v <= 9,
-        ZSetListpack | HashListpack => v >= 10,
-        HashZipmap => v <= 5,
-        ModulePreGa => v == 8,
-        Module2 => v >= 8,
-        Stream(layout) => match v {
-            9 => layout == 1,
-            10 => layout == 2,
-            11 | 12 => layout == 3,
-            _ => v >= 13 && layout >= 3,
-        },
-        HashMetadataPreGa | HashListpackExPreGa | HashMetadata | HashListpackEx => {
-            header.flavor == crate::Flavor::Redis && v >= 12
-        }
-        ValkeyHash2 => false,
-    }
-}
-
 /// Whether a record read while proving a boundary is one this file can
 /// hold: a key's encoding is one its server writes, and a collection is not
 /// empty (servers delete empty collections; only streams stay).
 fn plausible(header: Header, r: &Record<'_>, s: &mut Scratch) -> bool {
     match r {
         Record::Key(k) => {
-            written_by(header, k.value.encoding())
+            k.value.encoding().written_by(header)
                 && k.value.is_empty_collection(s).ok() == Some(false)
         }
         _ => true,

@@ -220,6 +220,51 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// Whether a server writing RDB files of `header`'s version saves
+    /// values in this encoding: it converts whatever it loaded to its own
+    /// encodings (`docs/format.md`, "Writing for a server version"). So a
+    /// record in any other encoding, met while looking for a boundary
+    /// inside damaged bytes, is bytes that happen to decode; and a value
+    /// in another encoding must be encoded anew for that version.
+    pub fn written_by(self, header: crate::Header) -> bool {
+        use Encoding::*;
+        let enc = self;
+        let v = match header.flavor {
+            crate::Flavor::Redis => header.version,
+            // VALKEY080 is RDB 11 plus HASH_2.
+            crate::Flavor::Valkey => {
+                if enc == ValkeyHash2 {
+                    return true;
+                }
+                11
+            }
+        };
+        match enc {
+            String | Set | Hash | SetIntset => true,
+            List | ListZiplist => v <= 6,
+            ListQuicklist => (7..=9).contains(&v),
+            ListQuicklist2 => v >= 10,
+            SetListpack => v >= 11,
+            ZSet => v <= 7,
+            ZSet2 => v >= 8,
+            ZSetZiplist | HashZiplist => v <= 9,
+            ZSetListpack | HashListpack => v >= 10,
+            HashZipmap => v <= 5,
+            ModulePreGa => v == 8,
+            Module2 => v >= 8,
+            Stream(layout) => match v {
+                9 => layout == 1,
+                10 => layout == 2,
+                11 | 12 => layout == 3,
+                _ => v >= 13 && layout >= 3,
+            },
+            HashMetadataPreGa | HashListpackExPreGa | HashMetadata | HashListpackEx => {
+                header.flavor == crate::Flavor::Redis && v >= 12
+            }
+            ValkeyHash2 => false,
+        }
+    }
+
     /// Resolves a type byte. `None` for bytes that are not a known object
     /// type for this flavour and version.
     pub fn from_type_byte(t: u8, flavor: Flavor) -> Option<Encoding> {

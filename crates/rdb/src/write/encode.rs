@@ -434,7 +434,11 @@ pub fn record_value(
     arena: &mut Arena,
     scratch: &mut crate::Scratch,
 ) -> Result<u8> {
-    if !(t.strings.compress && packed_nodes(k.value.type_byte()).is_some()) {
+    // Only a compact value in an encoding the target's server writes can
+    // come out with the same blobs.
+    let same_form =
+        packed_nodes(k.value.type_byte()).is_some() && k.value.encoding().written_by(t.header);
+    if !(t.strings.compress && same_form) {
         return record_value_as(out, k, t, drop_field_ttls, dropped, arena, scratch);
     }
     // A compact value: encode it uncompressed, then compress each blob,
