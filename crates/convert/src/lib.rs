@@ -167,6 +167,33 @@ enum Item {
     Other(OwnedRecord),
 }
 
+/// Written [`Items`] handed back from the writing thread to the encoding
+/// ones: a chunk's buffer is megabytes, and a fresh one per chunk costs
+/// the kernel's zeroing of new pages every time.
+#[derive(Debug, Default, Clone)]
+struct Spare(Arc<std::sync::Mutex<Vec<Items>>>);
+
+impl Spare {
+    /// A cleared buffer, or a new one.
+    fn take(&self) -> Items {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_default()
+    }
+
+    /// Keeps `items` for a later chunk (a few at most).
+    fn give(&self, mut items: Items) {
+        items.clear();
+        if let Ok(mut v) = self.0.lock() {
+            if v.len() < 8 {
+                v.push(items);
+            }
+        }
+    }
+}
+
 impl Items {
     /// No items.
     pub fn new() -> Items {
@@ -614,6 +641,7 @@ struct ConvertSink {
     enc: Encoder,
     scratch: Scratch,
     items: Items,
+    spare: Spare,
     error: Option<String>,
 }
 
@@ -642,12 +670,7 @@ impl Sink for ConvertSink {
     }
 
     fn end(&mut self) -> Self::Chunk {
-        // The next chunk is about as big: start it at this one's size
-        // rather than grow (and copy) its buffer from empty.
-        let next = Items {
-            bytes: Vec::with_capacity(self.items.bytes.len()),
-            list: Vec::with_capacity(self.items.list.len()),
-        };
+        let next = self.spare.take();
         (
             std::mem::replace(&mut self.items, next),
             std::mem::take(&mut self.enc.report),
@@ -659,13 +682,16 @@ impl Sink for ConvertSink {
 struct ConvertCollector<'c, W: Write> {
     conv: &'c mut Converter<W>,
     keys: Report,
+    spare: Spare,
     error: Option<String>,
 }
 
 impl<W: Write> Collector<(Items, Report, Option<String>)> for ConvertCollector<'_, W> {
     fn collect(&mut self, (items, report, error): (Items, Report, Option<String>)) -> Flow {
         self.keys.merge(report);
-        if let Err(e) = self.conv.write(&items) {
+        let written = self.conv.write(&items);
+        self.spare.give(items);
+        if let Err(e) = written {
             self.error = Some(e);
             return Flow::Stop;
         }
@@ -691,9 +717,11 @@ pub fn convert_rdb<W: Write>(
     on_progress: &mut dyn FnMut(u64),
     conv: &mut Converter<W>,
 ) -> Result<(Report, Walked), String> {
+    let spare = Spare::default();
     let mut c = ConvertCollector {
         conv,
         keys: Report::default(),
+        spare: spare.clone(),
         error: None,
     };
     let walked = rdbscope_engine::walk(
@@ -704,6 +732,7 @@ pub fn convert_rdb<W: Write>(
             enc: Encoder::new(opts.clone()),
             scratch: Scratch::with_limit(opts.max_decompressed),
             items: Items::new(),
+            spare: spare.clone(),
             error: None,
         },
         &mut c,
@@ -718,6 +747,7 @@ pub fn convert_rdb<W: Write>(
 struct JsonSink {
     enc: Encoder,
     items: Items,
+    spare: Spare,
     error: Option<String>,
 }
 
@@ -740,8 +770,9 @@ impl RecordSink for JsonSink {
     }
 
     fn end(&mut self) -> Self::Chunk {
+        let next = self.spare.take();
         (
-            std::mem::take(&mut self.items),
+            std::mem::replace(&mut self.items, next),
             std::mem::take(&mut self.enc.report),
             self.error.take(),
         )
@@ -759,9 +790,11 @@ pub fn convert_json<R: std::io::BufRead, W: Write>(
     on_progress: &mut dyn FnMut(u64),
     conv: &mut Converter<W>,
 ) -> Result<(Report, JsonWalked), String> {
+    let spare = Spare::default();
     let mut c = ConvertCollector {
         conv,
         keys: Report::default(),
+        spare: spare.clone(),
         error: None,
     };
     let walked = walk_json(
@@ -771,6 +804,7 @@ pub fn convert_json<R: std::io::BufRead, W: Write>(
         || JsonSink {
             enc: Encoder::new(opts.clone()),
             items: Items::new(),
+            spare: spare.clone(),
             error: None,
         },
         &mut c,
