@@ -391,10 +391,24 @@ fn to_rdb(
                     return (Outcome::Problem, false);
                 }
             };
+            // A mapped file's size is the content's; a stream's progress is
+            // its raw bytes read.
+            let size = match input.source() {
+                rdbscope_input::Source::Mapped(m) => Some(m.bytes().len() as u64),
+                rdbscope_input::Source::Stream(_) => None,
+            };
+            let mut progress = Progress::for_input(name, size, input.progress());
             let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
             let threads = crate::options::threads(a.jobs);
-            match rdbscope_convert::convert_json(&mut reader, opts, threads, &mut |_| {}, &mut conv)
-            {
+            let r = rdbscope_convert::convert_json(
+                &mut reader,
+                opts,
+                threads,
+                &mut |o| progress.at(o),
+                &mut conv,
+            );
+            drop(progress);
+            match r {
                 Err(e) => {
                     eprintln!("rdbscope: {name}: {e}");
                     return (Outcome::Problem, false);
