@@ -6,7 +6,7 @@
 use crate::report::Outcome;
 use rdbscope_input::display_name;
 use rdbscope_json::write::write_bytes;
-use rdbscope_rdb::salvage::{salvage, Skipped};
+use rdbscope_rdb::salvage::{salvage_checked, Skipped};
 use rdbscope_rdb::OwnedRecord;
 use std::io::Write;
 use std::path::Path;
@@ -64,7 +64,19 @@ pub fn run(
         Ok(i) => i,
         Err(e) => return (crate::report::print_open_error(&name, &e), Vec::new()),
     };
-    match salvage(input.bytes(), CONFIRM, max_decompressed, on_record) {
+    // What a server checks when it loads a value (deep sanitization), so
+    // that what is given back loads.
+    let mut checker = rdbscope_check::ValueChecker::default();
+    let mut rules = |k: &rdbscope_rdb::KeyRecord<'_>, s: &mut rdbscope_rdb::Scratch| {
+        checker.check_value(&k.value, s).map(drop)
+    };
+    match salvage_checked(
+        input.bytes(),
+        CONFIRM,
+        max_decompressed,
+        &mut rules,
+        on_record,
+    ) {
         Err(e) => {
             eprintln!("rdbscope: {name}: {e}");
             (Outcome::Problem, Vec::new())

@@ -70,8 +70,11 @@ fn records(bytes: &[u8]) -> Vec<(u64, String, u64, u64, u64)> {
     out
 }
 
-/// Mutants salvaged whole when this test was written (of 100).
-const WHOLE_AT_LEAST: usize = 99;
+/// Mutants salvaged whole when this test was written (of 100, for each
+/// seed). Other seeds tried gave 98 to 100: a string whose length the
+/// damage grew swallows the records after it, and the place found after
+/// the failure is itself inside damage.
+const WHOLE_AT_LEAST: usize = 100;
 
 fn dump(path: &Path, salvage: bool) -> std::process::Output {
     let p = path.to_str().unwrap();
@@ -87,8 +90,17 @@ fn mutants_give_back_every_untouched_key() {
     let Some(corpus) = rdbscope_testkit::corpus("salvage mutants") else {
         return;
     };
+    // Two sets of 100; the second holds a mutant whose changed byte still
+    // decodes but breaks a stream's rules (a consumer's pending entry
+    // missing from its group's), which a server refuses to load.
+    for seed in [0x5A17_A6E5_u64, 0x0bad_f00d_1234] {
+        mutants(&corpus, seed);
+    }
+}
+
+fn mutants(corpus: &Path, seed: u64) {
     let tmp = rdbscope_testkit::TempDir::new("salvage");
-    let mut s = 0x5A17_A6E5_u64;
+    let mut s = seed;
     let mut rnd = |n: u64| {
         s ^= s << 13;
         s ^= s >> 7;
@@ -177,7 +189,7 @@ fn mutants_give_back_every_untouched_key() {
             String::from_utf8_lossy(&c.stderr)
         );
     }
-    eprintln!("salvage: 100 mutants: {whole} whole; damaged key left out {dropped} times, read {decoded} times");
+    eprintln!("salvage: 100 mutants (seed {seed:#x}): {whole} whole; damaged key left out {dropped} times, read {decoded} times");
     for p in &partial {
         eprintln!("  {p}");
     }

@@ -14,7 +14,10 @@
 //!
 //! Where to resume, in order of preference:
 //! 1. where the failed record ends by its own lengths, when only its value
-//!    was broken and the records from there prove;
+//!    was broken and the records from there prove; or, when what broke is
+//!    the length prefix of a compact blob, where the record ends by the
+//!    size the blob declares for itself (listpacks and ziplists start with
+//!    it), and never inside the bytes the blob must still take;
 //! 2. a boundary inside the record before it whose records join the
 //!    proven ones (that record's length grew with the damage and swallowed
 //!    the records after it; it is the one dropped);
@@ -29,6 +32,10 @@
 //! out. When nothing had to be skipped the CRC-64 is still verified: a
 //! mismatch means damage that decodes (a changed byte in a string), which
 //! salvage cannot locate.
+//!
+//! A key that decodes but breaks the caller's rules ([`salvage_checked`]:
+//! the CLI gives it the checks a server's deep sanitization makes) counts
+//! as damaged too, so that a salvaged file loads.
 //!
 //! Memory: the walk holds one record at a time (a few after a resync);
 //! the input is a slice of the whole file (salvage needs to move backwards
@@ -69,6 +76,141 @@ fn plausible(header: Header, r: &Record<'_>, s: &mut Scratch) -> bool {
         }
         _ => true,
     }
+}
+
+/// What the structure of the key record at `from` still says when the
+/// string of one of its compact blobs or quicklist nodes does not read
+/// (the damage hit its length prefix): the least the record can end at
+/// (that prefix and the smallest blob of its kind are still ahead, so a
+/// place inside those bytes is not the next boundary, however well the
+/// bytes there decode), and where the record ends if the blob's own size
+/// field is intact (a listpack and a ziplist start with their total
+/// size as 4 bytes, an intset with its width and count), tried for each
+/// size the damaged prefix may have had (1, 2 or 5 bytes).
+fn damaged_blob(data: &[u8], from: u64, header: Header) -> (Option<u64>, Vec<u64>) {
+    let none = (None, Vec::new());
+    let mut c = match data.get(from as usize..) {
+        Some(d) => crate::cursor::Cursor::new(d, from as usize),
+        None => return none,
+    };
+    let Some((kind, nodes, containers)) = blob_layout(&mut c, data, header) else {
+        return none;
+    };
+    for i in 0..nodes {
+        let mut min = kind.min_size();
+        if containers {
+            match c.len("container") {
+                // A PLAIN node (1) holds one element, which may be short.
+                Ok(1) => min = 1,
+                Ok(_) => {}
+                Err(_) => return none,
+            }
+        }
+        let at = c.offset() as u64;
+        if c.rdb_string("blob").is_ok() {
+            continue;
+        }
+        let mut ends = Vec::new();
+        for prefix in [1u64, 2, 5] {
+            let start = at + prefix;
+            let Some(size) = kind.declared_size(data, start) else {
+                continue;
+            };
+            let Some(end) = start.checked_add(size).filter(|&e| e <= data.len() as u64) else {
+                continue;
+            };
+            // The nodes after this one must read from there.
+            let mut rest = crate::cursor::Cursor::new(&data[end as usize..], end as usize);
+            let fine = (i + 1..nodes).all(|_| {
+                (!containers || rest.len("container").is_ok()) && rest.rdb_string("blob").is_ok()
+            });
+            if fine {
+                ends.push(rest.offset() as u64);
+            }
+        }
+        return (Some(at + 1 + min), ends);
+    }
+    none
+}
+
+/// The kinds of compact blob, by how their size can be read.
+#[derive(Clone, Copy)]
+enum BlobKind {
+    Zipmap,
+    Ziplist,
+    Intset,
+    Listpack,
+}
+
+impl BlobKind {
+    /// The smallest blob of the kind: zipmap 2 bytes, ziplist 11, intset
+    /// 8, listpack 7.
+    fn min_size(self) -> u64 {
+        match self {
+            BlobKind::Zipmap => 2,
+            BlobKind::Ziplist => 11,
+            BlobKind::Intset => 8,
+            BlobKind::Listpack => 7,
+        }
+    }
+
+    /// The size a blob starting at `at` declares for itself.
+    fn declared_size(self, data: &[u8], at: u64) -> Option<u64> {
+        let word = |o: u64| -> Option<u64> {
+            let b = data.get((at + o) as usize..(at + o + 4) as usize)?;
+            Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        };
+        let size = match self {
+            BlobKind::Zipmap => return None,
+            BlobKind::Ziplist | BlobKind::Listpack => word(0)?,
+            BlobKind::Intset => {
+                let width = word(0)?;
+                if ![2, 4, 8].contains(&width) {
+                    return None;
+                }
+                8 + width * word(4)?
+            }
+        };
+        (size >= self.min_size()).then_some(size)
+    }
+}
+
+/// Reads a key record's opcodes, type and key; for a value made of
+/// compact blobs, their kind, how many there are and whether each has a
+/// container byte before it.
+fn blob_layout(
+    c: &mut crate::cursor::Cursor<'_>,
+    data: &[u8],
+    header: Header,
+) -> Option<(BlobKind, u64, bool)> {
+    use crate::types::opcode::{EXPIRETIME, EXPIRETIME_MS, FREQ, IDLE};
+    use crate::Encoding::*;
+    // The opcodes a key record starts with.
+    loop {
+        match *data.get(c.offset())? {
+            EXPIRETIME_MS => drop(c.take(9, "expire").ok()?),
+            EXPIRETIME => drop(c.take(5, "expire").ok()?),
+            FREQ => drop(c.take(2, "freq").ok()?),
+            IDLE => {
+                c.u8("idle").ok()?;
+                c.len("idle").ok()?;
+            }
+            _ => break,
+        }
+    }
+    let enc = crate::Encoding::from_type_byte(c.u8("type").ok()?, header.flavor)?;
+    c.rdb_string("key").ok()?;
+    let (kind, counted, containers) = match enc {
+        HashZipmap => (BlobKind::Zipmap, false, false),
+        ListZiplist | ZSetZiplist | HashZiplist => (BlobKind::Ziplist, false, false),
+        SetIntset => (BlobKind::Intset, false, false),
+        HashListpack | ZSetListpack | SetListpack => (BlobKind::Listpack, false, false),
+        ListQuicklist => (BlobKind::Ziplist, true, false),
+        ListQuicklist2 => (BlobKind::Listpack, true, true),
+        _ => return None,
+    };
+    let nodes = if counted { c.len("count").ok()? } else { 1 };
+    Some((kind, nodes, containers))
 }
 
 /// What a salvage found.
@@ -199,6 +341,31 @@ pub fn salvage<E>(
     data: &[u8],
     confirm: usize,
     max_decompressed: u64,
+    on_record: impl FnMut(OwnedRecord) -> Result<(), E>,
+) -> Result<(Salvaged, Result<(), E>), Error> {
+    salvage_checked(
+        data,
+        confirm,
+        max_decompressed,
+        &mut |_, _| Ok(()),
+        on_record,
+    )
+}
+
+/// The rules a salvaged key must pass besides decoding (the caller's:
+/// what a server's deep sanitization checks, such as a consumer's pending
+/// entry being in its group's).
+pub type KeyRules<'r> = dyn FnMut(&crate::KeyRecord<'_>, &mut Scratch) -> crate::Result<()> + 'r;
+
+/// [`salvage`], with a key that decodes but breaks `rules` treated as
+/// damaged: skipped (to its own end, when the records from there prove)
+/// and reported, so that what is given back loads into a server that
+/// checks those rules.
+pub fn salvage_checked<E>(
+    data: &[u8],
+    confirm: usize,
+    max_decompressed: u64,
+    rules: &mut KeyRules<'_>,
     mut on_record: impl FnMut(OwnedRecord) -> Result<(), E>,
 ) -> Result<(Salvaged, Result<(), E>), Error> {
     let rdb = Rdb::new(data)?;
@@ -215,6 +382,7 @@ pub fn salvage<E>(
         header,
         confirm,
         &mut scratch,
+        rules,
         rdb.resume_state(),
         &mut first,
     )
@@ -226,6 +394,7 @@ pub fn salvage<E>(
         header,
         confirm,
         &mut scratch,
+        rules,
         rdb.resume_state(),
         &mut g,
     );
@@ -259,6 +428,7 @@ fn walk<E>(
     header: Header,
     confirm: usize,
     scratch: &mut Scratch,
+    rules: &mut KeyRules<'_>,
     mut state: Resume,
     g: &mut Giver<'_, E>,
 ) -> Result<(), E> {
@@ -282,7 +452,10 @@ fn walk<E>(
                     break None;
                 }
                 Some(Err(e)) => break Some((start, e.to_string(), db, None)),
-                Some(Ok(r)) => match r.to_owned(scratch) {
+                Some(Ok(r)) => match r.to_owned(scratch).and_then(|o| match &r {
+                    Record::Key(k) => rules(k, scratch).map(|()| o),
+                    _ => Ok(o),
+                }) {
                     Err(e) => {
                         let e = match &r {
                             Record::Key(k) => k.annotate(e),
@@ -317,11 +490,18 @@ fn walk<E>(
         // that proves. And, inside the held record, a boundary whose
         // records join the ones from there: then the held record swallowed
         // them (a length grown by damage) and is the one dropped.
-        let framed =
-            framed_end.filter(|&e| e > from && proves(data, header, e, db, confirm, e, scratch));
+        // A blob whose length prefix was damaged may still say its own
+        // size: where the record would end then is tried like its own end.
+        let (least, blob_ends) = damaged_blob(data, from, header);
+        let framed = framed_end
+            .into_iter()
+            .chain(blob_ends)
+            .find(|&e| e > from && proves(data, header, e, db, confirm, e, scratch));
+        // Not inside what the failed record must still hold.
+        let first = least.map_or(from + 1, |m| m.max(from + 1));
         let after = framed
             .or_else(|| {
-                (from + 1..data.len() as u64).find(|&p| {
+                (first..data.len() as u64).find(|&p| {
                     can_start(data[p as usize]) && proves(data, header, p, db, confirm, p, scratch)
                 })
             })
