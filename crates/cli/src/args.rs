@@ -50,6 +50,13 @@ of any type are left out by --type; commands that write no key, by any key filte
 --since/--until select by #TS time. --expiry, --expired and the size filters apply to \
 RDB keys only and are refused for an AOF. --format json writes one JSON array. \
 --format resp passes the selected commands through byte for byte.\n\n\
+--format commands (RDB inputs) writes each key as the plain commands a server's own AOF \
+rewrite writes (SET, RPUSH, SADD, ZADD, HMSET, XADD, XSETID, XGROUP, XCLAIM, PEXPIREAT; \
+at most 64 items per command), which any server version that knows them loads, unlike \
+RESTORE payloads. --target SERVER picks that server's commands and score format \
+(default redis-7.4); what it has no command for (field TTLs before redis-7.4 and \
+valkey-9.0, functions before 7.0, streams before 5.0) is refused by name unless \
+--drop field-ttl,functions; module values are refused. --replace adds DEL before each key.\n\n\
 With -o, the file is written only if the whole dump succeeds (a corrupt input leaves no \
 file; dump to standard output to keep the records before the problem); interrupted by \
 Ctrl-C or SIGTERM, no file is left either.\n\n\
@@ -63,6 +70,7 @@ rdbscope dump --min-size 1M --format resp dump.rdb > big-keys.resp\n  \
 rdbscope dump --slot 0-5460 --format resp dump.rdb | redis-cli -p 7000 --pipe\n  \
 rdbscope dump --format json dump.rdb > all.json\n  \
 rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  \
+rdbscope dump --format commands --target redis-6.2 --drop field-ttl dump.rdb | redis-cli --pipe\n  \
 cat dump.rdb | rdbscope dump -\n  \
 rdbscope dump appendonlydir | jq -c 'select(.command[0] == \"DEL\")'\n  \
 rdbscope dump --db 3 --format resp appendonlydir | redis-cli --pipe\n  \
@@ -450,7 +458,8 @@ pub struct DumpArgs {
     #[arg(long, value_name = "N", help_heading = "RESTORE payloads")]
     pub rdb_version: Option<u32>,
     /// RESP: re-encode the payloads for what this server reads
-    /// (redis-6.2, redis-7.0, valkey-9.1, ...).
+    /// (redis-6.2, redis-7.0, valkey-9.1, ...); commands: write what this
+    /// server knows, formatted as it formats them.
     #[arg(long, value_name = "SERVER", value_parser = rdbscope_digest::ServerVersion::parse, help_heading = "RESTORE payloads")]
     pub target: Option<rdbscope_digest::ServerVersion>,
     /// RESP: leave out what the target cannot hold, by name: `field-ttl`
@@ -458,7 +467,8 @@ pub struct DumpArgs {
     /// LOAD); else such a key or library is an error.
     #[arg(long, value_name = "WHAT", help_heading = "RESTORE payloads")]
     pub drop: Vec<String>,
-    /// RESP: RESTORE ... REPLACE (overwrite keys that exist).
+    /// RESP: RESTORE ... REPLACE (overwrite keys that exist); commands: a
+    /// DEL before each key.
     #[arg(long, help_heading = "RESTORE payloads")]
     pub replace: bool,
     #[command(flatten)]
@@ -575,6 +585,11 @@ pub enum DumpFormat {
     /// per key (the value's stored bytes, exact), and `FUNCTION LOAD` per
     /// library; for `redis-cli --pipe`.
     Resp,
+    /// Redis protocol: the plain commands a server's own AOF rewrite
+    /// writes (SET, RPUSH, SADD, ZADD, HMSET, XADD..., PEXPIREAT), for
+    /// `redis-cli --pipe` into any server version; `--target` picks the
+    /// server's commands and formats (default: Redis 7.4's).
+    Commands,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

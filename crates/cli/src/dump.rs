@@ -48,15 +48,20 @@ pub fn run(a: &DumpArgs) -> Outcome {
     let name = display_name(&a.input);
     let restore_flags =
         a.rdb_version.is_some() || a.target.is_some() || a.replace || !a.drop.is_empty();
-    if restore_flags && a.format != DumpFormat::Resp {
-        eprintln!("rdbscope: --rdb-version, --target, --drop and --replace shape RESTORE commands: they need --format resp");
+    let commands = a.format == DumpFormat::Commands;
+    if restore_flags && a.format != DumpFormat::Resp && !commands {
+        eprintln!("rdbscope: --rdb-version, --target, --drop and --replace shape RESTORE commands: they need --format resp (or commands)");
+        return Outcome::Failure;
+    }
+    if commands && a.rdb_version.is_some() {
+        eprintln!("rdbscope: --format commands writes commands, not RDB payloads: give --target SERVER instead of --rdb-version");
         return Outcome::Failure;
     }
     if let Err(e) = restore(a) {
         eprintln!("rdbscope: {e}");
         return Outcome::Failure;
     }
-    if a.keys_only && a.format == DumpFormat::Resp {
+    if a.keys_only && matches!(a.format, DumpFormat::Resp | DumpFormat::Commands) {
         eprintln!("rdbscope: --keys-only prints key records without values, as JSON: --format resp needs the values (RESTORE payloads)");
         return Outcome::Failure;
     }
@@ -134,7 +139,7 @@ fn dump_source<W: Write>(
         format: match format {
             DumpFormat::Jsonl => Format::JsonLines,
             DumpFormat::Json => Format::Json,
-            DumpFormat::Resp => Format::Resp,
+            DumpFormat::Resp | DumpFormat::Commands => Format::Resp,
         },
         // When any filter is given, only keys are printed.
         records_too: !a.keys_only && !filter.is_active(),
@@ -178,6 +183,24 @@ pub(crate) fn restore(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, S
             }
         }
     }
+    if a.format == DumpFormat::Commands {
+        use rdbscope_digest::Vendor;
+        use rdbscope_printer::commands::Dialect;
+        let dialect = match &a.target {
+            None => Dialect::redis(7, 4),
+            Some(t) => match t.vendor {
+                Vendor::Redis => Dialect::redis(t.major, t.minor),
+                Vendor::Valkey => Dialect::valkey(t.major, t.minor),
+            },
+        };
+        return Ok(rdbscope_printer::resp::Restore {
+            target: None,
+            drop_field_ttl,
+            drop_functions,
+            replace: a.replace,
+            commands: Some(dialect),
+        });
+    }
     let target = if a.rdb_version.is_some() || a.target.is_some() {
         let (h, _) = crate::convert::target_header(a.rdb_version, a.target.as_ref())?;
         Some(rdbscope_rdb::write::encode::Target::new(h))
@@ -189,13 +212,14 @@ pub(crate) fn restore(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, S
         drop_field_ttl,
         drop_functions,
         replace: a.replace,
+        commands: None,
     })
 }
 
 /// `dump --salvage`: the records of a damaged RDB the damage did not touch,
 /// as JSON, with `{"record":"skipped"}` lines where bytes were skipped.
 fn salvage_dump(a: &DumpArgs, filter: &KeyFilter, out: &mut rdbscope_select::Output) -> Outcome {
-    if a.format == DumpFormat::Resp {
+    if matches!(a.format, DumpFormat::Resp | DumpFormat::Commands) {
         eprintln!(
             "rdbscope: --salvage writes JSON (or, with convert --salvage, a new RDB): not RESP"
         );

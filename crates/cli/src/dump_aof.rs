@@ -57,6 +57,10 @@ fn run_parts<W: Write + Send>(
         eprintln!("rdbscope: {name}: {error}");
         return Outcome::Problem;
     }
+    if a.format == DumpFormat::Commands {
+        eprintln!("rdbscope: {name}: --format commands reads an RDB input for now; --format resp writes an AOF's own commands");
+        return Outcome::Failure;
+    }
     let threads = crate::options::threads(a.jobs);
     let records_too = !a.keys_only && !filter.is_active() && a.since.is_none() && a.until.is_none();
     let opts = Options {

@@ -35,6 +35,10 @@ pub(crate) fn run_to<W: Write>(
     name: &str,
     out: W,
 ) -> Outcome {
+    if format == DumpFormat::Commands {
+        eprintln!("rdbscope: {name}: --format commands reads an RDB input for now (a JSON dump: convert it to an RDB first)");
+        return Outcome::Failure;
+    }
     if format == DumpFormat::Resp {
         eprintln!("rdbscope: {name}: --format resp needs an RDB or AOF input, not JSON (there is no RDB payload to RESTORE)");
         return Outcome::Failure;

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod commands;
 pub mod dump;
 pub mod info;
 pub mod json;

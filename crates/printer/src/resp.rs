@@ -10,6 +10,8 @@
 //! switched with SELECT; function libraries are sent as `FUNCTION LOAD`.
 //! AUX fields and module AUX data have no command and are not written;
 //! empty collections are left out, as Redis leaves them out when loading.
+//! With [`Restore::commands`], each key is written instead as the plain
+//! commands a server's AOF rewrite emits ([`crate::commands`]).
 
 use crate::error::PrintError;
 use crate::out::OutBuf;
@@ -36,6 +38,8 @@ pub struct RespPrinter<W: Write> {
     restore: Restore,
     arena: rdbscope_rdb::write::encode::Arena,
     value: Vec<u8>,
+    dropped_field_ttls: u64,
+    lost_stream_counters: u64,
 }
 
 /// How RESTORE commands are made.
@@ -49,8 +53,11 @@ pub struct Restore {
     /// Leave out `FUNCTION LOAD` (a target before RDB 10 has no functions:
     /// without this, a function library is an error there).
     pub drop_functions: bool,
-    /// Add `REPLACE`.
+    /// Add `REPLACE` (with `commands`: a `DEL` before each key).
     pub replace: bool,
+    /// Write each key as the plain commands a server's AOF rewrite emits
+    /// for this dialect ([`crate::commands`]) instead of `RESTORE`.
+    pub commands: Option<crate::commands::Dialect>,
 }
 
 impl<W: Write> RespPrinter<W> {
@@ -76,6 +83,8 @@ impl<W: Write> RespPrinter<W> {
             restore: Restore::default(),
             arena: Default::default(),
             value: Vec::new(),
+            dropped_field_ttls: 0,
+            lost_stream_counters: 0,
         }
     }
 
@@ -119,7 +128,8 @@ impl<W: Write> RespPrinter<W> {
         match r {
             Record::Key(k) => self.key(k),
             Record::Function { code } => {
-                let old = self.restore.target.is_some_and(|t| t.redis_version() < 10);
+                let old = self.restore.target.is_some_and(|t| t.redis_version() < 10)
+                    || self.restore.commands.is_some_and(|d| !d.functions);
                 if self.restore.drop_functions {
                     return Ok(());
                 }
@@ -142,11 +152,15 @@ impl<W: Write> RespPrinter<W> {
         }
     }
 
-    /// `RESTORE key ttl payload ABSTTL ...`, after a SELECT if needed.
+    /// `RESTORE key ttl payload ABSTTL ...` (or the key's plain commands),
+    /// after a SELECT if needed.
     pub fn key(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
         if k.value.is_empty_collection(&mut self.scratch)? {
             self.skipped_empty += 1;
             return Ok(());
+        }
+        if let Some(d) = self.restore.commands {
+            return self.commands(k, &d);
         }
         let reencoded = match self.restore.target {
             None => None,
@@ -259,6 +273,64 @@ impl<W: Write> RespPrinter<W> {
             bulk(o, int_text(i64::from(freq), &mut tmp));
         }
         self.flush_if_full()
+    }
+
+    /// The key as plain commands ([`crate::commands`]).
+    fn commands(
+        &mut self,
+        k: &KeyRecord<'_>,
+        d: &crate::commands::Dialect,
+    ) -> Result<(), PrintError> {
+        let owned = k
+            .to_owned(&mut self.scratch)
+            .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
+        self.value.clear();
+        let mut left = crate::commands::Left::default();
+        let written = crate::commands::key(
+            &mut self.value,
+            &owned,
+            d,
+            self.restore.replace,
+            self.restore.drop_field_ttl,
+            &mut left,
+        );
+        if let Err(m) = written {
+            let hint = match m {
+                crate::commands::Missing::FieldTtls => {
+                    " (--drop field-ttl writes the fields without them)"
+                }
+                _ => "",
+            };
+            return Err(PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
+                k.offset as usize,
+                rdbscope_rdb::ErrorKind::Unsupported(format!(
+                    "{} has no command in the target server{hint}",
+                    m.what()
+                )),
+            ))));
+        }
+        self.dropped_field_ttls += left.field_ttls;
+        self.lost_stream_counters += left.stream_counters;
+        let o = &mut self.out;
+        if self.selected != Some(k.db) {
+            let mut tmp = [0u8; 20];
+            array(o, 2);
+            bulk(o, b"SELECT");
+            bulk(o, int_text(k.db as i64, &mut tmp));
+            self.selected = Some(k.db);
+        }
+        o.put(&self.value);
+        self.flush_if_full()
+    }
+
+    /// Field TTLs left out of plain commands (`--drop field-ttl`).
+    pub fn dropped_field_ttls(&self) -> u64 {
+        self.dropped_field_ttls
+    }
+
+    /// Stream counters a target's commands had no place for.
+    pub fn lost_stream_counters(&self) -> u64 {
+        self.lost_stream_counters
     }
 
     /// Writes what is buffered and flushes the writer.
