@@ -223,7 +223,7 @@ rdbscope diff --memory 32M big-a.rdb big-b.rdb"
     )]
     Diff(DiffArgs),
     /// Write an RDB or a JSON dump as an RDB of another version (or for
-    /// another server), or as JSON / JSON Lines.
+    /// another server), as JSON / JSON Lines, or as an AOF.
     #[command(
         after_help = "Converts key by key, in flat memory. To RDB, each value is written in \
 the encoding the target server would choose under its default thresholds (listpacks, \
@@ -241,7 +241,11 @@ their TTLs; --drop streams|functions|modules leaves those keys or records out; t
 on stderr says what was dropped. Metadata the target has no place for (stream counters and \
 consumer active times of newer layouts, slot info, LRU/LFU before RDB 9) is left out with \
 a warning.\n\n\
-The output format comes from --to or from OUTPUT's name (.rdb, .json, .jsonl); a name \
+To an AOF (--to aof, or OUTPUT named .aof; RDB inputs): one append-only file of the \
+commands the target server's own rewrite writes (see dump --format commands), which that \
+server loads as its appendonly.aof (Redis 7 and Valkey turn it into an appendonlydir). \
+--target picks the server (default redis-7.4); --drop field-ttl,functions as for an RDB.\n\n\
+The output format comes from --to or from OUTPUT's name (.rdb, .json, .jsonl, .aof); a name \
 ending .gz, .zst, .bz2 or .lz4 is written compressed. OUTPUT is written to a temporary \
 file renamed into place when complete; never over the input; an existing file only with \
 --force; - writes to standard output.\n\n\
@@ -251,6 +255,7 @@ Examples:\n  rdbscope convert dump-7.4.rdb dump-7.2.rdb --target redis-7.2\n  \
 rdbscope convert dump.rdb for-valkey.rdb --target valkey-9.1\n  \
 rdbscope convert dump.rdb old.rdb --rdb-version 9 --drop field-ttl\n  \
 rdbscope convert edited.jsonl restored.rdb --target redis-7.0\n  \
+rdbscope convert dump.rdb appendonly.aof --target redis-6.2 --drop field-ttl\n  \
 rdbscope convert dump.rdb.gz keys.jsonl.zst --key 'user:*'\n  \
 rdbscope convert dump.rdb - --target redis-6.2 | ssh host 'cat > /var/lib/redis/dump.rdb'"
     )]
@@ -262,6 +267,9 @@ pub enum ConvertTo {
     Rdb,
     Json,
     Jsonl,
+    /// One AOF file: the commands a server's own rewrite writes (RDB
+    /// inputs), for `--target` (default redis-7.4).
+    Aof,
 }
 
 #[derive(Args, Debug)]

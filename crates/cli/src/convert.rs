@@ -102,6 +102,8 @@ fn by_name(path: &Path) -> (Option<ConvertTo>, Option<&'static str>) {
         Some(ConvertTo::Jsonl)
     } else if stem.ends_with(".json") {
         Some(ConvertTo::Json)
+    } else if stem.ends_with(".aof") {
+        Some(ConvertTo::Aof)
     } else {
         None
     };
@@ -185,6 +187,10 @@ pub fn run(a: &ConvertArgs) -> Outcome {
             return Outcome::Failure;
         }
     }
+    if a.salvage && to != ConvertTo::Rdb {
+        eprintln!("rdbscope: convert --salvage writes a new RDB (dump --salvage writes JSON)");
+        return Outcome::Failure;
+    }
     let target = if to == ConvertTo::Rdb {
         match header_of(a).and_then(|(h, what)| Ok((target_of(a, h)?, what))) {
             Ok(t) => Some(t),
@@ -223,7 +229,7 @@ pub fn run(a: &ConvertArgs) -> Outcome {
             eprintln!("rdbscope: {name}: is an AOF: converting it needs its commands replayed, which rdbscope cannot do yet");
             Outcome::Failure
         }
-        (Ok(kind), None) => to_json(a, kind, to, &filter, &name, &mut *w),
+        (Ok(kind), None) => to_dump(a, kind, to, drops, &filter, &name, &mut *w),
         (Ok(kind), Some((t, what))) => {
             let opts = Arc::new(Options {
                 target: t,
@@ -253,35 +259,53 @@ pub fn run(a: &ConvertArgs) -> Outcome {
     options::finish_output(out, outcome, salvaged)
 }
 
-fn to_json(
+/// JSON, JSON Lines or an AOF: what `dump` writes in those formats.
+fn to_dump(
     a: &ConvertArgs,
     kind: Kind,
     to: ConvertTo,
+    drops: Drops,
     filter: &rdbscope_select::KeyFilter,
     name: &str,
     w: &mut dyn Finish,
 ) -> Outcome {
-    let format = if to == ConvertTo::Json {
-        DumpFormat::Json
-    } else {
-        DumpFormat::Jsonl
+    let format = match to {
+        ConvertTo::Json => DumpFormat::Json,
+        ConvertTo::Aof => DumpFormat::Commands,
+        _ => DumpFormat::Jsonl,
     };
+    let mut restore = rdbscope_printer::resp::Restore::default();
+    if to == ConvertTo::Aof {
+        if drops.streams || drops.modules {
+            eprintln!("rdbscope: convert --to aof: --drop takes field-ttl and functions (streams and module values are refused by name)");
+            return Outcome::Failure;
+        }
+        if a.rdb_version.is_some() {
+            eprintln!(
+                "rdbscope: convert --to aof: give --target SERVER (an AOF has no RDB version)"
+            );
+            return Outcome::Failure;
+        }
+        restore.drop_field_ttl = drops.field_ttl;
+        restore.drop_functions = drops.functions;
+        restore.commands = Some(crate::dump::dialect(a.target.as_ref()));
+    }
     match kind {
         Kind::Json(input) => crate::dump_json::run_to(input, format, false, filter, name, w),
         Kind::Rdb(input) => {
             let filter = options::settle_file_time(filter.clone(), input.head());
             let max = a.common.max_value_size;
             let opts = rdbscope_printer::dump::Options {
-                format: if to == ConvertTo::Json {
-                    rdbscope_printer::dump::Format::Json
-                } else {
-                    rdbscope_printer::dump::Format::JsonLines
+                format: match to {
+                    ConvertTo::Json => rdbscope_printer::dump::Format::Json,
+                    ConvertTo::Aof => rdbscope_printer::dump::Format::Resp,
+                    _ => rdbscope_printer::dump::Format::JsonLines,
                 },
                 records_too: !filter.is_active(),
                 values: true,
                 max_decompressed: max,
                 engine: crate::options::engine(a.jobs, &a.common),
-                restore: Default::default(),
+                restore,
             };
             let mut progress = Progress::for_input(name, input.size(), input.progress());
             let r = input.with_source(|s| {

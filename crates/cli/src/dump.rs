@@ -184,21 +184,12 @@ pub(crate) fn restore(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, S
         }
     }
     if a.format == DumpFormat::Commands {
-        use rdbscope_digest::Vendor;
-        use rdbscope_printer::commands::Dialect;
-        let dialect = match &a.target {
-            None => Dialect::redis(7, 4),
-            Some(t) => match t.vendor {
-                Vendor::Redis => Dialect::redis(t.major, t.minor),
-                Vendor::Valkey => Dialect::valkey(t.major, t.minor),
-            },
-        };
         return Ok(rdbscope_printer::resp::Restore {
             target: None,
             drop_field_ttl,
             drop_functions,
             replace: a.replace,
-            commands: Some(dialect),
+            commands: Some(dialect(a.target.as_ref())),
         });
     }
     let target = if a.rdb_version.is_some() || a.target.is_some() {
@@ -214,6 +205,21 @@ pub(crate) fn restore(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, S
         replace: a.replace,
         commands: None,
     })
+}
+
+/// The commands `target` knows (Redis 7.4's when none is given).
+pub(crate) fn dialect(
+    target: Option<&rdbscope_digest::ServerVersion>,
+) -> rdbscope_printer::commands::Dialect {
+    use rdbscope_digest::Vendor;
+    use rdbscope_printer::commands::Dialect;
+    match target {
+        None => Dialect::redis(7, 4),
+        Some(t) => match t.vendor {
+            Vendor::Redis => Dialect::redis(t.major, t.minor),
+            Vendor::Valkey => Dialect::valkey(t.major, t.minor),
+        },
+    }
 }
 
 /// `dump --salvage`: the records of a damaged RDB the damage did not touch,

@@ -25,6 +25,100 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// The digest `o` holds once the commands of `src` are replayed at `now`
+/// (ms), and whether a -0 score had to be taken as 0 for it.
+fn expected(src: &str, o: Oracle, now: i64, tmp: &std::path::Path) -> (String, bool) {
+    let at = format!("--as-loaded={now}ms");
+    let want = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, src]);
+    let want = String::from_utf8_lossy(&want.stdout).trim().to_string();
+    if o == Oracle::Redis62 {
+        return (want, false);
+    }
+    // From Redis 7.0 (and in Valkey) ZADD stores an integral score of a
+    // compact zset as an integer (`zzlInsertAt`, `double2ll`), so a score
+    // of -0 becomes 0 when commands rebuild it, as when a server replays
+    // its own rewrite; loading the RDB keeps the stored "-0". The corpus
+    // holds -0 only in small zsets.
+    let json = rdbscope(&["dump", src]);
+    let text = String::from_utf8_lossy(&json.stdout);
+    if !text.contains(",-0.0]") {
+        return (want, false);
+    }
+    let normal = tmp.join("normal.jsonl");
+    std::fs::write(&normal, text.replace(",-0.0]", ",0.0]")).unwrap();
+    let n = normal.to_str().unwrap();
+    let w = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, n]);
+    (String::from_utf8_lossy(&w.stdout).trim().to_string(), true)
+}
+
+/// `args`, or when refused by name (exit 1) `args` with `--drop
+/// field-ttl,functions`; and whether it was refused first.
+fn run_or_drop(args: &[&str], what: &str) -> (Output, bool) {
+    let out = rdbscope(args);
+    if out.status.success() {
+        return (out, false);
+    }
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+    assert!(
+        err.contains("field TTL") || err.contains("function"),
+        "{what}: {err}"
+    );
+    let mut again = args.to_vec();
+    again.extend(["--drop", "field-ttl,functions"]);
+    let out = rdbscope(&again);
+    assert!(
+        out.status.success(),
+        "{what}: {err} / {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, true)
+}
+
+/// `convert --to aof --target SERVER` of every corpus RDB, loaded by that
+/// server as its append-only file (`appendonly yes`; Redis 7 and Valkey
+/// take a single `appendonly.aof` and make an `appendonlydir` of it):
+/// the digest of the source, as in the pipe test.
+#[test]
+fn corpus_as_an_aof_file_loads_into_every_server() {
+    let Some(corpus) = rdbscope_testkit::corpus("commands_live aof") else {
+        return;
+    };
+    let mut loaded = 0;
+    for o in Oracle::ALL {
+        let Some(bin) = o.server("commands_live aof") else {
+            continue;
+        };
+        for src in rdbscope_testkit::corpus_rdbs(&corpus) {
+            let s = src.to_str().unwrap();
+            let what = format!("{s} as an AOF for {}", o.name());
+            let dir = rdbscope_testkit::TempDir::new("commands-aof");
+            let aof = dir.path.join("appendonly.aof");
+            let a = aof.to_str().unwrap();
+            let args = ["convert", "-q", s, a, "--target", o.name()];
+            run_or_drop(&args, &what);
+            let now = now_ms();
+            let server = RedisServer::start(
+                &bin,
+                Some(&dir.path),
+                &[("appendonly", "yes"), ("appendfilename", "appendonly.aof")],
+            );
+            let mut c = Conn::new(server.port);
+            // While loading, a server sets past expire times without
+            // deleting the keys (`checkAlreadyExpired`); a full SCAN
+            // deletes them, as loading an RDB leaves them out.
+            c.keys();
+            let got = c.cmd(&["DEBUG", "DIGEST"]).text();
+            let (want, _) = expected(s, o, now, &dir.path);
+            assert_eq!(got, want, "{what}: {}", server.log());
+            loaded += 1;
+        }
+    }
+    eprintln!(
+        "commands_live: {loaded} corpus files converted to an AOF and loaded with equal digests"
+    );
+}
+
 #[test]
 fn corpus_as_commands_loads_into_every_server_with_the_same_digest() {
     let Some(corpus) = rdbscope_testkit::corpus("commands_live") else {
@@ -42,24 +136,8 @@ fn corpus_as_commands_loads_into_every_server_with_the_same_digest() {
             let s = src.to_str().unwrap();
             let what = format!("{s} as commands for {}", o.name());
             let base = ["dump", "--format", "commands", "--target", o.name(), s];
-            let mut out = rdbscope(&base);
-            if !out.status.success() {
-                let err = String::from_utf8_lossy(&out.stderr).to_string();
-                assert_eq!(out.status.code(), Some(1), "{what}: {err}");
-                assert!(
-                    err.contains("field TTL") || err.contains("function"),
-                    "{what}: {err}"
-                );
-                refused += 1;
-                let mut args = base.to_vec();
-                args.extend(["--drop", "field-ttl,functions"]);
-                out = rdbscope(&args);
-                assert!(
-                    out.status.success(),
-                    "{what}: {err} / {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
+            let (out, was_refused) = run_or_drop(&base, &what);
+            refused += usize::from(was_refused);
             c.cmd(&["FLUSHALL"]);
             if o != Oracle::Redis62 {
                 c.cmd(&["FUNCTION", "FLUSH"]);
@@ -69,27 +147,8 @@ fn corpus_as_commands_loads_into_every_server_with_the_same_digest() {
             assert!(errors.is_empty(), "{what}: {errors:?}");
             c.cmd(&["SELECT", "0"]);
             let got = c.cmd(&["DEBUG", "DIGEST"]).text();
-            let at = format!("--as-loaded={now}ms");
-            let want = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, s]);
-            let mut want = String::from_utf8_lossy(&want.stdout).trim().to_string();
-            if o != Oracle::Redis62 {
-                // From Redis 7.0 (and in Valkey) ZADD stores an integral
-                // score of a compact zset as an integer (`zzlInsertAt`,
-                // `double2ll`), so a score of -0 becomes 0 when commands
-                // rebuild it, as when a server replays its own rewrite;
-                // loading the RDB keeps the stored "-0". The corpus holds
-                // -0 only in small zsets.
-                let json = rdbscope(&["dump", s]);
-                let text = String::from_utf8_lossy(&json.stdout);
-                if text.contains(",-0.0]") {
-                    let normal = tmp.path.join("normal.jsonl");
-                    std::fs::write(&normal, text.replace(",-0.0]", ",0.0]")).unwrap();
-                    let n = normal.to_str().unwrap();
-                    let w = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, n]);
-                    want = String::from_utf8_lossy(&w.stdout).trim().to_string();
-                    normalized += 1;
-                }
-            }
+            let (want, normal) = expected(s, o, now, &tmp.path);
+            normalized += usize::from(normal);
             assert_eq!(got, want, "{what}");
             loaded += 1;
         }
