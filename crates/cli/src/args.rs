@@ -244,7 +244,11 @@ a warning.\n\n\
 To an AOF (--to aof, or OUTPUT named .aof; RDB inputs): one append-only file of the \
 commands the target server's own rewrite writes (see dump --format commands), which that \
 server loads as its appendonly.aof (Redis 7 and Valkey turn it into an appendonlydir). \
---target picks the server (default redis-7.4); --drop field-ttl,functions as for an RDB.\n\n\
+--target picks the server (default redis-7.4); --drop field-ttl,functions as for an RDB. \
+--aof-base rdb writes an RDB-preamble AOF instead (the RDB, which a server reads as an AOF \
+with nothing after its preamble). --to aof-dir makes a Redis 7 appendonlydir OUTPUT \
+(never over an existing one): a BASE (an RDB, or commands with --aof-base aof), an empty \
+INCR file and the manifest, as redis-server names them.\n\n\
 The output format comes from --to or from OUTPUT's name (.rdb, .json, .jsonl, .aof); a name \
 ending .gz, .zst, .bz2 or .lz4 is written compressed. OUTPUT is written to a temporary \
 file renamed into place when complete; never over the input; an existing file only with \
@@ -256,6 +260,7 @@ rdbscope convert dump.rdb for-valkey.rdb --target valkey-9.1\n  \
 rdbscope convert dump.rdb old.rdb --rdb-version 9 --drop field-ttl\n  \
 rdbscope convert edited.jsonl restored.rdb --target redis-7.0\n  \
 rdbscope convert dump.rdb appendonly.aof --target redis-6.2 --drop field-ttl\n  \
+rdbscope convert dump.rdb /var/lib/redis/appendonlydir --to aof-dir --target redis-7.0\n  \
 rdbscope convert dump.rdb.gz keys.jsonl.zst --key 'user:*'\n  \
 rdbscope convert dump.rdb - --target redis-6.2 | ssh host 'cat > /var/lib/redis/dump.rdb'"
     )]
@@ -270,9 +275,21 @@ pub enum ConvertTo {
     /// One AOF file: the commands a server's own rewrite writes (RDB
     /// inputs), for `--target` (default redis-7.4).
     Aof,
+    /// A Redis 7 `appendonlydir`: a BASE file (an RDB, or with
+    /// `--aof-base aof` the rewrite's commands), an empty INCR file and
+    /// the manifest naming them.
+    AofDir,
 }
 
-#[derive(Args, Debug)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AofBase {
+    /// An RDB (`aof-use-rdb-preamble yes`).
+    Rdb,
+    /// Commands.
+    Aof,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct ConvertArgs {
     /// The input: an RDB or a JSON dump (`-` reads standard input).
     pub input: PathBuf,
@@ -281,6 +298,11 @@ pub struct ConvertArgs {
     /// Output format (default: from OUTPUT's name, else rdb).
     #[arg(long, value_enum)]
     pub to: Option<ConvertTo>,
+    /// What an AOF starts with: with --to aof-dir its BASE file (default
+    /// rdb); with --to aof, `rdb` writes an RDB-preamble AOF (default:
+    /// commands).
+    #[arg(long, value_enum)]
+    pub aof_base: Option<AofBase>,
     /// Write this RDB version (6 to 13; 80 for VALKEY080).
     #[arg(long, value_name = "N")]
     pub rdb_version: Option<u32>,

@@ -179,13 +179,21 @@ impl Finish for lz4_flex::frame::FrameEncoder<&mut rdbscope_select::Output> {
 pub fn run(a: &ConvertArgs) -> Outcome {
     let name = display_name(&a.input);
     let (to_by_name, compression) = by_name(&a.output);
-    let to = a.to.or(to_by_name).unwrap_or(ConvertTo::Rdb);
+    let mut to = a.to.or(to_by_name).unwrap_or(ConvertTo::Rdb);
+    if to == ConvertTo::Aof && a.aof_base == Some(crate::args::AofBase::Rdb) {
+        // An AOF with an RDB preamble and no commands after it is the RDB
+        // the target's server reads.
+        to = ConvertTo::Rdb;
+    }
     let mut drops = Drops::default();
     for d in &a.drop {
         if let Err(e) = drops.add(d) {
             eprintln!("rdbscope: {e}");
             return Outcome::Failure;
         }
+    }
+    if to == ConvertTo::AofDir {
+        return to_aof_dir(a);
     }
     if a.salvage && to != ConvertTo::Rdb {
         eprintln!("rdbscope: convert --salvage writes a new RDB (dump --salvage writes JSON)");
@@ -257,6 +265,83 @@ pub fn run(a: &ConvertArgs) -> Outcome {
         outcome
     };
     options::finish_output(out, outcome, salvaged)
+}
+
+/// `--to aof-dir`: a Redis 7 append-only directory, made beside its final
+/// place and renamed into it when whole (never over an existing one): the
+/// BASE written by this same command (`--to rdb` or `--to aof`), an empty
+/// INCR, and the manifest, named as a server with the default
+/// `appendfilename` names them.
+fn to_aof_dir(a: &ConvertArgs) -> Outcome {
+    use crate::args::AofBase;
+    if a.output.as_os_str() == "-" {
+        eprintln!("rdbscope: convert --to aof-dir writes a directory, not standard output");
+        return Outcome::Failure;
+    }
+    if a.target
+        .as_ref()
+        .is_some_and(|t| t.vendor == rdbscope_digest::Vendor::Redis && t.major < 7)
+    {
+        eprintln!("rdbscope: convert --to aof-dir: servers before Redis 7.0 read one append-only file: --to aof");
+        return Outcome::Failure;
+    }
+    if a.output.exists() {
+        eprintln!(
+            "rdbscope: {}: exists; an append-only directory is never written over",
+            a.output.display()
+        );
+        return Outcome::Failure;
+    }
+    let (Some(parent), Some(dir_name)) = (a.output.parent(), a.output.file_name()) else {
+        eprintln!("rdbscope: {}: not a directory name", a.output.display());
+        return Outcome::Failure;
+    };
+    let parent = if parent.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        parent
+    };
+    let tmp = parent.join(format!(
+        ".{}.rdbscope-{}",
+        dir_name.to_string_lossy(),
+        std::process::id()
+    ));
+    if let Err(e) = std::fs::create_dir(&tmp) {
+        eprintln!("rdbscope: {}: {e}", tmp.display());
+        return Outcome::Failure;
+    }
+    let (base, to) = match a.aof_base.unwrap_or(AofBase::Rdb) {
+        AofBase::Rdb => ("appendonly.aof.1.base.rdb", ConvertTo::Rdb),
+        AofBase::Aof => ("appendonly.aof.1.base.aof", ConvertTo::Aof),
+    };
+    let incr = "appendonly.aof.1.incr.aof";
+    let mut inner = a.clone();
+    inner.output = tmp.join(base);
+    inner.to = Some(to);
+    inner.aof_base = None;
+    inner.force = false;
+    let mut outcome = run(&inner);
+    if outcome == Outcome::Ok {
+        let manifest = format!("file {base} seq 1 type b\nfile {incr} seq 1 type i\n");
+        let written = std::fs::write(tmp.join(incr), b"")
+            .and_then(|()| std::fs::write(tmp.join("appendonly.aof.manifest"), manifest))
+            .and_then(|()| std::fs::rename(&tmp, &a.output));
+        match written {
+            Err(e) => {
+                eprintln!("rdbscope: {}: {e}", a.output.display());
+                outcome = Outcome::Failure;
+            }
+            Ok(()) if !a.quiet => eprintln!(
+                "rdbscope: {}: append-only directory with {base} (BASE), {incr} (INCR, empty) and appendonly.aof.manifest",
+                a.output.display()
+            ),
+            Ok(()) => {}
+        }
+    }
+    if outcome != Outcome::Ok {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    outcome
 }
 
 /// JSON, JSON Lines or an AOF: what `dump` writes in those formats.

@@ -75,10 +75,11 @@ fn run_or_drop(args: &[&str], what: &str) -> (Output, bool) {
     (out, true)
 }
 
-/// `convert --to aof --target SERVER` of every corpus RDB, loaded by that
-/// server as its append-only file (`appendonly yes`; Redis 7 and Valkey
-/// take a single `appendonly.aof` and make an `appendonlydir` of it):
-/// the digest of the source, as in the pipe test.
+/// `convert --to aof --target SERVER` of every corpus RDB, as commands
+/// and as an RDB-preamble AOF, loaded by that server as its append-only
+/// file (`appendonly yes`; Redis 7 and Valkey take a single
+/// `appendonly.aof` and make an `appendonlydir` of it): the digest of the
+/// source, as in the pipe test.
 #[test]
 fn corpus_as_an_aof_file_loads_into_every_server() {
     let Some(corpus) = rdbscope_testkit::corpus("commands_live aof") else {
@@ -89,13 +90,26 @@ fn corpus_as_an_aof_file_loads_into_every_server() {
         let Some(bin) = o.server("commands_live aof") else {
             continue;
         };
-        for src in rdbscope_testkit::corpus_rdbs(&corpus) {
+        for (src, preamble) in rdbscope_testkit::corpus_rdbs(&corpus)
+            .into_iter()
+            .flat_map(|s| [(s.clone(), false), (s, true)])
+        {
             let s = src.to_str().unwrap();
-            let what = format!("{s} as an AOF for {}", o.name());
+            let what = format!("{s} as an AOF (RDB preamble: {preamble}) for {}", o.name());
             let dir = rdbscope_testkit::TempDir::new("commands-aof");
             let aof = dir.path.join("appendonly.aof");
             let a = aof.to_str().unwrap();
-            let args = ["convert", "-q", s, a, "--target", o.name()];
+            let base = if preamble { "rdb" } else { "aof" };
+            let args = [
+                "convert",
+                "-q",
+                s,
+                a,
+                "--aof-base",
+                base,
+                "--target",
+                o.name(),
+            ];
             run_or_drop(&args, &what);
             let now = now_ms();
             let server = RedisServer::start(
@@ -109,14 +123,75 @@ fn corpus_as_an_aof_file_loads_into_every_server() {
             // deletes them, as loading an RDB leaves them out.
             c.keys();
             let got = c.cmd(&["DEBUG", "DIGEST"]).text();
-            let (want, _) = expected(s, o, now, &dir.path);
+            let want = if preamble {
+                // An RDB preamble keeps a -0 score; commands do not.
+                let at = format!("--as-loaded={now}ms");
+                let w = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, s]);
+                String::from_utf8_lossy(&w.stdout).trim().to_string()
+            } else {
+                expected(s, o, now, &dir.path).0
+            };
             assert_eq!(got, want, "{what}: {}", server.log());
             loaded += 1;
         }
     }
     eprintln!(
-        "commands_live: {loaded} corpus files converted to an AOF and loaded with equal digests"
+        "commands_live: {loaded} AOF files (commands, and RDB preamble) loaded with equal digests"
     );
+}
+
+/// `convert --to aof-dir` (BASE an RDB, and commands with `--aof-base
+/// aof`) of every corpus RDB, loaded by Redis 7.0 and Valkey 9.1 from
+/// the `appendonlydir` it makes: the digest of the source.
+#[test]
+fn corpus_as_an_aof_dir_loads_into_redis_7_and_valkey() {
+    let Some(corpus) = rdbscope_testkit::corpus("commands_live aof-dir") else {
+        return;
+    };
+    let mut loaded = 0;
+    for o in [Oracle::Redis70, Oracle::Valkey91] {
+        let Some(bin) = o.server("commands_live aof-dir") else {
+            continue;
+        };
+        for src in rdbscope_testkit::corpus_rdbs(&corpus) {
+            for base in ["rdb", "aof"] {
+                let s = src.to_str().unwrap();
+                let what = format!("{s} as an appendonlydir (base {base}) for {}", o.name());
+                let dir = rdbscope_testkit::TempDir::new("commands-aof-dir");
+                let out = dir.path.join("appendonlydir");
+                let d = out.to_str().unwrap();
+                let args = [
+                    "convert",
+                    "-q",
+                    s,
+                    d,
+                    "--to",
+                    "aof-dir",
+                    "--aof-base",
+                    base,
+                    "--target",
+                    o.name(),
+                ];
+                run_or_drop(&args, &what);
+                let now = now_ms();
+                let server = RedisServer::start(&bin, Some(&dir.path), &[("appendonly", "yes")]);
+                let mut c = Conn::new(server.port);
+                c.keys();
+                let got = c.cmd(&["DEBUG", "DIGEST"]).text();
+                // An RDB base keeps a -0 score; commands do not.
+                let (want, _) = if base == "rdb" {
+                    let at = format!("--as-loaded={now}ms");
+                    let w = rdbscope(&["digest", "-q", "--server-version", o.name(), &at, s]);
+                    (String::from_utf8_lossy(&w.stdout).trim().to_string(), false)
+                } else {
+                    expected(s, o, now, &dir.path)
+                };
+                assert_eq!(got, want, "{what}: {}", server.log());
+                loaded += 1;
+            }
+        }
+    }
+    eprintln!("commands_live: {loaded} appendonlydirs loaded with equal digests");
 }
 
 #[test]
