@@ -50,7 +50,7 @@ of any type are left out by --type; commands that write no key, by any key filte
 --since/--until select by #TS time. --expiry, --expired and the size filters apply to \
 RDB keys only and are refused for an AOF. --format json writes one JSON array. \
 --format resp passes the selected commands through byte for byte.\n\n\
---format commands (RDB inputs) writes each key as the plain commands a server's own AOF \
+--format commands (RDB or JSON inputs) writes each key as the plain commands a server's own AOF \
 rewrite writes (SET, RPUSH, SADD, ZADD, HMSET, XADD, XSETID, XGROUP, XCLAIM, PEXPIREAT; \
 at most 64 items per command), which any server version that knows them loads, unlike \
 RESTORE payloads. --target SERVER picks that server's commands and score format \
@@ -241,7 +241,7 @@ their TTLs; --drop streams|functions|modules leaves those keys or records out; t
 on stderr says what was dropped. Metadata the target has no place for (stream counters and \
 consumer active times of newer layouts, slot info, LRU/LFU before RDB 9) is left out with \
 a warning.\n\n\
-To an AOF (--to aof, or OUTPUT named .aof; RDB inputs): one append-only file of the \
+To an AOF (--to aof, or OUTPUT named .aof; RDB or JSON inputs): one append-only file of the \
 commands the target server's own rewrite writes (see dump --format commands), which that \
 server loads as its appendonly.aof (Redis 7 and Valkey turn it into an appendonlydir). \
 --target picks the server (default redis-7.4); --drop field-ttl,functions as for an RDB. \

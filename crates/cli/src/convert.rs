@@ -376,7 +376,9 @@ fn to_dump(
         restore.commands = Some(crate::dump::dialect(a.target.as_ref()));
     }
     match kind {
-        Kind::Json(input) => crate::dump_json::run_to(input, format, false, filter, name, w),
+        Kind::Json(input) => {
+            crate::dump_json::run_to(input, format, false, &restore, filter, name, w)
+        }
         Kind::Rdb(input) => {
             let filter = options::settle_file_time(filter.clone(), input.head());
             let max = a.common.max_value_size;

@@ -58,7 +58,7 @@ fn run_parts<W: Write + Send>(
         return Outcome::Problem;
     }
     if a.format == DumpFormat::Commands {
-        eprintln!("rdbscope: {name}: --format commands reads an RDB input for now; --format resp writes an AOF's own commands");
+        eprintln!("rdbscope: {name}: --format commands reads an RDB or a JSON dump (an AOF's state needs its commands replayed, which rdbscope cannot do yet); --format resp writes an AOF's own commands");
         return Outcome::Failure;
     }
     let threads = crate::options::threads(a.jobs);

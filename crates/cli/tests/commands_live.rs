@@ -213,6 +213,20 @@ fn corpus_as_commands_loads_into_every_server_with_the_same_digest() {
             let base = ["dump", "--format", "commands", "--target", o.name(), s];
             let (out, was_refused) = run_or_drop(&base, &what);
             refused += usize::from(was_refused);
+            // The same commands from the file's JSON dump.
+            let json = tmp.path.join("src.jsonl");
+            let j = json.to_str().unwrap();
+            assert!(rdbscope(&["dump", s, "-o", j, "--force"]).status.success());
+            let mut args = vec!["dump", "--format", "commands", "--target", o.name(), j];
+            if was_refused {
+                args.extend(["--drop", "field-ttl,functions"]);
+            }
+            let from_json = rdbscope(&args);
+            assert!(
+                from_json.stdout == out.stdout,
+                "{what}: the JSON dump's commands differ ({})",
+                String::from_utf8_lossy(&from_json.stderr)
+            );
             c.cmd(&["FLUSHALL"]);
             if o != Oracle::Redis62 {
                 c.cmd(&["FUNCTION", "FLUSH"]);

@@ -284,11 +284,22 @@ impl<W: Write> RespPrinter<W> {
         let owned = k
             .to_owned(&mut self.scratch)
             .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
+        self.owned_commands(&owned, d, Some(k))
+    }
+
+    /// An owned key as plain commands; `k`, when it was read from a file,
+    /// names where in errors.
+    fn owned_commands(
+        &mut self,
+        owned: &rdbscope_rdb::OwnedKey,
+        d: &crate::commands::Dialect,
+        k: Option<&KeyRecord<'_>>,
+    ) -> Result<(), PrintError> {
         self.value.clear();
         let mut left = crate::commands::Left::default();
         let written = crate::commands::key(
             &mut self.value,
-            &owned,
+            owned,
             d,
             self.restore.replace,
             self.restore.drop_field_ttl,
@@ -301,26 +312,80 @@ impl<W: Write> RespPrinter<W> {
                 }
                 _ => "",
             };
-            return Err(PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
-                k.offset as usize,
-                rdbscope_rdb::ErrorKind::Unsupported(format!(
-                    "{} has no command in the target server{hint}",
-                    m.what()
+            let what = format!("{} has no command in the target server{hint}", m.what());
+            return Err(match k {
+                Some(k) => PrintError::Rdb(k.annotate(rdbscope_rdb::Error::new(
+                    k.offset as usize,
+                    rdbscope_rdb::ErrorKind::Unsupported(what),
+                ))),
+                // Read from JSON: no offset to name, the key and database.
+                None => PrintError::Io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "key \"{}\" (db {}): {what}",
+                        rdbscope_rdb::error::escape_key(&owned.key),
+                        owned.db
+                    ),
                 )),
-            ))));
+            });
         }
         self.dropped_field_ttls += left.field_ttls;
         self.lost_stream_counters += left.stream_counters;
         let o = &mut self.out;
-        if self.selected != Some(k.db) {
+        if self.selected != Some(owned.db) {
             let mut tmp = [0u8; 20];
             array(o, 2);
             bulk(o, b"SELECT");
-            bulk(o, int_text(k.db as i64, &mut tmp));
-            self.selected = Some(k.db);
+            bulk(o, int_text(owned.db as i64, &mut tmp));
+            self.selected = Some(owned.db);
         }
         o.put(&self.value);
         self.flush_if_full()
+    }
+
+    /// An owned record (read from a JSON dump) as plain commands: a key's
+    /// commands, a function library's `FUNCTION LOAD`; other records have
+    /// no command. Only for a printer making commands
+    /// ([`Restore::commands`]): an owned record has no RDB payload.
+    pub fn owned_record(&mut self, r: &rdbscope_rdb::OwnedRecord) -> Result<(), PrintError> {
+        use rdbscope_rdb::OwnedRecord;
+        let Some(d) = self.restore.commands else {
+            return Err(PrintError::Rdb(rdbscope_rdb::Error::new(
+                0,
+                rdbscope_rdb::ErrorKind::Unsupported(
+                    "RESTORE needs the value's RDB bytes: a JSON input has none".into(),
+                ),
+            )));
+        };
+        match r {
+            OwnedRecord::Key(k) => {
+                if k.value.is_empty_collection() {
+                    // Servers leave empty collections out (a stream stays).
+                    self.skipped_empty += 1;
+                    return Ok(());
+                }
+                self.owned_commands(k, &d, None)
+            }
+            OwnedRecord::Function { code } => {
+                if self.restore.drop_functions {
+                    return Ok(());
+                }
+                if !d.functions {
+                    return Err(PrintError::Rdb(rdbscope_rdb::Error::new(
+                        0,
+                        rdbscope_rdb::ErrorKind::Unsupported(
+                            "the input holds function libraries, which servers before Redis 7.0 do not have: --drop functions leaves them out".into(),
+                        ),
+                    )));
+                }
+                array(&mut self.out, 3);
+                bulk(&mut self.out, b"FUNCTION");
+                bulk(&mut self.out, b"LOAD");
+                bulk(&mut self.out, code);
+                self.flush_if_full()
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Field TTLs left out of plain commands (`--drop field-ttl`).

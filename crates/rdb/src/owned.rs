@@ -650,6 +650,17 @@ pub enum OwnedRecord {
 }
 
 impl OwnedValue {
+    /// Whether this is a collection with no elements, which a server
+    /// leaves out (streams excepted: an empty stream is a value).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            OwnedValue::List(p) | OwnedValue::Set(p) => p.is_empty(),
+            OwnedValue::Zset(z) => z.is_empty(),
+            OwnedValue::Hash(h) => h.is_empty(),
+            OwnedValue::String(_) | OwnedValue::Stream(_) | OwnedValue::Module(_) => false,
+        }
+    }
+
     /// The value's data type.
     pub fn key_type(&self) -> KeyType {
         match self {
