@@ -233,6 +233,188 @@ pub fn key(
     Ok(())
 }
 
+/// Reusable buffers for [`record`]: a value's elements, copied in once
+/// (decompressed, integers as text), and zset scores as text.
+#[derive(Debug, Default)]
+pub struct Elems {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    buf: Vec<u8>,
+    /// Zsets: where each score's text ends in `buf`, and the members'
+    /// spans.
+    ends: Vec<usize>,
+    members: Vec<(usize, usize)>,
+}
+
+impl Elems {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+    }
+
+    fn push(&mut self, e: rdbscope_rdb::Elem<'_>) {
+        let start = self.bytes.len();
+        e.append_to(&mut self.bytes);
+        self.spans.push((start, self.bytes.len()));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.spans.iter().map(|&(a, b)| &self.bytes[a..b])
+    }
+}
+
+/// [`key`] for a key read from a file, straight from its bytes, for
+/// strings, lists, sets, zsets and hashes without field TTLs: `Ok(false)`
+/// (nothing written) for the rest, which go through their owned form.
+/// Byte for byte what [`key`] writes for the same key.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    out: &mut Vec<u8>,
+    k: &rdbscope_rdb::KeyRecord<'_>,
+    d: &Dialect,
+    source: ScoreText,
+    replace: bool,
+    elems: &mut Elems,
+    scratch: &mut rdbscope_rdb::Scratch,
+) -> rdbscope_rdb::Result<bool> {
+    use rdbscope_rdb::{Error, KeyType, Typed};
+    let key_type = k.value.key_type();
+    if !matches!(
+        key_type,
+        KeyType::String | KeyType::List | KeyType::Set | KeyType::ZSet | KeyType::Hash
+    ) {
+        return Ok(false);
+    }
+    elems.clear();
+    // The key's name (decompressed if need be), before its elements.
+    let name = {
+        let k_bytes = k.key.bytes(&mut elems.buf)?;
+        elems.bytes.extend_from_slice(k_bytes);
+        elems.bytes.len()
+    };
+    let start = out.len();
+    let header = |out: &mut Vec<u8>, key: &[u8]| {
+        if replace {
+            array(out, 2);
+            bulk(out, b"DEL");
+            bulk(out, key);
+        }
+    };
+    match k.value.typed() {
+        Typed::String(v) => {
+            let s = v.string()?;
+            let value = s.bytes(&mut elems.buf)?;
+            let key = &elems.bytes[..name];
+            header(out, key);
+            array(out, 3);
+            bulk(out, b"SET");
+            bulk(out, key);
+            bulk(out, value);
+        }
+        Typed::List(_) | Typed::Set(_) => {
+            k.value.for_each_member(scratch, |e| {
+                elems.push(e);
+                Ok::<_, Error>(())
+            })?;
+            let cmd: &[u8] = if key_type == KeyType::List {
+                b"RPUSH"
+            } else {
+                b"SADD"
+            };
+            let key = &elems.bytes[..name];
+            header(out, key);
+            let n = elems.spans.len();
+            batches(out, cmd, key, elems.iter(), n, 1);
+        }
+        Typed::Zset(_) => {
+            elems.buf.clear();
+            elems.ends.clear();
+            let Elems {
+                bytes,
+                spans,
+                buf,
+                ends,
+                members,
+            } = &mut *elems;
+            k.value.for_each_scored(scratch, |e, sc| {
+                let start = bytes.len();
+                e.append_to(bytes);
+                spans.push((start, bytes.len()));
+                score_text(d, source, sc, buf);
+                ends.push(buf.len());
+                Ok::<_, Error>(())
+            })?;
+            // Score, member pairs.
+            members.clear();
+            members.append(spans);
+            for (i, &(a, b)) in members.iter().enumerate() {
+                let from = if i == 0 { 0 } else { ends[i - 1] };
+                let s = bytes.len();
+                bytes.extend_from_slice(&buf[from..ends[i]]);
+                spans.push((s, bytes.len()));
+                spans.push((a, b));
+            }
+            let n = members.len();
+            let key = &elems.bytes[..name];
+            header(out, key);
+            batches(out, b"ZADD", key, elems.iter(), n, 2);
+        }
+        Typed::Hash(_) => {
+            let mut ttl = false;
+            k.value.for_each_field(scratch, |f, v, t| {
+                ttl |= t.is_some();
+                elems.push(f);
+                elems.push(v);
+                Ok::<_, Error>(())
+            })?;
+            if ttl {
+                out.truncate(start);
+                return Ok(false);
+            }
+            let key = &elems.bytes[..name];
+            header(out, key);
+            let n = elems.spans.len() / 2;
+            batches(out, b"HMSET", key, elems.iter(), n, 2);
+        }
+        Typed::Stream(_) | Typed::Module(_) => return Ok(false),
+    }
+    if let Some(t) = k.expire_at_ms {
+        array(out, 3);
+        bulk(out, b"PEXPIREAT");
+        bulk(out, &elems.bytes[..name]);
+        bulk_int(out, t);
+    }
+    Ok(true)
+}
+
+/// Appends a zset score as the dialect writes it. A score a compact zset
+/// stores as text was written by the file's server's `d2string`
+/// (`source`): when that is the dialect's formatter too, the text is what
+/// it writes, and is copied instead of parsed and formatted again (most of
+/// the cost of a zset) — except an integral value of 18 digits or more,
+/// which `d2string` writes as an integer and `%.17g` in exponent form. An
+/// integer entry below 10^17 is its own `%.17g` text.
+fn score_text(d: &Dialect, source: ScoreText, sc: rdbscope_rdb::Score<'_>, out: &mut Vec<u8>) {
+    match sc {
+        rdbscope_rdb::Score::Text(t)
+            if source == d.score
+                && !(t.len() >= 18 && t.iter().all(|c| c.is_ascii_digit() || *c == b'-')) =>
+        {
+            out.extend_from_slice(t)
+        }
+        rdbscope_rdb::Score::Double(v)
+            if d.score == ScoreText::Printf17g
+                && v.fract() == 0.0
+                && v.abs() < 1e17
+                && v != 0.0 =>
+        {
+            let mut tmp = [0u8; 20];
+            out.extend_from_slice(int_text(v as i64, &mut tmp));
+        }
+        _ => d.score.write(sc.value(), out),
+    }
+}
+
 /// `CMD key item...` in commands of at most [`ITEMS_PER_COMMAND`] items,
 /// an item being `width` arguments; `n` items in all.
 fn batches<'a>(
@@ -556,6 +738,51 @@ mod tests {
         out.clear();
         key(out, k, &d, false, drop, &mut Left::default()).unwrap();
         parse(out)
+    }
+
+    #[test]
+    fn a_servers_own_score_text_is_what_its_formatter_writes() {
+        // What Redis 7.0 stores in a listpack (d2string) and what its
+        // rewrite writes (%.17g), for the copy in `score_text`.
+        let d = Dialect::redis(7, 0);
+        for x in [
+            0.1,
+            -2.5,
+            123.456,
+            1e16 + 1.0,
+            12_345_678_901_234_567.0,
+            1e17,
+            -1e18,
+            4.6e18,
+            2.5e-300,
+            5e-324,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            let mut stored = Vec::new();
+            rdbscope_rdb::write::score_text::d2string(10, x, &mut stored);
+            let mut copied = Vec::new();
+            score_text(
+                &d,
+                ScoreText::Printf17g,
+                rdbscope_rdb::Score::Text(&stored),
+                &mut copied,
+            );
+            let mut formatted = Vec::new();
+            ScoreText::Printf17g.write(x, &mut formatted);
+            assert_eq!(copied, formatted, "{x}");
+            // An integer entry (how listpacks hold integral scores).
+            if x.fract() == 0.0 && x.abs() < 9e18 {
+                let mut from_int = Vec::new();
+                score_text(
+                    &d,
+                    ScoreText::Printf17g,
+                    rdbscope_rdb::Score::Double(x),
+                    &mut from_int,
+                );
+                assert_eq!(from_int, formatted, "{x}");
+            }
+        }
     }
 
     #[test]

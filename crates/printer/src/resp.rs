@@ -40,6 +40,9 @@ pub struct RespPrinter<W: Write> {
     value: Vec<u8>,
     dropped_field_ttls: u64,
     lost_stream_counters: u64,
+    elems: crate::commands::Elems,
+    /// How the file's server wrote zset scores as text.
+    source_scores: rdbscope_rdb::write::score_text::ScoreText,
 }
 
 /// How RESTORE commands are made.
@@ -85,6 +88,13 @@ impl<W: Write> RespPrinter<W> {
             value: Vec::new(),
             dropped_field_ttls: 0,
             lost_stream_counters: 0,
+            elems: Default::default(),
+            source_scores: rdbscope_rdb::write::score_text::ScoreText::of_rdb_version(match header
+                .flavor
+            {
+                rdbscope_rdb::Flavor::Redis => header.version,
+                rdbscope_rdb::Flavor::Valkey => 11,
+            }),
         }
     }
 
@@ -281,10 +291,35 @@ impl<W: Write> RespPrinter<W> {
         k: &KeyRecord<'_>,
         d: &crate::commands::Dialect,
     ) -> Result<(), PrintError> {
-        let owned = k
-            .to_owned(&mut self.scratch)
-            .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
-        self.owned_commands(&owned, d, Some(k))
+        // Most keys straight from their bytes; streams, module values and
+        // hashes with field TTLs through their owned form.
+        self.value.clear();
+        let direct = crate::commands::record(
+            &mut self.value,
+            k,
+            d,
+            self.source_scores,
+            self.restore.replace,
+            &mut self.elems,
+            &mut self.scratch,
+        )
+        .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
+        if !direct {
+            let owned = k
+                .to_owned(&mut self.scratch)
+                .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
+            return self.owned_commands(&owned, d, Some(k));
+        }
+        let o = &mut self.out;
+        if self.selected != Some(k.db) {
+            let mut tmp = [0u8; 20];
+            array(o, 2);
+            bulk(o, b"SELECT");
+            bulk(o, int_text(k.db as i64, &mut tmp));
+            self.selected = Some(k.db);
+        }
+        o.put(&self.value);
+        self.flush_if_full()
     }
 
     /// An owned key as plain commands; `k`, when it was read from a file,
