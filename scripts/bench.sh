@@ -10,6 +10,8 @@
 #   rdbscope convert F --rdb-version 10  the same version
 #   rdbscope convert F --target redis-6.2  another version (RDB 9)
 #   rdbscope convert F.jsonl --rdb-version 10  JSON Lines back to RDB
+#   rdbscope convert F - --to aof --target redis-7.0  the AOF commands
+#   rdbscope dump F                     JSON Lines, the speed to match
 # with ratios to the anchor and peak RSS.
 #
 # diff: the mixed RDB (A) and a copy with about 1% of its keys changed by a
@@ -161,13 +163,15 @@ export -f server_save
 if [ "$KIND" = convert ]; then
   ANCHOR_NAME=server-save
   CHECK=server
-  NAMES="server-save convert-same convert-other convert-json"
+  NAMES="server-save convert-same convert-other convert-json convert-aof dump"
   OUT=$TMP/out.rdb
   for _ in $(seq "$RUNS"); do
     measure server-save bash -c "server_save '$FILE'"
     measure convert-same "$BIN" convert -q --force "$FILE" "$OUT" --rdb-version 10
     measure convert-other "$BIN" convert -q --force "$FILE" "$OUT" --target redis-6.2
     measure convert-json "$BIN" convert -q --force "${FILE%.rdb}.jsonl" "$OUT" --rdb-version 10
+    measure convert-aof "$BIN" convert -q "$FILE" - --to aof --target redis-7.0
+    measure dump "$BIN" dump "$FILE"
   done
 elif [ "$KIND" = diff ]; then
   ANCHOR_NAME=-
@@ -248,6 +252,7 @@ for n in $NAMES; do
     convert-same) label="rdbscope convert (RDB 10)";;
     convert-other) label="rdbscope convert (to RDB 9)";;
     convert-json) label="rdbscope convert F.jsonl";;
+    convert-aof) label="rdbscope convert --to aof";;
   esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
