@@ -1,8 +1,9 @@
 //! Plain commands that rebuild a key, as a server's own AOF rewrite emits
 //! them (`aof.c`: `rewriteAppendOnlyFileRio` and the `rewrite*Object`
-//! functions), for `dump --format commands` and the AOF writer. Unlike
-//! RESTORE payloads, they load into any server version that knows the
-//! commands, whatever RDB version it reads.
+//! functions; `docs/format.md#aof-rewrite-commands`), for `dump --format
+//! commands` and the AOF writer. Unlike RESTORE payloads, they load into
+//! any server version that knows the commands, whatever RDB version it
+//! reads.
 //!
 //! Per key, as the rewrite writes it:
 //! * a string: `SET key value`;
