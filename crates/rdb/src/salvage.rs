@@ -238,8 +238,14 @@ struct Giver<'f, E> {
     waiting_after: Option<usize>,
     /// A key given once is not given again: a resync inside damaged bytes
     /// can read a copy of a real key, and a file with a key twice does not
-    /// load. (Memory: every key's name, for the salvage of one file.)
-    seen: std::collections::HashSet<(u64, Box<[u8]>)>,
+    /// load. Memory: 16 bytes per key (a 128-bit print of its database and
+    /// name, two keyed SipHashes: a false "seen" needs a 2^-128 collision),
+    /// not the names themselves.
+    seen: std::collections::HashSet<u128>,
+    prints: (
+        std::collections::hash_map::RandomState,
+        std::collections::hash_map::RandomState,
+    ),
     /// The first records after a resync, held back (start, end, record):
     /// when one of them has the key of a later one among them, it and the
     /// records before it were bytes of the damage that decoded (a real
@@ -257,15 +263,17 @@ struct Giver<'f, E> {
 impl<E> Giver<'_, E> {
     fn give(&mut self, r: OwnedRecord) -> Result<(), E> {
         if let OwnedRecord::Key(k) = &r {
-            let id = (k.db, k.key.clone());
-            if self.seen.contains(&id) {
+            use std::hash::BuildHasher;
+            let print = (u128::from(self.prints.0.hash_one((k.db, &k.key))) << 64)
+                | u128::from(self.prints.1.hash_one((k.db, &k.key)));
+            if !self.seen.insert(print) {
+                let id = (k.db, k.key.clone());
                 if self.from_window.contains(&id) {
                     self.strays.insert(id);
                 }
                 self.out.duplicates += 1;
                 return Ok(());
             }
-            self.seen.insert(id);
             self.out.keys += 1;
             self.last_key = Some((k.db, k.key.to_vec()));
             if let Some(i) = self.waiting_after.take() {
@@ -413,6 +421,7 @@ impl<'f, E> Giver<'f, E> {
             last_key: None,
             waiting_after: None,
             seen: std::collections::HashSet::new(),
+            prints: Default::default(),
             provisional: Vec::new(),
             window: 0,
             from_window: std::collections::HashSet::new(),
