@@ -75,43 +75,70 @@ pub(crate) fn run_to<W: Write>(
     }
     let records_too = !keys_only && !filter.is_active();
     let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
-    let result = (|| -> Result<(), String> {
-        while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
-            let keep = match &r {
-                OwnedRecord::Key(k) => filter.matches_owned(k),
-                OwnedRecord::Aux { name, value } => {
-                    // The file's time, the default `--now` (as for an RDB).
-                    if name == b"ctime" {
-                        if let Some(t) =
-                            std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
-                        {
-                            filter.set_file_time(t);
-                        }
-                    }
-                    records_too
+    let result = each_record(
+        &mut reader,
+        &mut filter,
+        |_| records_too,
+        |r| p.owned_record(r),
+    );
+    // On a problem, what was read before it is still written.
+    let finished = match result {
+        Ok(()) => Some(p.finish().and_then(|mut w| Ok(w.flush()?))),
+        Err(_) => p.flush().err().map(Err),
+    };
+    outcome(name, result, finished)
+}
+
+/// Reads every record of `reader`, giving `print` the keys `filter`
+/// selects and the other records `other` keeps; the file's `ctime` AUX
+/// field becomes the filter's time (the default `--now`, as for an RDB).
+fn each_record<R: std::io::BufRead>(
+    reader: &mut JsonReader<R>,
+    filter: &mut KeyFilter,
+    other: impl Fn(&OwnedRecord) -> bool,
+    mut print: impl FnMut(&OwnedRecord) -> Result<(), PrintError>,
+) -> Result<(), String> {
+    while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
+        if let OwnedRecord::Aux { name, value } = &r {
+            if name == b"ctime" {
+                if let Some(t) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
+                    filter.set_file_time(t);
                 }
-                _ => records_too,
-            };
-            if keep {
-                p.owned_record(&r).map_err(|e| match e {
-                    PrintError::Io(e) => format!("write error: {e}"),
-                    PrintError::Rdb(e) => e.to_string(),
-                })?;
             }
         }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => match p.finish().map(|mut w| w.flush()) {
-            Ok(_) => Outcome::Ok,
-            Err(PrintError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Ok,
-            Err(e) => {
-                eprintln!("rdbscope: {name}: write error: {e}");
-                Outcome::Failure
-            }
-        },
-        Err(msg) => {
-            let _ = p.flush();
+        let keep = match &r {
+            OwnedRecord::Key(k) => filter.matches_owned(k),
+            r => other(r),
+        };
+        if keep {
+            print(&r).map_err(|e| match e {
+                // What a target cannot hold, named by key (no offset).
+                PrintError::Io(e) if e.kind() == io::ErrorKind::InvalidInput => e.to_string(),
+                PrintError::Io(e) => format!("write error: {e}"),
+                PrintError::Rdb(e) => e.to_string(),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The outcome of a dump: the reading `result`, and when it went well
+/// how the output was `finished` (a closed pipe is fine).
+fn outcome(
+    name: &str,
+    result: Result<(), String>,
+    finished: Option<Result<(), PrintError>>,
+) -> Outcome {
+    match (result, finished) {
+        (Ok(()), Some(Ok(()))) | (Ok(()), None) => Outcome::Ok,
+        (Ok(()), Some(Err(PrintError::Io(e)))) if e.kind() == io::ErrorKind::BrokenPipe => {
+            Outcome::Ok
+        }
+        (Ok(()), Some(Err(e))) => {
+            eprintln!("rdbscope: {name}: write error: {e}");
+            Outcome::Failure
+        }
+        (Err(msg), _) => {
             eprintln!("rdbscope: {name}: {msg}");
             Outcome::Problem
         }
@@ -135,47 +162,19 @@ fn commands<W: Write>(
     let mut p = rdbscope_printer::RespPrinter::new(out, &header).with_restore(*restore);
     let mut filter = filter.clone();
     let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
-    let result = (|| -> Result<(), String> {
-        while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
-            let keep = match &r {
-                OwnedRecord::Key(k) => filter.matches_owned(k),
-                OwnedRecord::Aux { name, value } => {
-                    if name == b"ctime" {
-                        if let Some(t) =
-                            std::str::from_utf8(value).ok().and_then(|v| v.parse().ok())
-                        {
-                            filter.set_file_time(t);
-                        }
-                    }
-                    false
-                }
-                // Functions when the whole dataset is written.
-                OwnedRecord::Function { .. } => !filter.is_active(),
-                _ => false,
-            };
-            if keep {
-                p.owned_record(&r).map_err(|e| match e {
-                    PrintError::Io(e) if e.kind() == io::ErrorKind::InvalidInput => e.to_string(),
-                    PrintError::Io(e) => format!("write error: {e}"),
-                    PrintError::Rdb(e) => e.to_string(),
-                })?;
-            }
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => match p.finish().map(|mut w| w.flush()) {
-            Ok(_) => Outcome::Ok,
-            Err(PrintError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Outcome::Ok,
-            Err(e) => {
-                eprintln!("rdbscope: {name}: write error: {e}");
-                Outcome::Failure
-            }
-        },
-        Err(msg) => {
-            let _ = p.flush();
-            eprintln!("rdbscope: {name}: {msg}");
-            Outcome::Problem
-        }
-    }
+    // Functions when the whole dataset is written; no other record has a
+    // command.
+    let whole = !filter.is_active();
+    let result = each_record(
+        &mut reader,
+        &mut filter,
+        |r| whole && matches!(r, OwnedRecord::Function { .. }),
+        |r| p.owned_record(r),
+    );
+    // On a problem, what was read before it is still written.
+    let finished = match result {
+        Ok(()) => Some(p.finish().and_then(|mut w| Ok(w.flush()?))),
+        Err(_) => p.flush().err().map(Err),
+    };
+    outcome(name, result, finished)
 }

@@ -215,14 +215,8 @@ impl<W: Write> RespPrinter<W> {
                 }
             }
         };
+        self.select(k.db);
         let o = &mut self.out;
-        if self.selected != Some(k.db) {
-            let mut tmp = [0u8; 20];
-            array(o, 2);
-            bulk(o, b"SELECT");
-            bulk(o, int_text(k.db as i64, &mut tmp));
-            self.selected = Some(k.db);
-        }
         let mut n = 5 + usize::from(self.restore.replace);
         n += 2 * usize::from(k.idle_s.is_some()) + 2 * usize::from(k.freq.is_some());
         array(o, n);
@@ -310,16 +304,26 @@ impl<W: Write> RespPrinter<W> {
                 .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
             return self.owned_commands(&owned, d, Some(k));
         }
-        let o = &mut self.out;
-        if self.selected != Some(k.db) {
-            let mut tmp = [0u8; 20];
-            array(o, 2);
-            bulk(o, b"SELECT");
-            bulk(o, int_text(k.db as i64, &mut tmp));
-            self.selected = Some(k.db);
-        }
-        o.put(&self.value);
+        self.put_key_commands(k.db)
+    }
+
+    /// `SELECT db` when the output has another database selected, then the
+    /// key's commands made in `self.value`.
+    fn put_key_commands(&mut self, db: u64) -> Result<(), PrintError> {
+        self.select(db);
+        self.out.put(&self.value);
         self.flush_if_full()
+    }
+
+    /// `SELECT db` unless it is selected already.
+    fn select(&mut self, db: u64) {
+        if self.selected != Some(db) {
+            let mut tmp = [0u8; 20];
+            array(&mut self.out, 2);
+            bulk(&mut self.out, b"SELECT");
+            bulk(&mut self.out, int_text(db as i64, &mut tmp));
+            self.selected = Some(db);
+        }
     }
 
     /// An owned key as plain commands; `k`, when it was read from a file,
@@ -366,16 +370,7 @@ impl<W: Write> RespPrinter<W> {
         }
         self.dropped_field_ttls += left.field_ttls;
         self.lost_stream_counters += left.stream_counters;
-        let o = &mut self.out;
-        if self.selected != Some(owned.db) {
-            let mut tmp = [0u8; 20];
-            array(o, 2);
-            bulk(o, b"SELECT");
-            bulk(o, int_text(owned.db as i64, &mut tmp));
-            self.selected = Some(owned.db);
-        }
-        o.put(&self.value);
-        self.flush_if_full()
+        self.put_key_commands(owned.db)
     }
 
     /// An owned record (read from a JSON dump) as plain commands: a key's
