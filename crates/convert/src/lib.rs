@@ -686,6 +686,26 @@ struct ConvertCollector<'c, W: Write> {
     error: Option<String>,
 }
 
+impl<'c, W: Write> ConvertCollector<'c, W> {
+    fn new(conv: &'c mut Converter<W>, spare: &Spare) -> Self {
+        ConvertCollector {
+            conv,
+            keys: Report::default(),
+            spare: spare.clone(),
+            error: None,
+        }
+    }
+
+    /// The keys' report and how the walk went, or the encoding or write
+    /// error that stopped it.
+    fn result<T>(self, walked: T) -> Result<(Report, T), String> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok((self.keys, walked)),
+        }
+    }
+}
+
 impl<W: Write> Collector<(Items, Report, Option<String>)> for ConvertCollector<'_, W> {
     fn collect(&mut self, (items, report, error): (Items, Report, Option<String>)) -> Flow {
         self.keys.merge(report);
@@ -718,12 +738,7 @@ pub fn convert_rdb<W: Write>(
     conv: &mut Converter<W>,
 ) -> Result<(Report, Walked), String> {
     let spare = Spare::default();
-    let mut c = ConvertCollector {
-        conv,
-        keys: Report::default(),
-        spare: spare.clone(),
-        error: None,
-    };
+    let mut c = ConvertCollector::new(conv, &spare);
     let walked = rdbscope_engine::walk(
         source,
         engine,
@@ -737,10 +752,7 @@ pub fn convert_rdb<W: Write>(
         },
         &mut c,
     );
-    match c.error {
-        Some(e) => Err(e),
-        None => Ok((c.keys, walked)),
-    }
+    c.result(walked)
 }
 
 /// The JSON walk's sink: one batch of owned records to items.
@@ -791,12 +803,7 @@ pub fn convert_json<R: std::io::BufRead, W: Write>(
     conv: &mut Converter<W>,
 ) -> Result<(Report, JsonWalked), String> {
     let spare = Spare::default();
-    let mut c = ConvertCollector {
-        conv,
-        keys: Report::default(),
-        spare: spare.clone(),
-        error: None,
-    };
+    let mut c = ConvertCollector::new(conv, &spare);
     let walked = walk_json(
         reader,
         threads,
@@ -809,10 +816,7 @@ pub fn convert_json<R: std::io::BufRead, W: Write>(
         },
         &mut c,
     );
-    match c.error {
-        Some(e) => Err(e),
-        None => Ok((c.keys, walked)),
-    }
+    c.result(walked)
 }
 
 /// Sets one of the loading server's settings on `t`, by its `redis.conf`

@@ -133,30 +133,36 @@ impl<W: Write> RespPrinter<W> {
         Ok(())
     }
 
+    /// A function library's `FUNCTION LOAD`, unless the caller dropped
+    /// functions; an error for a target without them.
+    fn function(&mut self, code: &[u8]) -> Result<(), PrintError> {
+        if self.restore.drop_functions {
+            return Ok(());
+        }
+        let old = self.restore.target.is_some_and(|t| t.redis_version() < 10)
+            || self.restore.commands.is_some_and(|d| !d.functions);
+        if old {
+            return Err(PrintError::Rdb(rdbscope_rdb::Error::new(
+                0,
+                rdbscope_rdb::ErrorKind::Unsupported(
+                    "the input holds function libraries, which servers before Redis 7.0 do not have: --drop functions leaves them out".into(),
+                ),
+            )));
+        }
+        array(&mut self.out, 3);
+        bulk(&mut self.out, b"FUNCTION");
+        bulk(&mut self.out, b"LOAD");
+        bulk(&mut self.out, code);
+        self.flush_if_full()
+    }
+
     /// Non-key records: function libraries become `FUNCTION LOAD`.
     pub fn record(&mut self, r: &Record<'_>) -> Result<(), PrintError> {
         match r {
             Record::Key(k) => self.key(k),
             Record::Function { code } => {
-                let old = self.restore.target.is_some_and(|t| t.redis_version() < 10)
-                    || self.restore.commands.is_some_and(|d| !d.functions);
-                if self.restore.drop_functions {
-                    return Ok(());
-                }
-                if old {
-                    return Err(PrintError::Rdb(rdbscope_rdb::Error::new(
-                        0,
-                        rdbscope_rdb::ErrorKind::Unsupported(
-                            "the file holds function libraries, which servers before Redis 7.0 do not have: --drop functions leaves them out".into(),
-                        ),
-                    )));
-                }
-                let code = code.bytes(&mut self.buf)?;
-                array(&mut self.out, 3);
-                bulk(&mut self.out, b"FUNCTION");
-                bulk(&mut self.out, b"LOAD");
-                bulk(&mut self.out, code);
-                self.flush_if_full()
+                let code = code.bytes(&mut self.buf)?.to_vec();
+                self.function(&code)
             }
             _ => Ok(()),
         }
@@ -396,24 +402,7 @@ impl<W: Write> RespPrinter<W> {
                 }
                 self.owned_commands(k, &d, None)
             }
-            OwnedRecord::Function { code } => {
-                if self.restore.drop_functions {
-                    return Ok(());
-                }
-                if !d.functions {
-                    return Err(PrintError::Rdb(rdbscope_rdb::Error::new(
-                        0,
-                        rdbscope_rdb::ErrorKind::Unsupported(
-                            "the input holds function libraries, which servers before Redis 7.0 do not have: --drop functions leaves them out".into(),
-                        ),
-                    )));
-                }
-                array(&mut self.out, 3);
-                bulk(&mut self.out, b"FUNCTION");
-                bulk(&mut self.out, b"LOAD");
-                bulk(&mut self.out, code);
-                self.flush_if_full()
-            }
+            OwnedRecord::Function { code } => self.function(code),
             _ => Ok(()),
         }
     }
