@@ -32,6 +32,7 @@
 //! of a compact zset as an integer (`zzlInsertAt`, `double2ll`), so a score
 //! of -0 comes back as 0; loading an RDB keeps the stored `-0`.
 
+use crate::out::OutBuf;
 use rdbscope_rdb::owned::{OwnedHash, OwnedStream};
 use rdbscope_rdb::rdb_string::int_text;
 use rdbscope_rdb::write::score_text::ScoreText;
@@ -134,32 +135,73 @@ pub struct Left {
 }
 
 /// Appends a RESP array header.
-pub fn array(out: &mut Vec<u8>, n: usize) {
+pub fn array(out: &mut OutBuf, n: usize) {
     let mut tmp = [0u8; 20];
     out.push(b'*');
-    out.extend_from_slice(int_text(n as i64, &mut tmp));
-    out.extend_from_slice(b"\r\n");
+    out.put(int_text(n as i64, &mut tmp));
+    out.put(b"\r\n");
+}
+
+/// Appends the header of a RESP bulk string of `len` bytes (the bytes and
+/// their CRLF follow).
+pub fn bulk_header(out: &mut OutBuf, len: usize) {
+    let mut tmp = [0u8; 20];
+    out.push(b'$');
+    out.put(int_text(len as i64, &mut tmp));
+    out.put(b"\r\n");
 }
 
 /// Appends a RESP bulk string.
-pub fn bulk(out: &mut Vec<u8>, b: &[u8]) {
-    let mut tmp = [0u8; 20];
-    out.push(b'$');
-    out.extend_from_slice(int_text(b.len() as i64, &mut tmp));
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(b);
-    out.extend_from_slice(b"\r\n");
+pub fn bulk(out: &mut OutBuf, b: &[u8]) {
+    bulk_header(out, b.len());
+    out.put(b);
+    out.put(b"\r\n");
 }
 
 /// Appends an integer as a bulk string.
-pub fn bulk_int(out: &mut Vec<u8>, v: i64) {
+pub fn bulk_int(out: &mut OutBuf, v: i64) {
     let mut tmp = [0u8; 20];
     bulk(out, int_text(v, &mut tmp));
 }
 
-fn bulk_id(out: &mut Vec<u8>, id: StreamId) {
-    let text = format!("{}-{}", id.ms, id.seq);
-    bulk(out, text.as_bytes());
+/// Appends a stream ID as `ms-seq`.
+fn bulk_id(out: &mut OutBuf, id: StreamId) {
+    let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+    let ms = int_text_u64(id.ms, &mut a);
+    let seq = int_text_u64(id.seq, &mut b);
+    bulk_header(out, ms.len() + 1 + seq.len());
+    out.put(ms);
+    out.push(b'-');
+    out.put(seq);
+    out.put(b"\r\n");
+}
+
+/// The decimal text of `v` (all of u64: stream ID parts).
+fn int_text_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// What in `k` the dialect has no command for (`drop_field_ttls`: hash
+/// field TTLs are left out rather than missing).
+pub fn missing(k: &OwnedKey, d: &Dialect, drop_field_ttls: bool) -> Option<Missing> {
+    match &k.value {
+        OwnedValue::Stream(_) if !d.streams => Some(Missing::Stream),
+        OwnedValue::Module(_) => Some(Missing::Module),
+        OwnedValue::Hash(h)
+            if h.has_ttls() && d.field_ttls == FieldTtls::None && !drop_field_ttls =>
+        {
+            Some(Missing::FieldTtls)
+        }
+        _ => None,
+    }
 }
 
 /// Appends the commands that rebuild `k` (without SELECT). With
@@ -167,7 +209,7 @@ fn bulk_id(out: &mut Vec<u8>, id: StreamId) {
 /// `Err` (nothing written), unless it is field TTLs and
 /// `drop_field_ttls`, which writes the fields without them.
 pub fn key(
-    out: &mut Vec<u8>,
+    out: &mut OutBuf,
     k: &OwnedKey,
     d: &Dialect,
     replace: bool,
@@ -175,15 +217,8 @@ pub fn key(
     left: &mut Left,
 ) -> Result<(), Missing> {
     let key = &k.key[..];
-    match &k.value {
-        OwnedValue::Stream(_) if !d.streams => return Err(Missing::Stream),
-        OwnedValue::Module(_) => return Err(Missing::Module),
-        OwnedValue::Hash(h)
-            if h.has_ttls() && d.field_ttls == FieldTtls::None && !drop_field_ttls =>
-        {
-            return Err(Missing::FieldTtls)
-        }
-        _ => {}
+    if let Some(m) = missing(k, d, drop_field_ttls) {
+        return Err(m);
     }
     if replace {
         array(out, 2);
@@ -208,18 +243,18 @@ pub fn key(
             batches(out, cmd, key, args, items.len() as usize, 1);
         }
         OwnedValue::Zset(z) => {
+            // The scores' texts in one buffer, not one allocation each.
             let mut text = Vec::new();
-            let pairs: Vec<(Vec<u8>, &[u8])> = z
-                .iter()
-                .map(|(m, score)| {
-                    text.clear();
-                    d.score.write(score, &mut text);
-                    (text.clone(), m)
-                })
-                .collect();
-            let n = pairs.len();
-            let flat = pairs.iter().flat_map(|(s, m)| [&s[..], *m]);
-            batches(out, b"ZADD", key, flat, n, 2);
+            let mut ends = Vec::with_capacity(z.len() as usize);
+            for (_, score) in z.iter() {
+                d.score.write(score, &mut text);
+                ends.push(text.len());
+            }
+            let flat = z.iter().enumerate().flat_map(|(i, (m, _))| {
+                let from = if i == 0 { 0 } else { ends[i - 1] };
+                [&text[from..ends[i]], m]
+            });
+            batches(out, b"ZADD", key, flat, ends.len(), 2);
         }
         OwnedValue::Hash(h) => hash(out, key, h, d, drop_field_ttls, left),
         OwnedValue::Stream(s) => stream(out, key, s, d, left),
@@ -270,7 +305,7 @@ impl Elems {
 /// Byte for byte what [`key`] writes for the same key.
 #[allow(clippy::too_many_arguments)]
 pub fn record(
-    out: &mut Vec<u8>,
+    out: &mut OutBuf,
     k: &rdbscope_rdb::KeyRecord<'_>,
     d: &Dialect,
     source: ScoreText,
@@ -294,7 +329,7 @@ pub fn record(
         elems.bytes.len()
     };
     let start = out.len();
-    let header = |out: &mut Vec<u8>, key: &[u8]| {
+    let header = |out: &mut OutBuf, key: &[u8]| {
         if replace {
             array(out, 2);
             bulk(out, b"DEL");
@@ -419,7 +454,7 @@ fn score_text(d: &Dialect, source: ScoreText, sc: rdbscope_rdb::Score<'_>, out: 
 /// `CMD key item...` in commands of at most [`ITEMS_PER_COMMAND`] items,
 /// an item being `width` arguments; `n` items in all.
 fn batches<'a>(
-    out: &mut Vec<u8>,
+    out: &mut OutBuf,
     cmd: &[u8],
     key: &[u8],
     mut args: impl Iterator<Item = &'a [u8]>,
@@ -442,7 +477,7 @@ fn batches<'a>(
 }
 
 fn hash(
-    out: &mut Vec<u8>,
+    out: &mut OutBuf,
     key: &[u8],
     h: &OwnedHash,
     d: &Dialect,
@@ -501,7 +536,7 @@ fn hash(
     }
 }
 
-fn stream(out: &mut Vec<u8>, key: &[u8], s: &OwnedStream, d: &Dialect, left: &mut Left) {
+fn stream(out: &mut OutBuf, key: &[u8], s: &OwnedStream, d: &Dialect, left: &mut Left) {
     let zero = StreamId::default();
     let mut fields = s.fields.cursor();
     if s.entries.is_empty() {
@@ -597,8 +632,8 @@ mod tests {
     use rdbscope_rdb::Elem;
 
     /// The commands of `out`, each as its arguments (parsed back from RESP).
-    fn parse(out: &[u8]) -> Vec<Vec<String>> {
-        let text = String::from_utf8_lossy(out).to_string();
+    fn parse(out: &OutBuf) -> Vec<Vec<String>> {
+        let text = String::from_utf8_lossy(out.as_slice()).to_string();
         let mut lines = text.split("\r\n");
         let mut cmds = Vec::new();
         while let Some(l) = lines.next() {
@@ -633,7 +668,7 @@ mod tests {
         for i in 0..130 {
             p.push(i.to_string().as_bytes());
         }
-        let mut out = Vec::new();
+        let mut out = OutBuf::with_capacity(64);
         let d = Dialect::redis(7, 0);
         key(
             &mut out,
@@ -671,7 +706,7 @@ mod tests {
             (Dialect::redis(7, 2), "0.1"),
             (Dialect::valkey(9, 1), "0.1"),
         ] {
-            let mut out = Vec::new();
+            let mut out = OutBuf::with_capacity(64);
             key(
                 &mut out,
                 &owned(v.clone(), None),
@@ -692,7 +727,7 @@ mod tests {
         h.push(Elem::Str(b"g"), Elem::Str(b"w"), None);
         let v = OwnedValue::Hash(h);
         let k = owned(v, None);
-        let mut out = Vec::new();
+        let mut out = OutBuf::with_capacity(64);
         let r = key_of(&mut out, &k, Dialect::redis(7, 4), false);
         assert_eq!(
             r,
@@ -722,7 +757,7 @@ mod tests {
         let mut left = Left::default();
         assert_eq!(
             key(
-                &mut Vec::new(),
+                &mut OutBuf::with_capacity(64),
                 &k,
                 &Dialect::redis(7, 0),
                 false,
@@ -735,7 +770,7 @@ mod tests {
         assert_eq!(r, [["HMSET", "k", "f", "v", "g", "w"]]);
     }
 
-    fn key_of(out: &mut Vec<u8>, k: &OwnedKey, d: Dialect, drop: bool) -> Vec<Vec<String>> {
+    fn key_of(out: &mut OutBuf, k: &OwnedKey, d: Dialect, drop: bool) -> Vec<Vec<String>> {
         out.clear();
         key(out, k, &d, false, drop, &mut Left::default()).unwrap();
         parse(out)
@@ -787,13 +822,35 @@ mod tests {
     }
 
     #[test]
+    fn stream_ids_in_full() {
+        let mut out = OutBuf::with_capacity(64);
+        bulk_id(
+            &mut out,
+            StreamId {
+                ms: u64::MAX,
+                seq: 0,
+            },
+        );
+        bulk_id(&mut out, StreamId { ms: 0, seq: 10 });
+        assert_eq!(
+            out.as_slice(),
+            b"$22\r\n18446744073709551615-0\r\n$4\r\n0-10\r\n"
+        );
+    }
+
+    #[test]
     fn an_empty_stream_as_the_rewrite_writes_it() {
         let s = OwnedStream {
             last_id: StreamId { ms: 5, seq: 1 },
             ..OwnedStream::default()
         };
         let k = owned(OwnedValue::Stream(Box::new(s)), None);
-        let r = key_of(&mut Vec::new(), &k, Dialect::redis(7, 0), false);
+        let r = key_of(
+            &mut OutBuf::with_capacity(64),
+            &k,
+            Dialect::redis(7, 0),
+            false,
+        );
         assert_eq!(
             r,
             [
@@ -809,11 +866,16 @@ mod tests {
                 ],
             ]
         );
-        let r = key_of(&mut Vec::new(), &k, Dialect::redis(6, 2), false);
+        let r = key_of(
+            &mut OutBuf::with_capacity(64),
+            &k,
+            Dialect::redis(6, 2),
+            false,
+        );
         assert_eq!(r[1], ["XSETID", "k", "5-1"]);
         assert_eq!(
             key(
-                &mut Vec::new(),
+                &mut OutBuf::with_capacity(64),
                 &k,
                 &Dialect::redis(4, 0),
                 false,

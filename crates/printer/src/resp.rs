@@ -13,6 +13,7 @@
 //! With [`Restore::commands`], each key is written instead as the plain
 //! commands a server's AOF rewrite emits ([`crate::commands`]).
 
+use crate::commands::{array, bulk, bulk_header};
 use crate::error::PrintError;
 use crate::out::OutBuf;
 use rdbscope_rdb::crc::{crc64_small, Crc64};
@@ -285,7 +286,8 @@ impl<W: Write> RespPrinter<W> {
         self.flush_if_full()
     }
 
-    /// The key as plain commands ([`crate::commands`]).
+    /// The key as plain commands ([`crate::commands`]), written straight
+    /// into the output after a SELECT if needed.
     fn commands(
         &mut self,
         k: &KeyRecord<'_>,
@@ -293,32 +295,31 @@ impl<W: Write> RespPrinter<W> {
     ) -> Result<(), PrintError> {
         // Most keys straight from their bytes; streams, module values and
         // hashes with field TTLs through their owned form.
-        self.value.clear();
+        let (at, selected) = (self.out.len(), self.selected);
+        self.select(k.db);
         let direct = crate::commands::record(
-            &mut self.value,
+            &mut self.out,
             k,
             d,
             self.source_scores,
             self.restore.replace,
             &mut self.elems,
             &mut self.scratch,
-        )
-        .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
-        if !direct {
-            let owned = k
-                .to_owned(&mut self.scratch)
-                .map_err(|e| PrintError::Rdb(k.annotate(e)))?;
-            return self.owned_commands(&owned, d, Some(k));
+        );
+        let r = match direct {
+            Ok(true) => return self.flush_if_full(),
+            Ok(false) => match k.to_owned(&mut self.scratch) {
+                Ok(owned) => self.owned_commands(&owned, d, Some(k)),
+                Err(e) => Err(PrintError::Rdb(k.annotate(e))),
+            },
+            Err(e) => Err(PrintError::Rdb(k.annotate(e))),
+        };
+        if r.is_err() && self.out.len() >= at {
+            // Nothing of a key that is not written, not even its SELECT.
+            self.out.truncate(at);
+            self.selected = selected;
         }
-        self.put_key_commands(k.db)
-    }
-
-    /// `SELECT db` when the output has another database selected, then the
-    /// key's commands made in `self.value`.
-    fn put_key_commands(&mut self, db: u64) -> Result<(), PrintError> {
-        self.select(db);
-        self.out.put(&self.value);
-        self.flush_if_full()
+        r
     }
 
     /// `SELECT db` unless it is selected already.
@@ -340,17 +341,7 @@ impl<W: Write> RespPrinter<W> {
         d: &crate::commands::Dialect,
         k: Option<&KeyRecord<'_>>,
     ) -> Result<(), PrintError> {
-        self.value.clear();
-        let mut left = crate::commands::Left::default();
-        let written = crate::commands::key(
-            &mut self.value,
-            owned,
-            d,
-            self.restore.replace,
-            self.restore.drop_field_ttl,
-            &mut left,
-        );
-        if let Err(m) = written {
+        if let Some(m) = crate::commands::missing(owned, d, self.restore.drop_field_ttl) {
             let hint = match m {
                 crate::commands::Missing::FieldTtls => {
                     " (--drop field-ttl writes the fields without them)"
@@ -374,9 +365,20 @@ impl<W: Write> RespPrinter<W> {
                 )),
             });
         }
+        self.select(owned.db);
+        let mut left = crate::commands::Left::default();
+        let written = crate::commands::key(
+            &mut self.out,
+            owned,
+            d,
+            self.restore.replace,
+            self.restore.drop_field_ttl,
+            &mut left,
+        );
+        debug_assert!(written.is_ok(), "checked by `missing` above");
         self.dropped_field_ttls += left.field_ttls;
         self.lost_stream_counters += left.stream_counters;
-        self.put_key_commands(owned.db)
+        self.flush_if_full()
     }
 
     /// An owned record (read from a JSON dump) as plain commands: a key's
@@ -445,26 +447,6 @@ impl RespPrinter<std::io::Sink> {
     pub fn into_buffer(self) -> Vec<u8> {
         self.out.into_vec()
     }
-}
-
-fn array(o: &mut OutBuf, n: usize) {
-    let mut tmp = [0u8; 20];
-    o.push(b'*');
-    o.put(int_text(n as i64, &mut tmp));
-    o.put(b"\r\n");
-}
-
-fn bulk_header(o: &mut OutBuf, len: usize) {
-    let mut tmp = [0u8; 20];
-    o.push(b'$');
-    o.put(int_text(len as i64, &mut tmp));
-    o.put(b"\r\n");
-}
-
-fn bulk(o: &mut OutBuf, b: &[u8]) {
-    bulk_header(o, b.len());
-    o.put(b);
-    o.put(b"\r\n");
 }
 
 #[cfg(test)]
