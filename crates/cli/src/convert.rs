@@ -267,6 +267,26 @@ pub fn run(a: &ConvertArgs) -> Outcome {
     options::finish_output(out, outcome, salvaged)
 }
 
+/// The keys' report of a conversion walk, or `None` after reporting what
+/// stopped it: an encoding or write error, or the input's first broken
+/// record.
+fn walked_keys<E: std::fmt::Display>(
+    name: &str,
+    r: Result<(Report, Option<E>), String>,
+) -> Option<Report> {
+    match r {
+        Ok((keys, None)) => Some(keys),
+        Ok((_, Some(e))) => {
+            eprintln!("rdbscope: {name}: {e}");
+            None
+        }
+        Err(e) => {
+            eprintln!("rdbscope: {name}: {e}");
+            None
+        }
+    }
+}
+
 /// `--to aof-dir`: a Redis 7 append-only directory, made beside its final
 /// place and renamed into it when whole (never over an existing one): the
 /// BASE written by this same command (`--to rdb` or `--to aof`), an empty
@@ -475,23 +495,9 @@ fn to_rdb(
                 )
             });
             drop(progress);
-            match r {
-                Err(e) => {
-                    eprintln!("rdbscope: {name}: {e}");
-                    return (Outcome::Problem, false);
-                }
-                Ok((_, walked)) if walked.error.is_some() => {
-                    eprintln!(
-                        "rdbscope: {name}: {}",
-                        walked
-                            .error
-                            .as_ref()
-                            .map(|e| e.to_string())
-                            .unwrap_or_default()
-                    );
-                    return (Outcome::Problem, false);
-                }
-                Ok((keys, _)) => keys,
+            match walked_keys(name, r.map(|(keys, w)| (keys, w.error))) {
+                Some(keys) => keys,
+                None => return (Outcome::Problem, false),
             }
         }
         Kind::Json(mut input) => {
@@ -519,18 +525,9 @@ fn to_rdb(
                 &mut conv,
             );
             drop(progress);
-            match r {
-                Err(e) => {
-                    eprintln!("rdbscope: {name}: {e}");
-                    return (Outcome::Problem, false);
-                }
-                Ok((_, walked)) if walked.error.is_some() => {
-                    if let Some(e) = walked.error {
-                        eprintln!("rdbscope: {name}: {e}");
-                    }
-                    return (Outcome::Problem, false);
-                }
-                Ok((keys, _)) => keys,
+            match walked_keys(name, r.map(|(keys, w)| (keys, w.error))) {
+                Some(keys) => keys,
+                None => return (Outcome::Problem, false),
             }
         }
         Kind::Aof(_) => return (Outcome::Failure, false),

@@ -636,46 +636,72 @@ impl<W: Write> Converter<W> {
     }
 }
 
-/// The engine sink: one chunk of records to items.
-struct ConvertSink {
+/// What both sinks keep for a chunk: its encoded items, the encoder's
+/// report, and the error that stopped it.
+struct Batch {
     enc: Encoder,
-    scratch: Scratch,
     items: Items,
     spare: Spare,
     error: Option<String>,
 }
 
-impl Sink for ConvertSink {
-    type Chunk = (Items, Report, Option<String>);
+/// The value of one chunk for the collector.
+type ChunkValue = (Items, Report, Option<String>);
 
-    fn record(&mut self, r: &Record<'_>, _at: &At) -> Flow {
-        if let Record::Key(k) = r {
-            match self.enc.record(k, &mut self.scratch, &mut self.items) {
-                Ok(_) => {}
-                Err(e) => {
-                    self.error = Some(e);
-                    return Flow::Stop;
-                }
-            }
-            return Flow::Continue;
+impl Batch {
+    fn new(opts: &Arc<Options>, spare: &Spare) -> Batch {
+        Batch {
+            enc: Encoder::new(opts.clone()),
+            items: Items::new(),
+            spare: spare.clone(),
+            error: None,
         }
-        match r.to_owned(&mut self.scratch) {
-            Ok(other) => self.items.push_other(other),
-            Err(e) => {
-                self.error = Some(e.to_string());
-                return Flow::Stop;
-            }
-        }
-        Flow::Continue
     }
 
-    fn end(&mut self) -> Self::Chunk {
+    /// Keeps `r`'s error, if any; whether to go on.
+    fn flow<T>(&mut self, r: Result<T, String>) -> Flow {
+        match r {
+            Ok(_) => Flow::Continue,
+            Err(e) => {
+                self.error = Some(e);
+                Flow::Stop
+            }
+        }
+    }
+
+    fn end(&mut self) -> ChunkValue {
         let next = self.spare.take();
         (
             std::mem::replace(&mut self.items, next),
             std::mem::take(&mut self.enc.report),
             self.error.take(),
         )
+    }
+}
+
+/// The engine sink: one chunk of records to items.
+struct ConvertSink {
+    batch: Batch,
+    scratch: Scratch,
+}
+
+impl Sink for ConvertSink {
+    type Chunk = ChunkValue;
+
+    fn record(&mut self, r: &Record<'_>, _at: &At) -> Flow {
+        let b = &mut self.batch;
+        let r = match r {
+            Record::Key(k) => b.enc.record(k, &mut self.scratch, &mut b.items).map(drop),
+            r => r
+                .to_owned(&mut self.scratch)
+                .map(|other| b.items.push_other(other))
+                .map_err(|e| e.to_string()),
+        };
+        b.flow(r)
+    }
+
+    fn end(&mut self) -> Self::Chunk {
+        self.batch.end()
     }
 }
 
@@ -706,8 +732,8 @@ impl<'c, W: Write> ConvertCollector<'c, W> {
     }
 }
 
-impl<W: Write> Collector<(Items, Report, Option<String>)> for ConvertCollector<'_, W> {
-    fn collect(&mut self, (items, report, error): (Items, Report, Option<String>)) -> Flow {
+impl<W: Write> Collector<ChunkValue> for ConvertCollector<'_, W> {
+    fn collect(&mut self, (items, report, error): ChunkValue) -> Flow {
         self.keys.merge(report);
         let written = self.conv.write(&items);
         self.spare.give(items);
@@ -744,11 +770,8 @@ pub fn convert_rdb<W: Write>(
         engine,
         on_progress,
         |_: &Header| ConvertSink {
-            enc: Encoder::new(opts.clone()),
+            batch: Batch::new(opts, &spare),
             scratch: Scratch::with_limit(opts.max_decompressed),
-            items: Items::new(),
-            spare: spare.clone(),
-            error: None,
         },
         &mut c,
     );
@@ -756,38 +779,26 @@ pub fn convert_rdb<W: Write>(
 }
 
 /// The JSON walk's sink: one batch of owned records to items.
-struct JsonSink {
-    enc: Encoder,
-    items: Items,
-    spare: Spare,
-    error: Option<String>,
-}
+struct JsonSink(Batch);
 
 impl RecordSink for JsonSink {
-    type Chunk = (Items, Report, Option<String>);
+    type Chunk = ChunkValue;
 
     fn record(&mut self, r: OwnedRecord) -> Flow {
-        match r {
-            OwnedRecord::Key(k) => {
-                if self.enc.selects(&k) {
-                    if let Err(e) = self.enc.key(&k, &mut self.items) {
-                        self.error = Some(e);
-                        return Flow::Stop;
-                    }
-                }
+        let b = &mut self.0;
+        let r = match r {
+            OwnedRecord::Key(k) if b.enc.selects(&k) => b.enc.key(&k, &mut b.items).map(drop),
+            OwnedRecord::Key(_) => Ok(()),
+            other => {
+                b.items.push_other(other);
+                Ok(())
             }
-            other => self.items.push_other(other),
-        }
-        Flow::Continue
+        };
+        b.flow(r)
     }
 
     fn end(&mut self) -> Self::Chunk {
-        let next = self.spare.take();
-        (
-            std::mem::replace(&mut self.items, next),
-            std::mem::take(&mut self.enc.report),
-            self.error.take(),
-        )
+        self.0.end()
     }
 }
 
@@ -808,12 +819,7 @@ pub fn convert_json<R: std::io::BufRead, W: Write>(
         reader,
         threads,
         on_progress,
-        || JsonSink {
-            enc: Encoder::new(opts.clone()),
-            items: Items::new(),
-            spare: spare.clone(),
-            error: None,
-        },
+        || JsonSink(Batch::new(opts, &spare)),
         &mut c,
     );
     c.result(walked)
