@@ -34,7 +34,7 @@
 
 use crate::out::OutBuf;
 use rdbscope_rdb::owned::{OwnedHash, OwnedStream};
-use rdbscope_rdb::rdb_string::int_text;
+use rdbscope_rdb::rdb_string::{int_text, uint_text};
 use rdbscope_rdb::write::score_text::ScoreText;
 use rdbscope_rdb::{OwnedKey, OwnedValue, StreamId};
 
@@ -167,26 +167,13 @@ pub fn bulk_int(out: &mut OutBuf, v: i64) {
 /// Appends a stream ID as `ms-seq`.
 fn bulk_id(out: &mut OutBuf, id: StreamId) {
     let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
-    let ms = int_text_u64(id.ms, &mut a);
-    let seq = int_text_u64(id.seq, &mut b);
+    let ms = uint_text(id.ms, &mut a);
+    let seq = uint_text(id.seq, &mut b);
     bulk_header(out, ms.len() + 1 + seq.len());
     out.put(ms);
     out.push(b'-');
     out.put(seq);
     out.put(b"\r\n");
-}
-
-/// The decimal text of `v` (all of u64: stream ID parts).
-fn int_text_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 /// What in `k` the dialect has no command for (`drop_field_ttls`: hash

@@ -206,7 +206,26 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 /// digits per division.
 #[inline]
 pub fn int_text(v: i64, tmp: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
+    let mut i = digits(v.unsigned_abs(), tmp);
+    if v < 0 {
+        // 19 digits at most for |i64::MIN|, so index 0 is free.
+        i -= 1;
+        tmp[i] = b'-';
+    }
+    &tmp[i..]
+}
+
+/// [`int_text`] for the whole `u64` range (stream ID parts, 20 digits at
+/// most).
+#[inline]
+pub fn uint_text(n: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let i = digits(n, tmp);
+    &tmp[i..]
+}
+
+/// Writes the digits of `n` at the end of `tmp`; where they start.
+#[inline]
+fn digits(mut n: u64, tmp: &mut [u8; 20]) -> usize {
     let mut i = tmp.len();
     while n >= 100 {
         let d = (n % 100) as usize * 2;
@@ -222,12 +241,7 @@ pub fn int_text(v: i64, tmp: &mut [u8; 20]) -> &[u8] {
         i -= 1;
         tmp[i] = b'0' + n as u8;
     }
-    if v < 0 {
-        // 19 digits at most for |i64::MIN|, so index 0 is free.
-        i -= 1;
-        tmp[i] = b'-';
-    }
-    &tmp[i..]
+    i
 }
 
 fn itoa_len(v: i64) -> usize {
