@@ -41,6 +41,7 @@
 //! the input is a slice of the whole file (salvage needs to move backwards
 //! and forwards in it).
 
+use crate::types::BlobKind;
 use crate::{Error, Header, OwnedRecord, Rdb, Record, Records, Resume, Scratch};
 
 /// A stretch of the file that was skipped.
@@ -113,7 +114,7 @@ fn damaged_blob(data: &[u8], from: u64, header: Header) -> (Option<u64>, Vec<u64
         let mut ends = Vec::new();
         for prefix in [1u64, 2, 5] {
             let start = at + prefix;
-            let Some(size) = kind.declared_size(data, start) else {
+            let Some(size) = declared_size(kind, data, start) else {
                 continue;
             };
             let Some(end) = start.checked_add(size).filter(|&e| e <= data.len() as u64) else {
@@ -133,46 +134,26 @@ fn damaged_blob(data: &[u8], from: u64, header: Header) -> (Option<u64>, Vec<u64
     none
 }
 
-/// The kinds of compact blob, by how their size can be read.
-#[derive(Clone, Copy)]
-enum BlobKind {
-    Zipmap,
-    Ziplist,
-    Intset,
-    Listpack,
-}
-
-impl BlobKind {
-    /// The smallest blob of the kind: zipmap 2 bytes, ziplist 11, intset
-    /// 8, listpack 7.
-    fn min_size(self) -> u64 {
-        match self {
-            BlobKind::Zipmap => 2,
-            BlobKind::Ziplist => 11,
-            BlobKind::Intset => 8,
-            BlobKind::Listpack => 7,
-        }
-    }
-
-    /// The size a blob starting at `at` declares for itself.
-    fn declared_size(self, data: &[u8], at: u64) -> Option<u64> {
-        let word = |o: u64| -> Option<u64> {
-            let b = data.get((at + o) as usize..(at + o + 4) as usize)?;
-            Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-        };
-        let size = match self {
-            BlobKind::Zipmap => return None,
-            BlobKind::Ziplist | BlobKind::Listpack => word(0)?,
-            BlobKind::Intset => {
-                let width = word(0)?;
-                if ![2, 4, 8].contains(&width) {
-                    return None;
-                }
-                8 + width * word(4)?
+/// The size a blob of `kind` starting at `at` declares for itself (a
+/// listpack and a ziplist start with their total size, an intset with its
+/// width and count; a zipmap says nothing).
+fn declared_size(kind: BlobKind, data: &[u8], at: u64) -> Option<u64> {
+    let word = |o: u64| -> Option<u64> {
+        let b = data.get((at + o) as usize..(at + o + 4) as usize)?;
+        Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+    };
+    let size = match kind {
+        BlobKind::Zipmap => return None,
+        BlobKind::Ziplist | BlobKind::Listpack => word(0)?,
+        BlobKind::Intset => {
+            let width = word(0)?;
+            if ![2, 4, 8].contains(&width) {
+                return None;
             }
-        };
-        (size >= self.min_size()).then_some(size)
-    }
+            8 + width * word(4)?
+        }
+    };
+    (size >= kind.min_size()).then_some(size)
 }
 
 /// Reads a key record's opcodes, type and key; for a value made of
@@ -184,7 +165,6 @@ fn blob_layout(
     header: Header,
 ) -> Option<(BlobKind, u64, bool)> {
     use crate::types::opcode::{EXPIRETIME, EXPIRETIME_MS, FREQ, IDLE};
-    use crate::Encoding::*;
     // The opcodes a key record starts with.
     loop {
         match *data.get(c.offset())? {
@@ -200,17 +180,13 @@ fn blob_layout(
     }
     let enc = crate::Encoding::from_type_byte(c.u8("type").ok()?, header.flavor)?;
     c.rdb_string("key").ok()?;
-    let (kind, counted, containers) = match enc {
-        HashZipmap => (BlobKind::Zipmap, false, false),
-        ListZiplist | ZSetZiplist | HashZiplist => (BlobKind::Ziplist, false, false),
-        SetIntset => (BlobKind::Intset, false, false),
-        HashListpack | ZSetListpack | SetListpack => (BlobKind::Listpack, false, false),
-        ListQuicklist => (BlobKind::Ziplist, true, false),
-        ListQuicklist2 => (BlobKind::Listpack, true, true),
-        _ => return None,
+    let layout = enc.blob_layout()?;
+    let nodes = if layout.counted {
+        c.len("count").ok()?
+    } else {
+        1
     };
-    let nodes = if counted { c.len("count").ok()? } else { 1 };
-    Some((kind, nodes, containers))
+    Some((layout.kind, nodes, layout.containers))
 }
 
 /// What a salvage found.

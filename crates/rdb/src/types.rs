@@ -219,7 +219,68 @@ pub enum Encoding {
     ValkeyHash2,
 }
 
+/// The kinds of compact blob (one RDB string holding a packed structure)
+/// a value can be made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobKind {
+    /// `docs/format.md#zipmap`.
+    Zipmap,
+    /// `docs/format.md#ziplist`.
+    Ziplist,
+    /// `docs/format.md#intset`.
+    Intset,
+    /// `docs/format.md#listpack`.
+    Listpack,
+}
+
+impl BlobKind {
+    /// The size of the smallest (empty) blob of the kind: zipmap 2 bytes,
+    /// ziplist 11, intset 8, listpack 7.
+    pub fn min_size(self) -> u64 {
+        match self {
+            BlobKind::Zipmap => 2,
+            BlobKind::Ziplist => crate::ziplist::HEADER_SIZE as u64 + 1,
+            BlobKind::Intset => 8,
+            BlobKind::Listpack => crate::listpack::HEADER_SIZE as u64 + 1,
+        }
+    }
+}
+
+/// How a value made of compact blobs lays them out: one blob, or a
+/// quicklist's node count and nodes (each with a container byte first in
+/// quicklist v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobLayout {
+    /// What each blob holds.
+    pub kind: BlobKind,
+    /// A node count comes first (quicklists).
+    pub counted: bool,
+    /// Each node has a container byte before its blob (quicklist v2).
+    pub containers: bool,
+}
+
 impl Encoding {
+    /// For a value made of compact blobs, how they are laid out; `None`
+    /// for the other encodings.
+    pub fn blob_layout(self) -> Option<BlobLayout> {
+        use BlobKind::*;
+        use Encoding::*;
+        let (kind, counted, containers) = match self {
+            HashZipmap => (Zipmap, false, false),
+            ListZiplist | ZSetZiplist | HashZiplist => (Ziplist, false, false),
+            SetIntset => (Intset, false, false),
+            HashListpack | ZSetListpack | SetListpack => (Listpack, false, false),
+            ListQuicklist => (Ziplist, true, false),
+            ListQuicklist2 => (Listpack, true, true),
+            _ => return None,
+        };
+        Some(BlobLayout {
+            kind,
+            counted,
+            containers,
+        })
+    }
+
     /// Whether a server writing RDB files of `header`'s version saves
     /// values in this encoding: it converts whatever it loaded to its own
     /// encodings (`docs/format.md`, "Writing for a server version"). So a

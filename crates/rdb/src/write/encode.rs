@@ -437,7 +437,7 @@ pub fn record_value(
     // Only a compact value in an encoding the target's server writes can
     // come out with the same blobs.
     let same_form =
-        packed_nodes(k.value.type_byte()).is_some() && k.value.encoding().written_by(t.header);
+        k.value.encoding().blob_layout().is_some() && k.value.encoding().written_by(t.header);
     if !(t.strings.compress && same_form) {
         return record_value_as(out, k, t, drop_field_ttls, dropped, arena, scratch);
     }
@@ -467,7 +467,7 @@ pub fn record_value(
     let result = match written {
         Ok(type_byte) => {
             let start = out.len();
-            match compress_blobs(out, &ours, type_byte, k, &mut arena.buf) {
+            match compress_blobs(out, &ours, type_byte, t.header.flavor, k, &mut arena.buf) {
                 Ok(true) => Ok(type_byte),
                 // Not blobs after all (other thresholds): write it again,
                 // compressed as it goes.
@@ -485,33 +485,28 @@ pub fn record_value(
     result
 }
 
-/// For a type whose value is a run of compact blobs (one blob, or a
-/// quicklist's nodes), how each node starts: `None` for other types,
-/// `Some((has_count, has_container))`.
-fn packed_nodes(type_byte: u8) -> Option<(bool, bool)> {
-    match type_byte {
-        HASH_ZIPMAP | LIST_ZIPLIST | SET_INTSET | ZSET_ZIPLIST | HASH_ZIPLIST | HASH_LISTPACK
-        | ZSET_LISTPACK | SET_LISTPACK => Some((false, false)),
-        LIST_QUICKLIST => Some((true, false)),
-        LIST_QUICKLIST_2 => Some((true, true)),
-        _ => None,
-    }
-}
-
 /// Writes `plain` (a value of `type_byte` encoded with compression off)
 /// with its blobs compressed as Redis compresses them, taking the source
 /// key's compressed blob instead wherever it decompresses to the same
-/// bytes: Redis's compressor, given the same bytes, wrote those. `false`
+/// bytes (the file's own server compressed those very bytes). `false`
 /// (nothing written) when `type_byte` is not made of blobs.
 fn compress_blobs(
     out: &mut Vec<u8>,
     plain: &[u8],
     type_byte: u8,
+    flavor: Flavor,
     k: &crate::KeyRecord<'_>,
     buf: &mut Vec<u8>,
 ) -> Result<bool> {
     use crate::cursor::Cursor;
-    let Some((counted, containers)) = packed_nodes(type_byte) else {
+    let layout =
+        crate::Encoding::from_type_byte(type_byte, flavor).and_then(crate::Encoding::blob_layout);
+    let Some(crate::types::BlobLayout {
+        counted,
+        containers,
+        ..
+    }) = layout
+    else {
         return Ok(false);
     };
     let bad = |e: crate::Error| Error::Invalid(e.to_string());
