@@ -6,18 +6,8 @@
 //! decoding error). (`hostile_inputs.rs` does the same, at length, for
 //! `check` and `dump`, which share the decoder.)
 
+use rdbscope_testkit::workload::Rng;
 use std::process::Command;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 fn mutants(bytes: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
     let n = bytes.len() as u64;
