@@ -76,19 +76,16 @@ struct Done<T> {
 fn fill<R: BufRead>(
     reader: &mut JsonReader<R>,
     batch: &mut Batch,
-    one: &mut Vec<u8>,
     bytes: usize,
 ) -> Result<bool, ReadError> {
     batch.text.clear();
     batch.records.clear();
     while batch.text.len() < bytes {
-        match reader.next_text(one)? {
+        // Each record's text goes straight into the batch's buffer.
+        let start = batch.text.len();
+        match reader.next_text(&mut batch.text)? {
             None => return Ok(false),
-            Some(at) => {
-                let start = batch.text.len();
-                batch.text.extend_from_slice(one);
-                batch.records.push((start..batch.text.len(), at));
-            }
+            Some(at) => batch.records.push((start..batch.text.len(), at)),
         }
     }
     Ok(true)
@@ -140,7 +137,6 @@ where
     F: Fn() -> S + Sync,
 {
     let mut walked = JsonWalked::default();
-    let mut one = Vec::new();
     let bytes = crate::default_chunk_size();
     // Takes one batch's result; false once the walk is over.
     let mut settle = |done: Done<S::Chunk>, walked: &mut JsonWalked| -> bool {
@@ -160,7 +156,7 @@ where
         let mut sink = make_sink();
         let mut batch = Batch::default();
         loop {
-            let framed = fill(reader, &mut batch, &mut one, bytes);
+            let framed = fill(reader, &mut batch, bytes);
             on_progress(reader.offset());
             let more = matches!(framed, Ok(true));
             let mut done = run(&mut sink, std::mem::take(&mut batch), 0);
@@ -238,7 +234,7 @@ where
         };
         while input_left && !over {
             let mut batch = spare.pop().unwrap_or_default();
-            let framed = fill(reader, &mut batch, &mut one, bytes);
+            let framed = fill(reader, &mut batch, bytes);
             on_progress(reader.offset());
             input_left = matches!(framed, Ok(true));
             if let Err(e) = framed {

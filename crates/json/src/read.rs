@@ -117,12 +117,11 @@ impl<R: BufRead> Counting<R> {
         }
     }
 
-    /// Copies one JSON object or array, from its opening bracket (the
-    /// next byte) through the matching closing one, into `out`, following
+    /// Appends one JSON object or array, from its opening bracket (the
+    /// next byte) through the matching closing one, to `out`, following
     /// strings and nesting without parsing anything else; `false` if the
     /// input ends first. Memory: the value itself.
     fn take_value(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
-        out.clear();
         // The object ends at the brace that brings the brace depth back to
         // 0 outside strings (brackets need no count: the value is an
         // object). The scan jumps from one interesting byte to the next.
@@ -264,6 +263,7 @@ impl<R: BufRead> JsonReader<R> {
 
     fn next_inner(&mut self) -> Result<Option<OwnedRecord>, ReadError> {
         let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
         let r = match self.next_text_inner(&mut buf) {
             Ok(Some(at)) => parse_record(&buf, at).map(Some),
             Ok(None) => Ok(None),
@@ -273,8 +273,9 @@ impl<R: BufRead> JsonReader<R> {
         r
     }
 
-    /// The next record's text (one JSON object, not parsed yet) into
-    /// `out`, and where it starts; `None` at the end of the input. The
+    /// Appends the next record's text (one JSON object, not parsed yet) to
+    /// `out` (on an error, maybe part of it), and says where in the input
+    /// it starts; `None` at the end of the input. The
     /// framing is checked as [`JsonReader::next_record`] checks it;
     /// [`parse_record`] reads the text, on any thread.
     pub fn next_text(&mut self, out: &mut Vec<u8>) -> Result<Option<RecordAt>, ReadError> {
