@@ -98,6 +98,9 @@ pub struct Error {
     pub rdb_type: Option<u8>,
     /// Offset of the record's first byte, when inside a key record.
     pub record_offset: Option<u64>,
+    /// Offset of the value's first byte, when the value is what did not
+    /// read (salvage reads what its structure still says from there).
+    pub value_offset: Option<u64>,
     /// What went wrong.
     pub kind: ErrorKind,
     /// The rule of the format the input broke (its stable id goes into
@@ -130,6 +133,7 @@ impl Error {
             key: None,
             rdb_type: None,
             record_offset: None,
+            value_offset: None,
             kind,
         }
     }

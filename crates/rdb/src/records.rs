@@ -732,11 +732,13 @@ impl<'a> Records<'a> {
             e.record_offset = Some(record_start as u64);
             e
         })?;
+        let value_at = c.offset() as u64;
         let value = Value::skim(c, encoding, t).map_err(|e| {
             let mut e = e.with_stage(Stage::ReadValue);
             e.key = key.to_vec().ok();
             e.rdb_type = Some(t);
             e.record_offset = Some(record_start as u64);
+            e.value_offset = Some(value_at);
             e
         })?;
         Ok(Record::Key(KeyRecord {

@@ -79,7 +79,7 @@ fn plausible(header: Header, r: &Record<'_>, s: &mut Scratch) -> bool {
     }
 }
 
-/// What the structure of the key record at `from` still says when the
+/// What the structure of a failed key record's value still says when the
 /// string of one of its compact blobs or quicklist nodes does not read
 /// (the damage hit its length prefix): the least the record can end at
 /// (that prefix and the smallest blob of its kind are still ahead, so a
@@ -88,14 +88,27 @@ fn plausible(header: Header, r: &Record<'_>, s: &mut Scratch) -> bool {
 /// field is intact (a listpack and a ziplist start with their total
 /// size as 4 bytes, an intset with its width and count), tried for each
 /// size the damaged prefix may have had (1, 2 or 5 bytes).
-fn damaged_blob(data: &[u8], from: u64, header: Header) -> (Option<u64>, Vec<u64>) {
+/// `value` is where the failed key's value starts and its type byte, as
+/// the record walk found them (the error carries them).
+fn damaged_blob(data: &[u8], value: Option<(u64, u8)>, header: Header) -> (Option<u64>, Vec<u64>) {
     let none = (None, Vec::new());
-    let mut c = match data.get(from as usize..) {
-        Some(d) => crate::cursor::Cursor::new(d, from as usize),
-        None => return none,
-    };
-    let Some((kind, nodes, containers)) = blob_layout(&mut c, data, header) else {
+    let Some((value_at, type_byte)) = value else {
         return none;
+    };
+    let layout = crate::Encoding::from_type_byte(type_byte, header.flavor)
+        .and_then(crate::Encoding::blob_layout);
+    let (Some(layout), Some(d)) = (layout, data.get(value_at as usize..)) else {
+        return none;
+    };
+    let mut c = crate::cursor::Cursor::new(d, value_at as usize);
+    let (kind, containers) = (layout.kind, layout.containers);
+    let nodes = if layout.counted {
+        match c.len("count") {
+            Ok(n) => n,
+            Err(_) => return none,
+        }
+    } else {
+        1
     };
     for i in 0..nodes {
         let mut min = kind.min_size();
@@ -154,39 +167,6 @@ fn declared_size(kind: BlobKind, data: &[u8], at: u64) -> Option<u64> {
         }
     };
     (size >= kind.min_size()).then_some(size)
-}
-
-/// Reads a key record's opcodes, type and key; for a value made of
-/// compact blobs, their kind, how many there are and whether each has a
-/// container byte before it.
-fn blob_layout(
-    c: &mut crate::cursor::Cursor<'_>,
-    data: &[u8],
-    header: Header,
-) -> Option<(BlobKind, u64, bool)> {
-    use crate::types::opcode::{EXPIRETIME, EXPIRETIME_MS, FREQ, IDLE};
-    // The opcodes a key record starts with.
-    loop {
-        match *data.get(c.offset())? {
-            EXPIRETIME_MS => drop(c.take(9, "expire").ok()?),
-            EXPIRETIME => drop(c.take(5, "expire").ok()?),
-            FREQ => drop(c.take(2, "freq").ok()?),
-            IDLE => {
-                c.u8("idle").ok()?;
-                c.len("idle").ok()?;
-            }
-            _ => break,
-        }
-    }
-    let enc = crate::Encoding::from_type_byte(c.u8("type").ok()?, header.flavor)?;
-    c.rdb_string("key").ok()?;
-    let layout = enc.blob_layout()?;
-    let nodes = if layout.counted {
-        c.len("count").ok()?
-    } else {
-        1
-    };
-    Some((layout.kind, nodes, layout.containers))
 }
 
 /// What a salvage found.
@@ -408,6 +388,22 @@ impl<'f, E> Giver<'f, E> {
 
 const JOIN_KEYS: usize = 3;
 
+/// A record that could not be read.
+struct Failed {
+    /// Where it starts.
+    from: u64,
+    /// Why.
+    error: String,
+    /// The database selected there.
+    db: u64,
+    /// Where it ends by its own lengths, when only its value failed to
+    /// decode in full.
+    framed_end: Option<u64>,
+    /// Where its value starts and its type byte, when the value's own
+    /// framing is what failed.
+    value: Option<(u64, u8)>,
+}
+
 fn walk<E>(
     data: &[u8],
     header: Header,
@@ -424,10 +420,7 @@ fn walk<E>(
     let mut held: Option<(u64, u64, OwnedRecord)> = None;
     loop {
         let mut records = Records::resume(&data[state.offset as usize..], &state);
-        // Where the failed record starts, why, its database, and where it
-        // ends by its own lengths when those read (its value is what
-        // failed).
-        let failed: Option<(u64, String, u64, Option<u64>)> = loop {
+        let failed: Option<Failed> = loop {
             let start = records.offset();
             let db = records.db();
             match records.next() {
@@ -436,7 +429,15 @@ fn walk<E>(
                     g.out.checksum_mismatch = true;
                     break None;
                 }
-                Some(Err(e)) => break Some((start, e.to_string(), db, None)),
+                Some(Err(e)) => {
+                    break Some(Failed {
+                        from: start,
+                        value: e.value_offset.zip(e.rdb_type),
+                        error: e.to_string(),
+                        db,
+                        framed_end: None,
+                    });
+                }
                 Some(Ok(r)) => match r.to_owned(scratch).and_then(|o| match &r {
                     Record::Key(k) => rules(k, scratch).map(|()| o),
                     _ => Ok(o),
@@ -446,7 +447,13 @@ fn walk<E>(
                             Record::Key(k) => k.annotate(e),
                             _ => e,
                         };
-                        break Some((start, e.to_string(), db, Some(records.offset())));
+                        break Some(Failed {
+                            from: start,
+                            error: e.to_string(),
+                            db,
+                            framed_end: Some(records.offset()),
+                            value: None,
+                        });
                     }
                     Ok(o) => {
                         let is_eof = matches!(o, OwnedRecord::Eof { .. });
@@ -460,7 +467,14 @@ fn walk<E>(
                 },
             }
         };
-        let Some((from, error, db, framed_end)) = failed else {
+        let Some(Failed {
+            from,
+            error,
+            db,
+            framed_end,
+            value,
+        }) = failed
+        else {
             if let Some((s, e, prev)) = held.take() {
                 g.offer(s, e, prev)?;
             }
@@ -477,7 +491,7 @@ fn walk<E>(
         // them (a length grown by damage) and is the one dropped.
         // A blob whose length prefix was damaged may still say its own
         // size: where the record would end then is tried like its own end.
-        let (least, blob_ends) = damaged_blob(data, from, header);
+        let (least, blob_ends) = damaged_blob(data, value, header);
         let framed = framed_end
             .into_iter()
             .chain(blob_ends)
