@@ -339,6 +339,8 @@ pub struct ConvertArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
     pub keys: KeyFilterArgs,
@@ -413,9 +415,41 @@ pub struct DigestArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// How an AOF input is replayed into a dataset.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReplayArgs {
+    /// AOF input: stop before the first `#TS:` annotation later than T
+    /// (what `redis-check-aof --truncate-to-timestamp T` keeps). T: Unix
+    /// seconds or YYYY-MM-DDTHH:MM:SSZ.
+    #[arg(long, value_name = "T", value_parser = parse_unix_seconds)]
+    pub until_timestamp: Option<i64>,
+    /// AOF input: stop at this byte offset of the last file, or of FILE
+    /// (a manifest's file name) with FILE:OFFSET.
+    #[arg(long, value_name = "[FILE:]OFFSET")]
+    pub until_offset: Option<String>,
+    /// AOF input: count and skip commands the replay engine does not
+    /// support instead of stopping at the first.
+    #[arg(long)]
+    pub skip_unsupported: bool,
+    /// AOF input: the time relative expires (EXPIRE, SET EX) count from, as
+    /// a server loading the file would use its clock (default: now).
+    #[arg(long, value_name = "NOW", value_parser = rdbscope_select::units::parse_time_ms)]
+    pub replay_now: Option<i64>,
+}
+
+/// Unix seconds, from seconds or a date.
+fn parse_unix_seconds(s: &str) -> Result<i64, String> {
+    if let Ok(v) = s.parse::<i64>() {
+        return Ok(v);
+    }
+    rdbscope_select::units::parse_time_ms(s).map(|ms| ms.div_euclid(1000))
 }
 
 #[derive(Args, Debug)]

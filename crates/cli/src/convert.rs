@@ -233,10 +233,6 @@ pub fn run(a: &ConvertArgs) -> Outcome {
     };
     let outcome = match (opened, target) {
         (Err(e), _) => e.report(&name),
-        (Ok(Kind::Aof(_)), _) => {
-            eprintln!("rdbscope: {name}: is an AOF: converting it needs its commands replayed, which rdbscope cannot do yet");
-            Outcome::Failure
-        }
         (Ok(kind), None) => to_dump(a, kind, to, drops, &filter, &name, &mut *w),
         (Ok(kind), Some((t, what))) => {
             let opts = Arc::new(Options {
@@ -429,7 +425,24 @@ fn to_dump(
                 Err(e) => crate::report::print_error(name, &e),
             }
         }
-        Kind::Aof(_) => Outcome::Failure,
+        Kind::Aof(aof) => {
+            let replayed =
+                match crate::replay::run(&aof, name, &a.replay, &a.common, a.target.as_ref()) {
+                    Ok(r) => r,
+                    Err(outcome) => return outcome,
+                };
+            crate::replay::report(name, &replayed, a.quiet);
+            let mut it = replayed.records();
+            crate::dump_json::records_to(
+                &mut || Ok(it.next()),
+                format,
+                false,
+                &restore,
+                filter,
+                name,
+                w,
+            )
+        }
     }
 }
 
@@ -530,7 +543,45 @@ fn to_rdb(
                 None => return (Outcome::Problem, false),
             }
         }
-        Kind::Aof(_) => return (Outcome::Failure, false),
+        Kind::Aof(aof) => {
+            let replayed =
+                match crate::replay::run(&aof, name, &a.replay, &a.common, a.target.as_ref()) {
+                    Ok(r) => r,
+                    Err(outcome) => return (outcome, false),
+                };
+            crate::replay::report(name, &replayed, a.quiet);
+            let mut enc = Encoder::new(opts.clone());
+            let mut items = Items::new();
+            for r in replayed.records() {
+                items.clear();
+                match r {
+                    OwnedRecord::Key(k) => {
+                        if !enc.selects(&k) {
+                            continue;
+                        }
+                        match enc.key(&k, &mut items) {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                if !enc.report.refused.is_empty() {
+                                    conv.halt();
+                                }
+                                continue;
+                            }
+                            Err(e) => {
+                                eprintln!("rdbscope: {name}: {e}");
+                                return (Outcome::Failure, false);
+                            }
+                        }
+                    }
+                    other => items.push_other(other),
+                }
+                if let Err(e) = conv.write(&items) {
+                    eprintln!("rdbscope: {}: write error: {e}", a.output.display());
+                    return (Outcome::Failure, false);
+                }
+            }
+            std::mem::take(&mut enc.report)
+        }
     };
     match conv.finish(keys) {
         (report, Ok(Some(_))) => {

@@ -26,13 +26,7 @@ pub fn run(a: &DigestArgs) -> Outcome {
     let outcome = match open(&a.input) {
         Ok(Kind::Rdb(input)) => rdb(a, input, &name, &mut out),
         Ok(Kind::Json(input)) => json(a, input, &name, &mut out),
-        Ok(Kind::Aof(_)) => {
-            eprintln!(
-                "rdbscope: {name}: is an AOF: its digest needs its commands replayed, \
-                 which rdbscope cannot do yet (load it into a server and run DEBUG DIGEST)"
-            );
-            Outcome::Failure
-        }
+        Ok(Kind::Aof(x)) => aof(a, x, &name, &mut out),
         Err(e) => e.report(&name),
     };
     options::finish_output(out, outcome, false)
@@ -111,6 +105,35 @@ fn json(a: &DigestArgs, mut input: Input, name: &str, out: &mut impl Write) -> O
         }
     };
     let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
+    records(a, name, out, &mut || {
+        reader.next_record().map_err(|e| e.to_string())
+    })
+}
+
+/// The digest of an AOF: its commands replayed, the dataset digested.
+fn aof(
+    a: &DigestArgs,
+    aof: rdbscope_aof::source::Aof,
+    name: &str,
+    out: &mut impl Write,
+) -> Outcome {
+    let replayed =
+        match crate::replay::run(&aof, name, &a.replay, &a.common, a.server_version.as_ref()) {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        };
+    crate::replay::report(name, &replayed, false);
+    let mut it = replayed.records();
+    records(a, name, out, &mut || Ok(it.next()))
+}
+
+/// The digest of owned records (a JSON dump's, a replayed AOF's).
+fn records(
+    a: &DigestArgs,
+    name: &str,
+    out: &mut impl Write,
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
+) -> Outcome {
     let mut header = None;
     let (mut redis, mut valkey) = (None, None);
     // Settled at the first key: the header and AUX records come before.
@@ -118,7 +141,7 @@ fn json(a: &DigestArgs, mut input: Input, name: &str, out: &mut impl Write) -> O
     let mut total = Digested::default();
     let mut lines = io::BufWriter::with_capacity(1 << 16, &mut *out);
     loop {
-        let record = match reader.next_record() {
+        let record = match next() {
             Ok(Some(r)) => r,
             Ok(None) => break,
             Err(e) => {

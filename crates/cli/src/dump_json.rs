@@ -36,7 +36,7 @@ pub fn run(
 /// arguments (`convert` writes JSON through it too).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_to<W: Write>(
-    mut input: Input,
+    input: Input,
     format: DumpFormat,
     keys_only: bool,
     restore: &rdbscope_printer::resp::Restore,
@@ -53,6 +53,7 @@ pub(crate) fn run_to<W: Write>(
         return Outcome::Failure;
     }
     // The input's content said JSON, so its first bytes do.
+    let mut input = input;
     let layout = match input.head() {
         Ok(head) => sniff(head).unwrap_or(JsonLayout::Lines),
         Err(e) => {
@@ -60,8 +61,25 @@ pub(crate) fn run_to<W: Write>(
             return Outcome::Problem;
         }
     };
+    let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
+    let mut next = || reader.next_record().map_err(|e| e.to_string());
+    records_to(&mut next, format, keys_only, restore, filter, name, out)
+}
+
+/// Owned records (a JSON dump's, a replayed AOF's) printed as `dump`
+/// prints them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn records_to<W: Write>(
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
+    format: DumpFormat,
+    keys_only: bool,
+    restore: &rdbscope_printer::resp::Restore,
+    filter: &KeyFilter,
+    name: &str,
+    out: W,
+) -> Outcome {
     if format == DumpFormat::Commands {
-        return commands(input, layout, restore, filter, name, out);
+        return commands(next, restore, filter, name, out);
     }
     let out_layout = if format == DumpFormat::Json {
         Layout::Document
@@ -74,13 +92,7 @@ pub(crate) fn run_to<W: Write>(
         p = p.without_values();
     }
     let records_too = !keys_only && !filter.is_active();
-    let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
-    let result = each_record(
-        &mut reader,
-        &mut filter,
-        |_| records_too,
-        |r| p.owned_record(r),
-    );
+    let result = each_record(next, &mut filter, |_| records_too, |r| p.owned_record(r));
     // On a problem, what was read before it is still written.
     let finished = match result {
         Ok(()) => Some(p.finish().and_then(|mut w| Ok(w.flush()?))),
@@ -92,13 +104,13 @@ pub(crate) fn run_to<W: Write>(
 /// Reads every record of `reader`, giving `print` the keys `filter`
 /// selects and the other records `other` keeps; the file's `ctime` AUX
 /// field becomes the filter's time (the default `--now`, as for an RDB).
-fn each_record<R: std::io::BufRead>(
-    reader: &mut JsonReader<R>,
+fn each_record(
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
     filter: &mut KeyFilter,
     other: impl Fn(&OwnedRecord) -> bool,
     mut print: impl FnMut(&OwnedRecord) -> Result<(), PrintError>,
 ) -> Result<(), String> {
-    while let Some(r) = reader.next_record().map_err(|e| e.to_string())? {
+    while let Some(r) = next()? {
         if let OwnedRecord::Aux { name, value } = &r {
             if name == b"ctime" {
                 if let Some(t) = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok()) {
@@ -148,8 +160,7 @@ fn outcome(
 /// The JSON input's keys as the plain commands of a server's AOF rewrite
 /// (`--format commands`, `convert --to aof`), with its function libraries.
 fn commands<W: Write>(
-    input: Input,
-    layout: JsonLayout,
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
     restore: &rdbscope_printer::resp::Restore,
     filter: &KeyFilter,
     name: &str,
@@ -161,12 +172,11 @@ fn commands<W: Write>(
     };
     let mut p = rdbscope_printer::RespPrinter::new(out, &header).with_restore(*restore);
     let mut filter = filter.clone();
-    let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
     // Functions when the whole dataset is written; no other record has a
     // command.
     let whole = !filter.is_active();
     let result = each_record(
-        &mut reader,
+        next,
         &mut filter,
         |r| whole && matches!(r, OwnedRecord::Function { .. }),
         |r| p.owned_record(r),

@@ -14,6 +14,7 @@ mod fix;
 mod info;
 mod options;
 mod progress;
+mod replay;
 mod report;
 mod salvage;
 mod source;

@@ -67,6 +67,15 @@ impl ServerVersion {
         }
     }
 
+    /// The Redis version whose command semantics this server has: its own
+    /// for Redis, 7.2 for Valkey (forked from Redis 7.2.4).
+    pub fn redis_equivalent(&self) -> (u32, u32) {
+        match self.vendor {
+            Vendor::Redis => (self.major, self.minor),
+            Vendor::Valkey => (7, 2),
+        }
+    }
+
     /// The server that wrote a file, from its `valkey-ver` or `redis-ver`
     /// AUX field (Valkey 8 writes only `valkey-ver`).
     pub fn from_aux(redis_ver: Option<&[u8]>, valkey_ver: Option<&[u8]>) -> Option<ServerVersion> {

@@ -1,0 +1,112 @@
+//! An AOF input turned into a dataset (`rdbscope_replay`) for the commands
+//! that take one (`digest`, `convert`, `diff`, `rewrite`, `merge`): the
+//! options, and what the replay says on stderr.
+
+use crate::args::{CommonArgs, ReplayArgs};
+use crate::report::Outcome;
+use rdbscope_aof::source::Aof;
+use rdbscope_replay::{Options, Replayed, Replayer, Until};
+
+/// The replay options from the command line.
+pub fn options(r: &ReplayArgs, common: &CommonArgs) -> Result<Options, String> {
+    let mut o = Options {
+        skip_unsupported: r.skip_unsupported,
+        max_decompressed: common.max_value_size,
+        ..Options::default()
+    };
+    if let Some(now) = r.replay_now {
+        o.now_ms = now;
+    }
+    o.until = match (&r.until_timestamp, &r.until_offset) {
+        (Some(_), Some(_)) => {
+            return Err("--until-timestamp and --until-offset: give one".into());
+        }
+        (Some(t), None) => Until::Timestamp(*t),
+        (None, Some(s)) => {
+            let (file, off) = match s.rsplit_once(':') {
+                Some((f, o)) => (Some(f.to_string()), o),
+                None => (None, s.as_str()),
+            };
+            let off = off
+                .parse::<u64>()
+                .map_err(|_| format!("--until-offset {s}: expected [FILE:]OFFSET"))?;
+            Until::Offset(file, off)
+        }
+        (None, None) => Until::End,
+    };
+    Ok(o)
+}
+
+/// Replays `aof` into a fresh dataset; errors are printed. `server` is
+/// the loading server when the command names one.
+pub fn run(
+    aof: &Aof,
+    name: &str,
+    r: &ReplayArgs,
+    common: &CommonArgs,
+    server: Option<&rdbscope_digest::ServerVersion>,
+) -> Result<Replayed, Outcome> {
+    let mut opts = options(r, common).map_err(|e| {
+        eprintln!("rdbscope: {e}");
+        Outcome::Failure
+    })?;
+    opts.version = match server {
+        Some(v) => Some(v.redis_equivalent()),
+        // A single append-only file was written by Redis 6.2 or older
+        // (7.0 and Valkey write a directory) unless its preamble says
+        // otherwise; a directory's base names its writer or the newest
+        // rules apply.
+        None if !aof.is_multi_part() => Some((6, 2)),
+        None => None,
+    };
+    let mut rep = Replayer::new(opts);
+    into(&mut rep, aof, name)?;
+    Ok(rep.finish())
+}
+
+/// Replays `aof` onto what `rep` holds; errors are printed.
+pub fn into(rep: &mut Replayer, aof: &Aof, name: &str) -> Result<(), Outcome> {
+    if let Err(e) = rdbscope_replay::replay_into(rep, aof) {
+        eprintln!("rdbscope: {name}: replay stopped: {e}");
+        return Err(Outcome::Problem);
+    }
+    Ok(())
+}
+
+/// What a replay did that a user must know, on stderr.
+pub fn report(name: &str, r: &Replayed, quiet: bool) {
+    let s = &r.stats;
+    if let Some(t) = &s.truncated {
+        eprintln!("rdbscope: {name}: warning: truncated: {t}");
+    }
+    if s.open_transactions_dropped > 0 {
+        eprintln!(
+            "rdbscope: {name}: warning: {} transaction(s) left open where the input ends were not applied (MULTI without EXEC)",
+            s.open_transactions_dropped
+        );
+    }
+    if s.refused > 0 {
+        eprintln!(
+            "rdbscope: {name}: warning: {} command(s) a server would refuse changed nothing; the first: {}",
+            s.refused,
+            s.first_refused.as_deref().unwrap_or("")
+        );
+    }
+    if !s.unsupported.is_empty() {
+        let list: Vec<String> = s
+            .unsupported
+            .iter()
+            .map(|(c, n)| format!("{c} x{n}"))
+            .collect();
+        eprintln!(
+            "rdbscope: {name}: warning: skipped unsupported commands: {} (the first: {})",
+            list.join(", "),
+            s.first_unsupported.as_deref().unwrap_or("")
+        );
+    }
+    if !quiet {
+        if let Some((file, off)) = &s.stopped_at {
+            eprintln!("rdbscope: {name}: replay stopped at {file} offset {off} as asked");
+        }
+    }
+}

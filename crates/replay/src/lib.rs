@@ -1,0 +1,533 @@
+//! AOF replay: the commands of an append-only file applied to an
+//! in-memory dataset with the server's semantics, as a server loading it
+//! would (`loadAppendOnlyFiles` in `aof.c`), without a server.
+//!
+//! * [`Replayer`] holds the dataset ([`keyspace::Dataset`]: databases of
+//!   [`value::Val`]s, compact while small) and takes RDB bases and
+//!   preambles ([`Replayer::rdb`]) and command streams
+//!   ([`Replayer::commands`]), file after file as the manifest lists them.
+//! * [`replay`] does that for an [`Aof`] input (one file, an RDB-preamble
+//!   file, or a manifest and its files), with `--until-timestamp` and
+//!   `--until-offset` stops.
+//! * [`Replayed::records`] hands the result out as owned records, which
+//!   every writer (RDB, JSON, AOF) and the digest take.
+//!
+//! What the server's loader does, we do: each file starts in database 0;
+//! a transaction's commands apply at its `EXEC`, and one left open where
+//! the last file ends is dropped (`aof-load-truncated`); a command the
+//! server would refuse changes nothing and is counted; a command we do not
+//! implement stops the replay with its name, file and offset (or is
+//! counted and skipped with [`Options::skip_unsupported`]). The supported
+//! commands and their forms are listed in `docs/aof-replay.md`.
+
+#![warn(missing_docs)]
+
+pub mod args;
+mod cmd;
+pub mod error;
+pub mod hasher;
+pub mod keyspace;
+pub mod value;
+
+pub use error::{CmdError, CmdResult};
+pub use keyspace::{Ctx, Dataset, Entry};
+pub use value::Val;
+
+use rdbscope_aof::resp::{Command, Item, Kind, Reader};
+use rdbscope_aof::source::{Aof, Part};
+use rdbscope_rdb::{OwnedKey, OwnedRecord, Rdb, Record, Scratch};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where a replay stops.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Until {
+    /// At the end of the last file.
+    #[default]
+    End,
+    /// Before the first `#TS:` annotation later than this Unix time (s),
+    /// as `redis-check-aof --truncate-to-timestamp` cuts.
+    Timestamp(i64),
+    /// At this byte offset of the named file (a manifest's file name, or
+    /// the path of a single file); `None` names the last file.
+    Offset(Option<String>, u64),
+}
+
+/// How to replay.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The time relative expires count from (Unix ms): a server loading the
+    /// file uses its clock; forms a server writes are absolute.
+    pub now_ms: i64,
+    /// Count and skip commands the engine does not implement.
+    pub skip_unsupported: bool,
+    /// Where to stop.
+    pub until: Until,
+    /// Largest decompressed value in an RDB base or RESTORE payload.
+    pub max_decompressed: u64,
+    /// The loading server's version (major, minor), for the few rules that
+    /// changed between versions; an RDB base or preamble naming its writer
+    /// sets it when this is `None`.
+    pub version: Option<(u32, u32)>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            now_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64),
+            skip_unsupported: false,
+            until: Until::End,
+            max_decompressed: u64::MAX,
+            version: None,
+        }
+    }
+}
+
+/// Why a replay stopped short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayError {
+    /// The file.
+    pub file: String,
+    /// Byte offset in it.
+    pub offset: u64,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: offset {}: {}", self.file, self.offset, self.message)
+    }
+}
+
+impl std::error::Error for ReplayError {}
+
+/// An AUX field's name and value.
+pub type AuxField = (Vec<u8>, Vec<u8>);
+
+/// What a replay did besides building the dataset.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Commands applied (those inside transactions included; SELECT,
+    /// MULTI and EXEC not).
+    pub commands: u64,
+    /// Commands the server would have refused (and so changed nothing).
+    pub refused: u64,
+    /// The first of them: file, offset, command, error.
+    pub first_refused: Option<String>,
+    /// Commands skipped as unsupported (`--skip-unsupported`), by name.
+    pub unsupported: BTreeMap<String, u64>,
+    /// The first skipped one: file, offset, command.
+    pub first_unsupported: Option<String>,
+    /// Keys read from RDB bases and preambles.
+    pub rdb_keys: u64,
+    /// Transactions dropped because a file ended inside them.
+    pub open_transactions_dropped: u64,
+    /// A truncated last file: where its whole commands end, and why.
+    pub truncated: Option<String>,
+    /// Where the replay stopped before the end (`--until-*`): file, offset.
+    pub stopped_at: Option<(String, u64)>,
+    /// The last `#TS:` annotation applied.
+    pub last_timestamp: Option<i64>,
+    /// Bytes of the files read.
+    pub bytes: u64,
+    /// The last RDB base or preamble's header and the AUX fields that name
+    /// its writer (`redis-ver`, `valkey-ver`): which server wrote the AOF.
+    pub writer: Option<(rdbscope_rdb::Header, Vec<AuxField>)>,
+}
+
+/// The replay of one AOF: the dataset and what happened.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    /// The data.
+    pub dataset: Dataset,
+    /// What happened.
+    pub stats: Stats,
+}
+
+/// Applies files to a dataset, in load order.
+pub struct Replayer {
+    ds: Dataset,
+    opts: Options,
+    stats: Stats,
+    scratch: Scratch,
+    stopped: bool,
+}
+
+/// One queued command of an open transaction.
+struct Queued<'a> {
+    cmd: Command<'a>,
+}
+
+impl Replayer {
+    /// An empty dataset.
+    pub fn new(opts: Options) -> Replayer {
+        let scratch = Scratch::with_limit(opts.max_decompressed);
+        Replayer {
+            ds: Dataset::default(),
+            opts,
+            stats: Stats::default(),
+            scratch,
+            stopped: false,
+        }
+    }
+
+    /// Starts from an existing dataset (`merge`: an AOF on top of an RDB).
+    pub fn with_dataset(ds: Dataset, opts: Options) -> Replayer {
+        let mut r = Replayer::new(opts);
+        r.ds = ds;
+        r
+    }
+
+    /// Whether a `--until` stop was reached.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Loads the RDB at the start of `bytes` (a BASE file or a preamble);
+    /// returns where it ends.
+    pub fn rdb(&mut self, bytes: &[u8], file: &str) -> Result<u64, ReplayError> {
+        let err = |offset: u64, message: String| ReplayError {
+            file: file.to_string(),
+            offset,
+            message,
+        };
+        let rdb = Rdb::new(bytes).map_err(|e| err(e.offset, e.to_string()))?;
+        let mut writer = (rdb.header(), Vec::new());
+        let mut records = rdb.records();
+        while let Some(r) = records.next() {
+            let r = r.map_err(|e| err(e.offset, e.to_string()))?;
+            match r {
+                Record::Key(k) => {
+                    let owned = k
+                        .to_owned(&mut self.scratch)
+                        .map_err(|e| err(e.offset, e.to_string()))?;
+                    self.put_owned(owned);
+                    self.stats.rdb_keys += 1;
+                }
+                Record::Aux { name, value } => {
+                    let (n, v) = (name.to_vec(), value.to_vec());
+                    if let (Ok(n), Ok(v)) = (n, v) {
+                        if n == b"redis-ver" || n == b"valkey-ver" {
+                            if self.opts.version.is_none() && n == b"redis-ver" {
+                                self.opts.version = version_of(&v);
+                            }
+                            writer.1.push((n, v));
+                        }
+                    }
+                }
+                Record::Eof(_) => {
+                    self.stats.writer = Some(writer);
+                    return Ok(records.offset());
+                }
+                other => {
+                    if let Ok(OwnedRecord::Function { code }) = other.to_owned(&mut self.scratch) {
+                        if let Ok(name) = cmd::functions::library_name(&code) {
+                            self.ds.functions.insert(name, code);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(bytes.len() as u64)
+    }
+
+    /// Adds a key (from an RDB, a dump) to the dataset.
+    pub fn put_owned(&mut self, k: OwnedKey) {
+        self.ds.db(k.db).insert(
+            k.key,
+            Entry {
+                value: Val::from_owned(k.value),
+                expire_at_ms: k.expire_at_ms,
+            },
+        );
+    }
+
+    /// Applies one command in database `db`.
+    pub fn apply(&mut self, db: u64, args: &[&[u8]]) -> CmdResult {
+        let Some((arity, handler)) = cmd::lookup(args[0]) else {
+            return Err(CmdError::Unsupported(
+                String::from_utf8_lossy(args[0]).to_ascii_uppercase(),
+            ));
+        };
+        cmd::check_arity(arity, args)?;
+        let mut ctx = Ctx {
+            ds: &mut self.ds,
+            db,
+            now_ms: self.opts.now_ms,
+            version: self.opts.version,
+        };
+        handler(&mut ctx, args)
+    }
+
+    fn run<'a>(
+        &mut self,
+        c: &Command<'a>,
+        file: &str,
+        args: &mut Vec<&'a [u8]>,
+    ) -> Result<(), ReplayError> {
+        args.clear();
+        args.extend(c.args());
+        self.stats.commands += 1;
+        match self.apply(c.db, args) {
+            Ok(()) => Ok(()),
+            Err(CmdError::Refused(m)) => {
+                self.stats.refused += 1;
+                if self.stats.first_refused.is_none() {
+                    self.stats.first_refused = Some(format!(
+                        "{file}: offset {}: {}: {m}",
+                        c.offset,
+                        String::from_utf8_lossy(c.name).to_ascii_uppercase()
+                    ));
+                }
+                Ok(())
+            }
+            Err(CmdError::Unsupported(what)) => {
+                if !self.opts.skip_unsupported {
+                    return Err(ReplayError {
+                        file: file.to_string(),
+                        offset: c.offset,
+                        message: format!(
+                            "{what}: a command the replay engine does not support (docs/aof-replay.md; --skip-unsupported goes on without it)"
+                        ),
+                    });
+                }
+                self.stats.commands -= 1;
+                *self.stats.unsupported.entry(what.clone()).or_default() += 1;
+                if self.stats.first_unsupported.is_none() {
+                    self.stats.first_unsupported =
+                        Some(format!("{file}: offset {}: {what}", c.offset));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies the commands of `bytes` from `start` (0, or where a
+    /// preamble ends). `last` says this is the last file, whose truncation
+    /// the server forgives. Returns `false` when a `--until` stop was
+    /// reached (nothing after it is to be read).
+    pub fn commands(
+        &mut self,
+        bytes: &[u8],
+        start: u64,
+        file: &str,
+        last: bool,
+    ) -> Result<bool, ReplayError> {
+        self.stats.bytes += bytes.len() as u64;
+        let mut reader = Reader::new(bytes, start as usize);
+        let mut queue: Option<(u64, Vec<Queued<'_>>)> = None;
+        let mut args: Vec<&[u8]> = Vec::with_capacity(16);
+        let stop_offset = match &self.opts.until {
+            Until::Offset(name, off) => match name {
+                Some(n) if n == file => Some(*off),
+                None if last => Some(*off),
+                _ => None,
+            },
+            _ => None,
+        };
+        let until_ts = match self.opts.until {
+            Until::Timestamp(t) => Some(t),
+            _ => None,
+        };
+        while let Some(item) = reader.read() {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) if last && e.is_truncation() => {
+                    self.stats.truncated = Some(format!(
+                        "{file}: offset {}: {} (the commands before it are loaded, as a server with aof-load-truncated yes does)",
+                        e.record_offset,
+                        e.message()
+                    ));
+                    break;
+                }
+                Err(e) => {
+                    return Err(ReplayError {
+                        file: file.to_string(),
+                        offset: e.offset,
+                        message: e.message().to_string(),
+                    })
+                }
+            };
+            if let Some(off) = stop_offset {
+                if item.offset() >= off {
+                    self.stop(file, item.offset());
+                    break;
+                }
+            }
+            let c = match item {
+                Item::Annotation(a) => {
+                    if let Some(ts) = a.timestamp() {
+                        if until_ts.is_some_and(|t| ts > t) {
+                            self.stop(file, a.offset);
+                            break;
+                        }
+                        self.stats.last_timestamp = Some(ts);
+                    }
+                    continue;
+                }
+                Item::Command(c) => c,
+            };
+            match c.kind {
+                Kind::Select => {}
+                Kind::Multi => {
+                    if queue.is_some() {
+                        return Err(ReplayError {
+                            file: file.to_string(),
+                            offset: c.offset,
+                            message: "MULTI inside a transaction (MULTI calls can not be nested)"
+                                .into(),
+                        });
+                    }
+                    queue = Some((c.offset, Vec::new()));
+                }
+                Kind::Exec => match queue.take() {
+                    Some((_, q)) => {
+                        for Queued { cmd } in q {
+                            self.run(&cmd, file, &mut args)?;
+                        }
+                    }
+                    None => {
+                        return Err(ReplayError {
+                            file: file.to_string(),
+                            offset: c.offset,
+                            message: "EXEC without MULTI".into(),
+                        })
+                    }
+                },
+                Kind::Other => match &mut queue {
+                    Some((_, q)) => q.push(Queued { cmd: c }),
+                    None => self.run(&c, file, &mut args)?,
+                },
+            }
+        }
+        if let Some((open, _)) = queue {
+            // The loader reverts a transaction the file ends inside
+            // (`valid_before_multi`): its commands never apply.
+            self.stats.open_transactions_dropped += 1;
+            if !last && !self.stopped {
+                return Err(ReplayError {
+                    file: file.to_string(),
+                    offset: open,
+                    message: "the file ends inside the transaction opened here (MULTI without EXEC), and it is not the last file".into(),
+                });
+            }
+        }
+        Ok(!self.stopped)
+    }
+
+    fn stop(&mut self, file: &str, offset: u64) {
+        self.stopped = true;
+        self.stats.stopped_at = Some((file.to_string(), offset));
+    }
+
+    /// The dataset and what happened.
+    pub fn finish(self) -> Replayed {
+        Replayed {
+            dataset: self.ds,
+            stats: self.stats,
+        }
+    }
+}
+
+/// (major, minor) of a `redis-ver` such as `7.0.15` (Valkey writes
+/// `7.2.4` there, the Redis it forked from).
+fn version_of(v: &[u8]) -> Option<(u32, u32)> {
+    let s = std::str::from_utf8(v).ok()?;
+    let mut it = s.split('.').map(|p| p.parse::<u32>().ok());
+    Some((it.next()??, it.next()??))
+}
+
+/// Replays an AOF input: its files in load order, each RDB base or
+/// preamble loaded, then its commands.
+pub fn replay(aof: &Aof, opts: Options) -> Result<Replayed, ReplayError> {
+    let mut r = Replayer::new(opts);
+    replay_into(&mut r, aof)?;
+    Ok(r.finish())
+}
+
+/// Replays an AOF input onto what `r` already holds.
+pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
+    match aof {
+        Aof::Single { input, part } => {
+            replay_file(r, input.bytes(), part)?;
+        }
+        Aof::MultiPart { parts, .. } => {
+            for part in parts {
+                let input = rdbscope_input::open_whole(&part.path).map_err(|e| ReplayError {
+                    file: part.name.to_string(),
+                    offset: 0,
+                    message: format!("cannot read: {e}"),
+                })?;
+                if !replay_file(r, input.bytes(), part)? {
+                    break;
+                }
+            }
+        }
+        Aof::BadManifest {
+            manifest_path,
+            error,
+        } => {
+            return Err(ReplayError {
+                file: manifest_path.display().to_string(),
+                offset: 0,
+                message: format!("the server would refuse this manifest: {error}"),
+            })
+        }
+    }
+    Ok(())
+}
+
+fn replay_file(r: &mut Replayer, bytes: &[u8], part: &Part) -> Result<bool, ReplayError> {
+    let start = if rdbscope_aof::source::starts_with_rdb_magic(bytes) {
+        r.stats.bytes += 0;
+        r.rdb(bytes, &part.name)?
+    } else {
+        0
+    };
+    r.commands(bytes, start, &part.name, part.last)
+}
+
+impl Replayed {
+    /// The dataset as owned records: functions, then each database's keys
+    /// (in no particular order, as a server's hash table has none). Each
+    /// key is made as it is taken and the dataset shrinks as it goes.
+    pub fn records(self) -> impl Iterator<Item = OwnedRecord> {
+        let Dataset { dbs, functions } = self.dataset;
+        let head: Vec<OwnedRecord> = match self.stats.writer {
+            Some((h, aux)) => std::iter::once(OwnedRecord::Header {
+                magic: match h.flavor {
+                    rdbscope_rdb::Flavor::Valkey => "VALKEY".into(),
+                    rdbscope_rdb::Flavor::Redis => "REDIS".into(),
+                },
+                version: h.version,
+            })
+            .chain(
+                aux.into_iter()
+                    .map(|(name, value)| OwnedRecord::Aux { name, value }),
+            )
+            .collect(),
+            None => Vec::new(),
+        };
+        let funcs = functions
+            .into_values()
+            .map(|code| OwnedRecord::Function { code });
+        let keys = dbs.into_iter().flat_map(|(db, keys)| {
+            keys.into_iter().map(move |(key, e)| {
+                OwnedRecord::Key(OwnedKey {
+                    db,
+                    encoding: e.value.encoding_hint(),
+                    value: e.value.to_owned_value(),
+                    key,
+                    expire_at_ms: e.expire_at_ms,
+                    idle_s: None,
+                    freq: None,
+                    key_meta: None,
+                })
+            })
+        });
+        head.into_iter().chain(funcs).chain(keys)
+    }
+}
