@@ -378,6 +378,8 @@ pub struct DiffArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
     pub keys: KeyFilterArgs,

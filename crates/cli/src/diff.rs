@@ -23,6 +23,11 @@ struct PathInput {
     path: PathBuf,
     /// Standard input saved here (removed on drop).
     saved: Option<PathBuf>,
+    /// How an AOF is replayed.
+    replay: crate::args::ReplayArgs,
+    common: Option<crate::args::CommonArgs>,
+    /// An AOF's keys, replayed once for both passes.
+    replayed: Option<Vec<rdbscope_rdb::OwnedRecord>>,
 }
 
 impl Drop for PathInput {
@@ -39,6 +44,9 @@ impl PathInput {
             return Ok(PathInput {
                 path: path.to_path_buf(),
                 saved: None,
+                replay: Default::default(),
+                common: None,
+                replayed: None,
             });
         }
         let nanos = std::time::SystemTime::now()
@@ -52,6 +60,9 @@ impl PathInput {
         let input = PathInput {
             path: saved.clone(),
             saved: Some(saved),
+            replay: Default::default(),
+            common: None,
+            replayed: None,
         };
         io::copy(&mut io::stdin().lock(), &mut f)?;
         f.flush()?;
@@ -60,7 +71,7 @@ impl PathInput {
 
     /// Opens the input and gives `f` its RDB source or its JSON reader.
     fn with<T>(
-        &self,
+        &mut self,
         opts: &PassOptions,
         rdb: impl FnOnce(
             rdbscope_engine::Source<'_>,
@@ -68,8 +79,15 @@ impl PathInput {
             &mut Progress,
         ) -> Result<T, PassError>,
         json: impl FnOnce(&mut JsonReader<Box<dyn io::BufRead + Send>>) -> Result<T, PassError>,
+        owned: impl FnOnce(
+            &mut dyn FnMut() -> Result<Option<rdbscope_rdb::OwnedRecord>, String>,
+        ) -> Result<T, PassError>,
     ) -> Result<T, PassError> {
         let name = display_name(&self.path);
+        if let Some(records) = &self.replayed {
+            let mut it = records.iter().cloned();
+            return owned(&mut || Ok(it.next()));
+        }
         match open(&self.path) {
             Ok(Kind::Rdb(input)) => {
                 let mut o = opts.clone();
@@ -85,9 +103,20 @@ impl PathInput {
                 let mut r = JsonReader::new(crate::source::json_reader(input), layout);
                 json(&mut r)
             }
-            Ok(Kind::Aof(_)) => Err(PassError::Input(format!(
-                "{name} is an AOF: comparing it needs its commands replayed, which rdbscope cannot do yet"
-            ))),
+            Ok(Kind::Aof(aof)) => {
+                let common = self.common.as_ref().expect("set before the passes");
+                let replayed = crate::replay::run(&aof, &name, &self.replay, common, None)
+                    .map_err(|_| PassError::Input(format!("{name}: the replay failed")))?;
+                crate::replay::report(&name, &replayed, true);
+                let records = self.replayed.insert(
+                    replayed
+                        .records()
+                        .filter(|r| matches!(r, rdbscope_rdb::OwnedRecord::Key(_)))
+                        .collect(),
+                );
+                let mut it = records.iter().cloned();
+                owned(&mut || Ok(it.next()))
+            }
             Err(crate::source::OpenError::Io(e)) | Err(crate::source::OpenError::Content(e)) => {
                 Err(PassError::Input(e.to_string()))
             }
@@ -105,6 +134,7 @@ impl Input for PathInput {
                 rdbscope_diff::walk::index_rdb(s, o, &mut index.borrow_mut(), &mut |at| p.at(at))
             },
             |r| rdbscope_diff::walk::index_json(r, opts, &mut index.borrow_mut()),
+            |next| rdbscope_diff::walk::index_records(next, opts, &mut index.borrow_mut()),
         )
     }
 
@@ -119,10 +149,12 @@ impl Input for PathInput {
         }
         let f = std::cell::RefCell::new(f);
         let w2 = wanted.clone();
+        let w3 = wanted.clone();
         self.with(
             opts,
             |s, o, _| rdbscope_diff::walk::fetch_rdb(s, o, wanted, &mut **f.borrow_mut()),
             |r| rdbscope_diff::walk::fetch_json(r, opts, &w2, &mut **f.borrow_mut()),
+            |next| rdbscope_diff::walk::fetch_records(next, opts, &w3, &mut **f.borrow_mut()),
         )
     }
 }
@@ -148,7 +180,13 @@ pub fn run(a: &DiffArgs) -> Outcome {
     let inputs =
         PathInput::new(&a.a, &temp_dir).and_then(|x| Ok((x, PathInput::new(&a.b, &temp_dir)?)));
     let (mut ia, mut ib) = match inputs {
-        Ok(x) => x,
+        Ok((mut x, mut y)) => {
+            for i in [&mut x, &mut y] {
+                i.replay = a.replay.clone();
+                i.common = Some(a.common.clone());
+            }
+            (x, y)
+        }
         Err(e) => {
             eprintln!("rdbscope: diff: saving standard input: {e}");
             return options::finish_output(out, Outcome::Failure, false);

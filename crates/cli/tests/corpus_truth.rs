@@ -18,6 +18,11 @@
 //! unless `REQUIRE_CORPUS=1`, which turns that into a failure.
 //!
 //! All mismatches of all files are collected and reported together at the end.
+//!
+//! The AOF cases (`aof/<server>/<case>/`, plain, RDB-preamble and
+//! multi-part) are replayed (`rdbscope convert CASE - --to jsonl`) and
+//! compared with their truth the same way; `rdbscope digest --as-loaded`
+//! of each must equal the `debug_digest` of its meta (issue 13, acceptance 1).
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,6 +83,95 @@ fn corpus_dumps_match_live_server_truth() {
         totals.dropped_fields,
         totals.aof_tail,
         corpus.display()
+    );
+    eprintln!("{summary}");
+    if !mismatches.is_empty() {
+        panic!(
+            "{} mismatch(es) against the live-server truth:\n{}\n{summary}",
+            mismatches.len(),
+            mismatches.join("\n")
+        );
+    }
+}
+
+#[test]
+fn corpus_aofs_replayed_match_live_server_truth() {
+    let Some(corpus) = locate_corpus() else {
+        return;
+    };
+    let mut cases = Vec::new();
+    for server in std::fs::read_dir(corpus.join("aof")).expect("corpus aof/") {
+        let server = server.expect("corpus entry").path();
+        let Ok(entries) = std::fs::read_dir(&server) else {
+            continue;
+        };
+        for case in entries {
+            let case = case.expect("corpus entry").path();
+            if case.is_dir() && sidecar(&case, ".truth.jsonl").is_file() {
+                cases.push(case);
+            }
+        }
+    }
+    cases.sort();
+    assert!(
+        cases.len() >= 30,
+        "expected the corpus AOF cases, found {}",
+        cases.len()
+    );
+    let now = now_ms();
+    let mut totals = Totals::default();
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let name = case
+            .strip_prefix(&corpus)
+            .unwrap_or(case)
+            .display()
+            .to_string();
+        let input = if case.join("appendonlydir").is_dir() {
+            case.join("appendonlydir")
+        } else {
+            case.join("appendonly.aof")
+        };
+        check_file_from(
+            case,
+            &input,
+            &["convert", "-q", "--to", "jsonl"],
+            &name,
+            now,
+            &mut totals,
+            &mut mismatches,
+        );
+        // The digest a server computes over the replayed state.
+        let meta: Value = serde_json::from_str(
+            &std::fs::read_to_string(sidecar(case, ".meta.json")).expect("meta.json"),
+        )
+        .expect("meta.json parses");
+        let server = &meta["server"];
+        let version = server["version"].as_str().expect("server.version");
+        let minor: Vec<&str> = version.split('.').take(2).collect();
+        let server_version = format!(
+            "{}-{}",
+            server["name"].as_str().expect("server.name"),
+            minor.join(".")
+        );
+        let expected = meta["debug_digest"].as_str().expect("debug_digest");
+        let out = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .args(["digest", "--as-loaded", "--server-version", &server_version])
+            .arg(&input)
+            .output()
+            .expect("run rdbscope digest");
+        let got = String::from_utf8_lossy(&out.stdout);
+        if got.trim() != expected {
+            mismatches.push(format!(
+                "{name}: digest --server-version {server_version}: expected {expected}, got {} ({})",
+                got.trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    let summary = format!(
+        "corpus_truth (AOF replay): {} cases replayed, {} keys compared, {} replayed keys accepted as expired",
+        totals.files, totals.keys, totals.dropped
     );
     eprintln!("{summary}");
     if !mismatches.is_empty() {
@@ -184,11 +278,25 @@ struct KeyRec {
 }
 
 fn check_file(rdb: &Path, name: &str, now: i128, totals: &mut Totals, out: &mut Vec<String>) {
+    check_file_from(rdb, rdb, &["dump", "--key", "*"], name, now, totals, out)
+}
+
+/// Compares `rdbscope ARGS INPUT` with the truth beside `case`.
+fn check_file_from(
+    case: &Path,
+    input: &Path,
+    args: &[&str],
+    name: &str,
+    now: i128,
+    totals: &mut Totals,
+    out: &mut Vec<String>,
+) {
+    let rdb = case;
     let truth = match load_truth(&sidecar(rdb, ".truth.jsonl")) {
         Ok(truth) => truth,
         Err(e) => return out.push(format!("{name}: unusable truth file: {e}")),
     };
-    let ours = match dump(rdb) {
+    let ours = match dump(args, input) {
         Ok(dumped) => dumped,
         Err(e) => return out.push(format!("{name}: {e}")),
     };
@@ -360,8 +468,28 @@ fn run_rdbscope(args: &[&str], file: &Path) -> Result<String, String> {
 }
 
 /// The keys of `rdbscope dump --key '*' FILE` (with their values).
-fn dump(rdb: &Path) -> Result<Dumped, String> {
-    let text = run_rdbscope(&["dump", "--key", "*"], rdb)?;
+fn dump(args: &[&str], input: &Path) -> Result<Dumped, String> {
+    let text = if args[0] == "convert" {
+        // `convert INPUT - ...`: the input comes before the output.
+        let output = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .arg("convert")
+            .arg(input)
+            .arg("-")
+            .args(&args[1..])
+            .output()
+            .map_err(|e| format!("cannot run rdbscope: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`rdbscope convert {} -` failed ({}); stderr: {}",
+                input.display(),
+                output.status,
+                clip_to(String::from_utf8_lossy(&output.stderr).trim(), CLIP_STDERR)
+            ));
+        }
+        String::from_utf8(output.stdout).map_err(|e| format!("output is not UTF-8: {e}"))?
+    } else {
+        run_rdbscope(args, input)?
+    };
 
     let mut dumped = Dumped {
         keys: BTreeMap::new(),
@@ -407,7 +535,7 @@ fn dump(rdb: &Path) -> Result<Dumped, String> {
 /// those commands name are returned so that they are not judged; every other
 /// key of the preamble still is.
 fn aof_tail_keys(file: &Path) -> Result<BTreeSet<KeyId>, String> {
-    if file.extension().is_some_and(|ext| ext == "rdb") {
+    if file.is_dir() || file.extension().is_some_and(|ext| ext == "rdb") {
         return Ok(BTreeSet::new());
     }
     // The full dump's `eof` record says how many bytes follow the RDB.

@@ -150,15 +150,16 @@ pub fn index_rdb(
     }
 }
 
-/// Each key of a JSON dump with its ordinal (the locator of a JSON key).
-fn json_keys<R: BufRead>(
-    reader: &mut JsonReader<R>,
+/// The selected keys of owned records (a JSON dump's, a replayed AOF's),
+/// each with its locator: its place among the keys.
+fn record_keys(
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
     filter: &mut KeyFilter,
     mut f: impl FnMut(u64, OwnedKey) -> Result<bool, PassError>,
 ) -> Result<(), PassError> {
     let mut n = 0u64;
     loop {
-        match reader.next_record() {
+        match next() {
             Ok(Some(OwnedRecord::Key(k))) => {
                 let loc = n;
                 n += 1;
@@ -176,7 +177,7 @@ fn json_keys<R: BufRead>(
             }
             Ok(Some(_)) => {}
             Ok(None) => return Ok(()),
-            Err(e) => return Err(PassError::Input(e.to_string())),
+            Err(e) => return Err(PassError::Input(e)),
         }
     }
 }
@@ -187,8 +188,21 @@ pub fn index_json<R: BufRead>(
     opts: &PassOptions,
     index: &mut Index,
 ) -> Result<(), PassError> {
+    index_records(
+        &mut || reader.next_record().map_err(|e| e.to_string()),
+        opts,
+        index,
+    )
+}
+
+/// Indexes the selected keys of owned records (a replayed AOF's).
+pub fn index_records(
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
+    opts: &PassOptions,
+    index: &mut Index,
+) -> Result<(), PassError> {
     let mut filter = opts.filter.clone();
-    json_keys(reader, &mut filter, |loc, k| {
+    record_keys(next, &mut filter, |loc, k| {
         let vp = owned_print(&k, &opts.print).map_err(|e| PassError::Input(e.to_string()))?;
         index
             .push(Entry {
@@ -294,8 +308,23 @@ pub fn fetch_json<R: BufRead>(
     wanted: &[u64],
     f: &mut dyn FnMut(u64, OwnedKey) -> bool,
 ) -> Result<(), PassError> {
+    fetch_records(
+        &mut || reader.next_record().map_err(|e| e.to_string()),
+        opts,
+        wanted,
+        f,
+    )
+}
+
+/// As [`fetch_rdb`], for owned records (a replayed AOF's).
+pub fn fetch_records(
+    next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
+    opts: &PassOptions,
+    wanted: &[u64],
+    f: &mut dyn FnMut(u64, OwnedKey) -> bool,
+) -> Result<(), PassError> {
     let mut filter = opts.filter.clone();
-    json_keys(reader, &mut filter, |loc, k| {
+    record_keys(next, &mut filter, |loc, k| {
         Ok(if wanted.binary_search(&loc).is_ok() {
             f(loc, k)
         } else {
