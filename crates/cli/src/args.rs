@@ -265,6 +265,113 @@ rdbscope convert dump.rdb.gz keys.jsonl.zst --key 'user:*'\n  \
 rdbscope convert dump.rdb - --target redis-6.2 | ssh host 'cat > /var/lib/redis/dump.rdb'"
     )]
     Convert(ConvertArgs),
+    /// Rewrite an AOF offline, as BGREWRITEAOF would, without a server.
+    #[command(
+        after_help = "Replays the AOF (an appendonlydir, its manifest, or one appendonly.aof) \
+and writes the dataset as a fresh append-only directory: a BASE (an RDB by default, as \
+aof-use-rdb-preamble yes writes it; commands with --aof-base aof), an empty INCR file and \
+the manifest. For a Redis 6.2 or older target (--target redis-6.2, or an input written \
+by one), OUTPUT is one append-only file instead, with an RDB preamble unless \
+--aof-base aof. The input is never touched and OUTPUT must not exist. A summary of the \
+sizes before and after goes to stderr.\n\n\
+The target server defaults to the one that wrote the input's RDB base or preamble; give \
+--target when the input has none.\n\n\
+Exit codes: 0 written, 1 the input is broken or holds what the target cannot hold, 2 usage \
+or I/O error.\n\n\
+Examples:\n  rdbscope rewrite /var/lib/redis/appendonlydir -o /backup/appendonlydir\n  \
+rdbscope rewrite appendonly.aof -o compact.aof --target redis-6.2\n  \
+rdbscope rewrite appendonlydir -o before-deploy --until-timestamp 2026-12-01T14:03:00Z"
+    )]
+    Rewrite(RewriteArgs),
+    /// Merge several RDB, JSON or AOF inputs into one output.
+    #[command(
+        after_help = "Inputs are taken in order. An RDB or a JSON dump adds its keys as a \
+shard: a key that an earlier input holds is an error unless --on-conflict first (keep the \
+earlier) or last (take the later). An AOF is replayed on top of what the inputs before it \
+made, as a server applies its INCR files to its BASE (so `merge dump.rdb appendonly.aof` \
+is the server's state after both). The output is written as convert writes it (--to rdb, \
+json, jsonl, aof or aof-dir, or from OUTPUT's name; --target / --rdb-version as for \
+convert), never over an input.\n\n\
+Examples:\n  rdbscope merge shard1.rdb shard2.rdb shard3.rdb -o all.rdb --target redis-7.0\n  \
+rdbscope merge base.rdb appendonly.aof -o now.rdb --target redis-7.2\n  \
+rdbscope merge a.jsonl b.rdb -o merged.jsonl --on-conflict last"
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RewriteArgs {
+    /// The AOF: an appendonlydir, its manifest, or one append-only file.
+    pub input: PathBuf,
+    /// The new append-only directory (or file, for a Redis 6.2 target).
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// The server that will load it (default: the input's writer).
+    #[arg(long, value_name = "SERVER", value_parser = rdbscope_digest::ServerVersion::parse)]
+    pub target: Option<rdbscope_digest::ServerVersion>,
+    /// BASE as an RDB (default) or as commands.
+    #[arg(long, value_enum)]
+    pub aof_base: Option<AofBase>,
+    /// Leave out what the target cannot hold (field-ttl, streams, functions, modules).
+    #[arg(long, value_name = "WHAT")]
+    pub drop: Vec<String>,
+    /// No summary on standard error (errors still).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Threads that encode values.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnConflictArg {
+    First,
+    Last,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The inputs, in order (RDB, JSON dump, AOF).
+    #[arg(required = true, num_args = 2..)]
+    pub inputs: Vec<PathBuf>,
+    /// The output (`-`: standard output).
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Output format (default: from OUTPUT's name, else rdb).
+    #[arg(long, value_enum)]
+    pub to: Option<ConvertTo>,
+    /// A key held by two shards: keep the first or take the last (default: an error).
+    #[arg(long, value_enum)]
+    pub on_conflict: Option<OnConflictArg>,
+    /// As convert: BASE or preamble form of an AOF output.
+    #[arg(long, value_enum)]
+    pub aof_base: Option<AofBase>,
+    /// Write this RDB version (6 to 13; 80 for VALKEY080).
+    #[arg(long, value_name = "N")]
+    pub rdb_version: Option<u32>,
+    /// Write what this server reads.
+    #[arg(long, value_name = "SERVER", value_parser = rdbscope_digest::ServerVersion::parse)]
+    pub target: Option<rdbscope_digest::ServerVersion>,
+    /// Leave out what the target cannot hold (field-ttl, streams, functions, modules).
+    #[arg(long, value_name = "WHAT")]
+    pub drop: Vec<String>,
+    /// Replace OUTPUT if it exists (never an input).
+    #[arg(long)]
+    pub force: bool,
+    /// No report on standard error (errors still).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Threads that encode values.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,7 +398,8 @@ pub enum AofBase {
 
 #[derive(Args, Debug, Clone)]
 pub struct ConvertArgs {
-    /// The input: an RDB or a JSON dump (`-` reads standard input).
+    /// The input: an RDB, a JSON dump or an AOF (replayed), `-` reads
+    /// standard input.
     pub input: PathBuf,
     /// The output file (`-`: standard output).
     pub output: PathBuf,

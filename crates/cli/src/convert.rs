@@ -177,6 +177,25 @@ impl Finish for lz4_flex::frame::FrameEncoder<&mut rdbscope_select::Output> {
 }
 
 pub fn run(a: &ConvertArgs) -> Outcome {
+    run_from(a, None, &[&a.input])
+}
+
+/// What a conversion reads: an input to open, or a dataset already made
+/// (`merge`).
+pub(crate) enum In {
+    /// An opened input.
+    Kind(Kind),
+    /// A dataset in memory.
+    Replayed(Box<rdbscope_replay::Replayed>),
+}
+
+/// [`run`] from a dataset already made when `pre` is given (`merge`);
+/// `inputs` are never written over.
+pub(crate) fn run_from(
+    a: &ConvertArgs,
+    pre: Option<rdbscope_replay::Replayed>,
+    inputs: &[&Path],
+) -> Outcome {
     let name = display_name(&a.input);
     let (to_by_name, compression) = by_name(&a.output);
     let mut to = a.to.or(to_by_name).unwrap_or(ConvertTo::Rdb);
@@ -193,7 +212,7 @@ pub fn run(a: &ConvertArgs) -> Outcome {
         }
     }
     if to == ConvertTo::AofDir {
-        return to_aof_dir(a);
+        return to_aof_dir(a, pre, inputs);
     }
     if a.salvage && to != ConvertTo::Rdb {
         eprintln!("rdbscope: convert --salvage writes a new RDB (dump --salvage writes JSON)");
@@ -216,12 +235,15 @@ pub fn run(a: &ConvertArgs) -> Outcome {
         quiet: a.quiet,
     };
     let (filter, mut out) = match options::key_filter(&a.keys)
-        .and_then(|f| Ok((f, options::open_output(&output_args, &[&a.input])?)))
+        .and_then(|f| Ok((f, options::open_output(&output_args, inputs)?)))
     {
         Ok(x) => x,
         Err(outcome) => return outcome,
     };
-    let opened = open(&a.input);
+    let opened = match pre {
+        Some(r) => Ok(In::Replayed(Box::new(r))),
+        None => open(&a.input).map(In::Kind),
+    };
     let mut salvaged = false;
     let mut w = match compressed(&mut out, compression) {
         Ok(w) => w,
@@ -288,7 +310,11 @@ fn walked_keys<E: std::fmt::Display>(
 /// BASE written by this same command (`--to rdb` or `--to aof`), an empty
 /// INCR, and the manifest, named as a server with the default
 /// `appendfilename` names them.
-fn to_aof_dir(a: &ConvertArgs) -> Outcome {
+fn to_aof_dir(
+    a: &ConvertArgs,
+    pre: Option<rdbscope_replay::Replayed>,
+    inputs: &[&Path],
+) -> Outcome {
     use crate::args::AofBase;
     if a.output.as_os_str() == "-" {
         eprintln!("rdbscope: convert --to aof-dir writes a directory, not standard output");
@@ -336,7 +362,7 @@ fn to_aof_dir(a: &ConvertArgs) -> Outcome {
     inner.to = Some(to);
     inner.aof_base = None;
     inner.force = false;
-    let mut outcome = run(&inner);
+    let mut outcome = run_from(&inner, pre, inputs);
     if outcome == Outcome::Ok {
         let manifest = format!("file {base} seq 1 type b\nfile {incr} seq 1 type i\n");
         let written = std::fs::write(tmp.join(incr), b"")
@@ -360,10 +386,22 @@ fn to_aof_dir(a: &ConvertArgs) -> Outcome {
     outcome
 }
 
+/// An AOF input replayed into a dataset (the other inputs as they are).
+fn replayed(a: &ConvertArgs, kind: In, name: &str) -> Result<In, Outcome> {
+    match kind {
+        In::Kind(Kind::Aof(aof)) => {
+            let r = crate::replay::run(&aof, name, &a.replay, &a.common, a.target.as_ref())?;
+            crate::replay::report(name, &r, a.quiet);
+            Ok(In::Replayed(Box::new(r)))
+        }
+        other => Ok(other),
+    }
+}
+
 /// JSON, JSON Lines or an AOF: what `dump` writes in those formats.
 fn to_dump(
     a: &ConvertArgs,
-    kind: Kind,
+    kind: In,
     to: ConvertTo,
     drops: Drops,
     filter: &rdbscope_select::KeyFilter,
@@ -391,11 +429,15 @@ fn to_dump(
         restore.drop_functions = drops.functions;
         restore.commands = Some(crate::dump::dialect(a.target.as_ref()));
     }
+    let kind = match replayed(a, kind, name) {
+        Ok(k) => k,
+        Err(outcome) => return outcome,
+    };
     match kind {
-        Kind::Json(input) => {
+        In::Kind(Kind::Json(input)) => {
             crate::dump_json::run_to(input, format, false, &restore, filter, name, w)
         }
-        Kind::Rdb(input) => {
+        In::Kind(Kind::Rdb(input)) => {
             let filter = options::settle_file_time(filter.clone(), input.head());
             let max = a.common.max_value_size;
             let opts = rdbscope_printer::dump::Options {
@@ -425,13 +467,8 @@ fn to_dump(
                 Err(e) => crate::report::print_error(name, &e),
             }
         }
-        Kind::Aof(aof) => {
-            let replayed =
-                match crate::replay::run(&aof, name, &a.replay, &a.common, a.target.as_ref()) {
-                    Ok(r) => r,
-                    Err(outcome) => return outcome,
-                };
-            crate::replay::report(name, &replayed, a.quiet);
+        In::Kind(Kind::Aof(_)) => Outcome::Failure,
+        In::Replayed(replayed) => {
             let mut it = replayed.records();
             crate::dump_json::records_to(
                 &mut || Ok(it.next()),
@@ -448,7 +485,7 @@ fn to_dump(
 
 fn to_rdb(
     a: &ConvertArgs,
-    kind: Kind,
+    kind: In,
     opts: &Arc<Options>,
     what: &str,
     name: &str,
@@ -464,8 +501,12 @@ fn to_rdb(
             return (Outcome::Failure, false);
         }
     };
+    let kind = match replayed(a, kind, name) {
+        Ok(k) => k,
+        Err(outcome) => return (outcome, false),
+    };
     let keys = match kind {
-        Kind::Rdb(_) if a.salvage => {
+        In::Kind(Kind::Rdb(_)) if a.salvage => {
             let mut enc = Encoder::new(opts.clone());
             let mut failed = None;
             let mut items = Items::new();
@@ -496,7 +537,7 @@ fn to_rdb(
             salvage_outcome = outcome;
             std::mem::take(&mut enc.report)
         }
-        Kind::Rdb(input) => {
+        In::Kind(Kind::Rdb(input)) => {
             let mut progress = Progress::for_input(name, input.size(), input.progress());
             let r = input.with_source(|s| {
                 rdbscope_convert::convert_rdb(
@@ -513,7 +554,7 @@ fn to_rdb(
                 None => return (Outcome::Problem, false),
             }
         }
-        Kind::Json(mut input) => {
+        In::Kind(Kind::Json(mut input)) => {
             let layout = match input.head() {
                 Ok(h) => sniff(h).unwrap_or(JsonLayout::Lines),
                 Err(e) => {
@@ -543,13 +584,8 @@ fn to_rdb(
                 None => return (Outcome::Problem, false),
             }
         }
-        Kind::Aof(aof) => {
-            let replayed =
-                match crate::replay::run(&aof, name, &a.replay, &a.common, a.target.as_ref()) {
-                    Ok(r) => r,
-                    Err(outcome) => return (outcome, false),
-                };
-            crate::replay::report(name, &replayed, a.quiet);
+        In::Kind(Kind::Aof(_)) => return (Outcome::Failure, false),
+        In::Replayed(replayed) => {
             let mut enc = Encoder::new(opts.clone());
             let mut items = Items::new();
             for r in replayed.records() {

@@ -12,10 +12,12 @@ mod dump_aof;
 mod dump_json;
 mod fix;
 mod info;
+mod merge;
 mod options;
 mod progress;
 mod replay;
 mod report;
+mod rewrite;
 mod salvage;
 mod source;
 
@@ -32,6 +34,22 @@ fn main() -> ExitCode {
         args::Command::Digest(a) => &a.output,
         args::Command::Diff(a) => &a.output,
         args::Command::Convert(a) => {
+            fix_output = rdbscope_select::OutputArgs {
+                output: Some(a.output.clone()),
+                force: a.force,
+                quiet: a.quiet,
+            };
+            &fix_output
+        }
+        args::Command::Rewrite(a) => {
+            fix_output = rdbscope_select::OutputArgs {
+                output: Some(a.output.clone()),
+                force: false,
+                quiet: a.quiet,
+            };
+            &fix_output
+        }
+        args::Command::Merge(a) => {
             fix_output = rdbscope_select::OutputArgs {
                 output: Some(a.output.clone()),
                 force: a.force,
@@ -59,6 +77,8 @@ fn main() -> ExitCode {
         args::Command::Digest(a) => digest::run(&a),
         args::Command::Diff(a) => diff::run(&a),
         args::Command::Convert(a) => convert::run(&a),
+        args::Command::Rewrite(a) => rewrite::run(&a),
+        args::Command::Merge(a) => merge::run(&a),
     };
     outcome.exit_code()
 }

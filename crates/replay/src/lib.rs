@@ -156,6 +156,18 @@ pub struct Replayer {
     stopped: bool,
 }
 
+/// What `merge` does with a key that an earlier input already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// Stop with an error naming the key.
+    #[default]
+    Error,
+    /// Keep the earlier input's.
+    First,
+    /// Take the later input's.
+    Last,
+}
+
 /// One queued command of an open transaction.
 struct Queued<'a> {
     cmd: Command<'a>,
@@ -232,6 +244,35 @@ impl Replayer {
             }
         }
         Ok(bytes.len() as u64)
+    }
+
+    /// Adds a key of another shard: `Ok(false)` when it was already there
+    /// and `policy` kept the earlier one; an error names the key when the
+    /// policy is [`OnConflict::Error`].
+    pub fn merge_key(&mut self, k: OwnedKey, policy: OnConflict) -> Result<bool, String> {
+        let db = self.ds.db(k.db);
+        if db.contains_key(&k.key) {
+            match policy {
+                OnConflict::Error => {
+                    return Err(format!(
+                        "db {} key {:?}: held by two inputs (--on-conflict first|last chooses)",
+                        k.db,
+                        String::from_utf8_lossy(&k.key)
+                    ))
+                }
+                OnConflict::First => return Ok(false),
+                OnConflict::Last => {}
+            }
+        }
+        self.put_owned(k);
+        Ok(true)
+    }
+
+    /// Adds a function library (from another input).
+    pub fn put_function(&mut self, code: Vec<u8>) {
+        if let Ok(name) = cmd::functions::library_name(&code) {
+            self.ds.functions.insert(name, code);
+        }
     }
 
     /// Adds a key (from an RDB, a dump) to the dataset.
