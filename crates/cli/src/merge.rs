@@ -18,11 +18,7 @@ fn add(
     dropped: &mut u64,
 ) -> Result<(), String> {
     match r {
-        OwnedRecord::Key(k) => {
-            if !rep.merge_key(k, policy)? {
-                *dropped += 1;
-            }
-        }
+        OwnedRecord::Key(k) => *dropped += u64::from(!rep.merge_key(k, policy)?),
         OwnedRecord::Function { code } => rep.put_function(code),
         _ => {}
     }
