@@ -156,7 +156,7 @@ fn corpus_aofs_replayed_match_live_server_truth() {
         );
         let expected = meta["debug_digest"].as_str().expect("debug_digest");
         let out = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-            .args(["digest", "--as-loaded", "--server-version", &server_version])
+            .args(["digest", "--server-version", &server_version])
             .arg(&input)
             .output()
             .expect("run rdbscope digest");

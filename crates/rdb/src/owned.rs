@@ -88,6 +88,15 @@ impl Packed {
         self.buf.shrink_to_fit();
     }
 
+    /// Gives back capacity beyond a quarter of what is held: a buffer that
+    /// grew by doubling (appends) otherwise keeps up to as much again.
+    pub fn trim(&mut self) {
+        let len = self.buf.len();
+        if self.buf.capacity() > len + len / 4 + 16 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
     /// A cursor over the strings, in order.
     pub fn cursor(&self) -> PackedCursor<'_> {
         PackedCursor {
@@ -291,6 +300,11 @@ impl OwnedZset {
         self.items.shrink_to_fit();
     }
 
+    /// See [`Packed::trim`].
+    pub fn trim(&mut self) {
+        self.items.trim();
+    }
+
     /// A cursor over (member, score).
     pub fn cursor(&self) -> OwnedScoredCursor<'_> {
         OwnedScoredCursor {
@@ -359,6 +373,11 @@ impl OwnedHash {
         if let Some(e) = &mut self.expires {
             e.shrink_to_fit();
         }
+    }
+
+    /// See [`Packed::trim`].
+    pub fn trim(&mut self) {
+        self.pairs.trim();
     }
 
     /// Whether a field has a TTL.

@@ -108,6 +108,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// Trims the packed buffer of the value at `key` (after a command that
+    /// grew it).
+    pub fn trim(&mut self, key: &[u8]) {
+        if let Some(e) = self.get(key) {
+            e.value.trim();
+        }
+    }
+
     /// Deletes `key` when its value is a collection left empty.
     pub fn drop_if_empty(&mut self, key: &[u8]) {
         if self.get(key).is_some_and(|e| e.value.is_empty_collection()) {

@@ -168,6 +168,9 @@ pub enum OnConflict {
     Last,
 }
 
+/// How often (in bytes) a walk reports its offset.
+const REPORT_STEP: u64 = 4 << 20;
+
 /// One queued command of an open transaction.
 struct Queued<'a> {
     cmd: Command<'a>,
@@ -357,6 +360,20 @@ impl Replayer {
         file: &str,
         last: bool,
     ) -> Result<bool, ReplayError> {
+        self.commands_with(bytes, start, file, last, &mut |_| {})
+    }
+
+    /// [`Self::commands`], telling `on_offset` every few MiB how far the
+    /// walk has come (progress, and releasing the pages behind it).
+    pub fn commands_with(
+        &mut self,
+        bytes: &[u8],
+        start: u64,
+        file: &str,
+        last: bool,
+        on_offset: &mut dyn FnMut(u64),
+    ) -> Result<bool, ReplayError> {
+        let mut next_report = start + REPORT_STEP;
         self.stats.bytes += bytes.len() as u64;
         let mut reader = Reader::new(bytes, start as usize);
         let mut queue: Option<(u64, Vec<Queued<'_>>)> = None;
@@ -392,6 +409,12 @@ impl Replayer {
                     })
                 }
             };
+            if item.offset() >= next_report {
+                // An open transaction's commands are still to be read from
+                // behind this point; released pages fault back in.
+                on_offset(item.offset());
+                next_report = item.offset() + REPORT_STEP;
+            }
             if let Some(off) = stop_offset {
                 if item.offset() >= off {
                     self.stop(file, item.offset());
@@ -493,7 +516,7 @@ pub fn replay(aof: &Aof, opts: Options) -> Result<Replayed, ReplayError> {
 pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
     match aof {
         Aof::Single { input, part } => {
-            replay_file(r, input.bytes(), part)?;
+            replay_file(r, input.bytes(), part, &mut |o| input.release_before(o))?;
         }
         Aof::MultiPart { parts, .. } => {
             for part in parts {
@@ -502,7 +525,7 @@ pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
                     offset: 0,
                     message: format!("cannot read: {e}"),
                 })?;
-                if !replay_file(r, input.bytes(), part)? {
+                if !replay_file(r, input.bytes(), part, &mut |o| input.release_before(o))? {
                     break;
                 }
             }
@@ -521,14 +544,18 @@ pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
     Ok(())
 }
 
-fn replay_file(r: &mut Replayer, bytes: &[u8], part: &Part) -> Result<bool, ReplayError> {
+fn replay_file(
+    r: &mut Replayer,
+    bytes: &[u8],
+    part: &Part,
+    on_offset: &mut dyn FnMut(u64),
+) -> Result<bool, ReplayError> {
     let start = if rdbscope_aof::source::starts_with_rdb_magic(bytes) {
-        r.stats.bytes += 0;
         r.rdb(bytes, &part.name)?
     } else {
         0
     };
-    r.commands(bytes, start, &part.name, part.last)
+    r.commands_with(bytes, start, &part.name, part.last, on_offset)
 }
 
 impl Replayed {
@@ -560,7 +587,7 @@ impl Replayed {
                 OwnedRecord::Key(OwnedKey {
                     db,
                     encoding: e.value.encoding_hint(),
-                    value: e.value.to_owned_value(),
+                    value: e.value.into_owned_value(),
                     key,
                     expire_at_ms: e.expire_at_ms,
                     idle_s: None,

@@ -123,6 +123,33 @@ impl Val {
         }
     }
 
+    /// Gives back the slack a packed buffer keeps after growing by
+    /// appends (see `Packed::trim`); called after the commands that build
+    /// collections up, so a dataset costs about its bytes.
+    pub fn trim(&mut self) {
+        match self {
+            Val::List(List::Small(p)) | Val::Set(Set::Small(p)) => p.trim(),
+            Val::Zset(Zset::Small(z)) => z.trim(),
+            Val::Hash(Hash::Small(h)) => h.trim(),
+            _ => {}
+        }
+    }
+
+    /// To the owned form, consuming the value (no copy of what is already
+    /// in that form).
+    pub fn into_owned_value(self) -> OwnedValue {
+        match self {
+            Val::Str(s) => OwnedValue::String(s.into_boxed_slice()),
+            Val::List(List::Small(p)) => OwnedValue::List(p),
+            Val::Set(Set::Small(p)) => OwnedValue::Set(p),
+            Val::Zset(Zset::Small(z)) => OwnedValue::Zset(z),
+            Val::Hash(Hash::Small(h)) => OwnedValue::Hash(h),
+            Val::Stream(s) => OwnedValue::Stream(s),
+            Val::Module(m) => OwnedValue::Module(m),
+            other => other.to_owned_value(),
+        }
+    }
+
     /// An `OBJECT ENCODING` name for the owned record (writers choose their
     /// own from the target's thresholds; this is a hint).
     pub fn encoding_hint(&self) -> &'static str {
@@ -138,7 +165,7 @@ impl Val {
             Val::Set(Set::Small(_)) => "listpack",
             Val::Set(Set::Big(_)) => "hashtable",
             Val::Zset(Zset::Small(_)) => "listpack",
-            Val::Zset(Zset::Big { .. }) => "skiplist",
+            Val::Zset(Zset::Big(_)) => "skiplist",
             Val::Hash(Hash::Small(_)) => "listpack",
             Val::Hash(Hash::Big(_)) => "hashtable",
             Val::Stream(_) => "stream",
@@ -175,8 +202,9 @@ fn pack<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Packed {
 pub enum List {
     /// Packed.
     Small(Packed),
-    /// A deque of owned elements.
-    Big(VecDeque<Bytes>),
+    /// A deque of owned elements (boxed: a small value's size is what
+    /// every key slot pays).
+    Big(Box<VecDeque<Bytes>>),
 }
 
 impl Default for List {
@@ -203,7 +231,7 @@ impl List {
         if let List::Small(p) = self {
             if p.len() as usize >= SMALL_MAX {
                 let d = packed_items(p).into_iter().map(Bytes::from).collect();
-                *self = List::Big(d);
+                *self = List::Big(Box::new(d));
             }
         }
     }
@@ -270,13 +298,13 @@ impl List {
     pub fn edit<R>(&mut self, f: impl FnOnce(&mut VecDeque<Bytes>) -> R) -> R {
         let mut d: VecDeque<Bytes> = match std::mem::take(self) {
             List::Small(p) => packed_items(&p).into_iter().map(Bytes::from).collect(),
-            List::Big(d) => d,
+            List::Big(d) => *d,
         };
         let r = f(&mut d);
         *self = if d.len() <= SMALL_MAX {
             List::Small(pack(d.iter().map(|b| &b[..])))
         } else {
-            List::Big(d)
+            List::Big(Box::new(d))
         };
         r
     }
@@ -310,8 +338,8 @@ impl List {
 pub enum Set {
     /// Packed, in insertion order.
     Small(Packed),
-    /// Hashed.
-    Big(HSet<Bytes>),
+    /// Hashed (boxed, as a big list).
+    Big(Box<HSet<Bytes>>),
 }
 
 impl Default for Set {
@@ -357,7 +385,7 @@ impl Set {
             if let Set::Small(p) = self {
                 if p.len() as usize >= SMALL_MAX {
                     let s = packed_items(p).into_iter().map(Bytes::from).collect();
-                    *self = Set::Big(s);
+                    *self = Set::Big(Box::new(s));
                 }
             }
             match self {
@@ -441,13 +469,17 @@ impl Ord for Score {
 pub enum Zset {
     /// Packed, kept in order.
     Small(OwnedZset),
-    /// A member index and an ordered set.
-    Big {
-        /// Member to score.
-        dict: Map<Bytes, f64>,
-        /// (score, member), in order.
-        order: BTreeSet<(Score, Bytes)>,
-    },
+    /// A member index and an ordered set (boxed, as a big list).
+    Big(Box<BigZset>),
+}
+
+/// A big sorted set: what the server's skiplist and dict do.
+#[derive(Debug, Clone, Default)]
+pub struct BigZset {
+    /// Member to score.
+    pub dict: Map<Bytes, f64>,
+    /// (score, member), in order.
+    pub order: BTreeSet<(Score, Bytes)>,
 }
 
 impl Default for Zset {
@@ -461,7 +493,7 @@ impl Zset {
     pub fn len(&self) -> usize {
         match self {
             Zset::Small(z) => z.len() as usize,
-            Zset::Big { dict, .. } => dict.len(),
+            Zset::Big(b) => b.dict.len(),
         }
     }
 
@@ -474,7 +506,7 @@ impl Zset {
     pub fn score(&self, m: &[u8]) -> Option<f64> {
         match self {
             Zset::Small(z) => z.iter().find(|(e, _)| *e == m).map(|(_, s)| s),
-            Zset::Big { dict, .. } => dict.get(m).copied(),
+            Zset::Big(b) => b.dict.get(m).copied(),
         }
     }
 
@@ -496,7 +528,7 @@ impl Zset {
                     dict.insert(Bytes::from(m), s);
                     order.insert((Score(s), Bytes::from(m)));
                 }
-                *self = Zset::Big { dict, order };
+                *self = Zset::Big(Box::new(BigZset { dict, order }));
             }
         }
         match self {
@@ -530,30 +562,32 @@ impl Zset {
                 *z = n;
                 out
             }
-            Zset::Big { dict, order } => ops
-                .iter()
-                .map(|(m, s)| match (dict.get_mut(*m), s) {
-                    (Some(old), Some(s)) => {
-                        let b = Bytes::from(*m);
-                        order.remove(&(Score(*old), b.clone()));
-                        *old = *s;
-                        order.insert((Score(*s), b));
-                        false
-                    }
-                    (None, Some(s)) => {
-                        dict.insert(Bytes::from(*m), *s);
-                        order.insert((Score(*s), Bytes::from(*m)));
-                        true
-                    }
-                    (Some(old), None) => {
-                        let old = *old;
-                        let (k, _) = dict.remove_entry(*m).expect("present");
-                        order.remove(&(Score(old), k));
-                        true
-                    }
-                    (None, None) => false,
-                })
-                .collect(),
+            Zset::Big(b) => {
+                let BigZset { dict, order } = &mut **b;
+                ops.iter()
+                    .map(|(m, s)| match (dict.get_mut(*m), s) {
+                        (Some(old), Some(s)) => {
+                            let b = Bytes::from(*m);
+                            order.remove(&(Score(*old), b.clone()));
+                            *old = *s;
+                            order.insert((Score(*s), b));
+                            false
+                        }
+                        (None, Some(s)) => {
+                            dict.insert(Bytes::from(*m), *s);
+                            order.insert((Score(*s), Bytes::from(*m)));
+                            true
+                        }
+                        (Some(old), None) => {
+                            let old = *old;
+                            let (k, _) = dict.remove_entry(*m).expect("present");
+                            order.remove(&(Score(old), k));
+                            true
+                        }
+                        (None, None) => false,
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -561,16 +595,16 @@ impl Zset {
     pub fn items(&self) -> Vec<(&[u8], f64)> {
         match self {
             Zset::Small(z) => z.iter().collect(),
-            Zset::Big { order, .. } => order.iter().map(|(s, m)| (&m[..], s.0)).collect(),
+            Zset::Big(b) => b.order.iter().map(|(s, m)| (&m[..], s.0)).collect(),
         }
     }
 
     fn owned(&self) -> OwnedZset {
         match self {
             Zset::Small(z) => z.clone(),
-            Zset::Big { order, .. } => {
+            Zset::Big(b) => {
                 let mut z = OwnedZset::default();
-                for (s, m) in order {
+                for (s, m) in &b.order {
                     z.push(Elem::Str(m), s.0);
                 }
                 z
@@ -593,8 +627,8 @@ pub struct HVal {
 pub enum Hash {
     /// Packed, in insertion order.
     Small(OwnedHash),
-    /// Hashed.
-    Big(Map<Bytes, HVal>),
+    /// Hashed (boxed, as a big list).
+    Big(Box<Map<Bytes, HVal>>),
 }
 
 impl Default for Hash {
@@ -660,7 +694,7 @@ impl Hash {
                         )
                     })
                     .collect();
-                *self = Hash::Big(m);
+                *self = Hash::Big(Box::new(m));
             }
         }
         match self {
@@ -743,11 +777,27 @@ impl Hash {
             Hash::Small(h) => h.clone(),
             Hash::Big(m) => {
                 let mut h = OwnedHash::default();
-                for (f, v) in m {
+                for (f, v) in m.iter() {
                     h.push(Elem::Str(f), Elem::Str(&v.value), v.ttl);
                 }
                 h
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key slot of the keyspace pays a value's inline size: big
+    /// forms are boxed to keep it at a small collection's.
+    #[test]
+    fn values_stay_small() {
+        assert!(
+            std::mem::size_of::<Val>() <= 48,
+            "{}",
+            std::mem::size_of::<Val>()
+        );
     }
 }

@@ -20,6 +20,7 @@ pub(crate) fn hset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         .map(|p| (p[0], HOp::Set(p[1], false)))
         .collect();
     ctx.hash_or_new(a[1])?.apply(&ops);
+    ctx.trim(a[1]);
     Ok(())
 }
 

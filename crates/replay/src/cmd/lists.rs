@@ -20,6 +20,7 @@ fn push(ctx: &mut Ctx<'_>, a: &[&[u8]], head: bool, only_existing: bool) -> CmdR
             l.push_back(v);
         }
     }
+    ctx.trim(key);
     Ok(())
 }
 

@@ -19,7 +19,17 @@ pub(crate) mod zsets;
 pub(crate) type Handler = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
 
 /// Finds a command by name (case-insensitive): its arity and handler.
+/// The table is indexed once by name.
 pub(crate) fn lookup(name: &[u8]) -> Option<(i32, Handler)> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static INDEX: OnceLock<HashMap<&'static [u8], (i32, Handler)>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        TABLE
+            .iter()
+            .map(|&(n, arity, h)| (n.as_bytes(), (arity, h)))
+            .collect()
+    });
     let mut low = [0u8; 24];
     if name.len() > low.len() {
         return None;
@@ -27,11 +37,7 @@ pub(crate) fn lookup(name: &[u8]) -> Option<(i32, Handler)> {
     for (d, s) in low.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();
     }
-    let n = std::str::from_utf8(&low[..name.len()]).ok()?;
-    TABLE
-        .iter()
-        .find(|(c, _, _)| *c == n)
-        .map(|&(_, arity, h)| (arity, h))
+    index.get(&low[..name.len()]).copied()
 }
 
 /// Checks `args` against `arity`.

@@ -8,6 +8,7 @@ use crate::value::{Set, Val};
 /// `SADD key member ...`.
 pub(crate) fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     ctx.set_or_new(a[1])?.add_all(&a[2..]);
+    ctx.trim(a[1]);
     Ok(())
 }
 

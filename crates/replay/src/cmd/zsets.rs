@@ -125,6 +125,7 @@ fn apply_adds(
     }
     z.update(&ops);
     ctx.drop_if_empty(key);
+    ctx.trim(key);
     result
 }
 
