@@ -21,8 +21,10 @@
 //!
 //! The AOF cases (`aof/<server>/<case>/`, plain, RDB-preamble and
 //! multi-part) are replayed (`rdbscope convert CASE - --to jsonl`) and
-//! compared with their truth the same way; `rdbscope digest --as-loaded`
-//! of each must equal the `debug_digest` of its meta (issue 13, acceptance 1).
+//! compared with their truth the same way, replayed at the instant the
+//! truth's server loaded them (its consumers' seen time); `rdbscope digest`
+//! of each, leaving out keys that had expired by then, must equal the
+//! `debug_digest` of its meta (issue 13, acceptance 1).
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -132,16 +134,25 @@ fn corpus_aofs_replayed_match_live_server_truth() {
         } else {
             case.join("appendonly.aof")
         };
+        // Consumer seen and active times are the loading server's clock:
+        // replay at the instant the truth's server loaded the file.
+        let mut args = vec!["convert", "-q", "--to", "jsonl"];
+        let loaded_at = load_instant(&sidecar(case, ".truth.jsonl")).map(|ms| format!("{ms}ms"));
+        if let Some(at) = &loaded_at {
+            args.extend(["--replay-now", at]);
+        }
         check_file_from(
             case,
             &input,
-            &["convert", "-q", "--to", "jsonl"],
+            &args,
             &name,
             now,
             &mut totals,
             &mut mismatches,
         );
-        // The digest a server computes over the replayed state.
+        // The digest a server computes over the replayed state: without the
+        // keys the truth's server had already seen expire (a key that
+        // expired since is still in the truth's digest).
         let meta: Value = serde_json::from_str(
             &std::fs::read_to_string(sidecar(case, ".meta.json")).expect("meta.json"),
         )
@@ -155,11 +166,12 @@ fn corpus_aofs_replayed_match_live_server_truth() {
             minor.join(".")
         );
         let expected = meta["debug_digest"].as_str().expect("debug_digest");
-        let out = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-            .args(["digest", "--server-version", &server_version])
-            .arg(&input)
-            .output()
-            .expect("run rdbscope digest");
+        let mut digest = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+        digest.args(["digest", "--server-version", &server_version]);
+        if let Some(at) = totals.last_dropped_expire {
+            digest.arg(format!("--as-loaded={}ms", at + 1));
+        }
+        let out = digest.arg(&input).output().expect("run rdbscope digest");
         let got = String::from_utf8_lossy(&out.stdout);
         if got.trim() != expected {
             mismatches.push(format!(
@@ -186,6 +198,33 @@ fn corpus_aofs_replayed_match_live_server_truth() {
 // ---------------------------------------------------------------------------
 // Finding the files
 // ---------------------------------------------------------------------------
+
+/// When the server that made a truth file loaded its AOF: the seen time
+/// of stream consumers it created then (the latest, since a consumer seen
+/// later moved on with the workload's clock).
+fn load_instant(truth: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(truth).ok()?;
+    let mut latest = None;
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(groups) = v
+            .pointer("/value/xinfo_full/groups")
+            .and_then(Value::as_array)
+        else {
+            continue;
+        };
+        for c in groups
+            .iter()
+            .filter_map(|g| g.get("consumers").and_then(Value::as_array))
+            .flatten()
+        {
+            latest = latest.max(c.get("seen-time").and_then(Value::as_i64));
+        }
+    }
+    latest
+}
 
 fn locate_corpus() -> Option<PathBuf> {
     rdbscope_testkit::corpus("corpus_truth")
@@ -264,6 +303,9 @@ struct Totals {
     dropped: usize,
     dropped_fields: usize,
     aof_tail: usize,
+    /// The latest expire time among the keys of the last file checked that
+    /// the truth lacks as expired at load.
+    last_dropped_expire: Option<i128>,
 }
 
 /// One key, from either side, with the parts that are compared.
@@ -308,6 +350,7 @@ fn check_file_from(
         }
     };
     totals.files += 1;
+    totals.last_dropped_expire = None;
     out.extend(ours.problems.iter().map(|p| format!("{name}: {p}")));
 
     // Keys per db as the server had them: what the dump has, minus what the
@@ -343,6 +386,9 @@ fn check_file_from(
                     key_line(name, id, &o.kind)
                 );
                 totals.dropped += 1;
+                if let Some(at) = o.expire_at_ms {
+                    totals.last_dropped_expire = totals.last_dropped_expire.max(Some(at));
+                }
                 continue;
             }
             out.push(key_line(
@@ -1296,8 +1342,12 @@ fn compare_xinfo_full(d: &mut Diffs, full: &Value, o: &Value) -> Result<(), Stri
                 scalar(field(tc, "seen-time")?),
                 scalar(field(oc, "seen_time_ms")?),
             );
-            if !null_or_absent(oc.get("active_time_ms")) {
-                let theirs = tc.get("active-time").map_or("(absent)".to_string(), scalar);
+            // Only 7.2+ servers have it (a replay cannot tell 7.0 from 7.2).
+            if let (Some(theirs), false) = (
+                tc.get("active-time"),
+                null_or_absent(oc.get("active_time_ms")),
+            ) {
+                let theirs = scalar(theirs);
                 d.eq(
                     format!("{c} active_time_ms"),
                     theirs,

@@ -3,8 +3,8 @@
 
 use crate::error::CmdError;
 use crate::hasher::Map;
+use crate::stream::XStream;
 use crate::value::{Bytes, Hash, List, Set, Val, Zset};
-use rdbscope_rdb::owned::OwnedStream;
 use std::collections::BTreeMap;
 
 /// A key's value and expire time.
@@ -168,4 +168,4 @@ typed!(list, list_or_new, List, List);
 typed!(set_value, set_or_new, Set, Set);
 typed!(zset, zset_or_new, Zset, Zset);
 typed!(hash, hash_or_new, Hash, Hash);
-typed!(stream, stream_or_new, Stream, Box<OwnedStream>);
+typed!(stream, stream_or_new, Stream, Box<XStream>);

@@ -27,6 +27,7 @@ mod cmd;
 pub mod error;
 pub mod hasher;
 pub mod keyspace;
+pub mod stream;
 pub mod value;
 
 pub use error::{CmdError, CmdResult};
@@ -136,6 +137,9 @@ pub struct Stats {
     /// The last RDB base or preamble's header and the AUX fields that name
     /// its writer (`redis-ver`, `valkey-ver`): which server wrote the AOF.
     pub writer: Option<(rdbscope_rdb::Header, Vec<AuxField>)>,
+    /// The loading server's version the replay followed (`Options::version`,
+    /// or what an RDB base named).
+    pub version: Option<(u32, u32)>,
 }
 
 /// The replay of one AOF: the dataset and what happened.
@@ -488,7 +492,8 @@ impl Replayer {
     }
 
     /// The dataset and what happened.
-    pub fn finish(self) -> Replayed {
+    pub fn finish(mut self) -> Replayed {
+        self.stats.version = self.opts.version;
         Replayed {
             dataset: self.ds,
             stats: self.stats,
@@ -564,6 +569,7 @@ impl Replayed {
     /// key is made as it is taken and the dataset shrinks as it goes.
     pub fn records(self) -> impl Iterator<Item = OwnedRecord> {
         let Dataset { dbs, functions } = self.dataset;
+        let version = self.stats.version;
         let head: Vec<OwnedRecord> = match self.stats.writer {
             Some((h, aux)) => std::iter::once(OwnedRecord::Header {
                 magic: match h.flavor {
@@ -582,12 +588,12 @@ impl Replayed {
         let funcs = functions
             .into_values()
             .map(|code| OwnedRecord::Function { code });
-        let keys = dbs.into_iter().flat_map(|(db, keys)| {
+        let keys = dbs.into_iter().flat_map(move |(db, keys)| {
             keys.into_iter().map(move |(key, e)| {
                 OwnedRecord::Key(OwnedKey {
                     db,
                     encoding: e.value.encoding_hint(),
-                    value: e.value.into_owned_value(),
+                    value: e.value.into_owned_value(version),
                     key,
                     expire_at_ms: e.expire_at_ms,
                     idle_s: None,

@@ -13,7 +13,8 @@
 //! choose, from the target server's thresholds).
 
 use crate::hasher::{Map, Set as HSet};
-use rdbscope_rdb::owned::{OwnedHash, OwnedModule, OwnedStream, OwnedZset, Packed};
+use crate::stream::XStream;
+use rdbscope_rdb::owned::{OwnedHash, OwnedModule, OwnedZset, Packed};
 use rdbscope_rdb::{Elem, OwnedValue};
 use std::collections::{BTreeSet, VecDeque};
 
@@ -36,8 +37,8 @@ pub enum Val {
     Zset(Zset),
     /// A hash.
     Hash(Hash),
-    /// A stream (the owned form: live entries and metadata).
-    Stream(Box<OwnedStream>),
+    /// A stream.
+    Stream(Box<XStream>),
     /// A module value, carried as its payload.
     Module(Box<OwnedModule>),
 }
@@ -105,20 +106,21 @@ impl Val {
                 }
                 Val::Hash(out)
             }
-            OwnedValue::Stream(s) => Val::Stream(s),
+            OwnedValue::Stream(s) => Val::Stream(Box::new(XStream::from_owned(*s))),
             OwnedValue::Module(m) => Val::Module(m),
         }
     }
 
-    /// To the owned form, for the writers and the digest.
-    pub fn to_owned_value(&self) -> OwnedValue {
+    /// To the owned form, for the writers and the digest, as a server of
+    /// `version` holds it (see `XStream::into_owned`).
+    pub fn to_owned_value(&self, version: Option<(u32, u32)>) -> OwnedValue {
         match self {
             Val::Str(s) => OwnedValue::String(s.clone().into_boxed_slice()),
             Val::List(l) => OwnedValue::List(l.packed()),
             Val::Set(s) => OwnedValue::Set(s.packed()),
             Val::Zset(z) => OwnedValue::Zset(z.owned()),
             Val::Hash(h) => OwnedValue::Hash(h.owned()),
-            Val::Stream(s) => OwnedValue::Stream(s.clone()),
+            Val::Stream(s) => OwnedValue::Stream(s.as_ref().clone().into_owned(version)),
             Val::Module(m) => OwnedValue::Module(m.clone()),
         }
     }
@@ -131,22 +133,23 @@ impl Val {
             Val::List(List::Small(p)) | Val::Set(Set::Small(p)) => p.trim(),
             Val::Zset(Zset::Small(z)) => z.trim(),
             Val::Hash(Hash::Small(h)) => h.trim(),
+            Val::Stream(s) => s.trim(),
             _ => {}
         }
     }
 
     /// To the owned form, consuming the value (no copy of what is already
     /// in that form).
-    pub fn into_owned_value(self) -> OwnedValue {
+    pub fn into_owned_value(self, version: Option<(u32, u32)>) -> OwnedValue {
         match self {
             Val::Str(s) => OwnedValue::String(s.into_boxed_slice()),
             Val::List(List::Small(p)) => OwnedValue::List(p),
             Val::Set(Set::Small(p)) => OwnedValue::Set(p),
             Val::Zset(Zset::Small(z)) => OwnedValue::Zset(z),
             Val::Hash(Hash::Small(h)) => OwnedValue::Hash(h),
-            Val::Stream(s) => OwnedValue::Stream(s),
+            Val::Stream(s) => OwnedValue::Stream(s.into_owned(version)),
             Val::Module(m) => OwnedValue::Module(m),
-            other => other.to_owned_value(),
+            other => other.to_owned_value(version),
         }
     }
 
