@@ -2,9 +2,8 @@
 //! expire time, and the function libraries.
 
 use crate::error::CmdError;
-use crate::hasher::Map;
 use crate::stream::XStream;
-use crate::value::{Bytes, Hash, List, Set, Val, Zset};
+use crate::value::{Hash, List, Set, Val, Zset};
 use std::collections::BTreeMap;
 
 /// A key's value and expire time.
@@ -16,8 +15,7 @@ pub struct Entry {
     pub expire_at_ms: Option<i64>,
 }
 
-/// One database.
-pub type Db = Map<Bytes, Entry>;
+pub use crate::db::Db;
 
 /// Everything a replay holds.
 #[derive(Debug, Clone, Default)]
@@ -99,13 +97,7 @@ impl Ctx<'_> {
             value,
             expire_at_ms,
         };
-        let db = self.keys();
-        match db.get_mut(key) {
-            Some(slot) => *slot = e,
-            None => {
-                db.insert(Bytes::from(key), e);
-            }
-        }
+        self.keys().insert(key, e);
     }
 
     /// Trims the packed buffer of the value at `key` (after a command that

@@ -24,6 +24,7 @@
 
 pub mod args;
 mod cmd;
+pub mod db;
 pub mod error;
 pub mod hasher;
 pub mod keyspace;
@@ -285,7 +286,7 @@ impl Replayer {
     /// Adds a key (from an RDB, a dump) to the dataset.
     pub fn put_owned(&mut self, k: OwnedKey) {
         self.ds.db(k.db).insert(
-            k.key,
+            &k.key,
             Entry {
                 value: Val::from_owned(k.value),
                 expire_at_ms: k.expire_at_ms,
@@ -589,12 +590,12 @@ impl Replayed {
             .into_values()
             .map(|code| OwnedRecord::Function { code });
         let keys = dbs.into_iter().flat_map(move |(db, keys)| {
-            keys.into_iter().map(move |(key, e)| {
+            keys.drain().map(move |(key, e)| {
                 OwnedRecord::Key(OwnedKey {
                     db,
                     encoding: e.value.encoding_hint(),
                     value: e.value.into_owned_value(version),
-                    key,
+                    key: key.into_boxed(),
                     expire_at_ms: e.expire_at_ms,
                     idle_s: None,
                     freq: None,

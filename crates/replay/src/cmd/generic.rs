@@ -143,7 +143,7 @@ pub(crate) fn move_(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     let e = ctx.remove(a[1]).expect("exists");
-    ctx.ds.db(to).insert(a[1].into(), e);
+    ctx.ds.db(to).insert(a[1], e);
     Ok(())
 }
 
