@@ -176,7 +176,7 @@ pub(crate) fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if target.contains_key(dst) && !replace {
         return Ok(());
     }
-    target.insert(dst.into(), e);
+    target.insert(dst, e);
     Ok(())
 }
 
@@ -256,7 +256,7 @@ pub(crate) fn restore(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     }
     ctx.remove(key);
     ctx.keys().insert(
-        key.into(),
+        key,
         Entry {
             value,
             expire_at_ms: expire,
