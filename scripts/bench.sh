@@ -2,7 +2,15 @@
 # Throughput and peak memory on a big, realistic RDB or AOF, against
 # Redis's own checker in the same run.
 #
-#   scripts/bench.sh [SIZE] [mixed|strings|aof|diff|convert]      (default 256M mixed)
+#   scripts/bench.sh [SIZE] [mixed|strings|aof|replay|diff|convert]  (default 256M mixed)
+#
+# replay: the same multi-part AOF as `aof`, replayed, timed as
+#   redis-server: load the AOF dir     the anchor: a server starting on it
+#                                       (until it answers PING)
+#   rdbscope convert DIR OUT.rdb       replay, then the RDB a server would save
+#   rdbscope digest DIR                replay, then DEBUG DIGEST
+# with MB/s of the AOF's files, ratios to the server's load and peak RSS
+# (the server's own included).
 #
 # convert: the mixed RDB (RDB 10, written by Redis 7.0) and its JSON Lines
 # dump (made once, cached beside it), timed as
@@ -71,7 +79,7 @@ elif [ "$KIND" = diff ]; then
   FILE_B=${FILE%.rdb}-b.rdb
   [ -s "$FILE_B" ] || scripts/make-diff-pair.sh "$FILE" "$FILE_B"
   COMPRESSED=0
-elif [ "$KIND" = aof ]; then
+elif [ "$KIND" = aof ] || [ "$KIND" = replay ]; then
   FILE=${BIG_AOF:-/tmp/rdbscope-bench-aof-$SIZE}
   if [ ! -s "$FILE/appendonlydir/appendonly.aof.manifest" ]; then
     echo "making $FILE/appendonlydir ($SIZE) ..." >&2
@@ -84,13 +92,13 @@ elif [ ! -s "$FILE" ]; then
   case $KIND in
     mixed) "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2 ;;
     strings) scripts/make-strings-rdb.sh "$FILE" "$SIZE" >&2 ;;
-    *) echo "kind must be mixed, strings, aof, diff or convert" >&2; exit 2 ;;
+    *) echo "kind must be mixed, strings, aof, replay, diff or convert" >&2; exit 2 ;;
   esac
 fi
 cargo build --release -q -p rdbscope-cli
 BIN=target/release/rdbscope
 CHECK=$(command -v redis-check-rdb || true)
-if [ "$KIND" = aof ]; then
+if [ "$KIND" = aof ] || [ "$KIND" = replay ]; then
   CHECK=$(command -v redis-check-aof || true)
   BYTES=$(find "$FILE" -maxdepth 1 -type f \( -name '*.aof' -o -name '*.rdb' \) -printf '%s\n' |
     awk '{ s += $1 } END { print s }')
@@ -160,6 +168,21 @@ server_save() { # FILE: a redis-server loads it, SAVEs it again, stops
   rm -rf "$dir"
 }
 export -f server_save
+server_load() { # DIR: a redis-server starts on the AOF dir, answers PING, stops
+  local dir port=27781
+  dir=$(mktemp -d)
+  # The server only reads the files (it would append to the incr file, but
+  # no command comes): a link spares copying the AOF each round.
+  ln -s "$(realpath "$1")" "$dir/appendonlydir"
+  redis-server --port $port --bind 127.0.0.1 --dir "$dir" --appendonly yes \
+    --appenddirname appendonlydir --save '' --logfile "$dir/log" &
+  local pid=$!
+  until redis-cli -p $port ping 2>/dev/null | grep -q PONG; do sleep 0.05; done
+  redis-cli -p $port shutdown nosave >/dev/null 2>&1 || true
+  wait $pid || true
+  rm -rf "$dir"
+}
+export -f server_load
 if [ "$KIND" = convert ]; then
   ANCHOR_NAME=server-save
   CHECK=server
@@ -172,6 +195,16 @@ if [ "$KIND" = convert ]; then
     measure convert-json "$BIN" convert -q --force "${FILE%.rdb}.jsonl" "$OUT" --rdb-version 10
     measure convert-aof "$BIN" convert -q "$FILE" - --to aof --target redis-7.0
     measure dump "$BIN" dump "$FILE"
+  done
+elif [ "$KIND" = replay ]; then
+  ANCHOR_NAME=server-load
+  CHECK=server
+  NAMES="server-load replay-rdb replay-digest"
+  OUT=$TMP/out.rdb
+  for _ in $(seq "$RUNS"); do
+    measure server-load bash -c "server_load '$FILE'"
+    measure replay-rdb "$BIN" convert -q --force "$FILE" "$OUT" --target redis-7.0
+    measure replay-digest "$BIN" digest -q "$FILE"
   done
 elif [ "$KIND" = diff ]; then
   ANCHOR_NAME=-
@@ -253,6 +286,9 @@ for n in $NAMES; do
     convert-other) label="rdbscope convert (to RDB 9)";;
     convert-json) label="rdbscope convert F.jsonl";;
     convert-aof) label="rdbscope convert --to aof";;
+    server-load) label="server load (AOF dir)";;
+    replay-rdb) label="rdbscope convert DIR F.rdb";;
+    replay-digest) label="rdbscope digest DIR";;
   esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
@@ -268,7 +304,7 @@ if [ "$KIND" = diff ]; then
   awk -v d="$(median digest)" -v s="$(median server-digest)" \
     'BEGIN { printf "digest: %.2fx faster than a server loading the file and answering DEBUG DIGEST\n", s / d }'
 fi
-if [ "$KIND" != aof ] && [ "$KIND" != diff ] && [ "$KIND" != convert ] && [ "${COMPRESSED:-1}" = 1 ]; then
+if [ "$KIND" != aof ] && [ "$KIND" != replay ] && [ "$KIND" != diff ] && [ "$KIND" != convert ] && [ "${COMPRESSED:-1}" = 1 ]; then
   # The overlap target: each pair within 1.25x of the slower of its halves.
   c=$(median check)
   for pair in "check-gz-pipe zcat" "check-zst zstd-d"; do

@@ -586,37 +586,16 @@ fn to_rdb(
         }
         In::Kind(Kind::Aof(_)) => return (Outcome::Failure, false),
         In::Replayed(replayed) => {
-            let mut enc = Encoder::new(opts.clone());
-            let mut items = Items::new();
-            for r in replayed.records() {
-                items.clear();
-                match r {
-                    OwnedRecord::Key(k) => {
-                        if !enc.selects(&k) {
-                            continue;
-                        }
-                        match enc.key(&k, &mut items) {
-                            Ok(true) => {}
-                            Ok(false) => {
-                                if !enc.report.refused.is_empty() {
-                                    conv.halt();
-                                }
-                                continue;
-                            }
-                            Err(e) => {
-                                eprintln!("rdbscope: {name}: {e}");
-                                return (Outcome::Failure, false);
-                            }
-                        }
-                    }
-                    other => items.push_other(other),
-                }
-                if let Err(e) = conv.write(&items) {
-                    eprintln!("rdbscope: {}: write error: {e}", a.output.display());
+            let threads = crate::options::threads(a.jobs);
+            let r =
+                rdbscope_convert::convert_owned(&mut replayed.records(), opts, threads, &mut conv);
+            match r {
+                Ok(keys) => keys,
+                Err(e) => {
+                    eprintln!("rdbscope: {name}: {e}");
                     return (Outcome::Failure, false);
                 }
             }
-            std::mem::take(&mut enc.report)
         }
     };
     match conv.finish(keys) {

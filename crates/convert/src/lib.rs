@@ -778,7 +778,8 @@ pub fn convert_rdb<W: Write>(
     c.result(walked)
 }
 
-/// The JSON walk's sink: one batch of owned records to items.
+/// The sink of the walks over owned records (parsed from JSON, or held
+/// in memory): one batch of them to items.
 struct JsonSink(Batch);
 
 impl RecordSink for JsonSink {
@@ -823,6 +824,26 @@ pub fn convert_json<R: std::io::BufRead, W: Write>(
         &mut c,
     );
     c.result(walked)
+}
+
+/// Converts records already in memory (a replayed AOF's dataset) into
+/// `conv`, encoding on `threads` threads; returns the keys' report, or the
+/// encoding or write error that stopped it.
+pub fn convert_owned<W: Write>(
+    records: &mut dyn Iterator<Item = OwnedRecord>,
+    opts: &Arc<Options>,
+    threads: usize,
+    conv: &mut Converter<W>,
+) -> Result<Report, String> {
+    let spare = Spare::default();
+    let mut c = ConvertCollector::new(conv, &spare);
+    let walked = rdbscope_engine::owned::walk_owned(
+        records,
+        threads,
+        || JsonSink(Batch::new(opts, &spare)),
+        &mut c,
+    );
+    c.result(walked).map(|(report, _)| report)
 }
 
 /// Sets one of the loading server's settings on `t`, by its `redis.conf`

@@ -84,6 +84,7 @@
 
 mod chunked;
 pub mod json;
+pub mod owned;
 mod segment;
 pub mod sink;
 pub mod source;
