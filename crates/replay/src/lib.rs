@@ -429,7 +429,25 @@ impl Replayer {
             let c = match item {
                 Item::Annotation(a) => {
                     if let Some(ts) = a.timestamp() {
-                        if until_ts.is_some_and(|t| ts > t) {
+                        if let Some(t) = until_ts.filter(|&t| ts > t) {
+                            // `redis-check-aof --truncate-to-timestamp`
+                            // refuses these two cuts; so does the replay.
+                            let refuse = if a.offset == 0 {
+                                Some(format!(
+                                    "nothing before timestamp {t} (the file starts with #TS:{ts})"
+                                ))
+                            } else if !last {
+                                Some(format!("the cut before #TS:{ts} is not in the last file (redis-check-aof refuses to truncate there; remove the files after it from the manifest to go on)"))
+                            } else {
+                                None
+                            };
+                            if let Some(message) = refuse {
+                                return Err(ReplayError {
+                                    file: file.to_string(),
+                                    offset: a.offset,
+                                    message,
+                                });
+                            }
                             self.stop(file, a.offset);
                             break;
                         }
