@@ -105,7 +105,7 @@ fn json(a: &DigestArgs, mut input: Input, name: &str, out: &mut impl Write) -> O
         }
     };
     let mut reader = JsonReader::new(crate::source::json_reader(input), layout);
-    records(a, name, out, &mut || {
+    records(a, name, out, None, &mut || {
         reader.next_record().map_err(|e| e.to_string())
     })
 }
@@ -123,8 +123,26 @@ fn aof(
             Err(outcome) => return outcome,
         };
     crate::replay::report(name, &replayed, false);
+    // An AOF with no RDB part names no server: a single file is what
+    // Redis 6.2 and older write, a directory what 7.0 and later do (the
+    // replay follows the newest rules for one, see `replay::run`).
+    let guess = if replayed.stats.writer.is_some() {
+        None
+    } else if aof.is_multi_part() {
+        Some((
+            ServerVersion::parse("redis-7.4").expect("a known server"),
+            RulesFrom::Guessed("an appendonlydir with no RDB base names no server: the newest Redis rules, redis-7.4".into()),
+        ))
+    } else {
+        Some((
+            ServerVersion::parse("redis-6.2").expect("a known server"),
+            RulesFrom::Guessed(
+                "a single AOF with no RDB preamble names no server: redis-6.2".into(),
+            ),
+        ))
+    };
     let mut it = replayed.records();
-    records(a, name, out, &mut || Ok(it.next()))
+    records(a, name, out, guess, &mut || Ok(it.next()))
 }
 
 /// The digest of owned records (a JSON dump's, a replayed AOF's).
@@ -132,6 +150,7 @@ fn records(
     a: &DigestArgs,
     name: &str,
     out: &mut impl Write,
+    guess: Option<(ServerVersion, RulesFrom)>,
     next: &mut dyn FnMut() -> Result<Option<OwnedRecord>, String>,
 ) -> Outcome {
     let mut header = None;
@@ -172,8 +191,11 @@ fn records(
                         flavor: Flavor::Redis,
                         version: 0,
                     });
-                    let (server, from) =
-                        server(a, writer_from(h, redis.as_deref(), valkey.as_deref()));
+                    let writer = match (&guess, header, &redis, &valkey) {
+                        (Some(g), None, None, None) => g.clone(),
+                        _ => writer_from(h, redis.as_deref(), valkey.as_deref()),
+                    };
+                    let (server, from) = server(a, writer);
                     let opts = options(a, server);
                     let d = Digester::new(opts.rules, opts.max_decompressed);
                     (server, from, opts, d)
@@ -212,7 +234,11 @@ fn records(
                 flavor: Flavor::Redis,
                 version: 0,
             });
-            let (s, f) = server(a, writer_from(h, redis.as_deref(), valkey.as_deref()));
+            let writer = match (&guess, header, &redis, &valkey) {
+                (Some(g), None, None, None) => g.clone(),
+                _ => writer_from(h, redis.as_deref(), valkey.as_deref()),
+            };
+            let (s, f) = server(a, writer);
             (s, f, options(a, s))
         }
     };
@@ -234,6 +260,7 @@ fn from_text(from: &RulesFrom) -> String {
         RulesFrom::RdbVersion(v) => {
             format!("guessed from RDB version {v}: the file names no server; give --server-version")
         }
+        RulesFrom::Guessed(why) => format!("guessed: {why}; give --server-version"),
     }
 }
 
@@ -308,6 +335,7 @@ fn json_summary(
         RulesFrom::Given => out.write_all(b"\"given\"")?,
         RulesFrom::Aux(s) => write_json_str(out, s)?,
         RulesFrom::RdbVersion(v) => write!(out, "\"rdb version {v}\"")?,
+        RulesFrom::Guessed(why) => write_json_str(out, &format!("guessed: {why}"))?,
     }
     write!(out, ",\"keys\":{},\"as_loaded\":", d.dataset.keys())?;
     match opts.as_loaded {

@@ -297,6 +297,8 @@ pub enum RulesFrom {
     Aux(String),
     /// Guessed from the RDB version, the file naming no server.
     RdbVersion(u32),
+    /// Guessed from the input's kind (an AOF with no RDB part): why.
+    Guessed(String),
 }
 
 /// The server that wrote an RDB, from the AUX fields at its start (`head`:
