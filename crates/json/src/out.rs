@@ -93,6 +93,38 @@ impl OutBuf {
         self.len = end;
     }
 
+    /// Appends a RESP bulk string (`$<len>\r\n<bytes>\r\n`) with one
+    /// bounds check: the commands an AOF holds are mostly short ones.
+    #[inline(always)]
+    pub fn put_bulk(&mut self, b: &[u8]) {
+        let n = b.len();
+        let most = self.len + n + 26;
+        if most > self.buf.len() {
+            self.grow(most);
+        }
+        let out = &mut self.buf[self.len..most];
+        out[0] = b'$';
+        let mut i = if n < 10 {
+            out[1] = b'0' + n as u8;
+            2
+        } else if n < 100 {
+            out[1] = b'0' + (n / 10) as u8;
+            out[2] = b'0' + (n % 10) as u8;
+            3
+        } else {
+            let mut tmp = [0u8; 20];
+            let t = rdbscope_rdb::rdb_string::uint_text(n as u64, &mut tmp);
+            out[1..1 + t.len()].copy_from_slice(t);
+            1 + t.len()
+        };
+        out[i..i + 2].copy_from_slice(b"\r\n");
+        i += 2;
+        copy(&mut out[i..i + n], b);
+        i += n;
+        out[i..i + 2].copy_from_slice(b"\r\n");
+        self.len += i + 2;
+    }
+
     #[cold]
     fn grow(&mut self, need: usize) {
         let to = need.max(self.buf.len() * 2).max(4096);
@@ -172,5 +204,27 @@ mod tests {
         assert_eq!(again.len(), 0);
         again.put(b"xyz");
         assert_eq!(again.into_vec(), b"xyz");
+    }
+}
+
+#[cfg(test)]
+mod bulk_tests {
+    use super::OutBuf;
+
+    #[test]
+    fn bulk_strings_of_every_length_class() {
+        for n in [0usize, 1, 9, 10, 99, 100, 4095, 70_000] {
+            let mut o = OutBuf::with_capacity(0);
+            let b = vec![b'x'; n];
+            o.put_bulk(&b);
+            o.put_bulk(b"k");
+            let want = [
+                format!("${n}\r\n").into_bytes(),
+                b,
+                b"\r\n$1\r\nk\r\n".to_vec(),
+            ]
+            .concat();
+            assert_eq!(o.as_slice(), &want[..], "length {n}");
+        }
     }
 }

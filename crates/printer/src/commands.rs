@@ -153,9 +153,7 @@ pub fn bulk_header(out: &mut OutBuf, len: usize) {
 
 /// Appends a RESP bulk string.
 pub fn bulk(out: &mut OutBuf, b: &[u8]) {
-    bulk_header(out, b.len());
-    out.put(b);
-    out.put(b"\r\n");
+    out.put_bulk(b);
 }
 
 /// Appends an integer as a bulk string.
