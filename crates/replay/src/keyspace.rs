@@ -120,10 +120,15 @@ impl Ctx<'_> {
     pub fn string(&mut self, key: &[u8]) -> Result<Option<&mut Vec<u8>>, CmdError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Entry {
-                value: Val::Str(s), ..
-            }) => Ok(Some(s)),
-            Some(_) => Err(CmdError::wrong_type()),
+            Some(e) => {
+                if let Val::Short(n, b) = &e.value {
+                    e.value = Val::Str(b[..*n as usize].to_vec());
+                }
+                match &mut e.value {
+                    Val::Str(s) => Ok(Some(s)),
+                    _ => Err(CmdError::wrong_type()),
+                }
+            }
         }
     }
 }

@@ -24,11 +24,19 @@ pub const SMALL_MAX: usize = 128;
 /// Bytes, owned and exactly sized.
 pub type Bytes = Box<[u8]>;
 
+/// Bytes a short string keeps inline ([`Val::Short`]).
+pub const SHORT: usize = 46;
+
 /// A value of the replayed dataset.
 #[derive(Debug, Clone)]
 pub enum Val {
     /// A string.
     Str(Vec<u8>),
+    /// A string of up to [`SHORT`] bytes, inline: (length, bytes). Most
+    /// values of a keyspace of strings are this short; keeping them in the
+    /// entry spares an allocation each. Commands that change a string in
+    /// place make it a [`Val::Str`] first (`Ctx::string`).
+    Short(u8, [u8; SHORT]),
     /// A list.
     List(List),
     /// A set.
@@ -44,10 +52,30 @@ pub enum Val {
 }
 
 impl Val {
+    /// A string value holding `b`: inline when short.
+    pub fn string(b: &[u8]) -> Val {
+        if b.len() <= SHORT {
+            let mut buf = [0u8; SHORT];
+            buf[..b.len()].copy_from_slice(b);
+            Val::Short(b.len() as u8, buf)
+        } else {
+            Val::Str(b.to_vec())
+        }
+    }
+
+    /// A string value of `v`'s bytes.
+    pub fn from_vec(v: Vec<u8>) -> Val {
+        if v.len() <= SHORT {
+            Val::string(&v)
+        } else {
+            Val::Str(v)
+        }
+    }
+
     /// The type's name as `TYPE` gives it.
     pub fn type_name(&self) -> &'static str {
         match self {
-            Val::Str(_) => "string",
+            Val::Str(_) | Val::Short(..) => "string",
             Val::List(_) => "list",
             Val::Set(_) => "set",
             Val::Zset(_) => "zset",
@@ -65,14 +93,14 @@ impl Val {
             Val::Set(s) => s.is_empty(),
             Val::Zset(z) => z.is_empty(),
             Val::Hash(h) => h.is_empty(),
-            Val::Str(_) | Val::Stream(_) | Val::Module(_) => false,
+            Val::Str(_) | Val::Short(..) | Val::Stream(_) | Val::Module(_) => false,
         }
     }
 
     /// From the owned form (an RDB base or preamble, a RESTORE payload).
     pub fn from_owned(v: OwnedValue) -> Val {
         match v {
-            OwnedValue::String(s) => Val::Str(s.into_vec()),
+            OwnedValue::String(s) => Val::from_vec(s.into_vec()),
             OwnedValue::List(p) => {
                 let mut l = List::default();
                 let mut c = p.cursor();
@@ -116,6 +144,7 @@ impl Val {
     pub fn to_owned_value(&self, version: Option<(u32, u32)>) -> OwnedValue {
         match self {
             Val::Str(s) => OwnedValue::String(s.clone().into_boxed_slice()),
+            Val::Short(n, b) => OwnedValue::String(b[..*n as usize].into()),
             Val::List(l) => OwnedValue::List(l.packed()),
             Val::Set(s) => OwnedValue::Set(s.packed()),
             Val::Zset(z) => OwnedValue::Zset(z.owned()),
@@ -143,6 +172,7 @@ impl Val {
     pub fn into_owned_value(self, version: Option<(u32, u32)>) -> OwnedValue {
         match self {
             Val::Str(s) => OwnedValue::String(s.into_boxed_slice()),
+            Val::Short(n, b) => OwnedValue::String(b[..n as usize].into()),
             Val::List(List::Small(p)) => OwnedValue::List(p),
             Val::Set(Set::Small(p)) => OwnedValue::Set(p),
             Val::Zset(Zset::Small(z)) => OwnedValue::Zset(z),
@@ -157,9 +187,13 @@ impl Val {
     /// own from the target's thresholds; this is a hint).
     pub fn encoding_hint(&self) -> &'static str {
         match self {
-            Val::Str(s) => {
-                if crate::args::parse_int(s).is_some() {
+            Val::Str(_) => "raw",
+            Val::Short(n, b) => {
+                // As `tryObjectEncoding` would have it (embstr up to 44 bytes).
+                if crate::args::parse_int(&b[..*n as usize]).is_some() {
                     "int"
+                } else if *n <= 44 {
+                    "embstr"
                 } else {
                     "raw"
                 }

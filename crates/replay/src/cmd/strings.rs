@@ -76,14 +76,14 @@ pub(crate) fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     } else {
         None
     };
-    ctx.put(key, Val::Str(value.to_vec()), expire.or(old_ttl));
+    ctx.put(key, Val::string(value), expire.or(old_ttl));
     Ok(())
 }
 
 /// `SETNX key value`.
 pub(crate) fn setnx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if !ctx.exists(a[1]) {
-        ctx.set(a[1], Val::Str(a[2].to_vec()));
+        ctx.set(a[1], Val::string(a[2]));
     }
     Ok(())
 }
@@ -91,21 +91,21 @@ pub(crate) fn setnx(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
 /// `SETEX key seconds value`.
 pub(crate) fn setex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let at = expire_ms(ctx, b"ex", a[2])?;
-    ctx.put(a[1], Val::Str(a[3].to_vec()), Some(at));
+    ctx.put(a[1], Val::string(a[3]), Some(at));
     Ok(())
 }
 
 /// `PSETEX key ms value`.
 pub(crate) fn psetex(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let at = expire_ms(ctx, b"px", a[2])?;
-    ctx.put(a[1], Val::Str(a[3].to_vec()), Some(at));
+    ctx.put(a[1], Val::string(a[3]), Some(at));
     Ok(())
 }
 
 /// `GETSET key value`.
 pub(crate) fn getset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     ctx.string(a[1])?;
-    ctx.set(a[1], Val::Str(a[2].to_vec()));
+    ctx.set(a[1], Val::string(a[2]));
     Ok(())
 }
 
@@ -143,7 +143,7 @@ pub(crate) fn mset(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         return Err(CmdError::arity(a[0]));
     }
     for kv in a[1..].chunks(2) {
-        ctx.set(kv[0], Val::Str(kv[1].to_vec()));
+        ctx.set(kv[0], Val::string(kv[1]));
     }
     Ok(())
 }
@@ -176,7 +176,7 @@ pub(crate) fn append(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             check_size(s.len() as u64 + a[2].len() as u64)?;
             s.extend_from_slice(a[2]);
         }
-        None => ctx.set(a[1], Val::Str(a[2].to_vec())),
+        None => ctx.set(a[1], Val::string(a[2])),
     }
     Ok(())
 }
@@ -196,7 +196,7 @@ pub(crate) fn setrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
             check_size(off + v.len() as u64)?;
             let mut s = vec![0u8; off as usize];
             s.extend_from_slice(v);
-            ctx.set(a[1], Val::Str(s));
+            ctx.set(a[1], Val::from_vec(s));
         }
         Some(s) => {
             if v.is_empty() {
@@ -223,7 +223,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
                 .ok_or_else(|| CmdError::refused("ERR increment or decrement would overflow"))?;
             *s = n.to_string().into_bytes();
         }
-        None => ctx.set(key, Val::Str(by.to_string().into_bytes())),
+        None => ctx.set(key, Val::from_vec(by.to_string().into_bytes())),
     }
     Ok(())
 }
@@ -271,7 +271,7 @@ pub(crate) fn incrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     let text = human_double(v).into_bytes();
     match ctx.string(a[1])? {
         Some(s) => *s = text,
-        None => ctx.set(a[1], Val::Str(text)),
+        None => ctx.set(a[1], Val::from_vec(text)),
     }
     Ok(())
 }
@@ -385,7 +385,7 @@ pub(crate) fn bitop(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
     if out.is_empty() {
         ctx.remove(dest);
     } else {
-        ctx.set(dest, Val::Str(out));
+        ctx.set(dest, Val::from_vec(out));
     }
     Ok(())
 }
