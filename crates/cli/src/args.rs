@@ -180,7 +180,8 @@ default now): keys whose expire has passed, and (Valkey) hash fields whose TTL h
 passed; the note (or the JSON) counts them.\n\n\
 Inputs: an RDB, or a JSON dump written by rdbscope dump (compressed, or - for standard \
 input). A module value has no digest outside its server: the command stops there, naming \
-the key (exit 1). An AOF needs its commands replayed first, which rdbscope cannot do yet.\n\n\
+the key (exit 1). An AOF (a file or an appendonlydir) is replayed first, as a server \
+loads it (docs/aof-replay.md), and its dataset digested.\n\n\
 Output: the 40 hex digits, one line; --format json: {\"file\", \"digest\", \
 \"server_version\", \"rules_from\", \"keys\", \"as_loaded\"}; --per-key: one JSON line per \
 key, {\"db\":N,\"key\":K,\"digest\":\"...\"}, with K as in dump (a string, or \
@@ -645,6 +646,9 @@ pub struct DumpArgs {
     /// DEL before each key.
     #[arg(long, help_heading = "RESTORE payloads")]
     pub replace: bool,
+    /// With --format commands, an AOF input is replayed first.
+    #[command(flatten)]
+    pub replay: ReplayArgs,
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]

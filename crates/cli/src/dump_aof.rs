@@ -58,8 +58,30 @@ fn run_parts<W: Write + Send>(
         return Outcome::Problem;
     }
     if a.format == DumpFormat::Commands {
-        eprintln!("rdbscope: {name}: --format commands reads an RDB or a JSON dump (an AOF's state needs its commands replayed, which rdbscope cannot do yet); --format resp writes an AOF's own commands");
-        return Outcome::Failure;
+        // The commands a rewrite would write: the AOF's dataset, replayed.
+        let restore = match crate::dump::restore(a) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("rdbscope: {e}");
+                return Outcome::Failure;
+            }
+        };
+        let replayed = match crate::replay::run(aof, name, &a.replay, &a.common, a.target.as_ref())
+        {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
+        };
+        crate::replay::report(name, &replayed, false);
+        let mut it = replayed.records();
+        return crate::dump_json::records_to(
+            &mut || Ok(it.next()),
+            a.format,
+            false,
+            &restore,
+            filter,
+            name,
+            &mut *out,
+        );
     }
     let threads = crate::options::threads(a.jobs);
     let records_too = !a.keys_only && !filter.is_active() && a.since.is_none() && a.until.is_none();

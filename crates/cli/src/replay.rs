@@ -50,6 +50,8 @@ pub fn run(
         eprintln!("rdbscope: {e}");
         Outcome::Failure
     })?;
+    opts.version_given = server.is_some();
+    opts.valkey = server.is_some_and(|v| v.vendor == rdbscope_digest::Vendor::Valkey);
     opts.version = match server {
         Some(v) => Some(v.redis_equivalent()),
         // A single append-only file was written by Redis 6.2 or older

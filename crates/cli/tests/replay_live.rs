@@ -7,13 +7,19 @@
 //! field TTLs on Valkey, streams with consumer groups, generic key commands
 //! across databases, scripts, functions, transactions, short expirations
 //! that pass during the run) with `appendonly yes`, `appendfsync always`
-//! and a BGREWRITEAOF midway. Then:
+//! and a BGREWRITEAOF midway, plus a fixed set of edge cases (database 3)
+//! that real servers were seen to handle in ways easy to get wrong. Then:
 //!
 //! * `rdbscope digest` of the AOF equals the server's `DEBUG DIGEST`, and
 //!   `rdbscope convert --to jsonl` of it holds, key by key, what the server
-//!   holds (also compared with a fresh server that loaded the same AOF);
+//!   holds, and what a fresh server that loaded the same AOF holds (the
+//!   reference where the AOF cannot carry what the live server did: such
+//!   differences are listed on stderr, not failed);
 //! * `--until-timestamp T` equals what the server loads after the real
-//!   `redis-check-aof --truncate-to-timestamp T` (Redis 7.0, Valkey 9.1);
+//!   `redis-check-aof --truncate-to-timestamp T` (Redis 7.0, Valkey 9.1;
+//!   `valkey-check-aof` does not read its own `VALKEY080` RDB base, so
+//!   there the AOF is cut by hand where the checker cuts, which the Redis
+//!   7.0 runs check against the real checker);
 //! * `convert --to aof`/`aof-dir` and `rewrite` write AOFs the server loads
 //!   with the live digest, the rewrite smaller than its input.
 //!
@@ -844,8 +850,14 @@ impl Gen<'_> {
                 };
                 let mut c = a![op, d, 2, k, k2];
                 if self.r(2) == 0 {
-                    let w = ["1", "2", "0.5", "-1", "0", "inf", "-inf"];
-                    c.extend(a!["WEIGHTS", w[self.r(7) as usize], w[self.r(7) as usize]]);
+                    // -1 and 0 make -0 scores of 0 and of negative ones.
+                    let w: &[&str] = if self.f.no_negative_zero {
+                        &["1", "2", "0.5", "inf"]
+                    } else {
+                        &["1", "2", "0.5", "-1", "0", "inf", "-inf"]
+                    };
+                    let n = w.len() as u64;
+                    c.extend(a!["WEIGHTS", w[self.r(n) as usize], w[self.r(n) as usize]]);
                 }
                 if self.r(2) == 0 {
                     c.extend(a!["AGGREGATE", ["SUM", "MIN", "MAX"][self.r(3) as usize]]);
@@ -1046,8 +1058,22 @@ impl Gen<'_> {
         self.maybe_ttl(&k);
     }
 
-    fn group(&mut self) -> String {
+    fn new_group(&mut self) -> String {
         format!("g{}", self.r(3))
+    }
+
+    /// A group of the stream, mostly one that exists (asked, outside
+    /// transactions).
+    fn group(&mut self, k: &[u8]) -> String {
+        if !self.in_multi && self.r(6) != 0 {
+            if let R::Arr(Some(gs)) = self.cmd(a!["XINFO", "GROUPS", k]) {
+                if !gs.is_empty() {
+                    let g = &gs[self.r(gs.len() as u64) as usize];
+                    return g.map()["name"].text();
+                }
+            }
+        }
+        self.new_group()
     }
 
     fn consumer(&mut self) -> String {
@@ -1155,7 +1181,7 @@ impl Gen<'_> {
                 self.cmd(c);
             }
             10..=12 => {
-                let g = self.group();
+                let g = self.new_group();
                 let id = match self.r(3) {
                     0 => "$".to_string(),
                     1 => "0".to_string(),
@@ -1171,15 +1197,15 @@ impl Gen<'_> {
                 self.cmd(c);
             }
             13 => {
-                let (g, cn) = (self.group(), self.consumer());
+                let (g, cn) = (self.group(&k), self.consumer());
                 self.cmd(a!["XGROUP", "CREATECONSUMER", k, g, cn]);
             }
             14 => {
-                let (g, cn) = (self.group(), self.consumer());
+                let (g, cn) = (self.group(&k), self.consumer());
                 self.cmd(a!["XGROUP", "DELCONSUMER", k, g, cn]);
             }
             15 => {
-                let g = self.group();
+                let g = self.group(&k);
                 let id = match self.r(3) {
                     0 => "$".to_string(),
                     1 => "0".to_string(),
@@ -1192,11 +1218,11 @@ impl Gen<'_> {
                 self.cmd(c);
             }
             16 if self.r(4) == 0 => {
-                let g = self.group();
+                let g = self.group(&k);
                 self.cmd(a!["XGROUP", "DESTROY", k, g]);
             }
             16..=19 => {
-                let (g, cn) = (self.group(), self.consumer());
+                let (g, cn) = (self.group(&k), self.consumer());
                 let mut c = a!["XREADGROUP", "GROUP", g, cn, "COUNT", 1 + self.r(5)];
                 if self.r(4) == 0 {
                     c.extend(a!["NOACK"]);
@@ -1214,7 +1240,7 @@ impl Gen<'_> {
                 self.cmd(c);
             }
             20 | 21 => {
-                let g = self.group();
+                let g = self.group(&k);
                 let n = 1 + self.r(3);
                 let mut c = a!["XACK", k, g];
                 c.extend(
@@ -1225,7 +1251,7 @@ impl Gen<'_> {
                 self.cmd(c);
             }
             22 | 23 => {
-                let (g, cn) = (self.group(), self.consumer());
+                let (g, cn) = (self.group(&k), self.consumer());
                 let n = 1 + self.r(3);
                 let mut c = a!["XCLAIM", k, g, cn, self.r(2)];
                 c.extend(
@@ -1251,7 +1277,7 @@ impl Gen<'_> {
                 self.cmd(c);
             }
             24 => {
-                let (g, cn) = (self.group(), self.consumer());
+                let (g, cn) = (self.group(&k), self.consumer());
                 let mut c = a!["XAUTOCLAIM", k, g, cn, 0, "0-0", "COUNT", 1 + self.r(5)];
                 if self.r(3) == 0 {
                     c.extend(a!["JUSTID"]);
@@ -1494,7 +1520,8 @@ impl Gen<'_> {
         }
     }
 
-    /// What runs once, first: the script and function libraries.
+    /// What runs once, first: the script and function libraries, and the
+    /// edge cases that the rewrite midway writes.
     fn setup(&mut self) {
         self.sha = self.c.ok(&a!["SCRIPT", "LOAD", SCRIPT_SHA_BODY]).text();
         self.log.push(format!("SCRIPT LOAD {SCRIPT_SHA_BODY:?}"));
@@ -1502,16 +1529,108 @@ impl Gen<'_> {
             self.cmd(a!["FUNCTION", "LOAD", LIB1]);
             self.cmd(a!["FUNCTION", "LOAD", LIB2]);
         }
+        self.edge_cases_for_the_rewrite();
     }
 
     /// Midway, while the rewrite runs: another script is loaded (Redis
-    /// 6.2 writes SCRIPT LOAD to its AOF), functions change.
+    /// 6.2 writes SCRIPT LOAD to its AOF), functions change, and the edge
+    /// cases are written as commands.
     fn midway(&mut self) {
         self.cmd(a!["SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"]);
         if self.f.v7 {
             self.cmd(a!["FUNCTION", "LOAD", "REPLACE", LIB1_V2]);
             self.cmd(a!["FUNCTION", "DELETE", "rdbscope_extra"]);
         }
+        self.edge_cases_as_commands();
+    }
+
+    /// Cases every seed has, in database 3 (which the random workload
+    /// never selects): what the server's rewrite writes of a pending entry
+    /// whose stream entry was deleted (an XCLAIM ... FORCE that Redis 7.0
+    /// and 6.2 skip when they load it).
+    fn edge_cases_for_the_rewrite(&mut self) {
+        self.cmd(a!["SELECT", 3]);
+        self.cmd(a!["XADD", "edge:x-rewritten", "1-1", "f", "v"]);
+        self.cmd(a!["XADD", "edge:x-rewritten", "1-2", "f", "v"]);
+        self.cmd(a!["XGROUP", "CREATE", "edge:x-rewritten", "g", "0"]);
+        self.cmd(a![
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "COUNT",
+            1,
+            "STREAMS",
+            "edge:x-rewritten",
+            ">"
+        ]);
+        self.cmd(a!["XDEL", "edge:x-rewritten", "1-1"]);
+        self.cmd(a!["SELECT", 0]);
+    }
+
+    /// Cases every seed has as commands in the AOF, in database 3: -0
+    /// scores where a zset is a skiplist (a member longer than 64 bytes)
+    /// and where a store command's small result is a listpack (0 from
+    /// Redis 7.0); LMOVE and RPOPLPUSH of a one-element list onto itself
+    /// (the key and its TTL stay); BITFIELD SAT of a negative value into
+    /// an unsigned field (the maximum); XCLAIM of a pending entry whose
+    /// stream entry was deleted (6.2 moves it, 7.0 drops it).
+    fn edge_cases_as_commands(&mut self) {
+        let long = "x".repeat(70);
+        let ttl = now_ms() + LONG_TTL_MIN_MS;
+        self.cmd(a!["SELECT", 3]);
+        self.cmd(a!["ZADD", "edge:z-skiplist", 1, long, "-0", "m"]);
+        self.cmd(a!["ZADD", "edge:z", 0, "m"]);
+        self.cmd(a![
+            "ZUNIONSTORE",
+            "edge:z-union",
+            1,
+            "edge:z",
+            "WEIGHTS",
+            -1
+        ]);
+        self.cmd(a![
+            "ZINTERSTORE",
+            "edge:z-inter",
+            1,
+            "edge:z",
+            "WEIGHTS",
+            -1
+        ]);
+        for (k, mv) in [
+            (
+                "edge:l-lmove",
+                a!["LMOVE", "edge:l-lmove", "edge:l-lmove", "LEFT", "RIGHT"],
+            ),
+            (
+                "edge:l-rpoplpush",
+                a!["RPOPLPUSH", "edge:l-rpoplpush", "edge:l-rpoplpush"],
+            ),
+        ] {
+            self.cmd(a!["RPUSH", k, "a"]);
+            self.cmd(a!["PEXPIREAT", k, ttl]);
+            self.cmd(mv);
+        }
+        self.cmd(a![
+            "BITFIELD", "edge:b", "OVERFLOW", "SAT", "SET", "u8", "#0", -3
+        ]);
+        self.cmd(a!["XADD", "edge:x-claimed", "1-1", "f", "v"]);
+        self.cmd(a!["XADD", "edge:x-claimed", "1-2", "f", "v"]);
+        self.cmd(a!["XGROUP", "CREATE", "edge:x-claimed", "g", "0"]);
+        self.cmd(a![
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "COUNT",
+            1,
+            "STREAMS",
+            "edge:x-claimed",
+            ">"
+        ]);
+        self.cmd(a!["XDEL", "edge:x-claimed", "1-1"]);
+        self.cmd(a!["XCLAIM", "edge:x-claimed", "g", "d", 0, "1-1"]);
+        self.cmd(a!["SELECT", 0]);
     }
 }
 
@@ -2032,7 +2151,21 @@ fn short_val(v: &Val) -> String {
 
 fn value_diff(w: &Val, g: &Val) -> String {
     match (w, g) {
-        (Val::Str(a), Val::Str(b)) => format!("server {} / replay {}", show(a), show(b)),
+        (Val::Str(a), Val::Str(b)) => {
+            let i = a
+                .iter()
+                .zip(b)
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(b.len()));
+            let from = i.saturating_sub(4);
+            format!(
+                "lengths {} / {}, first difference at byte {i}: server ..{}.. / replay ..{}..",
+                a.len(),
+                b.len(),
+                show(&a[from.min(a.len())..(i + 8).min(a.len())]),
+                show(&b[from.min(b.len())..(i + 8).min(b.len())])
+            )
+        }
         (Val::List(a), Val::List(b)) => {
             let i = a
                 .iter()
@@ -2375,7 +2508,7 @@ fn run_workload(o: Oracle, bin: &Path, seed: u64, plan: Plan) -> Run {
         f: Feat {
             v7: o != Oracle::Redis62,
             field_ttl,
-            no_negative_zero: true, // TEMPORARY
+            no_negative_zero: plan.small,
         },
         in_multi: false,
         sent: 0,
@@ -2465,25 +2598,13 @@ fn stdout_of(out: &Output, what: &str) -> Result<String, String> {
 }
 
 /// Checks one run's AOF against the live server and a server that loaded
-/// it; returns the failures (empty: all good).
+/// it; returns the failures (empty: all good). The digest must be the one
+/// a server loading the AOF holds, which is the live one but where the AOF
+/// cannot carry what the live server did (said on stderr, with the keys).
 fn check_replay(run: &Run, bin: &Path) -> Vec<String> {
     let o = run.o;
     let aof = run.aof.to_str().unwrap();
     let mut failures = Vec::new();
-
-    // The digest.
-    let out = rdbscope(&["digest", "--server-version", o.name(), aof]);
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    match stdout_of(&out, "rdbscope digest") {
-        Ok(d) if d.trim() == run.digest => {}
-        Ok(d) => failures.push(format!(
-            "digest: server {} / replay {} (rdbscope: {})",
-            run.digest,
-            d.trim(),
-            stderr.trim()
-        )),
-        Err(e) => failures.push(e),
-    }
 
     // A real server that loads the same AOF.
     let reload_dir = run.copy_aof("reload");
@@ -2493,16 +2614,47 @@ fn check_replay(run: &Run, bin: &Path) -> Vec<String> {
     drop(c);
     drop(server);
     if reloaded_digest != run.digest {
-        failures.push(format!(
-            "note: the server reloading its own AOF holds {reloaded_digest}, not {} (differences of the server: {:?})",
+        // The AOF does not hold what the live server did (e.g. a -0 score
+        // of a skiplist that the rewrite's ZADD puts in a listpack): the
+        // replay is held to what a server loading the AOF holds.
+        eprintln!(
+            "replay_live {}: note: a server loading the AOF holds {reloaded_digest}, not the live {}: {:?}",
+            run.what(),
             run.digest,
-            diff_snapshots(&run.live, &reloaded, false, 1500).iter().take(5).collect::<Vec<_>>()
-        ));
+            diff_snapshots(&run.live, &reloaded, false, 1500)
+                .iter()
+                .take(5)
+                .map(|d| format!("{}: {}", d.path, d.what))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    // The digest.
+    let out = rdbscope(&["digest", "--server-version", o.name(), aof]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    match stdout_of(&out, "rdbscope digest") {
+        Ok(d) if d.trim() == reloaded_digest => {}
+        Ok(d) => failures.push(format!(
+            "digest: live server {}, a server loading the AOF {reloaded_digest} / replay {} (rdbscope: {})",
+            run.digest,
+            d.trim(),
+            stderr.trim()
+        )),
+        Err(e) => failures.push(e),
     }
 
     // Key by key.
     let json = match stdout_of(
-        &rdbscope(&["convert", "-q", aof, "-", "--to", "jsonl"]),
+        &rdbscope(&[
+            "convert",
+            "-q",
+            aof,
+            "-",
+            "--to",
+            "jsonl",
+            "--target",
+            o.name(),
+        ]),
         "rdbscope convert --to jsonl",
     ) {
         Ok(j) => j,
@@ -2525,15 +2677,9 @@ fn check_replay(run: &Run, bin: &Path) -> Vec<String> {
         if !shown.insert(d.path.clone()) {
             continue;
         }
-        let against = if vs_live.iter().any(|x| x.path == d.path) {
-            "live server"
-        } else {
-            "server reloading the AOF"
-        };
-        if against == "live server"
-            && live_vs_reloaded.contains(&d.path)
-            && !vs_reloaded.iter().any(|x| x.path == d.path)
-        {
+        let live = vs_live.iter().find(|x| x.path == d.path);
+        let loader = vs_reloaded.iter().find(|x| x.path == d.path);
+        if loader.is_none() && live_vs_reloaded.contains(&d.path) {
             // The AOF does not carry it: the reloading server agrees with us.
             limitations.push(format!("{}: {}", d.path, d.what));
             continue;
@@ -2544,10 +2690,12 @@ fn check_replay(run: &Run, bin: &Path) -> Vec<String> {
             .into_iter()
             .map(|h| format!("      {h}"))
             .collect();
+        let versus = |x: Option<&Diff>| x.map_or("the same".to_string(), |x| x.what.clone());
         failures.push(format!(
-            "{} vs {against}: {}\n    last commands naming the key:\n{}",
+            "{}: replay vs live server: {}; replay vs a server loading the AOF: {}\n    last commands naming the key:\n{}",
             d.path,
-            d.what,
+            versus(live),
+            versus(loader),
             history.join("\n")
         ));
     }
@@ -2793,9 +2941,21 @@ fn point_in_time(o: Oracle, bin: &Path, check: &Path, seed: u64, preamble: bool)
         return failures;
     }
     let aof = run.aof.to_str().unwrap();
+    // A replay bug shows at every T after the command it gets wrong.
+    let full = rdbscope(&["digest", "-q", "--server-version", o.name(), aof]);
+    let full = String::from_utf8_lossy(&full.stdout).trim().to_string();
+    let hint = if full == run.digest {
+        String::new()
+    } else {
+        format!(
+            " [the whole AOF replays to {full}, not the live {}: a replay bug (see replay_matches_*), not one of --until-timestamp]",
+            run.digest
+        )
+    };
     let mut outcomes: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     let mut refusals = BTreeSet::new();
-    for t in pick_timestamps(&ts, 12) {
+    let picked = pick_timestamps(&ts, 12);
+    for &t in &picked {
         let dir = run.copy_aof(&format!("pit-{t}"));
         let manifest = dir.join("appendonlydir/appendonly.aof.manifest");
         let checker = Command::new(check)
@@ -2865,7 +3025,7 @@ fn point_in_time(o: Oracle, bin: &Path, check: &Path, seed: u64, preamble: bool)
                 outcomes.entry(kind).or_default().push(t);
             }
             Ok(got) => failures.push(format!(
-                "{what}: T={t} ({source}): server {want} / replay {} ({}); checker: {}; server log tail: {}",
+                "{what}: T={t} ({source}): server {want} / replay {} ({}); checker: {}; server log tail: {}{hint}",
                 got.trim(),
                 String::from_utf8_lossy(&out.stderr).trim(),
                 last_line(&checker_says),
@@ -2878,10 +3038,11 @@ fn point_in_time(o: Oracle, bin: &Path, check: &Path, seed: u64, preamble: bool)
         }
     }
     eprintln!(
-        "replay_live point in time: {what}: annotations {}..{} ({} of them): {outcomes:?}; {refusals:#?}",
+        "replay_live point in time: {what}: annotations {}..{} ({} of them), {} values of T: {outcomes:?}; {refusals:#?}",
         ts[0],
         ts[ts.len() - 1],
-        ts.len()
+        ts.len(),
+        picked.len()
     );
     if !failures.is_empty() {
         failures.push(run.keep());
@@ -2929,8 +3090,9 @@ fn until_timestamp_matches_check_aof_truncation() {
 /// The writers (issue acceptance 4): for a workload AOF of each server,
 /// `rdbscope convert --to aof-dir` (Redis 7.0, Valkey 9.1) or `--to aof`
 /// (Redis 6.2) and `rdbscope rewrite` (RDB base, and AOF base) write AOFs
-/// that server loads with the live DEBUG DIGEST; the rewrite is smaller
-/// than its input.
+/// that server loads with the live DEBUG DIGEST (that of a server loading
+/// the input AOF, where the two differ); the rewrite is smaller than its
+/// input.
 #[test]
 fn converted_and_rewritten_aofs_load_with_the_live_digest() {
     let mut failures = Vec::new();
@@ -2944,6 +3106,18 @@ fn converted_and_rewritten_aofs_load_with_the_live_digest() {
         let what = run.what();
         let aof = run.aof.to_str().unwrap();
         let input_bytes = bytes_of(&run.aof);
+        // What the outputs must load to: the input AOF's own (the live
+        // digest, but where the AOF cannot carry it; see check_replay).
+        let (server, mut c) = load(&run, &bin, &run.copy_aof("reload"));
+        let want = digest_of(&mut c);
+        drop(c);
+        drop(server);
+        if want != run.digest {
+            eprintln!(
+                "replay_live writers: {what}: note: a server loading the AOF holds {want}, not the live {}",
+                run.digest
+            );
+        }
         let name = aof_name(o);
         let mut outputs: Vec<(String, PathBuf)> = Vec::new();
 
@@ -3002,9 +3176,45 @@ fn converted_and_rewritten_aofs_load_with_the_live_digest() {
             let (server, mut c) = load(&run, &bin, &dir);
             let got = digest_of(&mut c);
             drop(c);
-            if got != run.digest {
+            if got != want && how.contains("aof-base aof") {
+                // A -0 score in a big zset: the commands rebuild it through
+                // a listpack first, which stores 0 (7.0+, Valkey), as a
+                // server's own rewrite without an RDB preamble does. Then
+                // the server holds what our replay of those commands holds.
+                let input_json = rdbscope(&["convert", "-q", aof, "-", "--to", "jsonl"]);
+                let has_neg_zero = String::from_utf8_lossy(&input_json.stdout).contains(",-0.0]");
+                let output = if dir.join("appendonlydir").is_dir() {
+                    dir.join("appendonlydir")
+                } else {
+                    dir.join("appendonly.aof")
+                };
+                let ours = rdbscope(&[
+                    "digest",
+                    "-q",
+                    "--server-version",
+                    o.name(),
+                    output.to_str().unwrap(),
+                ]);
+                let ours = String::from_utf8_lossy(&ours.stdout).trim().to_string();
+                if o != Oracle::Redis62 && has_neg_zero && ours == got {
+                    eprintln!(
+                        "replay_live writers: {what}: {how}: a -0 zset score became 0 through ZADD, as in the server's own rewrite; the server holds what our replay of the output holds"
+                    );
+                    continue;
+                }
+            }
+            if got != want {
+                let replayed = rdbscope(&["digest", "-q", "--server-version", o.name(), aof]);
+                let replayed = String::from_utf8_lossy(&replayed.stdout).trim().to_string();
+                let why = if replayed == got {
+                    "the output holds what the replay holds: the replay differs (see replay_matches_*)"
+                } else {
+                    "not what the replay holds either: the writer changed the data, or \
+                     the server's loading of its commands did (a -0 score the replay \
+                     holds in a small zset becomes 0 through ZADD)"
+                };
                 failures.push(format!(
-                    "{what}: {how}: the server loads {got}, the live digest was {} (log: {})",
+                    "{what}: {how}: the server loads {got}, the input AOF {want} (live {}), the replay {replayed}: {why} (server log: {})",
                     run.digest,
                     last_line(&server.log())
                 ));

@@ -54,6 +54,8 @@ pub struct Ctx<'d> {
     /// The server version the AOF's writer was, when known (major, minor):
     /// a few commands changed behaviour between versions.
     pub version: Option<(u32, u32)>,
+    /// The loading server is Valkey.
+    pub valkey: bool,
 }
 
 impl Ctx<'_> {

@@ -71,6 +71,13 @@ pub struct Options {
     /// changed between versions; an RDB base or preamble naming its writer
     /// sets it when this is `None`.
     pub version: Option<(u32, u32)>,
+    /// The loading server is Valkey (a few rules differ from the Redis
+    /// 7.2 it forked from); set by the caller, or by a `valkey-ver` AUX
+    /// field when the caller named no version.
+    pub valkey: bool,
+    /// The caller named the loading server (`version`, `valkey`): the
+    /// AOF's own AUX fields do not change them.
+    pub version_given: bool,
 }
 
 impl Default for Options {
@@ -83,6 +90,8 @@ impl Default for Options {
             until: Until::End,
             max_decompressed: u64::MAX,
             version: None,
+            valkey: false,
+            version_given: false,
         }
     }
 }
@@ -234,6 +243,9 @@ impl Replayer {
                             if self.opts.version.is_none() && n == b"redis-ver" {
                                 self.opts.version = version_of(&v);
                             }
+                            if n == b"valkey-ver" && !self.opts.version_given {
+                                self.opts.valkey = true;
+                            }
                             writer.1.push((n, v));
                         }
                     }
@@ -307,6 +319,7 @@ impl Replayer {
             db,
             now_ms: self.opts.now_ms,
             version: self.opts.version,
+            valkey: self.opts.valkey,
         };
         handler(&mut ctx, args)
     }

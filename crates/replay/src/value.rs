@@ -18,8 +18,14 @@ use rdbscope_rdb::owned::{OwnedHash, OwnedModule, OwnedZset, Packed};
 use rdbscope_rdb::{Elem, OwnedValue};
 use std::collections::{BTreeSet, VecDeque};
 
-/// Elements a collection holds in its packed form.
+/// Elements a collection holds in its packed form (a sorted set: as the
+/// server's listpack, `zset-max-listpack-entries`).
 pub const SMALL_MAX: usize = 128;
+
+/// The longest member a sorted set keeps packed (`zset-max-listpack-value`):
+/// a longer one turns it into the indexed form, as it turns the server's
+/// listpack into a skiplist.
+pub const ZSET_SMALL_VALUE: usize = 64;
 
 /// Bytes, owned and exactly sized.
 pub type Bytes = Box<[u8]>;
@@ -189,11 +195,9 @@ impl Val {
         match self {
             Val::Str(_) => "raw",
             Val::Short(n, b) => {
-                // As `tryObjectEncoding` would have it (embstr up to 44 bytes).
+                // The names a dump uses (an RDB has no embstr).
                 if crate::args::parse_int(&b[..*n as usize]).is_some() {
                     "int"
-                } else if *n <= 44 {
-                    "embstr"
                 } else {
                     "raw"
                 }
@@ -547,6 +551,20 @@ impl Zset {
         }
     }
 
+    /// Moves to the indexed form (where the server's listpack became a
+    /// skiplist, which it stays).
+    pub fn make_big(&mut self) {
+        if let Zset::Small(z) = self {
+            let mut dict = Map::default();
+            let mut order = BTreeSet::new();
+            for (m, s) in z.iter() {
+                dict.insert(Bytes::from(m), s);
+                order.insert((Score(s), Bytes::from(m)));
+            }
+            *self = Zset::Big(Box::new(BigZset { dict, order }));
+        }
+    }
+
     /// Sets `m`'s score (adding it when new); returns whether it was new.
     pub fn insert(&mut self, m: &[u8], score: f64) -> bool {
         self.update(&[(m, Some(score))])[0]
@@ -556,24 +574,13 @@ impl Zset {
     /// removals, in order; returns for each whether the member was there
     /// before (for a set: whether it was new).
     pub fn update(&mut self, ops: &[(&[u8], Option<f64>)]) -> Vec<bool> {
-        if let Zset::Small(z) = self {
-            let grows = z.len() as usize + ops.len() > SMALL_MAX;
-            if grows {
-                let mut dict = Map::default();
-                let mut order = BTreeSet::new();
-                for (m, s) in z.iter() {
-                    dict.insert(Bytes::from(m), s);
-                    order.insert((Score(s), Bytes::from(m)));
-                }
-                *self = Zset::Big(Box::new(BigZset { dict, order }));
-            }
-        }
         match self {
             Zset::Small(z) => {
                 let old = std::mem::take(z);
                 let mut items: Vec<(&[u8], f64)> = old.iter().collect();
                 let mut out = Vec::with_capacity(ops.len());
-                for (m, s) in ops {
+                let mut done = ops.len();
+                for (k, (m, s)) in ops.iter().enumerate() {
                     let at = items.iter().position(|(e, _)| e == m);
                     match (at, s) {
                         (Some(i), Some(s)) => {
@@ -590,8 +597,37 @@ impl Zset {
                         }
                         (None, None) => out.push(false),
                     }
+                    if items.len() > SMALL_MAX {
+                        // Past the limit: the rest goes to the indexed form.
+                        done = k + 1;
+                        break;
+                    }
+                }
+                if done < ops.len() {
+                    let mut dict = Map::default();
+                    let mut order = BTreeSet::new();
+                    for (m, s) in items {
+                        dict.insert(Bytes::from(m), s);
+                        order.insert((Score(s), Bytes::from(m)));
+                    }
+                    *self = Zset::Big(Box::new(BigZset { dict, order }));
+                    out.extend(self.update(&ops[done..]));
+                    return out;
                 }
                 items.sort_by(|a, b| Score(a.1).cmp(&Score(b.1)).then_with(|| a.0.cmp(b.0)));
+                if items.len() > SMALL_MAX || items.iter().any(|(m, _)| m.len() > ZSET_SMALL_VALUE)
+                {
+                    // Where the server's listpack becomes a skiplist, for
+                    // good (`zsetTypeMaybeConvert`): the -0 rule tells them apart.
+                    let mut dict = Map::default();
+                    let mut order = BTreeSet::new();
+                    for (m, s) in items {
+                        dict.insert(Bytes::from(m), s);
+                        order.insert((Score(s), Bytes::from(m)));
+                    }
+                    *self = Zset::Big(Box::new(BigZset { dict, order }));
+                    return out;
+                }
                 let mut n = OwnedZset::default();
                 for (m, s) in items {
                     n.push(Elem::Str(m), s);

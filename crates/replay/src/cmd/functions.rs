@@ -155,6 +155,7 @@ mod tests {
             db: 0,
             now_ms: 0,
             version: None,
+            valkey: false,
         };
         let payload = hex(DUMP);
         function(&mut ctx, &[b"FUNCTION", b"RESTORE", &payload]).unwrap();

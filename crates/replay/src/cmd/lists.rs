@@ -231,7 +231,12 @@ fn move_one(
     let Some(v) = v else {
         return Ok(());
     };
-    ctx.drop_if_empty(src);
+    // The server pushes before it deletes an emptied source
+    // (`lmoveGenericCommand`): a one-element list rotated onto itself
+    // stays, with its TTL.
+    if src != dst {
+        ctx.drop_if_empty(src);
+    }
     let d = ctx.list_or_new(dst)?;
     if to_head {
         d.push_front(&v);

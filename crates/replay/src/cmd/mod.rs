@@ -88,6 +88,9 @@ pub(crate) const TABLE: &[(&str, i32, Handler)] = &[
     ("flushall", -1, generic::flushall),
     ("restore", -4, generic::restore),
     ("ping", -1, generic::nothing),
+    // Redis 6.2 and older write SCRIPT LOAD/FLUSH for the script cache;
+    // it holds no data.
+    ("script", -2, generic::nothing),
     // Lists.
     ("rpush", -3, lists::rpush),
     ("lpush", -3, lists::lpush),

@@ -521,21 +521,38 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         _ => now,
     };
     let exists: Vec<bool> = ids.iter().map(|&id| s.contains(id)).collect();
+    // Before 7.2 the consumer is made only when it claims something;
+    // before 7.0 a pending entry whose stream entry is gone is claimed
+    // like any other (7.0 drops it).
+    let lazy_consumer = !ctx.at_least(7, 2);
+    let keep_deleted = !ctx.at_least(7, 0);
+    let s = ctx.stream(key)?.expect("checked above");
     let g = group(s, gname).expect("checked above");
     if last_id > g.last_delivered_id {
         g.last_delivered_id = last_id;
     }
-    let me = create_consumer(g, cname, now);
-    g.consumers[me].seen_time_ms = now;
+    let mut me = None;
+    if !lazy_consumer {
+        let i = create_consumer(g, cname, now);
+        g.consumers[i].seen_time_ms = now;
+        me = Some(i);
+    }
     for (&id, exists) in ids.iter().zip(exists) {
         let at = g.pending.binary_search_by(|p| p.id.cmp(&id));
         if !exists {
-            // The entry is gone: its PEL entry goes too.
-            if let Ok(i) = at {
-                let p = g.pending.remove(i);
-                disown(g, p.consumer.as_deref(), id);
+            if keep_deleted {
+                // FORCE makes a pending entry only for an entry that exists.
+                if at.is_err() {
+                    continue;
+                }
+            } else {
+                // The entry is gone: its PEL entry goes too.
+                if let Ok(i) = at {
+                    let p = g.pending.remove(i);
+                    disown(g, p.consumer.as_deref(), id);
+                }
+                continue;
             }
-            continue;
         }
         let i = match at {
             Ok(i) => i,
@@ -557,6 +574,11 @@ pub(crate) fn xclaim(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
         if owner.is_some() && min_idle > 0 && now - g.pending[i].delivery_time_ms < min_idle {
             continue;
         }
+        let me = *me.get_or_insert_with(|| {
+            let c = create_consumer(g, cname, now);
+            g.consumers[c].seen_time_ms = now;
+            c
+        });
         let mine = owner.as_deref() == Some(cname);
         if !mine {
             disown(g, owner.as_deref(), id);

@@ -575,7 +575,14 @@ pub(crate) fn bitfield(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> CmdResult {
                 let stored = if fits || ov == Overflow::Wrap {
                     Some(raw & mask)
                 } else if ov == Overflow::Sat {
-                    field_add(0, v, signed, bits, Overflow::Sat)
+                    if signed {
+                        field_add(0, v, signed, bits, Overflow::Sat)
+                    } else {
+                        // The value is read as unsigned 64 bits
+                        // (`checkUnsignedBitfieldOverflow`): a negative
+                        // one is huge and saturates at the top.
+                        Some(mask)
+                    }
                 } else {
                     None
                 };

@@ -4,7 +4,7 @@
 use crate::args::{float, int, is, parse_float};
 use crate::error::{CmdError, CmdResult};
 use crate::keyspace::Ctx;
-use crate::value::{Val, Zset};
+use crate::value::{Val, Zset, SMALL_MAX, ZSET_SMALL_VALUE};
 
 fn nan() -> CmdError {
     CmdError::refused("ERR resulting score is not a number (NaN)")
@@ -77,8 +77,33 @@ fn apply_adds(
     // corpus truth of every 7.x and Valkey server shows it); 6.2 and older
     // keep "-0" in a ziplist. A skiplist keeps the double as given.
     let zero_sign = ctx.at_least(7, 0);
+    let (at_72, valkey) = (ctx.at_least(7, 2), ctx.valkey);
+    let fresh = ctx.zset(key)?.is_none();
     let z = ctx.zset_or_new(key)?;
-    let compact = z.len() < 128;
+    // Whether the server's encoding is a listpack as each member goes in:
+    // a new key is made a skiplist at once when the command's members are
+    // too many or one too long (`zsetTypeCreate`); a listpack turns into
+    // one before the member that would break a limit (`zsetAdd`).
+    let n = pairs.len() / 2;
+    let longest = pairs.chunks(2).map(|p| p[1].len()).max().unwrap_or(0);
+    let first = pairs.get(1).map_or(0, |m| m.len());
+    let mut compact = if fresh {
+        // 7.0: by the first member's length; 7.2: and the command's size;
+        // Valkey: its longest member's length.
+        (!at_72 || n <= SMALL_MAX)
+            && if valkey {
+                longest <= ZSET_SMALL_VALUE
+            } else {
+                first <= ZSET_SMALL_VALUE
+            }
+    } else {
+        // 7.2+ converts a listpack at once for a command of more members
+        // than it holds (`zsetTypeMaybeConvert`); Valkey also for a long one.
+        matches!(z, Zset::Small(_))
+            && !(at_72 && n > SMALL_MAX)
+            && !(valkey && longest > ZSET_SMALL_VALUE)
+    };
+    let mut count = z.len();
     let mut ops: Vec<(&[u8], Option<f64>)> = Vec::with_capacity(scores.len());
     let mut result = Ok(());
     for (p, &s) in pairs.chunks(2).zip(scores) {
@@ -96,7 +121,7 @@ fn apply_adds(
                     continue;
                 }
                 let mut new = if incr { c + s } else { s };
-                if zero_sign && compact && m.len() <= 64 && new == 0.0 {
+                if zero_sign && compact && new == 0.0 {
                     new = 0.0;
                 }
                 if new.is_nan() {
@@ -114,7 +139,11 @@ fn apply_adds(
                 if xx {
                     continue;
                 }
-                let s = if zero_sign && compact && m.len() <= 64 && s == 0.0 {
+                if count + 1 > SMALL_MAX || m.len() > ZSET_SMALL_VALUE {
+                    compact = false;
+                }
+                count += 1;
+                let s = if zero_sign && compact && s == 0.0 {
                     0.0
                 } else {
                     s
@@ -124,6 +153,9 @@ fn apply_adds(
         }
     }
     z.update(&ops);
+    if !compact {
+        z.make_big();
+    }
     ctx.drop_if_empty(key);
     ctx.trim(key);
     result
@@ -365,6 +397,22 @@ fn store(ctx: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     let mut z = Zset::default();
     let ops: Vec<(&[u8], Option<f64>)> = items.iter().map(|(m, s)| (&m[..], Some(*s))).collect();
     z.update(&ops);
+    // The result is made a listpack when small enough
+    // (`zsetConvertToListpackIfNeeded`), which stores a -0 as 0 (7.0+).
+    if ctx.at_least(7, 0) {
+        if let Zset::Small(small) = &z {
+            if small.iter().any(|(_, s)| s == 0.0 && s.is_sign_negative()) {
+                let ops: Vec<(&[u8], Option<f64>)> = small
+                    .iter()
+                    .filter(|(_, s)| *s == 0.0 && s.is_sign_negative())
+                    .map(|(m, _)| (m, Some(0.0)))
+                    .collect();
+                let mut fixed = z.clone();
+                fixed.update(&ops);
+                z = fixed;
+            }
+        }
+    }
     ctx.set(dst, Val::Zset(z));
 }
 
