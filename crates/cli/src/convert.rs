@@ -586,7 +586,11 @@ fn to_rdb(
         }
         In::Kind(Kind::Aof(_)) => return (Outcome::Failure, false),
         In::Replayed(replayed) => {
-            let threads = crate::options::threads(a.jobs);
+            // One thread unless asked: the dataset was allocated by this
+            // thread, and freeing it on workers (glibc's arenas) cost more
+            // than encoding on two cores saved (412 MB bench AOF: 4.6 s
+            // with -j1, 5.4 s with -j2; docs/benchmarks.md).
+            let threads = a.jobs.unwrap_or(1);
             let r =
                 rdbscope_convert::convert_owned(&mut replayed.records(), opts, threads, &mut conv);
             match r {
