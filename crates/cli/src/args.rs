@@ -545,6 +545,10 @@ pub struct ReplayArgs {
     /// (a manifest's file name) with FILE:OFFSET.
     #[arg(long, value_name = "[FILE:]OFFSET")]
     pub until_offset: Option<String>,
+    /// AOF directory input: stop after the whole of FILE (a manifest's
+    /// file name, e.g. appendonly.aof.2.incr.aof).
+    #[arg(long, value_name = "FILE")]
+    pub until_file: Option<String>,
     /// AOF input: count and skip commands the replay engine does not
     /// support instead of stopping at the first.
     #[arg(long)]

@@ -17,10 +17,20 @@ pub fn options(r: &ReplayArgs, common: &CommonArgs) -> Result<Options, String> {
     if let Some(now) = r.replay_now {
         o.now_ms = now;
     }
+    let stops = [
+        r.until_timestamp.is_some(),
+        r.until_offset.is_some(),
+        r.until_file.is_some(),
+    ];
+    if stops.iter().filter(|&&s| s).count() > 1 {
+        return Err("--until-timestamp, --until-offset and --until-file: give one".into());
+    }
+    if let Some(f) = &r.until_file {
+        o.until = Until::File(f.clone());
+        return Ok(o);
+    }
     o.until = match (&r.until_timestamp, &r.until_offset) {
-        (Some(_), Some(_)) => {
-            return Err("--until-timestamp and --until-offset: give one".into());
-        }
+        (Some(_), Some(_)) => unreachable!("refused above"),
         (Some(t), None) => Until::Timestamp(*t),
         (None, Some(s)) => {
             let (file, off) = match s.rsplit_once(':') {

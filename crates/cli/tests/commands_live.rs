@@ -371,3 +371,74 @@ fn corpus_aofs_replayed_load_into_every_server_with_the_same_digest() {
     }
     eprintln!("commands_live: {loaded} replayed corpus AOFs loaded with equal digests");
 }
+
+/// `--until-file BASE` replays what a server loads from the same
+/// directory with its manifest cut after that file (Redis 7.0 and Valkey
+/// 9.1 on every corpus directory of theirs with an incr file).
+#[test]
+fn until_file_is_a_manifest_cut_after_that_file() {
+    let Some(corpus) = rdbscope_testkit::corpus("commands_live until-file") else {
+        return;
+    };
+    let mut checked = 0;
+    for (o, server_dir) in [
+        (Oracle::Redis70, "redis-7.0.15-debian"),
+        (Oracle::Valkey91, "valkey-9.1.2"),
+    ] {
+        let Some(bin) = o.server("commands_live until-file") else {
+            continue;
+        };
+        for case in std::fs::read_dir(corpus.join("aof").join(server_dir)).unwrap() {
+            let src = case.unwrap().path().join("appendonlydir");
+            let Ok(manifest) = std::fs::read_to_string(src.join("appendonly.aof.manifest")) else {
+                continue;
+            };
+            let base = manifest
+                .lines()
+                .find(|l| l.ends_with("type b"))
+                .and_then(|l| l.split(' ').nth(1));
+            let (Some(base), true) = (base, manifest.contains("type i")) else {
+                continue;
+            };
+            let dir = rdbscope_testkit::TempDir::new("until-file");
+            let copy = dir.path.join("appendonlydir");
+            std::fs::create_dir_all(&copy).unwrap();
+            std::fs::copy(src.join(base), copy.join(base)).unwrap();
+            let cut: String = manifest
+                .lines()
+                .filter(|l| !l.ends_with("type i"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(copy.join("appendonly.aof.manifest"), cut).unwrap();
+            let server = RedisServer::start(&bin, Some(&dir.path), &[("appendonly", "yes")]);
+            let mut c = Conn::new(server.port);
+            let now = now_ms();
+            c.keys();
+            let got = c.cmd(&["DEBUG", "DIGEST"]).text();
+            let at = format!("--as-loaded={now}ms");
+            let s = src.to_str().unwrap();
+            let ours = rdbscope(&[
+                "digest",
+                "-q",
+                "--server-version",
+                o.name(),
+                &at,
+                "--until-file",
+                base,
+                s,
+            ]);
+            assert!(
+                ours.status.success(),
+                "{s}: {}",
+                String::from_utf8_lossy(&ours.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&ours.stdout).trim(),
+                got,
+                "{s} --until-file {base}"
+            );
+            checked += 1;
+        }
+    }
+    eprintln!("commands_live: --until-file checked on {checked} directories");
+}

@@ -53,6 +53,8 @@ pub enum Until {
     /// At this byte offset of the named file (a manifest's file name, or
     /// the path of a single file); `None` names the last file.
     Offset(Option<String>, u64),
+    /// After the whole of the named file (a manifest's file name).
+    File(String),
 }
 
 /// How to replay.
@@ -556,6 +558,23 @@ pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
             replay_file(r, input.bytes(), part, &mut |o| input.release_before(o))?;
         }
         Aof::MultiPart { parts, .. } => {
+            let last_file = match &r.opts.until {
+                Until::File(name) => {
+                    if !parts.iter().any(|p| *p.name == **name) {
+                        let names: Vec<&str> = parts.iter().map(|p| &*p.name).collect();
+                        return Err(ReplayError {
+                            file: name.clone(),
+                            offset: 0,
+                            message: format!(
+                                "--until-file: not a file of this AOF (its manifest names {})",
+                                names.join(", ")
+                            ),
+                        });
+                    }
+                    Some(name.clone())
+                }
+                _ => None,
+            };
             for part in parts {
                 let input = rdbscope_input::open_whole(&part.path).map_err(|e| ReplayError {
                     file: part.name.to_string(),
@@ -563,6 +582,10 @@ pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
                     message: format!("cannot read: {e}"),
                 })?;
                 if !replay_file(r, input.bytes(), part, &mut |o| input.release_before(o))? {
+                    break;
+                }
+                if last_file.as_deref() == Some(&*part.name) {
+                    r.stop(&part.name, input.bytes().len() as u64);
                     break;
                 }
             }
