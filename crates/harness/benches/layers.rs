@@ -22,6 +22,9 @@
 //! 6. `json render`: every record rendered to JSON Lines in memory (what
 //!    `dump` does, without the write);
 //! 7. `resp render`: every record rendered as RESP in memory.
+//! 8. `commands render`: every record rendered as the plain commands of a
+//!    Redis 7.0 AOF rewrite in memory (what `convert --to aof` does,
+//!    without the write).
 //!
 //! The pages of the file are in the page cache (a warm-up pass runs
 //! first); each figure is the median of RUNS (default 3) passes. The floor
@@ -54,7 +57,7 @@ fn main() {
     println!("{path}: {mb:.1} MB, {runs} runs each, one thread, medians");
 
     type Layer = fn(&[u8]) -> u64;
-    let layers: [(&str, Layer); 7] = [
+    let layers: [(&str, Layer); 8] = [
         ("walk", |b| walk(b, false, |_, _| 0)),
         ("walk+crc", |b| walk(b, true, |_, _| 0)),
         ("+elements", |b| walk(b, true, |v, s| elements(v, s, false))),
@@ -64,6 +67,7 @@ fn main() {
         ("check values", check_values),
         ("json render", json_render),
         ("resp render", resp_render),
+        ("commands render", commands_render),
     ];
     let _ = walk(bytes, true, |_, _| 0); // warm the page cache
     let mut times = Vec::new();
@@ -82,7 +86,7 @@ fn main() {
         t.sort_by(f64::total_cmp);
         let med = t[t.len() / 2];
         let delta = match name {
-            "walk" | "check values" | "json render" | "resp render" => med,
+            "walk" | "check values" | "json render" | "resp render" | "commands render" => med,
             _ => med - times.last().copied().unwrap_or(0.0),
         };
         times.push(med);
@@ -94,7 +98,13 @@ fn main() {
     let check = times[4] + times[1];
     let dump = times[5] + times[1];
     let resp = times[6] + times[1];
-    for (what, cpu) in [("check", check), ("dump jsonl", dump), ("dump resp", resp)] {
+    let commands = times[7] + times[1];
+    for (what, cpu) in [
+        ("check", check),
+        ("dump jsonl", dump),
+        ("dump resp", resp),
+        ("to aof", commands),
+    ] {
         println!(
             "{what:<12} one-thread CPU {cpu:.3} s; two-core floor {:.3} s = {:.0} MB/s",
             cpu / 2.0,
@@ -196,6 +206,31 @@ fn resp_render(bytes: &[u8]) -> u64 {
             let buf = p.into_buffer();
             written += buf.len() as u64;
             p = RespPrinter::in_memory(reuse(buf), &header);
+        }
+    }
+    written
+}
+
+fn commands_render(bytes: &[u8]) -> u64 {
+    let rdb = Rdb::new(bytes).expect("an RDB");
+    let header = rdb.header();
+    let restore = || rdbscope_printer::resp::Restore {
+        target: None,
+        drop_field_ttl: false,
+        drop_functions: false,
+        replace: false,
+        commands: Some(rdbscope_printer::commands::Dialect::redis(7, 0)),
+    };
+    let mut p =
+        RespPrinter::in_memory(Vec::with_capacity(1 << 20), &header).with_restore(restore());
+    let (mut written, mut n) = (0, 0u64);
+    for r in rdb.records() {
+        p.record(&r.expect("a valid file")).expect("renders");
+        n += 1;
+        if n % 256 == 0 {
+            let buf = p.into_buffer();
+            written += buf.len() as u64;
+            p = RespPrinter::in_memory(reuse(buf), &header).with_restore(restore());
         }
     }
     written
