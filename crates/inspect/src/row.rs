@@ -1,0 +1,91 @@
+//! One key's facts, as every inspection command sees them.
+
+use crate::memory::{Estimator, KeyMemory};
+use rdbscope_rdb::types::KeyType;
+use rdbscope_rdb::value::Scratch;
+use rdbscope_rdb::{KeyRecord, Result};
+
+/// What inspection knows about one key: where it is, what it is, and what
+/// it costs in a server (`memory`, as `MEMORY USAGE key SAMPLES 0`).
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRow<'a> {
+    /// Database number.
+    pub db: u64,
+    /// The key's bytes.
+    pub key: &'a [u8],
+    /// The data type.
+    pub key_type: KeyType,
+    /// The encoding the server holds the value in after loading it, as
+    /// `OBJECT ENCODING` names it (`listpack`, `hashtable`, ...).
+    pub encoding: &'static str,
+    /// Absolute expire time in Unix milliseconds.
+    pub expire_at_ms: Option<i64>,
+    /// LRU idle seconds, when the file records them.
+    pub idle_s: Option<u64>,
+    /// LFU counter, when the file records it.
+    pub freq: Option<u8>,
+    /// Estimated bytes the key uses in the server, key and value.
+    pub memory: u64,
+    /// The part of `memory` that is the key's own cost in the keyspace
+    /// (its name and dictionary entry), whatever the value.
+    pub key_overhead: u64,
+    /// Elements (1 for a string; entries for a stream).
+    pub elements: u64,
+    /// Bytes of the largest element (a string's length; a hash's largest
+    /// field or value; 0 for a stream or module).
+    pub largest: u64,
+    /// Bytes the value takes in the file.
+    pub stored_size: u64,
+    /// File offset of the record.
+    pub offset: u64,
+}
+
+/// Turns key records into [`KeyRow`]s; one per thread.
+#[derive(Debug)]
+pub struct Inspector {
+    estimator: Estimator,
+    scratch: Scratch,
+    key_buf: Vec<u8>,
+    max_key_size: u64,
+}
+
+impl Inspector {
+    /// Estimates with `estimator`; values are decoded with `scratch`
+    /// (whose limit caps decompressed sizes), keys of at most
+    /// `max_key_size` bytes.
+    pub fn new(estimator: Estimator, scratch: Scratch, max_key_size: u64) -> Inspector {
+        Inspector {
+            estimator,
+            scratch,
+            key_buf: Vec::new(),
+            max_key_size,
+        }
+    }
+
+    /// The row of one key record. Errors name the key.
+    pub fn row<'s>(&'s mut self, k: &'s KeyRecord<'_>) -> Result<KeyRow<'s>> {
+        let key = k
+            .key
+            .bytes_limited(&mut self.key_buf, self.max_key_size)
+            .map_err(|e| k.annotate(e))?;
+        let m: KeyMemory = self
+            .estimator
+            .key(k, key, &mut self.scratch)
+            .map_err(|e| k.annotate(e))?;
+        Ok(KeyRow {
+            db: k.db,
+            key,
+            key_type: k.value.key_type(),
+            encoding: m.encoding,
+            expire_at_ms: k.expire_at_ms,
+            idle_s: k.idle_s,
+            freq: k.freq,
+            memory: m.bytes,
+            key_overhead: m.key_overhead,
+            elements: m.elements,
+            largest: m.largest,
+            stored_size: k.value.raw().len() as u64,
+            offset: k.offset,
+        })
+    }
+}
