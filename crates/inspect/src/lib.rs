@@ -13,3 +13,8 @@ pub mod row;
 
 pub use memory::{Allocator, Estimator, KeyMemory};
 pub use row::{Inspector, KeyRow};
+pub mod bigkeys;
+pub mod prefixes;
+pub mod sketch;
+pub mod stats;
+pub mod walk;
