@@ -298,6 +298,89 @@ rdbscope merge base.rdb appendonly.aof -o now.rdb --target redis-7.2\n  \
 rdbscope merge a.jsonl b.rdb -o merged.jsonl --on-conflict last"
     )]
     Merge(MergeArgs),
+    /// One row per key with the memory it uses in a running server, as
+    /// `MEMORY USAGE key SAMPLES 0` counts it (rdbtools' memory CSV).
+    #[command(
+        after_help = "Columns (rdbtools' names, then ours): database,type,key,\
+size_in_bytes,encoding,num_elements,len_largest_element,expiry,db_key_overhead,idle,freq. \
+size_in_bytes is the estimate for the server that will load the file (--server-version, \
+default the one that wrote it) built with --allocator (jemalloc, or libc); encoding is the \
+one that server holds the value in after loading (a ziplist from RDB 9 is a listpack in \
+7.0). expiry is UTC with milliseconds; keys are binary-safe (quoted when they hold a comma, \
+quote or newline; --format jsonl gives {\"base64\": ...} for non-UTF-8 keys). How the \
+estimate is made and how close it is: docs/memory.md.\n\n\
+Examples:\n  rdbscope memory dump.rdb -o memory.csv\n  \
+rdbscope memory --largest 20 dump.rdb\n  \
+rdbscope memory --bytes 1M --type hash dump.rdb\n  \
+rdbscope memory --server-version redis-6.2 --allocator libc dump.rdb\n  \
+rdbscope memory --format jsonl dump.rdb.gz | jq -s 'map(.size_in_bytes) | add'\n  \
+rdbscope memory --size-by memory --min-size 64K --key 'user:*' dump.rdb"
+    )]
+    Memory(crate::inspect_args::MemoryArgs),
+    /// Statistics per database and type: key counts, expiries, encodings,
+    /// element counts, value sizes and estimated memory with quantiles.
+    #[command(
+        after_help = "Per database and type: keys, keys with an expiry, keys expired at \
+--now (default: the file's ctime aux field), encodings, and min/avg/p50/p90/p99/max of \
+elements per key, stored value bytes and estimated memory (quantiles from a bounded sketch: \
+exact below 1024, within 1% above); expiry buckets; the file's aux fields, functions and \
+version. --format json is one document (schema: docs/inspect.md).\n\n\
+Examples:\n  rdbscope stats dump.rdb\n  rdbscope stats --format json dump.rdb | jq .total\n  \
+rdbscope stats --db 0 --format csv dump.rdb.zst\n  rdbscope stats --now 2026-01-01T00:00:00Z dump.rdb"
+    )]
+    Stats(crate::inspect_args::StatsArgs),
+    /// The biggest keys, by estimated memory and by element count, over all
+    /// keys and per type.
+    #[command(
+        after_help = "Always N rows when the file has at least N (selected) keys; ties \
+are broken by file order, so the result does not depend on -j.\n\n\
+Examples:\n  rdbscope bigkeys dump.rdb\n  rdbscope bigkeys --top 20 --per-type dump.rdb\n  \
+rdbscope bigkeys --by elements --type zset --format json dump.rdb | jq '.lists[0].keys[].key'"
+    )]
+    Bigkeys(crate::inspect_args::BigkeysArgs),
+    /// Key count and estimated memory per key prefix (`user:`, `user:42:`, ...).
+    #[command(
+        after_help = "Level d is the key up to its d-th separator; a key with fewer \
+separators counts at its deepest prefix (\"\" with none), so each level adds up to the totals \
+of `stats`. Memory stays bounded with many distinct prefixes: each level keeps \
+--max-prefixes, the smallest going to an \"other\" row; exact when there are fewer \
+(docs/inspect.md gives the error bound).\n\n\
+Examples:\n  rdbscope prefixes dump.rdb\n  rdbscope prefixes --separator / --depth 3 --top 20 dump.rdb\n  \
+rdbscope prefixes --format csv -o prefixes.csv dump.rdb"
+    )]
+    Prefixes(crate::inspect_args::PrefixesArgs),
+    /// One self-contained HTML page: statistics, big keys, memory by type and
+    /// database, a prefix flame graph, expiry buckets.
+    #[command(
+        after_help = "The page needs no network: open it in any browser. It holds \
+aggregates and the top keys, not every key, so it stays small for any file.\n\n\
+Examples:\n  rdbscope report dump.rdb -o report.html\n  \
+rdbscope report --top 100 --separator / dump.rdb.gz -o report.html"
+    )]
+    Report(crate::inspect_args::ReportArgs),
+    /// One row per key into a Parquet file, from one or many RDBs, for
+    /// DuckDB, Spark, Trino or ClickHouse.
+    #[command(
+        after_help = "Columns: docs/export.md (source file, server version, db, key \
+(binary), type, encoding, expiry, memory estimate, elements, largest element, idle/freq, \
+cluster hash slot).\n\n\
+Examples:\n  rdbscope export -o keys.parquet dump.rdb\n  \
+rdbscope export -o fleet.parquet shard-*/dump.rdb\n  \
+duckdb -c \"select type, count(*), sum(memory) from 'fleet.parquet' group by type\""
+    )]
+    Export(crate::inspect_args::ExportArgs),
+    /// Shell completions for bash, zsh, fish, elvish or powershell.
+    #[command(
+        after_help = "Examples:\n  rdbscope completions bash > /etc/bash_completion.d/rdbscope\n  \
+rdbscope completions zsh > \"${fpath[1]}/_rdbscope\"\n  \
+rdbscope completions fish > ~/.config/fish/completions/rdbscope.fish"
+    )]
+    Completions(crate::inspect_args::CompletionsArgs),
+    /// The man page (roff), from the same definitions as --help.
+    #[command(
+        after_help = "Examples:\n  rdbscope man | man -l -\n  rdbscope man --dir /usr/local/share/man/man1"
+    )]
+    Man(crate::inspect_args::ManArgs),
 }
 
 #[derive(Args, Debug, Clone)]

@@ -12,6 +12,10 @@ mod dump_aof;
 mod dump_json;
 mod fix;
 mod info;
+mod inspect;
+mod inspect_args;
+mod inspect_cmds;
+mod man;
 mod merge;
 mod options;
 mod progress;
@@ -27,7 +31,15 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let fix_output;
+    let no_output = rdbscope_select::OutputArgs::default();
     options::setup(match &cli.command {
+        args::Command::Memory(a) => &a.output,
+        args::Command::Stats(a) => &a.output,
+        args::Command::Bigkeys(a) => &a.output,
+        args::Command::Prefixes(a) => &a.output,
+        args::Command::Report(a) => &a.output,
+        args::Command::Export(a) => &a.output,
+        args::Command::Completions(_) | args::Command::Man(_) => &no_output,
         args::Command::Dump(a) => &a.output,
         args::Command::Check(a) => &a.output,
         args::Command::Info(a) => &a.output,
@@ -79,6 +91,14 @@ fn main() -> ExitCode {
         args::Command::Convert(a) => convert::run(&a),
         args::Command::Rewrite(a) => rewrite::run(&a),
         args::Command::Merge(a) => merge::run(&a),
+        args::Command::Memory(a) => inspect_cmds::memory(&a),
+        args::Command::Stats(a) => inspect_cmds::stats(&a),
+        args::Command::Bigkeys(a) => inspect_cmds::bigkeys(&a),
+        args::Command::Prefixes(a) => inspect_cmds::prefixes(&a),
+        args::Command::Report(a) => inspect_cmds::report(&a),
+        args::Command::Export(a) => inspect_cmds::export(&a),
+        args::Command::Completions(a) => man::completions(&a),
+        args::Command::Man(a) => man::man(&a),
     };
     outcome.exit_code()
 }

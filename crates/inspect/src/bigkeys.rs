@@ -33,6 +33,33 @@ pub struct BigKey {
     pub largest: u64,
     /// Expire time, Unix ms.
     pub expire_at_ms: Option<i64>,
+    /// The key's own cost in the keyspace.
+    pub key_overhead: u64,
+    /// LRU idle seconds.
+    pub idle_s: Option<u64>,
+    /// LFU counter.
+    pub freq: Option<u8>,
+}
+
+impl BigKey {
+    /// The key as a row again (its stored size and idle/freq are not kept).
+    pub fn as_row(&self) -> KeyRow<'_> {
+        KeyRow {
+            db: self.db,
+            key: &self.key,
+            key_type: self.key_type,
+            encoding: self.encoding,
+            expire_at_ms: self.expire_at_ms,
+            idle_s: self.idle_s,
+            freq: self.freq,
+            memory: self.memory,
+            key_overhead: self.key_overhead,
+            elements: self.elements,
+            largest: self.largest,
+            stored_size: 0,
+            offset: self.offset,
+        }
+    }
 }
 
 /// Heap order: the "least big" entry is the heap's greatest element, so
@@ -91,6 +118,11 @@ impl Top {
         }
     }
 
+    /// Offers one key, ranked by `size`.
+    pub fn offer_row(&mut self, size: u64, r: &KeyRow<'_>) {
+        self.offer(size, r)
+    }
+
     fn offer(&mut self, size: u64, r: &KeyRow<'_>) {
         if self.admits(size, r.offset) {
             self.push(BigKey {
@@ -104,6 +136,9 @@ impl Top {
                 elements: r.elements,
                 largest: r.largest,
                 expire_at_ms: r.expire_at_ms,
+                key_overhead: r.key_overhead,
+                idle_s: r.idle_s,
+                freq: r.freq,
             });
         }
     }

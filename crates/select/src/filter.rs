@@ -60,8 +60,9 @@ pub struct KeyFilterArgs {
     /// The time --expired and --not-expired compare with: Unix seconds
     /// (1700000000), Unix milliseconds (1700000000000ms) or
     /// YYYY-MM-DDTHH:MM:SSZ. Default: the time the file was written (its
-    /// `ctime` aux field), else the current time.
-    #[arg(long, value_name = "TIME", value_parser = parse_time_ms, requires = "expired_at")]
+    /// `ctime` aux field), else the current time. The inspection commands
+    /// also count expired keys and expiry buckets against it.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_ms)]
     pub now: Option<i64>,
     /// Only keys whose value takes at least SIZE bytes in the file (the
     /// value's stored bytes, as compressed and encoded; units K, M, G, T
