@@ -2,7 +2,22 @@
 # Throughput and peak memory on a big, realistic RDB or AOF, against
 # Redis's own checker in the same run.
 #
-#   scripts/bench.sh [SIZE] [mixed|strings|aof|replay|diff|convert]  (default 256M mixed)
+#   scripts/bench.sh [SIZE] [mixed|strings|aof|replay|diff|convert|inspect]  (default 256M mixed)
+#
+# inspect: the mixed RDB, timed as
+#   rdbscope info F                    the anchor: a walk without values
+#   rdbscope memory F > /dev/null      per-key memory CSV (target 500 MB/s)
+#   rdbscope stats F                   (target 400 MB/s, <= 64 MB)
+#   rdbscope bigkeys F                 (the same)
+#   rdbscope prefixes F                (the same, bounded table)
+#   rdbscope export -o T.parquet F     (the same)
+#   rdbscope report -o T.html F
+# and, once (BASELINE=0 skips it), rdbtools' memory report (`rdb -c
+# memory`, Python, from PyPI into ~/.cache/rdbscope/bench-venv) on an
+# RDB 9 copy of F (rdbtools reads RDB <= 9), the per-key baseline users
+# come from. MEMORY_CHECK=1 also loads F into a real redis-server 7.0 and
+# compares `MEMORY USAGE key SAMPLES 0` of every key with `rdbscope
+# memory` (scripts/memory-accuracy.py).
 #
 # replay: the same multi-part AOF as `aof`, replayed, timed as
 #   redis-server: load the AOF dir     the anchor: a server starting on it
@@ -78,6 +93,10 @@ elif [ "$KIND" = diff ]; then
   [ -s "$FILE" ] || "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
   FILE_B=${FILE%.rdb}-b.rdb
   [ -s "$FILE_B" ] || scripts/make-diff-pair.sh "$FILE" "$FILE_B"
+  COMPRESSED=0
+elif [ "$KIND" = inspect ]; then
+  FILE=${BIG_RDB:-/tmp/rdbscope-bench-mixed-$SIZE.rdb}
+  [ -s "$FILE" ] || "$BENCH_DIR/make-big-rdb.sh" "$FILE" "$SIZE" >&2
   COMPRESSED=0
 elif [ "$KIND" = aof ] || [ "$KIND" = replay ]; then
   FILE=${BIG_AOF:-/tmp/rdbscope-bench-aof-$SIZE}
@@ -196,6 +215,34 @@ if [ "$KIND" = convert ]; then
     measure convert-aof "$BIN" convert -q "$FILE" - --to aof --target redis-7.0
     measure dump "$BIN" dump "$FILE"
   done
+elif [ "$KIND" = inspect ]; then
+  ANCHOR_NAME=info
+  CHECK=rdbscope
+  NAMES="info memory stats bigkeys prefixes export report"
+  for _ in $(seq "$RUNS"); do
+    measure info "$BIN" info "$FILE"
+    measure memory "$BIN" memory "$FILE"
+    measure stats "$BIN" stats "$FILE"
+    measure bigkeys "$BIN" bigkeys "$FILE"
+    measure prefixes "$BIN" prefixes "$FILE"
+    measure export "$BIN" export -q --force -o "$TMP/keys.parquet" "$FILE"
+    measure report "$BIN" report -q --force -o "$TMP/report.html" "$FILE"
+  done
+  if [ "${BASELINE:-1}" = 1 ]; then
+    VENV=${RDBSCOPE_BENCH_VENV:-$HOME/.cache/rdbscope/bench-venv}
+    if [ ! -x "$VENV/bin/rdb" ]; then
+      python3 -m venv "$VENV" >&2
+      "$VENV/bin/pip" install -q rdbtools==0.1.15 python-lzf >&2
+    fi
+    RDB9=${FILE%.rdb}-rdb9.rdb
+    [ -s "$RDB9" ] || "$BIN" convert -q --force "$FILE" "$RDB9" --target redis-6.2
+    cat "$RDB9" > /dev/null
+    measure rdbtools-memory "$VENV/bin/rdb" -c memory "$RDB9"
+    NAMES="$NAMES rdbtools-memory"
+  fi
+  if [ "${MEMORY_CHECK:-0}" = 1 ]; then
+    python3 scripts/memory-accuracy.py --rdbscope "$BIN" --server redis-server --server-version redis-7.0 --allocator jemalloc "$FILE"
+  fi
 elif [ "$KIND" = replay ]; then
   ANCHOR_NAME=server-load
   CHECK=server
@@ -263,6 +310,7 @@ printf "| %-26s | %9s | %8s | %11s | %10s |\n" command "median s" "MB/s" "peak R
 printf "|%s|%s|%s|%s|%s|\n" "----------------------------" "-----------" "----------" "-------------" "------------"
 ANCHOR=""
 [ -n "$CHECK" ] && ANCHOR=$(median "$ANCHOR_NAME")
+[ "$KIND" = inspect ] && ANCHOR_NAME=rdbscope-info
 for n in $NAMES; do
   t=$(median "$n")
   label=$n
@@ -289,6 +337,10 @@ for n in $NAMES; do
     server-load) label="server load (AOF dir)";;
     replay-rdb) label="rdbscope convert DIR F.rdb";;
     replay-digest) label="rdbscope digest DIR";;
+    memory|stats|bigkeys|prefixes) label="rdbscope $n";;
+    export) label="rdbscope export (Parquet)";;
+    report) label="rdbscope report (HTML)";;
+    rdbtools-memory) label="rdbtools -c memory (RDB 9)";;
   esac
   ratio="-"
   [ -n "$ANCHOR" ] && ratio=$(awk -v a="$ANCHOR" -v b="$t" 'BEGIN { printf "%.2fx", a/b }')
