@@ -524,3 +524,111 @@ impl Strings<'_> {
         c.close()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use rdbscope_rdb::types::KeyType;
+
+    fn row(key: &[u8]) -> KeyRow<'_> {
+        KeyRow {
+            db: 0,
+            key,
+            key_type: KeyType::String,
+            encoding: "raw",
+            expire_at_ms: None,
+            idle_s: None,
+            freq: None,
+            memory: 0,
+            key_overhead: 0,
+            elements: 1,
+            largest: key.len() as u64,
+            stored_size: 0,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn push_needs_a_source() {
+        let mut out = ParquetExport::new(Vec::new(), ExportOptions::default()).unwrap();
+        assert!(out.push(&row(b"k")).is_err());
+        out.source("a.rdb", None, None);
+        out.push(&row(b"k")).unwrap();
+        assert_eq!(out.rows(), 1);
+    }
+
+    #[test]
+    fn row_groups_end_at_either_bound() {
+        let opts = ExportOptions {
+            row_group_rows: 7,
+            row_group_key_bytes: 4096,
+            codec: Codec::Uncompressed,
+        };
+        let mut out = ParquetExport::new(Vec::new(), opts).unwrap();
+        out.source("a.rdb", Some("7.0.15"), Some("redis"));
+        // 20 small keys: groups of 7 and 7, and 6 that the next source's
+        // first row completes (sources share row groups).
+        for i in 0..20u8 {
+            out.push(&row(&[i])).unwrap();
+        }
+        // 1000-byte keys: the next group ends at the fifth (5000 >= 4096
+        // bytes), the last holds the rest.
+        out.source("b.rdb", None, None);
+        let big = vec![b'x'; 1000];
+        for _ in 0..10 {
+            out.push(&row(&big)).unwrap();
+        }
+        let (file, s) = out.finish().unwrap();
+        assert_eq!((s.rows, s.row_groups, s.sources), (30, 5, 2));
+        assert_eq!(s.bytes, file.len() as u64);
+        let reader = SerializedFileReader::new(Bytes::from(file)).unwrap();
+        let meta = reader.metadata();
+        let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, [7, 7, 7, 5, 4]);
+        let columns: Vec<&str> = meta
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(
+            columns[..5],
+            ["source", "server_version", "vendor", "db", "key"]
+        );
+        assert_eq!(columns.len(), 16);
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        let zero = ExportOptions {
+            row_group_rows: 0,
+            ..ExportOptions::default()
+        };
+        assert!(ParquetExport::new(Vec::new(), zero).is_err());
+        let level = ExportOptions {
+            codec: Codec::Zstd(99),
+            ..ExportOptions::default()
+        };
+        assert!(ParquetExport::new(Vec::new(), level).is_err());
+    }
+
+    #[test]
+    fn server_and_vendor_from_aux() {
+        assert_eq!(server_from_aux(None, None), (None, None));
+        assert_eq!(
+            server_from_aux(Some("7.0.15"), None),
+            (Some("7.0.15"), Some("redis"))
+        );
+        // Valkey 7.2 writes both; Valkey 8 only valkey-ver.
+        assert_eq!(
+            server_from_aux(Some("7.2.4"), Some("7.2.5")),
+            (Some("7.2.5"), Some("valkey"))
+        );
+        assert_eq!(
+            server_from_aux(None, Some("9.1.2")),
+            (Some("9.1.2"), Some("valkey"))
+        );
+    }
+}
