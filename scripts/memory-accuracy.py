@@ -132,6 +132,9 @@ def main():
         total_est += est
         total_srv += srv
         groups[(r["type"], r["encoding"])].append((est - srv) / srv)
+        if os.environ.get("MEMACC_KEYS"):
+            print("KEY", r["type"], r["encoding"], len(k), r["num_elements"], r["len_largest_element"],
+                  "exp" if r["expiry"] else "-", "est", est, "srv", srv, srv - est, k[:40])
     print("%s: %d keys, server %s, %s" % (a.file, len(usage), a.server_version, alloc))
     print("| type | encoding | keys | within 10% | median err | p99 abs err |")
     print("|---|---|---|---|---|---|")

@@ -28,6 +28,9 @@ pub(crate) struct Prepared {
     pub server_from: String,
     /// `--now`, else the file's ctime, else now.
     pub now_ms: i64,
+    /// The file's `redis-ver` and `valkey-ver` aux values.
+    pub redis_ver: Option<String>,
+    pub valkey_ver: Option<String>,
 }
 
 impl Prepared {
@@ -85,6 +88,7 @@ pub(crate) fn prepare(
         Err(e) => return Err(e.report(&name)),
     };
     let filter = crate::options::settle_file_time(filter, input.head());
+    let (redis_ver, valkey_ver) = aux_versions(input.head());
     let now_ms = filter.now_ms();
     let (written_by, from) = writer_of(input.head()).unwrap_or_else(|| {
         writer_from(
@@ -124,7 +128,35 @@ pub(crate) fn prepare(
         server,
         server_from,
         now_ms,
+        redis_ver,
+        valkey_ver,
     })
+}
+
+/// The `redis-ver` and `valkey-ver` aux values at the start of an RDB.
+fn aux_versions(head: &[u8]) -> (Option<String>, Option<String>) {
+    let (mut redis, mut valkey) = (None, None);
+    let Ok(rdb) = rdbscope_rdb::Rdb::new(head) else {
+        return (None, None);
+    };
+    for r in rdb.records() {
+        match r {
+            Ok(rdbscope_rdb::Record::Aux { name, value }) => {
+                let (Ok(n), Ok(v)) = (name.to_vec(), value.to_vec()) else {
+                    break;
+                };
+                let v = String::from_utf8_lossy(&v).into_owned();
+                match n.as_slice() {
+                    b"redis-ver" => redis = Some(v),
+                    b"valkey-ver" => valkey = Some(v),
+                    _ => {}
+                }
+            }
+            Ok(rdbscope_rdb::Record::Key(_)) | Ok(rdbscope_rdb::Record::Eof(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    (redis, valkey)
 }
 
 /// How a walk went, for the command to report.

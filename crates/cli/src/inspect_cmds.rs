@@ -3,7 +3,7 @@
 
 use crate::inspect::{prepare, run};
 use crate::inspect_args::{
-    BigkeysArgs, MemoryArgs, MemoryFormat, PrefixesArgs, RankBy, StatsArgs, TableFormat,
+    BigkeysArgs, MemoryArgs, MemoryFormat, PrefixesArgs, RankBy, ReportArgs, StatsArgs, TableFormat,
 };
 use crate::report::Outcome;
 use rdbscope_engine::Flow;
@@ -257,12 +257,102 @@ pub fn prefixes(a: &PrefixesArgs) -> Outcome {
     finish(out, written, walked.problem)
 }
 
-pub fn report(_a: &crate::inspect_args::ReportArgs) -> Outcome {
-    eprintln!("rdbscope: report: not wired yet");
-    Outcome::Failure
+/// `report`'s sink: the three aggregates of the page, in one walk.
+struct Everything {
+    stats: StatsSink,
+    big: BigKeysSink,
+    prefixes: PrefixesSink,
 }
 
-pub fn export(_a: &crate::inspect_args::ExportArgs) -> Outcome {
-    eprintln!("rdbscope: export: not wired yet");
-    Outcome::Failure
+impl RowSink for Everything {
+    type Chunk = (Stats, BigKeys, Prefixes);
+
+    fn row(&mut self, r: &KeyRow<'_>) {
+        self.stats.row(r);
+        self.big.row(r);
+        self.prefixes.row(r);
+    }
+
+    fn other(&mut self, record: &rdbscope_rdb::Record<'_>, db: u64) {
+        self.stats.other(record, db);
+    }
+
+    fn end(&mut self) -> Self::Chunk {
+        (self.stats.end(), self.big.end(), self.prefixes.end())
+    }
+}
+
+pub fn report(a: &ReportArgs) -> Outcome {
+    if a.prefix.separator.is_empty() || a.prefix.depth == 0 {
+        eprintln!("rdbscope: --separator must not be empty and --depth at least 1");
+        return Outcome::Failure;
+    }
+    if a.output.output.is_none() {
+        eprintln!(
+            "rdbscope: report writes an HTML page: give -o FILE.html (or -o - for standard output)"
+        );
+        return Outcome::Failure;
+    }
+    let mut p = match prepare(&a.input, &a.estimate, &a.keys, &a.common) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let mut out = match crate::options::open_output(&a.output, &[&a.input]) {
+        Ok(o) => o,
+        Err(o) => return o,
+    };
+    let now = p.now_ms;
+    let n = a.top;
+    let empty = Prefixes::new(
+        a.prefix.separator.as_bytes(),
+        a.prefix.depth,
+        a.prefix.max_prefixes,
+    );
+    let mut stats = Stats::new(now);
+    let mut big = BigKeys::new(n);
+    let mut prefixes = empty.clone();
+    let walked = run(
+        &mut p,
+        &a.estimate,
+        &a.common,
+        || Everything {
+            stats: StatsSink::new(now),
+            big: BigKeysSink::new(n),
+            prefixes: PrefixesSink::new(empty.clone()),
+        },
+        &mut |(s, b, pre): (Stats, BigKeys, Prefixes)| {
+            stats.merge(s);
+            big.merge(b);
+            prefixes.merge(pre);
+            Flow::Continue
+        },
+    );
+    stats.header = walked.header;
+    let about = About {
+        file: &p.name,
+        size: walked.size,
+        estimated_for: p.estimated_for(),
+        allocator: p.allocator_name(),
+    };
+    let generated_at = {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut v = Vec::new();
+        let _ = rdbscope_inspect::csv::write_utc_ms(&mut v, ms);
+        String::from_utf8_lossy(&v).into_owned()
+    };
+    let page = rdbscope_inspect::html::Report {
+        about: &about,
+        stats: &stats,
+        bigkeys: &big,
+        prefixes: &prefixes,
+        generated_at,
+    };
+    let written = rdbscope_inspect::html::write_report(&mut out, &page);
+    finish(out, written, walked.problem)
+}
+
+pub fn export(a: &crate::inspect_args::ExportArgs) -> Outcome {
+    crate::export::run_export(a)
 }

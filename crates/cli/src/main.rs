@@ -10,6 +10,7 @@ mod digest;
 mod dump;
 mod dump_aof;
 mod dump_json;
+mod export;
 mod fix;
 mod info;
 mod inspect;

@@ -15,6 +15,7 @@ pub use memory::{Allocator, Estimator, KeyMemory};
 pub use row::{Inspector, KeyRow};
 pub mod bigkeys;
 pub mod csv;
+pub mod html;
 pub mod prefixes;
 pub mod print;
 pub mod sketch;

@@ -40,6 +40,27 @@ pub struct KeyRow<'a> {
     pub offset: u64,
 }
 
+impl KeyRow<'_> {
+    /// The same row with another key (for rows kept past their record).
+    pub fn with_key<'b>(&self, key: &'b [u8]) -> KeyRow<'b> {
+        KeyRow {
+            db: self.db,
+            key,
+            key_type: self.key_type,
+            encoding: self.encoding,
+            expire_at_ms: self.expire_at_ms,
+            idle_s: self.idle_s,
+            freq: self.freq,
+            memory: self.memory,
+            key_overhead: self.key_overhead,
+            elements: self.elements,
+            largest: self.largest,
+            stored_size: self.stored_size,
+            offset: self.offset,
+        }
+    }
+}
+
 /// Turns key records into [`KeyRow`]s; one per thread.
 #[derive(Debug)]
 pub struct Inspector {

@@ -1,0 +1,107 @@
+//! `export`: one Parquet row per key, from one or many RDBs, into one file.
+//! The rows of a chunk are gathered on its worker thread (the keys in one
+//! buffer, no allocation per row) and written on the calling thread, in
+//! file order, by the one `ParquetExport`.
+
+use crate::inspect::{prepare, run};
+use crate::inspect_args::ExportArgs;
+use crate::report::Outcome;
+use rdbscope_engine::Flow;
+use rdbscope_export::{server_from_aux, ExportOptions, ParquetExport};
+use rdbscope_inspect::walk::RowSink;
+use rdbscope_inspect::KeyRow;
+use std::ops::Range;
+
+/// A chunk's rows: their keys back to back in `keys`, each row with the
+/// range of its key (the row's own `key` field is left empty).
+#[derive(Default)]
+struct Rows {
+    keys: Vec<u8>,
+    rows: Vec<(KeyRow<'static>, Range<usize>)>,
+}
+
+impl RowSink for Rows {
+    type Chunk = Rows;
+
+    fn row(&mut self, r: &KeyRow<'_>) {
+        let start = self.keys.len();
+        self.keys.extend_from_slice(r.key);
+        let row = r.with_key(&[]);
+        self.rows.push((row, start..self.keys.len()));
+    }
+
+    fn end(&mut self) -> Rows {
+        std::mem::take(self)
+    }
+}
+
+pub fn run_export(a: &ExportArgs) -> Outcome {
+    let inputs: Vec<&std::path::Path> = a.inputs.iter().map(|p| p.as_path()).collect();
+    if a.output.output.is_none() {
+        eprintln!("rdbscope: export writes a Parquet file: give -o FILE.parquet (or -o - for standard output)");
+        return Outcome::Failure;
+    }
+    let out = match crate::options::open_output(&a.output, &inputs) {
+        Ok(o) => o,
+        Err(o) => return o,
+    };
+    let mut writer = match ParquetExport::new(out, ExportOptions::default()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("rdbscope: export: {e}");
+            return Outcome::Failure;
+        }
+    };
+    let mut outcome = Outcome::Ok;
+    for path in &a.inputs {
+        let mut p = match prepare(path, &a.estimate, &a.keys, &a.common) {
+            Ok(p) => p,
+            Err(o) => {
+                outcome = outcome.max(o);
+                continue;
+            }
+        };
+        let (server, vendor) = server_from_aux(p.redis_ver.as_deref(), p.valkey_ver.as_deref());
+        writer.source(&p.name, server, vendor);
+        let mut error = None;
+        let walked = run(
+            &mut p,
+            &a.estimate,
+            &a.common,
+            Rows::default,
+            &mut |c: Rows| {
+                for (row, range) in &c.rows {
+                    let row = row.with_key(&c.keys[range.clone()]);
+                    if let Err(e) = writer.push(&row) {
+                        error = Some(e);
+                        return Flow::Stop;
+                    }
+                }
+                Flow::Continue
+            },
+        );
+        if let Some(e) = error {
+            eprintln!("rdbscope: export: {e}");
+            return Outcome::Failure;
+        }
+        if walked.problem {
+            outcome = outcome.max(Outcome::Problem);
+        }
+    }
+    let (out, summary) = match writer.finish() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("rdbscope: export: {e}");
+            return Outcome::Failure;
+        }
+    };
+    if !crate::options::quiet() {
+        eprintln!(
+            "rdbscope: {} rows from {} inputs in {} row groups, {} bytes",
+            summary.rows, summary.sources, summary.row_groups, summary.bytes
+        );
+    }
+    // A damaged input: its rows up to the damage are in the file, and the
+    // exit code says so.
+    crate::options::finish_output(out, outcome, true)
+}
