@@ -6,7 +6,9 @@
 //! jemalloc; Redis 6.2 and Valkey 9.1 from PyPI: libc). Per server: at
 //! least 95% of keys within 10%, the total within 3%, and every type with
 //! 20 keys or more at 85% or better. The error distribution per type and
-//! encoding goes to stderr (shown by `cargo test`).
+//! encoding goes to stderr (shown by `cargo test`). And the 20 biggest
+//! keys by the estimate (what `bigkeys --top 20` lists) are, for at least
+//! 18 of them, among the server's 20 biggest by `MEMORY USAGE`.
 
 use rdbscope_digest::ServerVersion;
 use rdbscope_inspect::{Allocator, Estimator, Inspector};
@@ -131,8 +133,10 @@ fn usage(c: &mut Conn) -> HashMap<(u64, Vec<u8>), u64> {
 }
 
 /// Loads `file` into `bin`, and compares the estimate of every key with
-/// what the server reports.
-fn load_and_compare(bin: &Path, file: &Path, est: &Estimator, tally: &mut Tally) {
+/// what the server reports. Returns how many of the 20 biggest keys by
+/// the estimate are among the 20 biggest by `MEMORY USAGE` (a key tied
+/// with the server's 20th counts), and how many keys there were.
+fn load_and_compare(bin: &Path, file: &Path, est: &Estimator, tally: &mut Tally) -> (usize, usize) {
     let dir = rdbscope_testkit::TempDir::new("memory-live");
     std::fs::copy(file, dir.path.join("dump.rdb")).unwrap();
     let srv = {
@@ -143,6 +147,7 @@ fn load_and_compare(bin: &Path, file: &Path, est: &Estimator, tally: &mut Tally)
     let bytes = std::fs::read(file).unwrap();
     let rdb = Rdb::new(&bytes).expect("header");
     let mut inspector = Inspector::new(est.clone(), Scratch::new(), 1 << 30);
+    let mut pairs: Vec<(u64, u64)> = Vec::new();
     for r in rdb.records() {
         let Record::Key(k) = r.expect("record") else {
             continue;
@@ -168,7 +173,18 @@ fn load_and_compare(bin: &Path, file: &Path, est: &Estimator, tally: &mut Tally)
             );
         }
         tally.add(row.key_type.as_str(), row.encoding, row.memory, s);
+        pairs.push((row.memory, s));
     }
+    let mut by_server: Vec<u64> = pairs.iter().map(|p| p.1).collect();
+    by_server.sort_unstable_by(|a, b| b.cmp(a));
+    let n = pairs.len();
+    if n < 20 {
+        return (20, n);
+    }
+    let cut = by_server[19];
+    pairs.sort_by_key(|p| std::cmp::Reverse(p.0));
+    let shared = pairs[..20].iter().filter(|p| p.1 >= cut).count();
+    (shared, n)
 }
 
 #[test]
@@ -194,7 +210,14 @@ fn estimates_match_memory_usage_on_every_server() {
             if !loads(o, &head) {
                 continue;
             }
-            load_and_compare(&bin, &f, &est, &mut tally);
+            let (shared, n) = load_and_compare(&bin, &f, &est, &mut tally);
+            assert!(
+                shared >= 18,
+                "{}: {}: top 20 by memory shares {shared} keys with the server's",
+                o.name(),
+                f.display()
+            );
+            let _ = n;
             files += 1;
         }
         // Files the server writes itself from seeded workloads, loaded
@@ -207,7 +230,13 @@ fn estimates_match_memory_usage_on_every_server() {
                 workload(&mut c, &mut Rng(seed), false);
                 c.cmd(&["SAVE"]);
             }
-            load_and_compare(&bin, &dir.path.join("dump.rdb"), &est, &mut tally);
+            let (shared, n) = load_and_compare(&bin, &dir.path.join("dump.rdb"), &est, &mut tally);
+            assert!(n >= 500, "seeded workload of {n} keys");
+            assert!(
+                shared >= 18,
+                "{}: seed {seed}: top 20 by memory shares {shared} keys with the server's",
+                o.name()
+            );
             files += 1;
         }
         assert!(files >= 10, "{}: only {files} files", o.name());
