@@ -35,6 +35,14 @@ impl RowSink for Rows {
     }
 }
 
+/// What the walk hands to the writer thread.
+enum Msg {
+    /// The rows of the next input file start: its name, server, vendor.
+    Source(String, Option<String>, Option<String>),
+    /// A chunk of rows.
+    Rows(Rows),
+}
+
 pub fn run_export(a: &ExportArgs) -> Outcome {
     let inputs: Vec<&std::path::Path> = a.inputs.iter().map(|p| p.as_path()).collect();
     if a.output.output.is_none() {
@@ -45,13 +53,33 @@ pub fn run_export(a: &ExportArgs) -> Outcome {
         Ok(o) => o,
         Err(o) => return o,
     };
-    let mut writer = match ParquetExport::new(out, ExportOptions::default()) {
+    let writer = match ParquetExport::new(out, ExportOptions::default()) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("rdbscope: export: {e}");
             return Outcome::Failure;
         }
     };
+    // The Parquet writer (column encoding, compression) runs on its own
+    // thread, so that the walk's threads never wait for a row group to be
+    // flushed; a few chunks in flight bound the memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+    let written = std::thread::spawn(move || {
+        let mut writer = writer;
+        for msg in rx {
+            match msg {
+                Msg::Source(name, server, vendor) => {
+                    writer.source(&name, server.as_deref(), vendor.as_deref())
+                }
+                Msg::Rows(c) => {
+                    for (row, range) in &c.rows {
+                        writer.push(&row.with_key(&c.keys[range.clone()]))?;
+                    }
+                }
+            }
+        }
+        writer.finish()
+    });
     let mut outcome = Outcome::Ok;
     for path in &a.inputs {
         let mut p = match prepare(path, &a.estimate, &a.keys, &a.common) {
@@ -62,36 +90,37 @@ pub fn run_export(a: &ExportArgs) -> Outcome {
             }
         };
         let (server, vendor) = server_from_aux(p.redis_ver.as_deref(), p.valkey_ver.as_deref());
-        writer.source(&p.name, server, vendor);
-        let mut error = None;
+        let msg = Msg::Source(
+            p.name.clone(),
+            server.map(String::from),
+            vendor.map(String::from),
+        );
+        if tx.send(msg).is_err() {
+            break; // the writer failed: its error is reported below
+        }
         let walked = run(
             &mut p,
             &a.estimate,
             &a.common,
             Rows::default,
-            &mut |c: Rows| {
-                for (row, range) in &c.rows {
-                    let row = row.with_key(&c.keys[range.clone()]);
-                    if let Err(e) = writer.push(&row) {
-                        error = Some(e);
-                        return Flow::Stop;
-                    }
-                }
-                Flow::Continue
+            &mut |c: Rows| match tx.send(Msg::Rows(c)) {
+                Ok(()) => Flow::Continue,
+                Err(_) => Flow::Stop,
             },
         );
-        if let Some(e) = error {
-            eprintln!("rdbscope: export: {e}");
-            return Outcome::Failure;
-        }
         if walked.problem {
             outcome = outcome.max(Outcome::Problem);
         }
     }
-    let (out, summary) = match writer.finish() {
-        Ok(x) => x,
-        Err(e) => {
+    drop(tx);
+    let (out, summary) = match written.join() {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => {
             eprintln!("rdbscope: export: {e}");
+            return Outcome::Failure;
+        }
+        Err(_) => {
+            eprintln!("rdbscope: export: the writer thread failed");
             return Outcome::Failure;
         }
     };

@@ -116,7 +116,13 @@ pub struct Estimator {
     text: Vec<u8>,
     keys: Vec<[u8; 16]>,
     blob: Vec<u8>,
+    /// Expected skiplist node allocations by fixed size (see
+    /// `expected_zsl_node`).
+    zsl_cache: Vec<u64>,
 }
+
+/// Fixed node sizes whose expectation is kept.
+const ZSL_CACHE: usize = 512;
 
 /// Sizes of one collection's elements, gathered in one walk.
 #[derive(Default)]
@@ -218,14 +224,19 @@ impl Acc {
 impl Estimator {
     /// An estimator for `server` built with `allocator`.
     pub fn new(server: ServerVersion, allocator: Allocator) -> Estimator {
-        Estimator {
+        let mut e = Estimator {
             server,
             allocator,
             p: Profile::of(server),
             text: Vec::new(),
             keys: Vec::new(),
             blob: Vec::new(),
-        }
+            zsl_cache: Vec::new(),
+        };
+        e.zsl_cache = (0..ZSL_CACHE as u64)
+            .map(|f| e.expected_zsl_node_uncached(f))
+            .collect();
+        e
     }
 
     /// The server whose rules this follows.
@@ -580,6 +591,7 @@ impl Estimator {
         let p = self.p;
         let mut acc = Acc::new();
         let mut text = std::mem::take(&mut self.text);
+        let compact_source = matches!(v.encoding(), Encoding::ZSetZiplist | Encoding::ZSetListpack);
         let this = &*self;
         v.for_each_scored::<Error, _>(scratch, |m, score| {
             acc.n += 1;
@@ -587,13 +599,23 @@ impl Estimator {
             acc.largest = acc.largest.max(len);
             acc.maxlen = acc.maxlen.max(len);
             acc.pack(&p, m);
-            let s = match score {
-                Score::Double(d) => d,
-                Score::Text(_) => score.value(),
-            };
-            text.clear();
-            d2string(p.score_version, s, &mut text);
-            acc.pack(&p, Elem::Str(&text));
+            match score {
+                // A compact zset in the file keeps its score entries as
+                // they are when loaded (a ziplist's are copied into the
+                // listpack entry by entry): text stays text, integers stay
+                // integers.
+                Score::Text(t) => acc.pack(&p, Elem::Str(t)),
+                Score::Double(d) if compact_source && d.fract() == 0.0 && d.abs() < 9.0e15 => {
+                    acc.pack(&p, Elem::Int(d as i64))
+                }
+                // A skiplist loaded into a listpack: the server writes each
+                // score with `d2string`.
+                Score::Double(d) => {
+                    text.clear();
+                    d2string(p.score_version, d, &mut text);
+                    acc.pack(&p, Elem::Str(&text));
+                }
+            }
             // Skiplist: the member's sds, its dict entry and its node,
             // whose level is random (P = 1/4 per level): the expected
             // allocation over the levels.
@@ -626,6 +648,16 @@ impl Estimator {
     /// The expected allocation of a skiplist node (`fixed` bytes and 16
     /// per level, levels 1..32 with probability 3/4 × (1/4)^(l-1)).
     fn expected_zsl_node(&self, fixed: u64) -> u64 {
+        // The expectation depends only on `fixed`: computed once per size.
+        if let Some(&v) = self.zsl_cache.get(fixed as usize) {
+            if v != 0 {
+                return v;
+            }
+        }
+        self.expected_zsl_node_uncached(fixed)
+    }
+
+    fn expected_zsl_node_uncached(&self, fixed: u64) -> u64 {
         let mut e = 0.0f64;
         let mut pr = 0.75f64;
         for l in 1..=32u64 {
