@@ -4,10 +4,10 @@
 //! file order, by the one `ParquetExport`.
 
 use crate::inspect::{prepare, run};
-use crate::inspect_args::ExportArgs;
+use crate::inspect_args::{ExportArgs, ParquetCompression};
 use crate::report::Outcome;
 use rdbscope_engine::Flow;
-use rdbscope_export::{server_from_aux, ExportOptions, ParquetExport};
+use rdbscope_export::{server_from_aux, Codec, ExportOptions, ParquetExport};
 use rdbscope_inspect::walk::RowSink;
 use rdbscope_inspect::KeyRow;
 use std::ops::Range;
@@ -53,7 +53,16 @@ pub fn run_export(a: &ExportArgs) -> Outcome {
         Ok(o) => o,
         Err(o) => return o,
     };
-    let writer = match ParquetExport::new(out, ExportOptions::default()) {
+    let codec = match a.compression {
+        ParquetCompression::Lz4 => Codec::Lz4,
+        ParquetCompression::Zstd => Codec::Zstd(1),
+        ParquetCompression::None => Codec::Uncompressed,
+    };
+    let opts = ExportOptions {
+        codec,
+        ..ExportOptions::default()
+    };
+    let writer = match ParquetExport::new(out, opts) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("rdbscope: export: {e}");

@@ -93,6 +93,8 @@ message rdbscope_keys {
 pub enum Codec {
     /// zstd at this level (1 is fast and still small).
     Zstd(i32),
+    /// LZ4 (`LZ4_RAW`): about as fast as none, about half the size.
+    Lz4,
     /// None.
     Uncompressed,
 }
@@ -293,6 +295,7 @@ impl<W: Write + Send> ParquetExport<W> {
         let schema = Arc::new(parse_message_type(SCHEMA)?);
         let compression = match opts.codec {
             Codec::Zstd(level) => Compression::ZSTD(ZstdLevel::try_new(level)?),
+            Codec::Lz4 => Compression::LZ4_RAW,
             Codec::Uncompressed => Compression::UNCOMPRESSED,
         };
         let props = WriterProperties::builder()
