@@ -240,6 +240,22 @@ elif [ "$KIND" = inspect ]; then
     measure rdbtools-memory "$VENV/bin/rdb" -c memory "$RDB9"
     NAMES="$NAMES rdbtools-memory"
   fi
+  # The report of the big file, opened in a real headless browser: every
+  # section rendered without a script error, and how long it took.
+  if command -v chromium >/dev/null; then
+    "$BIN" report -q --force -o "$TMP/big-report.html" "$FILE"
+    t0=$(date +%s%N)
+    dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+      --disable-background-networking --disable-component-update --disable-sync \
+      --user-data-dir="$TMP/chromium" --dump-dom --virtual-time-budget=5000 \
+      "file://$TMP/big-report.html" 2>/dev/null | grep -o '<body[^>]*>' || true)
+    t1=$(date +%s%N)
+    echo "report: $(stat -c %s "$TMP/big-report.html") bytes, rendered by chromium in $(( (t1 - t0) / 1000000 )) ms: $dom" >&2
+    case $dom in
+      *'data-rendered="summary,stats,bigkeys,memory,prefixes,expiry"'*) ;;
+      *) echo "report did not render every section" >&2; exit 1 ;;
+    esac
+  fi
   if [ "${MEMORY_CHECK:-0}" = 1 ]; then
     python3 scripts/memory-accuracy.py --rdbscope "$BIN" --server redis-server --server-version redis-7.0 --allocator jemalloc "$FILE"
   fi
