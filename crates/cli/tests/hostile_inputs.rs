@@ -1463,10 +1463,28 @@ fn run_crafted(cases: &[Crafted]) {
     for case in cases {
         let file = format!("{}.rdb", case.name);
         std::fs::write(dir.path.join(&file), &case.bytes).expect("write crafted file");
-        for command in ["dump", "check"] {
+        for command in ["dump", "check", "memory"] {
             let started = Instant::now();
             let run = run(capped(&[command, &file], &dir.path), PROCESS_TIMEOUT);
             let mut problems = Vec::new();
+            // `memory` reads only what the estimate needs: a string's
+            // length, not its compressed bytes (`check` verifies those), so
+            // a damaged LZF payload it never opens may pass; whatever it
+            // does open must fail cleanly, within the cap.
+            if command == "memory" {
+                match run.status.and_then(|s| s.code()) {
+                    Some(0) => {}
+                    Some(1) if offset_line(&String::from_utf8_lossy(&run.stderr), &file).is_some() => {}
+                    _ => failures.push(format!(
+                        "{} ({} bytes), rdbscope memory under `ulimit -v {MEM_CAP_KB}`: {}\n  stderr: {}",
+                        case.name,
+                        case.bytes.len(),
+                        run.describe_status(),
+                        clip(String::from_utf8_lossy(&run.stderr).trim(), 1500)
+                    )),
+                }
+                continue;
+            }
             match run.status.and_then(|s| s.code()) {
                 Some(1) => {}
                 Some(ULIMIT_REFUSED) => panic!("`ulimit -v {MEM_CAP_KB}` was refused by sh"),
@@ -1555,13 +1573,15 @@ fn assert_runs_under_cap(file: &str, bytes: &[u8], commands: &[&[&str]]) {
 /// `sh -c 'ulimit -v CAP; exec rdbscope ARGS'`: `exec` keeps the pid, so a
 /// signal or a timeout kill reaches rdbscope itself.
 ///
-/// `check` and `dump` run with `-j1` here: a virtual-size cap also counts
+/// `check`, `dump` and `memory` run with `-j1` here: a virtual-size cap also counts
 /// what every extra thread merely reserves (its stack, glibc's per-thread
 /// malloc arena of 64 MiB), which says nothing about memory used;
 /// single-threaded, the cap measures what the decoder allocates.
 fn capped(args: &[&str], dir: &Path) -> Command {
     let args: Vec<&str> = match args.split_first() {
-        Some((&cmd, rest)) if cmd == "check" || cmd == "dump" => [&[cmd, "-j1"][..], rest].concat(),
+        Some((&cmd, rest)) if cmd == "check" || cmd == "dump" || cmd == "memory" => {
+            [&[cmd, "-j1"][..], rest].concat()
+        }
         _ => args.to_vec(),
     };
     let mut cmd = Command::new("/bin/sh");

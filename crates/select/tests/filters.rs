@@ -150,12 +150,20 @@ fn usage_errors() {
         &["--slot", "9-1"],
         &["--min-size", "1X"],
         &["--now", "tomorrow", "--expired"],
-        &["--now", "1700000000"],
         &["--min-size", "2K", "--max-size", "1K"],
         &["--db", "-1"],
     ] {
         assert!(filter(args).is_err(), "{args:?}");
     }
+}
+
+/// `--now` alone is accepted: it selects nothing by itself (the
+/// inspection commands count expired keys and expiry buckets against it).
+#[test]
+fn now_alone_selects_everything() {
+    let f = filter(&["--now", "1700000000"]).unwrap();
+    assert_eq!(selected(&f), "abcdefghi");
+    assert_eq!(f.now_ms(), 1_700_000_000_000);
 }
 
 #[test]

@@ -24,9 +24,9 @@ pub fn jemalloc(n: u64) -> u64 {
 /// less a 16-byte header).
 pub fn libc(n: u64) -> u64 {
     if n >= 128 * 1024 {
-        return (n + 16).div_ceil(4096).saturating_mul(4096) - 16;
+        return n.saturating_add(16).div_ceil(4096).saturating_mul(4096) - 16;
     }
-    let chunk = ((n + 8 + 15) & !15).max(32);
+    let chunk = (n.saturating_add(8 + 15) & !15).max(32);
     chunk - 8
 }
 

@@ -273,7 +273,7 @@ impl Estimator {
     fn sds(&self, len: u64) -> u64 {
         // An empty sds is never type 5.
         let hdr = if len == 0 { 3 } else { self.sds_header(len) };
-        self.a(hdr + len + 1)
+        self.a(len.saturating_add(hdr + 1))
     }
 
     /// A compact blob of `n` bytes as `objectComputeSize` counts it.
@@ -334,7 +334,7 @@ impl Estimator {
         } else if len <= 44 {
             (head + self.a(ROBJ + 3 + len + 1), "embstr")
         } else {
-            (head + self.sds(len), "raw")
+            (head.saturating_add(self.sds(len)), "raw")
         };
         Ok(KeyMemory {
             bytes,
@@ -380,10 +380,10 @@ impl Estimator {
             // that allocation replaces the 16-byte object counted above.
             let head =
                 self.a(17 + self.embedded_sds(key.len() as u64) + if expires { 8 } else { 0 });
-            (head, value - ROBJ + head)
+            (head, value.saturating_sub(ROBJ).saturating_add(head))
         } else {
             let cost = self.key_cost(key);
-            (cost, value + cost)
+            (cost, value.saturating_add(cost))
         };
         Ok(KeyMemory {
             bytes,
@@ -416,11 +416,11 @@ impl Estimator {
             let size = if self.p.exact_blobs {
                 len + 2 + ROBJ
             } else {
-                self.a(ROBJ + 3 + len + 1)
+                self.a(len.saturating_add(ROBJ + 4))
             };
             return Ok((size, "embstr", 1, len));
         }
-        Ok((ROBJ + self.sds(len), "raw", 1, len))
+        Ok((ROBJ.saturating_add(self.sds(len)), "raw", 1, len))
     }
 
     fn list(
