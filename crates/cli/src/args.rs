@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[command(
     name = "rdbscope",
     version,
-    about = "Read, check and convert Redis and Valkey RDB and AOF files",
+    about = "Read, check, convert and inspect Redis and Valkey RDB and AOF files",
     long_about = "Read, check and convert Redis and Valkey RDB files (RDB versions 1-13 and \
 VALKEY 80/81) and AOF files (a single appendonly.aof, with or without an RDB preamble, or \
 a multi-part AOF: its manifest or its appendonlydir). What an input is, is decided by \
@@ -19,7 +19,8 @@ Progress goes to stderr for big RDB inputs when stderr is a terminal.",
 rdbscope dump --db 0 --type hash --key 'user:*' dump.rdb\n  \
 rdbscope dump --expiry --min-size 64K -o big-volatile.jsonl dump.rdb\n  \
 rdbscope check backup.rdb\n  rdbscope check appendonlydir\n  rdbscope info dump.rdb\n  \
-rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  cat dump.rdb | rdbscope dump -"
+rdbscope dump --format resp dump.rdb | redis-cli --pipe\n  cat dump.rdb | rdbscope dump -\n  \
+rdbscope memory --largest 20 dump.rdb\n  rdbscope stats dump.rdb.gz\n  rdbscope report dump.rdb -o report.html"
 )]
 pub struct Cli {
     #[command(subcommand)]
