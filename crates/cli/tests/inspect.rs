@@ -481,3 +481,55 @@ fn export_read_by_duckdb_equals_stats() {
     }
     assert_eq!(got, want);
 }
+
+/// The shared key filters on the inspection commands, and `--size-by
+/// memory` moving the size filters onto the estimate.
+#[test]
+fn filters_and_size_by_memory() {
+    let Some(corpus) = rdbscope_testkit::corpus("inspect filters") else {
+        return;
+    };
+    let rdb = corpus.join("rdb/redis-7.0.15-debian/all-types.rdb");
+    let f = rdb.to_str().unwrap();
+    let rows = |args: &[&str]| -> Vec<Value> {
+        let mut a = vec!["memory", "--format", "jsonl"];
+        a.extend_from_slice(args);
+        a.push(f);
+        ok(&a)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect()
+    };
+    let all = rows(&[]);
+    let big = rows(&["--size-by", "memory", "--min-size", "1K"]);
+    assert_eq!(
+        big.len(),
+        all.iter()
+            .filter(|r| r["size_in_bytes"].as_u64().unwrap() >= 1024)
+            .count()
+    );
+    assert!(!big.is_empty() && big.len() < all.len());
+    let hashes = rows(&["--type", "hash", "--db", "0"]);
+    assert!(hashes
+        .iter()
+        .all(|r| r["type"] == "hash" && r["database"] == 0));
+    assert_eq!(
+        hashes.len(),
+        all.iter()
+            .filter(|r| r["type"] == "hash" && r["database"] == 0)
+            .count()
+    );
+    let users = rows(&["--key-regex", "^s:int", "--not-key", "*neg*"]);
+    assert!(users.iter().all(|r| {
+        let k = r["key"].as_str().unwrap();
+        k.starts_with("s:int") && !k.contains("neg")
+    }));
+    // The same filters on stats.
+    let s: Value =
+        serde_json::from_slice(&ok(&["stats", "--format", "json", "--type", "hash", f])).unwrap();
+    assert_eq!(
+        s["total"]["keys"].as_u64().unwrap(),
+        all.iter().filter(|r| r["type"] == "hash").count() as u64
+    );
+}
