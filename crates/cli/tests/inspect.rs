@@ -533,3 +533,38 @@ fn filters_and_size_by_memory() {
         all.iter().filter(|r| r["type"] == "hash").count() as u64
     );
 }
+
+/// A gzip'd backup through a pipe gives the same statistics and rows as
+/// the file itself.
+#[test]
+fn compressed_stdin_equals_the_file() {
+    use std::io::Write;
+    let Some(corpus) = rdbscope_testkit::corpus("inspect stdin") else {
+        return;
+    };
+    let rdb = corpus.join("rdb/valkey-9.1.2/all-types.rdb");
+    let f = rdb.to_str().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(&rdb).unwrap()).unwrap();
+    let gz = gz.finish().unwrap();
+    let piped = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let data = gz.clone();
+        let w = std::thread::spawn(move || stdin.write_all(&data));
+        let out = child.wait_with_output().unwrap();
+        w.join().unwrap().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        out.stdout
+    };
+    assert_eq!(piped(&["memory", "-"]), ok(&["memory", f]));
+    let a: Value = serde_json::from_slice(&piped(&["stats", "--format", "json", "-"])).unwrap();
+    let b: Value = serde_json::from_slice(&ok(&["stats", "--format", "json", f])).unwrap();
+    assert_eq!(a["total"], b["total"]);
+    assert_eq!(a["dbs"], b["dbs"]);
+}
