@@ -129,9 +129,73 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// The proleptic Gregorian date (year, month, day) of a day count since
+/// 1970-01-01: the inverse of `days_from_civil`, by the same March-based
+/// eras of 400 years.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let march_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * march_month + 2) / 5 + 1;
+    let month = if march_month < 10 {
+        march_month + 3
+    } else {
+        march_month - 9
+    };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Writes Unix time `ms` as `YYYY-MM-DDTHH:MM:SSZ`, or with `.mmm` before
+/// the `Z` when `millis`: the form `--now` reads back.
+pub fn write_utc<W: std::io::Write>(o: &mut W, ms: i64, millis: bool) -> std::io::Result<()> {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    write!(
+        o,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )?;
+    if millis {
+        write!(o, ".{:03}", ms.rem_euclid(1000))?;
+    }
+    o.write_all(b"Z")
+}
+
+/// [`write_utc`] of Unix seconds, as a string.
+pub fn utc_seconds(t: i64) -> String {
+    let mut v = Vec::with_capacity(20);
+    // Writing into a Vec cannot fail.
+    let _ = write_utc(&mut v, t.saturating_mul(1000), false);
+    String::from_utf8(v).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_round_trips() {
+        for ms in [
+            0i64,
+            -1,
+            1_700_000_000_123,
+            951_782_400_000,
+            -62_135_596_800_000,
+        ] {
+            let mut v = Vec::new();
+            write_utc(&mut v, ms, true).unwrap();
+            let text = String::from_utf8(v).unwrap();
+            assert_eq!(parse_time_ms(&text), Ok(ms), "{text}");
+        }
+        assert_eq!(utc_seconds(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
 
     #[test]
     fn sizes() {
