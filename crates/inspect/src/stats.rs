@@ -7,9 +7,9 @@
 use crate::row::KeyRow;
 use crate::sketch::Sketch;
 use crate::walk::RowSink;
-use rdbscope_json::write::{write_bytes, write_json_str};
+use rdbscope_json::write::{write_aux_object, write_functions, write_json_str};
 use rdbscope_rdb::types::KeyType;
-use rdbscope_rdb::{Header, Record};
+use rdbscope_rdb::{FunctionLibrary, Header, Record};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -91,18 +91,6 @@ impl Cell {
     }
 }
 
-/// A function library found in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Function {
-    /// Its engine and name, from the `#!<engine> name=<lib>` line (or the
-    /// pre-GA record's fields).
-    pub engine: Vec<u8>,
-    /// The library (or function) name.
-    pub name: Vec<u8>,
-    /// Bytes of source code.
-    pub code_bytes: u64,
-}
-
 /// Everything `stats` gathers over a file, or over a part of it.
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
@@ -111,7 +99,7 @@ pub struct Stats {
     /// AUX fields in file order.
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// Function libraries in file order.
-    pub functions: Vec<Function>,
+    pub functions: Vec<FunctionLibrary>,
     /// Per (database, type).
     pub cells: BTreeMap<(u64, KeyType), Cell>,
     now_ms: i64,
@@ -148,23 +136,9 @@ impl Stats {
                     self.aux.push((n, v));
                 }
             }
-            Record::Function { code } => {
-                if let Ok(code) = code.to_vec() {
-                    let (engine, name) = shebang(&code);
-                    self.functions.push(Function {
-                        engine,
-                        name,
-                        code_bytes: code.len() as u64,
-                    });
-                }
-            }
-            Record::FunctionPreGa(f) => {
-                if let (Ok(name), Ok(engine)) = (f.name.to_vec(), f.engine.to_vec()) {
-                    self.functions.push(Function {
-                        engine,
-                        name,
-                        code_bytes: f.code.len(),
-                    });
+            Record::Function { .. } | Record::FunctionPreGa(_) => {
+                if let Some(Ok(f)) = FunctionLibrary::of(r) {
+                    self.functions.push(f);
                 }
             }
             _ => {}
@@ -215,22 +189,6 @@ impl Stats {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_slice())
     }
-}
-
-/// The engine name and library name of a FUNCTION2 record's code, from
-/// its first line `#!<engine> name=<lib> ...`.
-fn shebang(code: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    let line = code.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let Some(rest) = line.strip_prefix(b"#!") else {
-        return (Vec::new(), Vec::new());
-    };
-    let mut words = rest.split(|&b| b == b' ').filter(|w| !w.is_empty());
-    let engine = words.next().unwrap_or(&[]).to_vec();
-    let name = words
-        .find_map(|w| w.strip_prefix(b"name="))
-        .unwrap_or(&[])
-        .to_vec();
-    (engine, name)
 }
 
 /// `stats`' sink: a partial [`Stats`] per chunk.
@@ -417,27 +375,11 @@ impl Stats {
         o.write_all(b",\"allocator\":")?;
         write_json_str(o, about.allocator)?;
         write!(o, ",\"now_ms\":{}", self.now_ms)?;
-        o.write_all(b",\"aux\":{")?;
-        for (i, (n, v)) in self.aux.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            write_json_str(o, &lossy(n))?;
-            o.write_all(b":")?;
-            write_bytes(o, v)?;
-        }
-        o.write_all(b"},\"functions\":[")?;
-        for (i, f) in self.functions.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            o.write_all(b"{\"name\":")?;
-            write_bytes(o, &f.name)?;
-            o.write_all(b",\"engine\":")?;
-            write_bytes(o, &f.engine)?;
-            write!(o, ",\"code_bytes\":{}}}", f.code_bytes)?;
-        }
-        o.write_all(b"],\"total\":")?;
+        o.write_all(b",\"aux\":")?;
+        write_aux_object(o, &self.aux)?;
+        o.write_all(b",\"functions\":")?;
+        write_functions(o, &self.functions)?;
+        o.write_all(b",\"total\":")?;
         write_cell(o, &self.total())?;
         o.write_all(b",\"types\":{")?;
         for (i, (t, c)) in self.by_type().iter().enumerate() {

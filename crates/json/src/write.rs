@@ -7,7 +7,7 @@
 
 use crate::error::WriteError;
 use rdbscope_rdb::stream::StreamId;
-use rdbscope_rdb::{Elem, RdbString};
+use rdbscope_rdb::{Elem, FunctionLibrary, RdbString};
 use std::io::Write;
 
 /// A stream ID as `"ms-seq"`.
@@ -242,6 +242,38 @@ pub fn write_base64<W: Write>(o: &mut W, b: &[u8]) -> std::io::Result<()> {
         o.write_all(&out[..n])?;
     }
     Ok(())
+}
+
+/// A file's AUX fields as one JSON object, `{name: value, ...}` in file
+/// order (names as text, values binary-safe), as `info` and `stats` print
+/// them.
+pub fn write_aux_object<W: Write>(o: &mut W, aux: &[(Vec<u8>, Vec<u8>)]) -> std::io::Result<()> {
+    o.write_all(b"{")?;
+    for (i, (name, value)) in aux.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        write_json_str(o, &String::from_utf8_lossy(name))?;
+        o.write_all(b":")?;
+        write_bytes(o, value)?;
+    }
+    o.write_all(b"}")
+}
+
+/// Function libraries as a JSON array of `{"name", "engine", "code_bytes"}`.
+pub fn write_functions<W: Write>(o: &mut W, libs: &[FunctionLibrary]) -> std::io::Result<()> {
+    o.write_all(b"[")?;
+    for (i, f) in libs.iter().enumerate() {
+        if i > 0 {
+            o.write_all(b",")?;
+        }
+        o.write_all(b"{\"name\":")?;
+        write_bytes(o, &f.name)?;
+        o.write_all(b",\"engine\":")?;
+        write_bytes(o, &f.engine)?;
+        write!(o, ",\"code_bytes\":{}}}", f.code_bytes)?;
+    }
+    o.write_all(b"]")
 }
 
 #[cfg(test)]

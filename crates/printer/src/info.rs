@@ -3,23 +3,15 @@
 
 use crate::dump::KeyFilter;
 use crate::error::PrintError;
-use crate::json::{write_bytes, write_json_str};
+use crate::json::write_json_str;
 use crate::keyspace::Keyspace;
 use rdbscope_engine::{At, Collector, Flow, Sink, Source};
+use rdbscope_json::write::{write_aux_object, write_functions};
 use rdbscope_rdb::{Checksum, Header, Record};
 use std::io::Write;
 
-/// A function library.
-#[derive(Debug, Clone)]
-pub struct FunctionSummary {
-    /// Library name from the `#!<engine> name=<lib>` line (FUNCTION2), or
-    /// the function name (7.0 RC format).
-    pub name: Vec<u8>,
-    /// The engine name (e.g. `LUA`).
-    pub engine: Vec<u8>,
-    /// Size of the library source in bytes.
-    pub code_bytes: u64,
-}
+/// A function library (kept under its old name for the crate's users).
+pub use rdbscope_rdb::FunctionLibrary as FunctionSummary;
 
 #[derive(Debug, Clone)]
 /// What `info` reports about one file.
@@ -79,20 +71,11 @@ impl Summary {
                 self.keyspace.db(db).resize_hint = Some((*keys, *expires));
             }
             Record::SlotInfo { .. } => self.slot_info_records += 1,
-            Record::Function { code } => {
-                let code = code.to_vec()?;
-                let (engine, name) = shebang(&code);
-                self.functions.push(FunctionSummary {
-                    name,
-                    engine,
-                    code_bytes: code.len() as u64,
-                });
+            Record::Function { .. } | Record::FunctionPreGa(_) => {
+                if let Some(f) = FunctionSummary::of(r) {
+                    self.functions.push(f?);
+                }
             }
-            Record::FunctionPreGa(f) => self.functions.push(FunctionSummary {
-                name: f.name.to_vec()?,
-                engine: f.engine.to_vec()?,
-                code_bytes: f.code.len(),
-            }),
             Record::ModuleAux { module, when } => self.module_aux.push((
                 module.id.name(),
                 module.id.encver(),
@@ -236,27 +219,11 @@ impl Summary {
             None => o.write_all(b"null")?,
             Some(c) => write!(o, "\"{}\"", c.as_str())?,
         }
-        write!(o, ",\"trailing_bytes\":{},\"aux\":{{", self.trailing_bytes)?;
-        for (i, (k, v)) in self.aux.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            write_json_str(o, &String::from_utf8_lossy(k))?;
-            o.write_all(b":")?;
-            write_bytes(o, v)?;
-        }
-        o.write_all(b"},\"functions\":[")?;
-        for (i, f) in self.functions.iter().enumerate() {
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            o.write_all(b"{\"name\":")?;
-            write_bytes(o, &f.name)?;
-            o.write_all(b",\"engine\":")?;
-            write_bytes(o, &f.engine)?;
-            write!(o, ",\"code_bytes\":{}}}", f.code_bytes)?;
-        }
-        o.write_all(b"],\"module_aux\":[")?;
+        write!(o, ",\"trailing_bytes\":{},\"aux\":", self.trailing_bytes)?;
+        write_aux_object(o, &self.aux)?;
+        o.write_all(b",\"functions\":")?;
+        write_functions(o, &self.functions)?;
+        o.write_all(b",\"module_aux\":[")?;
         for (i, (name, ver, when, len)) in self.module_aux.iter().enumerate() {
             if i > 0 {
                 o.write_all(b",")?;
@@ -394,29 +361,17 @@ impl Collector<(Summary, Option<PrintError>)> for SummaryCollector {
     }
 }
 
-/// Splits `#!lua name=mylib ...` into (engine, name).
-fn shebang(code: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    let line = code.split(|&b| b == b'\n').next().unwrap_or(b"");
-    let Some(rest) = line.strip_prefix(b"#!") else {
-        return (Vec::new(), Vec::new());
-    };
-    let mut parts = rest.split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or(b"").to_vec();
-    let name = parts
-        .find_map(|p| p.strip_prefix(b"name="))
-        .unwrap_or(b"")
-        .to_vec();
-    (engine, name)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn shebang_names() {
         assert_eq!(
-            super::shebang(b"#!lua name=corpuslib\nlocal x"),
+            rdbscope_rdb::records::shebang(b"#!lua name=corpuslib\nlocal x"),
             (b"lua".to_vec(), b"corpuslib".to_vec())
         );
-        assert_eq!(super::shebang(b"no shebang"), (vec![], vec![]));
+        assert_eq!(
+            rdbscope_rdb::records::shebang(b"no shebang"),
+            (vec![], vec![])
+        );
     }
 }

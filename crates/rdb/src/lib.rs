@@ -57,7 +57,9 @@ pub use error::{Error, ErrorKind, Result, Stage};
 pub use module::{ModuleId, ModuleValue};
 pub use owned::{OwnedKey, OwnedRecord, OwnedValue};
 pub use rdb_string::RdbString;
-pub use records::{Checksum, Eof, Header, KeyRecord, Limits, Rdb, Record, Records, Resume};
+pub use records::{
+    Checksum, Eof, FunctionLibrary, Header, KeyRecord, Limits, Rdb, Record, Records, Resume,
+};
 pub use rule::Rule;
 pub use stream::{Stream, StreamId};
 pub use types::{Encoding, Flavor, KeyType};

@@ -213,6 +213,59 @@ impl<'a> KeyRecord<'a> {
     }
 }
 
+/// A function library as a summary names it: its name and engine (from
+/// the `#!<engine> name=<lib>` first line of a FUNCTION2 record's code, or
+/// the fields of a 7.0 RC record) and the size of its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionLibrary {
+    /// Library name (the function name for a 7.0 RC record).
+    pub name: Vec<u8>,
+    /// Engine name (e.g. `LUA`).
+    pub engine: Vec<u8>,
+    /// Bytes of source code.
+    pub code_bytes: u64,
+}
+
+impl FunctionLibrary {
+    /// The library of a function record; `None` for any other record.
+    pub fn of(r: &Record<'_>) -> Option<Result<FunctionLibrary>> {
+        match r {
+            Record::Function { code } => Some(code.to_vec().map(|code| {
+                let (engine, name) = shebang(&code);
+                FunctionLibrary {
+                    name,
+                    engine,
+                    code_bytes: code.len() as u64,
+                }
+            })),
+            Record::FunctionPreGa(f) => Some((|| {
+                Ok(FunctionLibrary {
+                    name: f.name.to_vec()?,
+                    engine: f.engine.to_vec()?,
+                    code_bytes: f.code.len(),
+                })
+            })()),
+            _ => None,
+        }
+    }
+}
+
+/// Splits a library's first line `#!lua name=mylib ...` into (engine,
+/// name); empty when the code has no such line.
+pub fn shebang(code: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let line = code.split(|&b| b == b'\n').next().unwrap_or(b"");
+    let Some(rest) = line.strip_prefix(b"#!") else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut parts = rest.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or(b"").to_vec();
+    let name = parts
+        .find_map(|p| p.strip_prefix(b"name="))
+        .unwrap_or(b"")
+        .to_vec();
+    (engine, name)
+}
+
 /// A Redis 7.0 RC function (FUNCTION_PRE_GA).
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionPreGa<'a> {
