@@ -9,7 +9,7 @@ use crate::inspect_args::{AllocatorArg, EstimateArgs, SizeBy};
 use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::{open, Kind, RdbInput};
-use rdbscope_digest::{writer_from, writer_of, RulesFrom, ServerVersion};
+use rdbscope_digest::{writer_aux, writer_from, RulesFrom, ServerVersion, WriterAux};
 use rdbscope_engine::Flow;
 use rdbscope_inspect::walk::{walk, RowSink, Selection};
 use rdbscope_inspect::{Allocator, Estimator};
@@ -88,18 +88,20 @@ pub(crate) fn prepare(
         Err(e) => return Err(e.report(&name)),
     };
     let filter = crate::options::settle_file_time(filter, input.head());
-    let (redis_ver, valkey_ver) = aux_versions(input.head());
     let now_ms = filter.now_ms();
-    let (written_by, from) = writer_of(input.head()).unwrap_or_else(|| {
-        writer_from(
-            Header {
-                flavor: Flavor::Redis,
-                version: 0,
-            },
-            None,
-            None,
-        )
+    // The AUX fields that name the writer come first; a file too broken to
+    // have them is reported by the walk.
+    let w = writer_aux(input.head()).unwrap_or(WriterAux {
+        header: Header {
+            flavor: Flavor::Redis,
+            version: 0,
+        },
+        redis_ver: None,
+        valkey_ver: None,
     });
+    let (written_by, from) = writer_from(w.header, w.redis_ver.as_deref(), w.valkey_ver.as_deref());
+    let text = |v: Option<Vec<u8>>| v.map(|v| String::from_utf8_lossy(&v).into_owned());
+    let (redis_ver, valkey_ver) = (text(w.redis_ver), text(w.valkey_ver));
     let (server, server_from) = match est.server_version {
         Some(v) => (v, "--server-version".to_string()),
         None => (
@@ -131,32 +133,6 @@ pub(crate) fn prepare(
         redis_ver,
         valkey_ver,
     })
-}
-
-/// The `redis-ver` and `valkey-ver` aux values at the start of an RDB.
-fn aux_versions(head: &[u8]) -> (Option<String>, Option<String>) {
-    let (mut redis, mut valkey) = (None, None);
-    let Ok(rdb) = rdbscope_rdb::Rdb::new(head) else {
-        return (None, None);
-    };
-    for r in rdb.records() {
-        match r {
-            Ok(rdbscope_rdb::Record::Aux { name, value }) => {
-                let (Ok(n), Ok(v)) = (name.to_vec(), value.to_vec()) else {
-                    break;
-                };
-                let v = String::from_utf8_lossy(&v).into_owned();
-                match n.as_slice() {
-                    b"redis-ver" => redis = Some(v),
-                    b"valkey-ver" => valkey = Some(v),
-                    _ => {}
-                }
-            }
-            Ok(rdbscope_rdb::Record::Key(_)) | Ok(rdbscope_rdb::Record::Eof(_)) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-    (redis, valkey)
 }
 
 /// How a walk went, for the command to report.

@@ -304,6 +304,28 @@ pub enum RulesFrom {
 /// The server that wrote an RDB, from the AUX fields at its start (`head`:
 /// the first bytes of the file; AUX fields come before any key).
 pub fn writer_of(head: &[u8]) -> Option<(ServerVersion, RulesFrom)> {
+    let w = writer_aux(head)?;
+    Some(writer_from(
+        w.header,
+        w.redis_ver.as_deref(),
+        w.valkey_ver.as_deref(),
+    ))
+}
+
+/// What the start of an RDB says about its writer.
+#[derive(Debug, Clone)]
+pub struct WriterAux {
+    /// The magic and version.
+    pub header: Header,
+    /// The `redis-ver` AUX value.
+    pub redis_ver: Option<Vec<u8>>,
+    /// The `valkey-ver` AUX value.
+    pub valkey_ver: Option<Vec<u8>>,
+}
+
+/// The header of an RDB and its `redis-ver` and `valkey-ver` AUX values,
+/// from its first bytes (AUX fields come before any key).
+pub fn writer_aux(head: &[u8]) -> Option<WriterAux> {
     let rdb = Rdb::new(head).ok()?;
     let header = rdb.header();
     let (mut redis, mut valkey) = (None, None);
@@ -323,7 +345,11 @@ pub fn writer_of(head: &[u8]) -> Option<(ServerVersion, RulesFrom)> {
             Ok(_) => {}
         }
     }
-    Some(writer_from(header, redis.as_deref(), valkey.as_deref()))
+    Some(WriterAux {
+        header,
+        redis_ver: redis,
+        valkey_ver: valkey,
+    })
 }
 
 /// The server named by `redis-ver`/`valkey-ver`, else the guess from the
