@@ -45,11 +45,11 @@ enum Msg {
 
 pub fn run_export(a: &ExportArgs) -> Outcome {
     let inputs: Vec<&std::path::Path> = a.inputs.iter().map(|p| p.as_path()).collect();
-    if a.output.output.is_none() {
+    if a.shared.output.output.is_none() {
         eprintln!("rdbscope: export writes a Parquet file: give -o FILE.parquet (or -o - for standard output)");
         return Outcome::Failure;
     }
-    let out = match crate::options::open_output(&a.output, &inputs) {
+    let out = match crate::options::open_output(&a.shared.output, &inputs) {
         Ok(o) => o,
         Err(o) => return o,
     };
@@ -91,7 +91,7 @@ pub fn run_export(a: &ExportArgs) -> Outcome {
     });
     let mut outcome = Outcome::Ok;
     for path in &a.inputs {
-        let mut p = match prepare(path, &a.estimate, &a.keys, &a.common) {
+        let mut p = match prepare(path, &a.shared) {
             Ok(p) => p,
             Err(o) => {
                 outcome = outcome.max(o);
@@ -107,16 +107,12 @@ pub fn run_export(a: &ExportArgs) -> Outcome {
         if tx.send(msg).is_err() {
             break; // the writer failed: its error is reported below
         }
-        let walked = run(
-            &mut p,
-            &a.estimate,
-            &a.common,
-            Rows::default,
-            &mut |c: Rows| match tx.send(Msg::Rows(c)) {
-                Ok(()) => Flow::Continue,
-                Err(_) => Flow::Stop,
-            },
-        );
+        let walked = run(&mut p, &a.shared, Rows::default, &mut |c: Rows| match tx
+            .send(Msg::Rows(c))
+        {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        });
         if walked.problem {
             outcome = outcome.max(Outcome::Problem);
         }

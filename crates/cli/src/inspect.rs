@@ -4,8 +4,7 @@
 //! commands themselves (`memory`, `stats`, `bigkeys`, `prefixes`,
 //! `report`, `export`) are consumers in `inspect_cmds.rs`.
 
-use crate::args::CommonArgs;
-use crate::inspect_args::{AllocatorArg, EstimateArgs, SizeBy};
+use crate::inspect_args::{AllocatorArg, Shared, SizeBy};
 use crate::progress::Progress;
 use crate::report::Outcome;
 use crate::source::{open, Kind, RdbInput};
@@ -14,7 +13,7 @@ use rdbscope_engine::Flow;
 use rdbscope_inspect::walk::{walk, RowSink, Selection};
 use rdbscope_inspect::{Allocator, Estimator};
 use rdbscope_rdb::{Flavor, Header};
-use rdbscope_select::KeyFilterArgs;
+use rdbscope_select::Output;
 use std::path::Path;
 
 /// An opened RDB and everything its walk needs.
@@ -50,14 +49,10 @@ impl Prepared {
 
 /// Opens `path` as an RDB and settles the selection. AOF and JSON inputs
 /// are refused with the way round.
-pub(crate) fn prepare(
-    path: &Path,
-    est: &EstimateArgs,
-    keys: &KeyFilterArgs,
-    common: &CommonArgs,
-) -> Result<Prepared, Outcome> {
+pub(crate) fn prepare(path: &Path, shared: &Shared) -> Result<Prepared, Outcome> {
+    let (est, common) = (&shared.estimate, &shared.common);
     let name = rdbscope_input::display_name(path);
-    let mut keys = keys.clone();
+    let mut keys = shared.keys.clone();
     let memory_range = match est.size_by {
         SizeBy::Stored => None,
         SizeBy::Memory => {
@@ -135,6 +130,13 @@ pub(crate) fn prepare(
     })
 }
 
+/// [`prepare`], then the command's output (never over the input).
+pub(crate) fn start(input: &Path, shared: &Shared) -> Result<(Prepared, Output), Outcome> {
+    let p = prepare(input, shared)?;
+    let out = crate::options::open_output(&shared.output, &[input])?;
+    Ok((p, out))
+}
+
 /// How a walk went, for the command to report.
 pub(crate) struct Walked {
     pub header: Option<Header>,
@@ -146,19 +148,13 @@ pub(crate) struct Walked {
 /// Walks a prepared input with the sinks `make` makes, giving chunk
 /// results to `collect` in file order. A decoding error is printed (the
 /// caller still reports what was gathered before it).
-pub(crate) fn run<R, M, C>(
-    p: &mut Prepared,
-    est: &EstimateArgs,
-    common: &CommonArgs,
-    make: M,
-    collect: &mut C,
-) -> Walked
+pub(crate) fn run<R, M, C>(p: &mut Prepared, shared: &Shared, make: M, collect: &mut C) -> Walked
 where
     R: RowSink,
     M: Fn() -> R + Sync,
     C: FnMut(R::Chunk) -> Flow,
 {
-    let engine = crate::options::engine(est.jobs, common);
+    let engine = crate::options::engine(shared.estimate.jobs, &shared.common);
     let input = p.input.take().expect("an input walked once");
     let mut progress = Progress::for_input(&p.name, input.size(), input.progress());
     let sel = &p.sel;

@@ -30,6 +30,20 @@ pub struct EstimateArgs {
     pub jobs: Option<usize>,
 }
 
+/// What every inspection command takes: the estimate's server and
+/// allocator, the decoder's limits, the shared key filters, `-o`.
+#[derive(Args, Debug, Clone)]
+pub struct Shared {
+    #[command(flatten)]
+    pub estimate: EstimateArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub keys: KeyFilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AllocatorArg {
     Jemalloc,
@@ -57,13 +71,7 @@ pub struct MemoryArgs {
     #[arg(long, short = 'l', value_name = "N")]
     pub largest: Option<usize>,
     #[command(flatten)]
-    pub estimate: EstimateArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub keys: KeyFilterArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub shared: Shared,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,13 +94,7 @@ pub struct StatsArgs {
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     #[command(flatten)]
-    pub estimate: EstimateArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub keys: KeyFilterArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub shared: Shared,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -111,13 +113,7 @@ pub struct BigkeysArgs {
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     #[command(flatten)]
-    pub estimate: EstimateArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub keys: KeyFilterArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub shared: Shared,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,13 +150,7 @@ pub struct PrefixesArgs {
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     #[command(flatten)]
-    pub estimate: EstimateArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub keys: KeyFilterArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub shared: Shared,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -173,13 +163,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub prefix: PrefixArgs,
     #[command(flatten)]
-    pub estimate: EstimateArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub keys: KeyFilterArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub shared: Shared,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -193,13 +177,7 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ParquetCompression::Lz4)]
     pub compression: ParquetCompression,
     #[command(flatten)]
-    pub estimate: EstimateArgs,
-    #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub keys: KeyFilterArgs,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub shared: Shared,
 }
 
 #[derive(Args, Debug, Clone)]

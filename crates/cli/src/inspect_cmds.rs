@@ -1,7 +1,7 @@
 //! `memory`, `stats`, `bigkeys` and `prefixes`: one walk each (see
 //! `inspect.rs`), a sink from `rdbscope-inspect`, and its printer.
 
-use crate::inspect::{prepare, run};
+use crate::inspect::{run, start};
 use crate::inspect_args::{
     BigkeysArgs, MemoryArgs, MemoryFormat, PrefixesArgs, RankBy, ReportArgs, StatsArgs, TableFormat,
 };
@@ -70,18 +70,14 @@ impl RowSink for Largest {
 }
 
 pub fn memory(a: &MemoryArgs) -> Outcome {
-    let mut p = match prepare(&a.input, &a.estimate, &a.keys, &a.common) {
-        Ok(p) => p,
+    let (mut p, mut out) = match start(&a.input, &a.shared) {
+        Ok(x) => x,
         Err(o) => return o,
     };
     if let Some(b) = a.bytes {
         let (lo, hi) = p.sel.memory_range.unwrap_or((0, u64::MAX));
         p.sel.memory_range = Some((lo.max(b), hi));
     }
-    let mut out = match crate::options::open_output(&a.output, &[&a.input]) {
-        Ok(o) => o,
-        Err(o) => return o,
-    };
     let jsonl = a.format == MemoryFormat::Jsonl;
     let mut written: io::Result<()> = if jsonl {
         Ok(())
@@ -91,8 +87,7 @@ pub fn memory(a: &MemoryArgs) -> Outcome {
     let walked = match a.largest {
         None => run(
             &mut p,
-            &a.estimate,
-            &a.common,
+            &a.shared,
             || MemoryRows {
                 jsonl,
                 buf: Vec::with_capacity(1 << 16),
@@ -112,8 +107,7 @@ pub fn memory(a: &MemoryArgs) -> Outcome {
             let mut top = Top::new(n);
             let w = run(
                 &mut p,
-                &a.estimate,
-                &a.common,
+                &a.shared,
                 || Largest(Top::new(n), n),
                 &mut |t: Top| {
                     top.merge(t);
@@ -138,20 +132,15 @@ pub fn memory(a: &MemoryArgs) -> Outcome {
 }
 
 pub fn stats(a: &StatsArgs) -> Outcome {
-    let mut p = match prepare(&a.input, &a.estimate, &a.keys, &a.common) {
-        Ok(p) => p,
-        Err(o) => return o,
-    };
-    let mut out = match crate::options::open_output(&a.output, &[&a.input]) {
-        Ok(o) => o,
+    let (mut p, mut out) = match start(&a.input, &a.shared) {
+        Ok(x) => x,
         Err(o) => return o,
     };
     let now = p.now_ms;
     let mut stats = Stats::new(now);
     let walked = run(
         &mut p,
-        &a.estimate,
-        &a.common,
+        &a.shared,
         || StatsSink::new(now),
         &mut |s: Stats| {
             stats.merge(s);
@@ -175,20 +164,15 @@ pub fn stats(a: &StatsArgs) -> Outcome {
 }
 
 pub fn bigkeys(a: &BigkeysArgs) -> Outcome {
-    let mut p = match prepare(&a.input, &a.estimate, &a.keys, &a.common) {
-        Ok(p) => p,
-        Err(o) => return o,
-    };
-    let mut out = match crate::options::open_output(&a.output, &[&a.input]) {
-        Ok(o) => o,
+    let (mut p, mut out) = match start(&a.input, &a.shared) {
+        Ok(x) => x,
         Err(o) => return o,
     };
     let n = a.top;
     let mut all = BigKeys::new(n);
     let walked = run(
         &mut p,
-        &a.estimate,
-        &a.common,
+        &a.shared,
         || BigKeysSink::new(n),
         &mut |b: BigKeys| {
             all.merge(b);
@@ -225,12 +209,8 @@ pub fn prefixes(a: &PrefixesArgs) -> Outcome {
         eprintln!("rdbscope: --depth must be at least 1");
         return Outcome::Failure;
     }
-    let mut p = match prepare(&a.input, &a.estimate, &a.keys, &a.common) {
-        Ok(p) => p,
-        Err(o) => return o,
-    };
-    let mut out = match crate::options::open_output(&a.output, &[&a.input]) {
-        Ok(o) => o,
+    let (mut p, mut out) = match start(&a.input, &a.shared) {
+        Ok(x) => x,
         Err(o) => return o,
     };
     let empty = Prefixes::new(
@@ -241,8 +221,7 @@ pub fn prefixes(a: &PrefixesArgs) -> Outcome {
     let mut all = empty.clone();
     let walked = run(
         &mut p,
-        &a.estimate,
-        &a.common,
+        &a.shared,
         || PrefixesSink::new(empty.clone()),
         &mut |part: Prefixes| {
             all.merge(part);
@@ -287,18 +266,14 @@ pub fn report(a: &ReportArgs) -> Outcome {
         eprintln!("rdbscope: --separator must not be empty and --depth at least 1");
         return Outcome::Failure;
     }
-    if a.output.output.is_none() {
+    if a.shared.output.output.is_none() {
         eprintln!(
             "rdbscope: report writes an HTML page: give -o FILE.html (or -o - for standard output)"
         );
         return Outcome::Failure;
     }
-    let mut p = match prepare(&a.input, &a.estimate, &a.keys, &a.common) {
-        Ok(p) => p,
-        Err(o) => return o,
-    };
-    let mut out = match crate::options::open_output(&a.output, &[&a.input]) {
-        Ok(o) => o,
+    let (mut p, mut out) = match start(&a.input, &a.shared) {
+        Ok(x) => x,
         Err(o) => return o,
     };
     let now = p.now_ms;
@@ -313,8 +288,7 @@ pub fn report(a: &ReportArgs) -> Outcome {
     let mut prefixes = empty.clone();
     let walked = run(
         &mut p,
-        &a.estimate,
-        &a.common,
+        &a.shared,
         || Everything {
             stats: StatsSink::new(now),
             big: BigKeysSink::new(n),

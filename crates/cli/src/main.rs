@@ -34,12 +34,12 @@ fn main() -> ExitCode {
     let fix_output;
     let no_output = rdbscope_select::OutputArgs::default();
     options::setup(match &cli.command {
-        args::Command::Memory(a) => &a.output,
-        args::Command::Stats(a) => &a.output,
-        args::Command::Bigkeys(a) => &a.output,
-        args::Command::Prefixes(a) => &a.output,
-        args::Command::Report(a) => &a.output,
-        args::Command::Export(a) => &a.output,
+        args::Command::Memory(a) => &a.shared.output,
+        args::Command::Stats(a) => &a.shared.output,
+        args::Command::Bigkeys(a) => &a.shared.output,
+        args::Command::Prefixes(a) => &a.shared.output,
+        args::Command::Report(a) => &a.shared.output,
+        args::Command::Export(a) => &a.shared.output,
         args::Command::Completions(_) | args::Command::Man(_) => &no_output,
         args::Command::Dump(a) => &a.output,
         args::Command::Check(a) => &a.output,
