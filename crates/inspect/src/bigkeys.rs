@@ -10,55 +10,22 @@ use rdbscope_rdb::types::KeyType;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// One key in a top list.
+/// One key in a top list: its row, kept past its record with the key
+/// bytes beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BigKey {
     /// What the list ranks by (memory bytes or elements).
     pub size: u64,
-    /// File offset of the record (breaks ties: earlier first).
-    pub offset: u64,
-    /// Database.
-    pub db: u64,
     /// The key.
     pub key: Vec<u8>,
-    /// Its type.
-    pub key_type: KeyType,
-    /// In-memory encoding.
-    pub encoding: &'static str,
-    /// Estimated memory.
-    pub memory: u64,
-    /// Elements.
-    pub elements: u64,
-    /// Largest element's bytes.
-    pub largest: u64,
-    /// Expire time, Unix ms.
-    pub expire_at_ms: Option<i64>,
-    /// The key's own cost in the keyspace.
-    pub key_overhead: u64,
-    /// LRU idle seconds.
-    pub idle_s: Option<u64>,
-    /// LFU counter.
-    pub freq: Option<u8>,
+    /// The rest of its row (`row.key` is empty: see [`BigKey::as_row`]).
+    pub row: KeyRow<'static>,
 }
 
 impl BigKey {
-    /// The key as a row again (its stored size and idle/freq are not kept).
+    /// The whole row again, key included.
     pub fn as_row(&self) -> KeyRow<'_> {
-        KeyRow {
-            db: self.db,
-            key: &self.key,
-            key_type: self.key_type,
-            encoding: self.encoding,
-            expire_at_ms: self.expire_at_ms,
-            idle_s: self.idle_s,
-            freq: self.freq,
-            memory: self.memory,
-            key_overhead: self.key_overhead,
-            elements: self.elements,
-            largest: self.largest,
-            stored_size: 0,
-            offset: self.offset,
-        }
+        self.row.with_key(&self.key)
     }
 }
 
@@ -69,7 +36,7 @@ struct Ranked(BigKey);
 
 impl Ord for Ranked {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (Reverse(self.0.size), self.0.offset).cmp(&(Reverse(o.0.size), o.0.offset))
+        (Reverse(self.0.size), self.0.row.offset).cmp(&(Reverse(o.0.size), o.0.row.offset))
     }
 }
 
@@ -105,11 +72,11 @@ impl Top {
             return true;
         }
         let worst = &self.heap.peek().expect("full heap").0;
-        (Reverse(size), offset) < (Reverse(worst.size), worst.offset)
+        (Reverse(size), offset) < (Reverse(worst.size), worst.row.offset)
     }
 
     fn push(&mut self, e: BigKey) {
-        if !self.admits(e.size, e.offset) {
+        if !self.admits(e.size, e.row.offset) {
             return;
         }
         self.heap.push(Ranked(e));
@@ -127,18 +94,8 @@ impl Top {
         if self.admits(size, r.offset) {
             self.push(BigKey {
                 size,
-                offset: r.offset,
-                db: r.db,
                 key: r.key.to_vec(),
-                key_type: r.key_type,
-                encoding: r.encoding,
-                memory: r.memory,
-                elements: r.elements,
-                largest: r.largest,
-                expire_at_ms: r.expire_at_ms,
-                key_overhead: r.key_overhead,
-                idle_s: r.idle_s,
-                freq: r.freq,
+                row: r.with_key(&[]),
             });
         }
     }
@@ -280,6 +237,6 @@ mod tests {
         assert!(w.windows(2).all(|p| p[0].size >= p[1].size));
         // Every size-10 key (the most), earliest first.
         assert!(w.iter().all(|e| e.size == 10));
-        assert!(w.windows(2).all(|p| p[0].offset < p[1].offset));
+        assert!(w.windows(2).all(|p| p[0].row.offset < p[1].row.offset));
     }
 }

@@ -238,12 +238,12 @@ fn big_table(h: &mut String, title: &str, list: &[BigKey]) {
             "<tr><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td class=\"l\"><code>{}</code></td></tr>",
             i + 1,
-            e.db,
-            e.key_type.as_str(),
-            e.encoding,
-            human(e.memory as u128),
-            e.elements,
-            e.largest,
+            e.row.db,
+            e.row.key_type.as_str(),
+            e.row.encoding,
+            human(e.row.memory as u128),
+            e.row.elements,
+            e.row.largest,
             text(&e.key)
         );
     }

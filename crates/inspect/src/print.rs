@@ -97,12 +97,12 @@ impl BigKeys {
                     o,
                     "{:>4} {:>4}  {:<7} {:<10} {:>12} {:>10} {:>10}  {}",
                     r + 1,
-                    e.db,
-                    e.key_type.as_str(),
-                    e.encoding,
-                    human(e.memory as u128),
-                    e.elements,
-                    e.largest,
+                    e.row.db,
+                    e.row.key_type.as_str(),
+                    e.row.encoding,
+                    human(e.row.memory as u128),
+                    e.row.elements,
+                    e.row.largest,
                     printable(&e.key)
                 )?;
             }
@@ -122,18 +122,18 @@ impl BigKeys {
                 if r > 0 {
                     o.write_all(b",")?;
                 }
-                write!(o, "{{\"rank\":{},\"db\":{},\"key\":", r + 1, e.db)?;
+                write!(o, "{{\"rank\":{},\"db\":{},\"key\":", r + 1, e.row.db)?;
                 write_bytes(o, &e.key)?;
                 write!(
                     o,
                     ",\"type\":\"{}\",\"encoding\":\"{}\",\"memory\":{},\"elements\":{},\"largest_element\":{},\"expiry\":",
-                    e.key_type.as_str(),
-                    e.encoding,
-                    e.memory,
-                    e.elements,
-                    e.largest
+                    e.row.key_type.as_str(),
+                    e.row.encoding,
+                    e.row.memory,
+                    e.row.elements,
+                    e.row.largest
                 )?;
-                match e.expire_at_ms {
+                match e.row.expire_at_ms {
                     Some(t) => write!(o, "{t}")?,
                     None => o.write_all(b"null")?,
                 }
@@ -151,14 +151,20 @@ impl BigKeys {
         )?;
         for (of, by, list) in self.lists(v) {
             for (r, e) in list.iter().enumerate() {
-                write!(o, "{of},{by},{},{},{},", r + 1, e.db, e.key_type.as_str())?;
+                write!(
+                    o,
+                    "{of},{by},{},{},{},",
+                    r + 1,
+                    e.row.db,
+                    e.row.key_type.as_str()
+                )?;
                 write_csv_field(o, &e.key)?;
                 write!(
                     o,
                     ",{},{},{},{},",
-                    e.encoding, e.memory, e.elements, e.largest
+                    e.row.encoding, e.row.memory, e.row.elements, e.row.largest
                 )?;
-                if let Some(t) = e.expire_at_ms {
+                if let Some(t) = e.row.expire_at_ms {
                     write_utc_ms(o, t)?;
                 }
                 o.write_all(b"\n")?;

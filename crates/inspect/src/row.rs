@@ -7,7 +7,7 @@ use rdbscope_rdb::{KeyRecord, Result};
 
 /// What inspection knows about one key: where it is, what it is, and what
 /// it costs in a server (`memory`, as `MEMORY USAGE key SAMPLES 0`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyRow<'a> {
     /// Database number.
     pub db: u64,
