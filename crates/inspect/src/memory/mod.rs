@@ -134,10 +134,9 @@ struct Acc {
     /// Listpack (or ziplist) bytes of all entries (hash: fields and
     /// values; zset: members and scores).
     packed: u64,
-    /// Hash-table cost of the elements: their sds allocations.
-    sds: u64,
-    /// zset skiplist nodes.
-    nodes: u64,
+    /// What the elements cost held one by one (hash table entries, their
+    /// strings, skiplist nodes), by the server's layout.
+    table: u64,
     /// Every member a canonical integer, and the intset width they need.
     all_int: bool,
     int_width: u64,
@@ -204,7 +203,13 @@ impl Acc {
     }
 
     /// Adds one string element to the compact size.
+    /// Adds one element to the compact size. Past the compact encoding's
+    /// entry limit nothing will be packed, so nothing is counted (the
+    /// quicklist paths keep `n` at 0: their nodes have no entry limit).
     fn pack(&mut self, p: &Profile, e: Elem<'_>) {
+        if self.n > LISTPACK_ENTRIES {
+            return;
+        }
         let e = canonical(e);
         if p.ziplist {
             let s = zl_entry_size(e, self.prev);
@@ -526,6 +531,18 @@ impl Estimator {
         Ok((size, "quicklist", n, largest))
     }
 
+    /// A set or hash held as a hash table of `n` entries that cost
+    /// `entries` together: Redis's `dict` (struct, a bucket pointer per
+    /// slot) or Valkey's `hashtable`.
+    fn hashtable(&self, n: u64, entries: u64) -> u64 {
+        let table = if self.p.embedded_key {
+            Self::valkey_table(n)
+        } else {
+            self.p.dict + 8 * Self::dict_slots(n)
+        };
+        ROBJ + table + entries
+    }
+
     fn set(
         &mut self,
         v: &rdbscope_rdb::value::Value<'_>,
@@ -534,6 +551,8 @@ impl Estimator {
         let p = self.p;
         let mut acc = Acc::new();
         let this = &*self;
+        // Redis: a dict entry per member; Valkey: the member is the entry.
+        let entry = if p.embedded_key { 0 } else { DICT_ENTRY };
         v.for_each_member::<Error, _>(scratch, |e| {
             acc.n += 1;
             let len = text_len(e);
@@ -552,9 +571,10 @@ impl Estimator {
                 }
                 Elem::Str(_) => acc.all_int = false,
             }
-            acc.pack(&p, e);
-            acc.sds += DICT_ENTRY + this.sds(len);
-            acc.nodes += this.sds(len);
+            if p.set_listpack {
+                acc.pack(&p, e);
+            }
+            acc.table += entry + this.sds(len);
             Ok(())
         })?;
         let n = acc.n;
@@ -563,24 +583,10 @@ impl Estimator {
             return Ok((ROBJ + self.blob(bytes), "intset", n, acc.largest));
         }
         if p.set_listpack && n <= LISTPACK_ENTRIES && acc.maxlen <= LISTPACK_VALUE {
-            return Ok((
-                ROBJ + self.a(acc.packed_bytes(&p)),
-                "listpack",
-                n,
-                acc.largest,
-            ));
+            let size = ROBJ + self.a(acc.packed_bytes(&p));
+            return Ok((size, "listpack", n, acc.largest));
         }
-        if p.embedded_key {
-            // Members are the table's entries themselves.
-            return Ok((
-                ROBJ + acc.nodes + Self::valkey_table(n),
-                "hashtable",
-                n,
-                acc.largest,
-            ));
-        }
-        let size = ROBJ + p.dict + 8 * Self::dict_slots(n) + acc.sds;
-        Ok((size, "hashtable", n, acc.largest))
+        Ok((self.hashtable(n, acc.table), "hashtable", n, acc.largest))
     }
 
     fn zset(
@@ -598,33 +604,36 @@ impl Estimator {
             let len = text_len(m);
             acc.largest = acc.largest.max(len);
             acc.maxlen = acc.maxlen.max(len);
-            acc.pack(&p, m);
-            match score {
-                // A compact zset in the file keeps its score entries as
-                // they are when loaded (a ziplist's are copied into the
-                // listpack entry by entry): text stays text, integers stay
-                // integers.
-                Score::Text(t) => acc.pack(&p, Elem::Str(t)),
-                Score::Double(d) if compact_source && d.fract() == 0.0 && d.abs() < 9.0e15 => {
-                    acc.pack(&p, Elem::Int(d as i64))
-                }
-                // A skiplist loaded into a listpack: the server writes each
-                // score with `d2string`.
-                Score::Double(d) => {
-                    text.clear();
-                    d2string(p.score_version, d, &mut text);
-                    acc.pack(&p, Elem::Str(&text));
+            // Scores matter only while the zset may still be a listpack:
+            // a big zset's are never formatted.
+            if acc.n <= LISTPACK_ENTRIES {
+                acc.pack(&p, m);
+                match score {
+                    // A compact zset in the file keeps its score entries as
+                    // they are when loaded (a ziplist's are copied into the
+                    // listpack entry by entry): text stays text, integers
+                    // stay integers.
+                    Score::Text(t) => acc.pack(&p, Elem::Str(t)),
+                    Score::Double(d) if compact_source && d.fract() == 0.0 && d.abs() < 9.0e15 => {
+                        acc.pack(&p, Elem::Int(d as i64))
+                    }
+                    // A skiplist loaded into a listpack: the server writes
+                    // each score with `d2string`.
+                    Score::Double(d) => {
+                        text.clear();
+                        d2string(p.score_version, d, &mut text);
+                        acc.pack(&p, Elem::Str(&text));
+                    }
                 }
             }
-            // Skiplist: the member's sds, its dict entry and its node,
-            // whose level is random (P = 1/4 per level): the expected
-            // allocation over the levels.
-            acc.sds += this.sds(len) + DICT_ENTRY;
-            acc.nodes += if p.embedded_key {
-                // Valkey: the member lives in its skiplist node.
+            // Skiplist: the member's node, whose level is random (P = 1/4
+            // per level), at its expected allocation; Redis adds the
+            // member's sds and its dict entry, Valkey keeps the member in
+            // the node.
+            acc.table += if p.embedded_key {
                 this.expected_zsl_node(16 + this.embedded_sds(len))
             } else {
-                this.expected_zsl_node(24)
+                this.sds(len) + DICT_ENTRY + this.expected_zsl_node(24)
             };
             Ok(())
         })?;
@@ -634,14 +643,14 @@ impl Estimator {
             let enc = if p.ziplist { "ziplist" } else { "listpack" };
             return Ok((ROBJ + self.blob(acc.packed_bytes(&p)), enc, n, acc.largest));
         }
-        if p.embedded_key {
-            let header = self.a(16 + 32 * 16 + 4);
-            let size = ROBJ + header + acc.nodes + Self::valkey_table(n);
-            return Ok((size, "skiplist", n, acc.largest));
-        }
-        // zset + zskiplist + dict + buckets + the 32-level header node.
-        let header = self.a(24 + 32 * 16);
-        let size = ROBJ + 16 + 32 + p.dict + 8 * Self::dict_slots(n) + header + acc.sds + acc.nodes;
+        // The 32-level header node, and (Redis) the zset and zskiplist
+        // structs, then the member table.
+        let skiplist = if p.embedded_key {
+            self.a(16 + 32 * 16 + 4)
+        } else {
+            16 + 32 + self.a(24 + 32 * 16)
+        };
+        let size = self.hashtable(n, acc.table) + skiplist;
         Ok((size, "skiplist", n, acc.largest))
     }
 
@@ -649,12 +658,10 @@ impl Estimator {
     /// per level, levels 1..32 with probability 3/4 × (1/4)^(l-1)).
     fn expected_zsl_node(&self, fixed: u64) -> u64 {
         // The expectation depends only on `fixed`: computed once per size.
-        if let Some(&v) = self.zsl_cache.get(fixed as usize) {
-            if v != 0 {
-                return v;
-            }
+        match self.zsl_cache.get(fixed as usize) {
+            Some(&v) => v,
+            None => self.expected_zsl_node_uncached(fixed),
         }
-        self.expected_zsl_node_uncached(fixed)
     }
 
     fn expected_zsl_node_uncached(&self, fixed: u64) -> u64 {
@@ -687,43 +694,31 @@ impl Estimator {
             acc.pack(&p, val);
             // Redis 7.4's listpackex holds a TTL (0: none) per field.
             ttls += lp_entry_size(Elem::Int(ttl.unwrap_or(0))) as u64;
-            acc.sds += this.sds(fl) + this.sds(vl) + DICT_ENTRY;
-            // Valkey: field and value in one entry allocation.
-            let ttl_slot = if ttl.is_some() { 8 } else { 0 };
-            acc.nodes += this.a(1 + this.embedded_sds(fl) + this.embedded_sds(vl) + ttl_slot);
+            acc.table += if p.embedded_key {
+                // Valkey: field and value (and a TTL) in one allocation.
+                let ttl_slot = if ttl.is_some() { 8 } else { 0 };
+                this.a(1 + this.embedded_sds(fl) + this.embedded_sds(vl) + ttl_slot)
+            } else {
+                this.sds(fl) + this.sds(vl) + DICT_ENTRY
+            };
             Ok(())
         })?;
         let n = acc.n;
-        if volatile && p.embedded_key {
-            // Valkey keeps hashes with field TTLs as hash tables.
-            return Ok((
-                ROBJ + acc.nodes + Self::valkey_table(n),
-                "hashtable",
-                n,
-                acc.largest,
-            ));
+        // Valkey keeps hashes with field TTLs as hash tables.
+        let compact =
+            n <= LISTPACK_ENTRIES && acc.maxlen <= LISTPACK_VALUE && !(volatile && p.embedded_key);
+        if compact && volatile {
+            // Redis 7.4+: a listpack of (field, value, TTL) in a small
+            // struct that links it into the database's TTL index (not
+            // checked against a live server: none is at hand).
+            let lp = acc.packed_bytes(&p) + ttls;
+            return Ok((ROBJ + self.a(32) + self.a(lp), "listpackex", n, acc.largest));
         }
-        if n <= LISTPACK_ENTRIES && acc.maxlen <= LISTPACK_VALUE {
-            if volatile {
-                // Redis 7.4+: a listpack of (field, value, TTL) in a small
-                // struct that links it into the database's TTL index (not
-                // checked against a live server: none is at hand).
-                let lp = acc.packed_bytes(&p) + ttls;
-                return Ok((ROBJ + self.a(32) + self.a(lp), "listpackex", n, acc.largest));
-            }
+        if compact {
             let enc = if p.ziplist { "ziplist" } else { "listpack" };
             return Ok((ROBJ + self.blob(acc.packed_bytes(&p)), enc, n, acc.largest));
         }
-        if p.embedded_key {
-            return Ok((
-                ROBJ + acc.nodes + Self::valkey_table(n),
-                "hashtable",
-                n,
-                acc.largest,
-            ));
-        }
-        let size = ROBJ + p.dict + 8 * Self::dict_slots(n) + acc.sds;
-        Ok((size, "hashtable", n, acc.largest))
+        Ok((self.hashtable(n, acc.table), "hashtable", n, acc.largest))
     }
 
     fn stream(
@@ -732,7 +727,6 @@ impl Estimator {
     ) -> Result<(u64, &'static str, u64, u64)> {
         let p = self.p;
         let s = v.stream()?;
-        let mut size = ROBJ + p.stream;
         let mut keys = std::mem::take(&mut self.keys);
         keys.clear();
         let mut lists = 0u64;
@@ -748,35 +742,13 @@ impl Estimator {
             lists += this.a(lp.len());
             Ok(())
         })?;
-        keys.sort_unstable();
-        size += rax_usage(keys.len() as u64, rax::nodes(&keys)) + lists;
-        for g in s.groups() {
-            let g = g?;
-            size += p.cgroup;
-            keys.clear();
-            for e in g.pel() {
-                keys.push(id_key(e?.id));
-            }
-            keys.sort_unstable();
-            let pel = keys.len() as u64;
-            size += rax_usage(pel, rax::nodes(&keys)) + 24 * pel;
-            for c in g.consumers() {
-                let c = c?;
-                size += p.consumer + c.name.len();
-                keys.clear();
-                keys.extend(c.pel().map(id_key));
-                keys.sort_unstable();
-                size += rax_usage(keys.len() as u64, rax::nodes(&keys));
-            }
-        }
-        self.keys = keys;
-        if p.embedded_key {
-            // Valkey 8.1+ counts a stream's trees by their real allocations,
-            // which the file does not fix; a model calibrated on 168
-            // streams loaded into Valkey 9.1 (docs/memory.md): a base, the
-            // listpacks' allocations, and a cost per listpack node, group,
-            // pending entry (in the group and in its consumer) and
-            // consumer.
+        let size = if p.embedded_key {
+            // Valkey 8.1+ counts a stream's trees by their real
+            // allocations, which the file does not fix; a model calibrated
+            // on 168 streams loaded into Valkey 9.1 (docs/memory.md): a
+            // base, the listpacks' allocations, and a cost per listpack
+            // node, group, pending entry (in the group and in its consumer)
+            // and consumer.
             let (mut g, mut pel, mut cons, mut cpel) = (0u64, 0u64, 0u64, 0u64);
             for gr in s.groups() {
                 let gr = gr?;
@@ -787,10 +759,32 @@ impl Estimator {
                     cpel += c?.pel_count();
                 }
             }
-            let value =
-                117 + lists + 62 * s.node_count() + 132 * g + 63 * (pel + cpel) + 105 * cons;
-            return Ok((ROBJ + value, "stream", s.meta().length, 0));
-        }
+            ROBJ + 117 + lists + 62 * s.node_count() + 132 * g + 63 * (pel + cpel) + 105 * cons
+        } else {
+            // Redis: the trees by `streamRadixTreeMemoryUsage`, over
+            // their exact node counts.
+            let tree = |keys: &mut Vec<[u8; 16]>| {
+                keys.sort_unstable();
+                rax_usage(keys.len() as u64, rax::nodes(keys))
+            };
+            let mut size = ROBJ + p.stream + lists + tree(&mut keys);
+            for g in s.groups() {
+                let g = g?;
+                keys.clear();
+                for e in g.pel() {
+                    keys.push(id_key(e?.id));
+                }
+                size += p.cgroup + 24 * keys.len() as u64 + tree(&mut keys);
+                for c in g.consumers() {
+                    let c = c?;
+                    keys.clear();
+                    keys.extend(c.pel().map(id_key));
+                    size += p.consumer + c.name.len() + tree(&mut keys);
+                }
+            }
+            size
+        };
+        self.keys = keys;
         Ok((size, "stream", s.meta().length, 0))
     }
 }
