@@ -85,15 +85,29 @@ impl Inspector {
 
     /// The row of one key record. Errors name the key.
     pub fn row<'s>(&'s mut self, k: &'s KeyRecord<'_>) -> Result<KeyRow<'s>> {
+        Ok(self.row_if(k, |_| true)?.expect("every key accepted"))
+    }
+
+    /// The row of one key record if `accept` takes its key bytes (decoded
+    /// once, for the filter and the row), else `None` with no value
+    /// decoded. Errors name the key.
+    pub fn row_if<'s>(
+        &'s mut self,
+        k: &'s KeyRecord<'_>,
+        accept: impl FnOnce(&[u8]) -> bool,
+    ) -> Result<Option<KeyRow<'s>>> {
         let key = k
             .key
             .bytes_limited(&mut self.key_buf, self.max_key_size)
             .map_err(|e| k.annotate(e))?;
+        if !accept(key) {
+            return Ok(None);
+        }
         let m: KeyMemory = self
             .estimator
             .key(k, key, &mut self.scratch)
             .map_err(|e| k.annotate(e))?;
-        Ok(KeyRow {
+        Ok(Some(KeyRow {
             db: k.db,
             key,
             key_type: k.value.key_type(),
@@ -107,6 +121,6 @@ impl Inspector {
             largest: m.largest,
             stored_size: k.value.raw().len() as u64,
             offset: k.offset,
-        })
+        }))
     }
 }

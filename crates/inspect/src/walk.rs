@@ -45,8 +45,6 @@ struct Adapter<R> {
     filter: KeyFilter,
     memory_range: Option<(u64, u64)>,
     inspector: Inspector,
-    key_buf: Vec<u8>,
-    max_value_size: u64,
     error: Option<rdbscope_rdb::Error>,
 }
 
@@ -61,19 +59,23 @@ impl<R: RowSink> Sink for Adapter<R> {
                 return Flow::Continue;
             }
         };
-        match self
-            .filter
-            .matches_record(k, &mut self.key_buf, self.max_value_size)
-        {
-            Ok(true) => {}
-            Ok(false) => return Flow::Continue,
-            Err(e) => {
-                self.error = Some(e);
-                return Flow::Stop;
-            }
+        // The cheap facts first; the key's bytes, when a filter needs
+        // them, are decoded once, by the inspector, for both.
+        let f = &self.filter;
+        if !f.matches_meta(
+            k.db,
+            k.value.key_type(),
+            k.expire_at_ms,
+            k.value.raw().len() as u64,
+        ) {
+            return Flow::Continue;
         }
-        match self.inspector.row(k) {
-            Ok(row) => {
+        let needs_key = f.needs_key();
+        match self
+            .inspector
+            .row_if(k, |key| !needs_key || f.matches_key(key))
+        {
+            Ok(Some(row)) => {
                 if let Some((lo, hi)) = self.memory_range {
                     if row.memory < lo || row.memory > hi {
                         return Flow::Continue;
@@ -82,6 +84,7 @@ impl<R: RowSink> Sink for Adapter<R> {
                 self.sink.row(&row);
                 Flow::Continue
             }
+            Ok(None) => Flow::Continue,
             Err(e) => {
                 self.error = Some(e);
                 Flow::Stop
@@ -160,8 +163,6 @@ where
                 Scratch::with_limit(sel.max_value_size),
                 sel.max_value_size,
             ),
-            key_buf: Vec::new(),
-            max_value_size: sel.max_value_size,
             error: None,
         },
         &mut collector,
