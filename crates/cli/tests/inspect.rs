@@ -38,36 +38,7 @@ fn ok(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-/// Key bytes from a truth `S` (a string, or `{"base64": ...}`).
-fn bytes_of(v: &Value) -> Vec<u8> {
-    match v {
-        Value::String(s) => s.as_bytes().to_vec(),
-        Value::Object(o) => b64(o["base64"].as_str().unwrap()),
-        _ => panic!("not a truth string: {v}"),
-    }
-}
-
-fn b64(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("base64 {c}"),
-    } as u32;
-    let mut out = Vec::new();
-    let t: Vec<u8> = s.bytes().filter(|&c| c != b'=').collect();
-    for ch in t.chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in ch.iter().enumerate() {
-            n |= val(c) << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..ch.len() - 1]);
-    }
-    out
-}
+use rdbscope_testkit::truth::bytes as bytes_of;
 
 /// Per db and type: keys, expires, elements, encodings.
 type Facts = (u64, u64, u64, BTreeMap<String, u64>);

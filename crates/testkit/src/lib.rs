@@ -8,6 +8,7 @@
 pub mod client;
 pub mod oracle;
 pub mod redis;
+pub mod truth;
 pub mod workload;
 
 use std::path::{Path, PathBuf};
