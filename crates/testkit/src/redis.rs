@@ -145,7 +145,12 @@ impl RedisServer {
             if let Some(Ok(Some(_))) = self.child.as_mut().map(Child::try_wait) {
                 return false;
             }
-            if ping(self.port) {
+            // A PONG proves a server is ready on the port, not that it is
+            // ours: another test's server can hold a port this one chose
+            // and then failed to bind (it exits, but maybe not before the
+            // PING). Its `process_id` must be our child's.
+            let pid = self.child.as_ref().map(Child::id);
+            if ping(self.port) && pid.is_some() && process_id(self.port) == pid {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -165,6 +170,23 @@ fn ping(port: u16) -> bool {
     }
     let mut line = String::new();
     BufReader::new(s).read_line(&mut line).is_ok() && line.starts_with("+PONG")
+}
+
+/// The `process_id` that `INFO server` reports on `port`.
+fn process_id(port: u16) -> Option<u32> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n").ok()?;
+    let mut r = BufReader::new(s);
+    let mut header = String::new();
+    r.read_line(&mut header).ok()?;
+    let len: usize = header.strip_prefix('$')?.trim().parse().ok()?;
+    let mut body = vec![0u8; len + 2];
+    std::io::Read::read_exact(&mut r, &mut body).ok()?;
+    String::from_utf8_lossy(&body)
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 impl Drop for RedisServer {
