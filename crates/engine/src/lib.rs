@@ -47,7 +47,7 @@
 //! are proven by construction: with one thread the command's sink runs
 //! there too; with more, the calling thread only skims (boundaries, CRC)
 //! and hands each chunk, copied out of the window, to worker threads, and
-//! collects their values in order (at most threads + 2 in flight).
+//! collects their values in order (at most 2 × threads + 4 in flight).
 //!
 //! # Contract
 //!

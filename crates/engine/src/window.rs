@@ -181,7 +181,12 @@ where
                 pending: BTreeMap::new(),
                 sent: 0,
                 next: 0,
-                ahead: threads as u64 + 2,
+                // Twice the workers, and a few more: the skim and the
+                // decompressor share the cores with the workers, so the
+                // workers need a lead that outlasts a scheduler slice of
+                // theirs (0.60 -> 0.54 s for `check F.zst` on the 256 MB
+                // file with 2 threads, 4 -> 8 chunks with 16 blocks ahead).
+                ahead: 2 * threads as u64 + 4,
                 spare: Vec::new(),
                 skim: Skim,
             };

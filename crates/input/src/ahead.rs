@@ -5,7 +5,12 @@
 //! the reader's thread the two run one after the other; here the decoder
 //! fills blocks on its own thread while the consumer works on the ones
 //! before, so they overlap. At most [`AHEAD`] blocks of [`BLOCK`] bytes
-//! wait, so memory stays at about a megabyte.
+//! wait, so memory stays at about four megabytes. With two cores shared by
+//! the decoder, the walk and the workers, the scheduler runs each for
+//! milliseconds at a time; a lead of a few milliseconds of decoding keeps
+//! the others busy while the decoder waits for its turn (on the 256 MB
+//! benchmark file, 16 blocks took `check F.zst` from 0.60 to 0.56 s
+//! against 4, medians of 7 alternating rounds).
 //!
 //! Errors arrive in order, after every byte decoded before them, and are
 //! repeated to every later read, as the decoder itself does.
@@ -17,7 +22,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 pub const BLOCK: usize = 256 << 10;
 
 /// Blocks decoded ahead of the consumer, at most.
-pub const AHEAD: usize = 4;
+pub const AHEAD: usize = 16;
 
 /// A reader fed by a thread that reads `inner`.
 pub struct ReadAhead {
