@@ -13,6 +13,7 @@ pub mod error;
 pub mod keyspace;
 pub mod out;
 pub mod read;
+pub mod score;
 pub mod write;
 
 pub use error::WriteError;

@@ -10,6 +10,8 @@ use rdbscope_rdb::stream::StreamId;
 use rdbscope_rdb::{Elem, FunctionLibrary, RdbString};
 use std::io::Write;
 
+pub use crate::score::write_stored_score;
+
 /// A stream ID as `"ms-seq"`.
 pub fn write_id<W: Write>(o: &mut W, id: StreamId) -> std::io::Result<()> {
     o.write_all(b"\"")?;

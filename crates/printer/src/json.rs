@@ -14,7 +14,7 @@ use crate::out::OutBuf;
 pub use rdbscope_json::write::{
     write_base64, write_bytes, write_elem, write_json_str, write_rdb_string, write_score, write_u64,
 };
-use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64};
+use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64, write_stored_score};
 use rdbscope_rdb::owned::OwnedStream;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
 use rdbscope_rdb::{
@@ -805,7 +805,7 @@ fn write_zset<W: Write, V: ScoredWalk>(
         o.write_all(b"[")?;
         write_elem(o, m)?;
         o.write_all(b",")?;
-        write_score(o, score.value())?;
+        write_stored_score(o, score)?;
         o.write_all(b"]")?;
         Ok::<_, PrintError>(())
     })?;
