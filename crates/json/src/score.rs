@@ -42,6 +42,17 @@ const POW10_F64: [f64; 23] = [
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/// 10^0 ..= 10^38, the powers of ten a `u128` holds.
+const POW10_U128: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// A zset score as stored: a double is formatted, text is written as the
 /// double it reads as (see the module docs).
 #[inline]
@@ -96,8 +107,16 @@ fn shortest_from_text(text: &[u8], out: &mut [u8; 48]) -> Option<usize> {
     }
     // The candidate: m rounded to 15 digits.
     let (mut s, mut sf) = if n > 15 {
-        let p = 10u64.pow(n - 15);
-        let (q, r) = (m / p, m % p);
+        // Constant divisors for the usual 16 and 17 digits (a multiply,
+        // not a division).
+        let (q, r, p) = match n - 15 {
+            1 => (m / 10, m % 10, 10),
+            2 => (m / 100, m % 100, 100),
+            d => {
+                let p = 10u64.pow(d);
+                (m / p, m % p, p)
+            }
+        };
         if r == p / 2 {
             return None; // a tie: leave it to the general path
         }
@@ -108,11 +127,15 @@ fn shortest_from_text(text: &[u8], out: &mut [u8; 48]) -> Option<usize> {
     if s >= 1_000_000_000_000_000 {
         return None; // rounding carried into a 16th digit
     }
+    while s % 1000 == 0 {
+        s /= 1000;
+        sf -= 3;
+    }
     while s % 10 == 0 {
         s /= 10;
         sf -= 1;
     }
-    let k = decimal_digits(s) as i32;
+    let k = s.ilog10() as i32 + 1;
     // Positional notation with a fraction: an integer has none, and
     // write_score switches to exponents below 1e-5.
     if sf <= 0 || k - 1 - sf < -5 || sf > 22 {
@@ -147,22 +170,12 @@ fn reads_as(m: u64, f: i32, s: u64, sf: i32) -> bool {
         return false;
     }
     // |m/10^f - M*2^e| < 2^(e-1)  <=>  |m*2^(1-e) - 2*M*10^f| < 10^f
-    let ten_f = 10u128.pow(f as u32);
+    let ten_f = POW10_U128[f as usize];
     let a = u128::from(m) << k;
     let Some(b) = big_m.checked_mul(2).and_then(|x| x.checked_mul(ten_f)) else {
         return false;
     };
     a.abs_diff(b) < ten_f
-}
-
-/// How many decimal digits `v` (> 0) has.
-fn decimal_digits(mut v: u64) -> u32 {
-    let mut k = 0;
-    while v > 0 {
-        v /= 10;
-        k += 1;
-    }
-    k
 }
 
 /// Writes `s / 10^sf` (`s` has `k` digits, `sf` >= 1) positionally:
