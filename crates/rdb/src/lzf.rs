@@ -356,6 +356,58 @@ mod tests {
         }
     }
 
+    /// Long broken streams (a byte changed, cut short, a wrong declared
+    /// size) fail alike when decompressed and when only validated, and
+    /// streams that decode give the reference decoder's bytes.
+    #[test]
+    fn mutants_fail_alike_on_both_paths() {
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut reused = Vec::new();
+        let mut failures = 0;
+        for round in 0..3000 {
+            let n = 300 + (next() % 20_000) as usize;
+            let data: Vec<u8> = (0..n)
+                .map(|k| match round % 3 {
+                    0 => b"member:abc:12 "[(next() % 14) as usize],
+                    1 => (k % 251) as u8 ^ (next() % 2) as u8,
+                    _ => b"aaaaaaab"[(next() % 8) as usize],
+                })
+                .collect();
+            let mut packed = Vec::new();
+            if crate::write::lzf::compress(&data, &mut packed) == 0 {
+                continue;
+            }
+            let mut claim = n as u64;
+            match next() % 4 {
+                0 => {
+                    let at = (next() as usize) % packed.len();
+                    packed[at] = next() as u8;
+                }
+                1 => packed.truncate((next() as usize) % packed.len()),
+                2 => claim = claim.saturating_add_signed((next() % 600) as i64 - 300),
+                _ => {}
+            }
+            let fast =
+                decompress_into(&packed, claim, &mut reused, 7, u64::MAX).map(|b| b.to_vec());
+            let careful = validate(&packed, claim, 7, u64::MAX);
+            match (&fast, &careful) {
+                (Ok(got), Ok(())) => assert_eq!(Some(got.clone()), reference(&packed)),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.to_string(), b.to_string());
+                    failures += 1;
+                }
+                _ => panic!("round {round}: {fast:?} vs {careful:?}"),
+            }
+        }
+        assert!(failures > 1000, "{failures} broken streams");
+    }
+
     #[test]
     fn rejects_lies() {
         // Claims far more than 9 bytes can expand to.
