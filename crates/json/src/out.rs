@@ -125,6 +125,27 @@ impl OutBuf {
         self.len += i + 2;
     }
 
+    /// Appends `before`, then `b` between double quotes, then `after`,
+    /// with one bounds check: how an element goes out between the
+    /// brackets and commas around it (the caller knows `b` needs no
+    /// escaping).
+    #[inline(always)]
+    pub fn put_quoted_between(&mut self, before: &[u8], b: &[u8], after: &[u8]) {
+        let end = self.len + before.len() + b.len() + after.len() + 2;
+        if end > self.buf.len() {
+            self.grow(end);
+        }
+        let out = &mut self.buf[self.len..end];
+        let (head, rest) = out.split_at_mut(before.len());
+        copy(head, before);
+        rest[0] = b'"';
+        let (body, tail) = rest[1..].split_at_mut(b.len());
+        copy(body, b);
+        tail[0] = b'"';
+        copy(&mut tail[1..], after);
+        self.len = end;
+    }
+
     #[cold]
     fn grow(&mut self, need: usize) {
         let to = need.max(self.buf.len() * 2).max(4096);

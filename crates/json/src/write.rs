@@ -52,6 +52,57 @@ pub fn write_score<W: Write>(o: &mut W, score: f64) -> std::io::Result<()> {
     }
 }
 
+/// A writer that takes a short JSON piece (brackets, a quoted string,
+/// commas) in one write. A dump writes tens of millions of elements, and
+/// each separate write is a bounds check and a flush check of its own;
+/// the default does the plain writes one after another.
+pub trait Pieces: Write {
+    /// Writes `before`, `b` between double quotes, then `after`; `b` needs
+    /// no escaping (checked by the caller).
+    #[inline]
+    fn quoted_between(&mut self, before: &[u8], b: &[u8], after: &[u8]) -> std::io::Result<()> {
+        self.write_all(before)?;
+        self.write_all(b"\"")?;
+        self.write_all(b)?;
+        self.write_all(b"\"")?;
+        self.write_all(after)
+    }
+}
+
+impl Pieces for crate::out::OutBuf {
+    #[inline(always)]
+    fn quoted_between(&mut self, before: &[u8], b: &[u8], after: &[u8]) -> std::io::Result<()> {
+        self.put_quoted_between(before, b, after);
+        Ok(())
+    }
+}
+
+impl Pieces for Vec<u8> {}
+
+/// `before`, the element as a binary-safe JSON string, `after`: in one
+/// piece for the usual element (plain ASCII, or an integer).
+#[inline]
+pub fn write_elem_between<W: Pieces>(
+    o: &mut W,
+    before: &[u8],
+    e: Elem<'_>,
+    after: &[u8],
+) -> std::io::Result<()> {
+    match e {
+        Elem::Str(s) if is_plain_ascii(s) => o.quoted_between(before, s, after),
+        Elem::Int(v) => {
+            let mut digits = [0u8; 20];
+            let text = rdbscope_rdb::rdb_string::int_text(v, &mut digits);
+            o.quoted_between(before, text, after)
+        }
+        Elem::Str(s) => {
+            o.write_all(before)?;
+            write_bytes(o, s)?;
+            o.write_all(after)
+        }
+    }
+}
+
 /// An element as a binary-safe JSON string.
 #[inline]
 pub fn write_elem<W: Write>(o: &mut W, e: Elem<'_>) -> std::io::Result<()> {
@@ -87,6 +138,25 @@ pub fn write_quoted_int<W: Write>(o: &mut W, v: i64) -> std::io::Result<()> {
     tmp[1..=text.len()].copy_from_slice(text);
     tmp[text.len() + 1] = b'"';
     o.write_all(&tmp[..text.len() + 2])
+}
+
+/// `before`, an RDB string as [`write_rdb_string`] writes it, `after`: in
+/// one piece for the usual string (see [`write_elem_between`]). Nothing is
+/// written when the string cannot be decoded.
+pub fn write_rdb_string_between<W: Pieces>(
+    o: &mut W,
+    before: &[u8],
+    s: &RdbString<'_>,
+    buf: &mut Vec<u8>,
+    limit: u64,
+    after: &[u8],
+) -> Result<(), WriteError> {
+    let e = match s.as_int() {
+        Some(v) => Elem::Int(v),
+        None => Elem::Str(s.bytes_limited(buf, limit)?),
+    };
+    write_elem_between(o, before, e, after)?;
+    Ok(())
 }
 
 /// An RDB string as a binary-safe JSON string (decoding LZF into `buf`,

@@ -14,12 +14,15 @@ use crate::out::OutBuf;
 pub use rdbscope_json::write::{
     write_base64, write_bytes, write_elem, write_json_str, write_rdb_string, write_score, write_u64,
 };
-use rdbscope_json::write::{write_i64, write_id, write_opt_id, write_opt_u64, write_stored_score};
+use rdbscope_json::write::{
+    write_elem_between, write_i64, write_id, write_opt_id, write_opt_u64, write_rdb_string_between,
+    write_stored_score, Pieces,
+};
 use rdbscope_rdb::owned::OwnedStream;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
 use rdbscope_rdb::{
-    FieldWalk, Header, KeyRecord, MemberWalk, OwnedKey, OwnedRecord, OwnedValue, RdbString, Record,
-    ScoredWalk, Scratch, Stage, Typed,
+    Encoding, FieldWalk, Header, KeyRecord, MemberWalk, OwnedKey, OwnedRecord, OwnedValue,
+    RdbString, Record, ScoredWalk, Scratch, Stage, Typed,
 };
 use std::io::Write;
 
@@ -87,14 +90,7 @@ impl<W: Write> Write for Out<W> {
     #[inline(always)]
     fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.buf.put(b);
-        if self.buf.len() >= SPILL_AT {
-            if let Some(sink) = &mut self.sink {
-                sink.write_all(self.buf.as_slice())?;
-                self.buf.clear();
-                self.spilled = true;
-            }
-        }
-        Ok(())
+        self.spill_check()
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -102,6 +98,29 @@ impl<W: Write> Write for Out<W> {
             sink.write_all(self.buf.as_slice())?;
             self.buf.clear();
             sink.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Pieces for Out<W> {
+    #[inline(always)]
+    fn quoted_between(&mut self, before: &[u8], b: &[u8], after: &[u8]) -> std::io::Result<()> {
+        self.buf.put_quoted_between(before, b, after);
+        self.spill_check()
+    }
+}
+
+impl<W: Write> Out<W> {
+    /// Hands the buffer to the sink when it has grown past `SPILL_AT`.
+    #[inline(always)]
+    fn spill_check(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= SPILL_AT {
+            if let Some(sink) = &mut self.sink {
+                sink.write_all(self.buf.as_slice())?;
+                self.buf.clear();
+                self.spilled = true;
+            }
         }
         Ok(())
     }
@@ -117,6 +136,39 @@ pub struct JsonPrinter<W: Write> {
     written: u64,
     /// Whether key records carry their value (else a size: `--keys-only`).
     values: bool,
+    /// `,"type":"…","encoding":"…","expire_at_ms":` of the usual
+    /// encodings, each built once (see [`piece_slot`]): a key record's
+    /// fixed middle goes out in one write.
+    pieces: [Option<Box<[u8]>>; PIECE_SLOTS],
+}
+
+/// How many type/encoding pieces [`JsonPrinter`] keeps.
+const PIECE_SLOTS: usize = 12;
+
+/// The cache slot of a key's type/encoding piece, for the encodings
+/// servers write today (others are written piece by piece).
+fn piece_slot(enc: Encoding, int_string: bool) -> Option<usize> {
+    Some(match enc {
+        Encoding::String if int_string => 0,
+        Encoding::String => 1,
+        Encoding::ListQuicklist2 => 2,
+        Encoding::ListQuicklist => 3,
+        Encoding::Set => 4,
+        Encoding::SetIntset => 5,
+        Encoding::SetListpack => 6,
+        Encoding::ZSet2 => 7,
+        Encoding::ZSetListpack => 8,
+        Encoding::Hash => 9,
+        Encoding::HashListpack => 10,
+        _ => return None,
+    })
+}
+
+/// `,"type":"T","encoding":"E","expire_at_ms":`.
+fn type_piece(key_type: &str, encoding: &str) -> Box<[u8]> {
+    format!(",\"type\":\"{key_type}\",\"encoding\":\"{encoding}\",\"expire_at_ms\":")
+        .into_bytes()
+        .into_boxed_slice()
 }
 
 impl<W: Write> JsonPrinter<W> {
@@ -152,6 +204,7 @@ impl<W: Write> JsonPrinter<W> {
             val_buf: Vec::new(),
             written: 0,
             values: true,
+            pieces: Default::default(),
         }
     }
 
@@ -315,10 +368,6 @@ impl<W: Write> JsonPrinter<W> {
     fn key_inner(&mut self, k: &KeyRecord<'_>) -> Result<(), PrintError> {
         self.begin()?;
         let o = &mut self.out;
-        o.write_all(b"{\"db\":")?;
-        write_u64(o, k.db)?;
-        o.write_all(b",\"key\":")?;
-        write_rdb_string(o, &k.key, &mut self.key_buf, self.scratch.limit())?;
         let v = &k.value;
         let typed = v.typed();
         // A string is parsed once, here: its form names the encoding.
@@ -334,13 +383,44 @@ impl<W: Write> JsonPrinter<W> {
             | Typed::Stream(_)
             | Typed::Module(_) => (v.encoding().name(), None),
         };
-        o.write_all(b",\"type\":\"")?;
-        o.write_all(v.key_type().as_str().as_bytes())?;
-        o.write_all(b"\",\"encoding\":\"")?;
-        o.write_all(encoding.as_bytes())?;
-        o.write_all(b"\",\"expire_at_ms\":")?;
+        // The record's head, `{"db":N,"key":K,"type":…,"expire_at_ms":`,
+        // in few writes: the type and encoding from a piece built once.
+        let slot = piece_slot(v.encoding(), encoding == "int");
+        let piece: &[u8] = match slot {
+            Some(i) => {
+                self.pieces[i].get_or_insert_with(|| type_piece(v.key_type().as_str(), encoding))
+            }
+            None => &[],
+        };
+        let limit = self.scratch.limit();
+        if k.db == 0 {
+            write_rdb_string_between(
+                o,
+                b"{\"db\":0,\"key\":",
+                &k.key,
+                &mut self.key_buf,
+                limit,
+                piece,
+            )?;
+        } else {
+            o.write_all(b"{\"db\":")?;
+            write_u64(o, k.db)?;
+            write_rdb_string_between(o, b",\"key\":", &k.key, &mut self.key_buf, limit, piece)?;
+        }
+        if slot.is_none() {
+            o.write_all(&type_piece(v.key_type().as_str(), encoding))?;
+        }
+        let simple_tail = k.idle_s.is_none() && k.freq.is_none() && k.key_meta.is_none();
         match k.expire_at_ms {
             Some(ms) => write_i64(o, ms)?,
+            None if self.values => {
+                o.write_all(b"null,\"value\":")?;
+                // A plain string's value and the record's end in one piece.
+                if let (Typed::String(_), Some(st), true) = (&typed, &string, simple_tail) {
+                    write_rdb_string_between(o, b"", st, &mut self.val_buf, limit, b"}")?;
+                    return self.end();
+                }
+            }
             None => o.write_all(b"null")?,
         }
         if !self.values {
@@ -386,7 +466,7 @@ impl<W: Write> JsonPrinter<W> {
                 Typed::Stream(st) => write!(o, ",\"elements\":{}", st.stream()?.meta().length)?,
                 Typed::Module(_) => {}
             }
-        } else {
+        } else if k.expire_at_ms.is_some() {
             o.write_all(b",\"value\":")?;
         }
         let s = &mut self.scratch;
@@ -544,7 +624,7 @@ impl<W: Write> JsonPrinter<W> {
     }
 }
 
-fn write_owned_key<W: Write>(
+fn write_owned_key<W: Pieces>(
     o: &mut W,
     k: &OwnedKey,
     s: &mut Scratch,
@@ -772,66 +852,57 @@ impl JsonPrinter<std::io::Sink> {
 
 /// `[S, ...]`: the elements of a list or the members of a set, borrowed
 /// or owned.
-fn write_members<W: Write, V: MemberWalk>(
+fn write_members<W: Pieces, V: MemberWalk>(
     o: &mut W,
     v: &V,
     s: &mut Scratch,
 ) -> Result<(), PrintError> {
-    o.write_all(b"[")?;
-    let mut first = true;
+    let mut before: &[u8] = b"[";
     v.walk_members(s, |e| {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
-        write_elem(o, e)?;
+        write_elem_between(o, before, e, b"")?;
+        before = b",";
         Ok::<_, PrintError>(())
     })?;
-    o.write_all(b"]")?;
+    // `before` is still "[" when there was no element.
+    o.write_all(if before == b"[" { b"[]" } else { b"]" })?;
     Ok(())
 }
 
 /// `[[S, score], ...]`: a sorted set, borrowed or owned.
-fn write_zset<W: Write, V: ScoredWalk>(
+fn write_zset<W: Pieces, V: ScoredWalk>(
     o: &mut W,
     v: &V,
     s: &mut Scratch,
 ) -> Result<(), PrintError> {
-    o.write_all(b"[")?;
-    let mut first = true;
+    // Each pair's closing bracket goes out with the next pair's opening.
+    let mut before: &[u8] = b"[[";
     v.walk_scored(s, |m, score| {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
-        o.write_all(b"[")?;
-        write_elem(o, m)?;
-        o.write_all(b",")?;
+        write_elem_between(o, before, m, b",")?;
         write_stored_score(o, score)?;
-        o.write_all(b"]")?;
+        before = b"],[";
         Ok::<_, PrintError>(())
     })?;
-    o.write_all(b"]")?;
+    o.write_all(if before == b"[[" { b"[]" } else { b"]]" })?;
     Ok(())
 }
 
 /// `[[S, S], ...]` and, when a field has a TTL,
 /// `,"field_expire_at_ms":[[S, ms], ...]`: a hash, borrowed or owned.
-fn write_hash<W: Write, V: FieldWalk>(o: &mut W, v: &V, s: &mut Scratch) -> Result<(), PrintError> {
-    o.write_all(b"[")?;
-    let mut first = true;
+fn write_hash<W: Pieces, V: FieldWalk>(
+    o: &mut W,
+    v: &V,
+    s: &mut Scratch,
+) -> Result<(), PrintError> {
+    let mut before: &[u8] = b"[[";
     let mut any_ttl = false;
     v.walk_fields(s, |f, val, ttl| {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
         any_ttl |= ttl.is_some();
-        o.write_all(b"[")?;
-        write_elem(o, f)?;
-        o.write_all(b",")?;
-        write_elem(o, val)?;
-        o.write_all(b"]")?;
+        write_elem_between(o, before, f, b",")?;
+        write_elem_between(o, b"", val, b"]")?;
+        before = b",[";
         Ok::<_, PrintError>(())
     })?;
-    o.write_all(b"]")?;
+    o.write_all(if before == b"[[" { b"[]" } else { b"]" })?;
     if any_ttl {
         // A second walk rather than remembering fields: only hashes with
         // field TTLs pay for it, and nothing grows.
@@ -855,7 +926,7 @@ fn write_hash<W: Write, V: FieldWalk>(o: &mut W, v: &V, s: &mut Scratch) -> Resu
     Ok(())
 }
 
-fn write_stream<W: Write>(
+fn write_stream<W: Pieces>(
     o: &mut W,
     st: &Stream<'_>,
     s: &mut Scratch,
@@ -873,14 +944,9 @@ fn write_stream<W: Write>(
         o.write_all(b",[")?;
         for (i, pair) in entry.fields().enumerate() {
             let (f, v) = pair?;
-            if i > 0 {
-                o.write_all(b",")?;
-            }
-            o.write_all(b"[")?;
-            write_elem(o, f)?;
-            o.write_all(b",")?;
-            write_elem(o, v)?;
-            o.write_all(b"]")?;
+            let before: &[u8] = if i > 0 { b",[" } else { b"[" };
+            write_elem_between(o, before, f, b",")?;
+            write_elem_between(o, b"", v, b"]")?;
         }
         o.write_all(b"]]")?;
         Ok::<_, PrintError>(())
