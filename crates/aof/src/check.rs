@@ -12,11 +12,14 @@
 
 use crate::error::Error;
 use crate::manifest::{FileType, ManifestError};
-use crate::resp::{Item, Kind, Reader};
+use crate::resp::{Item, Kind, Reader, Records};
 use crate::rule::Rule;
 use crate::source::{starts_with_rdb_magic, Aof, Part};
-use rdbscope_input::{Mapped, WORKER_LAG};
+use crate::stream::StreamReader;
+use rdbscope_engine::WINDOW;
+use rdbscope_input::{Mapped, Stream, WORKER_LAG};
 use std::collections::BTreeMap;
+use std::io;
 
 /// What to check, and how.
 #[derive(Debug, Clone, Copy)]
@@ -325,32 +328,10 @@ pub fn check_each(
     opts: &Options,
     on_file: &mut dyn FnMut(FileReport),
 ) -> Report {
-    let mut report = Report {
-        name: name.to_string(),
-        multi_part: aof.is_multi_part(),
-        manifest_path: manifest_path(aof),
-        manifest_error: None,
-        files: Vec::new(),
-        totals: Totals::default(),
-        verdict: Verdict::Valid,
-    };
+    let mut report = Report::start(name, aof.is_multi_part(), manifest_path(aof));
     // `redis-check-aof`'s line counter runs on from file to file.
     let mut lines = 0;
-    let mut each = |mut f: FileReport, totals: &mut Totals| {
-        lines += f.lines;
-        f.ok_up_to_line = lines + 1;
-        if f.verdict == Verdict::Truncated && !f.part.last {
-            if let Some(p) = &mut f.problem {
-                p.message.push_str(
-                    "; only the last file of an AOF may be truncated: the server refuses to load this one",
-                );
-                p.kind = "truncated-not-last";
-                p.rule = Rule::TruncatedNotLast;
-            }
-        }
-        totals.add(&f);
-        on_file(f);
-    };
+    let mut each = |f: FileReport, totals: &mut Totals| file_done(f, &mut lines, totals, on_file);
     match aof {
         Aof::BadManifest { error, .. } => {
             report.manifest_error = Some(error.clone());
@@ -369,12 +350,110 @@ pub fn check_each(
             }
         }
     }
-    report.verdict = match report.first_bad() {
-        Some(f) => f.verdict,
-        None if report.size() == 0 => Verdict::Empty,
-        None => Verdict::Valid,
-    };
+    report.finish();
     report
+}
+
+impl Report {
+    fn start(name: &str, multi_part: bool, manifest_path: Option<String>) -> Report {
+        Report {
+            name: name.to_string(),
+            multi_part,
+            manifest_path,
+            manifest_error: None,
+            files: Vec::new(),
+            totals: Totals::default(),
+            verdict: Verdict::Valid,
+        }
+    }
+
+    /// The verdict, once every file is in the totals.
+    fn finish(&mut self) {
+        self.verdict = match self.first_bad() {
+            Some(f) => f.verdict,
+            None if self.size() == 0 => Verdict::Empty,
+            None => Verdict::Valid,
+        };
+    }
+}
+
+/// One file's report is complete: `redis-check-aof`'s line counter (run on
+/// from file to file in `lines`), the rule that only the last file may be
+/// truncated, the totals; then it goes to `on_file`.
+fn file_done(
+    mut f: FileReport,
+    lines: &mut u64,
+    totals: &mut Totals,
+    on_file: &mut dyn FnMut(FileReport),
+) {
+    *lines += f.lines;
+    f.ok_up_to_line = *lines + 1;
+    if f.verdict == Verdict::Truncated && !f.part.last {
+        if let Some(p) = &mut f.problem {
+            p.message.push_str(
+                "; only the last file of an AOF may be truncated: the server refuses to load this one",
+            );
+            p.kind = "truncated-not-last";
+            p.rule = Rule::TruncatedNotLast;
+        }
+    }
+    totals.add(&f);
+    on_file(f);
+}
+
+/// Checks a single-file AOF that arrives as a stream (`part` names it),
+/// handing its report to `on_file` as [`check_each`] does, in bounded
+/// memory: its commands are read through a refilling window
+/// ([`StreamReader`]), on the calling thread, and the rest of the stream
+/// after a broken record is read only to count its size. The report is the
+/// one the same bytes give as a file. An error reading the stream (a
+/// corrupt compressed input) is returned instead of a report.
+pub fn check_stream(
+    stream: &mut Stream,
+    part: &Part,
+    name: &str,
+    opts: &Options,
+    on_file: &mut dyn FnMut(FileReport),
+) -> io::Result<Report> {
+    let f = check_stream_file(stream, part, opts)?;
+    let mut report = Report::start(name, false, None);
+    file_done(f, &mut 0, &mut report.totals, on_file);
+    report.finish();
+    Ok(report)
+}
+
+fn check_stream_file(stream: &mut Stream, part: &Part, _opts: &Options) -> io::Result<FileReport> {
+    if stream.peek(1)?.is_empty() {
+        return Ok(empty_file(part));
+    }
+    let mut r = FileReport::new(part);
+    r.format = Format::Resp;
+    let start = 0;
+    r.resp_start = start;
+    let mut reader = StreamReader::new(Box::new(&mut *stream), start, Vec::new(), WINDOW);
+    let mut seg = Segment::new(start as usize, 0);
+    seg.walk_records(&mut reader, u64::MAX, &mut |_| {});
+    if let Some(e) = seg.read_error.take() {
+        return Err(io::Error::other(e.message().to_string()));
+    }
+    r.size = reader.read_to_end()?;
+    resp_done(seg, &mut r);
+    Ok(r)
+}
+
+/// The report of an empty file.
+fn empty_file(part: &Part) -> FileReport {
+    let mut r = FileReport::new(part);
+    r.verdict = Verdict::Empty;
+    if part.file_type.is_none() && part.name.ends_with(".manifest") {
+        // By content an empty AOF (so says redis-check-aof too), but
+        // by its name a manifest, which the server does not take.
+        r.notes.push(
+            "an empty file named like a manifest: a server given it as its manifest refuses to start (\"Found an empty AOF manifest\")"
+                .to_string(),
+        );
+    }
+    r
 }
 
 fn open_and_check(part: &Part, opts: &Options) -> FileReport {
@@ -438,20 +517,11 @@ fn check_bytes(
     release: &mut dyn FnMut(u64),
     reopen: &(dyn Fn() -> Option<Mapped> + Sync),
 ) -> FileReport {
+    if bytes.is_empty() {
+        return empty_file(part);
+    }
     let mut r = FileReport::new(part);
     r.size = bytes.len() as u64;
-    if bytes.is_empty() {
-        r.verdict = Verdict::Empty;
-        if part.file_type.is_none() && part.name.ends_with(".manifest") {
-            // By content an empty AOF (so says redis-check-aof too), but
-            // by its name a manifest, which the server does not take.
-            r.notes.push(
-                "an empty file named like a manifest: a server given it as its manifest refuses to start (\"Found an empty AOF manifest\")"
-                    .to_string(),
-            );
-        }
-        return r;
-    }
     let mut start = 0;
     // The server loads a file that starts with `REDIS` as an RDB and reads
     // commands after its checksum (docs/format.md#rdb-preamble).
@@ -565,6 +635,8 @@ struct Segment {
     multi: Option<u64>,
     db: u64,
     problem: Option<(Verdict, Problem)>,
+    /// Reading a stream failed (not a problem of the file's bytes).
+    read_error: Option<Error>,
 }
 
 impl Segment {
@@ -582,6 +654,7 @@ impl Segment {
             multi: None,
             db,
             problem: None,
+            read_error: None,
         }
     }
 
@@ -622,12 +695,24 @@ impl Segment {
     /// again.
     fn walk(&mut self, bytes: &[u8], limit: usize, release: &mut dyn FnMut(u64)) {
         let mut reader = Reader::resume(bytes, self.stop as usize, self.db);
+        self.walk_records(&mut reader, limit as u64, release);
+    }
+
+    /// [`Segment::walk`] over any records, read on from `self.stop`.
+    fn walk_records<R: Records>(
+        &mut self,
+        reader: &mut R,
+        limit: u64,
+        release: &mut dyn FnMut(u64),
+    ) {
         let mut per_db = [0u64; FAST_DBS];
-        let mut next_release = self.stop as usize + RELEASE_EVERY;
+        let mut next_release = self.stop + RELEASE_EVERY as u64;
         let mut multi = self.multi;
         let mut ok_up_to = self.ok_up_to;
-        while (reader.offset() as usize) < limit {
-            let Some(item) = reader.read() else { break };
+        while reader.offset() < limit {
+            let Some(item) = reader.read_item() else {
+                break;
+            };
             match item {
                 Ok(Item::Command(c)) => {
                     self.commands += 1;
@@ -674,8 +759,8 @@ impl Segment {
                     if multi.is_none() {
                         ok_up_to = c.end();
                     }
-                    if c.end() as usize >= next_release {
-                        next_release = c.end() as usize + RELEASE_EVERY;
+                    if c.end() >= next_release {
+                        next_release = c.end() + RELEASE_EVERY as u64;
                         release(c.offset);
                     }
                 }
@@ -688,6 +773,10 @@ impl Segment {
                     if multi.is_none() {
                         ok_up_to = a.offset + a.len as u64;
                     }
+                }
+                Err(e) if e.is_read_error() => {
+                    self.read_error = Some(e);
+                    break;
                 }
                 Err(e) => {
                     self.problem = Some(problem_of(&e, multi));
@@ -794,6 +883,12 @@ fn check_resp(
             seg.walk(bytes, len, release);
         }
     }
+    resp_done(seg, r);
+}
+
+/// The walk of a file's commands is over: a transaction still open is a
+/// truncation, and the counts go into the report (whose size is known).
+fn resp_done(mut seg: Segment, r: &mut FileReport) {
     if seg.problem.is_none() {
         if let Some(open) = seg.multi {
             seg.problem = Some((

@@ -17,6 +17,11 @@ pub enum ErrorKind {
     /// A byte that the format does not allow; the text says what was
     /// expected and what was found.
     Format(String),
+    /// Reading a streamed input failed (a corrupt compressed stream, a
+    /// failing device): nothing is known about the bytes from here on.
+    /// Callers report it as a problem with the input, not as a rule of
+    /// the format.
+    Read(String),
 }
 
 /// A reading error with its location in the file.
@@ -57,6 +62,20 @@ impl Error {
         }
     }
 
+    pub(crate) fn read(offset: u64, e: &std::io::Error) -> Error {
+        Error {
+            offset,
+            record_offset: offset,
+            kind: ErrorKind::Read(e.to_string()),
+            rule: Rule::Truncated,
+        }
+    }
+
+    /// Whether reading the input failed ([`ErrorKind::Read`]).
+    pub fn is_read_error(&self) -> bool {
+        matches!(self.kind, ErrorKind::Read(_))
+    }
+
     /// Whether the file simply ends inside a command (which the server
     /// forgives in the last file) rather than holding a bad byte.
     pub fn is_truncation(&self) -> bool {
@@ -66,7 +85,7 @@ impl Error {
     /// The message without the offset.
     pub fn message(&self) -> &str {
         match &self.kind {
-            ErrorKind::Truncated(m) | ErrorKind::Format(m) => m,
+            ErrorKind::Truncated(m) | ErrorKind::Format(m) | ErrorKind::Read(m) => m,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! broken record, keeping the counts before it.
 
 use crate::error::Error;
-use crate::resp::{Item, Kind, Reader, Transactions};
+use crate::resp::{Item, Kind, Reader, Records, Transactions};
 use std::collections::BTreeMap;
 
 /// The counts of one file's commands.
@@ -34,13 +34,19 @@ pub struct Commands {
 
 /// Counts the commands of `bytes` (a whole file) from `start`.
 pub fn commands(bytes: &[u8], start: usize) -> Commands {
+    count(&mut Reader::new(bytes, start))
+}
+
+/// Counts the commands `reader` reads, from where it stands to the end of
+/// its input (a whole file, or a stream: [`crate::stream::StreamReader`]).
+/// A read error of a stream ends the walk as [`Commands::error`].
+pub fn count<R: Records>(reader: &mut R) -> Commands {
     let mut c = Commands {
-        start: start as u64,
+        start: reader.offset(),
         ..Commands::default()
     };
-    let mut reader = Reader::new(bytes, start);
     let mut transactions = Transactions::default();
-    while let Some(item) = reader.read() {
+    while let Some(item) = reader.read_item() {
         match item {
             Ok(Item::Command(cmd)) => {
                 if let Err(e) = transactions.see(&cmd) {
@@ -71,7 +77,8 @@ pub fn commands(bytes: &[u8], start: usize) -> Commands {
         None => reader.offset(),
     };
     if c.error.is_none() {
-        c.error = transactions.end(bytes.len()).err();
+        // At the end of the input.
+        c.error = transactions.end(c.end as usize).err();
     }
     c
 }

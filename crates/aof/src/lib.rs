@@ -12,6 +12,10 @@
 //! * [`manifest`]: the manifest grammar and its rules.
 //! * [`source`]: what an input is (RDB, AOF file, manifest, directory) and
 //!   which files make it up.
+//! * [`stream`]: the commands of a single-file AOF that arrives as a
+//!   stream (standard input, a pipe, a compressed file), read through a
+//!   refilling window in bounded memory, with the offsets, errors and
+//!   verdicts of the whole file.
 //! * [`mod@check`]: `redis-check-aof`'s verdicts and more; [`report`] renders
 //!   them.
 //! * [`render`]: commands as JSON Lines or RESP, on several threads.
@@ -36,9 +40,10 @@ pub mod report;
 pub mod resp;
 pub mod rule;
 pub mod source;
+pub mod stream;
 
 pub use check::{check, Options, Report, Verdict};
 pub use error::{Error, ErrorKind};
-pub use resp::{Annotation, Args, Command, Item, Reader};
+pub use resp::{Annotation, Args, Command, Item, Reader, Records};
 pub use rule::Rule;
 pub use source::{open, Aof, Opened, Part};

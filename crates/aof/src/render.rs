@@ -20,7 +20,8 @@
 //! fraction of a core and the workers do the rest.
 
 use crate::error::Error;
-use crate::resp::{Annotation, Command, Item, Kind, Reader, Transactions};
+use crate::resp::{Annotation, Command, Item, Kind, Reader, Records, Transactions};
+use crate::stream::StreamReader;
 use rdbscope_json::out::OutBuf;
 use rdbscope_json::write::{write_bytes, write_u64};
 use std::collections::BTreeMap;
@@ -270,18 +271,35 @@ pub fn print_commands<W: Write>(
     sink: &mut W,
     on_written: &mut dyn FnMut(u64),
 ) -> Result<Stats, RenderError> {
+    let mut reader = Reader::new(bytes, start);
     match opts.format {
-        Format::Resp => print_resp(bytes, start, opts, sink, on_written),
+        Format::Resp => print_resp(&mut reader, opts, sink, on_written),
         Format::JsonLines if opts.threads > 1 && bytes.len() - start > 2 * BATCH_BYTES => {
             print_json_parallel(bytes, start, file, opts, sink, on_written)
         }
-        Format::JsonLines => print_json(bytes, start, file, opts, sink, on_written),
+        Format::JsonLines => print_json(&mut reader, file, opts, sink, on_written),
     }
 }
 
-fn print_json<W: Write>(
-    bytes: &[u8],
-    start: usize,
+/// [`print_commands`] for the commands of a stream, read as they arrive
+/// through `reader`'s window (on the calling thread: `opts.threads` is not
+/// used). The output is byte for byte that of the same bytes as a file. A
+/// read error of the stream ends it as a [`RenderError::Aof`] whose error
+/// [`is_read_error`](Error::is_read_error).
+pub fn print_stream_commands<W: Write>(
+    reader: &mut StreamReader<'_>,
+    file: &str,
+    opts: &Options,
+    sink: &mut W,
+) -> Result<Stats, RenderError> {
+    match opts.format {
+        Format::Resp => print_resp(reader, opts, sink, &mut |_| {}),
+        Format::JsonLines => print_json(reader, file, opts, sink, &mut |_| {}),
+    }
+}
+
+fn print_json<R: Records, W: Write>(
+    reader: &mut R,
     file: &str,
     opts: &Options,
     sink: &mut W,
@@ -290,14 +308,13 @@ fn print_json<W: Write>(
     let json = JsonLines::new(file, &opts.dbs, opts.annotations).selecting(opts.select.clone());
     let mut out = OutBuf::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
     let mut stats = Stats::default();
-    let mut reader = Reader::new(bytes, start);
     let mut result = Ok(());
     let mut transactions = Transactions::default();
     let mut cx = Context {
         ts: opts.start_ts,
         ..Context::default()
     };
-    while let Some(item) = reader.read() {
+    while let Some(item) = reader.read_item() {
         match item {
             Ok(item) => {
                 if let Item::Command(c) = &item {
@@ -323,7 +340,10 @@ fn print_json<W: Write>(
     sink.write_all(out.as_slice())?;
     on_written(reader.offset());
     result?;
-    transactions.end(bytes.len()).map_err(RenderError::Aof)?;
+    // At the end of the input.
+    transactions
+        .end(reader.offset() as usize)
+        .map_err(RenderError::Aof)?;
     stats.last_ts = cx.ts;
     Ok(stats)
 }
@@ -335,18 +355,16 @@ fn count(stats: &mut Stats, item: &Item<'_>) {
     }
 }
 
-/// Commands byte for byte, in runs as long as possible: a run ends at an
-/// annotation or a command the db filter leaves out.
-fn print_resp<W: Write>(
-    bytes: &[u8],
-    start: usize,
+/// Commands byte for byte, gathered into blocks of about [`FLUSH_AT`]
+/// bytes (a command that large goes out on its own, uncopied).
+fn print_resp<R: Records, W: Write>(
+    reader: &mut R,
     opts: &Options,
     sink: &mut W,
     on_written: &mut dyn FnMut(u64),
 ) -> Result<Stats, RenderError> {
     let mut stats = Stats::default();
-    let mut reader = Reader::new(bytes, start);
-    let mut run: Option<(usize, usize)> = None;
+    let mut block: Vec<u8> = Vec::new();
     let mut selected = false;
     let mut result = Ok(());
     let mut transactions = Transactions::default();
@@ -354,20 +372,12 @@ fn print_resp<W: Write>(
         ts: opts.start_ts,
         ..Context::default()
     };
-    let mut flush = |sink: &mut W, run: &mut Option<(usize, usize)>| -> io::Result<()> {
-        if let Some((a, b)) = run.take() {
-            sink.write_all(&bytes[a..b])?;
-            on_written(b as u64);
-        }
-        Ok(())
-    };
-    while let Some(item) = reader.read() {
+    while let Some(item) = reader.read_item() {
         let c = match item {
             Ok(Item::Command(c)) => c,
             Ok(item @ Item::Annotation(_)) => {
                 stats.annotations += 1;
                 cx.step(&item);
-                flush(sink, &mut run)?;
                 continue;
             }
             Err(e) => {
@@ -386,25 +396,37 @@ fn print_resp<W: Write>(
             || ((opts.dbs.is_empty() || opts.dbs.contains(&c.db))
                 && opts.select.as_ref().is_none_or(|s| s(&c, ts)));
         if !keep {
-            flush(sink, &mut run)?;
             continue;
         }
         if !selected {
             selected = true;
-            sink.write_all(SELECT_0)?;
+            block.extend_from_slice(SELECT_0);
         }
-        let (a, b) = (c.offset as usize, c.end() as usize);
-        run = match run {
-            Some((ra, rb)) if rb == a && b - ra < 4 * FLUSH_AT => Some((ra, b)),
-            _ => {
-                flush(sink, &mut run)?;
-                Some((a, b))
+        let raw = c.raw();
+        if raw.len() >= FLUSH_AT {
+            sink.write_all(&block)?;
+            block.clear();
+            sink.write_all(raw)?;
+        } else {
+            if block.is_empty() {
+                block.reserve(FLUSH_AT + FLUSH_AT / 4);
             }
-        };
+            block.extend_from_slice(raw);
+            if block.len() < FLUSH_AT {
+                continue;
+            }
+            sink.write_all(&block)?;
+            block.clear();
+        }
+        on_written(c.end());
     }
-    flush(sink, &mut run)?;
+    sink.write_all(&block)?;
+    on_written(reader.offset());
     result?;
-    transactions.end(bytes.len()).map_err(RenderError::Aof)?;
+    // At the end of the input.
+    transactions
+        .end(reader.offset() as usize)
+        .map_err(RenderError::Aof)?;
     stats.last_ts = cx.ts;
     Ok(stats)
 }

@@ -260,6 +260,9 @@ const MAX_DIGITS: usize = 19;
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     data: &'a [u8],
+    /// File offset of `data[0]` (0 for a whole file; a stream's window
+    /// starts further on).
+    base: u64,
     pos: usize,
     db: u64,
     lines: u64,
@@ -281,6 +284,7 @@ impl<'a> Reader<'a> {
     pub fn new(data: &'a [u8], start: usize) -> Reader<'a> {
         Reader {
             data,
+            base: 0,
             pos: start.min(data.len()),
             db: 0,
             lines: 0,
@@ -297,9 +301,24 @@ impl<'a> Reader<'a> {
         r
     }
 
+    /// A reader over `data`, the bytes of a file from offset `base` on (a
+    /// stream's window), starting at `start` in `data`, in database `db`:
+    /// every offset it reports, in items and errors, is a file offset.
+    pub(crate) fn in_window(data: &'a [u8], base: u64, start: usize, db: u64) -> Reader<'a> {
+        let mut r = Reader::resume(data, start, db);
+        r.base = base;
+        r
+    }
+
+    /// The file offset of `data[p]`.
+    #[inline]
+    fn at(&self, p: usize) -> usize {
+        self.base as usize + p
+    }
+
     /// Offset of the next record (after an error: of the broken record).
     pub fn offset(&self) -> u64 {
-        self.pos as u64
+        self.base + self.pos as u64
     }
 
     /// The database selected at this point.
@@ -341,8 +360,8 @@ impl<'a> Reader<'a> {
             Some(&b) => {
                 let e = Error::format(
                     Rule::CommandStart,
-                    start,
-                    start,
+                    self.at(start),
+                    self.at(start),
                     format!(
                         "expected '*' (a command) or '#' (an annotation), found {}",
                         show_byte(b)
@@ -374,7 +393,7 @@ impl<'a> Reader<'a> {
             .unwrap_or(line);
         self.pos = start + len;
         Annotation {
-            offset: start as u64,
+            offset: self.at(start) as u64,
             text,
             len,
         }
@@ -393,8 +412,8 @@ impl<'a> Reader<'a> {
             self.lines += 1;
             return Err(Error::format(
                 Rule::EmptyCommand,
-                start,
-                start,
+                self.at(start),
+                self.at(start),
                 "a command needs at least one argument, found '*0' (the server refuses to load this)",
             ));
         }
@@ -437,7 +456,7 @@ impl<'a> Reader<'a> {
             }
         }
         Ok(Command {
-            offset: start as u64,
+            offset: self.at(start) as u64,
             db: self.db,
             argc: argc as usize,
             name,
@@ -451,14 +470,16 @@ impl<'a> Reader<'a> {
     #[cold]
     fn arg_error(&mut self, start: usize, p: usize, i: u64, _: u8) -> Error {
         self.lines += 1 + 2 * i;
-        match self.data.get(p) {
+        let argc = self.argc_at(start);
+        let (start, local, p) = (self.at(start), p, self.at(p));
+        match self.data.get(local) {
             None => Error::truncated(
                 p,
                 start,
                 format!(
                     "expected '$' (the length of argument {} of {}) at offset {p}, found the end of the file",
                     i + 1,
-                    self.argc_at(start)
+                    argc
                 ),
             ),
             Some(&b) => Error::format(
@@ -468,7 +489,7 @@ impl<'a> Reader<'a> {
                 format!(
                     "expected '$' (the length of argument {} of {}) at offset {p}, found {}",
                     i + 1,
-                    self.argc_at(start),
+                    argc,
                     show_byte(b)
                 ),
             ),
@@ -483,17 +504,22 @@ impl<'a> Reader<'a> {
     #[cold]
     fn len_error(&mut self, e: LenError, start: usize, what: &str, lines: u64) -> Error {
         self.lines += lines;
+        let start = self.at(start);
         match e {
-            LenError::End(at) => Error::truncated(
+            LenError::End(at) => {
+                let at = self.at(at);
+                Error::truncated(
                 at,
                 start,
                 format!("the file ends at offset {at}, inside the {what} line of the command at offset {start}"),
-            ),
-            LenError::Byte(at) => {
-                let b = self.data[at];
-                let expected = if self.data[at - 1].is_ascii_digit() {
+            )
+            }
+            LenError::Byte(local) => {
+                let at = self.at(local);
+                let b = self.data[local];
+                let expected = if self.data[local - 1].is_ascii_digit() {
                     "a digit or '\\r\\n'"
-                } else if self.data[at - 1] == b'\r' {
+                } else if self.data[local - 1] == b'\r' {
                     "'\\n'"
                 } else {
                     "a digit"
@@ -502,15 +528,21 @@ impl<'a> Reader<'a> {
                     Rule::LengthLine,
                     at,
                     start,
-                    format!("expected {expected} in the {what} at offset {at}, found {}", show_byte(b)),
+                    format!(
+                        "expected {expected} in the {what} at offset {at}, found {}",
+                        show_byte(b)
+                    ),
                 )
             }
-            LenError::TooLong(at) => Error::format(
-                Rule::LengthLine,
-                at,
-                start,
-                format!("the {what} at offset {at} has more than {MAX_DIGITS} digits"),
-            ),
+            LenError::TooLong(local) => {
+                let at = self.at(local);
+                Error::format(
+                    Rule::LengthLine,
+                    at,
+                    start,
+                    format!("the {what} at offset {at} has more than {MAX_DIGITS} digits"),
+                )
+            }
         }
     }
 
@@ -522,35 +554,41 @@ impl<'a> Reader<'a> {
         self.lines += 1 + 2 * i + 1;
         let d = self.data;
         let left = (d.len() - body) as u64;
+        let (abs_start, abs_body) = (self.at(start), self.at(body));
         if len > left {
             return Error::truncated(
-                body,
-                start,
+                abs_body,
+                abs_start,
                 format!(
-                    "bulk length {len} (argument {} at offset {body}) exceeds the remaining {left} bytes",
+                    "bulk length {len} (argument {} at offset {abs_body}) exceeds the remaining {left} bytes",
                     i + 1
                 ),
             );
         }
         let end = body + len as usize;
         let found = &d[end..d.len().min(end + 2)];
+        let abs_end = self.at(end);
         if found.len() < 2 && found.iter().all(|&b| b == b'\r') {
             return Error::truncated(
-                end,
-                start,
+                abs_end,
+                abs_start,
                 format!(
-                    "expected '\\r\\n' after the {len}-byte argument {} at offset {end}, found the end of the file",
+                    "expected '\\r\\n' after the {len}-byte argument {} at offset {abs_end}, found the end of the file",
                     i + 1
                 ),
             );
         }
-        let at = if found[0] == b'\r' { end + 1 } else { end };
+        let at = if found[0] == b'\r' {
+            abs_end + 1
+        } else {
+            abs_end
+        };
         Error::format(
             Rule::ArgumentEnd,
             at,
-            start,
+            abs_start,
             format!(
-                "expected '\\r\\n' after the {len}-byte argument {} at offset {end}, found {}",
+                "expected '\\r\\n' after the {len}-byte argument {} at offset {abs_end}, found {}",
                 i + 1,
                 found
                     .iter()
@@ -568,6 +606,119 @@ impl<'a> Iterator for Reader<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         self.read()
+    }
+}
+
+/// The records of an AOF's command part, from a whole file ([`Reader`]) or
+/// from a stream ([`crate::stream::StreamReader`]): what the walks of
+/// `check`, `info` and `dump` need, so that one walk serves both.
+pub trait Records {
+    /// The next record: `None` at the end of the input or after an error.
+    fn read_item(&mut self) -> Option<Result<Item<'_>, Error>>;
+    /// File offset of the next record (after an error: of the broken one).
+    fn offset(&self) -> u64;
+    /// The database selected at this point.
+    fn db(&self) -> u64;
+    /// Lines read so far as `redis-check-aof` counts them
+    /// ([`Reader::lines`]).
+    fn lines(&self) -> u64;
+}
+
+impl Records for Reader<'_> {
+    #[inline]
+    fn read_item(&mut self) -> Option<Result<Item<'_>, Error>> {
+        self.read()
+    }
+
+    fn offset(&self) -> u64 {
+        Reader::offset(self)
+    }
+
+    fn db(&self) -> u64 {
+        Reader::db(self)
+    }
+
+    fn lines(&self) -> u64 {
+        Reader::lines(self)
+    }
+}
+
+/// Where an item's bytes are in the slice it was read from, so that it can
+/// be borrowed again from the same slice later (a stream's reader decides
+/// whether a record is complete before it lends it out).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Place {
+    Command {
+        offset: u64,
+        db: u64,
+        argc: usize,
+        kind: Kind,
+        name: (usize, usize),
+        raw: (usize, usize),
+        args_at: usize,
+    },
+    Annotation {
+        offset: u64,
+        text: (usize, usize),
+        len: usize,
+    },
+}
+
+/// Where `part` (a sub-slice of `data`) is in `data`.
+fn span(data: &[u8], part: &[u8]) -> (usize, usize) {
+    let from = (part.as_ptr() as usize).saturating_sub(data.as_ptr() as usize);
+    (from, from + part.len())
+}
+
+impl Place {
+    /// The place of `item`, read from `data`.
+    pub(crate) fn of(data: &[u8], item: &Item<'_>) -> Place {
+        match item {
+            Item::Command(c) => Place::Command {
+                offset: c.offset,
+                db: c.db,
+                argc: c.argc,
+                kind: c.kind,
+                name: span(data, c.name),
+                raw: span(data, c.raw),
+                args_at: c.args_at,
+            },
+            Item::Annotation(a) => Place::Annotation {
+                offset: a.offset,
+                text: span(data, a.text),
+                len: a.len,
+            },
+        }
+    }
+
+    /// The item again, from the same bytes (`data` may have grown after
+    /// them, not moved).
+    pub(crate) fn item(self, data: &[u8]) -> Item<'_> {
+        let get = |(a, b): (usize, usize)| data.get(a..b).unwrap_or_default();
+        match self {
+            Place::Command {
+                offset,
+                db,
+                argc,
+                kind,
+                name,
+                raw,
+                args_at,
+            } => Item::Command(Command {
+                offset,
+                db,
+                argc,
+                name: get(name),
+                kind,
+                raw: get(raw),
+                args_at,
+            }),
+            Place::Annotation { offset, text, len } => Item::Annotation(Annotation {
+                offset,
+                text: get(text),
+                len,
+            }),
+        }
     }
 }
 

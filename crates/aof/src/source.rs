@@ -176,14 +176,22 @@ pub fn classify(input: Mapped, path: &Path) -> Opened {
         Content::Empty if !name_says_aof(&name) => Opened::Rdb(input),
         Content::RdbPreamble | Content::Resp | Content::Empty => Opened::Aof(Aof::Single {
             input,
-            part: Part {
-                path: path.into(),
-                name: name.into(),
-                file_type: None,
-                seq: None,
-                last: true,
-            },
+            part: Part::single(path),
         }),
+    }
+}
+
+impl Part {
+    /// The one part of a single-file AOF opened from `path` (`-` is
+    /// standard input).
+    pub fn single(path: &Path) -> Part {
+        Part {
+            path: path.into(),
+            name: display_name(path).into(),
+            file_type: None,
+            seq: None,
+            last: true,
+        }
     }
 }
 

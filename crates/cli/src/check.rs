@@ -6,7 +6,7 @@ use crate::args::{CheckArgs, InfoFormat};
 use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
-use crate::source::Kind;
+use crate::source::{Kind, Streamed};
 use rdbscope_aof::report::ReportWriter;
 use rdbscope_aof::Aof;
 use rdbscope_check::{check_source, Options};
@@ -140,7 +140,12 @@ fn check_one(
     direct: Option<&mut Output>,
 ) -> (Vec<u8>, Outcome) {
     let name = display_name(path);
-    let input = match crate::source::open(path) {
+    let opened = match crate::source::open_streaming(path) {
+        Ok(Streamed::Aof(s)) => return check_aof_stream(s, &name, opts, format),
+        Ok(Streamed::Other(kind)) => Ok(kind),
+        Err(e) => Err(e),
+    };
+    let input = match opened {
         Ok(Kind::Rdb(i)) => i,
         Ok(Kind::Aof(aof)) => return check_aof(&aof, &name, opts, format, direct),
         Ok(Kind::Json(_)) => {
@@ -249,6 +254,57 @@ fn check_aof(
         note(w.tail(&mut o, &report));
         report
     };
+    aof_outcome(&report, name, text, failed)
+}
+
+/// A single-file AOF arriving as a stream: read once, in bounded memory
+/// (`rdbscope_aof::check::check_stream`); its report, written once it is
+/// complete, is the one the same bytes give as a file. A stream that
+/// breaks (a corrupt compressed input) is reported as an input that cannot
+/// be read, as when it breaks within its first bytes.
+fn check_aof_stream(
+    mut s: crate::source::AofStream,
+    name: &str,
+    opts: &Options,
+    format: InfoFormat,
+) -> (Vec<u8>, Outcome) {
+    let aof_opts = rdbscope_aof::Options {
+        rdb: Options {
+            threads: 1,
+            ..*opts
+        },
+        threads: opts.threads,
+    };
+    let mut files = Vec::new();
+    let checked =
+        rdbscope_aof::check::check_stream(&mut s.stream, &s.part, name, &aof_opts, &mut |f| {
+            files.push(f)
+        });
+    let mut report = match checked {
+        Ok(r) => r,
+        Err(e) => {
+            let why = e.to_string();
+            let outcome = crate::source::OpenError::Content(e).report(name);
+            return (unreadable_json(name, format, "read", &why), outcome);
+        }
+    };
+    report.files = files;
+    let mut text = Vec::new();
+    let written = match format {
+        InfoFormat::Text => report.write_text(&mut text),
+        InfoFormat::Json => report.write_json(&mut text),
+    };
+    aof_outcome(&report, name, text, written.err())
+}
+
+/// How an AOF's check ends, once its report is written (or writing it
+/// `failed`): the one line on stderr for a problem.
+fn aof_outcome(
+    report: &rdbscope_aof::Report,
+    name: &str,
+    text: Vec<u8>,
+    failed: Option<io::Error>,
+) -> (Vec<u8>, Outcome) {
     if let Some(e) = failed {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return (text, Outcome::Ok);

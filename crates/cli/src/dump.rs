@@ -5,7 +5,7 @@ use crate::args::{DumpArgs, DumpFormat};
 use crate::options;
 use crate::progress::Progress;
 use crate::report::{print_error, Outcome};
-use crate::source::Kind;
+use crate::source::{Kind, Streamed};
 use rdbscope_engine::Source;
 use rdbscope_input::{display_name, Mapped};
 use rdbscope_printer::dump::{Format, KeyFilter as KeySelect, Options};
@@ -75,7 +75,20 @@ pub fn run(a: &DumpArgs) -> Outcome {
         let outcome = salvage_dump(a, &filter, &mut out);
         return options::finish_output(out, outcome, true);
     }
-    let opened = crate::source::open(&a.input);
+    // `--format commands` replays a whole AOF: a streamed one is read
+    // whole first; every other format reads it as it arrives.
+    let opened = if a.format == DumpFormat::Commands {
+        crate::source::open(&a.input)
+    } else {
+        match crate::source::open_streaming(&a.input) {
+            Ok(Streamed::Aof(s)) => {
+                let outcome = crate::dump_aof::run_stream(s, a, &filter, &name, &mut out);
+                return options::finish_output(out, outcome, false);
+            }
+            Ok(Streamed::Other(kind)) => Ok(kind),
+            Err(e) => Err(e),
+        }
+    };
     if (a.since.is_some() || a.until.is_some()) && !matches!(opened, Ok(Kind::Aof(_)) | Err(_)) {
         eprintln!("rdbscope: {name}: --since/--until select AOF commands by their #TS time: this input is not an AOF");
         return options::finish_output(out, Outcome::Failure, false);

@@ -5,10 +5,15 @@
 use crate::args::{DumpArgs, DumpFormat};
 use crate::dump::dump;
 use crate::report::{print_error, Outcome};
-use rdbscope_aof::render::{print_commands, Format, Options, RenderError, Select};
+use crate::source::AofStream;
+use rdbscope_aof::render::{
+    print_commands, print_stream_commands, Format, Options, RenderError, Select,
+};
 use rdbscope_aof::resp::Command;
 use rdbscope_aof::source::{rdb_end, starts_with_rdb_magic};
+use rdbscope_aof::stream::StreamReader;
 use rdbscope_aof::{Aof, Part};
+use rdbscope_engine::WINDOW;
 use rdbscope_input::Mapped;
 use rdbscope_printer::json::write_bytes;
 use rdbscope_select::{KeyFilter, Output};
@@ -19,15 +24,8 @@ use std::path::Path;
 /// commands by the keys they write ([`command_selector`]).
 pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Output) -> Outcome {
     let parts: Vec<&Path> = aof.parts().iter().map(|p| &*p.path).collect();
-    if let Err(e) = out.check_inputs(&parts) {
-        eprintln!("rdbscope: {e}");
-        return Outcome::Failure;
-    }
-    if filter.uses_value_facts() {
-        eprintln!(
-            "rdbscope: {name}: --expiry, --expired, --min-size and --max-size need an RDB key record's expire time and stored size: an AOF's commands have neither"
-        );
-        return Outcome::Failure;
+    if let Err(outcome) = usable(&parts, filter, name, out) {
+        return outcome;
     }
     if a.format == DumpFormat::Json {
         // One JSON array: the JSON Lines, each line an element.
@@ -43,6 +41,95 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
         };
     }
     run_parts(aof, a, filter, name, out)
+}
+
+/// [`run`] for a single-file AOF of commands arriving as a stream, read
+/// once as it arrives ([`rdbscope_aof::stream::StreamReader`]), in bounded
+/// memory. Not for `--format commands`, which replays a whole AOF.
+pub fn run_stream(
+    s: AofStream,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    name: &str,
+    out: &mut Output,
+) -> Outcome {
+    if let Err(outcome) = usable(&[&*s.part.path], filter, name, out) {
+        return outcome;
+    }
+    if a.format == DumpFormat::Json {
+        let mut array = JsonArray::new(&mut *out);
+        let jsonl = DumpArgs {
+            format: DumpFormat::Jsonl,
+            ..a.clone()
+        };
+        let outcome = dump_stream(s, &jsonl, filter, &mut array);
+        return match array.finish() {
+            Ok(()) => outcome,
+            Err(e) => outcome.max(write_error(name, e)),
+        };
+    }
+    dump_stream(s, a, filter, out)
+}
+
+/// The output may not overwrite an input, and filters need what an AOF
+/// has.
+fn usable(parts: &[&Path], filter: &KeyFilter, name: &str, out: &Output) -> Result<(), Outcome> {
+    if let Err(e) = out.check_inputs(parts) {
+        eprintln!("rdbscope: {e}");
+        return Err(Outcome::Failure);
+    }
+    if filter.uses_value_facts() {
+        eprintln!(
+            "rdbscope: {name}: --expiry, --expired, --min-size and --max-size need an RDB key record's expire time and stored size: an AOF's commands have neither"
+        );
+        return Err(Outcome::Failure);
+    }
+    Ok(())
+}
+
+/// The options of the commands' rendering (not for `--format commands`).
+fn render_options(a: &DumpArgs, filter: &KeyFilter) -> (Options, bool) {
+    let threads = crate::options::threads(a.jobs);
+    let records_too = !a.keys_only && !filter.is_active() && a.since.is_none() && a.until.is_none();
+    let opts = Options {
+        format: match a.format {
+            DumpFormat::Resp => Format::Resp,
+            _ => Format::JsonLines,
+        },
+        dbs: filter.dbs().to_vec(),
+        annotations: records_too,
+        threads,
+        select: command_selector(filter, a.since, a.until),
+        start_ts: None,
+    };
+    (opts, records_too)
+}
+
+/// The one file of a streamed AOF: its `aof-file` record (its size is not
+/// known yet: `null`), then its commands as they arrive.
+fn dump_stream<W: Write>(
+    mut s: AofStream,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    out: &mut W,
+) -> Outcome {
+    let part = &s.part;
+    let path = part.path.display().to_string();
+    let file = path.as_str();
+    let (opts, records_too) = render_options(a, filter);
+    let empty = match s.stream.peek(1) {
+        Ok(b) => b.is_empty(),
+        Err(e) => return crate::source::OpenError::Content(e).report(file),
+    };
+    if records_too && opts.format == Format::JsonLines {
+        let size = if empty { Some(0) } else { None };
+        if let Err(e) = file_record(out, part, size, false) {
+            return write_error(file, e);
+        }
+    }
+    let mut reader = StreamReader::new(Box::new(&mut s.stream), 0, Vec::new(), WINDOW);
+    let printed = print_stream_commands(&mut reader, &part.name, &opts, out);
+    commands_printed(printed, part, file, out).map_or_else(|o| o, |_| Outcome::Ok)
 }
 
 /// Every file of the AOF, in load order.
@@ -83,20 +170,7 @@ fn run_parts<W: Write + Send>(
             &mut *out,
         );
     }
-    let threads = crate::options::threads(a.jobs);
-    let records_too = !a.keys_only && !filter.is_active() && a.since.is_none() && a.until.is_none();
-    let opts = Options {
-        format: match a.format {
-            DumpFormat::Resp => Format::Resp,
-            _ => Format::JsonLines,
-        },
-        dbs: filter.dbs().to_vec(),
-        annotations: records_too,
-        threads,
-        select: command_selector(filter, a.since, a.until),
-        start_ts: None,
-    };
-    let mut opts = opts;
+    let (mut opts, records_too) = render_options(a, filter);
     for part in aof.parts() {
         let opened;
         let input = match aof {
@@ -230,7 +304,7 @@ fn dump_part(
     let bytes = input.bytes();
     let rdb = starts_with_rdb_magic(bytes);
     if records_too && opts.format == Format::JsonLines {
-        if let Err(e) = file_record(out, part, bytes.len(), rdb) {
+        if let Err(e) = file_record(out, part, Some(bytes.len() as u64), rdb) {
             return Err(write_error(file, e));
         }
     }
@@ -246,9 +320,26 @@ fn dump_part(
     }
     let released = |offset: u64| input.release_before(offset);
     let mut released = released;
-    match print_commands(bytes, start, &part.name, opts, out, &mut released) {
+    let printed = print_commands(bytes, start, &part.name, opts, out, &mut released);
+    commands_printed(printed, part, file, out)
+}
+
+/// How printing a file's commands ended: the last `#TS` time, or the
+/// outcome of an error (reported here).
+fn commands_printed<W: Write>(
+    printed: Result<rdbscope_aof::render::Stats, RenderError>,
+    part: &Part,
+    file: &str,
+    out: &mut W,
+) -> Result<Option<i64>, Outcome> {
+    match printed {
         Ok(stats) => Ok(stats.last_ts),
         Err(RenderError::Io(e)) => Err(write_error(file, e)),
+        Err(RenderError::Aof(e)) if e.is_read_error() => {
+            let _ = out.flush();
+            let e = io::Error::other(e.message().to_string());
+            Err(crate::source::OpenError::Content(e).report(file))
+        }
         Err(RenderError::Aof(e)) => {
             let _ = out.flush();
             let note = if e.is_truncation() && part.last {
@@ -262,8 +353,10 @@ fn dump_part(
     }
 }
 
-/// `{"record":"aof-file","file":F,"path":P,"type":T,"seq":S,"format":"rdb"|"resp"|"empty","size_bytes":N}`
-fn file_record<W: Write>(out: &mut W, part: &Part, size: usize, rdb: bool) -> io::Result<()> {
+/// `{"record":"aof-file","file":F,"path":P,"type":T,"seq":S,"format":"rdb"|"resp"|"empty","size_bytes":N}`;
+/// `size` is `None` for a stream, whose size is known only once it is
+/// read (`"size_bytes":null`).
+fn file_record<W: Write>(out: &mut W, part: &Part, size: Option<u64>, rdb: bool) -> io::Result<()> {
     let mut line = b"{\"record\":\"aof-file\",\"file\":".to_vec();
     write_bytes(&mut line, part.name.as_bytes())?;
     line.extend(b",\"path\":");
@@ -277,11 +370,14 @@ fn file_record<W: Write>(out: &mut W, part: &Part, size: usize, rdb: bool) -> io
         None => line.extend(b",\"seq\":null"),
     }
     let format = match (size, rdb) {
-        (0, _) => "empty",
+        (Some(0), _) => "empty",
         (_, true) => "rdb",
         _ => "resp",
     };
-    writeln!(line, ",\"format\":\"{format}\",\"size_bytes\":{size}}}")?;
+    match size {
+        Some(size) => writeln!(line, ",\"format\":\"{format}\",\"size_bytes\":{size}}}")?,
+        None => writeln!(line, ",\"format\":\"{format}\",\"size_bytes\":null}}")?,
+    }
     out.write_all(&line)
 }
 

@@ -8,7 +8,7 @@ use crate::dump::Selected;
 use crate::options;
 use crate::progress::Progress;
 use crate::report::{print_error, Outcome};
-use crate::source::{open, Kind};
+use crate::source::{open_streaming, Kind, OpenError, Streamed};
 use rdbscope_health::{AofHealth, RdbHealth, Report};
 use rdbscope_input::display_name;
 use rdbscope_json::write::write_bytes;
@@ -34,10 +34,33 @@ pub fn run(a: &InfoArgs) -> Outcome {
         let outcome = health(a, &mut out);
         return options::finish_output(out, outcome, false);
     }
-    let input = match open(&a.input) {
-        Ok(Kind::Rdb(i)) => i,
-        Ok(Kind::Aof(_)) => {
-            let h = rdbscope_health::aof_health(&a.input, &health_options(a));
+    let (opened, stream) = match open_streaming(&a.input) {
+        Ok(Streamed::Aof(s)) => (Ok(None), Some(s)),
+        Ok(Streamed::Other(kind)) => (Ok(Some(kind)), None),
+        Err(e) => (Err(e), None),
+    };
+    let input = match opened {
+        Ok(Some(Kind::Rdb(i))) => i,
+        Ok(None) | Ok(Some(Kind::Aof(_))) => {
+            let h = match stream {
+                // A stream is read once, here, in bounded memory.
+                Some(mut s) => {
+                    match rdbscope_health::aof_stream_health(&a.input, &mut s.stream, &s.part) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            let outcome = OpenError::Content(e).report(&name);
+                            return options::finish_output(out, outcome, false);
+                        }
+                    }
+                }
+                // Opened already (a stream read whole cannot be read again).
+                None => match &opened {
+                    Ok(Some(Kind::Aof(aof))) => {
+                        rdbscope_health::aof_health_of(&a.input, aof, &health_options(a))
+                    }
+                    _ => rdbscope_health::aof_health(&a.input, &health_options(a)),
+                },
+            };
             let written = match a.format {
                 InfoFormat::Text => aof_text(&mut out, &h),
                 InfoFormat::Json => aof_json(&mut out, &h).and_then(|()| out.write_all(b"\n")),
@@ -52,7 +75,7 @@ pub fn run(a: &InfoArgs) -> Outcome {
             };
             return options::finish_output(out, outcome, true);
         }
-        Ok(Kind::Json(input)) => {
+        Ok(Some(Kind::Json(input))) => {
             let outcome = json_info(input, a, &filter, &name, &mut out);
             return options::finish_output(out, outcome, true);
         }

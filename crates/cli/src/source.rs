@@ -6,12 +6,17 @@
 //! What the input is comes from its (decompressed) content, never its
 //! name: an RDB is walked by the engine from the map or from the stream;
 //! an AOF (commands, or an RDB with the `aof-preamble` aux field) or a
-//! manifest goes to the AOF commands; a JSON dump to `dump_json`. An AOF
-//! that arrives as a stream is, for now, read into memory first
-//! (docs/limits.md).
+//! manifest goes to the AOF commands; a JSON dump to `dump_json`.
+//!
+//! A single-file AOF of commands that arrives as a stream comes back
+//! unread from [`open_streaming`] (`check`, `dump` and `info` read it as
+//! it arrives, in bounded memory: `rdbscope_aof::stream`). [`open`] reads
+//! it into memory first, for the commands that replay or rewrite a whole
+//! AOF; so is, from either, an AOF stream that starts with an RDB preamble
+//! and a manifest on standard input (docs/limits.md).
 
 use rdbscope_aof::source::{detect, Content};
-use rdbscope_aof::{Aof, Opened};
+use rdbscope_aof::{Aof, Opened, Part};
 use rdbscope_engine::Source;
 use rdbscope_input::{display_name, ContentKind, Input, Mapped, Stream};
 use std::io::{self, BufRead, BufReader, Read};
@@ -28,6 +33,14 @@ pub enum RdbInput {
     /// Anything else, read as it arrives; and a copy of its first bytes
     /// (still to be read from the stream).
     Stream(Stream, Vec<u8>),
+}
+
+/// A single-file AOF that arrives as a stream, not read yet.
+pub struct AofStream {
+    /// Its bytes, from the first (only peeked at so far).
+    pub stream: Stream,
+    /// Its place: the one file of the AOF.
+    pub part: Part,
 }
 
 /// What an argument turned out to be.
@@ -60,19 +73,48 @@ impl OpenError {
     }
 }
 
-/// Opens `path` (`-` is standard input) and decides what it is.
+/// Opens `path` (`-` is standard input) and decides what it is; a
+/// single-file AOF arriving as a stream is read into memory
+/// ([`Kind::Aof`]), for the commands that need it whole.
 pub fn open(path: &Path) -> Result<Kind, OpenError> {
+    match open_with(path, false)? {
+        Streamed::Other(k) => Ok(k),
+        // Not asked for: a stream is read whole then.
+        Streamed::Aof(s) => Err(OpenError::Io(io::Error::other(format!(
+            "{}: internal error: an AOF stream was not read whole",
+            s.part.name
+        )))),
+    }
+}
+
+/// What [`open_streaming`] found.
+pub enum Streamed {
+    /// A single-file AOF of commands arriving as a stream, unread.
+    Aof(AofStream),
+    /// Anything else, as [`open`] gives it.
+    Other(Kind),
+}
+
+/// [`open`], but a single-file AOF of commands arriving as a stream comes
+/// back unread (`check`, `dump` and `info` read it as it arrives, in
+/// bounded memory).
+pub fn open_streaming(path: &Path) -> Result<Streamed, OpenError> {
+    open_with(path, true)
+}
+
+fn open_with(path: &Path, stream_aof: bool) -> Result<Streamed, OpenError> {
+    let other = |k| Ok(Streamed::Other(k));
     if path.as_os_str() != "-" && path.is_dir() {
         return match rdbscope_aof::open(path).map_err(OpenError::Io)? {
-            Opened::Rdb(i) => Ok(Kind::Rdb(RdbInput::Mapped(i))),
-            Opened::Aof(a) => Ok(Kind::Aof(a)),
+            Opened::Rdb(i) => other(Kind::Rdb(RdbInput::Mapped(i))),
+            Opened::Aof(a) => other(Kind::Aof(a)),
         };
     }
     let mut input = Input::open(path).map_err(OpenError::Io)?;
     let kind = input.content_kind().map_err(OpenError::Content)?;
     let name = display_name(path);
     if kind == ContentKind::Json {
-        return Ok(Kind::Json(input));
+        return other(Kind::Json(input));
     }
     if let ContentKind::Unknown(what) = &kind {
         // The RDB reader reports the wrong signature; say first what the
@@ -89,7 +131,7 @@ pub fn open(path: &Path) -> Result<Kind, OpenError> {
             .map_err(OpenError::Content)?,
     };
     if content == Content::Rdb {
-        return Ok(Kind::Rdb(match input.into_source() {
+        return other(Kind::Rdb(match input.into_source() {
             rdbscope_input::Source::Mapped(m) => RdbInput::Mapped(m),
             rdbscope_input::Source::Stream(mut s) => {
                 let head = head_of(&mut s).map_err(OpenError::Content)?.to_vec();
@@ -97,9 +139,19 @@ pub fn open(path: &Path) -> Result<Kind, OpenError> {
             }
         }));
     }
+    let streamed = matches!(input.source(), rdbscope_input::Source::Stream(_));
+    if stream_aof && streamed && content == Content::Resp {
+        let rdbscope_input::Source::Stream(stream) = input.into_source() else {
+            unreachable!("matched as a stream just above")
+        };
+        return Ok(Streamed::Aof(AofStream {
+            stream,
+            part: Part::single(path),
+        }));
+    }
     // AOF single files and manifests are read as one slice.
     let whole = input.into_mapped().map_err(OpenError::Content)?;
-    Ok(match rdbscope_aof::source::classify(whole, path) {
+    other(match rdbscope_aof::source::classify(whole, path) {
         Opened::Rdb(i) => Kind::Rdb(RdbInput::Mapped(i)),
         Opened::Aof(a) => Kind::Aof(a),
     })

@@ -92,6 +92,7 @@ mod window;
 
 pub use sink::{At, Collector, Flow, Sink};
 pub use source::Source;
+pub use window::Window;
 
 use rdbscope_rdb::{Eof, Header, Rdb};
 use std::fmt;

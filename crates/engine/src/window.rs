@@ -10,8 +10,15 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::{mpsc, Mutex};
 
-/// The bytes of a stream from absolute offset `base` on, as far as read.
-struct Window<'r> {
+/// The bytes of a stream from absolute offset `base` on, as far as read:
+/// the refilling buffer a streamed input is decoded from (an RDB here, an
+/// AOF's commands in `rdbscope-aof`). It holds at least the record being
+/// decoded: [`consume_to`](Window::consume_to) drops what the walk is past,
+/// [`fill`](Window::fill) reads more into the room left, and
+/// [`grow_for`](Window::grow_for) enlarges it, only once it is full of
+/// bytes that actually arrived, for a record larger than it. After such a
+/// record it shrinks back to its usual size.
+pub struct Window<'r> {
     reader: Box<dyn Read + Send + 'r>,
     /// Storage; `buf[..len]` holds data.
     buf: Vec<u8>,
@@ -24,13 +31,58 @@ struct Window<'r> {
     size: usize,
 }
 
-impl Window<'_> {
-    fn data(&self) -> &[u8] {
+impl<'r> Window<'r> {
+    /// An empty window of `size` bytes (at least 64) over `reader`, whose
+    /// first byte is at absolute offset 0.
+    pub fn new(reader: Box<dyn Read + Send + 'r>, size: usize) -> Window<'r> {
+        Window::resume(reader, size, 0, Vec::new())
+    }
+
+    /// A window over `reader` whose first bytes, at absolute offset
+    /// `base`, were read already: `head` (what an earlier walk left over),
+    /// followed by what `reader` gives.
+    pub fn resume(
+        reader: Box<dyn Read + Send + 'r>,
+        size: usize,
+        base: u64,
+        mut head: Vec<u8>,
+    ) -> Window<'r> {
+        let size = size.max(64);
+        let len = head.len();
+        head.resize(len.max(size), 0);
+        Window {
+            reader,
+            buf: head,
+            len,
+            base,
+            eof: false,
+            size,
+        }
+    }
+
+    /// The bytes held, from [`base`](Window::base) on.
+    pub fn data(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
+    /// Absolute offset of the first byte held.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Absolute offset just past the last byte held.
+    pub fn end(&self) -> u64 {
+        self.base + self.len as u64
+    }
+
+    /// Whether the stream has ended (every byte it had is in the window or
+    /// was consumed).
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+
     /// Reads until the window is full or the stream ends.
-    fn fill(&mut self) -> io::Result<()> {
+    pub fn fill(&mut self) -> io::Result<()> {
         while self.len < self.buf.len() && !self.eof {
             match self.reader.read(&mut self.buf[self.len..]) {
                 Ok(0) => self.eof = true,
@@ -45,8 +97,8 @@ impl Window<'_> {
     /// Drops the bytes before absolute offset `offset` (moving the rest to
     /// the front), and gives back the room a large record needed once the
     /// window holds little again.
-    fn consume_to(&mut self, offset: u64) {
-        let k = ((offset - self.base) as usize).min(self.len);
+    pub fn consume_to(&mut self, offset: u64) {
+        let k = (offset.saturating_sub(self.base) as usize).min(self.len);
         if k == 0 {
             return;
         }
@@ -64,12 +116,32 @@ impl Window<'_> {
     /// full window grows, so growth follows bytes that arrived: to what
     /// the record needs, at most twice the window per step; twice the
     /// window when the hint says no more than the window holds.
-    fn grow_for(&mut self, need: u64) {
+    pub fn grow_for(&mut self, need: u64) {
         let cap = self.buf.len() as u64;
         if self.len == self.buf.len() {
             let twice = cap.saturating_mul(2);
             let new = if need > cap { need.min(twice) } else { twice };
             self.buf.resize(new as usize, 0);
+        }
+    }
+
+    /// Reads past the window (whose bytes stay as they are) straight from
+    /// the stream into `out`: 0 at its end. For a walk that only counts
+    /// what is left.
+    pub fn read_past(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.eof {
+            return Ok(0);
+        }
+        loop {
+            match self.reader.read(out) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(0);
+                }
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
     }
 }
@@ -93,14 +165,7 @@ where
     F: Fn(&Header) -> S + Sync,
 {
     let mut walked = Walked::default();
-    let mut w = Window {
-        reader,
-        buf: vec![0; opts.window.max(64)],
-        len: 0,
-        base: 0,
-        eof: false,
-        size: opts.window.max(64),
-    };
+    let mut w = Window::new(reader, opts.window);
     // The whole first window before the header: a wrong signature is
     // reported as soon as the first bytes are in.
     if let Err(e) = w.fill() {
@@ -490,14 +555,13 @@ fn run<C, G: Stage<C>>(
                 let mut trailing = rest.len() as u64;
                 let mut buf = [0u8; 1 << 16];
                 loop {
-                    match w.reader.read(&mut buf) {
+                    match w.read_past(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => {
                             let want = TRAILING_HEAD.saturating_sub(walked.trailing_head.len());
                             walked.trailing_head.extend_from_slice(&buf[..n.min(want)]);
                             trailing += n as u64;
                         }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => {
                             walked.error = Some(WalkError::Io(e));
                             break;

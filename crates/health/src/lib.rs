@@ -312,7 +312,22 @@ pub fn aof_health(path: &Path, o: &Options) -> AofHealth {
             return h;
         }
     };
-    match &aof {
+    aof_health_of(path, &aof, o)
+}
+
+/// [`aof_health`] of an AOF opened already (from `path`): a single file
+/// read from standard input or decompressed cannot be opened again. A
+/// single file's size is that of its content.
+pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
+    let mut h = AofHealth {
+        path: path.to_path_buf(),
+        manifest: None,
+        files: Vec::new(),
+        base: None,
+        error: None,
+        deep: None,
+    };
+    match aof {
         Aof::BadManifest {
             manifest_path,
             error,
@@ -326,16 +341,20 @@ pub fn aof_health(path: &Path, o: &Options) -> AofHealth {
     }
     for part in aof.parts() {
         let meta = fs::metadata(&part.path).ok();
+        let size = match aof {
+            Aof::Single { input, .. } => Some(input.bytes().len() as u64),
+            _ => meta.as_ref().map(|m| m.len()),
+        };
         let mut f = AofFile {
             part: part.clone(),
-            size: meta.as_ref().map_or(0, |m| m.len()),
+            size: size.unwrap_or(0),
             modified: meta.as_ref().and_then(mtime),
             format: "missing",
             commands: None,
             error: None,
         };
         let opened;
-        let bytes = match &aof {
+        let bytes = match aof {
             Aof::Single { input, .. } => input.bytes(),
             _ => match rdbscope_input::open_whole(&part.path) {
                 Ok(m) => {
@@ -400,7 +419,7 @@ pub fn aof_health(path: &Path, o: &Options) -> AofHealth {
             threads: o.threads.max(1),
             ..rdbscope_aof::Options::default()
         };
-        let r = rdbscope_aof::check(&aof, &path.display().to_string(), &opts);
+        let r = rdbscope_aof::check(aof, &path.display().to_string(), &opts);
         h.deep = Some(match r.first_bad() {
             None if r.manifest_error.is_none() => None,
             None => r.manifest_error.as_ref().map(|e| e.to_string()),
@@ -412,6 +431,52 @@ pub fn aof_health(path: &Path, o: &Options) -> AofHealth {
         });
     }
     h
+}
+
+/// [`aof_health`] of a single-file AOF that arrives as a stream (standard
+/// input, a pipe, a compressed file; `part` names it), read once, through
+/// a refilling window, in bounded memory. The file's size is that of its
+/// (decompressed) content, and it has no modification time. `Err` when
+/// reading the stream fails (a corrupt compressed input).
+pub fn aof_stream_health(
+    path: &Path,
+    stream: &mut rdbscope_input::Stream,
+    part: &Part,
+) -> io::Result<AofHealth> {
+    let mut f = AofFile {
+        part: part.clone(),
+        size: 0,
+        modified: None,
+        format: "empty",
+        commands: None,
+        error: None,
+    };
+    if !stream.peek(1)?.is_empty() {
+        f.format = "resp";
+        let mut reader = rdbscope_aof::stream::StreamReader::new(
+            Box::new(&mut *stream),
+            0,
+            Vec::new(),
+            rdbscope_engine::WINDOW,
+        );
+        let c = rdbscope_aof::info::count(&mut reader);
+        if let Some(e) = &c.error {
+            if e.is_read_error() {
+                return Err(io::Error::other(e.message().to_string()));
+            }
+            f.error = Some(e.to_string());
+        }
+        f.size = reader.read_to_end()?;
+        f.commands = Some(c);
+    }
+    Ok(AofHealth {
+        path: path.to_path_buf(),
+        manifest: None,
+        files: vec![f],
+        base: None,
+        error: None,
+        deep: None,
+    })
 }
 
 /// The servers that read an RDB of this magic and version.

@@ -1,0 +1,265 @@
+//! A single-file AOF that arrives as a stream is read in bounded memory: a
+//! generator behind a pipe writes about 1 GiB of small valid commands into
+//! `rdbscope check -`, `dump -` and `info -`, plain and gzip'd, then cuts
+//! the stream in the middle of a command. The report must name the
+//! truncation at its offset, as for the same bytes in a file, and the
+//! process's peak resident set (from `wait4`'s rusage) must stay at most
+//! 64 MB: reading the stream whole first, as rdbscope once did, costs more
+//! than the stream's size.
+//!
+//! `RDBSCOPE_STREAM_TEST_MB` changes the size (1024 MiB by default; a few
+//! seconds per command for the debug binary).
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+const PEAK_LIMIT_KB: i64 = 64 * 1024;
+
+fn stream_mb() -> u64 {
+    std::env::var("RDBSCOPE_STREAM_TEST_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
+/// `SET key:<i> <100 bytes>`, with a SELECT, an annotation and a
+/// transaction now and then: 73 bytes of command for 100 of value.
+fn commands(i: u64, out: &mut Vec<u8>) {
+    if i % 10_000 == 0 {
+        let db = (i / 10_000 % 4).to_string();
+        out.extend_from_slice(format!("*2\r\n$6\r\nSELECT\r\n$1\r\n{db}\r\n").as_bytes());
+        out.extend_from_slice(format!("#TS:{}\r\n", 1_700_000_000 + i / 10_000).as_bytes());
+    }
+    if i % 1000 == 1 {
+        out.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+    }
+    out.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n$16\r\nkey:{i:012}\r\n$100\r\n").as_bytes());
+    out.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, 100));
+    out.extend_from_slice(b"\r\n");
+    if i % 1000 == 3 {
+        out.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
+    }
+}
+
+/// The cut command: a whole argument count and name, then half a key.
+const CUT: &[u8] = b"*3\r\n$3\r\nSET\r\n$16\r\nkey:0000";
+
+/// What a run gave: stdout's tail, stderr, exit code, peak RSS in KiB,
+/// and the offset of the cut command.
+struct Run {
+    out: String,
+    err: String,
+    code: i32,
+    peak_kb: i64,
+    cut_at: u64,
+}
+
+/// Runs `rdbscope <args> -` with the generated commands (then the cut one)
+/// written into its stdin by a thread, gzip'd when asked.
+fn run_streamed(args: &[&str], gzip: bool) -> Run {
+    let total = stream_mb() << 20;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rdbscope");
+    let pid = child.id() as libc::pid_t;
+    let stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let mut sink: Box<dyn Write> = if gzip {
+            Box::new(flate2::write::GzEncoder::new(
+                stdin,
+                flate2::Compression::fast(),
+            ))
+        } else {
+            Box::new(stdin)
+        };
+        let (mut sent, mut i, mut buf) = (0u64, 0u64, Vec::new());
+        while sent < total {
+            while buf.len() < 1 << 20 {
+                commands(i, &mut buf);
+                i += 1;
+            }
+            if sink.write_all(&buf).is_err() {
+                return sent;
+            }
+            sent += buf.len() as u64;
+            buf.clear();
+        }
+        // Close the transaction the last commands may have opened.
+        while matches!((i + 999) % 1000, 1 | 2) {
+            commands(i, &mut buf);
+            i += 1;
+        }
+        if sink.write_all(&buf).is_err() {
+            return sent;
+        }
+        sent += buf.len() as u64;
+        let _ = sink.write_all(CUT);
+        let _ = sink.flush();
+        drop(sink);
+        sent
+    });
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let (mut tail, mut buf) = (Vec::new(), vec![0u8; 1 << 16]);
+        while let Ok(n @ 1..) = out.read(&mut buf) {
+            tail.extend_from_slice(&buf[..n]);
+            if tail.len() > 1 << 17 {
+                tail.drain(..tail.len() - (1 << 16));
+            }
+        }
+        String::from_utf8_lossy(&tail).into_owned()
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let cut_at = writer.join().expect("writer");
+    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
+    // `Child` is not waited on afterwards.
+    let (status, usage) = unsafe {
+        let mut status = 0;
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let r = libc::wait4(pid, &mut status, 0, &mut usage);
+        assert_eq!(r, pid, "wait4");
+        (status, usage)
+    };
+    std::mem::forget(child);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Run {
+        out: out_reader.join().expect("stdout reader"),
+        err: err_reader.join().expect("stderr reader"),
+        code,
+        peak_kb: usage.ru_maxrss,
+        cut_at,
+    }
+}
+
+fn long_stream_cut_mid_command(gzip: bool) {
+    let how = if gzip { "through gzip" } else { "plain" };
+    for args in [
+        &["check", "--format", "json"][..],
+        &["dump"][..],
+        &["dump", "--format", "resp"][..],
+        &["info", "--format", "json"][..],
+    ] {
+        let r = run_streamed(args, gzip);
+        assert_eq!(r.code, 1, "{args:?} {how}: {}", r.err);
+        // The cut key's bytes start at the cut command's offset + 18, and
+        // 8 of its 16 arrived.
+        let at = r.cut_at + 18;
+        let why =
+            format!("bulk length 16 (argument 2 at offset {at}) exceeds the remaining 8 bytes");
+        assert!(r.err.contains(&why), "{args:?} {how}: {}", r.err);
+        match args[0] {
+            "check" => {
+                assert!(r.out.contains("\"aof_verdict\":\"truncated\""), "{}", r.out);
+                let ok = format!("\"ok_up_to\":{},", r.cut_at);
+                assert!(r.out.contains(&ok), "{ok}: {}", r.out);
+                let size = format!("\"size_bytes\":{},", r.cut_at + CUT.len() as u64);
+                assert!(r.out.contains(&size), "{size}: {}", r.out);
+            }
+            "info" => assert!(r.out.contains(&why), "{}", r.out),
+            _ => {}
+        }
+        assert!(
+            r.peak_kb <= PEAK_LIMIT_KB,
+            "{args:?} {how}: peak RSS {} KiB after {} bytes",
+            r.peak_kb,
+            r.cut_at
+        );
+        eprintln!(
+            "{args:?} {how}: {} bytes streamed, peak RSS {} KiB",
+            r.cut_at, r.peak_kb
+        );
+    }
+}
+
+#[test]
+fn a_long_aof_stream_cut_mid_command_stays_small() {
+    long_stream_cut_mid_command(false);
+}
+
+#[test]
+fn a_long_gzipped_aof_stream_cut_mid_command_stays_small() {
+    long_stream_cut_mid_command(true);
+}
+
+/// A bulk length that claims 4 GiB costs only the bytes that arrive, and
+/// garbage gives the file's error, at its offset.
+#[test]
+fn hostile_streams_give_the_files_errors() {
+    let tmp = rdbscope_testkit::TempDir::new("aof-streaming-hostile");
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    let mut big = b"*2\r\n$3\r\nGET\r\n$4294967296\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 1 << 20));
+    cases.push(big);
+    let mut garbage = Vec::new();
+    // Small: the test process's own peak would count as the child's (a
+    // child's ru_maxrss starts from its parent's image before exec), and
+    // the long-stream tests run beside this one.
+    for i in 0..5_000 {
+        commands(i, &mut garbage);
+    }
+    let mid = garbage.len() - 1000;
+    garbage.insert(mid, b'G');
+    cases.push(garbage);
+    cases.push(b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPINGx\r\n".to_vec());
+    for (i, case) in cases.iter().enumerate() {
+        let path = tmp.path.join(format!("{i}.aof"));
+        std::fs::write(&path, case).unwrap();
+        let path = path.to_str().unwrap();
+        for args in [&["check", "--format", "json"][..], &["dump"], &["info"]] {
+            let run = |input: &str, stdin: Option<&[u8]>| {
+                let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+                    .args(args)
+                    .arg(input)
+                    .stdin(if stdin.is_some() {
+                        Stdio::piped()
+                    } else {
+                        Stdio::null()
+                    })
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                let writer = stdin.map(|b| {
+                    let b = b.to_vec();
+                    let mut pipe = child.stdin.take().unwrap();
+                    std::thread::spawn(move || {
+                        let _ = pipe.write_all(&b);
+                    })
+                });
+                let out = child.wait_with_output().unwrap();
+                if let Some(w) = writer {
+                    w.join().unwrap();
+                }
+                let norm = |b: &[u8]| {
+                    String::from_utf8_lossy(b)
+                        .replace(path, "INPUT")
+                        .replace("<stdin>", "INPUT")
+                        .replace("\"-\"", "\"INPUT\"")
+                        .replace("rdbscope: -:", "rdbscope: INPUT:")
+                        .replace("\"size_bytes\":null}", "SIZE}")
+                        .replace(&format!("\"size_bytes\":{}}}", case.len()), "SIZE}")
+                        .replace("aof - (", "aof INPUT (")
+                        .replace("INPUT: INPUT:", "INPUT:")
+                };
+                (norm(&out.stdout), norm(&out.stderr), out.status.code())
+            };
+            let want = run(path, None);
+            let got = run("-", Some(case));
+            assert_eq!(got, want, "case {i}: {args:?}");
+        }
+    }
+}
