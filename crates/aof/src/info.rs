@@ -37,6 +37,50 @@ pub fn commands(bytes: &[u8], start: usize) -> Commands {
     count(&mut Reader::new(bytes, start))
 }
 
+/// [`commands`] of a mapped file, telling `release` every 8 MiB the offset
+/// the walk has passed, so that the pages behind it can go (a 1 GB file
+/// was otherwise resident whole by the end of the count).
+pub fn commands_releasing(bytes: &[u8], start: usize, release: &dyn Fn(u64)) -> Commands {
+    count(&mut Releasing {
+        reader: Reader::new(bytes, start),
+        release,
+        next: start as u64 + RELEASE_EVERY,
+    })
+}
+
+/// How often [`commands_releasing`] reports its progress.
+const RELEASE_EVERY: u64 = 8 << 20;
+
+/// A [`Reader`] that reports the offset it has passed.
+struct Releasing<'a, 'r> {
+    reader: Reader<'a>,
+    release: &'r dyn Fn(u64),
+    next: u64,
+}
+
+impl Records for Releasing<'_, '_> {
+    fn read_item(&mut self) -> Option<Result<Item<'_>, Error>> {
+        let at = self.reader.offset();
+        if at >= self.next {
+            (self.release)(at);
+            self.next = at + RELEASE_EVERY;
+        }
+        self.reader.read()
+    }
+
+    fn offset(&self) -> u64 {
+        self.reader.offset()
+    }
+
+    fn db(&self) -> u64 {
+        self.reader.db()
+    }
+
+    fn lines(&self) -> u64 {
+        self.reader.lines()
+    }
+}
+
 /// Counts the commands `reader` reads, from where it stands to the end of
 /// its input (a whole file, or a stream: [`crate::stream::StreamReader`]).
 /// A read error of a stream ends the walk as [`Commands::error`].

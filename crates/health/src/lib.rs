@@ -354,12 +354,12 @@ pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
             error: None,
         };
         let opened;
-        let bytes = match aof {
-            Aof::Single { input, .. } => input.bytes(),
+        let mapped = match aof {
+            Aof::Single { input, .. } => input,
             _ => match rdbscope_input::open_whole(&part.path) {
                 Ok(m) => {
                     opened = m;
-                    opened.bytes()
+                    &opened
                 }
                 Err(e) => {
                     f.error = Some(e.to_string());
@@ -368,6 +368,8 @@ pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
                 }
             },
         };
+        let bytes = mapped.bytes();
+        let release = |offset: u64| mapped.release_before(offset);
         f.format = if bytes.is_empty() { "empty" } else { "resp" };
         let mut start = 0;
         if starts_with_rdb_magic(bytes) {
@@ -378,7 +380,7 @@ pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
                     let (summary, _) = summarize_partial(
                         Source::Mapped {
                             bytes: &bytes[..start],
-                            release: None,
+                            release: Some(&release),
                         },
                         &engine_options(o),
                         || Every,
@@ -407,7 +409,7 @@ pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
                 }
             }
         }
-        let c = rdbscope_aof::info::commands(bytes, start);
+        let c = rdbscope_aof::info::commands_releasing(bytes, start, &release);
         if let Some(e) = &c.error {
             f.error = Some(e.to_string());
         }
