@@ -926,6 +926,18 @@ fn write_hash<W: Pieces, V: FieldWalk>(
     Ok(())
 }
 
+/// `ms-seq`, written into `out`.
+fn id_text(id: StreamId, out: &mut [u8; 41]) -> &[u8] {
+    let mut digits = [0u8; 20];
+    let ms = rdbscope_rdb::rdb_string::uint_text(id.ms, &mut digits);
+    let n = ms.len();
+    out[..n].copy_from_slice(ms);
+    out[n] = b'-';
+    let seq = rdbscope_rdb::rdb_string::uint_text(id.seq, &mut digits);
+    out[n + 1..n + 1 + seq.len()].copy_from_slice(seq);
+    &out[..n + 1 + seq.len()]
+}
+
 fn write_stream<W: Pieces>(
     o: &mut W,
     st: &Stream<'_>,
@@ -936,12 +948,14 @@ fn write_stream<W: Pieces>(
     o.write_all(b"{\"entries\":[")?;
     let mut first = true;
     st.for_each_entry(s, |entry| {
-        if !std::mem::take(&mut first) {
-            o.write_all(b",")?;
-        }
-        o.write_all(b"[")?;
-        write_id(o, entry.id)?;
-        o.write_all(b",[")?;
+        // `,["ms-seq",[` in one piece.
+        let before: &[u8] = if std::mem::take(&mut first) {
+            b"["
+        } else {
+            b",["
+        };
+        let mut text = [0u8; 41];
+        o.quoted_between(before, id_text(entry.id, &mut text), b",[")?;
         for (i, pair) in entry.fields().enumerate() {
             let (f, v) = pair?;
             let before: &[u8] = if i > 0 { b",[" } else { b"[" };
