@@ -321,7 +321,8 @@ fn aof_outcome(
             let what = f.problem.as_ref().map_or(String::new(), |p| {
                 format!("offset {}: {}", p.offset, p.message)
             });
-            if f.part.path.as_os_str() == name {
+            // A single file is named once (a path, or `<stdin>` for `-`).
+            if f.part.path.as_os_str() == name || &*f.part.name == name {
                 eprintln!("rdbscope: {name}: {what}");
             } else {
                 eprintln!("rdbscope: {name}: {}: {what}", f.part.name);

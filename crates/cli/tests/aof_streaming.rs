@@ -341,3 +341,28 @@ fn a_big_mapped_aof_file_stays_small() {
         eprintln!("{args:?} of a {total}-byte AOF file: peak RSS {peak_kb} KiB");
     }
 }
+
+/// A broken AOF on standard input is named once on stderr, as a file is.
+#[test]
+fn a_broken_stdin_aof_is_named_once() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(["check", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rdbscope");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"*2\r\n$3\r\nGET\r\n$1\r\nx")
+        .expect("write");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("rdbscope: <stdin>: offset 18: expected '\\r\\n' after the 1-byte argument 2"),
+        "{err}"
+    );
+    assert!(!err.contains("<stdin>: <stdin>"), "{err}");
+}
