@@ -215,6 +215,18 @@ fn unreadable_json(name: &str, format: InfoFormat, kind: &str, why: &str) -> Vec
     o
 }
 
+/// The AOF checker's options: the threads cut the command files; an RDB
+/// base or preamble is checked on one.
+fn aof_options(opts: &Options) -> rdbscope_aof::Options {
+    rdbscope_aof::Options {
+        rdb: Options {
+            threads: 1,
+            ..*opts
+        },
+        threads: opts.threads,
+    }
+}
+
 /// An AOF: every file of it, with `redis-check-aof`'s verdicts.
 fn check_aof(
     aof: &Aof,
@@ -223,13 +235,7 @@ fn check_aof(
     format: InfoFormat,
     direct: Option<&mut Output>,
 ) -> (Vec<u8>, Outcome) {
-    let aof_opts = rdbscope_aof::Options {
-        rdb: Options {
-            threads: 1,
-            ..*opts
-        },
-        threads: opts.threads,
-    };
+    let aof_opts = aof_options(opts);
     let mut text = Vec::new();
     let mut failed = None;
     let report = {
@@ -268,13 +274,7 @@ fn check_aof_stream(
     opts: &Options,
     format: InfoFormat,
 ) -> (Vec<u8>, Outcome) {
-    let aof_opts = rdbscope_aof::Options {
-        rdb: Options {
-            threads: 1,
-            ..*opts
-        },
-        threads: opts.threads,
-    };
+    let aof_opts = aof_options(opts);
     let mut files = Vec::new();
     let checked =
         rdbscope_aof::check::check_stream(&mut s.stream, &s.part, name, &aof_opts, &mut |f| {

@@ -28,19 +28,31 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
         return outcome;
     }
     if a.format == DumpFormat::Json {
-        // One JSON array: the JSON Lines, each line an element.
-        let mut array = JsonArray::new(&mut *out);
-        let jsonl = DumpArgs {
-            format: DumpFormat::Jsonl,
-            ..a.clone()
-        };
-        let outcome = run_parts(aof, &jsonl, filter, name, &mut array);
-        return match array.finish() {
-            Ok(()) => outcome,
-            Err(e) => outcome.max(write_error(name, e)),
-        };
+        return as_json_array(a, name, out, |jsonl, array| {
+            run_parts(aof, jsonl, filter, name, array)
+        });
     }
     run_parts(aof, a, filter, name, out)
+}
+
+/// `--format json`: one JSON array whose elements are the JSON Lines that
+/// `dump` (given `--format jsonl` args) writes into it.
+fn as_json_array(
+    a: &DumpArgs,
+    name: &str,
+    out: &mut Output,
+    dump: impl FnOnce(&DumpArgs, &mut JsonArray<&mut Output>) -> Outcome,
+) -> Outcome {
+    let mut array = JsonArray::new(&mut *out);
+    let jsonl = DumpArgs {
+        format: DumpFormat::Jsonl,
+        ..a.clone()
+    };
+    let outcome = dump(&jsonl, &mut array);
+    match array.finish() {
+        Ok(()) => outcome,
+        Err(e) => outcome.max(write_error(name, e)),
+    }
 }
 
 /// [`run`] for a single-file AOF of commands arriving as a stream, read
@@ -57,16 +69,9 @@ pub fn run_stream(
         return outcome;
     }
     if a.format == DumpFormat::Json {
-        let mut array = JsonArray::new(&mut *out);
-        let jsonl = DumpArgs {
-            format: DumpFormat::Jsonl,
-            ..a.clone()
-        };
-        let outcome = dump_stream(s, &jsonl, filter, &mut array);
-        return match array.finish() {
-            Ok(()) => outcome,
-            Err(e) => outcome.max(write_error(name, e)),
-        };
+        return as_json_array(a, name, out, |jsonl, array| {
+            dump_stream(s, jsonl, filter, array)
+        });
     }
     dump_stream(s, a, filter, out)
 }

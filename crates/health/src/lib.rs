@@ -293,14 +293,7 @@ fn deep_rdb(path: &Path, o: &Options) -> Option<String> {
 /// Reads the AOF at `path` (a file, a manifest or an `appendonlydir`): its
 /// files, their commands and the RDB base's summary.
 pub fn aof_health(path: &Path, o: &Options) -> AofHealth {
-    let mut h = AofHealth {
-        path: path.to_path_buf(),
-        manifest: None,
-        files: Vec::new(),
-        base: None,
-        error: None,
-        deep: None,
-    };
+    let mut h = AofHealth::new(path);
     let aof = match rdbscope_aof::open(path) {
         Ok(Opened::Aof(aof)) => aof,
         Ok(Opened::Rdb(_)) => {
@@ -319,14 +312,7 @@ pub fn aof_health(path: &Path, o: &Options) -> AofHealth {
 /// read from standard input or decompressed cannot be opened again. A
 /// single file's size is that of its content.
 pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
-    let mut h = AofHealth {
-        path: path.to_path_buf(),
-        manifest: None,
-        files: Vec::new(),
-        base: None,
-        error: None,
-        deep: None,
-    };
+    let mut h = AofHealth::new(path);
     match aof {
         Aof::BadManifest {
             manifest_path,
@@ -472,12 +458,8 @@ pub fn aof_stream_health(
         f.commands = Some(c);
     }
     Ok(AofHealth {
-        path: path.to_path_buf(),
-        manifest: None,
         files: vec![f],
-        base: None,
-        error: None,
-        deep: None,
+        ..AofHealth::new(path)
     })
 }
 
@@ -545,6 +527,18 @@ impl RdbHealth {
 }
 
 impl AofHealth {
+    /// Nothing read yet of the AOF at `path`.
+    fn new(path: &Path) -> AofHealth {
+        AofHealth {
+            path: path.to_path_buf(),
+            manifest: None,
+            files: Vec::new(),
+            base: None,
+            error: None,
+            deep: None,
+        }
+    }
+
     /// The base file's size (for a single file: its RDB preamble's, when
     /// it has one). The server's `aof_base_size` is this right after a
     /// rewrite or a restart.
