@@ -10,7 +10,7 @@
 //! `RDBSCOPE_STREAM_TEST_MB` changes the size (1024 MiB by default; a few
 //! seconds per command for the debug binary).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 const PEAK_LIMIT_KB: i64 = 64 * 1024;
@@ -66,7 +66,6 @@ fn run_streamed(args: &[&str], gzip: bool) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn rdbscope");
-    let pid = child.id() as libc::pid_t;
     let stdin = child.stdin.take().expect("stdin");
     let writer = std::thread::spawn(move || {
         let mut sink: Box<dyn Write> = if gzip {
@@ -103,44 +102,15 @@ fn run_streamed(args: &[&str], gzip: bool) -> Run {
         drop(sink);
         sent
     });
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let (mut tail, mut buf) = (Vec::new(), vec![0u8; 1 << 16]);
-        while let Ok(n @ 1..) = out.read(&mut buf) {
-            tail.extend_from_slice(&buf[..n]);
-            if tail.len() > 1 << 17 {
-                tail.drain(..tail.len() - (1 << 16));
-            }
-        }
-        String::from_utf8_lossy(&tail).into_owned()
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+    let outputs = rdbscope_testkit::child::drain(&mut child);
     let cut_at = writer.join().expect("writer");
-    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
-    // `Child` is not waited on afterwards.
-    let (status, usage) = unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let r = libc::wait4(pid, &mut status, 0, &mut usage);
-        assert_eq!(r, pid, "wait4");
-        (status, usage)
-    };
-    std::mem::forget(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
+    let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
+    let (out, err) = outputs.join();
     Run {
-        out: out_reader.join().expect("stdout reader"),
-        err: err_reader.join().expect("stderr reader"),
+        out,
+        err,
         code,
-        peak_kb: usage.ru_maxrss,
+        peak_kb,
         cut_at,
     }
 }
@@ -274,32 +244,9 @@ fn run_file(args: &[&str], path: &std::path::Path) -> (i32, String, i64) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn rdbscope");
-    let pid = child.id() as libc::pid_t;
-    let mut err = child.stderr.take().expect("stderr");
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    // SAFETY: as in `run_streamed`.
-    let (status, usage) = unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let r = libc::wait4(pid, &mut status, 0, &mut usage);
-        assert_eq!(r, pid, "wait4");
-        (status, usage)
-    };
-    std::mem::forget(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (
-        code,
-        err_reader.join().expect("stderr reader"),
-        usage.ru_maxrss,
-    )
+    let outputs = rdbscope_testkit::child::drain(&mut child);
+    let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
+    (code, outputs.join().1, peak_kb)
 }
 
 /// A big single-file AOF given by name is mapped, and every command

@@ -392,7 +392,6 @@ fn run_streamed_gzip(args: &[&str]) -> (String, String, i32, i64) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn rdbscope");
-    let pid = child.id() as libc::pid_t;
     let stdin = child.stdin.take().expect("stdin");
     let writer = std::thread::spawn(move || {
         let mut gz = flate2::write::GzEncoder::new(stdin, flate2::Compression::fast());
@@ -414,45 +413,11 @@ fn run_streamed_gzip(args: &[&str]) -> (String, String, i32, i64) {
         let _ = gz.write_all(b"\x00\x10key:0000");
         let _ = gz.finish();
     });
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let (mut tail, mut buf) = (Vec::new(), vec![0u8; 1 << 16]);
-        while let Ok(n @ 1..) = out.read(&mut buf) {
-            tail.extend_from_slice(&buf[..n]);
-            if tail.len() > 1 << 17 {
-                tail.drain(..tail.len() - (1 << 16));
-            }
-        }
-        String::from_utf8_lossy(&tail).into_owned()
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+    let outputs = rdbscope_testkit::child::drain(&mut child);
     writer.join().expect("writer");
-    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
-    // `Child` is not waited on afterwards.
-    let (status, usage) = unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let r = libc::wait4(pid, &mut status, 0, &mut usage);
-        assert_eq!(r, pid, "wait4");
-        (status, usage)
-    };
-    std::mem::forget(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (
-        out_reader.join().expect("stdout reader"),
-        err_reader.join().expect("stderr reader"),
-        code,
-        usage.ru_maxrss,
-    )
+    let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
+    let (out, err) = outputs.join();
+    (out, err, code, peak_kb)
 }
 
 #[test]

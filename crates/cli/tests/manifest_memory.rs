@@ -19,17 +19,7 @@ fn peak(cwd: &std::path::Path, args: &[&str]) -> (i32, i64) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
-    // `Child` is not waited on afterwards.
-    let (status, usage) = unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid);
-        (status, usage)
-    };
-    std::mem::forget(child);
-    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+    rdbscope_testkit::child::wait_peak(child)
 }
 
 #[test]

@@ -42,7 +42,6 @@ fn run_streamed(args: &[&str]) -> (String, String, i32, i64, u64) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn rdbscope");
-    let pid = child.id() as libc::pid_t;
     let mut stdin = child.stdin.take().expect("stdin");
     let total = stream_mb() << 20;
     let writer = std::thread::spawn(move || {
@@ -64,54 +63,11 @@ fn run_streamed(args: &[&str]) -> (String, String, i32, i64, u64) {
         let _ = stdin.write_all(b"\x00\x10key:0000");
         sent + 9
     });
-    // Drain the outputs while the child runs (a full pipe would block it).
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let mut buf = vec![0u8; 1 << 16];
-        // Keep only the last 64 KiB of stdout (dump writes gigabytes).
-        loop {
-            match std::io::Read::read(&mut out, &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    s.extend_from_slice(&buf[..n]);
-                    if s.len() > 1 << 17 {
-                        s.drain(..s.len() - (1 << 16));
-                    }
-                }
-            }
-        }
-        String::from_utf8_lossy(&s).into_owned()
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut s);
-        s
-    });
+    let outputs = rdbscope_testkit::child::drain(&mut child);
     let sent = writer.join().expect("writer");
-    // SAFETY: plain wait4 on our own child, with valid out-pointers; the
-    // `Child` is not waited on afterwards.
-    let (status, usage) = unsafe {
-        let mut status = 0;
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let r = libc::wait4(pid, &mut status, 0, &mut usage);
-        assert_eq!(r, pid, "wait4");
-        (status, usage)
-    };
-    std::mem::forget(child);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (
-        out_reader.join().expect("stdout reader"),
-        err_reader.join().expect("stderr reader"),
-        code,
-        usage.ru_maxrss,
-        sent,
-    )
+    let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
+    let (out, err) = outputs.join();
+    (out, err, code, peak_kb, sent)
 }
 
 #[test]

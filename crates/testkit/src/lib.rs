@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod child;
 pub mod client;
 pub mod oracle;
 pub mod redis;
