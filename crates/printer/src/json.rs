@@ -21,8 +21,8 @@ use rdbscope_json::write::{
 use rdbscope_rdb::owned::OwnedStream;
 use rdbscope_rdb::stream::{Stream, StreamId, ENTRIES_READ_UNKNOWN};
 use rdbscope_rdb::{
-    Encoding, FieldWalk, Header, KeyRecord, MemberWalk, OwnedKey, OwnedRecord, OwnedValue,
-    RdbString, Record, ScoredWalk, Scratch, Stage, Typed,
+    FieldWalk, Header, KeyRecord, MemberWalk, OwnedKey, OwnedRecord, OwnedValue, RdbString, Record,
+    ScoredWalk, Scratch, Stage, Typed,
 };
 use std::io::Write;
 
@@ -136,39 +136,6 @@ pub struct JsonPrinter<W: Write> {
     written: u64,
     /// Whether key records carry their value (else a size: `--keys-only`).
     values: bool,
-    /// `,"type":"…","encoding":"…","expire_at_ms":` of the usual
-    /// encodings, each built once (see [`piece_slot`]): a key record's
-    /// fixed middle goes out in one write.
-    pieces: [Option<Box<[u8]>>; PIECE_SLOTS],
-}
-
-/// How many type/encoding pieces [`JsonPrinter`] keeps.
-const PIECE_SLOTS: usize = 12;
-
-/// The cache slot of a key's type/encoding piece, for the encodings
-/// servers write today (others are written piece by piece).
-fn piece_slot(enc: Encoding, int_string: bool) -> Option<usize> {
-    Some(match enc {
-        Encoding::String if int_string => 0,
-        Encoding::String => 1,
-        Encoding::ListQuicklist2 => 2,
-        Encoding::ListQuicklist => 3,
-        Encoding::Set => 4,
-        Encoding::SetIntset => 5,
-        Encoding::SetListpack => 6,
-        Encoding::ZSet2 => 7,
-        Encoding::ZSetListpack => 8,
-        Encoding::Hash => 9,
-        Encoding::HashListpack => 10,
-        _ => return None,
-    })
-}
-
-/// `,"type":"T","encoding":"E","expire_at_ms":`.
-fn type_piece(key_type: &str, encoding: &str) -> Box<[u8]> {
-    format!(",\"type\":\"{key_type}\",\"encoding\":\"{encoding}\",\"expire_at_ms\":")
-        .into_bytes()
-        .into_boxed_slice()
 }
 
 impl<W: Write> JsonPrinter<W> {
@@ -204,7 +171,6 @@ impl<W: Write> JsonPrinter<W> {
             val_buf: Vec::new(),
             written: 0,
             values: true,
-            pieces: Default::default(),
         }
     }
 
@@ -383,33 +349,19 @@ impl<W: Write> JsonPrinter<W> {
             | Typed::Stream(_)
             | Typed::Module(_) => (v.encoding().name(), None),
         };
-        // The record's head, `{"db":N,"key":K,"type":…,"expire_at_ms":`,
-        // in few writes: the type and encoding from a piece built once.
-        let slot = piece_slot(v.encoding(), encoding == "int");
-        let piece: &[u8] = match slot {
-            Some(i) => {
-                self.pieces[i].get_or_insert_with(|| type_piece(v.key_type().as_str(), encoding))
-            }
-            None => &[],
-        };
+        // The record's head, `{"db":N,"key":K,"type":"T","encoding":"E",
+        // "expire_at_ms":`, in three writes.
         let limit = self.scratch.limit();
-        if k.db == 0 {
-            write_rdb_string_between(
-                o,
-                b"{\"db\":0,\"key\":",
-                &k.key,
-                &mut self.key_buf,
-                limit,
-                piece,
-            )?;
+        let before: &[u8] = if k.db == 0 {
+            b"{\"db\":0,\"key\":"
         } else {
             o.write_all(b"{\"db\":")?;
             write_u64(o, k.db)?;
-            write_rdb_string_between(o, b",\"key\":", &k.key, &mut self.key_buf, limit, piece)?;
-        }
-        if slot.is_none() {
-            o.write_all(&type_piece(v.key_type().as_str(), encoding))?;
-        }
+            b",\"key\":"
+        };
+        write_rdb_string_between(o, before, &k.key, &mut self.key_buf, limit, b",\"type\":")?;
+        o.quoted_between(b"", v.key_type().as_str().as_bytes(), b",\"encoding\":")?;
+        o.quoted_between(b"", encoding.as_bytes(), b",\"expire_at_ms\":")?;
         let simple_tail = k.idle_s.is_none() && k.freq.is_none() && k.key_meta.is_none();
         match k.expire_at_ms {
             Some(ms) => write_i64(o, ms)?,
