@@ -14,11 +14,24 @@ pub use crate::score::write_stored_score;
 
 /// A stream ID as `"ms-seq"`.
 pub fn write_id<W: Write>(o: &mut W, id: StreamId) -> std::io::Result<()> {
-    o.write_all(b"\"")?;
-    write_u64(o, id.ms)?;
-    o.write_all(b"-")?;
-    write_u64(o, id.seq)?;
-    o.write_all(b"\"")
+    let mut text = [0u8; 43];
+    text[0] = b'"';
+    let n = id_text(id, (&mut text[1..42]).try_into().expect("41 bytes")).len();
+    text[n + 1] = b'"';
+    o.write_all(&text[..n + 2])
+}
+
+/// A stream ID's text, `ms-seq`, written into `out` (the longest is 41
+/// bytes).
+pub fn id_text(id: StreamId, out: &mut [u8; 41]) -> &[u8] {
+    let mut digits = [0u8; 20];
+    let ms = rdbscope_rdb::rdb_string::uint_text(id.ms, &mut digits);
+    let n = ms.len();
+    out[..n].copy_from_slice(ms);
+    out[n] = b'-';
+    let seq = rdbscope_rdb::rdb_string::uint_text(id.seq, &mut digits);
+    out[n + 1..n + 1 + seq.len()].copy_from_slice(seq);
+    &out[..n + 1 + seq.len()]
 }
 
 /// A stream ID, or `null`.
@@ -435,6 +448,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn stream_ids() {
+        let id = |ms, seq| s(|o| write_id(o, StreamId { ms, seq }));
+        assert_eq!(id(0, 0), "\"0-0\"");
+        assert_eq!(id(1_700_000_000_123, 7), "\"1700000000123-7\"");
+        assert_eq!(
+            id(u64::MAX, u64::MAX),
+            format!("\"{}-{}\"", u64::MAX, u64::MAX)
+        );
     }
 
     #[test]

@@ -878,18 +878,6 @@ fn write_hash<W: Pieces, V: FieldWalk>(
     Ok(())
 }
 
-/// `ms-seq`, written into `out`.
-fn id_text(id: StreamId, out: &mut [u8; 41]) -> &[u8] {
-    let mut digits = [0u8; 20];
-    let ms = rdbscope_rdb::rdb_string::uint_text(id.ms, &mut digits);
-    let n = ms.len();
-    out[..n].copy_from_slice(ms);
-    out[n] = b'-';
-    let seq = rdbscope_rdb::rdb_string::uint_text(id.seq, &mut digits);
-    out[n + 1..n + 1 + seq.len()].copy_from_slice(seq);
-    &out[..n + 1 + seq.len()]
-}
-
 fn write_stream<W: Pieces>(
     o: &mut W,
     st: &Stream<'_>,
@@ -907,7 +895,11 @@ fn write_stream<W: Pieces>(
             b",["
         };
         let mut text = [0u8; 41];
-        o.quoted_between(before, id_text(entry.id, &mut text), b",[")?;
+        o.quoted_between(
+            before,
+            rdbscope_json::write::id_text(entry.id, &mut text),
+            b",[",
+        )?;
         for (i, pair) in entry.fields().enumerate() {
             let (f, v) = pair?;
             let before: &[u8] = if i > 0 { b",[" } else { b"[" };
