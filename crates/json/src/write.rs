@@ -67,19 +67,11 @@ pub fn write_score<W: Write>(o: &mut W, score: f64) -> std::io::Result<()> {
 
 /// A writer that takes a short JSON piece (brackets, a quoted string,
 /// commas) in one write. A dump writes tens of millions of elements, and
-/// each separate write is a bounds check and a flush check of its own;
-/// the default does the plain writes one after another.
+/// each separate write is a bounds check and a flush check of its own.
 pub trait Pieces: Write {
     /// Writes `before`, `b` between double quotes, then `after`; `b` needs
     /// no escaping (checked by the caller).
-    #[inline]
-    fn quoted_between(&mut self, before: &[u8], b: &[u8], after: &[u8]) -> std::io::Result<()> {
-        self.write_all(before)?;
-        self.write_all(b"\"")?;
-        self.write_all(b)?;
-        self.write_all(b"\"")?;
-        self.write_all(after)
-    }
+    fn quoted_between(&mut self, before: &[u8], b: &[u8], after: &[u8]) -> std::io::Result<()>;
 }
 
 impl Pieces for crate::out::OutBuf {
@@ -89,8 +81,6 @@ impl Pieces for crate::out::OutBuf {
         Ok(())
     }
 }
-
-impl Pieces for Vec<u8> {}
 
 /// `before`, the element as a binary-safe JSON string, `after`: in one
 /// piece for the usual element (plain ASCII, or an integer).
