@@ -421,21 +421,63 @@ pub fn check_stream(
     Ok(report)
 }
 
-fn check_stream_file(stream: &mut Stream, part: &Part, _opts: &Options) -> io::Result<FileReport> {
+fn check_stream_file(stream: &mut Stream, part: &Part, opts: &Options) -> io::Result<FileReport> {
     if stream.peek(1)?.is_empty() {
         return Ok(empty_file(part));
     }
     let mut r = FileReport::new(part);
     r.format = Format::Resp;
-    let start = 0;
+    let (mut start, mut head) = (0, Vec::new());
+    if starts_with_rdb_magic(stream.peek(6)?) {
+        // The preamble is walked by the engine, which stops at its
+        // checksum and hands back the commands' first bytes.
+        r.format = Format::Rdb;
+        let rdb_opts = rdbscope_check::Options {
+            threads: opts.threads.max(1),
+            ..opts.rdb
+        };
+        let (mut rdb, rest) = rdbscope_check::check_preamble_stream(
+            Box::new(&mut *stream),
+            &part.name,
+            &rdb_opts,
+            &mut |_| {},
+        );
+        if let Some(p) = rdb
+            .first_problem
+            .as_ref()
+            .filter(|p| p.rule == rdbscope_rdb::Rule::InputRead)
+        {
+            // The stream itself broke (a corrupt compressed input).
+            return Err(io::Error::other(p.message().to_string()));
+        }
+        match (&rdb.first_problem, rdb.end_offset) {
+            (None, Some(end)) => {
+                start = end;
+                head = rest;
+            }
+            (first, _) => {
+                // What the walk read, then the rest of the stream counted.
+                r.size = rdb.size + io::copy(stream, &mut io::sink())?;
+                rdb.size = r.size;
+                rdb_failed(&mut r, first.as_ref());
+                r.rdb = Some(rdb);
+                return Ok(r);
+            }
+        }
+        r.rdb = Some(rdb);
+    }
     r.resp_start = start;
-    let mut reader = StreamReader::new(Box::new(&mut *stream), start, Vec::new(), WINDOW);
+    let mut reader = StreamReader::new(Box::new(&mut *stream), start, head, WINDOW);
     let mut seg = Segment::new(start as usize, 0);
     seg.walk_records(&mut reader, u64::MAX, &mut |_| {});
     if let Some(e) = seg.read_error.take() {
         return Err(io::Error::other(e.message().to_string()));
     }
     r.size = reader.read_to_end()?;
+    if let Some(rdb) = &mut r.rdb {
+        // A file's RDB report gives the whole file's size.
+        rdb.size = r.size;
+    }
     resp_done(seg, &mut r);
     Ok(r)
 }
@@ -535,30 +577,7 @@ fn check_bytes(
         match (&rdb.first_problem, rdb.end_offset) {
             (None, Some(end)) => start = end as usize,
             (first, _) => {
-                let (offset, message) = match first {
-                    // The RDB checker's line: offset, stage, key, type, message.
-                    Some(p) => (p.offset, p.to_string()),
-                    None => (
-                        r.size,
-                        "the RDB part ends before its EOF record".to_string(),
-                    ),
-                };
-                r.fail(
-                    Verdict::FormatError,
-                    Problem {
-                        offset,
-                        kind: "rdb",
-                        rule: Rule::RdbPart,
-                        message: format!(
-                            "the RDB {} is not sane: {message}",
-                            if part.file_type == Some(FileType::Base) {
-                                "base"
-                            } else {
-                                "preamble"
-                            }
-                        ),
-                    },
-                );
+                rdb_failed(&mut r, first.as_ref());
                 r.rdb = Some(rdb);
                 return r;
             }
@@ -570,6 +589,33 @@ fn check_bytes(
     r.resp_start = start as u64;
     check_resp(bytes, start, &mut r, threads, release, reopen);
     r
+}
+
+/// The file fails because its RDB part does (`first` is the RDB check's
+/// first problem; none when the part ends before its EOF record).
+fn rdb_failed(r: &mut FileReport, first: Option<&rdbscope_check::Problem>) {
+    let (offset, message) = match first {
+        // The RDB checker's line: offset, stage, key, type, message.
+        Some(p) => (p.offset, p.to_string()),
+        None => (
+            r.size,
+            "the RDB part ends before its EOF record".to_string(),
+        ),
+    };
+    let what = if r.part.file_type == Some(FileType::Base) {
+        "base"
+    } else {
+        "preamble"
+    };
+    r.fail(
+        Verdict::FormatError,
+        Problem {
+            offset,
+            kind: "rdb",
+            rule: Rule::RdbPart,
+            message: format!("the RDB {what} is not sane: {message}"),
+        },
+    );
 }
 
 /// Checks the RDB at the start of `bytes` with every rule of

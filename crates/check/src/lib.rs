@@ -100,6 +100,30 @@ pub fn check_source(
     opts: &Options,
     on_progress: &mut dyn FnMut(u64),
 ) -> Report {
+    check_walk(source, name, opts, on_progress, false).0
+}
+
+/// Checks the RDB preamble of an AOF that arrives as a stream, as
+/// [`check_source`] checks a stream, but ends at the checksum: the bytes
+/// after it are the AOF's commands, not trailing data. Returns the report
+/// and the bytes after the checksum read from `reader` already (the
+/// commands go on in `reader` after them).
+pub fn check_preamble_stream(
+    reader: Box<dyn std::io::Read + Send + '_>,
+    name: &str,
+    opts: &Options,
+    on_progress: &mut dyn FnMut(u64),
+) -> (Report, Vec<u8>) {
+    check_walk(Source::Stream(reader), name, opts, on_progress, true)
+}
+
+fn check_walk(
+    source: Source<'_>,
+    name: &str,
+    opts: &Options,
+    on_progress: &mut dyn FnMut(u64),
+    stop_at_eof: bool,
+) -> (Report, Vec<u8>) {
     let mapped = match &source {
         Source::Mapped { bytes, release } => Some((*bytes, *release)),
         Source::Stream(_) => None,
@@ -109,6 +133,7 @@ pub fn check_source(
         threads: opts.threads.max(1),
         chunk_size: opts.chunk_size,
         verify_checksum: !opts.ignore_checksum,
+        stop_at_eof,
         ..rdbscope_engine::Options::default()
     };
     let mut collector = Merge {
@@ -154,20 +179,20 @@ pub fn check_source(
     if let Some(eof) = walked.eof {
         report.checksum = Some(eof.checksum);
         report.end_offset = Some(walked.end);
-        if is_diskless_eof_mark(&walked.trailing_head, eof.trailing) {
+        // Not counted: an AOF preamble's commands follow (stop_at_eof).
+        let trailing = eof.trailing.unwrap_or(0);
+        if is_diskless_eof_mark(&walked.trailing_head, trailing) {
             // A file captured from a diskless replication stream
             // (`$EOF:<mark>` ... RDB ... `<mark>`): the mark is not data.
             report.notes.push(format!(
-                "the {} bytes after the checksum are a diskless-replication EOF mark",
-                eof.trailing
+                "the {trailing} bytes after the checksum are a diskless-replication EOF mark"
             ));
-        } else if eof.trailing > 0 {
+        } else if trailing > 0 {
             let e = Error::invalid(
                 Rule::TrailingData,
                 walked.end as usize,
                 format!(
-                    "{} bytes of trailing data after the checksum (expected the end of the file)",
-                    eof.trailing
+                    "{trailing} bytes of trailing data after the checksum (expected the end of the file)"
                 ),
             );
             report.fail(Problem::new(e.with_stage(Stage::Trailer), "trailing-data"));
@@ -188,7 +213,7 @@ pub fn check_source(
             None => report_wide_duplicates(wide_prints, &mut report),
         }
     }
-    report
+    (report, walked.rest)
 }
 
 /// Notes why duplicate keys could not be looked for, or the suspects.

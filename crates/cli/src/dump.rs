@@ -111,11 +111,20 @@ pub fn run(a: &DumpArgs) -> Outcome {
     let filter = options::settle_file_time(filter, input.head());
     let mut progress = Progress::for_input(&name, input.size(), input.progress());
     // The printer buffers and writes whole blocks itself.
-    let result = input
-        .with_source(|s| dump_source(s, a, a.format, &filter, &mut |o| progress.at(o), &mut out));
+    let result = input.with_source(|s| {
+        dump_source(
+            s,
+            a,
+            a.format,
+            &filter,
+            &mut |o| progress.at(o),
+            &mut out,
+            false,
+        )
+    });
     drop(progress);
     let outcome = match result {
-        Ok(()) => Outcome::Ok,
+        Ok(_) => Outcome::Ok,
         Err(e) => print_error(&name, &e),
     };
     options::finish_output(out, outcome, false)
@@ -136,7 +145,24 @@ pub(crate) fn dump<W: Write + Send>(
         bytes: input.bytes(),
         release: Some(&release),
     };
-    dump_source(source, a, format, &filter, &mut |_| {}, out)
+    dump_source(source, a, format, &filter, &mut |_| {}, out, false).map(drop)
+}
+
+/// Dumps the RDB preamble of an AOF arriving as `stream`, up to its
+/// checksum; the EOF record's `trailing_bytes` is `null` (the commands
+/// that follow are not counted first). Returns the offset past the
+/// checksum and the bytes after it read from the stream already.
+pub(crate) fn dump_preamble<W: Write>(
+    stream: &mut rdbscope_input::Stream,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    out: W,
+) -> Result<(u64, Vec<u8>), PrintError> {
+    let head = stream.peek(64 << 10).map_err(PrintError::Io)?;
+    let filter = options::settle_file_time(filter.clone(), head);
+    let source = Source::Stream(Box::new(stream));
+    let stats = dump_source(source, a, a.format, &filter, &mut |_| {}, out, true)?;
+    Ok((stats.end, stats.rest))
 }
 
 fn dump_source<W: Write>(
@@ -146,7 +172,8 @@ fn dump_source<W: Write>(
     filter: &KeyFilter,
     on_progress: &mut dyn FnMut(u64),
     out: W,
-) -> Result<(), PrintError> {
+    stop_at_eof: bool,
+) -> Result<rdbscope_printer::dump::Stats, PrintError> {
     let threads = crate::options::threads(a.jobs);
     let opts = Options {
         format: match format {
@@ -161,6 +188,7 @@ fn dump_source<W: Write>(
         engine: rdbscope_engine::Options {
             threads,
             verify_checksum: !a.common.ignore_checksum,
+            stop_at_eof,
             ..rdbscope_engine::Options::default()
         },
         restore: restore(a).map_err(|e| {
@@ -176,7 +204,7 @@ fn dump_source<W: Write>(
         out,
     )?;
     note_skipped(stats.skipped_empty);
-    Ok(())
+    Ok(stats)
 }
 
 /// How RESTORE commands are made: re-encoded for `--rdb-version` /

@@ -126,13 +126,26 @@ fn dump_stream<W: Write>(
         Ok(b) => b.is_empty(),
         Err(e) => return crate::source::OpenError::Content(e).report(file),
     };
+    let rdb = match s.stream.peek(6) {
+        Ok(b) => starts_with_rdb_magic(b),
+        Err(e) => return crate::source::OpenError::Content(e).report(file),
+    };
     if records_too && opts.format == Format::JsonLines {
         let size = if empty { Some(0) } else { None };
-        if let Err(e) = file_record(out, part, size, false) {
+        if let Err(e) = file_record(out, part, size, rdb) {
             return write_error(file, e);
         }
     }
-    let mut reader = StreamReader::new(Box::new(&mut s.stream), 0, Vec::new(), WINDOW);
+    let (mut start, mut head) = (0, Vec::new());
+    if rdb {
+        // The preamble as `dump` prints an RDB, up to its checksum; the
+        // commands start right after it.
+        match crate::dump::dump_preamble(&mut s.stream, a, filter, &mut *out) {
+            Ok((end, rest)) => (start, head) = (end, rest),
+            Err(e) => return print_error(file, &e),
+        }
+    }
+    let mut reader = StreamReader::new(Box::new(&mut s.stream), start, head, WINDOW);
     let printed = print_stream_commands(&mut reader, &part.name, &opts, out);
     commands_printed(printed, part, file, out).map_or_else(|o| o, |_| Outcome::Ok)
 }

@@ -45,7 +45,12 @@ pub fn run(a: &InfoArgs) -> Outcome {
             let h = match stream {
                 // A stream is read once, here, in bounded memory.
                 Some(mut s) => {
-                    match rdbscope_health::aof_stream_health(&a.input, &mut s.stream, &s.part) {
+                    match rdbscope_health::aof_stream_health(
+                        &a.input,
+                        &mut s.stream,
+                        &s.part,
+                        &health_options(a),
+                    ) {
                         Ok(h) => h,
                         Err(e) => {
                             let outcome = OpenError::Content(e).report(&name);

@@ -140,7 +140,7 @@ fn open_with(path: &Path, stream_aof: bool) -> Result<Streamed, OpenError> {
         }));
     }
     let streamed = matches!(input.source(), rdbscope_input::Source::Stream(_));
-    if stream_aof && streamed && content == Content::Resp {
+    if stream_aof && streamed && matches!(content, Content::Resp | Content::RdbPreamble) {
         let rdbscope_input::Source::Stream(stream) = input.into_source() else {
             unreachable!("matched as a stream just above")
         };

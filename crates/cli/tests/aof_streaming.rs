@@ -7,6 +7,11 @@
 //! 64 MB: reading the stream whole first, as rdbscope once did, costs more
 //! than the stream's size.
 //!
+//! An AOF with an RDB preamble is streamed too: the engine walks the
+//! preamble from the window and stops at its checksum, and the commands are
+//! read from the bytes it leaves (half a GiB of keys, then half of
+//! commands).
+//!
 //! `RDBSCOPE_STREAM_TEST_MB` changes the size (1024 MiB by default; a few
 //! seconds per command for the debug binary).
 
@@ -45,18 +50,45 @@ fn commands(i: u64, out: &mut Vec<u8>) {
 const CUT: &[u8] = b"*3\r\n$3\r\nSET\r\n$16\r\nkey:0000";
 
 /// What a run gave: stdout's tail, stderr, exit code, peak RSS in KiB,
-/// and the offset of the cut command.
+/// the offset of the cut command, and where the commands start (after a
+/// preamble's checksum; 0 without one).
 struct Run {
     out: String,
     err: String,
     code: i32,
     peak_kb: i64,
     cut_at: u64,
+    resp_start: u64,
+}
+
+/// Keys of the preamble: string records of 16-byte keys and 1000-byte
+/// values, `aof-preamble` set, a real CRC-64.
+fn write_preamble(sink: &mut dyn Write, bytes: u64) -> std::io::Result<(u64, u64)> {
+    use rdbscope_rdb::write::{rdb_string, records::Writer};
+    let fail = |e: rdbscope_rdb::write::Error| std::io::Error::other(e.to_string());
+    let mut w = Writer::redis(std::io::BufWriter::new(sink), 9).map_err(fail)?;
+    w.aux(b"redis-ver", b"6.2.14").map_err(fail)?;
+    w.aux(b"aof-preamble", b"1").map_err(fail)?;
+    w.select_db(0).map_err(fail)?;
+    let (mut keys, mut value) = (0u64, Vec::new());
+    while w.position() < bytes {
+        value.clear();
+        let fill = b'a' + (keys % 26) as u8;
+        rdb_string::string(&mut value, &[fill; 1000]);
+        w.key(0, format!("pre:{keys:012}").as_bytes(), &value)
+            .map_err(fail)?;
+        keys += 1;
+    }
+    // EOF and checksum: 9 bytes after the position.
+    let end = w.position() + 9;
+    w.finish().map_err(fail)?.flush()?;
+    Ok((end, keys))
 }
 
 /// Runs `rdbscope <args> -` with the generated commands (then the cut one)
-/// written into its stdin by a thread, gzip'd when asked.
-fn run_streamed(args: &[&str], gzip: bool) -> Run {
+/// written into its stdin by a thread, gzip'd when asked; after an RDB
+/// preamble of half the size when asked.
+fn run_streamed(args: &[&str], gzip: bool, preamble: bool) -> Run {
     let total = stream_mb() << 20;
     let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
         .args(args)
@@ -77,13 +109,20 @@ fn run_streamed(args: &[&str], gzip: bool) -> Run {
             Box::new(stdin)
         };
         let (mut sent, mut i, mut buf) = (0u64, 0u64, Vec::new());
+        if preamble {
+            match write_preamble(&mut sink, total / 2) {
+                Ok((end, _)) => sent = end,
+                Err(_) => return (sent, 0),
+            }
+        }
+        let resp_start = sent;
         while sent < total {
             while buf.len() < 1 << 20 {
                 commands(i, &mut buf);
                 i += 1;
             }
             if sink.write_all(&buf).is_err() {
-                return sent;
+                return (sent, resp_start);
             }
             sent += buf.len() as u64;
             buf.clear();
@@ -94,16 +133,16 @@ fn run_streamed(args: &[&str], gzip: bool) -> Run {
             i += 1;
         }
         if sink.write_all(&buf).is_err() {
-            return sent;
+            return (sent, resp_start);
         }
         sent += buf.len() as u64;
         let _ = sink.write_all(CUT);
         let _ = sink.flush();
         drop(sink);
-        sent
+        (sent, resp_start)
     });
     let outputs = rdbscope_testkit::child::drain(&mut child);
-    let cut_at = writer.join().expect("writer");
+    let (cut_at, resp_start) = writer.join().expect("writer");
     let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
     let (out, err) = outputs.join();
     Run {
@@ -112,18 +151,24 @@ fn run_streamed(args: &[&str], gzip: bool) -> Run {
         code,
         peak_kb,
         cut_at,
+        resp_start,
     }
 }
 
-fn long_stream_cut_mid_command(gzip: bool) {
-    let how = if gzip { "through gzip" } else { "plain" };
+fn long_stream_cut_mid_command(gzip: bool, preamble: bool) {
+    let how = match (gzip, preamble) {
+        (false, false) => "plain",
+        (true, false) => "through gzip",
+        (false, true) => "with a preamble",
+        (true, true) => "with a preamble through gzip",
+    };
     for args in [
         &["check", "--format", "json"][..],
         &["dump"][..],
         &["dump", "--format", "resp"][..],
         &["info", "--format", "json"][..],
     ] {
-        let r = run_streamed(args, gzip);
+        let r = run_streamed(args, gzip, preamble);
         assert_eq!(r.code, 1, "{args:?} {how}: {}", r.err);
         // The cut key's bytes start at the cut command's offset + 18, and
         // 8 of its 16 arrived.
@@ -138,8 +183,21 @@ fn long_stream_cut_mid_command(gzip: bool) {
                 assert!(r.out.contains(&ok), "{ok}: {}", r.out);
                 let size = format!("\"size_bytes\":{},", r.cut_at + CUT.len() as u64);
                 assert!(r.out.contains(&size), "{size}: {}", r.out);
+                let start = format!("\"resp_start\":{},", r.resp_start);
+                assert!(r.out.contains(&start), "{start}: {}", r.out);
+                if preamble {
+                    // The preamble checks whole, checksum and all.
+                    assert!(r.out.contains("\"checksum\":\"ok\""), "{}", r.out);
+                    assert!(r.out.contains("\"format\":\"rdb\""), "{}", r.out);
+                }
             }
-            "info" => assert!(r.out.contains(&why), "{}", r.out),
+            "info" => {
+                assert!(r.out.contains(&why), "{}", r.out);
+                if preamble {
+                    let base = format!("\"base_size\":{},", r.resp_start);
+                    assert!(r.out.contains(&base), "{base}: {}", r.out);
+                }
+            }
             _ => {}
         }
         assert!(
@@ -157,12 +215,22 @@ fn long_stream_cut_mid_command(gzip: bool) {
 
 #[test]
 fn a_long_aof_stream_cut_mid_command_stays_small() {
-    long_stream_cut_mid_command(false);
+    long_stream_cut_mid_command(false, false);
 }
 
 #[test]
 fn a_long_gzipped_aof_stream_cut_mid_command_stays_small() {
-    long_stream_cut_mid_command(true);
+    long_stream_cut_mid_command(true, false);
+}
+
+#[test]
+fn a_long_preamble_aof_stream_cut_mid_command_stays_small() {
+    long_stream_cut_mid_command(false, true);
+}
+
+#[test]
+fn a_long_gzipped_preamble_aof_stream_cut_mid_command_stays_small() {
+    long_stream_cut_mid_command(true, true);
 }
 
 /// A bulk length that claims 4 GiB costs only the bytes that arrive, and
@@ -185,6 +253,29 @@ fn hostile_streams_give_the_files_errors() {
     garbage.insert(mid, b'G');
     cases.push(garbage);
     cases.push(b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPINGx\r\n".to_vec());
+    // RDB preambles: whole, cut inside the RDB part, a value's length
+    // broken, the checksum wrong, and the commands after it broken.
+    let mut preamble = Vec::new();
+    let (end, _) = write_preamble(&mut preamble, 40_000).unwrap();
+    let end = end as usize;
+    for i in 0..50 {
+        commands(i, &mut preamble);
+    }
+    cases.push(preamble.clone());
+    cases.push(preamble[..end / 2].to_vec());
+    let mut broken = preamble.clone();
+    // The 1000-byte length of a value in the middle, made 0x7fff.
+    let at = (end / 2..end)
+        .find(|&i| broken[i..].starts_with(&[0x43, 0xe8]))
+        .unwrap();
+    broken[at..at + 2].copy_from_slice(&[0x7f, 0xff]);
+    cases.push(broken);
+    let mut crc = preamble.clone();
+    crc[end - 1] ^= 1;
+    cases.push(crc);
+    let mut tail = preamble.clone();
+    tail.insert(end + 100, b'G');
+    cases.push(tail);
     for (i, case) in cases.iter().enumerate() {
         let path = tmp.path.join(format!("{i}.aof"));
         std::fs::write(&path, case).unwrap();
@@ -221,6 +312,11 @@ fn hostile_streams_give_the_files_errors() {
                         .replace("\"-\"", "\"INPUT\"")
                         .replace("rdbscope: -:", "rdbscope: INPUT:")
                         .replace("\"size_bytes\":null}", "SIZE}")
+                        .replace("\"trailing_bytes\":null}", "TRAILING}")
+                        .replace(
+                            &format!("\"trailing_bytes\":{}}}", case.len().saturating_sub(end)),
+                            "TRAILING}",
+                        )
                         .replace(&format!("\"size_bytes\":{}}}", case.len()), "SIZE}")
                         .replace("aof - (", "aof INPUT (")
                         .replace("INPUT: INPUT:", "INPUT:")

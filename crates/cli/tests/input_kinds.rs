@@ -86,13 +86,19 @@ fn normalise(out: &[u8], names: &[&str]) -> String {
         .replace("\"path\":\"-\"", "\"path\":\"INPUT\"")
         .replace("\"file\":\"-\"", "\"file\":\"INPUT\"");
     // What a stream cannot know of its input: an AOF file's size before
-    // its commands are dumped (`null`), its modification time.
+    // its commands are dumped (`null`), the size of the commands after an
+    // RDB preamble's checksum before they are dumped (`null`), its
+    // modification time.
     let mut out = String::with_capacity(s.len());
     for line in s.split_inclusive('\n') {
         if line.starts_with("{\"record\":\"aof-file\"")
             || line.starts_with("[{\"record\":\"aof-file\"")
         {
             out.push_str(&strip_number(line, "\"size_bytes\":", "SIZE"));
+        } else if line.starts_with("{\"record\":\"eof\"")
+            || line.starts_with(",{\"record\":\"eof\"")
+        {
+            out.push_str(&strip_number(line, "\"trailing_bytes\":", "TRAILING"));
         } else {
             out.push_str(&strip_number(line, "\"modified\":", "MTIME"));
         }

@@ -148,7 +148,7 @@ impl Starts<'_> {
                 // after it reads as an EOF record: only the file's real
                 // end, or an EOF after other records, counts.
                 Some(Ok(Record::Eof(e))) => {
-                    let real_end = e.trailing == 0 && end == self.bytes.len() as u64;
+                    let real_end = e.trailing == Some(0) && end == self.bytes.len() as u64;
                     return (n >= 2 || real_end).then_some(settled);
                 }
                 Some(Ok(_)) => {}

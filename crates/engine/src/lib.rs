@@ -126,6 +126,13 @@ pub struct Options {
     pub verify_checksum: bool,
     /// A stream's window, in bytes ([`WINDOW`]; tests make it small).
     pub window: usize,
+    /// Walking the RDB preamble of an AOF that arrives as a stream: end
+    /// the walk at the checksum, without reading further, and hand back
+    /// the bytes after it that the window holds already
+    /// ([`Walked::rest`]), where the AOF's commands begin. The EOF
+    /// record's `trailing` is then `None`. A mapped walk ignores this: its
+    /// caller slices the commands off the map itself.
+    pub stop_at_eof: bool,
 }
 
 impl Default for Options {
@@ -139,6 +146,7 @@ impl Default for Options {
                 .and_then(|v| v.parse::<usize>().ok())
                 .filter(|&n| n > 0)
                 .unwrap_or(WINDOW),
+            stop_at_eof: false,
         }
     }
 }
@@ -197,6 +205,11 @@ pub struct Walked {
     /// Chunks whose start could not be proven, so the calling thread
     /// walked their stretch itself (0 for a serial walk).
     pub fallbacks: u64,
+    /// With [`Options::stop_at_eof`] and a stream: the bytes after the
+    /// checksum read already (the stream goes on after them). Also when
+    /// the checksum is wrong (then [`Walked::error`] says so and
+    /// [`Walked::end`] is past the checksum).
+    pub rest: Vec<u8>,
 }
 
 /// How many bytes after the checksum [`Walked::trailing_head`] keeps.

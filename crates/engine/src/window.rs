@@ -187,7 +187,6 @@ where
         walked.stopped = true;
         return walked;
     }
-    let chunk = opts.chunk_size.max(1) as u64;
     if opts.threads <= 1 {
         let mut stage = Serial {
             sink: make_sink(&header),
@@ -195,7 +194,7 @@ where
         run(
             &mut w,
             state,
-            chunk,
+            opts,
             &mut stage,
             on_progress,
             collector,
@@ -258,7 +257,7 @@ where
             run(
                 &mut w,
                 state,
-                chunk,
+                opts,
                 &mut stage,
                 on_progress,
                 collector,
@@ -476,7 +475,7 @@ fn stretch<'w>(w: &'w Window<'_>, start: &Resume, state: &Resume) -> &'w [u8] {
 fn run<C, G: Stage<C>>(
     w: &mut Window<'_>,
     mut state: Resume,
-    chunk: u64,
+    opts: &Options,
     stage: &mut G,
     on_progress: &mut dyn FnMut(u64),
     collector: &mut C,
@@ -485,6 +484,7 @@ fn run<C, G: Stage<C>>(
     G::Real: Sink,
     C: Collector<<G::Real as Sink>::Chunk>,
 {
+    let chunk = opts.chunk_size.max(1) as u64;
     let mut start = state;
     stage.begin(&start);
     let mut limit = state.offset + chunk;
@@ -525,6 +525,16 @@ fn run<C, G: Stage<C>>(
                 }
             }
             SegEnd::Error(e) => {
+                if opts.stop_at_eof {
+                    if let rdbscope_rdb::ErrorKind::ChecksumMismatch { .. } = e.kind {
+                        // The preamble ends where it should, only its
+                        // checksum is wrong: the commands after it can
+                        // still be read.
+                        let end = e.offset + 8;
+                        walked.rest = w.data()[((end - w.base) as usize).min(w.len)..].to_vec();
+                        walked.end = end;
+                    }
+                }
                 if stage.done(&start, stretch(w, &start, &state), collector) == Flow::Continue
                     && stage.finish(collector) == Flow::Continue
                 {
@@ -548,9 +558,19 @@ fn run<C, G: Stage<C>>(
                     walked.stopped = true;
                     break;
                 }
+                let rest = &w.data()[((at.end - w.base) as usize).min(w.len)..];
+                if opts.stop_at_eof {
+                    // An AOF preamble: what follows is the AOF's commands,
+                    // for the caller to read from here on.
+                    walked.rest = rest.to_vec();
+                    eof.trailing = None;
+                    walked.size = at.end;
+                    finish_eof(eof, at, stage.last(&state), collector, walked);
+                    on_progress(at.end);
+                    break;
+                }
                 // Count (and keep the start of) everything after the
                 // checksum, to the end of the stream.
-                let rest = &w.data()[((at.end - w.base) as usize).min(w.len)..];
                 walked.trailing_head = rest[..rest.len().min(TRAILING_HEAD)].to_vec();
                 let mut trailing = rest.len() as u64;
                 let mut buf = [0u8; 1 << 16];
@@ -568,7 +588,7 @@ fn run<C, G: Stage<C>>(
                         }
                     }
                 }
-                eof.trailing = trailing;
+                eof.trailing = Some(trailing);
                 walked.size = at.end + trailing;
                 finish_eof(eof, at, stage.last(&state), collector, walked);
                 on_progress(walked.size);

@@ -48,6 +48,7 @@ fn listing(bytes: &[u8], threads: usize, chunk_size: usize, stream: bool) -> (St
         verify_checksum: true,
         // Small, so that the stream's window is refilled many times.
         window: 97,
+        stop_at_eof: false,
     };
     let source = if stream {
         Source::stream(std::io::Cursor::new(bytes.to_vec()))
@@ -257,4 +258,58 @@ fn a_panic_on_a_worker_reaches_the_caller_mapped() {
 #[should_panic(expected = "planted panic")]
 fn a_panic_on_a_worker_reaches_the_caller_streamed() {
     panicking_walk(true);
+}
+
+/// An AOF's RDB preamble on a stream: the walk ends at the checksum, the
+/// window's bytes after it come back, and the stream goes on from there,
+/// so the two together are exactly the commands; with any threads and
+/// windows, also when only the checksum is wrong.
+#[test]
+fn stop_at_eof_hands_back_the_bytes_after_the_checksum() {
+    let rdb = crafted();
+    let mut tail = Vec::new();
+    for i in 0..2000 {
+        tail.extend_from_slice(format!("*1\r\n$4\r\nPING\r\n#{i}\r\n").as_bytes());
+    }
+    for bad_crc in [false, true] {
+        let mut file = rdb.clone();
+        if bad_crc {
+            *file.last_mut().unwrap() ^= 1;
+        }
+        file.extend_from_slice(&tail);
+        for (threads, window) in [(1, 97), (2, 97), (7, 5000), (1, 1 << 20)] {
+            let opts = Options {
+                threads,
+                chunk_size: 300,
+                verify_checksum: true,
+                window,
+                stop_at_eof: true,
+            };
+            let mut reader = std::io::Cursor::new(file.clone());
+            let mut all = All(Vec::new());
+            let w = walk(
+                Source::Stream(Box::new(&mut reader)),
+                &opts,
+                &mut |_| {},
+                |_: &Header| List(Vec::new()),
+                &mut all,
+            );
+            let how = format!("threads {threads}, window {window}, bad crc {bad_crc}");
+            assert_eq!(w.end, rdb.len() as u64, "{how}");
+            match (&w.error, bad_crc) {
+                (None, false) => {
+                    let eof = w.eof.expect("the EOF record");
+                    assert_eq!(eof.trailing, None, "{how}");
+                    assert!(all.0.last().unwrap().contains("trailing: None"), "{how}");
+                }
+                (Some(WalkError::Decode(e)), true) => {
+                    assert!(e.to_string().contains("checksum"), "{how}: {e}")
+                }
+                (e, _) => panic!("{how}: {e:?}"),
+            }
+            let mut rest = w.rest.clone();
+            std::io::Read::read_to_end(&mut reader, &mut rest).unwrap();
+            assert_eq!(rest, tail, "{how}");
+        }
+    }
 }

@@ -424,12 +424,15 @@ pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
 /// [`aof_health`] of a single-file AOF that arrives as a stream (standard
 /// input, a pipe, a compressed file; `part` names it), read once, through
 /// a refilling window, in bounded memory. The file's size is that of its
-/// (decompressed) content, and it has no modification time. `Err` when
-/// reading the stream fails (a corrupt compressed input).
+/// (decompressed) content, and it has no modification time. An RDB
+/// preamble is summarized as it arrives, and the commands read from where
+/// it ends. `Err` when reading the stream fails (a corrupt compressed
+/// input).
 pub fn aof_stream_health(
     path: &Path,
     stream: &mut rdbscope_input::Stream,
     part: &Part,
+    o: &Options,
 ) -> io::Result<AofHealth> {
     let mut f = AofFile {
         part: part.clone(),
@@ -439,12 +442,61 @@ pub fn aof_stream_health(
         commands: None,
         error: None,
     };
-    if !stream.peek(1)?.is_empty() {
+    let mut h = AofHealth::new(path);
+    let (mut start, mut head) = (0, Vec::new());
+    if starts_with_rdb_magic(stream.peek(6)?) {
+        f.format = "rdb";
+        let p = rdbscope_printer::info::summarize_preamble(
+            Box::new(&mut *stream),
+            &engine_options(o),
+            || Every,
+        );
+        match (p.summary, p.error) {
+            (_, Some(rdbscope_printer::PrintError::Rdb(e)))
+                if e.rule == rdbscope_rdb::Rule::InputRead =>
+            {
+                // The stream itself broke (a corrupt compressed input).
+                return Err(io::Error::other(e.message().to_string()));
+            }
+            // Whole, or whole with a wrong checksum (which the summary
+            // says): the commands begin after the checksum.
+            (Some(s), error)
+                if error.is_none()
+                    || matches!(&error, Some(rdbscope_printer::PrintError::Rdb(e))
+                        if matches!(e.kind, rdbscope_rdb::ErrorKind::ChecksumMismatch { .. })) =>
+            {
+                (start, head) = (p.end, p.rest);
+                h.base = Some(Summary {
+                    file_size: p.end,
+                    ..s
+                });
+            }
+            (summary, error) => {
+                // What the walk read, then the rest of the stream counted:
+                // the file's size, as its summary gives it.
+                let read = summary.as_ref().map_or(0, |s| s.file_size);
+                f.size = read + io::copy(stream, &mut io::sink())?;
+                h.base = summary.map(|s| Summary {
+                    file_size: f.size,
+                    ..s
+                });
+                let e = error.map_or_else(
+                    || "the RDB part ends before its EOF record".to_string(),
+                    |e| e.to_string(),
+                );
+                f.error = Some(format!("the RDB part is broken: {e}"));
+                h.files.push(f);
+                return Ok(h);
+            }
+        }
+    } else if !stream.peek(1)?.is_empty() {
         f.format = "resp";
+    }
+    if f.format != "empty" {
         let mut reader = rdbscope_aof::stream::StreamReader::new(
             Box::new(&mut *stream),
-            0,
-            Vec::new(),
+            start,
+            head,
             rdbscope_engine::WINDOW,
         );
         let c = rdbscope_aof::info::count(&mut reader);
@@ -457,10 +509,8 @@ pub fn aof_stream_health(
         f.size = reader.read_to_end()?;
         f.commands = Some(c);
     }
-    Ok(AofHealth {
-        files: vec![f],
-        ..AofHealth::new(path)
-    })
+    h.files.push(f);
+    Ok(h)
 }
 
 /// The servers that read an RDB of this magic and version.

@@ -646,7 +646,10 @@ fn record(o: &Map<String, J>) -> Conv<OwnedRecord> {
         }
         "eof" => OwnedRecord::Eof {
             checksum: str_of(field(o, "checksum")?, "checksum")?.to_string(),
-            trailing_bytes: u64_of(field(o, "trailing_bytes")?, "trailing_bytes")?,
+            trailing_bytes: match field(o, "trailing_bytes")? {
+                J::Null => None,
+                n => Some(u64_of(n, "trailing_bytes")?),
+            },
         },
         other => return bad(format!("unknown record kind {other:?}")),
     })

@@ -72,10 +72,17 @@ pub struct Options {
 }
 
 /// What a dump counted.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Stats {
     /// Empty collections left out of RESP output.
     pub skipped_empty: u64,
+    /// Offset just past the last record written (past the checksum when
+    /// the EOF record was reached).
+    pub end: u64,
+    /// With the engine's `stop_at_eof` (an AOF preamble from a stream):
+    /// the bytes after the checksum read already, where the commands
+    /// begin.
+    pub rest: Vec<u8>,
 }
 
 /// Dumps `source` to `out`. Filters are made by `make_filter`, one per
@@ -104,7 +111,7 @@ where
         skipped_empty: 0,
         error: None,
     };
-    let walked = rdbscope_engine::walk(
+    let mut walked = rdbscope_engine::walk(
         source,
         &engine,
         on_progress,
@@ -120,6 +127,9 @@ where
             json: None,
             resp: None,
             restore: opts.restore,
+            // An AOF preamble's walk must reach its end: the commands
+            // follow it in the stream.
+            stop_after_match: !engine.stop_at_eof,
             spare: Vec::new(),
             chunk: Rendered::default(),
         },
@@ -127,6 +137,8 @@ where
     );
     let stats = Stats {
         skipped_empty: w.skipped_empty,
+        end: walked.end,
+        rest: std::mem::take(&mut walked.rest),
     };
     if let Some(e) = w.error.take() {
         // Whatever was written stays written; a document stays open.
@@ -194,6 +206,8 @@ struct ChunkRender<'p, F> {
     json: Option<JsonPrinter<std::io::Sink>>,
     resp: Option<RespPrinter<std::io::Sink>>,
     restore: crate::resp::Restore,
+    /// Whether a key filter's `done_after_match` may end the walk.
+    stop_after_match: bool,
     /// A written buffer to render into again.
     spare: Vec<u8>,
     chunk: Rendered,
@@ -259,7 +273,7 @@ impl<F: KeyFilter> Sink for ChunkRender<'_, F> {
         let print = match r {
             Record::Key(k) => match self.filter.accepts(k) {
                 Ok(yes) => {
-                    stop = yes && self.filter.done_after_match();
+                    stop = yes && self.stop_after_match && self.filter.done_after_match();
                     yes
                 }
                 Err(e) => {

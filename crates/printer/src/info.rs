@@ -86,7 +86,7 @@ impl Summary {
             Record::Key(k) => self.keyspace.add_key(k),
             Record::Eof(eof) => {
                 self.checksum = Some(eof.checksum);
-                self.trailing_bytes = eof.trailing;
+                self.trailing_bytes = eof.trailing.unwrap_or(0);
             }
         }
         Ok(())
@@ -274,11 +274,58 @@ pub fn summarize_partial<F: KeyFilter>(
     make_filter: impl Fn() -> F + Sync,
     on_progress: &mut dyn FnMut(u64),
 ) -> (Option<Summary>, Option<PrintError>) {
+    let (summary, error, _) = summarize_walk(source, opts, make_filter, on_progress);
+    (summary, error)
+}
+
+/// What [`summarize_preamble`] found.
+pub struct Preamble {
+    /// As [`summarize_partial`] gives them.
+    pub summary: Option<Summary>,
+    /// Why the walk ended before the checksum, or that the checksum is
+    /// wrong.
+    pub error: Option<PrintError>,
+    /// Where the commands begin: past the checksum (when it was reached).
+    pub end: u64,
+    /// The bytes from `end` on read from the stream already.
+    pub rest: Vec<u8>,
+}
+
+/// [`summarize_partial`] of the RDB preamble of an AOF arriving as a
+/// stream: the walk ends at the checksum (the summary's `file_size` is the
+/// offset past it) and the bytes after it read already come back with the
+/// summary: the AOF's commands begin there. So they do when only the
+/// checksum is wrong.
+pub fn summarize_preamble<F: KeyFilter>(
+    reader: Box<dyn std::io::Read + Send + '_>,
+    opts: &rdbscope_engine::Options,
+    make_filter: impl Fn() -> F + Sync,
+) -> Preamble {
+    let opts = rdbscope_engine::Options {
+        stop_at_eof: true,
+        ..*opts
+    };
+    let (summary, error, walked) =
+        summarize_walk(Source::Stream(reader), &opts, make_filter, &mut |_| {});
+    Preamble {
+        summary,
+        error,
+        end: walked.end,
+        rest: walked.rest,
+    }
+}
+
+fn summarize_walk<F: KeyFilter>(
+    source: Source<'_>,
+    opts: &rdbscope_engine::Options,
+    make_filter: impl Fn() -> F + Sync,
+    on_progress: &mut dyn FnMut(u64),
+) -> (Option<Summary>, Option<PrintError>, rdbscope_engine::Walked) {
     let mut collector = SummaryCollector {
         summary: None,
         error: None,
     };
-    let walked = rdbscope_engine::walk(
+    let mut walked = rdbscope_engine::walk(
         source,
         opts,
         on_progress,
@@ -289,7 +336,7 @@ pub fn summarize_partial<F: KeyFilter>(
         },
         &mut collector,
     );
-    let error = collector.error.or(match walked.error {
+    let error = collector.error.or(match walked.error.take() {
         Some(rdbscope_engine::WalkError::Decode(e)) => Some(e.into()),
         Some(rdbscope_engine::WalkError::Io(e)) => Some(crate::dump::read_error(walked.size, e)),
         None => None,
@@ -302,7 +349,7 @@ pub fn summarize_partial<F: KeyFilter>(
             s.error = error.as_ref().map(|e| e.to_string());
             s
         });
-    (summary, error)
+    (summary, error, walked)
 }
 
 /// `info`'s per-record work: a partial summary per chunk.

@@ -306,12 +306,14 @@ impl<W: Write> JsonPrinter<W> {
                 }
                 o.write_all(b"]}")?;
             }
-            Record::Eof(eof) => write!(
-                o,
-                "{{\"record\":\"eof\",\"checksum\":\"{}\",\"trailing_bytes\":{}}}",
-                eof.checksum.as_str(),
-                eof.trailing
-            )?,
+            Record::Eof(eof) => {
+                write!(
+                    o,
+                    "{{\"record\":\"eof\",\"checksum\":\"{}\",\"trailing_bytes\":",
+                    eof.checksum.as_str()
+                )?;
+                write_trailing(o, eof.trailing)?;
+            }
             Record::Key(_) => unreachable!("handled above"),
         }
         self.end()
@@ -568,7 +570,8 @@ impl<W: Write> JsonPrinter<W> {
             } => {
                 o.write_all(b"{\"record\":\"eof\",\"checksum\":")?;
                 write_json_str(o, checksum)?;
-                write!(o, ",\"trailing_bytes\":{trailing_bytes}}}")?;
+                o.write_all(b",\"trailing_bytes\":")?;
+                write_trailing(o, *trailing_bytes)?;
             }
             OwnedRecord::Key(k) => write_owned_key(o, k, &mut self.scratch, self.values)?,
         }
@@ -1044,4 +1047,14 @@ fn write_groups<W: Write>(
     }
     o.write_all(b"]")?;
     Ok(())
+}
+
+/// The end of an `eof` record: the count of bytes after the checksum, or
+/// `null` when they were not counted (an AOF preamble read from a stream,
+/// whose commands come next).
+fn write_trailing(o: &mut impl Write, trailing: Option<u64>) -> std::io::Result<()> {
+    match trailing {
+        Some(n) => write!(o, "{n}}}"),
+        None => o.write_all(b"null}"),
+    }
 }

@@ -88,6 +88,7 @@ fn threads_and_chunks_do_not_change_output() {
                             verify_checksum: true,
                             // Small, so that streams refill it often.
                             window: 300,
+                            stop_at_eof: false,
                         },
                         restore: Default::default(),
                     };

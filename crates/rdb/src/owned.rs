@@ -661,8 +661,9 @@ pub enum OwnedRecord {
     Eof {
         /// Checksum verdict, as `dump` names it.
         checksum: String,
-        /// Bytes after the trailer.
-        trailing_bytes: u64,
+        /// Bytes after the trailer (`None`: not counted, see
+        /// [`crate::Eof::trailing`]).
+        trailing_bytes: Option<u64>,
     },
     /// A key.
     Key(OwnedKey),

@@ -168,7 +168,10 @@ pub struct Eof {
     /// What the trailer held and whether it matched.
     pub checksum: Checksum,
     /// Bytes after the trailer (an old-style AOF's commands, or garbage).
-    pub trailing: u64,
+    /// `None` when they were not counted: an AOF's RDB preamble walked
+    /// from a stream stops at its checksum, and its commands are read
+    /// after it.
+    pub trailing: Option<u64>,
 }
 
 /// One key and its value, with the opcodes that prefixed it.
@@ -814,7 +817,7 @@ impl<'a> Records<'a> {
             return Ok(Record::Eof(Eof {
                 offset: eof_at as u64,
                 checksum: Checksum::Absent,
-                trailing: self.c.remaining() as u64,
+                trailing: Some(self.c.remaining() as u64),
             }));
         }
         let stored = self
@@ -843,7 +846,7 @@ impl<'a> Records<'a> {
         Ok(Record::Eof(Eof {
             offset: eof_at as u64,
             checksum,
-            trailing: self.c.remaining() as u64,
+            trailing: Some(self.c.remaining() as u64),
         }))
     }
 }

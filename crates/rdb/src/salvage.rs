@@ -570,7 +570,7 @@ fn proves(
     let mut n = 0;
     while n < confirm.max(1) || records.offset() <= past {
         match records.next() {
-            Some(Ok(Record::Eof(eof))) => return eof.trailing == 0,
+            Some(Ok(Record::Eof(eof))) => return eof.trailing == Some(0),
             Some(Ok(r)) if !plausible(header, &r, s) => return false,
             Some(Ok(r)) => match r.to_owned(s) {
                 Ok(OwnedRecord::Key(k)) => {
