@@ -60,6 +60,18 @@ pub fn run(
         eprintln!("rdbscope: {e}");
         Outcome::Failure
     })?;
+    if let (Some(file), Aof::MultiPart { parts, .. }) = (&r.until_file, aof) {
+        // A name the manifest does not list is a mistake on the command
+        // line (exit 2), not a problem of the AOF.
+        if !parts.iter().any(|p| *p.name == **file) {
+            let names: Vec<&str> = parts.iter().map(|p| &*p.name).collect();
+            eprintln!(
+                "rdbscope: {name}: --until-file {file}: not a file of this AOF (its manifest names {})",
+                names.join(", ")
+            );
+            return Err(Outcome::Failure);
+        }
+    }
     opts.version_given = server.is_some();
     opts.valkey = server.is_some_and(|v| v.vendor == rdbscope_digest::Vendor::Valkey);
     opts.version = match server {

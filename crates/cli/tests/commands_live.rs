@@ -441,4 +441,39 @@ fn until_file_is_a_manifest_cut_after_that_file() {
         }
     }
     eprintln!("commands_live: --until-file checked on {checked} directories");
+    // A name the manifest does not list is a usage error (exit 2), named
+    // with the files it does list, for every command that replays.
+    let dir = corpus.join("aof/redis-7.0.15-debian/no-rewrite/appendonlydir");
+    let dir = dir.to_str().unwrap();
+    let out_dir = rdbscope_testkit::TempDir::new("until-file-unknown");
+    let out = out_dir.path.join("out.rdb");
+    for args in [
+        &["digest", "--until-file", "nosuch", dir][..],
+        &[
+            "dump",
+            "--format",
+            "commands",
+            "--until-file",
+            "nosuch",
+            dir,
+        ],
+        &[
+            "convert",
+            "--target",
+            "redis-7.0",
+            "--until-file",
+            "nosuch",
+            dir,
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let r = rdbscope(args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("--until-file nosuch: not a file of this AOF (its manifest names appendonly.aof.1.base.rdb, appendonly.aof.1.incr.aof)"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?} wrote its output");
+    }
 }
