@@ -436,20 +436,16 @@ fn check_stream_file(stream: &mut Stream, part: &Part, opts: &Options) -> io::Re
             threads: opts.threads.max(1),
             ..opts.rdb
         };
-        let (mut rdb, rest) = rdbscope_check::check_preamble_stream(
+        // `Err`: the stream itself broke (a corrupt compressed input).
+        let rdbscope_check::Preamble {
+            report: mut rdb,
+            rest,
+        } = rdbscope_check::check_preamble_stream(
             Box::new(&mut *stream),
             &part.name,
             &rdb_opts,
             &mut |_| {},
-        );
-        if let Some(p) = rdb
-            .first_problem
-            .as_ref()
-            .filter(|p| p.rule == rdbscope_rdb::Rule::InputRead)
-        {
-            // The stream itself broke (a corrupt compressed input).
-            return Err(io::Error::other(p.message().to_string()));
-        }
+        )?;
         match (&rdb.first_problem, rdb.end_offset) {
             (None, Some(end)) => {
                 start = end;

@@ -103,18 +103,33 @@ pub fn check_source(
     check_walk(source, name, opts, on_progress, false).0
 }
 
+/// What [`check_preamble_stream`] found.
+pub struct Preamble {
+    /// The preamble's report (as [`check_source`] gives it for a stream,
+    /// without trailing data).
+    pub report: Report,
+    /// The bytes after the checksum read from the stream already: the
+    /// commands begin with them.
+    pub rest: Vec<u8>,
+}
+
 /// Checks the RDB preamble of an AOF that arrives as a stream, as
 /// [`check_source`] checks a stream, but ends at the checksum: the bytes
-/// after it are the AOF's commands, not trailing data. Returns the report
-/// and the bytes after the checksum read from `reader` already (the
-/// commands go on in `reader` after them).
+/// after it are the AOF's commands, not trailing data (they go on in
+/// `reader` after [`Preamble::rest`]). `Err` when reading the stream
+/// failed (a corrupt compressed input), which is no verdict on the AOF.
 pub fn check_preamble_stream(
     reader: Box<dyn std::io::Read + Send + '_>,
     name: &str,
     opts: &Options,
     on_progress: &mut dyn FnMut(u64),
-) -> (Report, Vec<u8>) {
-    check_walk(Source::Stream(reader), name, opts, on_progress, true)
+) -> std::io::Result<Preamble> {
+    let (report, rest, read_error) =
+        check_walk(Source::Stream(reader), name, opts, on_progress, true);
+    match read_error {
+        Some(e) => Err(e),
+        None => Ok(Preamble { report, rest }),
+    }
 }
 
 fn check_walk(
@@ -123,7 +138,7 @@ fn check_walk(
     opts: &Options,
     on_progress: &mut dyn FnMut(u64),
     stop_at_eof: bool,
-) -> (Report, Vec<u8>) {
+) -> (Report, Vec<u8>, Option<std::io::Error>) {
     let mapped = match &source {
         Source::Mapped { bytes, release } => Some((*bytes, *release)),
         Source::Stream(_) => None,
@@ -143,6 +158,7 @@ fn check_walk(
         size,
     };
     let wide = mapped.is_none();
+    let mut read_error = None;
     let walked = rdbscope_engine::walk(
         source,
         &engine_opts,
@@ -166,13 +182,14 @@ fn check_walk(
             report.fail(Problem::from_error(&e));
         }
         Some(WalkError::Io(e)) => {
-            let e = Error::invalid(
+            let problem = Error::invalid(
                 Rule::InputRead,
                 walked.size as usize,
                 format!("read error: {e}"),
             )
             .with_stage(Stage::ReadType);
-            report.fail(Problem::new(e, "io"));
+            report.fail(Problem::new(problem, "io"));
+            read_error = Some(e);
         }
         None => {}
     }
@@ -213,7 +230,7 @@ fn check_walk(
             None => report_wide_duplicates(wide_prints, &mut report),
         }
     }
-    (report, walked.rest)
+    (report, walked.rest, read_error)
 }
 
 /// Notes why duplicate keys could not be looked for, or the suspects.

@@ -158,7 +158,9 @@ pub(crate) fn dump_preamble<W: Write>(
     filter: &KeyFilter,
     out: W,
 ) -> Result<(u64, Vec<u8>), PrintError> {
-    let head = stream.peek(64 << 10).map_err(PrintError::Io)?;
+    // A stream that breaks within its first bytes breaks again in the
+    // walk, which names the place.
+    let head = crate::source::head_of(stream).unwrap_or_default();
     let filter = options::settle_file_time(filter.clone(), head);
     let source = Source::Stream(Box::new(stream));
     let stats = dump_source(source, a, a.format, &filter, &mut |_| {}, out, true)?;

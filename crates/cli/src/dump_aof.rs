@@ -142,6 +142,14 @@ fn dump_stream<W: Write>(
         // commands start right after it.
         match crate::dump::dump_preamble(&mut s.stream, a, filter, &mut *out) {
             Ok((end, rest)) => (start, head) = (end, rest),
+            // The stream itself broke (a corrupt compressed input): told
+            // as for an AOF of commands.
+            Err(rdbscope_printer::PrintError::Rdb(e))
+                if e.rule == rdbscope_rdb::Rule::InputRead =>
+            {
+                eprintln!("rdbscope: {file}: {}", e.message());
+                return Outcome::Problem;
+            }
             Err(e) => return print_error(file, &e),
         }
     }

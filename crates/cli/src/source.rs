@@ -161,7 +161,7 @@ fn open_with(path: &Path, stream_aof: bool) -> Result<Streamed, OpenError> {
 /// within them (a corrupt compressed input), the bytes that did arrive:
 /// the broken stream then goes on to the reader, whose report says where
 /// it broke, as it would for a break further on.
-fn head_of(s: &mut Stream) -> io::Result<&[u8]> {
+pub(crate) fn head_of(s: &mut Stream) -> io::Result<&[u8]> {
     if s.peek(PEEK).is_err() {
         return s.peek(rdbscope_input::SIGNATURE_BYTES);
     }

@@ -409,3 +409,52 @@ fn a_broken_stdin_aof_is_named_once() {
     );
     assert!(!err.contains("<stdin>: <stdin>"), "{err}");
 }
+
+/// A corrupt gzip'd AOF with an RDB preamble: the gzip error, once, and
+/// exit 1, whether the break comes while the preamble is walked or in the
+/// commands after it, as for an AOF of commands.
+#[test]
+fn a_corrupt_gzipped_preamble_aof_is_a_read_error() {
+    let tmp = rdbscope_testkit::TempDir::new("aof-streaming-corrupt-gz");
+    let mut aof = Vec::new();
+    // More than the engine's 4 MiB window, so that a break near the end
+    // is met after the preamble.
+    let (end, _) = write_preamble(&mut aof, 6 << 20).unwrap();
+    for i in 0..20_000 {
+        commands(i, &mut aof);
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&aof).unwrap();
+    let gz = gz.finish().unwrap();
+    for (what, at) in [
+        ("in the preamble", gz.len() / 10),
+        ("in the commands", gz.len() - 2000),
+    ] {
+        // 16 bytes changed: the deflate stream breaks there (one changed
+        // byte may only decode to other bytes, which the CRC-32 at the
+        // member's end finds after the walk has met them).
+        let mut broken = gz.clone();
+        for b in &mut broken[at..at + 16] {
+            *b ^= 0x5a;
+        }
+        let path = tmp.path.join(format!("{}.aof.gz", what.replace(' ', "-")));
+        std::fs::write(&path, &broken).unwrap();
+        for args in [
+            &["check"][..],
+            &["check", "--format", "json"],
+            &["dump"],
+            &["info"],
+        ] {
+            let (code, err, _) = run_file(args, &path);
+            assert_eq!(code, 1, "{what}: {args:?}: {err}");
+            let want = format!("rdbscope: {}: read error: gzip: ", path.display());
+            assert!(err.contains(&want), "{what}: {args:?}: {err}");
+            assert_eq!(
+                err.matches("read error").count(),
+                1,
+                "{what}: {args:?}: {err}"
+            );
+        }
+    }
+    assert!(end > 4 << 20);
+}

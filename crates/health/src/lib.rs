@@ -451,13 +451,11 @@ pub fn aof_stream_health(
             &engine_options(o),
             || Every,
         );
+        if let Some(e) = p.read_error {
+            // The stream itself broke (a corrupt compressed input).
+            return Err(e);
+        }
         match (p.summary, p.error) {
-            (_, Some(rdbscope_printer::PrintError::Rdb(e)))
-                if e.rule == rdbscope_rdb::Rule::InputRead =>
-            {
-                // The stream itself broke (a corrupt compressed input).
-                return Err(io::Error::other(e.message().to_string()));
-            }
             // Whole, or whole with a wrong checksum (which the summary
             // says): the commands begin after the checksum.
             (Some(s), error)

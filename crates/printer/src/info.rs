@@ -289,6 +289,9 @@ pub struct Preamble {
     pub end: u64,
     /// The bytes from `end` on read from the stream already.
     pub rest: Vec<u8>,
+    /// Reading the stream failed (a corrupt compressed input); `error`
+    /// says so too, with the offset.
+    pub read_error: Option<std::io::Error>,
 }
 
 /// [`summarize_partial`] of the RDB preamble of an AOF arriving as a
@@ -312,6 +315,10 @@ pub fn summarize_preamble<F: KeyFilter>(
         error,
         end: walked.end,
         rest: walked.rest,
+        read_error: match walked.error {
+            Some(rdbscope_engine::WalkError::Io(e)) => Some(e),
+            _ => None,
+        },
     }
 }
 
@@ -336,9 +343,12 @@ fn summarize_walk<F: KeyFilter>(
         },
         &mut collector,
     );
-    let error = collector.error.or(match walked.error.take() {
-        Some(rdbscope_engine::WalkError::Decode(e)) => Some(e.into()),
-        Some(rdbscope_engine::WalkError::Io(e)) => Some(crate::dump::read_error(walked.size, e)),
+    let error = collector.error.or(match &mut walked.error {
+        Some(rdbscope_engine::WalkError::Decode(e)) => Some(e.clone().into()),
+        Some(rdbscope_engine::WalkError::Io(e)) => Some(crate::dump::read_error(
+            walked.size,
+            std::io::Error::new(e.kind(), e.to_string()),
+        )),
         None => None,
     });
     let summary = collector
