@@ -103,6 +103,50 @@ impl<'a> Command<'a> {
     pub fn end(&self) -> u64 {
         self.offset + self.raw.len() as u64
     }
+
+    /// A copy that outlives the input it was read from (a stream's window
+    /// moves on): a transaction's commands wait for its `EXEC`.
+    pub fn to_owned_command(&self) -> OwnedCommand {
+        // The name lies inside the record; where, from the addresses.
+        let name_at = (self.name.as_ptr() as usize).wrapping_sub(self.raw.as_ptr() as usize);
+        OwnedCommand {
+            offset: self.offset,
+            db: self.db,
+            argc: self.argc,
+            name: name_at..name_at + self.name.len(),
+            kind: self.kind,
+            raw: self.raw.to_vec(),
+            args_at: self.args_at,
+        }
+    }
+}
+
+/// A [`Command`] copied out of its input; [`OwnedCommand::command`] lends
+/// it out again.
+#[derive(Debug, Clone)]
+pub struct OwnedCommand {
+    offset: u64,
+    db: u64,
+    argc: usize,
+    name: std::ops::Range<usize>,
+    kind: Kind,
+    raw: Vec<u8>,
+    args_at: usize,
+}
+
+impl OwnedCommand {
+    /// The command, as it was read.
+    pub fn command(&self) -> Command<'_> {
+        Command {
+            offset: self.offset,
+            db: self.db,
+            argc: self.argc,
+            name: self.raw.get(self.name.clone()).unwrap_or_default(),
+            kind: self.kind,
+            raw: &self.raw,
+            args_at: self.args_at,
+        }
+    }
 }
 
 /// The arguments of a [`Command`]; see [`Command::args`].

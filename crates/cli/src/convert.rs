@@ -8,7 +8,7 @@ use crate::args::{ConvertArgs, ConvertTo, DumpFormat};
 use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
-use crate::source::{open, Kind};
+use crate::source::{open_streaming, Kind, Streamed};
 use rdbscope_convert::{Converter, Drops, Encoder, Items, Options, Report};
 use rdbscope_digest::ServerVersion;
 use rdbscope_input::display_name;
@@ -185,6 +185,8 @@ pub fn run(a: &ConvertArgs) -> Outcome {
 pub(crate) enum In {
     /// An opened input.
     Kind(Kind),
+    /// A single-file AOF arriving as a stream, replayed as it arrives.
+    AofStream(crate::source::AofStream),
     /// A dataset in memory.
     Replayed(Box<rdbscope_replay::Replayed>),
 }
@@ -242,7 +244,11 @@ pub(crate) fn run_from(
     };
     let opened = match pre {
         Some(r) => Ok(In::Replayed(Box::new(r))),
-        None => open(&a.input).map(In::Kind),
+        None => match open_streaming(&a.input) {
+            Ok(Streamed::Aof(s)) => Ok(In::AofStream(s)),
+            Ok(Streamed::Other(k)) => Ok(In::Kind(k)),
+            Err(e) => Err(e),
+        },
     };
     let mut salvaged = false;
     let mut w = match compressed(&mut out, compression) {
@@ -394,6 +400,11 @@ fn replayed(a: &ConvertArgs, kind: In, name: &str) -> Result<In, Outcome> {
             crate::replay::report(name, &r, a.quiet);
             Ok(In::Replayed(Box::new(r)))
         }
+        In::AofStream(s) => {
+            let r = crate::replay::run_stream(s, name, &a.replay, &a.common, a.target.as_ref())?;
+            crate::replay::report(name, &r, a.quiet);
+            Ok(In::Replayed(Box::new(r)))
+        }
         other => Ok(other),
     }
 }
@@ -467,7 +478,8 @@ fn to_dump(
                 Err(e) => crate::report::print_error(name, &e),
             }
         }
-        In::Kind(Kind::Aof(_)) => Outcome::Failure,
+        // Replayed above.
+        In::Kind(Kind::Aof(_)) | In::AofStream(_) => Outcome::Failure,
         In::Replayed(replayed) => {
             let mut it = replayed.records();
             crate::dump_json::records_to(
@@ -584,7 +596,8 @@ fn to_rdb(
                 None => return (Outcome::Problem, false),
             }
         }
-        In::Kind(Kind::Aof(_)) => return (Outcome::Failure, false),
+        // Replayed above.
+        In::Kind(Kind::Aof(_)) | In::AofStream(_) => return (Outcome::Failure, false),
         In::Replayed(replayed) => {
             // One thread unless asked: the dataset was allocated by this
             // thread, and freeing it on workers (glibc's arenas) cost more

@@ -7,7 +7,7 @@ use crate::args::{DigestArgs, InfoFormat};
 use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
-use crate::source::{open, Kind};
+use crate::source::{open_streaming, Kind, Streamed};
 use rdbscope_digest::{
     hex, writer_from, writer_of, Digested, Digester, Options, RulesFrom, ServerVersion,
 };
@@ -23,10 +23,19 @@ pub fn run(a: &DigestArgs) -> Outcome {
         Ok(o) => o,
         Err(outcome) => return outcome,
     };
-    let outcome = match open(&a.input) {
-        Ok(Kind::Rdb(input)) => rdb(a, input, &name, &mut out),
-        Ok(Kind::Json(input)) => json(a, input, &name, &mut out),
-        Ok(Kind::Aof(x)) => aof(a, x, &name, &mut out),
+    let server = a.server_version.as_ref();
+    let outcome = match open_streaming(&a.input) {
+        Ok(Streamed::Other(Kind::Rdb(input))) => rdb(a, input, &name, &mut out),
+        Ok(Streamed::Other(Kind::Json(input))) => json(a, input, &name, &mut out),
+        Ok(Streamed::Other(Kind::Aof(x))) => {
+            let replayed = crate::replay::run(&x, &name, &a.replay, &a.common, server);
+            aof(a, replayed, x.is_multi_part(), &name, &mut out)
+        }
+        // Replayed as it arrives.
+        Ok(Streamed::Aof(s)) => {
+            let replayed = crate::replay::run_stream(s, &name, &a.replay, &a.common, server);
+            aof(a, replayed, false, &name, &mut out)
+        }
         Err(e) => e.report(&name),
     };
     options::finish_output(out, outcome, false)
@@ -110,25 +119,26 @@ fn json(a: &DigestArgs, mut input: Input, name: &str, out: &mut impl Write) -> O
     })
 }
 
-/// The digest of an AOF: its commands replayed, the dataset digested.
+/// The digest of an AOF: its commands replayed (`replayed`; a manifest's
+/// files when `multi_part`), the dataset digested.
 fn aof(
     a: &DigestArgs,
-    aof: rdbscope_aof::source::Aof,
+    replayed: Result<crate::replay::Replayed, Outcome>,
+    multi_part: bool,
     name: &str,
     out: &mut impl Write,
 ) -> Outcome {
-    let replayed =
-        match crate::replay::run(&aof, name, &a.replay, &a.common, a.server_version.as_ref()) {
-            Ok(r) => r,
-            Err(outcome) => return outcome,
-        };
+    let replayed = match replayed {
+        Ok(r) => r,
+        Err(outcome) => return outcome,
+    };
     crate::replay::report(name, &replayed, false);
     // An AOF with no RDB part names no server: a single file is what
     // Redis 6.2 and older write, a directory what 7.0 and later do (the
     // replay follows the newest rules for one, see `replay::run`).
     let guess = if replayed.stats.writer.is_some() {
         None
-    } else if aof.is_multi_part() {
+    } else if multi_part {
         Some((
             ServerVersion::parse("redis-7.4").expect("a known server"),
             RulesFrom::Guessed("an appendonlydir with no RDB base names no server: the newest Redis rules, redis-7.4".into()),

@@ -75,19 +75,19 @@ pub fn run(a: &DumpArgs) -> Outcome {
         let outcome = salvage_dump(a, &filter, &mut out);
         return options::finish_output(out, outcome, true);
     }
-    // `--format commands` replays a whole AOF: a streamed one is read
-    // whole first; every other format reads it as it arrives.
-    let opened = if a.format == DumpFormat::Commands {
-        crate::source::open(&a.input)
-    } else {
-        match crate::source::open_streaming(&a.input) {
-            Ok(Streamed::Aof(s)) => {
-                let outcome = crate::dump_aof::run_stream(s, a, &filter, &name, &mut out);
-                return options::finish_output(out, outcome, false);
-            }
-            Ok(Streamed::Other(kind)) => Ok(kind),
-            Err(e) => Err(e),
+    // A single-file AOF arriving as a stream is read as it arrives (for
+    // `--format commands`, replayed as it arrives).
+    let opened = match crate::source::open_streaming(&a.input) {
+        Ok(Streamed::Aof(s)) => {
+            let outcome = if a.format == DumpFormat::Commands {
+                crate::dump_aof::run_commands_stream(s, a, &filter, &name, &mut out)
+            } else {
+                crate::dump_aof::run_stream(s, a, &filter, &name, &mut out)
+            };
+            return options::finish_output(out, outcome, false);
         }
+        Ok(Streamed::Other(kind)) => Ok(kind),
+        Err(e) => Err(e),
     };
     if (a.since.is_some() || a.until.is_some()) && !matches!(opened, Ok(Kind::Aof(_)) | Err(_)) {
         eprintln!("rdbscope: {name}: --since/--until select AOF commands by their #TS time: this input is not an AOF");

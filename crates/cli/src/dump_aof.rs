@@ -92,6 +92,54 @@ fn usable(parts: &[&Path], filter: &KeyFilter, name: &str, out: &Output) -> Resu
     Ok(())
 }
 
+/// `--format commands` of a single-file AOF arriving as a stream: replayed
+/// as it arrives (the stream is never held whole, only the dataset).
+pub fn run_commands_stream(
+    s: AofStream,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    name: &str,
+    out: &mut Output,
+) -> Outcome {
+    if let Err(outcome) = usable(&[&*s.part.path], filter, name, out) {
+        return outcome;
+    }
+    let replayed = crate::replay::run_stream(s, name, &a.replay, &a.common, a.target.as_ref());
+    commands(replayed, a, filter, name, out)
+}
+
+/// The commands a rewrite would write: the AOF's dataset, replayed.
+fn commands<W: Write + Send>(
+    replayed: Result<crate::replay::Replayed, Outcome>,
+    a: &DumpArgs,
+    filter: &KeyFilter,
+    name: &str,
+    out: &mut W,
+) -> Outcome {
+    let restore = match crate::dump::restore(a) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rdbscope: {e}");
+            return Outcome::Failure;
+        }
+    };
+    let replayed = match replayed {
+        Ok(r) => r,
+        Err(outcome) => return outcome,
+    };
+    crate::replay::report(name, &replayed, false);
+    let mut it = replayed.records();
+    crate::dump_json::records_to(
+        &mut || Ok(it.next()),
+        a.format,
+        false,
+        &restore,
+        filter,
+        name,
+        &mut *out,
+    )
+}
+
 /// The options of the commands' rendering (not for `--format commands`).
 fn render_options(a: &DumpArgs, filter: &KeyFilter) -> (Options, bool) {
     let threads = crate::options::threads(a.jobs);
@@ -171,30 +219,8 @@ fn run_parts<W: Write + Send>(
         return Outcome::Problem;
     }
     if a.format == DumpFormat::Commands {
-        // The commands a rewrite would write: the AOF's dataset, replayed.
-        let restore = match crate::dump::restore(a) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("rdbscope: {e}");
-                return Outcome::Failure;
-            }
-        };
-        let replayed = match crate::replay::run(aof, name, &a.replay, &a.common, a.target.as_ref())
-        {
-            Ok(r) => r,
-            Err(outcome) => return outcome,
-        };
-        crate::replay::report(name, &replayed, false);
-        let mut it = replayed.records();
-        return crate::dump_json::records_to(
-            &mut || Ok(it.next()),
-            a.format,
-            false,
-            &restore,
-            filter,
-            name,
-            &mut *out,
-        );
+        let replayed = crate::replay::run(aof, name, &a.replay, &a.common, a.target.as_ref());
+        return commands(replayed, a, filter, name, out);
     }
     let (mut opts, records_too) = render_options(a, filter);
     for part in aof.parts() {

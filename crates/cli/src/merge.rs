@@ -3,7 +3,7 @@
 
 use crate::args::{ConvertArgs, MergeArgs, OnConflictArg};
 use crate::report::Outcome;
-use crate::source::{open, Kind};
+use crate::source::{open_streaming, Kind, Streamed};
 use rdbscope_input::display_name;
 use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
 use rdbscope_rdb::{OwnedRecord, Rdb, Record, Scratch};
@@ -65,16 +65,23 @@ pub fn run(a: &MergeArgs) -> Outcome {
     let mut dropped = 0u64;
     for path in &a.inputs {
         let name = display_name(path);
-        let added = match open(path) {
+        let added = match open_streaming(path) {
             Err(e) => return e.report(&name),
-            Ok(Kind::Aof(aof)) => {
+            Ok(Streamed::Other(Kind::Aof(aof))) => {
                 if let Err(outcome) = crate::replay::into(&mut rep, &aof, &name) {
                     return outcome;
                 }
                 Ok(())
             }
-            Ok(Kind::Rdb(_)) => rdb_shard(&mut rep, path, a, policy, &mut dropped),
-            Ok(Kind::Json(mut input)) => {
+            // Replayed as it arrives.
+            Ok(Streamed::Aof(s)) => {
+                if let Err(outcome) = crate::replay::into_stream(&mut rep, s, &name) {
+                    return outcome;
+                }
+                Ok(())
+            }
+            Ok(Streamed::Other(Kind::Rdb(_))) => rdb_shard(&mut rep, path, a, policy, &mut dropped),
+            Ok(Streamed::Other(Kind::Json(mut input))) => {
                 let layout = match input.head() {
                     Ok(h) => sniff(h).unwrap_or(JsonLayout::Lines),
                     Err(e) => {

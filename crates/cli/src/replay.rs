@@ -4,8 +4,10 @@
 
 use crate::args::{CommonArgs, ReplayArgs};
 use crate::report::Outcome;
+use crate::source::AofStream;
 use rdbscope_aof::source::Aof;
-use rdbscope_replay::{Options, Replayed, Replayer, Until};
+pub use rdbscope_replay::Replayed;
+use rdbscope_replay::{Options, Replayer, Until};
 
 /// The replay options from the command line.
 pub fn options(r: &ReplayArgs, common: &CommonArgs) -> Result<Options, String> {
@@ -56,7 +58,7 @@ pub fn run(
     common: &CommonArgs,
     server: Option<&rdbscope_digest::ServerVersion>,
 ) -> Result<Replayed, Outcome> {
-    let mut opts = options(r, common).map_err(|e| {
+    let opts = options(r, common).map_err(|e| {
         eprintln!("rdbscope: {e}");
         Outcome::Failure
     })?;
@@ -72,6 +74,36 @@ pub fn run(
             return Err(Outcome::Failure);
         }
     }
+    let mut rep = replayer(opts, server, aof.is_multi_part());
+    into(&mut rep, aof, name)?;
+    Ok(rep.finish())
+}
+
+/// [`run`] for a single-file AOF arriving as a stream (standard input, a
+/// pipe, a compressed file), replayed as it arrives: the stream is never
+/// held whole, only the dataset.
+pub fn run_stream(
+    s: AofStream,
+    name: &str,
+    r: &ReplayArgs,
+    common: &CommonArgs,
+    server: Option<&rdbscope_digest::ServerVersion>,
+) -> Result<Replayed, Outcome> {
+    let opts = options(r, common).map_err(|e| {
+        eprintln!("rdbscope: {e}");
+        Outcome::Failure
+    })?;
+    let mut rep = replayer(opts, server, false);
+    into_stream(&mut rep, s, name)?;
+    Ok(rep.finish())
+}
+
+/// The replayer, with the rules of `server` (or of the input's writer).
+fn replayer(
+    mut opts: Options,
+    server: Option<&rdbscope_digest::ServerVersion>,
+    multi_part: bool,
+) -> Replayer {
     opts.version_given = server.is_some();
     opts.valkey = server.is_some_and(|v| v.vendor == rdbscope_digest::Vendor::Valkey);
     opts.version = match server {
@@ -80,12 +112,19 @@ pub fn run(
         // (7.0 and Valkey write a directory) unless its preamble says
         // otherwise; a directory's base names its writer or the newest
         // rules apply.
-        None if !aof.is_multi_part() => Some((6, 2)),
+        None if !multi_part => Some((6, 2)),
         None => None,
     };
-    let mut rep = Replayer::new(opts);
-    into(&mut rep, aof, name)?;
-    Ok(rep.finish())
+    Replayer::new(opts)
+}
+
+/// [`into`] for a single-file AOF arriving as a stream.
+pub fn into_stream(rep: &mut Replayer, mut s: AofStream, name: &str) -> Result<(), Outcome> {
+    if let Err(e) = rdbscope_replay::replay_stream_into(rep, &mut s.stream, &s.part) {
+        eprintln!("rdbscope: {name}: replay stopped: {e}");
+        return Err(Outcome::Problem);
+    }
+    Ok(())
 }
 
 /// Replays `aof` onto what `rep` holds; errors are printed.

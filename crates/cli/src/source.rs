@@ -8,12 +8,14 @@
 //! an AOF (commands, or an RDB with the `aof-preamble` aux field) or a
 //! manifest goes to the AOF commands; a JSON dump to `dump_json`.
 //!
-//! A single-file AOF of commands that arrives as a stream comes back
-//! unread from [`open_streaming`] (`check`, `dump` and `info` read it as
-//! it arrives, in bounded memory: `rdbscope_aof::stream`). [`open`] reads
-//! it into memory first, for the commands that replay or rewrite a whole
-//! AOF; so is, from either, an AOF stream that starts with an RDB preamble
-//! and a manifest on standard input (docs/limits.md).
+//! A single-file AOF (commands, or an RDB preamble and commands) that
+//! arrives as a stream comes back unread from [`open_streaming`]: `check`,
+//! `dump` and `info` read it as it arrives, in bounded memory
+//! (`rdbscope_aof::stream`), and `digest`, `dump --format commands`,
+//! `convert` and `merge` replay it as it arrives
+//! (`rdbscope_replay::replay_stream_into`). [`open`] reads it into memory
+//! first, for `diff`, `fix` and `rewrite`; so is a manifest on standard
+//! input (docs/limits.md).
 
 use rdbscope_aof::source::{detect, Content};
 use rdbscope_aof::{Aof, Opened, Part};
@@ -89,15 +91,14 @@ pub fn open(path: &Path) -> Result<Kind, OpenError> {
 
 /// What [`open_streaming`] found.
 pub enum Streamed {
-    /// A single-file AOF of commands arriving as a stream, unread.
+    /// A single-file AOF arriving as a stream, unread.
     Aof(AofStream),
     /// Anything else, as [`open`] gives it.
     Other(Kind),
 }
 
-/// [`open`], but a single-file AOF of commands arriving as a stream comes
-/// back unread (`check`, `dump` and `info` read it as it arrives, in
-/// bounded memory).
+/// [`open`], but a single-file AOF arriving as a stream comes back unread
+/// (read or replayed as it arrives, in bounded memory).
 pub fn open_streaming(path: &Path) -> Result<Streamed, OpenError> {
     open_with(path, true)
 }

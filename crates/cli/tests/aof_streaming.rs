@@ -458,3 +458,82 @@ fn a_corrupt_gzipped_preamble_aof_is_a_read_error() {
     }
     assert!(end > 4 << 20);
 }
+
+/// The commands that replay an AOF (`digest`, `dump --format commands`,
+/// `convert`, `merge`) replay a single-file AOF arriving as a stream as it
+/// arrives: the same output as for the file, and memory that holds the
+/// dataset, not the stream. Here 256 MiB of commands (a preamble, then
+/// SETs that overwrite 5,000 keys) through gzip on stdin.
+#[test]
+fn replaying_commands_read_a_stream_as_it_arrives() {
+    let tmp = rdbscope_testkit::TempDir::new("aof-streaming-replay");
+    let total: u64 = (stream_mb() / 4).max(16) << 20;
+    let path = tmp.path.join("big.aof");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        write_preamble(&mut f, 1 << 20).unwrap();
+        let mut written = 0u64;
+        let mut i = 0u64;
+        let value = [b'v'; 100];
+        while written < total {
+            let key = format!("key:{:06}", i % 5000);
+            let mut c =
+                format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n$100\r\n", key.len()).into_bytes();
+            c.extend_from_slice(&value);
+            c.extend_from_slice(b"\r\n");
+            f.write_all(&c).unwrap();
+            written += c.len() as u64;
+            i += 1;
+        }
+        f.flush().unwrap();
+    }
+    let p = path.to_str().unwrap();
+    for args in [
+        &["digest"][..],
+        &["dump", "--format", "commands", "--target", "redis-7.0"],
+    ] {
+        let file = std::process::Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .args(args)
+            .arg(p)
+            .output()
+            .unwrap();
+        assert!(
+            file.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&file.stderr)
+        );
+        let out_path = tmp.path.join("out");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+            .args(args)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Compressed as it is written: the test process holds no copy (a
+        // child's peak RSS starts from its parent's image before exec).
+        let stdin = child.stdin.take().unwrap();
+        let from = path.clone();
+        let writer = std::thread::spawn(move || {
+            let mut gz = flate2::write::GzEncoder::new(stdin, flate2::Compression::fast());
+            let mut f = std::fs::File::open(from).unwrap();
+            let _ = std::io::copy(&mut f, &mut gz).and_then(|_| gz.finish());
+        });
+        let outputs = rdbscope_testkit::child::drain(&mut child);
+        writer.join().unwrap();
+        let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
+        let (_, err) = outputs.join();
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let out = std::fs::read(&out_path).unwrap();
+        assert!(
+            out == file.stdout,
+            "{args:?}: the stream's output differs from the file's"
+        );
+        assert!(
+            peak_kb <= PEAK_LIMIT_KB,
+            "{args:?}: peak RSS {peak_kb} KiB for a {total}-byte stream"
+        );
+        eprintln!("{args:?} of a {total}-byte gzip'd AOF on stdin: peak RSS {peak_kb} KiB");
+    }
+}

@@ -35,7 +35,7 @@ pub use error::{CmdError, CmdResult};
 pub use keyspace::{Ctx, Dataset, Entry};
 pub use value::Val;
 
-use rdbscope_aof::resp::{Command, Item, Kind, Reader};
+use rdbscope_aof::resp::{Command, Item, Kind, OwnedCommand, Reader, Records};
 use rdbscope_aof::source::{Aof, Part};
 use rdbscope_rdb::{OwnedKey, OwnedRecord, Rdb, Record, Scratch};
 use std::collections::BTreeMap;
@@ -187,9 +187,87 @@ pub enum OnConflict {
 /// How often (in bytes) a walk reports its offset.
 const REPORT_STEP: u64 = 4 << 20;
 
-/// One queued command of an open transaction.
-struct Queued<'a> {
-    cmd: Command<'a>,
+/// The records of a chunk of a streamed preamble, made owned (on any
+/// thread).
+struct ToOwned {
+    scratch: Scratch,
+    out: Vec<OwnedRecord>,
+    error: Option<rdbscope_rdb::Error>,
+}
+
+impl rdbscope_engine::Sink for ToOwned {
+    type Chunk = (Vec<OwnedRecord>, Option<rdbscope_rdb::Error>);
+
+    fn record(&mut self, r: &Record<'_>, _: &rdbscope_engine::At) -> rdbscope_engine::Flow {
+        match r.to_owned(&mut self.scratch) {
+            Ok(o) => {
+                self.out.push(o);
+                rdbscope_engine::Flow::Continue
+            }
+            Err(e) => {
+                self.error = Some(e);
+                rdbscope_engine::Flow::Stop
+            }
+        }
+    }
+
+    fn end(&mut self) -> Self::Chunk {
+        (std::mem::take(&mut self.out), self.error.take())
+    }
+}
+
+/// Puts a streamed preamble's owned records into the replay, in file
+/// order, as [`Replayer::rdb`] puts a mapped one's.
+struct LoadOwned<'r> {
+    r: &'r mut Replayer,
+    writer: Option<Writer>,
+    error: Option<rdbscope_rdb::Error>,
+}
+
+/// The header and the version AUX fields of the RDB part: what the RDB
+/// written from a replay says of its writer ([`Stats::writer`]).
+type Writer = (rdbscope_rdb::Header, Vec<(Vec<u8>, Vec<u8>)>);
+
+impl rdbscope_engine::Collector<(Vec<OwnedRecord>, Option<rdbscope_rdb::Error>)> for LoadOwned<'_> {
+    fn header(&mut self, h: &rdbscope_rdb::Header) -> rdbscope_engine::Flow {
+        self.writer = Some((*h, Vec::new()));
+        rdbscope_engine::Flow::Continue
+    }
+
+    fn collect(
+        &mut self,
+        (records, error): (Vec<OwnedRecord>, Option<rdbscope_rdb::Error>),
+    ) -> rdbscope_engine::Flow {
+        for rec in records {
+            match rec {
+                OwnedRecord::Key(k) => {
+                    self.r.put_owned(k);
+                    self.r.stats.rdb_keys += 1;
+                }
+                OwnedRecord::Aux { name, value } => {
+                    if let Some((_, aux)) = &mut self.writer {
+                        self.r.aux(name, value, aux);
+                    }
+                }
+                OwnedRecord::Function { code } => self.r.function(code),
+                OwnedRecord::Eof { .. } => self.r.stats.writer = self.writer.take(),
+                _ => {}
+            }
+        }
+        if let Some(e) = error {
+            self.error = Some(e);
+            return rdbscope_engine::Flow::Stop;
+        }
+        rdbscope_engine::Flow::Continue
+    }
+}
+
+/// An emptied argument list, its allocation kept, for arguments of another
+/// lifetime (the standard library collects in place when the element
+/// layout is the same).
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter().map(|_| &[][..]).collect()
 }
 
 impl Replayer {
@@ -239,17 +317,8 @@ impl Replayer {
                     self.stats.rdb_keys += 1;
                 }
                 Record::Aux { name, value } => {
-                    let (n, v) = (name.to_vec(), value.to_vec());
-                    if let (Ok(n), Ok(v)) = (n, v) {
-                        if n == b"redis-ver" || n == b"valkey-ver" {
-                            if self.opts.version.is_none() && n == b"redis-ver" {
-                                self.opts.version = version_of(&v);
-                            }
-                            if n == b"valkey-ver" && !self.opts.version_given {
-                                self.opts.valkey = true;
-                            }
-                            writer.1.push((n, v));
-                        }
+                    if let (Ok(n), Ok(v)) = (name.to_vec(), value.to_vec()) {
+                        self.aux(n, v, &mut writer.1);
                     }
                 }
                 Record::Eof(_) => {
@@ -258,14 +327,93 @@ impl Replayer {
                 }
                 other => {
                     if let Ok(OwnedRecord::Function { code }) = other.to_owned(&mut self.scratch) {
-                        if let Ok(name) = cmd::functions::library_name(&code) {
-                            self.ds.functions.insert(name, code);
-                        }
+                        self.function(code);
                     }
                 }
             }
         }
         Ok(bytes.len() as u64)
+    }
+
+    /// An AUX field of an RDB base or preamble: the writer's version says
+    /// which rules apply (unless given), and goes into the RDB written
+    /// from the replay.
+    fn aux(&mut self, n: Vec<u8>, v: Vec<u8>, writer_aux: &mut Vec<(Vec<u8>, Vec<u8>)>) {
+        if n == b"redis-ver" || n == b"valkey-ver" {
+            if self.opts.version.is_none() && n == b"redis-ver" {
+                self.opts.version = version_of(&v);
+            }
+            if n == b"valkey-ver" && !self.opts.version_given {
+                self.opts.valkey = true;
+            }
+            writer_aux.push((n, v));
+        }
+    }
+
+    /// A function library of an RDB base or preamble.
+    fn function(&mut self, code: Vec<u8>) {
+        if let Ok(name) = cmd::functions::library_name(&code) {
+            self.ds.functions.insert(name, code);
+        }
+    }
+
+    /// Loads the RDB preamble of a single-file AOF arriving as `stream`,
+    /// walked by the engine up to its checksum; returns where the commands
+    /// begin and the bytes from there read already. On the calling thread,
+    /// as [`Replayer::rdb`]: values made on other threads and freed here
+    /// cost more than they save (glibc's arenas).
+    fn rdb_stream(
+        &mut self,
+        stream: &mut rdbscope_input::Stream,
+        file: &str,
+    ) -> Result<(u64, Vec<u8>), ReplayError> {
+        let err = |offset: u64, message: String| ReplayError {
+            file: file.to_string(),
+            offset,
+            message,
+        };
+        let opts = rdbscope_engine::Options {
+            threads: 1,
+            stop_at_eof: true,
+            ..rdbscope_engine::Options::default()
+        };
+        let limit = self.opts.max_decompressed;
+        let mut load = LoadOwned {
+            r: self,
+            writer: None,
+            error: None,
+        };
+        let walked = rdbscope_engine::walk(
+            rdbscope_engine::Source::Stream(Box::new(stream)),
+            &opts,
+            &mut |_| {},
+            |_: &rdbscope_rdb::Header| ToOwned {
+                scratch: Scratch::with_limit(limit),
+                out: Vec::new(),
+                error: None,
+            },
+            &mut load,
+        );
+        if let Some(e) = load.error {
+            return Err(err(e.offset, e.to_string()));
+        }
+        match walked.error {
+            Some(rdbscope_engine::WalkError::Decode(e)) => {
+                return Err(err(e.offset, e.to_string()))
+            }
+            Some(rdbscope_engine::WalkError::Io(e)) => {
+                return Err(err(walked.size, format!("read error: {e}")))
+            }
+            None => {}
+        }
+        if walked.eof.is_none() {
+            return Err(err(
+                walked.end,
+                "the RDB preamble ends before its EOF record".into(),
+            ));
+        }
+        self.stats.bytes += walked.end;
+        Ok((walked.end, walked.rest))
     }
 
     /// Adds a key of another shard: `Ok(false)` when it was already there
@@ -393,11 +541,28 @@ impl Replayer {
         last: bool,
         on_offset: &mut dyn FnMut(u64),
     ) -> Result<bool, ReplayError> {
-        let mut next_report = start + REPORT_STEP;
         self.stats.bytes += bytes.len() as u64;
         let mut reader = Reader::new(bytes, start as usize);
-        let mut queue: Option<(u64, Vec<Queued<'_>>)> = None;
-        let mut args: Vec<&[u8]> = Vec::with_capacity(16);
+        self.commands_from(&mut reader, start, file, last, on_offset)
+    }
+
+    /// [`Self::commands_with`] over any reader of commands: a file's
+    /// ([`Reader`]) or a stream's ([`rdbscope_aof::stream::StreamReader`]),
+    /// from file offset `start`. The caller counts the bytes
+    /// ([`Stats::bytes`]).
+    pub fn commands_from<R: Records>(
+        &mut self,
+        reader: &mut R,
+        start: u64,
+        file: &str,
+        last: bool,
+        on_offset: &mut dyn FnMut(u64),
+    ) -> Result<bool, ReplayError> {
+        let mut next_report = start + REPORT_STEP;
+        // A transaction's commands are copied: a stream's window moves on
+        // before its EXEC.
+        let mut queue: Option<(u64, Vec<OwnedCommand>)> = None;
+        let mut spare_args: Vec<&[u8]> = Vec::with_capacity(16);
         let stop_offset = match &self.opts.until {
             Until::Offset(name, off) => match name {
                 Some(n) if n == file => Some(*off),
@@ -410,7 +575,10 @@ impl Replayer {
             Until::Timestamp(t) => Some(t),
             _ => None,
         };
-        while let Some(item) = reader.read() {
+        while let Some(item) = reader.read_item() {
+            // One argument list for every command, whatever the
+            // lifetime of each command's bytes.
+            let mut args = recycle(std::mem::take(&mut spare_args));
             let item = match item {
                 Ok(i) => i,
                 Err(e) if last && e.is_truncation() => {
@@ -487,9 +655,11 @@ impl Replayer {
                 }
                 Kind::Exec => match queue.take() {
                     Some((_, q)) => {
-                        for Queued { cmd } in q {
-                            self.run(&cmd, file, &mut args)?;
+                        let mut queued = recycle(std::mem::take(&mut args));
+                        for cmd in &q {
+                            self.run(&cmd.command(), file, &mut queued)?;
                         }
+                        args = recycle(queued);
                     }
                     None => {
                         return Err(ReplayError {
@@ -500,10 +670,11 @@ impl Replayer {
                     }
                 },
                 Kind::Other => match &mut queue {
-                    Some((_, q)) => q.push(Queued { cmd: c }),
+                    Some((_, q)) => q.push(c.to_owned_command()),
                     None => self.run(&c, file, &mut args)?,
                 },
             }
+            spare_args = recycle(args);
         }
         if let Some((open, _)) = queue {
             // The loader reverts a transaction the file ends inside
@@ -604,6 +775,43 @@ pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
     Ok(())
 }
 
+/// Replays a single-file AOF arriving as `stream` (`part` names it) onto
+/// what `r` holds, in bounded memory beyond the dataset: an RDB preamble is
+/// walked by the engine as it arrives, then the commands are read through a refilling window
+/// ([`rdbscope_aof::stream::StreamReader`]). Stops, truncation and errors
+/// are those of the same bytes in a file.
+pub fn replay_stream_into(
+    r: &mut Replayer,
+    stream: &mut rdbscope_input::Stream,
+    part: &Part,
+) -> Result<(), ReplayError> {
+    let read_error = |e: std::io::Error| ReplayError {
+        file: part.name.to_string(),
+        offset: 0,
+        message: format!("read error: {e}"),
+    };
+    let head = stream.peek(6).map_err(read_error)?;
+    let (start, rest) = if rdbscope_aof::source::starts_with_rdb_magic(head) {
+        r.rdb_stream(stream, &part.name)?
+    } else {
+        (0, Vec::new())
+    };
+    let mut reader = rdbscope_aof::stream::StreamReader::new(
+        Box::new(&mut *stream),
+        start,
+        rest,
+        rdbscope_engine::WINDOW,
+    );
+    r.commands_from(&mut reader, start, &part.name, part.last, &mut |_| {})?;
+    let end = if r.stopped {
+        Records::offset(&reader)
+    } else {
+        reader.read_to_end().map_err(read_error)?
+    };
+    r.stats.bytes += end.saturating_sub(start);
+    Ok(())
+}
+
 fn replay_file(
     r: &mut Replayer,
     bytes: &[u8],
@@ -658,5 +866,21 @@ impl Replayed {
             })
         });
         head.into_iter().chain(funcs).chain(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The argument list keeps its allocation from command to command.
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let a = vec![1u8, 2, 3];
+        let mut v: Vec<&[u8]> = Vec::with_capacity(16);
+        v.push(&a);
+        let p = v.as_ptr() as usize;
+        let w = super::recycle(v);
+        assert!(w.is_empty());
+        assert_eq!(w.capacity(), 16);
+        assert_eq!(w.as_ptr() as usize, p);
     }
 }
