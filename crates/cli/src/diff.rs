@@ -8,7 +8,7 @@ use crate::args::{DiffArgs, DiffFormat};
 use crate::options;
 use crate::progress::Progress;
 use crate::report::Outcome;
-use crate::source::{open, Kind};
+use crate::source::{open_streaming, Kind, Streamed};
 use rdbscope_diff::index::Index;
 use rdbscope_diff::print::PrintOptions;
 use rdbscope_diff::{DiffError, Input, PassError, PassOptions};
@@ -88,14 +88,14 @@ impl PathInput {
             let mut it = records.iter().cloned();
             return owned(&mut || Ok(it.next()));
         }
-        match open(&self.path) {
-            Ok(Kind::Rdb(input)) => {
+        match open_streaming(&self.path) {
+            Ok(Streamed::Other(Kind::Rdb(input))) => {
                 let mut o = opts.clone();
                 o.filter = options::settle_file_time(o.filter, input.head());
                 let mut progress = Progress::for_input(&name, input.size(), input.progress());
                 input.with_source(|s| rdb(s, &o, &mut progress))
             }
-            Ok(Kind::Json(mut input)) => {
+            Ok(Streamed::Other(Kind::Json(mut input))) => {
                 let layout = match input.head() {
                     Ok(h) => sniff(h).unwrap_or(JsonLayout::Lines),
                     Err(e) => return Err(PassError::Input(format!("read error: {e}"))),
@@ -103,24 +103,45 @@ impl PathInput {
                 let mut r = JsonReader::new(crate::source::json_reader(input), layout);
                 json(&mut r)
             }
-            Ok(Kind::Aof(aof)) => {
+            // Replayed once (a single file arriving compressed: as it
+            // arrives), its key records kept for the later passes.
+            Ok(Streamed::Other(Kind::Aof(aof))) => {
                 let common = self.common.as_ref().expect("set before the passes");
-                let replayed = crate::replay::run(&aof, &name, &self.replay, common, None)
-                    .map_err(|_| PassError::Input(format!("{name}: the replay failed")))?;
-                crate::replay::report(&name, &replayed, true);
-                let records = self.replayed.insert(
-                    replayed
-                        .records()
-                        .filter(|r| matches!(r, rdbscope_rdb::OwnedRecord::Key(_)))
-                        .collect(),
-                );
-                let mut it = records.iter().cloned();
-                owned(&mut || Ok(it.next()))
+                let replayed = crate::replay::run(&aof, &name, &self.replay, common, None);
+                self.keep_replayed(replayed, &name, owned)
+            }
+            Ok(Streamed::Aof(s)) => {
+                let common = self.common.as_ref().expect("set before the passes");
+                let replayed = crate::replay::run_stream(s, &name, &self.replay, common, None);
+                self.keep_replayed(replayed, &name, owned)
             }
             Err(crate::source::OpenError::Io(e)) | Err(crate::source::OpenError::Content(e)) => {
                 Err(PassError::Input(e.to_string()))
             }
         }
+    }
+
+    /// Keeps a replayed AOF's key records for every pass, and gives them
+    /// to `owned` for this one.
+    fn keep_replayed<T>(
+        &mut self,
+        replayed: Result<crate::replay::Replayed, crate::report::Outcome>,
+        name: &str,
+        owned: impl FnOnce(
+            &mut dyn FnMut() -> Result<Option<rdbscope_rdb::OwnedRecord>, String>,
+        ) -> Result<T, PassError>,
+    ) -> Result<T, PassError> {
+        let replayed =
+            replayed.map_err(|_| PassError::Input(format!("{name}: the replay failed")))?;
+        crate::replay::report(name, &replayed, true);
+        let records = self.replayed.insert(
+            replayed
+                .records()
+                .filter(|r| matches!(r, rdbscope_rdb::OwnedRecord::Key(_)))
+                .collect(),
+        );
+        let mut it = records.iter().cloned();
+        owned(&mut || Ok(it.next()))
     }
 }
 

@@ -12,10 +12,10 @@
 //! arrives as a stream comes back unread from [`open_streaming`]: `check`,
 //! `dump` and `info` read it as it arrives, in bounded memory
 //! (`rdbscope_aof::stream`), and `digest`, `dump --format commands`,
-//! `convert` and `merge` replay it as it arrives
+//! `convert`, `merge` and `diff` replay it as it arrives
 //! (`rdbscope_replay::replay_stream_into`). [`open`] reads it into memory
-//! first, for `diff`, `fix` and `rewrite`; so is a manifest on standard
-//! input (docs/limits.md).
+//! first, for `fix` and `rewrite`; so is a manifest on standard input
+//! (docs/limits.md).
 
 use rdbscope_aof::source::{detect, Content};
 use rdbscope_aof::{Aof, Opened, Part};

@@ -460,7 +460,7 @@ fn a_corrupt_gzipped_preamble_aof_is_a_read_error() {
 }
 
 /// The commands that replay an AOF (`digest`, `dump --format commands`,
-/// `convert`, `merge`) replay a single-file AOF arriving as a stream as it
+/// `convert`, `merge`, `diff`) replay a single-file AOF arriving as a stream as it
 /// arrives: the same output as for the file, and memory that holds the
 /// dataset, not the stream. Here 256 MiB of commands (a preamble, then
 /// SETs that overwrite 5,000 keys) through gzip on stdin.
@@ -491,6 +491,9 @@ fn replaying_commands_read_a_stream_as_it_arrives() {
     for args in [
         &["digest"][..],
         &["dump", "--format", "commands", "--target", "redis-7.0"],
+        // The file against itself on stdin (which diff keeps on disk, as
+        // it came, to read it more than once).
+        &["diff", p],
     ] {
         let file = std::process::Command::new(env!("CARGO_BIN_EXE_rdbscope"))
             .args(args)
