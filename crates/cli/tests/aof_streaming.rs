@@ -540,3 +540,44 @@ fn replaying_commands_read_a_stream_as_it_arrives() {
         eprintln!("{args:?} of a {total}-byte gzip'd AOF on stdin: peak RSS {peak_kb} KiB");
     }
 }
+
+/// `info` of a compressed single-file AOF gives the compressed file's
+/// modification time (when the backup was written); standard input has
+/// none.
+#[test]
+fn info_of_a_compressed_aof_gives_the_files_time() {
+    let tmp = rdbscope_testkit::TempDir::new("aof-streaming-mtime");
+    let mut aof = Vec::new();
+    for i in 0..100 {
+        commands(i, &mut aof);
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&aof).unwrap();
+    let gz = gz.finish().unwrap();
+    let path = tmp.path.join("backup.aof.gz");
+    std::fs::write(&path, &gz).unwrap();
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_323_045);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(["info", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"modified\":1767323045,"), "{text}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+        .args(["info", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"modified\":null,"), "{text}");
+}

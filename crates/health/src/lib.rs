@@ -424,7 +424,8 @@ pub fn aof_health_of(path: &Path, aof: &Aof, o: &Options) -> AofHealth {
 /// [`aof_health`] of a single-file AOF that arrives as a stream (standard
 /// input, a pipe, a compressed file; `part` names it), read once, through
 /// a refilling window, in bounded memory. The file's size is that of its
-/// (decompressed) content, and it has no modification time. An RDB
+/// (decompressed) content; its modification time is the named file's (a
+/// compressed file's), none for standard input or a pipe. An RDB
 /// preamble is summarized as it arrives, and the commands read from where
 /// it ends. `Err` when reading the stream fails (a corrupt compressed
 /// input).
@@ -437,7 +438,11 @@ pub fn aof_stream_health(
     let mut f = AofFile {
         part: part.clone(),
         size: 0,
-        modified: None,
+        modified: fs::metadata(&part.path)
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .as_ref()
+            .and_then(mtime),
         format: "empty",
         commands: None,
         error: None,
