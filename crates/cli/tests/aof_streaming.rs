@@ -280,7 +280,14 @@ fn hostile_streams_give_the_files_errors() {
         let path = tmp.path.join(format!("{i}.aof"));
         std::fs::write(&path, case).unwrap();
         let path = path.to_str().unwrap();
-        for args in [&["check", "--format", "json"][..], &["dump"], &["info"]] {
+        for args in [
+            &["check", "--format", "json"][..],
+            &["dump"],
+            &["info"],
+            // Replayed as they arrive: the same verdicts as the file's.
+            &["digest"],
+            &["dump", "--format", "commands"],
+        ] {
             let run = |input: &str, stdin: Option<&[u8]>| {
                 let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
                     .args(args)

@@ -200,15 +200,16 @@ impl rdbscope_engine::Sink for ToOwned {
 
     fn record(&mut self, r: &Record<'_>, _: &rdbscope_engine::At) -> rdbscope_engine::Flow {
         match r.to_owned(&mut self.scratch) {
-            Ok(o) => {
-                self.out.push(o);
-                rdbscope_engine::Flow::Continue
-            }
-            Err(e) => {
+            Ok(o) => self.out.push(o),
+            // A key that cannot be read stops the replay; any other
+            // record is left out, as `Replayer::rdb` leaves it.
+            Err(e) if matches!(r, Record::Key(_)) => {
                 self.error = Some(e);
-                rdbscope_engine::Flow::Stop
+                return rdbscope_engine::Flow::Stop;
             }
+            Err(_) => {}
         }
+        rdbscope_engine::Flow::Continue
     }
 
     fn end(&mut self) -> Self::Chunk {
