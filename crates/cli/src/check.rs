@@ -254,9 +254,11 @@ fn check_aof(
             }
         };
         note(w.head(&mut o, name, aof.is_multi_part(), manifest.as_deref()));
+        let ticker = crate::progress::Ticker::for_aof(name, aof);
         let report = rdbscope_aof::check::check_each(aof, name, &aof_opts, &mut |f| {
             note(w.file(&mut o, &f))
         });
+        drop(ticker);
         note(w.tail(&mut o, &report));
         report
     };
@@ -276,10 +278,12 @@ fn check_aof_stream(
 ) -> (Vec<u8>, Outcome) {
     let aof_opts = aof_options(opts);
     let mut files = Vec::new();
+    let ticker = crate::progress::Ticker::for_stream(name, &s);
     let checked =
         rdbscope_aof::check::check_stream(&mut s.stream, &s.part, name, &aof_opts, &mut |f| {
             files.push(f)
         });
+    drop(ticker);
     let mut report = match checked {
         Ok(r) => r,
         Err(e) => {

@@ -27,6 +27,11 @@ pub fn run(aof: &Aof, a: &DumpArgs, filter: &KeyFilter, name: &str, out: &mut Ou
     if let Err(outcome) = usable(&parts, filter, name, out) {
         return outcome;
     }
+    let _ticker = match a.format {
+        // Replayed: `replay::into` shows it.
+        DumpFormat::Commands => None,
+        _ => Some(crate::progress::Ticker::for_aof(name, aof)),
+    };
     if a.format == DumpFormat::Json {
         return as_json_array(a, name, out, |jsonl, array| {
             run_parts(aof, jsonl, filter, name, array)
@@ -68,6 +73,7 @@ pub fn run_stream(
     if let Err(outcome) = usable(&[&*s.part.path], filter, name, out) {
         return outcome;
     }
+    let _ticker = crate::progress::Ticker::for_stream(name, &s);
     if a.format == DumpFormat::Json {
         return as_json_array(a, name, out, |jsonl, array| {
             dump_stream(s, jsonl, filter, array)

@@ -45,12 +45,15 @@ pub fn run(a: &InfoArgs) -> Outcome {
             let h = match stream {
                 // A stream is read once, here, in bounded memory.
                 Some(mut s) => {
-                    match rdbscope_health::aof_stream_health(
+                    let ticker = crate::progress::Ticker::for_stream(&name, &s);
+                    let h = rdbscope_health::aof_stream_health(
                         &a.input,
                         &mut s.stream,
                         &s.part,
                         &health_options(a),
-                    ) {
+                    );
+                    drop(ticker);
+                    match h {
                         Ok(h) => h,
                         Err(e) => {
                             let outcome = OpenError::Content(e).report(&name);
@@ -61,6 +64,7 @@ pub fn run(a: &InfoArgs) -> Outcome {
                 // Opened already (a stream read whole cannot be read again).
                 None => match &opened {
                     Ok(Some(Kind::Aof(aof))) => {
+                        let _ticker = crate::progress::Ticker::for_aof(&name, aof);
                         rdbscope_health::aof_health_of(&a.input, aof, &health_options(a))
                     }
                     _ => rdbscope_health::aof_health(&a.input, &health_options(a)),
@@ -174,9 +178,14 @@ fn aof_problem(h: &AofHealth) -> Option<String> {
     if let Some(b) = h.base.as_ref().and_then(|b| b.error.as_ref()) {
         return Some(format!("the RDB base or preamble: {b}"));
     }
-    h.files
-        .iter()
-        .find_map(|f| f.error.as_ref().map(|e| format!("{}: {e}", f.part.name)))
+    // A manifest's file is named; a single file is the input, named
+    // already.
+    h.files.iter().find_map(|f| {
+        f.error.as_ref().map(|e| match h.manifest {
+            Some(_) => format!("{}: {e}", f.part.name),
+            None => e.clone(),
+        })
+    })
 }
 
 fn when(t: Option<i64>, now: i64) -> String {

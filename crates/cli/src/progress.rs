@@ -128,3 +128,63 @@ impl Drop for Progress {
         }
     }
 }
+
+/// A progress line kept up by a thread of its own, for walks that report
+/// no offsets (the AOF commands): a few times a second it reads the input's
+/// own counter, the offset released behind the walk for a mapped file or
+/// the raw bytes read for a stream. Nothing runs unless the line is shown
+/// (stderr a terminal, no `--quiet`, a big enough input). Dropping it ends
+/// the thread and clears the line.
+pub struct Ticker {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    /// Starts showing the progress of an input of `size` bytes (`None`: a
+    /// stream) whose counter is `raw`.
+    pub fn start(name: &str, size: Option<u64>, raw: rdbscope_input::Progress) -> Ticker {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let mut p = Progress::for_input(name, size, raw.clone());
+        let thread = (p.next != u64::MAX).then(|| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    p.at(raw.bytes_read());
+                    std::thread::park_timeout(EVERY);
+                }
+            })
+        });
+        Ticker { stop, thread }
+    }
+
+    /// For an AOF opened already: a single file's progress. A manifest's
+    /// files are opened one by one where they are read, and show none.
+    pub fn for_aof(name: &str, aof: &rdbscope_aof::Aof) -> Ticker {
+        match aof {
+            rdbscope_aof::Aof::Single { input, .. } => {
+                Ticker::start(name, Some(input.bytes().len() as u64), input.progress())
+            }
+            _ => Ticker {
+                stop: Default::default(),
+                thread: None,
+            },
+        }
+    }
+
+    /// For a single-file AOF arriving as a stream: the raw bytes read.
+    pub fn for_stream(name: &str, s: &crate::source::AofStream) -> Ticker {
+        Ticker::start(name, None, s.stream.progress())
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}

@@ -120,7 +120,10 @@ fn replayer(
 
 /// [`into`] for a single-file AOF arriving as a stream.
 pub fn into_stream(rep: &mut Replayer, mut s: AofStream, name: &str) -> Result<(), Outcome> {
-    if let Err(e) = rdbscope_replay::replay_stream_into(rep, &mut s.stream, &s.part) {
+    let ticker = crate::progress::Ticker::for_stream(name, &s);
+    let replayed = rdbscope_replay::replay_stream_into(rep, &mut s.stream, &s.part);
+    drop(ticker);
+    if let Err(e) = replayed {
         eprintln!("rdbscope: {name}: replay stopped: {e}");
         return Err(Outcome::Problem);
     }
@@ -129,7 +132,10 @@ pub fn into_stream(rep: &mut Replayer, mut s: AofStream, name: &str) -> Result<(
 
 /// Replays `aof` onto what `rep` holds; errors are printed.
 pub fn into(rep: &mut Replayer, aof: &Aof, name: &str) -> Result<(), Outcome> {
-    if let Err(e) = rdbscope_replay::replay_into(rep, aof) {
+    let ticker = crate::progress::Ticker::for_aof(name, aof);
+    let replayed = rdbscope_replay::replay_into(rep, aof);
+    drop(ticker);
+    if let Err(e) = replayed {
         eprintln!("rdbscope: {name}: replay stopped: {e}");
         return Err(Outcome::Problem);
     }

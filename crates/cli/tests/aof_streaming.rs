@@ -392,29 +392,41 @@ fn a_big_mapped_aof_file_stays_small() {
     }
 }
 
-/// A broken AOF on standard input is named once on stderr, as a file is.
+/// A broken single-file AOF is named once on stderr by `check` and `info`,
+/// from standard input as from a file.
 #[test]
 fn a_broken_stdin_aof_is_named_once() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-        .args(["check", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rdbscope");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(b"*2\r\n$3\r\nGET\r\n$1\r\nx")
-        .expect("write");
-    drop(stdin);
-    let out = child.wait_with_output().expect("wait");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("rdbscope: <stdin>: offset 18: expected '\\r\\n' after the 1-byte argument 2"),
-        "{err}"
-    );
-    assert!(!err.contains("<stdin>: <stdin>"), "{err}");
+    let tmp = rdbscope_testkit::TempDir::new("aof-streaming-named-once");
+    let broken = b"*2\r\n$3\r\nGET\r\n$1\r\nx";
+    let path = tmp.path.join("broken.aof");
+    std::fs::write(&path, broken).unwrap();
+    let path = path.to_str().unwrap();
+    for command in ["check", "info"] {
+        for input in ["-", path] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
+                .args([command, input])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn rdbscope");
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(broken).expect("write");
+            drop(stdin);
+            let out = child.wait_with_output().expect("wait");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{command} {input}: {err}");
+            let name = if input == "-" { "<stdin>" } else { path };
+            let want = format!(
+                "rdbscope: {name}: offset 18: expected '\\r\\n' after the 1-byte argument 2"
+            );
+            assert!(err.contains(&want), "{command} {input}: {err}");
+            assert!(
+                !err.contains(&format!("{name}: {name}")),
+                "{command} {input}: {err}"
+            );
+        }
+    }
 }
 
 /// A corrupt gzip'd AOF with an RDB preamble: the gzip error, once, and
