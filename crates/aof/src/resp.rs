@@ -107,16 +107,10 @@ impl<'a> Command<'a> {
     /// A copy that outlives the input it was read from (a stream's window
     /// moves on): a transaction's commands wait for its `EXEC`.
     pub fn to_owned_command(&self) -> OwnedCommand {
-        // The name lies inside the record; where, from the addresses.
-        let name_at = (self.name.as_ptr() as usize).wrapping_sub(self.raw.as_ptr() as usize);
         OwnedCommand {
-            offset: self.offset,
-            db: self.db,
-            argc: self.argc,
-            name: name_at..name_at + self.name.len(),
-            kind: self.kind,
+            // Its place within its own bytes.
+            place: CommandPlace::of(self.raw, self),
             raw: self.raw.to_vec(),
-            args_at: self.args_at,
         }
     }
 }
@@ -125,27 +119,14 @@ impl<'a> Command<'a> {
 /// it out again.
 #[derive(Debug, Clone)]
 pub struct OwnedCommand {
-    offset: u64,
-    db: u64,
-    argc: usize,
-    name: std::ops::Range<usize>,
-    kind: Kind,
+    place: CommandPlace,
     raw: Vec<u8>,
-    args_at: usize,
 }
 
 impl OwnedCommand {
     /// The command, as it was read.
     pub fn command(&self) -> Command<'_> {
-        Command {
-            offset: self.offset,
-            db: self.db,
-            argc: self.argc,
-            name: self.raw.get(self.name.clone()).unwrap_or_default(),
-            kind: self.kind,
-            raw: &self.raw,
-            args_at: self.args_at,
-        }
+        self.place.command(&self.raw)
     }
 }
 
@@ -689,23 +670,28 @@ impl Records for Reader<'_> {
 
 /// Where an item's bytes are in the slice it was read from, so that it can
 /// be borrowed again from the same slice later (a stream's reader decides
-/// whether a record is complete before it lends it out).
+/// whether a record is complete before it lends it out; a transaction's
+/// command keeps its own copy, [`OwnedCommand`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Place {
-    Command {
-        offset: u64,
-        db: u64,
-        argc: usize,
-        kind: Kind,
-        name: (usize, usize),
-        raw: (usize, usize),
-        args_at: usize,
-    },
+    Command(CommandPlace),
     Annotation {
         offset: u64,
         text: (usize, usize),
         len: usize,
     },
+}
+
+/// A [`Command`] by where its bytes are in a slice.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CommandPlace {
+    offset: u64,
+    db: u64,
+    argc: usize,
+    kind: Kind,
+    name: (usize, usize),
+    raw: (usize, usize),
+    args_at: usize,
 }
 
 /// Where `part` (a sub-slice of `data`) is in `data`.
@@ -714,19 +700,44 @@ fn span(data: &[u8], part: &[u8]) -> (usize, usize) {
     (from, from + part.len())
 }
 
+/// `data[a..b]`, empty when out of range.
+fn get(data: &[u8], (a, b): (usize, usize)) -> &[u8] {
+    data.get(a..b).unwrap_or_default()
+}
+
+impl CommandPlace {
+    /// The place of `c`, read from `data`.
+    fn of(data: &[u8], c: &Command<'_>) -> CommandPlace {
+        CommandPlace {
+            offset: c.offset,
+            db: c.db,
+            argc: c.argc,
+            kind: c.kind,
+            name: span(data, c.name),
+            raw: span(data, c.raw),
+            args_at: c.args_at,
+        }
+    }
+
+    /// The command again, from the same bytes.
+    fn command(self, data: &[u8]) -> Command<'_> {
+        Command {
+            offset: self.offset,
+            db: self.db,
+            argc: self.argc,
+            name: get(data, self.name),
+            kind: self.kind,
+            raw: get(data, self.raw),
+            args_at: self.args_at,
+        }
+    }
+}
+
 impl Place {
     /// The place of `item`, read from `data`.
     pub(crate) fn of(data: &[u8], item: &Item<'_>) -> Place {
         match item {
-            Item::Command(c) => Place::Command {
-                offset: c.offset,
-                db: c.db,
-                argc: c.argc,
-                kind: c.kind,
-                name: span(data, c.name),
-                raw: span(data, c.raw),
-                args_at: c.args_at,
-            },
+            Item::Command(c) => Place::Command(CommandPlace::of(data, c)),
             Item::Annotation(a) => Place::Annotation {
                 offset: a.offset,
                 text: span(data, a.text),
@@ -738,28 +749,11 @@ impl Place {
     /// The item again, from the same bytes (`data` may have grown after
     /// them, not moved).
     pub(crate) fn item(self, data: &[u8]) -> Item<'_> {
-        let get = |(a, b): (usize, usize)| data.get(a..b).unwrap_or_default();
         match self {
-            Place::Command {
-                offset,
-                db,
-                argc,
-                kind,
-                name,
-                raw,
-                args_at,
-            } => Item::Command(Command {
-                offset,
-                db,
-                argc,
-                name: get(name),
-                kind,
-                raw: get(raw),
-                args_at,
-            }),
+            Place::Command(c) => Item::Command(c.command(data)),
             Place::Annotation { offset, text, len } => Item::Annotation(Annotation {
                 offset,
-                text: get(text),
+                text: get(data, text),
                 len,
             }),
         }
