@@ -273,7 +273,13 @@ pub fn print_commands<W: Write>(
 ) -> Result<Stats, RenderError> {
     let mut reader = Reader::new(bytes, start);
     match opts.format {
-        Format::Resp => print_resp(&mut reader, opts, sink, on_written),
+        Format::Resp => print_resp(
+            &mut reader,
+            Gather::Runs(bytes, None),
+            opts,
+            sink,
+            on_written,
+        ),
         Format::JsonLines if opts.threads > 1 && bytes.len() - start > 2 * BATCH_BYTES => {
             print_json_parallel(bytes, start, file, opts, sink, on_written)
         }
@@ -293,7 +299,7 @@ pub fn print_stream_commands<W: Write>(
     sink: &mut W,
 ) -> Result<Stats, RenderError> {
     match opts.format {
-        Format::Resp => print_resp(reader, opts, sink, &mut |_| {}),
+        Format::Resp => print_resp(reader, Gather::Block(Vec::new()), opts, sink, &mut |_| {}),
         Format::JsonLines => print_json(reader, file, opts, sink, &mut |_| {}),
     }
 }
@@ -355,16 +361,85 @@ fn count(stats: &mut Stats, item: &Item<'_>) {
     }
 }
 
-/// Commands byte for byte, gathered into blocks of about [`FLUSH_AT`]
-/// bytes (a command that large goes out on its own, uncopied).
+/// Where the commands to write gather until they go out in writes of
+/// about [`FLUSH_AT`] bytes.
+enum Gather<'f> {
+    /// A whole file's bytes: adjacent commands are one range of them,
+    /// written uncopied (copying cost `dump --format resp` of a mapped
+    /// 940 MB AOF 6% more CPU).
+    Runs(&'f [u8], Option<(usize, usize)>),
+    /// A stream's commands, copied: its window moves on before they go.
+    Block(Vec<u8>),
+}
+
+impl Gather<'_> {
+    /// Adds a command to write; returns whether what was gathered before
+    /// it went out.
+    fn add<W: Write>(&mut self, c: &Command<'_>, sink: &mut W) -> io::Result<bool> {
+        match self {
+            Gather::Runs(file, run) => {
+                let (a, b) = (c.offset as usize, c.end() as usize);
+                match run {
+                    Some((ra, rb)) if *rb == a && b - *ra < 4 * FLUSH_AT => {
+                        *rb = b;
+                        Ok(false)
+                    }
+                    _ => match run.replace((a, b)) {
+                        Some((ra, rb)) => sink.write_all(&file[ra..rb]).map(|()| true),
+                        None => Ok(false),
+                    },
+                }
+            }
+            Gather::Block(block) => {
+                let raw = c.raw();
+                if raw.len() >= FLUSH_AT {
+                    // That large: on its own, uncopied.
+                    sink.write_all(block)?;
+                    block.clear();
+                    sink.write_all(raw)?;
+                    return Ok(true);
+                }
+                if block.is_empty() {
+                    block.reserve(FLUSH_AT + FLUSH_AT / 4);
+                }
+                block.extend_from_slice(raw);
+                if block.len() < FLUSH_AT {
+                    return Ok(false);
+                }
+                sink.write_all(block)?;
+                block.clear();
+                Ok(true)
+            }
+        }
+    }
+
+    /// Writes what is gathered, then `bytes`.
+    fn write_after<W: Write>(&mut self, bytes: &[u8], sink: &mut W) -> io::Result<()> {
+        match self {
+            Gather::Runs(file, run) => {
+                if let Some((a, b)) = run.take() {
+                    sink.write_all(&file[a..b])?;
+                }
+            }
+            Gather::Block(block) => {
+                sink.write_all(block)?;
+                block.clear();
+            }
+        }
+        sink.write_all(bytes)
+    }
+}
+
+/// Commands byte for byte, gathered (`gather`) into writes of about
+/// [`FLUSH_AT`] bytes.
 fn print_resp<R: Records, W: Write>(
     reader: &mut R,
+    mut gather: Gather<'_>,
     opts: &Options,
     sink: &mut W,
     on_written: &mut dyn FnMut(u64),
 ) -> Result<Stats, RenderError> {
     let mut stats = Stats::default();
-    let mut block: Vec<u8> = Vec::new();
     let mut selected = false;
     let mut result = Ok(());
     let mut transactions = Transactions::default();
@@ -400,27 +475,13 @@ fn print_resp<R: Records, W: Write>(
         }
         if !selected {
             selected = true;
-            block.extend_from_slice(SELECT_0);
+            gather.write_after(SELECT_0, sink)?;
         }
-        let raw = c.raw();
-        if raw.len() >= FLUSH_AT {
-            sink.write_all(&block)?;
-            block.clear();
-            sink.write_all(raw)?;
-        } else {
-            if block.is_empty() {
-                block.reserve(FLUSH_AT + FLUSH_AT / 4);
-            }
-            block.extend_from_slice(raw);
-            if block.len() < FLUSH_AT {
-                continue;
-            }
-            sink.write_all(&block)?;
-            block.clear();
+        if gather.add(&c, sink)? {
+            on_written(c.offset);
         }
-        on_written(c.end());
     }
-    sink.write_all(&block)?;
+    gather.write_after(&[], sink)?;
     on_written(reader.offset());
     result?;
     // At the end of the input.
