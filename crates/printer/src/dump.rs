@@ -152,7 +152,7 @@ where
         }
         Some(WalkError::Io(e)) => {
             w.out.flush()?;
-            return Err(read_error(walked.size, e));
+            return Err(read_error(walked.size, &e));
         }
         None => {}
     }
@@ -167,7 +167,7 @@ where
 /// A failure to read the input (a broken compressed stream, a device
 /// error) at content offset `offset`: a problem with the input, reported as
 /// decoding errors are, not as a failure to write.
-pub fn read_error(offset: u64, e: std::io::Error) -> PrintError {
+pub fn read_error(offset: u64, e: &std::io::Error) -> PrintError {
     PrintError::Rdb(
         rdbscope_rdb::Error::invalid(
             rdbscope_rdb::Rule::InputRead,

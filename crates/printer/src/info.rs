@@ -274,7 +274,7 @@ pub fn summarize_partial<F: KeyFilter>(
     make_filter: impl Fn() -> F + Sync,
     on_progress: &mut dyn FnMut(u64),
 ) -> (Option<Summary>, Option<PrintError>) {
-    let (summary, error, _) = summarize_walk(source, opts, make_filter, on_progress);
+    let (summary, error, _, _) = summarize_walk(source, opts, make_filter, on_progress);
     (summary, error)
 }
 
@@ -308,17 +308,14 @@ pub fn summarize_preamble<F: KeyFilter>(
         stop_at_eof: true,
         ..*opts
     };
-    let (summary, error, walked) =
+    let (summary, error, read_error, walked) =
         summarize_walk(Source::Stream(reader), &opts, make_filter, &mut |_| {});
     Preamble {
         summary,
         error,
         end: walked.end,
         rest: walked.rest,
-        read_error: match walked.error {
-            Some(rdbscope_engine::WalkError::Io(e)) => Some(e),
-            _ => None,
-        },
+        read_error,
     }
 }
 
@@ -327,7 +324,12 @@ fn summarize_walk<F: KeyFilter>(
     opts: &rdbscope_engine::Options,
     make_filter: impl Fn() -> F + Sync,
     on_progress: &mut dyn FnMut(u64),
-) -> (Option<Summary>, Option<PrintError>, rdbscope_engine::Walked) {
+) -> (
+    Option<Summary>,
+    Option<PrintError>,
+    Option<std::io::Error>,
+    rdbscope_engine::Walked,
+) {
     let mut collector = SummaryCollector {
         summary: None,
         error: None,
@@ -343,14 +345,15 @@ fn summarize_walk<F: KeyFilter>(
         },
         &mut collector,
     );
-    let error = collector.error.or(match &mut walked.error {
-        Some(rdbscope_engine::WalkError::Decode(e)) => Some(e.clone().into()),
-        Some(rdbscope_engine::WalkError::Io(e)) => Some(crate::dump::read_error(
-            walked.size,
-            std::io::Error::new(e.kind(), e.to_string()),
-        )),
-        None => None,
-    });
+    // A stream that broke is also handed back as what it was.
+    let (walk_error, read_error) = match walked.error.take() {
+        Some(rdbscope_engine::WalkError::Decode(e)) => (Some(e.into()), None),
+        Some(rdbscope_engine::WalkError::Io(e)) => {
+            (Some(crate::dump::read_error(walked.size, &e)), Some(e))
+        }
+        None => (None, None),
+    };
+    let error = collector.error.or(walk_error);
     let summary = collector
         .summary
         .or_else(|| walked.header.map(|h| Summary::new(h, 0)))
@@ -359,7 +362,7 @@ fn summarize_walk<F: KeyFilter>(
             s.error = error.as_ref().map(|e| e.to_string());
             s
         });
-    (summary, error, walked)
+    (summary, error, read_error, walked)
 }
 
 /// `info`'s per-record work: a partial summary per chunk.
