@@ -79,11 +79,7 @@ pub fn run(a: &DumpArgs) -> Outcome {
     // `--format commands`, replayed as it arrives).
     let opened = match crate::source::open_streaming(&a.input) {
         Ok(Streamed::Aof(s)) => {
-            let outcome = if a.format == DumpFormat::Commands {
-                crate::dump_aof::run_commands_stream(s, a, &filter, &name, &mut out)
-            } else {
-                crate::dump_aof::run_stream(s, a, &filter, &name, &mut out)
-            };
+            let outcome = crate::dump_aof::run_stream(s, a, &filter, &name, &mut out);
             return options::finish_output(out, outcome, false);
         }
         Ok(Streamed::Other(kind)) => Ok(kind),

@@ -60,9 +60,10 @@ fn as_json_array(
     }
 }
 
-/// [`run`] for a single-file AOF of commands arriving as a stream, read
-/// once as it arrives ([`rdbscope_aof::stream::StreamReader`]), in bounded
-/// memory. Not for `--format commands`, which replays a whole AOF.
+/// [`run`] for a single-file AOF arriving as a stream, read once as it
+/// arrives ([`rdbscope_aof::stream::StreamReader`]), in bounded memory;
+/// for `--format commands`, replayed as it arrives (only the dataset is
+/// held).
 pub fn run_stream(
     s: AofStream,
     a: &DumpArgs,
@@ -72,6 +73,10 @@ pub fn run_stream(
 ) -> Outcome {
     if let Err(outcome) = usable(&[&*s.part.path], filter, name, out) {
         return outcome;
+    }
+    if a.format == DumpFormat::Commands {
+        let replayed = crate::replay::run_stream(s, name, &a.replay, &a.common, a.target.as_ref());
+        return commands(replayed, a, filter, name, out);
     }
     let _ticker = crate::progress::Ticker::for_stream(name, &s);
     if a.format == DumpFormat::Json {
@@ -96,22 +101,6 @@ fn usable(parts: &[&Path], filter: &KeyFilter, name: &str, out: &Output) -> Resu
         return Err(Outcome::Failure);
     }
     Ok(())
-}
-
-/// `--format commands` of a single-file AOF arriving as a stream: replayed
-/// as it arrives (the stream is never held whole, only the dataset).
-pub fn run_commands_stream(
-    s: AofStream,
-    a: &DumpArgs,
-    filter: &KeyFilter,
-    name: &str,
-    out: &mut Output,
-) -> Outcome {
-    if let Err(outcome) = usable(&[&*s.part.path], filter, name, out) {
-        return outcome;
-    }
-    let replayed = crate::replay::run_stream(s, name, &a.replay, &a.common, a.target.as_ref());
-    commands(replayed, a, filter, name, out)
 }
 
 /// The commands a rewrite would write: the AOF's dataset, replayed.

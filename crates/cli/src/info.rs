@@ -34,57 +34,34 @@ pub fn run(a: &InfoArgs) -> Outcome {
         let outcome = health(a, &mut out);
         return options::finish_output(out, outcome, false);
     }
-    let (opened, stream) = match open_streaming(&a.input) {
-        Ok(Streamed::Aof(s)) => (Ok(None), Some(s)),
-        Ok(Streamed::Other(kind)) => (Ok(Some(kind)), None),
-        Err(e) => (Err(e), None),
-    };
-    let input = match opened {
-        Ok(Some(Kind::Rdb(i))) => i,
-        Ok(None) | Ok(Some(Kind::Aof(_))) => {
-            let h = match stream {
-                // A stream is read once, here, in bounded memory.
-                Some(mut s) => {
-                    let ticker = crate::progress::Ticker::for_stream(&name, &s);
-                    let h = rdbscope_health::aof_stream_health(
-                        &a.input,
-                        &mut s.stream,
-                        &s.part,
-                        &health_options(a),
-                    );
-                    drop(ticker);
-                    match h {
-                        Ok(h) => h,
-                        Err(e) => {
-                            let outcome = OpenError::Content(e).report(&name);
-                            return options::finish_output(out, outcome, false);
-                        }
-                    }
-                }
-                // Opened already (a stream read whole cannot be read again).
-                None => match &opened {
-                    Ok(Some(Kind::Aof(aof))) => {
-                        let _ticker = crate::progress::Ticker::for_aof(&name, aof);
-                        rdbscope_health::aof_health_of(&a.input, aof, &health_options(a))
-                    }
-                    _ => rdbscope_health::aof_health(&a.input, &health_options(a)),
-                },
-            };
-            let written = match a.format {
-                InfoFormat::Text => aof_text(&mut out, &h),
-                InfoFormat::Json => aof_json(&mut out, &h).and_then(|()| out.write_all(b"\n")),
-            };
-            let outcome = match written {
-                Err(e) => print_error(&name, &PrintError::Io(e)),
-                Ok(()) if aof_problem(&h).is_some() => {
-                    eprintln!("rdbscope: {name}: {}", aof_problem(&h).unwrap_or_default());
-                    Outcome::Problem
-                }
-                Ok(()) => Outcome::Ok,
-            };
-            return options::finish_output(out, outcome, true);
+    let input = match open_streaming(&a.input) {
+        Ok(Streamed::Other(Kind::Rdb(i))) => i,
+        // Opened already (a stream read whole cannot be read again).
+        Ok(Streamed::Other(Kind::Aof(aof))) => {
+            let ticker = crate::progress::Ticker::for_aof(&name, &aof);
+            let h = rdbscope_health::aof_health_of(&a.input, &aof, &health_options(a));
+            drop(ticker);
+            return aof_info(a, &h, &name, out);
         }
-        Ok(Some(Kind::Json(input))) => {
+        // A stream is read once, here, in bounded memory.
+        Ok(Streamed::Aof(mut s)) => {
+            let ticker = crate::progress::Ticker::for_stream(&name, &s);
+            let h = rdbscope_health::aof_stream_health(
+                &a.input,
+                &mut s.stream,
+                &s.part,
+                &health_options(a),
+            );
+            drop(ticker);
+            return match h {
+                Ok(h) => aof_info(a, &h, &name, out),
+                Err(e) => {
+                    let outcome = OpenError::Content(e).report(&name);
+                    options::finish_output(out, outcome, false)
+                }
+            };
+        }
+        Ok(Streamed::Other(Kind::Json(input))) => {
             let outcome = json_info(input, a, &filter, &name, &mut out);
             return options::finish_output(out, outcome, true);
         }
@@ -168,6 +145,24 @@ fn health(a: &InfoArgs, out: &mut impl Write) -> Outcome {
         }
         Outcome::Problem
     }
+}
+
+/// An AOF's summary written, and how the command ends: the one line on
+/// stderr for a problem.
+fn aof_info(a: &InfoArgs, h: &AofHealth, name: &str, mut out: rdbscope_select::Output) -> Outcome {
+    let written = match a.format {
+        InfoFormat::Text => aof_text(&mut out, h),
+        InfoFormat::Json => aof_json(&mut out, h).and_then(|()| out.write_all(b"\n")),
+    };
+    let outcome = match (written, aof_problem(h)) {
+        (Err(e), _) => print_error(name, &PrintError::Io(e)),
+        (Ok(()), Some(problem)) => {
+            eprintln!("rdbscope: {name}: {problem}");
+            Outcome::Problem
+        }
+        (Ok(()), None) => Outcome::Ok,
+    };
+    options::finish_output(out, outcome, true)
 }
 
 /// Why an AOF is not healthy, if it is not.

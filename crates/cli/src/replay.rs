@@ -58,10 +58,6 @@ pub fn run(
     common: &CommonArgs,
     server: Option<&rdbscope_digest::ServerVersion>,
 ) -> Result<Replayed, Outcome> {
-    let opts = options(r, common).map_err(|e| {
-        eprintln!("rdbscope: {e}");
-        Outcome::Failure
-    })?;
     if let (Some(file), Aof::MultiPart { parts, .. }) = (&r.until_file, aof) {
         // A name the manifest does not list is a mistake on the command
         // line (exit 2), not a problem of the AOF.
@@ -74,7 +70,7 @@ pub fn run(
             return Err(Outcome::Failure);
         }
     }
-    let mut rep = replayer(opts, server, aof.is_multi_part());
+    let mut rep = replayer(r, common, server, aof.is_multi_part())?;
     into(&mut rep, aof, name)?;
     Ok(rep.finish())
 }
@@ -89,21 +85,23 @@ pub fn run_stream(
     common: &CommonArgs,
     server: Option<&rdbscope_digest::ServerVersion>,
 ) -> Result<Replayed, Outcome> {
-    let opts = options(r, common).map_err(|e| {
-        eprintln!("rdbscope: {e}");
-        Outcome::Failure
-    })?;
-    let mut rep = replayer(opts, server, false);
+    let mut rep = replayer(r, common, server, false)?;
     into_stream(&mut rep, s, name)?;
     Ok(rep.finish())
 }
 
-/// The replayer, with the rules of `server` (or of the input's writer).
+/// The replayer of the command line's options, with the rules of `server`
+/// (or of the input's writer); a bad option is printed.
 fn replayer(
-    mut opts: Options,
+    r: &ReplayArgs,
+    common: &CommonArgs,
     server: Option<&rdbscope_digest::ServerVersion>,
     multi_part: bool,
-) -> Replayer {
+) -> Result<Replayer, Outcome> {
+    let mut opts = options(r, common).map_err(|e| {
+        eprintln!("rdbscope: {e}");
+        Outcome::Failure
+    })?;
     opts.version_given = server.is_some();
     opts.valkey = server.is_some_and(|v| v.vendor == rdbscope_digest::Vendor::Valkey);
     opts.version = match server {
@@ -115,7 +113,7 @@ fn replayer(
         None if !multi_part => Some((6, 2)),
         None => None,
     };
-    Replayer::new(opts)
+    Ok(Replayer::new(opts))
 }
 
 /// [`into`] for a single-file AOF arriving as a stream.
