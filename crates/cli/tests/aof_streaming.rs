@@ -21,10 +21,7 @@ use std::process::{Command, Stdio};
 const PEAK_LIMIT_KB: i64 = 64 * 1024;
 
 fn stream_mb() -> u64 {
-    std::env::var("RDBSCOPE_STREAM_TEST_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024)
+    rdbscope_testkit::child::stream_mb(1024)
 }
 
 /// `SET key:<i> <100 bytes>`, with a SELECT, an annotation and a
@@ -90,16 +87,12 @@ fn write_preamble(sink: &mut dyn Write, bytes: u64) -> std::io::Result<(u64, u64
 /// preamble of half the size when asked.
 fn run_streamed(args: &[&str], gzip: bool, preamble: bool) -> Run {
     let total = stream_mb() << 20;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+    cmd.args(args)
         .arg("-")
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rdbscope");
-    let stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || {
+        .stderr(Stdio::piped());
+    let r = rdbscope_testkit::child::run_fed(cmd, move |stdin| {
         let mut sink: Box<dyn Write> = if gzip {
             Box::new(flate2::write::GzEncoder::new(
                 stdin,
@@ -141,17 +134,13 @@ fn run_streamed(args: &[&str], gzip: bool, preamble: bool) -> Run {
         drop(sink);
         (sent, resp_start)
     });
-    let outputs = rdbscope_testkit::child::drain(&mut child);
-    let (cut_at, resp_start) = writer.join().expect("writer");
-    let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
-    let (out, err) = outputs.join();
     Run {
-        out,
-        err,
-        code,
-        peak_kb,
-        cut_at,
-        resp_start,
+        out: r.out,
+        err: r.err,
+        code: r.code,
+        peak_kb: r.peak_kb,
+        cut_at: r.fed.0,
+        resp_start: r.fed.1,
     }
 }
 
@@ -525,27 +514,20 @@ fn replaying_commands_read_a_stream_as_it_arrives() {
             String::from_utf8_lossy(&file.stderr)
         );
         let out_path = tmp.path.join("out");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+        cmd.args(args)
             .arg("-")
-            .stdin(Stdio::piped())
             .stdout(std::fs::File::create(&out_path).unwrap())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
         // Compressed as it is written: the test process holds no copy (a
         // child's peak RSS starts from its parent's image before exec).
-        let stdin = child.stdin.take().unwrap();
         let from = path.clone();
-        let writer = std::thread::spawn(move || {
+        let r = rdbscope_testkit::child::run_fed(cmd, move |stdin| {
             let mut gz = flate2::write::GzEncoder::new(stdin, flate2::Compression::fast());
             let mut f = std::fs::File::open(from).unwrap();
             let _ = std::io::copy(&mut f, &mut gz).and_then(|_| gz.finish());
         });
-        let outputs = rdbscope_testkit::child::drain(&mut child);
-        writer.join().unwrap();
-        let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
-        let (_, err) = outputs.join();
+        let (code, peak_kb, err) = (r.code, r.peak_kb, r.err);
         assert_eq!(code, 0, "{args:?}: {err}");
         let out = std::fs::read(&out_path).unwrap();
         assert!(

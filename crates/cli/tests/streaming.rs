@@ -5,6 +5,8 @@
 //! process's peak resident set (from `wait4`'s rusage) must stay at most
 //! 64 MB, however much was streamed.
 //!
+//! The same through gzip: decompressed as it arrives, in the same memory.
+//!
 //! The stream is 2 GiB by default (a few seconds per command for the debug
 //! binary: string values cost little to check);
 //! `RDBSCOPE_STREAM_TEST_MB` changes it.
@@ -13,13 +15,6 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 const PEAK_LIMIT_KB: i64 = 64 * 1024;
-
-fn stream_mb() -> u64 {
-    std::env::var("RDBSCOPE_STREAM_TEST_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2048)
-}
 
 /// One string key record: type 0, a 16-byte key, a 1000-byte value.
 fn record(i: u64, out: &mut Vec<u8>) {
@@ -31,48 +26,50 @@ fn record(i: u64, out: &mut Vec<u8>) {
     out.extend(std::iter::repeat_n(fill, 1000));
 }
 
-/// Runs `rdbscope <args> -` with the generated stream on stdin; returns
-/// (stdout, stderr, exit code, peak RSS in KiB, bytes streamed).
-fn run_streamed(args: &[&str]) -> (String, String, i32, i64, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-        .args(args)
+/// Runs `rdbscope <args> -` with the generated stream on stdin (a header,
+/// `RDBSCOPE_STREAM_TEST_MB` MiB of key records, then half a record),
+/// gzip'd when asked (the gzip stream itself whole); `fed` is the number
+/// of bytes streamed.
+fn run_streamed(args: &[&str], gzip: bool) -> rdbscope_testkit::child::Fed<u64> {
+    let total = rdbscope_testkit::child::stream_mb(2048) << 20;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+    cmd.args(args)
         .arg("-")
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rdbscope");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let total = stream_mb() << 20;
-    let writer = std::thread::spawn(move || {
+        .stderr(Stdio::piped());
+    rdbscope_testkit::child::run_fed(cmd, move |stdin| {
+        let mut sink: Box<dyn Write> = if gzip {
+            Box::new(flate2::write::GzEncoder::new(
+                stdin,
+                flate2::Compression::fast(),
+            ))
+        } else {
+            Box::new(stdin)
+        };
         let mut buf = b"REDIS0011\xfe\x00".to_vec();
-        let mut sent = 0u64;
-        let mut i = 0u64;
+        let (mut sent, mut i) = (0u64, 0u64);
         while sent < total {
             while buf.len() < 1 << 20 {
                 record(i, &mut buf);
                 i += 1;
             }
-            if stdin.write_all(&buf).is_err() {
+            if sink.write_all(&buf).is_err() {
                 return sent;
             }
             sent += buf.len() as u64;
             buf.clear();
         }
         // Cut mid-record: a type byte, a key length, half the key.
-        let _ = stdin.write_all(b"\x00\x10key:0000");
+        let _ = sink.write_all(b"\x00\x10key:0000");
+        let _ = sink.flush();
         sent + 9
-    });
-    let outputs = rdbscope_testkit::child::drain(&mut child);
-    let sent = writer.join().expect("writer");
-    let (code, peak_kb) = rdbscope_testkit::child::wait_peak(child);
-    let (out, err) = outputs.join();
-    (out, err, code, peak_kb, sent)
+    })
 }
 
 #[test]
 fn check_of_a_long_stream_cut_mid_record_stays_small() {
-    let (out, err, code, peak_kb, sent) = run_streamed(&["check", "--format", "json"]);
+    let r = run_streamed(&["check", "--format", "json"], false);
+    let (out, err, code, peak_kb, sent) = (r.out, r.err, r.code, r.peak_kb, r.fed);
     assert_eq!(code, 1, "stderr: {err}");
     assert!(out.contains("\"truncated\""), "report: {out}");
     assert!(
@@ -88,7 +85,8 @@ fn check_of_a_long_stream_cut_mid_record_stays_small() {
 
 #[test]
 fn dump_of_a_long_stream_cut_mid_record_stays_small() {
-    let (_out, err, code, peak_kb, sent) = run_streamed(&["dump"]);
+    let r = run_streamed(&["dump"], false);
+    let (err, code, peak_kb, sent) = (r.err, r.code, r.peak_kb, r.fed);
     assert_eq!(code, 1, "stderr: {err}");
     assert!(
         err.contains("end of") || err.contains("truncat"),
@@ -99,6 +97,24 @@ fn dump_of_a_long_stream_cut_mid_record_stays_small() {
         "peak RSS {peak_kb} KiB after streaming {sent} bytes"
     );
     eprintln!("dump: {sent} bytes streamed, peak RSS {peak_kb} KiB");
+}
+
+#[test]
+fn a_long_gzipped_stream_cut_mid_record_stays_small() {
+    for args in [&["check", "--format", "json"][..], &["dump"][..]] {
+        let r = run_streamed(args, true);
+        let (out, err, code, peak_kb) = (r.out, r.err, r.code, r.peak_kb);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        if args[0] == "check" {
+            assert!(out.contains("\"truncated\""), "report: {out}");
+        }
+        assert!(
+            err.contains("end of") || err.contains("truncat"),
+            "{args:?}: {err}"
+        );
+        assert!(peak_kb <= PEAK_LIMIT_KB, "{args:?}: peak RSS {peak_kb} KiB");
+        eprintln!("{args:?} through gzip: peak RSS {peak_kb} KiB");
+    }
 }
 
 #[test]

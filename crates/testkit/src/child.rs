@@ -73,3 +73,54 @@ pub fn wait_peak(child: Child) -> (i32, i64) {
     };
     (code, usage.ru_maxrss)
 }
+
+/// MiB of generated input for the long-stream tests: the
+/// `RDBSCOPE_STREAM_TEST_MB` environment variable, or `default`.
+pub fn stream_mb(default: u64) -> u64 {
+    std::env::var("RDBSCOPE_STREAM_TEST_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What a child fed on its standard input gave.
+pub struct Fed<T> {
+    /// What the feeding thread returned.
+    pub fed: T,
+    /// Exit code (-1 when a signal ended it).
+    pub code: i32,
+    /// Peak resident set, KiB.
+    pub peak_kb: i64,
+    /// The tail of stdout (empty when not piped).
+    pub out: String,
+    /// All of stderr (empty when not piped).
+    pub err: String,
+}
+
+/// Runs `cmd` (its stdout and stderr as the caller set them) with its
+/// stdin written by `feed` on a thread of its own, while its piped
+/// outputs are drained ([`drain`]); then its exit code and peak resident
+/// set ([`wait_peak`]). A feeder should stop quietly when a write fails:
+/// the child may stop reading early.
+pub fn run_fed<T: Send + 'static>(
+    mut cmd: std::process::Command,
+    feed: impl FnOnce(std::process::ChildStdin) -> T + Send + 'static,
+) -> Fed<T> {
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the command");
+    let stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || feed(stdin));
+    let outputs = drain(&mut child);
+    let fed = writer.join().expect("the feeding thread");
+    let (code, peak_kb) = wait_peak(child);
+    let (out, err) = outputs.join();
+    Fed {
+        fed,
+        code,
+        peak_kb,
+        out,
+        err,
+    }
+}
