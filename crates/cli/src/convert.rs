@@ -191,14 +191,22 @@ pub(crate) enum In {
     Replayed(Box<rdbscope_replay::Replayed>),
 }
 
-/// [`run`] from a dataset already made when `pre` is given (`merge`);
-/// `inputs` are never written over.
-pub(crate) fn run_from(
-    a: &ConvertArgs,
-    pre: Option<rdbscope_replay::Replayed>,
-    inputs: &[&Path],
-) -> Outcome {
-    let name = display_name(&a.input);
+/// What the arguments alone settle, before any input is read.
+pub(crate) struct Settled {
+    /// The output's format.
+    to: ConvertTo,
+    /// The output's compression, by its name.
+    compression: Option<&'static str>,
+    /// What `--drop` leaves out.
+    drops: Drops,
+    /// For an RDB: the target and how to name it.
+    target: Option<(Target, String)>,
+}
+
+/// Settles the output from the arguments, or says what is wrong with them
+/// (a usage error, exit 2). `merge` asks before it reads its inputs, so
+/// that a missing `--target` is told at once, not after the merge.
+pub(crate) fn settle(a: &ConvertArgs) -> Result<Settled, String> {
     let (to_by_name, compression) = by_name(&a.output);
     let mut to = a.to.or(to_by_name).unwrap_or(ConvertTo::Rdb);
     if to == ConvertTo::Aof && a.aof_base == Some(crate::args::AofBase::Rdb) {
@@ -208,29 +216,56 @@ pub(crate) fn run_from(
     }
     let mut drops = Drops::default();
     for d in &a.drop {
-        if let Err(e) = drops.add(d) {
+        drops.add(d)?;
+    }
+    let mut target = None;
+    if to == ConvertTo::AofDir {
+        if a.output.as_os_str() == "-" {
+            return Err("convert --to aof-dir writes a directory, not standard output".into());
+        }
+        if a.target
+            .as_ref()
+            .is_some_and(|t| t.vendor == rdbscope_digest::Vendor::Redis && t.major < 7)
+        {
+            return Err("convert --to aof-dir: servers before Redis 7.0 read one append-only file: --to aof".into());
+        }
+    } else if a.salvage && to != ConvertTo::Rdb {
+        return Err("convert --salvage writes a new RDB (dump --salvage writes JSON)".into());
+    } else if to == ConvertTo::Rdb {
+        let (h, what) = header_of(a).map_err(|e| format!("convert: {e}"))?;
+        target = Some((target_of(a, h).map_err(|e| format!("convert: {e}"))?, what));
+    }
+    Ok(Settled {
+        to,
+        compression,
+        drops,
+        target,
+    })
+}
+
+/// [`run`] from a dataset already made when `pre` is given (`merge`);
+/// `inputs` are never written over.
+pub(crate) fn run_from(
+    a: &ConvertArgs,
+    pre: Option<rdbscope_replay::Replayed>,
+    inputs: &[&Path],
+) -> Outcome {
+    let name = display_name(&a.input);
+    let Settled {
+        to,
+        compression,
+        drops,
+        target,
+    } = match settle(a) {
+        Ok(s) => s,
+        Err(e) => {
             eprintln!("rdbscope: {e}");
             return Outcome::Failure;
         }
-    }
+    };
     if to == ConvertTo::AofDir {
         return to_aof_dir(a, pre, inputs);
     }
-    if a.salvage && to != ConvertTo::Rdb {
-        eprintln!("rdbscope: convert --salvage writes a new RDB (dump --salvage writes JSON)");
-        return Outcome::Failure;
-    }
-    let target = if to == ConvertTo::Rdb {
-        match header_of(a).and_then(|(h, what)| Ok((target_of(a, h)?, what))) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("rdbscope: convert: {e}");
-                return Outcome::Failure;
-            }
-        }
-    } else {
-        None
-    };
     let output_args = rdbscope_select::OutputArgs {
         output: Some(a.output.clone()),
         force: a.force,
@@ -322,17 +357,6 @@ fn to_aof_dir(
     inputs: &[&Path],
 ) -> Outcome {
     use crate::args::AofBase;
-    if a.output.as_os_str() == "-" {
-        eprintln!("rdbscope: convert --to aof-dir writes a directory, not standard output");
-        return Outcome::Failure;
-    }
-    if a.target
-        .as_ref()
-        .is_some_and(|t| t.vendor == rdbscope_digest::Vendor::Redis && t.major < 7)
-    {
-        eprintln!("rdbscope: convert --to aof-dir: servers before Redis 7.0 read one append-only file: --to aof");
-        return Outcome::Failure;
-    }
     if a.output.exists() {
         eprintln!(
             "rdbscope: {}: exists; an append-only directory is never written over",

@@ -263,6 +263,50 @@ impl rdbscope_engine::Collector<(Vec<OwnedRecord>, Option<rdbscope_rdb::Error>)>
     }
 }
 
+/// Puts an RDB shard's keys (under the merge's conflict policy) and
+/// function libraries into the dataset, in file order.
+struct MergeOwned<'r> {
+    r: &'r mut Replayer,
+    policy: OnConflict,
+    /// Keys an earlier input held already (the policy chose one value).
+    conflicts: u64,
+    /// A key held twice under [`OnConflict::Error`], or one that cannot be
+    /// read.
+    error: Option<String>,
+}
+
+impl rdbscope_engine::Collector<(Vec<OwnedRecord>, Option<rdbscope_rdb::Error>)>
+    for MergeOwned<'_>
+{
+    fn header(&mut self, _: &rdbscope_rdb::Header) -> rdbscope_engine::Flow {
+        rdbscope_engine::Flow::Continue
+    }
+
+    fn collect(
+        &mut self,
+        (records, error): (Vec<OwnedRecord>, Option<rdbscope_rdb::Error>),
+    ) -> rdbscope_engine::Flow {
+        for rec in records {
+            match rec {
+                OwnedRecord::Key(k) => match self.r.merge_key(k, self.policy) {
+                    Ok(held) => self.conflicts += u64::from(held),
+                    Err(e) => {
+                        self.error = Some(e);
+                        return rdbscope_engine::Flow::Stop;
+                    }
+                },
+                OwnedRecord::Function { code } => self.r.put_function(code),
+                _ => {}
+            }
+        }
+        if let Some(e) = error {
+            self.error = Some(e.to_string());
+            return rdbscope_engine::Flow::Stop;
+        }
+        rdbscope_engine::Flow::Continue
+    }
+}
+
 /// An emptied argument list, its allocation kept, for arguments of another
 /// lifetime (the standard library collects in place when the element
 /// layout is the same).
@@ -417,12 +461,14 @@ impl Replayer {
         Ok((walked.end, walked.rest))
     }
 
-    /// Adds a key of another shard: `Ok(false)` when it was already there
-    /// and `policy` kept the earlier one; an error names the key when the
-    /// policy is [`OnConflict::Error`].
+    /// Adds a key of another shard: `Ok(true)` when an earlier input held
+    /// it already and `policy` settled which value stays (the earlier one
+    /// for [`OnConflict::First`], this one for [`OnConflict::Last`]); an
+    /// error names the key when the policy is [`OnConflict::Error`].
     pub fn merge_key(&mut self, k: OwnedKey, policy: OnConflict) -> Result<bool, String> {
         let db = self.ds.db(k.db);
-        if db.contains_key(&k.key) {
+        let held = db.contains_key(&k.key);
+        if held {
             match policy {
                 OnConflict::Error => {
                     return Err(format!(
@@ -431,12 +477,71 @@ impl Replayer {
                         String::from_utf8_lossy(&k.key)
                     ))
                 }
-                OnConflict::First => return Ok(false),
+                OnConflict::First => return Ok(true),
                 OnConflict::Last => {}
             }
         }
         self.put_owned(k);
-        Ok(true)
+        Ok(held)
+    }
+
+    /// Adds the keys and function libraries of an RDB shard (`merge`),
+    /// each key under `policy` as [`Replayer::merge_key`] adds it, walked
+    /// by the engine as it arrives: a mapped file with its pages released
+    /// behind the walk, or a stream (standard input, a pipe, a compressed
+    /// file) never held whole. Its AUX fields are left out: a shard is
+    /// data, not the base a replay writes its RDB from. On the calling
+    /// thread, as [`Replayer::rdb`] (`engine.threads` is not used).
+    /// Returns how many of its keys an earlier input held (the policy kept
+    /// one of the two values); an error (a broken
+    /// record, a key held twice under [`OnConflict::Error`], the stream
+    /// failing) names its offset when it has one.
+    pub fn merge_rdb(
+        &mut self,
+        source: rdbscope_engine::Source<'_>,
+        engine: &rdbscope_engine::Options,
+        on_progress: &mut dyn FnMut(u64),
+        policy: OnConflict,
+    ) -> Result<u64, String> {
+        let opts = rdbscope_engine::Options {
+            threads: 1,
+            ..*engine
+        };
+        let limit = self.opts.max_decompressed;
+        let mut merge = MergeOwned {
+            r: self,
+            policy,
+            conflicts: 0,
+            error: None,
+        };
+        let walked = rdbscope_engine::walk(
+            source,
+            &opts,
+            on_progress,
+            |_: &rdbscope_rdb::Header| ToOwned {
+                scratch: Scratch::with_limit(limit),
+                out: Vec::new(),
+                error: None,
+            },
+            &mut merge,
+        );
+        if let Some(e) = merge.error {
+            return Err(e);
+        }
+        match walked.error {
+            Some(rdbscope_engine::WalkError::Decode(e)) => return Err(e.to_string()),
+            Some(rdbscope_engine::WalkError::Io(e)) => {
+                return Err(format!("offset {}: read error: {e}", walked.size))
+            }
+            None => {}
+        }
+        if walked.eof.is_none() {
+            return Err(format!(
+                "offset {}: the RDB ends before its EOF record",
+                walked.end
+            ));
+        }
+        Ok(merge.conflicts)
     }
 
     /// Adds a function library (from another input).
