@@ -5,7 +5,8 @@
 
 use crate::args::{AofBase, ConvertArgs, ConvertTo, RewriteArgs};
 use crate::report::Outcome;
-use rdbscope_aof::source::{Aof, Opened};
+use crate::source::{open_streaming, Kind, Streamed};
+use rdbscope_aof::source::Aof;
 use rdbscope_digest::{RulesFrom, ServerVersion, Vendor};
 use rdbscope_input::display_name;
 use std::path::Path;
@@ -54,24 +55,6 @@ fn size_of_path(p: &Path) -> u64 {
 
 pub fn run(a: &RewriteArgs) -> Outcome {
     let name = display_name(&a.input);
-    let aof = match rdbscope_aof::source::open(&a.input) {
-        Ok(Opened::Aof(aof)) => aof,
-        Ok(Opened::Rdb(_)) => {
-            eprintln!("rdbscope: {name}: is an RDB, not an AOF (convert writes an RDB as an AOF)");
-            return Outcome::Failure;
-        }
-        Err(e) => return crate::report::print_open_error(&name, &e),
-    };
-    if let Aof::BadManifest { error, .. } = &aof {
-        eprintln!("rdbscope: {name}: the server would refuse this manifest: {error}");
-        return Outcome::Problem;
-    }
-    let Some(target) = a.target.or_else(|| writer_of_aof(&aof)) else {
-        eprintln!(
-            "rdbscope: {name}: names no server (no RDB base or preamble): give --target SERVER (e.g. redis-7.0, valkey-9.1)"
-        );
-        return Outcome::Failure;
-    };
     if a.output.exists() {
         eprintln!(
             "rdbscope: {}: exists; rewrite never writes over a file or directory",
@@ -79,8 +62,61 @@ pub fn run(a: &RewriteArgs) -> Outcome {
         );
         return Outcome::Failure;
     }
-    let before = size_of(&aof);
-    drop(aof);
+    // Opened once: a file or directory stays where it is; one file on
+    // standard input, a pipe or compressed is replayed as it arrives (it
+    // was read whole, then looked for again by its path, which standard
+    // input cannot give twice).
+    let (replayed, before, target) = match open_streaming(&a.input) {
+        Err(e) => return e.report(&name),
+        Ok(Streamed::Other(Kind::Rdb(_))) => {
+            eprintln!("rdbscope: {name}: is an RDB, not an AOF (convert writes an RDB as an AOF)");
+            return Outcome::Failure;
+        }
+        Ok(Streamed::Other(Kind::Json(_))) => {
+            eprintln!(
+                "rdbscope: {name}: is a JSON dump, not an AOF (convert writes a dump as an AOF)"
+            );
+            return Outcome::Failure;
+        }
+        Ok(Streamed::Other(Kind::Aof(aof))) => {
+            if let Aof::BadManifest { error, .. } = &aof {
+                eprintln!("rdbscope: {name}: the server would refuse this manifest: {error}");
+                return Outcome::Problem;
+            }
+            let Some(target) = a.target.or_else(|| writer_of_aof(&aof)) else {
+                return no_server(&name);
+            };
+            let replayed =
+                match crate::replay::run(&aof, &name, &a.replay, &a.common, Some(&target)) {
+                    Ok(r) => r,
+                    Err(outcome) => return outcome,
+                };
+            (replayed, size_of(&aof), target)
+        }
+        Ok(Streamed::Aof(s)) => {
+            let replayed = match crate::replay::run_stream(
+                s,
+                &name,
+                &a.replay,
+                &a.common,
+                a.target.as_ref(),
+            ) {
+                Ok(r) => r,
+                Err(outcome) => return outcome,
+            };
+            // The server that wrote it, from its preamble's AUX fields.
+            let writer = replayed.stats.writer.as_ref().and_then(|(_, aux)| {
+                let field = |n: &[u8]| aux.iter().find(|(k, _)| k == n).map(|(_, v)| &v[..]);
+                ServerVersion::from_aux(field(b"redis-ver"), field(b"valkey-ver"))
+            });
+            let Some(target) = a.target.or(writer) else {
+                return no_server(&name);
+            };
+            let bytes = replayed.stats.bytes;
+            (replayed, bytes, target)
+        }
+    };
+    crate::replay::report(&name, &replayed, true);
     let one_file = target.vendor == Vendor::Redis && target.major < 7;
     let conv = ConvertArgs {
         input: a.input.clone(),
@@ -104,7 +140,7 @@ pub fn run(a: &RewriteArgs) -> Outcome {
         common: a.common.clone(),
         keys: Default::default(),
     };
-    let outcome = crate::convert::run(&conv);
+    let outcome = crate::convert::run_from(&conv, Some(replayed), &[&a.input]);
     if outcome == Outcome::Ok && !a.quiet {
         let after = size_of_path(&a.output);
         let pct = if before > 0 {
@@ -118,4 +154,11 @@ pub fn run(a: &RewriteArgs) -> Outcome {
         );
     }
     outcome
+}
+
+fn no_server(name: &str) -> Outcome {
+    eprintln!(
+        "rdbscope: {name}: names no server (no RDB base or preamble): give --target SERVER (e.g. redis-7.0, valkey-9.1)"
+    );
+    Outcome::Failure
 }
