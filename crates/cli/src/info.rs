@@ -259,7 +259,7 @@ fn aof_text(o: &mut impl Write, h: &AofHealth) -> io::Result<()> {
     } else {
         "single-file"
     };
-    writeln!(o, "aof {} ({layout})", h.path.display())?;
+    writeln!(o, "aof {} ({layout})", display_name(&h.path))?;
     if let Some(m) = &h.manifest {
         writeln!(o, "  manifest:    {}", m.display())?;
     }

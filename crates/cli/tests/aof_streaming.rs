@@ -314,7 +314,6 @@ fn hostile_streams_give_the_files_errors() {
                             "TRAILING}",
                         )
                         .replace(&format!("\"size_bytes\":{}}}", case.len()), "SIZE}")
-                        .replace("aof - (", "aof INPUT (")
                         .replace("INPUT: INPUT:", "INPUT:")
                 };
                 (norm(&out.stdout), norm(&out.stderr), out.status.code())
