@@ -270,7 +270,7 @@ impl FileReport {
             return o.write_all(b"null");
         };
         o.write_all(b"{\"file\":")?;
-        json_str(o, &self.part.path.display().to_string())?;
+        json_str(o, &rdbscope_input::display_name(&self.part.path))?;
         write!(
             o,
             ",\"offset\":{},\"ok_up_to\":{},\"line\":null,\"kind\":\"{}\",\"rule\":\"{}\",\"message\":",
@@ -285,7 +285,7 @@ impl FileReport {
 
     fn write_json<W: Write>(&self, o: &mut W) -> io::Result<()> {
         o.write_all(b"{\"file\":")?;
-        json_str(o, &self.part.path.display().to_string())?;
+        json_str(o, &rdbscope_input::display_name(&self.part.path))?;
         o.write_all(b",\"name\":")?;
         json_str(o, &self.part.name)?;
         o.write_all(b",\"type\":")?;

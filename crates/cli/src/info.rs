@@ -413,7 +413,12 @@ fn rdb_json(o: &mut impl Write, r: &RdbHealth, now: i64) -> io::Result<()> {
 
 fn aof_json(o: &mut impl Write, h: &AofHealth) -> io::Result<()> {
     o.write_all(b"{\"file\":")?;
-    write_bytes(o, h.path.as_os_str().as_encoded_bytes())?;
+    // Standard input is named as the RDB reports name it.
+    if h.path.as_os_str() == "-" {
+        write_bytes(o, b"<stdin>")?;
+    } else {
+        write_bytes(o, h.path.as_os_str().as_encoded_bytes())?;
+    }
     write!(
         o,
         ",\"format\":\"aof\",\"layout\":\"{}\",\"manifest\":",
