@@ -276,6 +276,17 @@ fn a_usage_error_is_told_before_any_input_is_read() {
         "{err}"
     );
     assert!(!err.contains("No such file"), "{err}");
+    // Standard input twice: it can be read once.
+    let out = rdbscope(
+        &["merge", "-", "-", "-o", s(&merged), "--target", "redis-7.0"],
+        b"",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("only one input can be standard input"),
+        "{err}"
+    );
     // The same for an output that cannot hold a directory.
     let out = rdbscope(
         &[
