@@ -26,6 +26,9 @@ struct Done {
 }
 
 pub fn run(a: &CheckArgs) -> Outcome {
+    if let Err(outcome) = options::stdin_once("check", &a.inputs) {
+        return outcome;
+    }
     // `-j N` is the number of threads in all: files are checked N at a
     // time, and threads left over check the values of the files in hand.
     // `-j1` runs everything on one thread.

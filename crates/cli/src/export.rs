@@ -44,6 +44,9 @@ enum Msg {
 }
 
 pub fn run_export(a: &ExportArgs) -> Outcome {
+    if let Err(outcome) = crate::options::stdin_once("export", &a.inputs) {
+        return outcome;
+    }
     let inputs: Vec<&std::path::Path> = a.inputs.iter().map(|p| p.as_path()).collect();
     if a.shared.output.output.is_none() {
         eprintln!("rdbscope: export writes a Parquet file: give -o FILE.parquet (or -o - for standard output)");

@@ -51,9 +51,8 @@ pub fn run(a: &MergeArgs) -> Outcome {
         Some(OnConflictArg::First) => OnConflict::First,
         Some(OnConflictArg::Last) => OnConflict::Last,
     };
-    if a.inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        eprintln!("rdbscope: merge: only one input can be standard input");
-        return Outcome::Failure;
+    if let Err(outcome) = crate::options::stdin_once("merge", &a.inputs) {
+        return outcome;
     }
     let opts = match crate::replay::options(&a.replay, &a.common) {
         Ok(o) => o,

@@ -59,6 +59,18 @@ pub fn key_filter(a: &KeyFilterArgs) -> Result<KeyFilter, Outcome> {
     })
 }
 
+/// Standard input can be read once: given as more than one of `inputs` it
+/// is a usage error (exit 2), told before anything is read. (Read twice,
+/// two readers took turns on the one stream, and `check - -` reported a
+/// sound file as broken.)
+pub fn stdin_once(command: &str, inputs: &[PathBuf]) -> Result<(), Outcome> {
+    if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        eprintln!("rdbscope: {command}: only one input can be standard input");
+        return Err(Outcome::Failure);
+    }
+    Ok(())
+}
+
 /// The output, or a usage error (exit 2).
 pub fn open_output(a: &OutputArgs, inputs: &[&Path]) -> Result<Output, Outcome> {
     Output::open(a, inputs).map_err(|e| {

@@ -418,3 +418,31 @@ fn expired_is_relative_to_the_files_ctime_from_every_input_kind() {
         }
     }
 }
+
+/// Standard input can be read once: a command given `-` twice refuses at
+/// once (exit 2) instead of reading one stream with two readers (`check -
+/// -` reported a sound file as broken: each reader got part of the bytes).
+#[test]
+fn standard_input_given_twice_is_a_usage_error() {
+    let Some(corpus) = rdbscope_testkit::corpus("input kinds: stdin twice") else {
+        return;
+    };
+    let rdb = std::fs::read(corpus.join("rdb/redis-7.2.6/all-types.rdb")).unwrap();
+    let tmp = rdbscope_testkit::TempDir::new("stdin-twice");
+    let out = tmp.path.join("out");
+    let out = out.to_str().unwrap();
+    for args in [
+        &["check", "-", "-"][..],
+        &["export", "-q", "-o", out, "-", "-"],
+        &["merge", "-q", "-", "-", "-o", out, "--target", "redis-7.2"],
+        &["diff", "-", "-"],
+    ] {
+        let (_, err, code) = run(args, Some(rdb.clone()));
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("only one input can be standard input"),
+            "{args:?}: {err}"
+        );
+        assert!(!Path::new(out).exists(), "{args:?} wrote {out}");
+    }
+}
