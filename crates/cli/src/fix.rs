@@ -7,11 +7,13 @@
 
 use crate::args::{FixArgs, InfoFormat};
 use crate::report::Outcome;
+use crate::source::{open_streaming, AofStream, Kind, Streamed};
 use rdbscope_aof::fix::{self, Cut, Mode, Plan};
 use rdbscope_aof::resp::{Item, Reader};
 use rdbscope_aof::{Aof, Opened};
+use rdbscope_input::display_name;
 use rdbscope_input::Mapped;
-use rdbscope_select::{Output, OutputArgs};
+use rdbscope_select::{Output, OutputArgs, ScratchFile};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -35,22 +37,33 @@ pub fn run(a: &FixArgs) -> Outcome {
         eprintln!("rdbscope: fix: --in-place replaces the input: add --yes to confirm (a .bak copy of the file cut is kept)");
         return Outcome::Failure;
     }
-    let aof = match rdbscope_aof::open(&a.input) {
-        Ok(Opened::Aof(aof)) => aof,
-        Ok(Opened::Rdb(_)) => {
+    let name = display_name(&a.input);
+    // Kept until the end: the spooled copy of a stream.
+    let mut spool = None;
+    let aof = match open_streaming(&a.input) {
+        Ok(Streamed::Other(Kind::Aof(aof))) => aof,
+        Ok(Streamed::Aof(s)) => match spooled(s, a, &name, &mut spool) {
+            Ok(aof) => aof,
+            Err(outcome) => return outcome,
+        },
+        Ok(Streamed::Other(Kind::Rdb(_))) => {
             eprintln!(
-                "rdbscope: {}: an RDB file, not an AOF: fix repairs AOFs (`rdbscope check` tells what is wrong with an RDB)",
-                a.input.display()
+                "rdbscope: {name}: an RDB file, not an AOF: fix repairs AOFs (`rdbscope check` tells what is wrong with an RDB)"
             );
             return Outcome::Problem;
         }
-        Err(e) => return crate::report::print_open_error(&a.input.display().to_string(), &e),
+        Ok(Streamed::Other(Kind::Json(_))) => {
+            eprintln!(
+                "rdbscope: {name}: a JSON dump, not an AOF: fix repairs AOFs (`rdbscope convert` writes a dump as an AOF)"
+            );
+            return Outcome::Problem;
+        }
+        Err(e) => return e.report(&name),
     };
     let mode = match a.truncate_to_timestamp {
         Some(t) => Mode::ToTimestamp(t),
         None => Mode::Fix,
     };
-    let name = a.input.display().to_string();
     let report = rdbscope_aof::check(&aof, &name, &rdbscope_aof::Options::default());
     let plan = fix::plan(&aof, &report, mode);
     let mut out = io::stdout().lock();
@@ -89,6 +102,54 @@ pub fn run(a: &FixArgs) -> Outcome {
     match (&plan, a.dry_run) {
         (Plan::Cut(_), true) => Outcome::Problem,
         _ => Outcome::Ok,
+    }
+}
+
+/// A single-file AOF arriving as a stream (standard input, a compressed
+/// file), copied as it arrives into a scratch file that is then mapped:
+/// `fix` reads the AOF twice (the check, then the copy up to the cut),
+/// which a stream cannot give, and must not hold it in memory (it read the
+/// stream into memory whole). The scratch file goes beside the repaired
+/// copy (the disk it is written to anyway), or for `--dry-run` into the
+/// temporary directory; it is removed at the end, and by a signal.
+fn spooled(
+    mut s: AofStream,
+    a: &FixArgs,
+    name: &str,
+    keep: &mut Option<ScratchFile>,
+) -> Result<Aof, Outcome> {
+    let dir = match a.output.as_deref().and_then(Path::parent) {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => std::env::temp_dir(),
+    };
+    let mut scratch = ScratchFile::create(&dir, "fix-spool").map_err(|e| {
+        eprintln!(
+            "rdbscope: fix: cannot copy {name} to {}: {e}",
+            dir.display()
+        );
+        Outcome::Failure
+    })?;
+    let copied = {
+        let mut w = io::BufWriter::with_capacity(1 << 20, scratch.file());
+        io::copy(&mut s.stream, &mut w).and_then(|_| w.flush())
+    };
+    if let Err(e) = copied {
+        // The stream broke (a corrupt compressed input), or the disk did.
+        eprintln!("rdbscope: {name}: read error: {e}");
+        return Err(Outcome::Problem);
+    }
+    let mapped = rdbscope_input::open_whole(scratch.path()).map_err(|e| {
+        eprintln!("rdbscope: fix: {}: {e}", scratch.path().display());
+        Outcome::Failure
+    })?;
+    *keep = Some(scratch);
+    match rdbscope_aof::source::classify(mapped, &a.input) {
+        Opened::Aof(aof) => Ok(aof),
+        Opened::Rdb(_) => {
+            eprintln!("rdbscope: {name}: an RDB file, not an AOF: fix repairs AOFs (`rdbscope check` tells what is wrong with an RDB)");
+            Err(Outcome::Problem)
+        }
     }
 }
 

@@ -27,5 +27,5 @@ pub mod slot;
 pub mod units;
 
 pub use filter::{KeyFacts, KeyFilter, KeyFilterArgs};
-pub use output::{Output, OutputArgs, OutputError};
+pub use output::{Output, OutputArgs, OutputError, ScratchFile};
 pub use rdb::RecordFilter;

@@ -183,26 +183,15 @@ impl Output {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let mut reg = registry();
-        loop {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let temp = dir.join(format!(".{name}.rdbscope-tmp-{}-{n}", std::process::id()));
-            match File::options().write(true).create_new(true).open(&temp) {
-                Ok(f) => {
-                    reg.push(temp.clone());
-                    return Ok(Output {
-                        sink: Sink::File {
-                            file: Some(BufWriter::with_capacity(BUF, f)),
-                            temp,
-                            target: target.to_path_buf(),
-                        },
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(OutputError::Io(target.to_path_buf(), e)),
-            }
-        }
+        let (temp, f) =
+            create_temp(&dir, &name).map_err(|e| OutputError::Io(target.to_path_buf(), e))?;
+        Ok(Output {
+            sink: Sink::File {
+                file: Some(BufWriter::with_capacity(BUF, f)),
+                temp,
+                target: target.to_path_buf(),
+            },
+        })
     }
 
     /// Refuses, after the fact, an output that is one of `inputs`: for
@@ -285,6 +274,66 @@ impl Drop for Output {
             let _ = fs::remove_file(&*temp);
             reg.retain(|p| p != temp);
         }
+    }
+}
+
+/// Creates `.NAME.rdbscope-tmp-<pid>-<n>` in `dir`, new, and lists it in
+/// the registry (so a signal removes it).
+fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut reg = registry();
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let temp = dir.join(format!(".{name}.rdbscope-tmp-{}-{n}", std::process::id()));
+        match File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(f) => {
+                reg.push(temp.clone());
+                return Ok((temp, f));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A scratch file for the length of a command: what a command must read
+/// twice but was given once (standard input, a decompressed stream) is
+/// spooled here. Named and listed as an output's temporary file is (a
+/// signal removes it too), and removed when dropped.
+pub struct ScratchFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl ScratchFile {
+    /// A new, empty scratch file in `dir` (`NAME` in its name says what it
+    /// holds).
+    pub fn create(dir: &Path, name: &str) -> io::Result<ScratchFile> {
+        let (path, file) = create_temp(dir, name)?;
+        Ok(ScratchFile { path, file })
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open file, for writing and reading.
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let mut reg = registry();
+        let _ = fs::remove_file(&self.path);
+        reg.retain(|p| p != &self.path);
     }
 }
 
