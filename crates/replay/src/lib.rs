@@ -217,12 +217,40 @@ impl rdbscope_engine::Sink for ToOwned {
     }
 }
 
-/// Puts a streamed preamble's owned records into the replay, in file
-/// order, as [`Replayer::rdb`] puts a mapped one's.
+/// What an RDB walked by the engine adds to the dataset.
+#[derive(Clone, Copy)]
+enum Load {
+    /// A base or preamble: its keys as they are, its AUX fields naming
+    /// the writer ([`Stats::writer`]), as [`Replayer::rdb`] takes a mapped
+    /// one.
+    Base,
+    /// A merge's shard: each key under the conflict policy; its AUX fields
+    /// are left out (a shard is data, not the base the RDB is written
+    /// from).
+    Shard(OnConflict),
+}
+
+/// Puts the owned records of an RDB walked by the engine into the replay,
+/// in file order, as `load` says.
 struct LoadOwned<'r> {
     r: &'r mut Replayer,
+    load: Load,
     writer: Option<Writer>,
-    error: Option<rdbscope_rdb::Error>,
+    /// Keys of a shard an earlier input held already.
+    conflicts: u64,
+    error: Option<LoadError>,
+}
+
+/// Why a walk of an RDB into the dataset stopped short.
+enum LoadError {
+    /// A record that cannot be read.
+    Decode(rdbscope_rdb::Error),
+    /// A key held by two inputs under [`OnConflict::Error`].
+    Conflict(String),
+    /// The input itself failed after `at` bytes.
+    Read { at: u64, error: std::io::Error },
+    /// It ended at `at` before its EOF record.
+    NoEof { at: u64 },
 }
 
 /// The header and the version AUX fields of the RDB part: what the RDB
@@ -240,67 +268,32 @@ impl rdbscope_engine::Collector<(Vec<OwnedRecord>, Option<rdbscope_rdb::Error>)>
         (records, error): (Vec<OwnedRecord>, Option<rdbscope_rdb::Error>),
     ) -> rdbscope_engine::Flow {
         for rec in records {
-            match rec {
-                OwnedRecord::Key(k) => {
+            match (rec, self.load) {
+                (OwnedRecord::Key(k), Load::Base) => {
                     self.r.put_owned(k);
                     self.r.stats.rdb_keys += 1;
                 }
-                OwnedRecord::Aux { name, value } => {
+                (OwnedRecord::Key(k), Load::Shard(policy)) => match self.r.merge_key(k, policy) {
+                    Ok(held) => self.conflicts += u64::from(held),
+                    Err(e) => {
+                        self.error = Some(LoadError::Conflict(e));
+                        return rdbscope_engine::Flow::Stop;
+                    }
+                },
+                (OwnedRecord::Aux { name, value }, Load::Base) => {
                     if let Some((_, aux)) = &mut self.writer {
                         self.r.aux(name, value, aux);
                     }
                 }
-                OwnedRecord::Function { code } => self.r.function(code),
-                OwnedRecord::Eof { .. } => self.r.stats.writer = self.writer.take(),
+                (OwnedRecord::Function { code }, _) => self.r.put_function(code),
+                (OwnedRecord::Eof { .. }, Load::Base) => {
+                    self.r.stats.writer = self.writer.take();
+                }
                 _ => {}
             }
         }
         if let Some(e) = error {
-            self.error = Some(e);
-            return rdbscope_engine::Flow::Stop;
-        }
-        rdbscope_engine::Flow::Continue
-    }
-}
-
-/// Puts an RDB shard's keys (under the merge's conflict policy) and
-/// function libraries into the dataset, in file order.
-struct MergeOwned<'r> {
-    r: &'r mut Replayer,
-    policy: OnConflict,
-    /// Keys an earlier input held already (the policy chose one value).
-    conflicts: u64,
-    /// A key held twice under [`OnConflict::Error`], or one that cannot be
-    /// read.
-    error: Option<String>,
-}
-
-impl rdbscope_engine::Collector<(Vec<OwnedRecord>, Option<rdbscope_rdb::Error>)>
-    for MergeOwned<'_>
-{
-    fn header(&mut self, _: &rdbscope_rdb::Header) -> rdbscope_engine::Flow {
-        rdbscope_engine::Flow::Continue
-    }
-
-    fn collect(
-        &mut self,
-        (records, error): (Vec<OwnedRecord>, Option<rdbscope_rdb::Error>),
-    ) -> rdbscope_engine::Flow {
-        for rec in records {
-            match rec {
-                OwnedRecord::Key(k) => match self.r.merge_key(k, self.policy) {
-                    Ok(held) => self.conflicts += u64::from(held),
-                    Err(e) => {
-                        self.error = Some(e);
-                        return rdbscope_engine::Flow::Stop;
-                    }
-                },
-                OwnedRecord::Function { code } => self.r.put_function(code),
-                _ => {}
-            }
-        }
-        if let Some(e) = error {
-            self.error = Some(e.to_string());
+            self.error = Some(LoadError::Decode(e));
             return rdbscope_engine::Flow::Stop;
         }
         rdbscope_engine::Flow::Continue
@@ -372,7 +365,7 @@ impl Replayer {
                 }
                 other => {
                     if let Ok(OwnedRecord::Function { code }) = other.to_owned(&mut self.scratch) {
-                        self.function(code);
+                        self.put_function(code);
                     }
                 }
             }
@@ -395,13 +388,6 @@ impl Replayer {
         }
     }
 
-    /// A function library of an RDB base or preamble.
-    fn function(&mut self, code: Vec<u8>) {
-        if let Ok(name) = cmd::functions::library_name(&code) {
-            self.ds.functions.insert(name, code);
-        }
-    }
-
     /// Loads the RDB preamble of a single-file AOF arriving as `stream`,
     /// walked by the engine up to its checksum; returns where the commands
     /// begin and the bytes from there read already. On the calling thread,
@@ -418,45 +404,24 @@ impl Replayer {
             message,
         };
         let opts = rdbscope_engine::Options {
-            threads: 1,
             stop_at_eof: true,
             ..rdbscope_engine::Options::default()
         };
-        let limit = self.opts.max_decompressed;
-        let mut load = LoadOwned {
-            r: self,
-            writer: None,
-            error: None,
+        let source = rdbscope_engine::Source::Stream(Box::new(stream));
+        let walked = match self.load_rdb(source, &opts, &mut |_| {}, Load::Base) {
+            Ok((walked, _)) => walked,
+            Err(LoadError::Decode(e)) => return Err(err(e.offset, e.to_string())),
+            Err(LoadError::Read { at, error }) => {
+                return Err(err(at, format!("read error: {error}")))
+            }
+            Err(LoadError::NoEof { at }) => {
+                return Err(err(
+                    at,
+                    "the RDB preamble ends before its EOF record".into(),
+                ))
+            }
+            Err(LoadError::Conflict(_)) => unreachable!("a base has no conflicts"),
         };
-        let walked = rdbscope_engine::walk(
-            rdbscope_engine::Source::Stream(Box::new(stream)),
-            &opts,
-            &mut |_| {},
-            |_: &rdbscope_rdb::Header| ToOwned {
-                scratch: Scratch::with_limit(limit),
-                out: Vec::new(),
-                error: None,
-            },
-            &mut load,
-        );
-        if let Some(e) = load.error {
-            return Err(err(e.offset, e.to_string()));
-        }
-        match walked.error {
-            Some(rdbscope_engine::WalkError::Decode(e)) => {
-                return Err(err(e.offset, e.to_string()))
-            }
-            Some(rdbscope_engine::WalkError::Io(e)) => {
-                return Err(err(walked.size, format!("read error: {e}")))
-            }
-            None => {}
-        }
-        if walked.eof.is_none() {
-            return Err(err(
-                walked.end,
-                "the RDB preamble ends before its EOF record".into(),
-            ));
-        }
         self.stats.bytes += walked.end;
         Ok((walked.end, walked.rest))
     }
@@ -493,9 +458,9 @@ impl Replayer {
     /// data, not the base a replay writes its RDB from. On the calling
     /// thread, as [`Replayer::rdb`] (`engine.threads` is not used).
     /// Returns how many of its keys an earlier input held (the policy kept
-    /// one of the two values); an error (a broken
-    /// record, a key held twice under [`OnConflict::Error`], the stream
-    /// failing) names its offset when it has one.
+    /// one of the two values); an error (a broken record, a key held twice
+    /// under [`OnConflict::Error`], the stream failing) names its offset
+    /// when it has one.
     pub fn merge_rdb(
         &mut self,
         source: rdbscope_engine::Source<'_>,
@@ -503,14 +468,38 @@ impl Replayer {
         on_progress: &mut dyn FnMut(u64),
         policy: OnConflict,
     ) -> Result<u64, String> {
+        match self.load_rdb(source, engine, on_progress, Load::Shard(policy)) {
+            Ok((_, conflicts)) => Ok(conflicts),
+            Err(LoadError::Decode(e)) => Err(e.to_string()),
+            Err(LoadError::Conflict(e)) => Err(e),
+            Err(LoadError::Read { at, error }) => Err(format!("offset {at}: read error: {error}")),
+            Err(LoadError::NoEof { at }) => {
+                Err(format!("offset {at}: the RDB ends before its EOF record"))
+            }
+        }
+    }
+
+    /// Walks the RDB in `source` by the engine, on the calling thread (the
+    /// values are made where they are kept: made on other threads and
+    /// freed here they cost more than they save, glibc's arenas), into the
+    /// dataset as `load` says; the walk and the keys of a shard that an
+    /// earlier input held.
+    fn load_rdb(
+        &mut self,
+        source: rdbscope_engine::Source<'_>,
+        engine: &rdbscope_engine::Options,
+        on_progress: &mut dyn FnMut(u64),
+        load: Load,
+    ) -> Result<(rdbscope_engine::Walked, u64), LoadError> {
         let opts = rdbscope_engine::Options {
             threads: 1,
             ..*engine
         };
         let limit = self.opts.max_decompressed;
-        let mut merge = MergeOwned {
+        let mut into = LoadOwned {
             r: self,
-            policy,
+            load,
+            writer: None,
             conflicts: 0,
             error: None,
         };
@@ -523,25 +512,21 @@ impl Replayer {
                 out: Vec::new(),
                 error: None,
             },
-            &mut merge,
+            &mut into,
         );
-        if let Some(e) = merge.error {
+        if let Some(e) = into.error {
             return Err(e);
         }
+        let conflicts = into.conflicts;
         match walked.error {
-            Some(rdbscope_engine::WalkError::Decode(e)) => return Err(e.to_string()),
-            Some(rdbscope_engine::WalkError::Io(e)) => {
-                return Err(format!("offset {}: read error: {e}", walked.size))
-            }
-            None => {}
+            Some(rdbscope_engine::WalkError::Decode(e)) => Err(LoadError::Decode(e)),
+            Some(rdbscope_engine::WalkError::Io(error)) => Err(LoadError::Read {
+                at: walked.size,
+                error,
+            }),
+            None if walked.eof.is_none() => Err(LoadError::NoEof { at: walked.end }),
+            None => Ok((walked, conflicts)),
         }
-        if walked.eof.is_none() {
-            return Err(format!(
-                "offset {}: the RDB ends before its EOF record",
-                walked.end
-            ));
-        }
-        Ok(merge.conflicts)
     }
 
     /// Adds a function library (from another input).
