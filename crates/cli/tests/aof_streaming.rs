@@ -93,14 +93,7 @@ fn run_streamed(args: &[&str], gzip: bool, preamble: bool, mb: u64) -> Run {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let r = rdbscope_testkit::child::run_fed(cmd, move |stdin| {
-        let mut sink: Box<dyn Write> = if gzip {
-            Box::new(flate2::write::GzEncoder::new(
-                stdin,
-                flate2::Compression::fast(),
-            ))
-        } else {
-            Box::new(stdin)
-        };
+        let mut sink = rdbscope_testkit::child::stdin_sink(stdin, gzip);
         let (mut sent, mut i, mut buf) = (0u64, 0u64, Vec::new());
         if preamble {
             match write_preamble(&mut sink, total / 2) {
@@ -513,9 +506,7 @@ fn a_corrupt_gzipped_preamble_aof_is_a_read_error() {
     for i in 0..20_000 {
         commands(i, &mut aof);
     }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&aof).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = rdbscope_testkit::gzip(&aof);
     for (what, at) in [
         ("in the preamble", gz.len() / 10),
         ("in the commands", gz.len() - 2000),
@@ -634,9 +625,7 @@ fn info_of_a_compressed_aof_gives_the_files_time() {
     for i in 0..100 {
         commands(i, &mut aof);
     }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&aof).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = rdbscope_testkit::gzip(&aof);
     let path = tmp.path.join("backup.aof.gz");
     std::fs::write(&path, &gz).unwrap();
     let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_323_045);

@@ -17,28 +17,15 @@ use rdbscope_testkit::redis::RedisServer;
 use rdbscope_testkit::TempDir;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const T1: i64 = 4_102_444_800_000;
 
 fn rdbscope(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let data = stdin.unwrap_or_default().to_vec();
-    let mut pipe = child.stdin.take().unwrap();
-    let t = std::thread::spawn(move || {
-        let _ = pipe.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    t.join().unwrap();
-    out
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+    cmd.args(args);
+    rdbscope_testkit::child::output_fed(cmd, stdin.unwrap_or_default())
 }
 
 /// The key records of a jsonl diff, by (db, key), and its summary.
@@ -307,9 +294,7 @@ fn run_server(o: Oracle, bin: &Path) {
     );
     check("--memory 1K -j1", &records(&spilled).0, &want);
     let dump = rdbscope(&["dump", b], None).stdout;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&dump).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = rdbscope_testkit::gzip(&dump);
     let via_json = rdbscope(&["diff", "--format", "jsonl", a, "-"], Some(&gz));
     check("B as gzip'd JSON on stdin", &records(&via_json).0, &want);
 
@@ -374,9 +359,7 @@ fn run_server(o: Oracle, bin: &Path) {
         String::from_utf8_lossy(&out.stdout)
     );
     let a_gz = tmp.path.join("a.rdb.gz");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&std::fs::read(a).unwrap()).unwrap();
-    std::fs::write(&a_gz, gz.finish().unwrap()).unwrap();
+    std::fs::write(&a_gz, rdbscope_testkit::gzip(&std::fs::read(a).unwrap())).unwrap();
     let out = rdbscope(
         &["diff", "--format", "jsonl", a, a_gz.to_str().unwrap()],
         None,

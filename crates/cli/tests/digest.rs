@@ -6,25 +6,12 @@
 //! `digest_live.rs`.)
 
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn rdbscope(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rdbscope");
-    let input = stdin.unwrap_or_default().to_vec();
-    let mut pipe = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+    cmd.args(args);
+    rdbscope_testkit::child::output_fed(cmd, stdin.unwrap_or_default())
 }
 
 fn stdout_of(args: &[&str], stdin: Option<&[u8]>) -> String {
@@ -52,9 +39,7 @@ fn every_corpus_rdb_as_file_gzip_stdin_and_json_dump() {
         assert_eq!(stdout_of(&["digest", "-q", p], None).trim(), want, "{p}");
 
         let bytes = std::fs::read(&path).unwrap();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&bytes).unwrap();
-        let gz = gz.finish().unwrap();
+        let gz = rdbscope_testkit::gzip(&bytes);
         assert_eq!(
             stdout_of(&["digest", "-q", "-"], Some(&gz)).trim(),
             want,

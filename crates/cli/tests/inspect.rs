@@ -515,9 +515,7 @@ fn compressed_stdin_equals_the_file() {
     };
     let rdb = corpus.join("rdb/valkey-9.1.2/all-types.rdb");
     let f = rdb.to_str().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&std::fs::read(&rdb).unwrap()).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = rdbscope_testkit::gzip(&std::fs::read(&rdb).unwrap());
     let piped = |args: &[&str]| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
             .args(args)

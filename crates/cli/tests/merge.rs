@@ -6,29 +6,15 @@
 //! held by two shards is an error unless `--on-conflict` says which; and a
 //! usage error is told before any input is read.
 
-use rdbscope_testkit::TempDir;
+use rdbscope_testkit::{gzip, TempDir};
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn rdbscope(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rdbscope"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run rdbscope");
-    let input = stdin.to_vec();
-    let mut pipe = child.stdin.take().unwrap();
-    // A command that fails early closes its standard input: not an error.
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdbscope"));
+    cmd.args(args);
+    rdbscope_testkit::child::output_fed(cmd, stdin)
 }
 
 fn ok(args: &[&str], stdin: &[u8]) -> String {
@@ -43,12 +29,6 @@ fn ok(args: &[&str], stdin: &[u8]) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(bytes).unwrap();
-    gz.finish().unwrap()
 }
 
 /// The corpus's `all-types.rdb` of every server `convert` can write for,

@@ -38,14 +38,7 @@ fn run_streamed(args: &[&str], gzip: bool) -> rdbscope_testkit::child::Fed<u64> 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     rdbscope_testkit::child::run_fed(cmd, move |stdin| {
-        let mut sink: Box<dyn Write> = if gzip {
-            Box::new(flate2::write::GzEncoder::new(
-                stdin,
-                flate2::Compression::fast(),
-            ))
-        } else {
-            Box::new(stdin)
-        };
+        let mut sink = rdbscope_testkit::child::stdin_sink(stdin, gzip);
         let mut buf = b"REDIS0011\xfe\x00".to_vec();
         let (mut sent, mut i) = (0u64, 0u64);
         while sent < total {

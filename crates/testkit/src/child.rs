@@ -124,3 +124,38 @@ pub fn run_fed<T: Send + 'static>(
         err,
     }
 }
+
+/// Runs `cmd` with `stdin` written into its standard input on a thread of
+/// its own (a write error is ignored: a command given a file, or one that
+/// fails early, stops reading), and its stdout and stderr collected whole.
+pub fn output_fed(mut cmd: std::process::Command, stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the command");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for the command");
+    writer.join().expect("the feeding thread");
+    out
+}
+
+/// A fed child's standard input, gzip'd on the way when `gzip` (the gzip
+/// stream is finished when the writer is dropped).
+pub fn stdin_sink(stdin: std::process::ChildStdin, gzip: bool) -> Box<dyn std::io::Write> {
+    if gzip {
+        Box::new(flate2::write::GzEncoder::new(
+            stdin,
+            flate2::Compression::fast(),
+        ))
+    } else {
+        Box::new(stdin)
+    }
+}

@@ -15,6 +15,14 @@ pub mod workload;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// `bytes` gzip'd (fast level), as a backup is often kept.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).expect("gzip into memory");
+    gz.finish().expect("gzip into memory")
+}
+
 /// The corpus of real server files: `$RDBSCOPE_CORPUS`, else
 /// `../shared/corpus` beside the repository. When it is missing, `test`
 /// fails if `REQUIRE_CORPUS=1` (as CI sets) and is skipped otherwise, with
