@@ -57,9 +57,8 @@ pub fn run(a: &DumpArgs) -> Outcome {
         eprintln!("rdbscope: --format commands writes commands, not RDB payloads: give --target SERVER instead of --rdb-version");
         return Outcome::Failure;
     }
-    if let Err(e) = restore(a) {
-        eprintln!("rdbscope: {e}");
-        return Outcome::Failure;
+    if let Err(outcome) = restore_or_usage(a) {
+        return outcome;
     }
     if a.keys_only && matches!(a.format, DumpFormat::Resp | DumpFormat::Commands) {
         eprintln!("rdbscope: --keys-only prints key records without values, as JSON: --format resp needs the values (RESTORE payloads)");
@@ -203,6 +202,14 @@ fn dump_source<W: Write>(
     )?;
     note_skipped(stats.skipped_empty);
     Ok(stats)
+}
+
+/// [`restore`], its error told as a usage error (exit 2).
+pub(crate) fn restore_or_usage(a: &DumpArgs) -> Result<rdbscope_printer::resp::Restore, Outcome> {
+    restore(a).map_err(|e| {
+        eprintln!("rdbscope: {e}");
+        Outcome::Failure
+    })
 }
 
 /// How RESTORE commands are made: re-encoded for `--rdb-version` /

@@ -111,12 +111,9 @@ fn commands<W: Write + Send>(
     name: &str,
     out: &mut W,
 ) -> Outcome {
-    let restore = match crate::dump::restore(a) {
+    let restore = match crate::dump::restore_or_usage(a) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("rdbscope: {e}");
-            return Outcome::Failure;
-        }
+        Err(outcome) => return outcome,
     };
     let replayed = match replayed {
         Ok(r) => r,

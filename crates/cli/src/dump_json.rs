@@ -22,12 +22,9 @@ pub fn run(
     name: &str,
     out: &mut Output,
 ) -> Outcome {
-    let restore = match crate::dump::restore(a) {
+    let restore = match crate::dump::restore_or_usage(a) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("rdbscope: {e}");
-            return Outcome::Failure;
-        }
+        Err(outcome) => return outcome,
     };
     run_to(input, a.format, a.keys_only, &restore, filter, name, out)
 }
