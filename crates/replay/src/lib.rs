@@ -37,7 +37,7 @@ pub use value::Val;
 
 use rdbscope_aof::resp::{Command, Item, Kind, OwnedCommand, Reader, Records};
 use rdbscope_aof::source::{Aof, Part};
-use rdbscope_rdb::{OwnedKey, OwnedRecord, Rdb, Record, Scratch};
+use rdbscope_rdb::{OwnedKey, OwnedRecord, Record, Scratch};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -168,7 +168,6 @@ pub struct Replayer {
     ds: Dataset,
     opts: Options,
     stats: Stats,
-    scratch: Scratch,
     stopped: bool,
 }
 
@@ -187,8 +186,7 @@ pub enum OnConflict {
 /// How often (in bytes) a walk reports its offset.
 const REPORT_STEP: u64 = 4 << 20;
 
-/// The records of a chunk of a streamed preamble, made owned (on any
-/// thread).
+/// The records of a chunk of an RDB loaded into the dataset, made owned.
 struct ToOwned {
     scratch: Scratch,
     out: Vec<OwnedRecord>,
@@ -202,7 +200,8 @@ impl rdbscope_engine::Sink for ToOwned {
         match r.to_owned(&mut self.scratch) {
             Ok(o) => self.out.push(o),
             // A key that cannot be read stops the replay; any other
-            // record is left out, as `Replayer::rdb` leaves it.
+            // record (an AUX field, a function that will not decode) is
+            // left out.
             Err(e) if matches!(r, Record::Key(_)) => {
                 self.error = Some(e);
                 return rdbscope_engine::Flow::Stop;
@@ -221,8 +220,7 @@ impl rdbscope_engine::Sink for ToOwned {
 #[derive(Clone, Copy)]
 enum Load {
     /// A base or preamble: its keys as they are, its AUX fields naming
-    /// the writer ([`Stats::writer`]), as [`Replayer::rdb`] takes a mapped
-    /// one.
+    /// the writer ([`Stats::writer`]).
     Base,
     /// A merge's shard: each key under the conflict policy; its AUX fields
     /// are left out (a shard is data, not the base the RDB is written
@@ -311,12 +309,10 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 impl Replayer {
     /// An empty dataset.
     pub fn new(opts: Options) -> Replayer {
-        let scratch = Scratch::with_limit(opts.max_decompressed);
         Replayer {
             ds: Dataset::default(),
             opts,
             stats: Stats::default(),
-            scratch,
             stopped: false,
         }
     }
@@ -333,44 +329,19 @@ impl Replayer {
         self.stopped
     }
 
-    /// Loads the RDB at the start of `bytes` (a BASE file or a preamble);
-    /// returns where it ends.
-    pub fn rdb(&mut self, bytes: &[u8], file: &str) -> Result<u64, ReplayError> {
-        let err = |offset: u64, message: String| ReplayError {
-            file: file.to_string(),
-            offset,
-            message,
-        };
-        let rdb = Rdb::new(bytes).map_err(|e| err(e.offset, e.to_string()))?;
-        let mut writer = (rdb.header(), Vec::new());
-        let mut records = rdb.records();
-        while let Some(r) = records.next() {
-            let r = r.map_err(|e| err(e.offset, e.to_string()))?;
-            match r {
-                Record::Key(k) => {
-                    let owned = k
-                        .to_owned(&mut self.scratch)
-                        .map_err(|e| err(e.offset, e.to_string()))?;
-                    self.put_owned(owned);
-                    self.stats.rdb_keys += 1;
-                }
-                Record::Aux { name, value } => {
-                    if let (Ok(n), Ok(v)) = (name.to_vec(), value.to_vec()) {
-                        self.aux(n, v, &mut writer.1);
-                    }
-                }
-                Record::Eof(_) => {
-                    self.stats.writer = Some(writer);
-                    return Ok(records.offset());
-                }
-                other => {
-                    if let Ok(OwnedRecord::Function { code }) = other.to_owned(&mut self.scratch) {
-                        self.put_function(code);
-                    }
-                }
-            }
-        }
-        Ok(bytes.len() as u64)
+    /// Loads the RDB at the start of `bytes` (a BASE file or a preamble),
+    /// walked by the engine with the pages behind the walk given back
+    /// through `release` (a mapped file's); returns where it ends, past its
+    /// checksum.
+    pub fn rdb(
+        &mut self,
+        bytes: &[u8],
+        release: Option<&dyn Fn(u64)>,
+        file: &str,
+    ) -> Result<u64, ReplayError> {
+        let source = rdbscope_engine::Source::Mapped { bytes, release };
+        let walked = self.load_base(source, &rdbscope_engine::Options::default(), file)?;
+        Ok(walked.end)
     }
 
     /// An AUX field of an RDB base or preamble: the writer's version says
@@ -390,40 +361,44 @@ impl Replayer {
 
     /// Loads the RDB preamble of a single-file AOF arriving as `stream`,
     /// walked by the engine up to its checksum; returns where the commands
-    /// begin and the bytes from there read already. On the calling thread,
-    /// as [`Replayer::rdb`]: values made on other threads and freed here
-    /// cost more than they save (glibc's arenas).
+    /// begin and the bytes from there read already.
     fn rdb_stream(
         &mut self,
         stream: &mut rdbscope_input::Stream,
         file: &str,
     ) -> Result<(u64, Vec<u8>), ReplayError> {
-        let err = |offset: u64, message: String| ReplayError {
-            file: file.to_string(),
-            offset,
-            message,
-        };
         let opts = rdbscope_engine::Options {
             stop_at_eof: true,
             ..rdbscope_engine::Options::default()
         };
         let source = rdbscope_engine::Source::Stream(Box::new(stream));
-        let walked = match self.load_rdb(source, &opts, &mut |_| {}, Load::Base) {
-            Ok((walked, _)) => walked,
-            Err(LoadError::Decode(e)) => return Err(err(e.offset, e.to_string())),
-            Err(LoadError::Read { at, error }) => {
-                return Err(err(at, format!("read error: {error}")))
-            }
-            Err(LoadError::NoEof { at }) => {
-                return Err(err(
-                    at,
-                    "the RDB preamble ends before its EOF record".into(),
-                ))
-            }
-            Err(LoadError::Conflict(_)) => unreachable!("a base has no conflicts"),
-        };
+        let walked = self.load_base(source, &opts, file)?;
         self.stats.bytes += walked.end;
         Ok((walked.end, walked.rest))
+    }
+
+    /// An RDB base or preamble into the dataset ([`Load::Base`]), its
+    /// stops told as a replay's errors in `file`.
+    fn load_base(
+        &mut self,
+        source: rdbscope_engine::Source<'_>,
+        opts: &rdbscope_engine::Options,
+        file: &str,
+    ) -> Result<rdbscope_engine::Walked, ReplayError> {
+        let err = |offset: u64, message: String| ReplayError {
+            file: file.to_string(),
+            offset,
+            message,
+        };
+        match self.load_rdb(source, opts, &mut |_| {}, Load::Base) {
+            Ok((walked, _)) => Ok(walked),
+            Err(LoadError::Decode(e)) => Err(err(e.offset, e.to_string())),
+            Err(LoadError::Read { at, error }) => Err(err(at, format!("read error: {error}"))),
+            Err(LoadError::NoEof { at }) => {
+                Err(err(at, "the RDB part ends before its EOF record".into()))
+            }
+            Err(LoadError::Conflict(_)) => unreachable!("a base has no conflicts"),
+        }
     }
 
     /// Adds a key of another shard: `Ok(true)` when an earlier input held
@@ -456,7 +431,7 @@ impl Replayer {
     /// behind the walk, or a stream (standard input, a pipe, a compressed
     /// file) never held whole. Its AUX fields are left out: a shard is
     /// data, not the base a replay writes its RDB from. On the calling
-    /// thread, as [`Replayer::rdb`] (`engine.threads` is not used).
+    /// thread (`engine.threads` is not used; see `load_rdb`).
     /// Returns how many of its keys an earlier input held (the policy kept
     /// one of the two values); an error (a broken record, a key held twice
     /// under [`OnConflict::Error`], the stream failing) names its offset
@@ -817,7 +792,7 @@ pub fn replay(aof: &Aof, opts: Options) -> Result<Replayed, ReplayError> {
 pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
     match aof {
         Aof::Single { input, part } => {
-            replay_file(r, input.bytes(), part, &mut |o| input.release_before(o))?;
+            replay_file(r, input, part)?;
         }
         Aof::MultiPart { parts, .. } => {
             let last_file = match &r.opts.until {
@@ -843,7 +818,7 @@ pub fn replay_into(r: &mut Replayer, aof: &Aof) -> Result<(), ReplayError> {
                     offset: 0,
                     message: format!("cannot read: {e}"),
                 })?;
-                if !replay_file(r, input.bytes(), part, &mut |o| input.release_before(o))? {
+                if !replay_file(r, &input, part)? {
                     break;
                 }
                 if last_file.as_deref() == Some(&*part.name) {
@@ -903,18 +878,20 @@ pub fn replay_stream_into(
     Ok(())
 }
 
+/// One mapped file of the AOF, its pages given back behind the walks.
 fn replay_file(
     r: &mut Replayer,
-    bytes: &[u8],
+    input: &rdbscope_input::Mapped,
     part: &Part,
-    on_offset: &mut dyn FnMut(u64),
 ) -> Result<bool, ReplayError> {
+    let bytes = input.bytes();
+    let release = |o: u64| input.release_before(o);
     let start = if rdbscope_aof::source::starts_with_rdb_magic(bytes) {
-        r.rdb(bytes, &part.name)?
+        r.rdb(bytes, Some(&release), &part.name)?
     } else {
         0
     };
-    r.commands_with(bytes, start, &part.name, part.last, on_offset)
+    r.commands_with(bytes, start, &part.name, part.last, &mut |o| release(o))
 }
 
 impl Replayed {
