@@ -14,17 +14,26 @@ use std::path::Path;
 /// The server that wrote the AOF, from the AUX fields of its RDB base or
 /// preamble, when it has one.
 pub fn writer_of_aof(aof: &Aof) -> Option<ServerVersion> {
-    for part in aof.parts() {
+    aof.parts().iter().find_map(|part| {
         let input = rdbscope_input::open_whole(&part.path).ok()?;
-        if rdbscope_aof::source::starts_with_rdb_magic(input.bytes()) {
-            let head = &input.bytes()[..input.bytes().len().min(4096)];
-            if let Some((v, RulesFrom::Aux(_))) = rdbscope_digest::writer_of(head) {
-                return Some(v);
-            }
-        }
-    }
-    None
+        writer_of_head(input.bytes())
+    })
 }
+
+/// The server named by the AUX fields of the RDB that `head` (a file's
+/// first bytes) starts with, if it is one.
+fn writer_of_head(head: &[u8]) -> Option<ServerVersion> {
+    if !rdbscope_aof::source::starts_with_rdb_magic(head) {
+        return None;
+    }
+    match rdbscope_digest::writer_of(&head[..head.len().min(HEAD)]) {
+        Some((v, RulesFrom::Aux(_))) => Some(v),
+        _ => None,
+    }
+}
+
+/// How much of a file's start holds its header and AUX fields.
+const HEAD: usize = 4096;
 
 /// Bytes an AOF's files take (with its manifest).
 fn size_of(aof: &Aof) -> u64 {
@@ -93,25 +102,21 @@ pub fn run(a: &RewriteArgs) -> Outcome {
                 };
             (replayed, size_of(&aof), target)
         }
-        Ok(Streamed::Aof(s)) => {
-            let replayed = match crate::replay::run_stream(
-                s,
-                &name,
-                &a.replay,
-                &a.common,
-                a.target.as_ref(),
-            ) {
-                Ok(r) => r,
-                Err(outcome) => return outcome,
+        Ok(Streamed::Aof(mut s)) => {
+            // The server is found as for a file: in the preamble's AUX
+            // fields, at the stream's start, before the replay.
+            let writer = match s.stream.peek(HEAD) {
+                Ok(head) => writer_of_head(head),
+                Err(e) => return crate::source::OpenError::Content(e).report(&name),
             };
-            // The server that wrote it, from its preamble's AUX fields.
-            let writer = replayed.stats.writer.as_ref().and_then(|(_, aux)| {
-                let field = |n: &[u8]| aux.iter().find(|(k, _)| k == n).map(|(_, v)| &v[..]);
-                ServerVersion::from_aux(field(b"redis-ver"), field(b"valkey-ver"))
-            });
             let Some(target) = a.target.or(writer) else {
                 return no_server(&name);
             };
+            let replayed =
+                match crate::replay::run_stream(s, &name, &a.replay, &a.common, Some(&target)) {
+                    Ok(r) => r,
+                    Err(outcome) => return outcome,
+                };
             let bytes = replayed.stats.bytes;
             (replayed, bytes, target)
         }
