@@ -15,14 +15,16 @@ use rdbscope_diff::{DiffError, Input, PassError, PassOptions};
 use rdbscope_input::display_name;
 use rdbscope_json::read::{sniff, JsonLayout, JsonReader};
 use rdbscope_rdb::OwnedKey;
+use rdbscope_select::ScratchFile;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// An input path, opened anew for each pass.
 struct PathInput {
     path: PathBuf,
-    /// Standard input saved here (removed on drop).
-    saved: Option<PathBuf>,
+    /// Standard input saved in the scratch file `path` names, held for as
+    /// long as the input (removed on drop, or by a signal).
+    _saved: Option<ScratchFile>,
     /// How an AOF is replayed.
     replay: crate::args::ReplayArgs,
     common: Option<crate::args::CommonArgs>,
@@ -30,43 +32,26 @@ struct PathInput {
     replayed: Option<Vec<rdbscope_rdb::OwnedRecord>>,
 }
 
-impl Drop for PathInput {
-    fn drop(&mut self) {
-        if let Some(p) = &self.saved {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 impl PathInput {
     fn new(path: &Path, temp_dir: &Path) -> io::Result<PathInput> {
         if path.as_os_str() != "-" {
             return Ok(PathInput {
                 path: path.to_path_buf(),
-                saved: None,
+                _saved: None,
                 replay: Default::default(),
                 common: None,
                 replayed: None,
             });
         }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let saved = temp_dir.join(format!(
-            ".rdbscope-diff-stdin-{}-{nanos}",
-            std::process::id()
-        ));
-        let mut f = std::fs::File::create(&saved)?;
-        let input = PathInput {
-            path: saved.clone(),
-            saved: Some(saved),
+        let mut saved = ScratchFile::create(temp_dir, "diff-stdin")?;
+        io::copy(&mut io::stdin().lock(), saved.file())?;
+        Ok(PathInput {
+            path: saved.path().to_path_buf(),
+            _saved: Some(saved),
             replay: Default::default(),
             common: None,
             replayed: None,
-        };
-        io::copy(&mut io::stdin().lock(), &mut f)?;
-        f.flush()?;
-        Ok(input)
+        })
     }
 
     /// Opens the input and gives `f` its RDB source or its JSON reader.
