@@ -65,6 +65,18 @@ impl<'r> Window<'r> {
         &self.buf[..self.len]
     }
 
+    /// The bytes held from absolute `offset` on (none when it is past
+    /// them; all when it is before [`base`](Window::base)).
+    pub fn from(&self, offset: u64) -> &[u8] {
+        &self.data()[self.index(offset)..]
+    }
+
+    /// Where absolute `offset` is in [`data`](Window::data), clamped to
+    /// it.
+    fn index(&self, offset: u64) -> usize {
+        (offset.saturating_sub(self.base) as usize).min(self.len)
+    }
+
     /// Absolute offset of the first byte held.
     pub fn base(&self) -> u64 {
         self.base
@@ -98,7 +110,7 @@ impl<'r> Window<'r> {
     /// the front), and gives back the room a large record needed once the
     /// window holds little again.
     pub fn consume_to(&mut self, offset: u64) {
-        let k = (offset.saturating_sub(self.base) as usize).min(self.len);
+        let k = self.index(offset);
         if k == 0 {
             return;
         }
@@ -466,9 +478,7 @@ where
 
 /// The bytes of the stretch begun at `start` and walked up to `state`.
 fn stretch<'w>(w: &'w Window<'_>, start: &Resume, state: &Resume) -> &'w [u8] {
-    let from = ((start.offset - w.base) as usize).min(w.len);
-    let to = ((state.offset - w.base) as usize).min(w.len);
-    &w.data()[from..to]
+    &w.data()[w.index(start.offset)..w.index(state.offset)]
 }
 
 /// The walk over the window, stretch by stretch.
@@ -490,8 +500,7 @@ fn run<C, G: Stage<C>>(
     let mut limit = state.offset + chunk;
     loop {
         // The window's bytes move to the front only when it is refilled.
-        let rel = ((state.offset - w.base) as usize).min(w.len);
-        let (next, how) = segment(&w.data()[rel..], &state, limit, stage.walker());
+        let (next, how) = segment(w.from(state.offset), &state, limit, stage.walker());
         state = next;
         walked.end = state.offset;
         match how {
@@ -531,7 +540,7 @@ fn run<C, G: Stage<C>>(
                         // checksum is wrong: the commands after it can
                         // still be read.
                         let end = e.offset + 8;
-                        walked.rest = w.data()[((end - w.base) as usize).min(w.len)..].to_vec();
+                        walked.rest = w.from(end).to_vec();
                         walked.end = end;
                     }
                 }
@@ -558,7 +567,7 @@ fn run<C, G: Stage<C>>(
                     walked.stopped = true;
                     break;
                 }
-                let rest = &w.data()[((at.end - w.base) as usize).min(w.len)..];
+                let rest = w.from(at.end);
                 if opts.stop_at_eof {
                     // An AOF preamble: what follows is the AOF's commands,
                     // for the caller to read from here on.
